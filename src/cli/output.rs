@@ -1,0 +1,134 @@
+//! How probe results are printed: JSON lines and a readable table.
+//!
+//! Owns: text layout only. Must not touch: I/O (callers write the strings).
+
+use std::fmt::Write as _;
+
+use crate::model::{AddressResult, DomainResult, Outcome, Verdict};
+
+/// One domain result as one line of JSON (the DESIGN.md contract), with a newline.
+pub fn json_line(result: &DomainResult) -> String {
+    match serde_json::to_string(result) {
+        Ok(mut line) => {
+            line.push('\n');
+            line
+        }
+        // Serializing plain data cannot fail; keep the output line-oriented all the same.
+        Err(error) => format!(
+            "{{\"domain\":\"{}\",\"error\":\"{}\"}}\n",
+            result.domain,
+            error.to_string().replace('"', "'")
+        ),
+    }
+}
+
+fn yes_no(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "-",
+    }
+}
+
+/// Strips control characters from text that came from a server, so it cannot drive the terminal.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// A readable block: the domain line, then MX hosts and their addresses beneath.
+pub fn domain_table(result: &DomainResult) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{:<32} {:<12} starttls={:<3} pfs={:<3} strict={:<3}{}",
+        result.domain.as_str(),
+        result.verdict.as_str(),
+        yes_no(result.starttls),
+        yes_no(result.pfs),
+        yes_no(result.strict_valid),
+        domain_note(result),
+    );
+    for host in &result.mx {
+        let mut line = format!(
+            "  MX {:>5} {}{}",
+            host.preference,
+            host.host,
+            if host.implicit { " (implicit MX)" } else { "" }
+        );
+        if let Some(target) = &host.cname_target {
+            let _ = write!(line, " (CNAME -> {target})");
+        }
+        if let Some(dns_error) = host.dns_error {
+            let _ = write!(line, "  DNS error: {}", dns_error.as_str());
+        }
+        let _ = writeln!(text, "{line}  [{}]", host.verdict.as_str());
+        for address in &host.addresses {
+            let _ = writeln!(text, "{}", address_line(address));
+        }
+    }
+    text
+}
+
+fn domain_note(result: &DomainResult) -> String {
+    match result.verdict {
+        Verdict::NoMail => "  (null MX: accepts no mail)".to_string(),
+        _ => {
+            let mut notes = Vec::new();
+            if let Some(dns_error) = result.dns_error {
+                notes.push(format!("DNS error: {}", dns_error.as_str()));
+            }
+            let untestable = result.untestable_host_count();
+            if untestable > 0 && result.verdict != Verdict::Untestable {
+                notes.push(format!(
+                    "{untestable} of {} MX hosts untestable",
+                    result.mx.len()
+                ));
+            }
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", notes.join("; "))
+            }
+        }
+    }
+}
+
+fn address_line(address: &AddressResult) -> String {
+    let mut line = format!(
+        "    {:<39} {:<11}",
+        address.ip.to_string(),
+        address.outcome.as_str()
+    );
+    if address.outcome == Outcome::TlsOk {
+        let _ = write!(
+            line,
+            " {} {} {}",
+            address.tls_version.map(|v| v.as_str()).unwrap_or("?"),
+            address.cipher_suite.as_deref().unwrap_or("?"),
+            address.kx_group.as_deref().unwrap_or("?"),
+        );
+        if address.legacy_tls == Some(true) {
+            line.push_str(" (legacy TLS)");
+        }
+        if address.strict_valid == Some(true) {
+            line.push_str("  cert: strict ok");
+        } else {
+            let errors: Vec<&str> = address.cert_errors.iter().map(|e| e.as_str()).collect();
+            let _ = write!(line, "  cert: NOT strict ({})", errors.join(", "));
+        }
+        if let Some(days) = address.cert_days_left {
+            let _ = write!(line, ", {days} days left");
+        }
+        if let Some(subject) = &address.cert_subject {
+            let _ = write!(line, ", {}", clean(subject));
+        }
+    } else {
+        let _ = write!(line, " {}", clean(&address.detail));
+        if let (Some(code), Some(text)) = (address.smtp_code, &address.smtp_text) {
+            let _ = write!(line, " [{code} {}]", clean(text));
+        }
+    }
+    line
+}

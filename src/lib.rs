@@ -1,0 +1,8 @@
+//! starttls-monitor: watches how well mail domains protect mail in transit (STARTTLS, forward
+//! secrecy, strict certificate validation).
+//!
+//! Dependencies point one way: `ui -> monitor -> {probe, store} -> model` (see DESIGN.md).
+
+pub mod cli;
+pub mod model;
+pub mod probe;

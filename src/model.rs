@@ -1,0 +1,754 @@
+//! Plain data shared by every layer: domain names, probe outcomes, TLS and certificate facts, and
+//! the verdict rules of DESIGN.md ("Metric definitions").
+//!
+//! Owns: the result types and their JSON shape (field names are a public contract), and the pure
+//! functions that turn per-address outcomes into MX-host and domain verdicts.
+//! Must not touch: any I/O (network, disk, clock reads other than what callers pass in).
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// A syntactically valid, lower-case ASCII domain name without a trailing dot.
+///
+/// Why a newtype: every layer (probe, store, import, UI) must agree on one spelling of a domain so
+/// that de-duplication and lookups work; the only way to get one is [`DomainName::parse`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DomainName(String);
+
+/// Why a string is not a usable domain name.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DomainNameError {
+    #[error("empty domain name")]
+    Empty,
+    #[error("domain name is longer than 253 characters")]
+    TooLong,
+    #[error("label '{0}' is empty or longer than 63 characters")]
+    BadLabelLength(String),
+    #[error(
+        "label '{label}' contains '{character}' (only letters, digits, '-' and '_' are allowed)"
+    )]
+    BadCharacter { label: String, character: char },
+    #[error("label '{0}' starts or ends with '-'")]
+    HyphenAtEdge(String),
+    #[error("'{0}' has a single label; a mail domain needs at least two (e.g. example.org)")]
+    SingleLabel(String),
+    #[error("'{0}' is an IP address, not a domain name")]
+    IpAddress(String),
+    #[error("internationalized name '{0}': give its ASCII (punycode) form, e.g. xn--...")]
+    NotAscii(String),
+}
+
+impl DomainName {
+    /// Validates and normalizes (lower case, one trailing dot removed, surrounding spaces trimmed).
+    pub fn parse(input: &str) -> Result<Self, DomainNameError> {
+        let trimmed = input.trim();
+        let without_dot = trimmed.strip_suffix('.').unwrap_or(trimmed);
+        if without_dot.is_empty() {
+            return Err(DomainNameError::Empty);
+        }
+        if !without_dot.is_ascii() {
+            return Err(DomainNameError::NotAscii(without_dot.to_string()));
+        }
+        if without_dot.parse::<IpAddr>().is_ok() {
+            return Err(DomainNameError::IpAddress(without_dot.to_string()));
+        }
+        let lower = without_dot.to_ascii_lowercase();
+        if lower.len() > 253 {
+            return Err(DomainNameError::TooLong);
+        }
+        let labels: Vec<&str> = lower.split('.').collect();
+        for label in &labels {
+            if label.is_empty() || label.len() > 63 {
+                return Err(DomainNameError::BadLabelLength((*label).to_string()));
+            }
+            if let Some(character) = label
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+            {
+                return Err(DomainNameError::BadCharacter {
+                    label: (*label).to_string(),
+                    character,
+                });
+            }
+            if label.starts_with('-') || label.ends_with('-') {
+                return Err(DomainNameError::HyphenAtEdge((*label).to_string()));
+            }
+        }
+        if labels.len() < 2 {
+            return Err(DomainNameError::SingleLabel(lower));
+        }
+        Ok(Self(lower))
+    }
+
+    /// The name as text, e.g. `example.org`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The fully qualified form with a trailing dot, for DNS queries that must not be subject to
+    /// the resolver's search list.
+    pub fn to_fqdn(&self) -> String {
+        format!("{}.", self.0)
+    }
+}
+
+impl fmt::Display for DomainName {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for DomainName {
+    type Error = DomainNameError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<DomainName> for String {
+    fn from(value: DomainName) -> Self {
+        value.0
+    }
+}
+
+/// What happened at one MX address. Exactly one per probed address (DESIGN.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// We could not find out: DNS failure, refused, timed out, 421/554 greeting, garbage.
+    /// Never counts as "no STARTTLS".
+    Untestable,
+    /// Connected and EHLO worked, but STARTTLS was not advertised.
+    NoStarttls,
+    /// STARTTLS advertised, but the command was refused or the handshake failed.
+    TlsFailed,
+    /// The TLS handshake completed.
+    TlsOk,
+}
+
+impl Outcome {
+    /// Rank for "worst of": lower is worse. Untestable is not ranked (it never pulls down).
+    fn badness_rank(self) -> u8 {
+        match self {
+            Outcome::NoStarttls => 0,
+            Outcome::TlsFailed => 1,
+            Outcome::TlsOk => 2,
+            Outcome::Untestable => 3,
+        }
+    }
+
+    /// The snake_case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Untestable => "untestable",
+            Outcome::NoStarttls => "no_starttls",
+            Outcome::TlsFailed => "tls_failed",
+            Outcome::TlsOk => "tls_ok",
+        }
+    }
+}
+
+/// A domain's (or MX host's) overall verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Null MX (`MX 0 .`): the domain accepts no mail. Excluded from adoption denominators.
+    NoMail,
+    /// No testable address at all. Excluded from adoption denominators.
+    Untestable,
+    NoStarttls,
+    TlsFailed,
+    TlsOk,
+}
+
+impl Verdict {
+    /// The snake_case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::NoMail => "no_mail",
+            Verdict::Untestable => "untestable",
+            Verdict::NoStarttls => "no_starttls",
+            Verdict::TlsFailed => "tls_failed",
+            Verdict::TlsOk => "tls_ok",
+        }
+    }
+
+    /// Whether this verdict counts in adoption denominators.
+    pub fn is_testable(self) -> bool {
+        !matches!(self, Verdict::NoMail | Verdict::Untestable)
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// How a DNS lookup failed. Kept with the result so "untestable" says why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsError {
+    /// The name does not exist.
+    Nxdomain,
+    /// The server failed (SERVFAIL).
+    Servfail,
+    /// The server refused to answer (REFUSED).
+    Refused,
+    /// No answer in time.
+    Timeout,
+    /// The name exists but has no A/AAAA (for an MX host or an implicit MX).
+    NoAddress,
+    /// The answer could not be used (malformed, wrong type, unusable address).
+    BadAnswer,
+    /// Any other resolver failure (no connection to the server, ...).
+    Other,
+}
+
+impl DnsError {
+    /// The snake_case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsError::Nxdomain => "nxdomain",
+            DnsError::Servfail => "servfail",
+            DnsError::Refused => "refused",
+            DnsError::Timeout => "timeout",
+            DnsError::NoAddress => "no_address",
+            DnsError::BadAnswer => "bad_answer",
+            DnsError::Other => "other",
+        }
+    }
+}
+
+/// Why an address ended where it did, as a stable code (the `detail` field says it in words).
+///
+/// The monitor uses these codes to tell "outbound port 25 looks blocked" (only timeouts and
+/// unreachable) from servers that answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The peer answered everything asked; see the outcome.
+    Completed,
+    ConnectRefused,
+    ConnectTimeout,
+    /// Network or host unreachable (no route).
+    Unreachable,
+    ConnectFailed,
+    GreetingTimeout,
+    /// Greeting with 421, 554 or another non-220 code.
+    GreetingRejected,
+    /// A reply that is not SMTP (garbage, mixed codes).
+    BadReply,
+    /// A reply line or a whole reply longer than our caps.
+    ReplyTooLong,
+    /// The peer closed the connection where we expected a reply.
+    Closed,
+    ReplyTimeout,
+    /// EHLO answered 4xx (temporary).
+    EhloRejected,
+    /// STARTTLS answered 454 or 5xx.
+    StarttlsRejected,
+    /// STARTTLS answered 421: the server is going away; untestable.
+    StarttlsUnavailable,
+    /// Bytes were buffered right after the 220 to STARTTLS: possible plaintext injection.
+    PlaintextAfterStarttls,
+    HandshakeFailed,
+    HandshakeTimeout,
+    /// The DNS step failed for this address's host.
+    Dns,
+}
+
+/// Protocol version of a completed TLS session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TlsVersion {
+    #[serde(rename = "SSLv3")]
+    Ssl3,
+    #[serde(rename = "TLSv1.0")]
+    Tls10,
+    #[serde(rename = "TLSv1.1")]
+    Tls11,
+    #[serde(rename = "TLSv1.2")]
+    Tls12,
+    #[serde(rename = "TLSv1.3")]
+    Tls13,
+}
+
+impl TlsVersion {
+    /// The name used in JSON and tables, e.g. `TLSv1.3`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsVersion::Ssl3 => "SSLv3",
+            TlsVersion::Tls10 => "TLSv1.0",
+            TlsVersion::Tls11 => "TLSv1.1",
+            TlsVersion::Tls12 => "TLSv1.2",
+            TlsVersion::Tls13 => "TLSv1.3",
+        }
+    }
+}
+
+/// One reason why strict certificate validation failed. Every reason that applies is listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertError {
+    /// The chain does not lead to a trusted root.
+    UnknownIssuer,
+    /// The leaf is its own issuer and its self-signature verifies.
+    SelfSigned,
+    /// No subjectAltName DNS entry matches the MX host name.
+    NameMismatch,
+    Expired,
+    NotYetValid,
+    BadSignature,
+    /// Key or signature algorithm we cannot verify.
+    UnsupportedKey,
+    /// Certificate not valid for TLS server use (extended key usage).
+    InvalidPurpose,
+    Revoked,
+    /// The certificate could not be parsed.
+    BadEncoding,
+    /// The server sent no certificate.
+    NoCertificate,
+    /// Anything else WebPKI rejected.
+    Other,
+}
+
+impl CertError {
+    /// The snake_case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertError::UnknownIssuer => "unknown_issuer",
+            CertError::SelfSigned => "self_signed",
+            CertError::NameMismatch => "name_mismatch",
+            CertError::Expired => "expired",
+            CertError::NotYetValid => "not_yet_valid",
+            CertError::BadSignature => "bad_signature",
+            CertError::UnsupportedKey => "unsupported_key",
+            CertError::InvalidPurpose => "invalid_purpose",
+            CertError::Revoked => "revoked",
+            CertError::BadEncoding => "bad_encoding",
+            CertError::NoCertificate => "no_certificate",
+            CertError::Other => "other",
+        }
+    }
+}
+
+/// Facts about the leaf certificate a server presented.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertDetails {
+    /// RFC 4514 style, e.g. `CN=mx.example.org`.
+    pub subject: String,
+    /// subjectAltName entries: DNS names as written, IP addresses as text.
+    pub sans: Vec<String>,
+    pub issuer: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// e.g. `RSA 2048`, `ECDSA P-256`, `Ed25519`.
+    pub key: String,
+    /// SHA-256 of the DER, lower-case hex.
+    pub sha256: String,
+}
+
+/// What the probe learned at one address of one MX host.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AddressResult {
+    pub ip: IpAddr,
+    pub outcome: Outcome,
+    /// Stable code for why the session ended as it did.
+    pub reason: Reason,
+    /// The last reply that decided the outcome.
+    pub smtp_code: Option<u16>,
+    pub smtp_text: Option<String>,
+    /// Why, in words, for people.
+    pub detail: String,
+    /// Null when we never saw an EHLO reply.
+    pub starttls_advertised: Option<bool>,
+    /// EHLO extension lines (without the first, greeting-like line).
+    pub ehlo_before_tls: Vec<String>,
+    pub ehlo_after_tls: Vec<String>,
+    pub tls_version: Option<TlsVersion>,
+    /// IANA name, e.g. `TLS_AES_256_GCM_SHA384`.
+    pub cipher_suite: Option<String>,
+    /// e.g. `X25519`, `secp256r1`.
+    pub kx_group: Option<String>,
+    pub pfs: Option<bool>,
+    /// True when the session came from the legacy (OpenSSL) fallback; null without TLS.
+    pub legacy_tls: Option<bool>,
+    pub strict_valid: Option<bool>,
+    pub cert_errors: Vec<CertError>,
+    pub cert_subject: Option<String>,
+    pub cert_sans: Option<Vec<String>>,
+    pub cert_issuer: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub cert_not_before: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub cert_not_after: Option<OffsetDateTime>,
+    /// Whole days until `cert_not_after`, negative when expired.
+    pub cert_days_left: Option<i64>,
+    pub cert_key: Option<String>,
+    pub cert_sha256: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+impl AddressResult {
+    /// A result with only the outcome and reason filled in; the probe fills the rest.
+    pub fn new(ip: IpAddr, outcome: Outcome, reason: Reason, detail: impl Into<String>) -> Self {
+        Self {
+            ip,
+            outcome,
+            reason,
+            smtp_code: None,
+            smtp_text: None,
+            detail: detail.into(),
+            starttls_advertised: None,
+            ehlo_before_tls: Vec::new(),
+            ehlo_after_tls: Vec::new(),
+            tls_version: None,
+            cipher_suite: None,
+            kx_group: None,
+            pfs: None,
+            legacy_tls: None,
+            strict_valid: None,
+            cert_errors: Vec::new(),
+            cert_subject: None,
+            cert_sans: None,
+            cert_issuer: None,
+            cert_not_before: None,
+            cert_not_after: None,
+            cert_days_left: None,
+            cert_key: None,
+            cert_sha256: None,
+            elapsed_ms: 0,
+        }
+    }
+
+    /// Copies certificate facts into the flat fields, computing days left at `now`.
+    pub fn set_cert(&mut self, cert: CertDetails, now: OffsetDateTime) {
+        self.cert_days_left = Some((cert.not_after - now).whole_days());
+        self.cert_subject = Some(cert.subject);
+        self.cert_sans = Some(cert.sans);
+        self.cert_issuer = Some(cert.issuer);
+        self.cert_not_before = Some(cert.not_before);
+        self.cert_not_after = Some(cert.not_after);
+        self.cert_key = Some(cert.key);
+        self.cert_sha256 = Some(cert.sha256);
+    }
+}
+
+/// One MX host of a domain with every address probed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MxResult {
+    /// As written in the MX record (lower case, no trailing dot); for an implicit MX, the domain.
+    pub host: String,
+    pub preference: u16,
+    /// True when the domain has no MX and its own A/AAAA were used (RFC 5321 5.1).
+    pub implicit: bool,
+    /// Final target when the MX host name is a CNAME (an RFC 2181 violation, but common).
+    pub cname_target: Option<String>,
+    pub dns_error: Option<DnsError>,
+    /// The host's verdict over its addresses (same rule as for a domain).
+    pub verdict: Verdict,
+    pub addresses: Vec<AddressResult>,
+}
+
+/// The domain-level summary booleans of DESIGN.md; null when not applicable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Aggregate {
+    pub verdict: Verdict,
+    pub starttls: Option<bool>,
+    pub pfs: Option<bool>,
+    pub strict_valid: Option<bool>,
+}
+
+/// Applies DESIGN.md's domain rule to a set of probed addresses (null MX is the caller's case).
+///
+/// Untestable addresses are skipped; with nothing testable the verdict is `untestable`; otherwise
+/// the worst outcome wins and the booleans require every testable address to qualify.
+pub fn aggregate<'a>(addresses: impl IntoIterator<Item = &'a AddressResult>) -> Aggregate {
+    let testable: Vec<&AddressResult> = addresses
+        .into_iter()
+        .filter(|address| address.outcome != Outcome::Untestable)
+        .collect();
+    let Some(worst) = testable
+        .iter()
+        .map(|address| address.outcome)
+        .min_by_key(|outcome| outcome.badness_rank())
+    else {
+        return Aggregate {
+            verdict: Verdict::Untestable,
+            starttls: None,
+            pfs: None,
+            strict_valid: None,
+        };
+    };
+    let verdict = match worst {
+        Outcome::NoStarttls => Verdict::NoStarttls,
+        Outcome::TlsFailed => Verdict::TlsFailed,
+        Outcome::TlsOk | Outcome::Untestable => Verdict::TlsOk,
+    };
+    let starttls = testable
+        .iter()
+        .all(|address| address.outcome == Outcome::TlsOk);
+    let pfs = starttls && testable.iter().all(|address| address.pfs == Some(true));
+    let strict_valid = starttls
+        && testable
+            .iter()
+            .all(|address| address.strict_valid == Some(true));
+    Aggregate {
+        verdict,
+        starttls: Some(starttls),
+        pfs: Some(pfs),
+        strict_valid: Some(strict_valid),
+    }
+}
+
+/// Everything the probe learned about one domain at one time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DomainResult {
+    pub domain: DomainName,
+    pub verdict: Verdict,
+    pub starttls: Option<bool>,
+    pub pfs: Option<bool>,
+    pub strict_valid: Option<bool>,
+    /// How the domain's own MX lookup failed, if it did.
+    pub dns_error: Option<DnsError>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub probed_at: OffsetDateTime,
+    /// MX hosts by preference (then name).
+    pub mx: Vec<MxResult>,
+}
+
+impl DomainResult {
+    /// Builds the result and computes the verdict from the MX hosts, by DESIGN.md's rule.
+    pub fn new(
+        domain: DomainName,
+        null_mx: bool,
+        dns_error: Option<DnsError>,
+        probed_at: OffsetDateTime,
+        mx: Vec<MxResult>,
+    ) -> Self {
+        let summary = if null_mx {
+            Aggregate {
+                verdict: Verdict::NoMail,
+                starttls: None,
+                pfs: None,
+                strict_valid: None,
+            }
+        } else {
+            aggregate(mx.iter().flat_map(|host| host.addresses.iter()))
+        };
+        Self {
+            domain,
+            verdict: summary.verdict,
+            starttls: summary.starttls,
+            pfs: summary.pfs,
+            strict_valid: summary.strict_valid,
+            dns_error,
+            probed_at,
+            mx,
+        }
+    }
+
+    /// How many MX hosts had no testable address, for "1 of 2 MX hosts untestable".
+    pub fn untestable_host_count(&self) -> usize {
+        self.mx
+            .iter()
+            .filter(|host| host.verdict == Verdict::Untestable)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn address(outcome: Outcome, pfs: Option<bool>, strict: Option<bool>) -> AddressResult {
+        let mut result = AddressResult::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            outcome,
+            Reason::Completed,
+            "",
+        );
+        result.pfs = pfs;
+        result.strict_valid = strict;
+        result
+    }
+
+    #[test]
+    fn domain_names_are_normalized_and_validated() {
+        assert_eq!(
+            DomainName::parse(" Example.ORG. ").map(|d| d.to_string()),
+            Ok("example.org".to_string())
+        );
+        assert_eq!(DomainName::parse(""), Err(DomainNameError::Empty));
+        assert!(matches!(
+            DomainName::parse("exa mple.org"),
+            Err(DomainNameError::BadCharacter { character: ' ', .. })
+        ));
+        assert!(matches!(
+            DomainName::parse("a..b"),
+            Err(DomainNameError::BadLabelLength(_))
+        ));
+        assert!(matches!(
+            DomainName::parse("-a.org"),
+            Err(DomainNameError::HyphenAtEdge(_))
+        ));
+        assert!(matches!(
+            DomainName::parse("localhost"),
+            Err(DomainNameError::SingleLabel(_))
+        ));
+        assert!(matches!(
+            DomainName::parse("127.0.0.1"),
+            Err(DomainNameError::IpAddress(_))
+        ));
+        assert!(matches!(
+            DomainName::parse("bücher.de"),
+            Err(DomainNameError::NotAscii(_))
+        ));
+        let long = format!("{}.org", "a".repeat(64));
+        assert!(matches!(
+            DomainName::parse(&long),
+            Err(DomainNameError::BadLabelLength(_))
+        ));
+    }
+
+    #[test]
+    fn nothing_testable_is_untestable_with_null_booleans() {
+        let summary = aggregate(&[address(Outcome::Untestable, None, None)]);
+        assert_eq!(summary.verdict, Verdict::Untestable);
+        assert_eq!(summary.starttls, None);
+        assert_eq!(summary.pfs, None);
+        assert_eq!(summary.strict_valid, None);
+        assert_eq!(aggregate(&[]).verdict, Verdict::Untestable);
+    }
+
+    #[test]
+    fn untestable_address_never_pulls_a_domain_down() {
+        let summary = aggregate(&[
+            address(Outcome::Untestable, None, None),
+            address(Outcome::TlsOk, Some(true), Some(true)),
+        ]);
+        assert_eq!(summary.verdict, Verdict::TlsOk);
+        assert_eq!(summary.starttls, Some(true));
+        assert_eq!(summary.pfs, Some(true));
+        assert_eq!(summary.strict_valid, Some(true));
+    }
+
+    #[test]
+    fn worst_testable_outcome_wins() {
+        let summary = aggregate(&[
+            address(Outcome::TlsOk, Some(true), Some(true)),
+            address(Outcome::TlsFailed, None, None),
+            address(Outcome::NoStarttls, None, None),
+        ]);
+        assert_eq!(summary.verdict, Verdict::NoStarttls);
+        assert_eq!(summary.starttls, Some(false));
+        assert_eq!(summary.pfs, Some(false));
+        assert_eq!(summary.strict_valid, Some(false));
+
+        let summary = aggregate(&[
+            address(Outcome::TlsOk, Some(true), Some(true)),
+            address(Outcome::TlsFailed, None, None),
+        ]);
+        assert_eq!(summary.verdict, Verdict::TlsFailed);
+        assert_eq!(summary.starttls, Some(false));
+    }
+
+    #[test]
+    fn pfs_and_strict_need_every_testable_address() {
+        let summary = aggregate(&[
+            address(Outcome::TlsOk, Some(true), Some(true)),
+            address(Outcome::TlsOk, Some(false), Some(true)),
+        ]);
+        assert_eq!(summary.verdict, Verdict::TlsOk);
+        assert_eq!(summary.starttls, Some(true));
+        assert_eq!(summary.pfs, Some(false));
+        assert_eq!(summary.strict_valid, Some(true));
+
+        let summary = aggregate(&[
+            address(Outcome::TlsOk, Some(true), Some(false)),
+            address(Outcome::TlsOk, Some(true), Some(true)),
+        ]);
+        assert_eq!(summary.pfs, Some(true));
+        assert_eq!(summary.strict_valid, Some(false));
+    }
+
+    #[test]
+    fn null_mx_is_no_mail_with_null_booleans() {
+        let domain = DomainName::parse("example.org").expect("valid");
+        let result = DomainResult::new(domain, true, None, OffsetDateTime::UNIX_EPOCH, vec![]);
+        assert_eq!(result.verdict, Verdict::NoMail);
+        assert_eq!(result.starttls, None);
+        assert!(!result.verdict.is_testable());
+    }
+
+    #[test]
+    fn json_field_names_follow_the_contract() {
+        let domain = DomainName::parse("example.org").expect("valid");
+        let mut tls_address = address(Outcome::TlsOk, Some(true), Some(false));
+        tls_address.tls_version = Some(TlsVersion::Tls13);
+        tls_address.cert_errors = vec![CertError::SelfSigned, CertError::NameMismatch];
+        let host = MxResult {
+            host: "mx.example.org".into(),
+            preference: 10,
+            implicit: false,
+            cname_target: None,
+            dns_error: None,
+            verdict: Verdict::TlsOk,
+            addresses: vec![tls_address],
+        };
+        let result = DomainResult::new(domain, false, None, OffsetDateTime::UNIX_EPOCH, vec![host]);
+        let json = serde_json::to_value(&result).expect("serializes");
+        assert_eq!(json["verdict"], "tls_ok");
+        assert_eq!(json["probed_at"], "1970-01-01T00:00:00Z");
+        assert_eq!(json["dns_error"], serde_json::Value::Null);
+        let address_json = &json["mx"][0]["addresses"][0];
+        assert_eq!(address_json["tls_version"], "TLSv1.3");
+        assert_eq!(
+            address_json["cert_errors"],
+            serde_json::json!(["self_signed", "name_mismatch"])
+        );
+        for field in [
+            "ip",
+            "outcome",
+            "smtp_code",
+            "smtp_text",
+            "detail",
+            "starttls_advertised",
+            "ehlo_before_tls",
+            "ehlo_after_tls",
+            "tls_version",
+            "cipher_suite",
+            "kx_group",
+            "pfs",
+            "legacy_tls",
+            "strict_valid",
+            "cert_errors",
+            "cert_subject",
+            "cert_sans",
+            "cert_issuer",
+            "cert_not_before",
+            "cert_not_after",
+            "cert_days_left",
+            "cert_key",
+            "cert_sha256",
+            "elapsed_ms",
+        ] {
+            assert!(address_json.get(field).is_some(), "missing field {field}");
+        }
+        let back: DomainResult = serde_json::from_value(json).expect("round-trips");
+        assert_eq!(back, result);
+    }
+}

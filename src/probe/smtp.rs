@@ -1,0 +1,429 @@
+//! One SMTP session against one MX address: connect, greeting, `EHLO`, `STARTTLS`, TLS
+//! handshake, `EHLO` again, `QUIT`. Never `MAIL`, `RCPT`, `DATA` or `AUTH`.
+//!
+//! Owns: the session state machine, its deadlines and the mapping of what the peer did onto an
+//! [`AddressResult`]. Must not touch: DNS (the caller gives the address and MX host name), the
+//! per-IP politeness lock (the caller holds it), storage.
+//!
+//! Findings are data: every path ends in an `AddressResult`; nothing here returns `Err`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use rustls::pki_types::ServerName;
+use time::OffsetDateTime;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout, timeout_at};
+
+use super::reply::{Parsed, Reply, ReplyError, ReplyLimits, parse_reply};
+use super::tls::{TlsSetup, classify_handshake_error, session_facts};
+use crate::model::{AddressResult, Outcome, Reason};
+
+/// Everything one session needs besides the address.
+#[derive(Clone, Debug)]
+pub struct SessionSettings {
+    pub port: u16,
+    pub ehlo_name: String,
+    pub connect_timeout: Duration,
+    pub greeting_timeout: Duration,
+    pub command_timeout: Duration,
+    pub tls_timeout: Duration,
+    pub limits: ReplyLimits,
+}
+
+/// Why reading a reply failed.
+#[derive(Debug)]
+enum ReadError {
+    Timeout,
+    Closed,
+    Io(std::io::Error),
+    Reply(ReplyError),
+}
+
+impl ReadError {
+    fn reason(&self, timeout_reason: Reason) -> Reason {
+        match self {
+            ReadError::Timeout => timeout_reason,
+            ReadError::Closed | ReadError::Io(_) => Reason::Closed,
+            ReadError::Reply(
+                ReplyError::LineTooLong { .. }
+                | ReplyError::ReplyTooLarge { .. }
+                | ReplyError::TooManyLines { .. },
+            ) => Reason::ReplyTooLong,
+            ReadError::Reply(_) => Reason::BadReply,
+        }
+    }
+
+    fn describe(&self, waiting_for: &str) -> String {
+        match self {
+            ReadError::Timeout => format!("no complete {waiting_for} before the deadline"),
+            ReadError::Closed => format!("connection closed while waiting for the {waiting_for}"),
+            ReadError::Io(error) => {
+                format!("connection error while reading the {waiting_for}: {error}")
+            }
+            ReadError::Reply(error) => format!("bad {waiting_for}: {error}"),
+        }
+    }
+}
+
+/// Reads SMTP replies from a stream through a bounded buffer.
+struct ReplyReader<S> {
+    stream: S,
+    buffer: Vec<u8>,
+    limits: ReplyLimits,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> ReplyReader<S> {
+    fn new(stream: S, limits: ReplyLimits) -> Self {
+        Self {
+            stream,
+            buffer: Vec::with_capacity(1024),
+            limits,
+        }
+    }
+
+    /// Reads one whole reply; `deadline` bounds the whole reply, not each read.
+    async fn read_reply(&mut self, deadline: Instant) -> Result<Reply, ReadError> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match parse_reply(&self.buffer, self.limits).map_err(ReadError::Reply)? {
+                Parsed::Complete { reply, consumed } => {
+                    self.buffer.drain(..consumed);
+                    return Ok(reply);
+                }
+                Parsed::Incomplete => {}
+            }
+            let read = timeout_at(deadline, self.stream.read(&mut chunk))
+                .await
+                .map_err(|_| ReadError::Timeout)?
+                .map_err(ReadError::Io)?;
+            if read == 0 {
+                return Err(ReadError::Closed);
+            }
+            self.buffer.extend_from_slice(&chunk[..read]);
+        }
+    }
+
+    async fn send(&mut self, command: &str, limit: Duration) -> Result<(), ReadError> {
+        let line = format!("{command}\r\n");
+        timeout(limit, async {
+            self.stream.write_all(line.as_bytes()).await?;
+            self.stream.flush().await
+        })
+        .await
+        .map_err(|_| ReadError::Timeout)?
+        .map_err(ReadError::Io)
+    }
+
+    /// Sends a command and reads its reply, each within `limit`.
+    async fn command(&mut self, command: &str, limit: Duration) -> Result<Reply, ReadError> {
+        self.send(command, limit).await?;
+        self.read_reply(Instant::now() + limit).await
+    }
+
+    /// Best-effort polite goodbye; errors don't matter any more.
+    async fn quit(&mut self, limit: Duration) {
+        let limit = limit.min(Duration::from_secs(5));
+        if self.send("QUIT", limit).await.is_ok() {
+            let _ignored = self.read_reply(Instant::now() + limit).await;
+        }
+        let _ignored = timeout(limit, self.stream.shutdown()).await;
+    }
+
+    fn into_parts(self) -> (S, Vec<u8>) {
+        (self.stream, self.buffer)
+    }
+}
+
+/// Probes one address of one MX host and says what happened.
+///
+/// `mx_host` is the name as written in the MX record (or the domain for an implicit MX): it is
+/// both the SNI and the name the certificate must match.
+pub async fn probe_address(
+    ip: IpAddr,
+    mx_host: &str,
+    settings: &SessionSettings,
+    tls: &TlsSetup,
+) -> AddressResult {
+    let started = Instant::now();
+    let mut result = run_session(ip, mx_host, settings, tls).await;
+    result.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    result
+}
+
+fn keep_reply(result: &mut AddressResult, reply: &Reply) {
+    result.smtp_code = Some(reply.code);
+    result.smtp_text = Some(truncate(&reply.text(), 512));
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+async fn run_session(
+    ip: IpAddr,
+    mx_host: &str,
+    settings: &SessionSettings,
+    tls: &TlsSetup,
+) -> AddressResult {
+    let untestable = |reason: Reason, detail: String| {
+        AddressResult::new(ip, Outcome::Untestable, reason, detail)
+    };
+    let address = SocketAddr::new(ip, settings.port);
+
+    // 1. Connect.
+    let tcp = match timeout(settings.connect_timeout, TcpStream::connect(address)).await {
+        Err(_) => {
+            return untestable(
+                Reason::ConnectTimeout,
+                format!(
+                    "connection to {address} timed out after {} s",
+                    settings.connect_timeout.as_secs_f32()
+                ),
+            );
+        }
+        Ok(Err(error)) => {
+            let reason = match error.kind() {
+                std::io::ErrorKind::ConnectionRefused => Reason::ConnectRefused,
+                std::io::ErrorKind::NetworkUnreachable | std::io::ErrorKind::HostUnreachable => {
+                    Reason::Unreachable
+                }
+                std::io::ErrorKind::TimedOut => Reason::ConnectTimeout,
+                _ => Reason::ConnectFailed,
+            };
+            return untestable(reason, format!("connection to {address} failed: {error}"));
+        }
+        Ok(Ok(tcp)) => tcp,
+    };
+    let _ignored = tcp.set_nodelay(true);
+    let mut reader = ReplyReader::new(tcp, settings.limits);
+
+    // 2. Greeting: one deadline for the whole reply.
+    let greeting = match reader
+        .read_reply(Instant::now() + settings.greeting_timeout)
+        .await
+    {
+        Ok(reply) => reply,
+        Err(error) => {
+            return untestable(
+                error.reason(Reason::GreetingTimeout),
+                error.describe("greeting"),
+            );
+        }
+    };
+    if greeting.code != 220 {
+        let mut result = untestable(
+            Reason::GreetingRejected,
+            format!("server greeted with {} instead of 220", greeting.code),
+        );
+        keep_reply(&mut result, &greeting);
+        reader.quit(settings.command_timeout).await;
+        return result;
+    }
+
+    // 3. EHLO.
+    let ehlo_command = format!("EHLO {}", settings.ehlo_name);
+    let ehlo = match reader
+        .command(&ehlo_command, settings.command_timeout)
+        .await
+    {
+        Ok(reply) => reply,
+        Err(error) => {
+            let mut result = untestable(
+                error.reason(Reason::ReplyTimeout),
+                error.describe("EHLO reply"),
+            );
+            result.smtp_code = Some(greeting.code);
+            result.smtp_text = Some(truncate(&greeting.text(), 512));
+            return result;
+        }
+    };
+    if ehlo.code != 250 {
+        // 500/502/504: the server does not speak ESMTP, so it cannot offer STARTTLS.
+        let no_esmtp = matches!(ehlo.code, 500 | 502 | 504);
+        let mut result = if no_esmtp {
+            let mut result = AddressResult::new(
+                ip,
+                Outcome::NoStarttls,
+                Reason::Completed,
+                format!(
+                    "EHLO not supported ({}): no ESMTP, so no STARTTLS",
+                    ehlo.code
+                ),
+            );
+            result.starttls_advertised = Some(false);
+            result
+        } else {
+            untestable(
+                Reason::EhloRejected,
+                format!("EHLO answered {}; could not test", ehlo.code),
+            )
+        };
+        keep_reply(&mut result, &ehlo);
+        reader.quit(settings.command_timeout).await;
+        return result;
+    }
+    let starttls_advertised = ehlo.has_extension("STARTTLS");
+    if !starttls_advertised {
+        let mut result = AddressResult::new(
+            ip,
+            Outcome::NoStarttls,
+            Reason::Completed,
+            "STARTTLS not advertised in the EHLO reply",
+        );
+        result.starttls_advertised = Some(false);
+        result.ehlo_before_tls = ehlo.extensions();
+        keep_reply(&mut result, &ehlo);
+        reader.quit(settings.command_timeout).await;
+        return result;
+    }
+    let mut result = AddressResult::new(ip, Outcome::TlsFailed, Reason::Completed, "");
+    result.starttls_advertised = Some(true);
+    result.ehlo_before_tls = ehlo.extensions();
+    keep_reply(&mut result, &ehlo);
+
+    // 4. STARTTLS.
+    let starttls = match reader.command("STARTTLS", settings.command_timeout).await {
+        Ok(reply) => reply,
+        Err(error) => {
+            result.reason = error.reason(Reason::ReplyTimeout);
+            result.detail = error.describe("reply to STARTTLS");
+            return result;
+        }
+    };
+    keep_reply(&mut result, &starttls);
+    if starttls.code == 421 {
+        result.outcome = Outcome::Untestable;
+        result.reason = Reason::StarttlsUnavailable;
+        result.detail = "server answered STARTTLS with 421 (closing); could not test".to_string();
+        return result;
+    }
+    if starttls.code != 220 {
+        result.reason = Reason::StarttlsRejected;
+        result.detail = format!("server refused STARTTLS with {}", starttls.code);
+        reader.quit(settings.command_timeout).await;
+        return result;
+    }
+    let (tcp, leftover) = reader.into_parts();
+    let mut early = [0u8; 64];
+    let early_bytes = match tcp.try_read(&mut early) {
+        Ok(count) => count,
+        Err(_) => 0,
+    };
+    if !leftover.is_empty() || early_bytes > 0 {
+        result.reason = Reason::PlaintextAfterStarttls;
+        result.detail = format!(
+            "plaintext after STARTTLS: {} byte(s) arrived after the 220 and before TLS; refused to continue",
+            leftover.len() + early_bytes
+        );
+        return result;
+    }
+
+    // 5. TLS handshake, SNI = MX host name.
+    let Ok(server_name) = ServerName::try_from(mx_host.to_string()) else {
+        result.reason = Reason::HandshakeFailed;
+        result.detail = format!("MX host name '{mx_host}' cannot be used as a TLS server name");
+        return result;
+    };
+    let (config, chain_slot) = match tls.client_config() {
+        Ok(parts) => parts,
+        Err(error) => {
+            result.reason = Reason::HandshakeFailed;
+            result.detail = format!("TLS client setup failed: {error}");
+            return result;
+        }
+    };
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let tls_stream = match timeout(settings.tls_timeout, connector.connect(server_name, tcp)).await
+    {
+        Err(_) => {
+            result.reason = Reason::HandshakeTimeout;
+            result.detail = format!(
+                "TLS handshake did not finish within {} s",
+                settings.tls_timeout.as_secs_f32()
+            );
+            return result;
+        }
+        Ok(Err(error)) => {
+            let failure = classify_handshake_error(&error);
+            result.reason = Reason::HandshakeFailed;
+            result.detail = failure.detail;
+            if let Some(recorded) = chain_slot.take() {
+                let assessment = tls.assess(&recorded, mx_host, OffsetDateTime::now_utc());
+                if let Some(details) = assessment.details {
+                    result.set_cert(details, OffsetDateTime::now_utc());
+                }
+            }
+            return result;
+        }
+        Ok(Ok(stream)) => stream,
+    };
+    let facts = session_facts(tls_stream.get_ref().1);
+    result.outcome = Outcome::TlsOk;
+    result.reason = Reason::Completed;
+    result.tls_version = facts.version;
+    result.cipher_suite = facts.cipher_suite;
+    result.kx_group = facts.kx_group;
+    result.pfs = Some(facts.pfs);
+    result.legacy_tls = Some(false);
+    let now = OffsetDateTime::now_utc();
+    match chain_slot.take() {
+        Some(recorded) => {
+            let assessment = tls.assess(&recorded, mx_host, now);
+            result.strict_valid = Some(assessment.strict_valid);
+            result.cert_errors = assessment.errors;
+            if let Some(details) = assessment.details {
+                result.set_cert(details, now);
+            }
+        }
+        None => {
+            result.strict_valid = Some(false);
+            result.cert_errors = vec![crate::model::CertError::NoCertificate];
+        }
+    }
+    result.detail = if result.strict_valid == Some(true) {
+        "TLS handshake completed; certificate passes strict validation".to_string()
+    } else {
+        let reasons: Vec<&str> = result
+            .cert_errors
+            .iter()
+            .map(|error| error.as_str())
+            .collect();
+        format!(
+            "TLS handshake completed; certificate fails strict validation: {}",
+            reasons.join(", ")
+        )
+    };
+
+    // 6. EHLO over TLS, then QUIT.
+    let mut tls_reader = ReplyReader::new(tls_stream, settings.limits);
+    match tls_reader
+        .command(&ehlo_command, settings.command_timeout)
+        .await
+    {
+        Ok(reply) if reply.code == 250 => {
+            result.ehlo_after_tls = reply.extensions();
+        }
+        Ok(reply) => {
+            result
+                .detail
+                .push_str(&format!("; EHLO over TLS answered {}", reply.code));
+        }
+        Err(error) => {
+            result
+                .detail
+                .push_str(&format!("; {}", error.describe("EHLO reply over TLS")));
+            return result;
+        }
+    }
+    tls_reader.quit(settings.command_timeout).await;
+    result
+}
