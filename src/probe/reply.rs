@@ -107,7 +107,8 @@ pub fn parse_reply(buffer: &[u8], limits: ReplyLimits) -> Result<Parsed, ReplyEr
     loop {
         let rest = &buffer[position..];
         let Some(newline) = rest.iter().position(|byte| *byte == b'\n') else {
-            // An unfinished line: refuse early if it is already too long or not SMTP.
+            // An unfinished line: refuse early if it is already not SMTP or too long.
+            check_prefix(rest, lines.len() + 1)?;
             if rest.len() >= limits.max_line {
                 return Err(ReplyError::LineTooLong {
                     max: limits.max_line,
@@ -118,7 +119,6 @@ pub fn parse_reply(buffer: &[u8], limits: ReplyLimits) -> Result<Parsed, ReplyEr
                     max: limits.max_reply,
                 });
             }
-            check_prefix(rest, lines.len() + 1)?;
             return Ok(Parsed::Incomplete);
         };
         if newline + 1 > limits.max_line {

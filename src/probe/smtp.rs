@@ -314,10 +314,8 @@ async fn run_session(
     }
     let (tcp, leftover) = reader.into_parts();
     let mut early = [0u8; 64];
-    let early_bytes = match tcp.try_read(&mut early) {
-        Ok(count) => count,
-        Err(_) => 0,
-    };
+    // WouldBlock (nothing there) is the normal case.
+    let early_bytes: usize = tcp.try_read(&mut early).unwrap_or_default();
     if !leftover.is_empty() || early_bytes > 0 {
         result.reason = Reason::PlaintextAfterStarttls;
         result.detail = format!(

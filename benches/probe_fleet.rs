@@ -1,0 +1,81 @@
+//! Probe throughput against a loopback fleet: N domains over M MX hosts (each a fake SMTP
+//! server with a CA-signed certificate, on its own 127.x address), MX and address lookups
+//! included. Run with `cargo bench --bench probe_fleet`; prints wall time and domains/second.
+//!
+//! Not a test: the figures go in closing notes and the README, never into an assertion.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::Instant;
+
+use starttls_monitor::model::{DomainName, Verdict};
+use starttls_monitor::probe::{DnsServer, ProbeConfig, Prober};
+use support::{Scenario, SmtpFleet, TestDns, TestPki, TlsVersions, Validity, soa_header};
+
+async fn run(domains: usize, hosts: usize) {
+    let pki = TestPki::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca_file = pki.write_ca_file(dir.path());
+    let ips = support::unique_loopback_ips(hosts);
+    let mut zone = soa_header("bench");
+    let mut servers = Vec::new();
+    for (index, ip) in ips.iter().enumerate() {
+        zone.push_str(&format!("mx{index} IN A {ip}\n"));
+        servers.push((
+            *ip,
+            Scenario::Good {
+                cert: pki.leaf(&[&format!("mx{index}.bench")], Validity::Current),
+                versions: TlsVersions::Any,
+            },
+        ));
+    }
+    for index in 0..domains {
+        zone.push_str(&format!("d{index} IN MX 10 mx{}\n", index % hosts));
+    }
+    let fleet = SmtpFleet::start(servers).await;
+    let dns = TestDns::start(&[("bench.", zone.as_str())]).await;
+    let mut config = ProbeConfig {
+        dns: DnsServer::Custom(dns.addr),
+        smtp_port: fleet.port,
+        ..ProbeConfig::default()
+    };
+    config.load_ca_file(&ca_file).expect("CA");
+    let prober = Prober::new(config).expect("prober");
+    let names: Vec<DomainName> = (0..domains)
+        .map(|index| DomainName::parse(&format!("d{index}.bench")).expect("valid"))
+        .collect();
+    let started = Instant::now();
+    let mut good = 0;
+    prober
+        .start_run()
+        .probe_many(names, |_, result| {
+            if result.verdict == Verdict::TlsOk && result.strict_valid == Some(true) {
+                good += 1;
+            }
+        })
+        .await;
+    let elapsed = started.elapsed();
+    println!(
+        "{domains:>5} domains over {hosts:>4} MX hosts: {:>8.1} ms  ({:>7.0} domains/s, {:>6.0} handshakes/s)  {good}/{domains} tls_ok+strict",
+        elapsed.as_secs_f64() * 1000.0,
+        domains as f64 / elapsed.as_secs_f64(),
+        hosts as f64 / elapsed.as_secs_f64(),
+    );
+    assert_eq!(
+        good, domains,
+        "every bench domain must be good, or the figure means nothing"
+    );
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        for (domains, hosts) in [(100, 100), (100, 10), (200, 200), (1000, 200)] {
+            run(domains, hosts).await;
+        }
+    });
+}

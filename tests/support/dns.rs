@@ -1,0 +1,133 @@
+//! An authoritative, in-process DNS server for tests (hickory-server), listening on
+//! 127.0.0.1 with UDP and TCP on the same port.
+//!
+//! It serves only the zones a test hands it: names under a zone that do not exist answer
+//! NXDOMAIN, names that exist with other types answer NOERROR with no data, and names outside
+//! every zone answer REFUSED. It never forwards or recurses.
+
+use std::{
+    io,
+    net::{Ipv4Addr, SocketAddr},
+    str::FromStr,
+    sync::Arc,
+    time::Duration,
+};
+
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+use hickory_server::{
+    Server,
+    proto::{
+        rr::{LowerName, Name},
+        serialize::txt::Parser,
+    },
+    store::in_memory::InMemoryZoneHandler,
+    zone_handler::{AxfrPolicy, Catalog, ZoneType},
+};
+use tokio::net::{TcpListener, UdpSocket};
+
+/// How long the TCP side waits for a query on an idle connection before closing it.
+const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Responses queued per TCP connection (the value hickory's own tests use).
+const TCP_RESPONSE_BUFFER: usize = 32;
+/// How many times to look for a port that is free for both UDP and TCP.
+const BIND_ATTEMPTS: usize = 20;
+
+/// A running test DNS server. Dropping it stops the server and all its tasks.
+pub struct TestDns {
+    /// The address (127.0.0.1:port) answering on both UDP and TCP.
+    pub addr: SocketAddr,
+    /// Owns the server's tasks; dropping the server's `JoinSet` aborts them.
+    server: Server<Catalog>,
+}
+
+impl TestDns {
+    /// Starts an authoritative DNS server on 127.0.0.1:<free port> (same port for UDP and TCP)
+    /// serving each `(origin, zone_text)` pair.
+    ///
+    /// `zone_text` is RFC 1035 master-file text; it must contain an SOA for the origin, and
+    /// relative names are relative to `origin`. [`soa_header`] writes a suitable preamble.
+    /// Panics with the zone's origin and the parser's message when a zone is malformed.
+    pub async fn start(zones: &[(&str, &str)]) -> TestDns {
+        let mut catalog = Catalog::new();
+        for (origin, zone_text) in zones {
+            let (origin_name, zone_handler) = parse_zone(origin, zone_text);
+            catalog.upsert(LowerName::from(origin_name), vec![Arc::new(zone_handler)]);
+        }
+
+        let (udp_socket, tcp_listener) = bind_udp_and_tcp_on_one_port().await;
+        let addr = udp_socket
+            .local_addr()
+            .expect("a bound UDP socket has a local address");
+
+        let mut server = Server::new(catalog);
+        server.register_socket(udp_socket);
+        server.register_listener(tcp_listener, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
+        TestDns { addr, server }
+    }
+
+    /// A resolver configuration that asks only this server, over UDP and TCP.
+    pub fn resolver_config(&self) -> ResolverConfig {
+        // `ConnectionConfig` is non-exhaustive: no struct-update syntax.
+        let mut udp = ConnectionConfig::udp();
+        udp.port = self.addr.port();
+        let mut tcp = ConnectionConfig::tcp();
+        tcp.port = self.addr.port();
+        ResolverConfig::from_name_servers(vec![NameServerConfig::new(
+            self.addr.ip(),
+            true,
+            vec![udp, tcp],
+        )])
+    }
+}
+
+/// Returns a zone preamble for `origin`: `$ORIGIN`, `$TTL 60`, an SOA (negative TTL 60 s) and
+/// one NS record (`ns1.<origin>`, which has no address), so tests only write the records they
+/// care about. A trailing dot on `origin` is optional.
+pub fn soa_header(origin: &str) -> String {
+    let origin = origin.trim_end_matches('.');
+    format!(
+        "$ORIGIN {origin}.\n\
+         $TTL 60\n\
+         @ IN SOA ns1.{origin}. hostmaster.{origin}. ( 1 3600 600 86400 60 )\n\
+         @ IN NS ns1.{origin}.\n"
+    )
+}
+
+/// Parses one zone and wraps it in a primary, AXFR-denying in-memory zone handler.
+fn parse_zone(origin: &str, zone_text: &str) -> (Name, InMemoryZoneHandler) {
+    let origin_name = Name::from_str(origin)
+        .unwrap_or_else(|error| panic!("test zone origin {origin:?} is not a name: {error}"));
+    let (parsed_origin, records) = Parser::new(zone_text, None, Some(origin_name))
+        .parse()
+        .unwrap_or_else(|error| {
+            panic!("test zone {origin:?} does not parse: {error}\n--- zone text ---\n{zone_text}")
+        });
+    let zone_handler = InMemoryZoneHandler::new(
+        parsed_origin.clone(),
+        records,
+        ZoneType::Primary,
+        AxfrPolicy::Deny,
+    )
+    .unwrap_or_else(|error| panic!("test zone {origin:?} is not a valid zone: {error}"));
+    (parsed_origin, zone_handler)
+}
+
+/// Binds UDP on 127.0.0.1:0, then TCP on the port UDP got; retries when TCP finds it taken.
+async fn bind_udp_and_tcp_on_one_port() -> (UdpSocket, TcpListener) {
+    let mut last_error = None;
+    for _ in 0..BIND_ATTEMPTS {
+        let udp_socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("binding a UDP socket on 127.0.0.1:0");
+        let port = udp_socket
+            .local_addr()
+            .expect("a bound UDP socket has a local address")
+            .port();
+        match TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
+            Ok(tcp_listener) => return (udp_socket, tcp_listener),
+            Err(error) if error.kind() == io::ErrorKind::AddrInUse => last_error = Some(error),
+            Err(error) => panic!("binding TCP on 127.0.0.1:{port}: {error}"),
+        }
+    }
+    panic!("no port free for both UDP and TCP after {BIND_ATTEMPTS} attempts: {last_error:?}");
+}

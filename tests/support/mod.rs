@@ -1,0 +1,20 @@
+//! Loopback test harness shared by the integration tests (`mod support;` at the top of each
+//! `tests/*.rs` file).
+//!
+//! It owns fake network peers that only ever listen on 127.0.0.0/8 or ::1: an authoritative DNS
+//! server ([`dns`]), a throw-away certificate authority ([`pki`]) and scripted SMTP servers
+//! ([`smtp`]). It must not touch anything outside the test process; nothing here reaches the
+//! internet.
+//!
+//! Each test binary uses only part of the harness, so unused items are allowed here.
+#![allow(dead_code, unused_imports)]
+
+pub mod dns;
+pub mod pki;
+pub mod smtp;
+
+pub use dns::{TestDns, soa_header};
+pub use pki::{TestCert, TestPki, Validity};
+pub use smtp::{
+    FAKE_SMTP_HOSTNAME, FakeSmtp, Scenario, SmtpFleet, TlsVersions, unique_loopback_ips,
+};
