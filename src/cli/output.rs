@@ -126,7 +126,8 @@ fn address_line(address: &AddressResult) -> String {
         }
     } else {
         let _ = write!(line, " {}", clean(&address.detail));
-        if let (Some(code), Some(text)) = (address.smtp_code, &address.smtp_text) {
+        let decisive_reply = address.smtp_code.filter(|code| *code != 250);
+        if let (Some(code), Some(text)) = (decisive_reply, &address.smtp_text) {
             let _ = write!(line, " [{code} {}]", clean(text));
         }
     }
