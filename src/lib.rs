@@ -6,3 +6,5 @@
 pub mod cli;
 pub mod model;
 pub mod probe;
+pub mod settings;
+pub mod store;

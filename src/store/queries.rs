@@ -1,0 +1,530 @@
+//! Read-side queries: latest result per domain (filtered), one domain's history, trend series
+//! (from roll-ups), provider breakdown, recent events; and the roll-up computation itself.
+//!
+//! Owns: query shapes and the trend definitions of DESIGN.md ("each domain counted by its
+//! latest result as of the end of that day"). Must not touch: writes other than `rollups`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::results::{ChangeKind, timestamp};
+use super::{ListId, Store, StoreError};
+use crate::model::{DomainName, DomainResult, Verdict};
+
+/// Counts of domains in one trend point. Shares are `x / testable`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrendCounts {
+    pub total: usize,
+    pub no_mail: usize,
+    pub untestable: usize,
+    pub testable: usize,
+    pub starttls: usize,
+    pub pfs: usize,
+    pub strict_valid: usize,
+    pub all_three: usize,
+}
+
+/// Counts of unique MX hosts in one trend point (no `no_mail`: a host always takes mail).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostTrendCounts {
+    pub total: usize,
+    pub untestable: usize,
+    pub testable: usize,
+    pub starttls: usize,
+    pub pfs: usize,
+    pub strict_valid: usize,
+    pub all_three: usize,
+}
+
+/// One UTC day of a trend series (the trends JSON of DESIGN.md, plus the TLS version mix).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub domains: TrendCounts,
+    pub mx_hosts: HostTrendCounts,
+    /// Testable domains by the lowest TLS version among their MX addresses, e.g. `TLSv1.3`.
+    pub tls_versions: BTreeMap<String, usize>,
+}
+
+/// A row of the domains table: the latest state of one domain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LatestRow {
+    pub domain: DomainName,
+    /// None when never probed.
+    pub verdict: Option<Verdict>,
+    pub starttls: Option<bool>,
+    pub pfs: Option<bool>,
+    pub strict_valid: Option<bool>,
+    pub tls_version: Option<String>,
+    pub cert_not_after: Option<OffsetDateTime>,
+    pub provider: Option<String>,
+    pub mx_count: usize,
+    /// When the current state was last confirmed.
+    pub last_probed: Option<OffsetDateTime>,
+    /// When the current state began.
+    pub state_since: Option<OffsetDateTime>,
+}
+
+/// Which domains `latest` returns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LatestFilter {
+    pub list: Option<ListId>,
+    pub verdict: Option<Verdict>,
+    /// Case-insensitive substring of the domain name.
+    pub text: Option<String>,
+    /// At most this many rows (None: all).
+    pub limit: Option<usize>,
+    pub offset: usize,
+}
+
+/// One stretch of unchanged results in a domain's history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainHistoryRun {
+    pub first_at: OffsetDateTime,
+    pub last_at: OffsetDateTime,
+    pub times_seen: usize,
+    /// The full result as first seen in this run.
+    pub result: DomainResult,
+}
+
+/// One provider's share of a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderRow {
+    /// Registrable domain of the primary MX host, e.g. `google.com`.
+    pub provider: String,
+    pub domains: usize,
+    pub testable: usize,
+    pub starttls: usize,
+    pub pfs: usize,
+    pub strict_valid: usize,
+    pub all_three: usize,
+}
+
+/// A stored change event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub id: i64,
+    pub domain: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub kind: ChangeKind,
+    pub detail: String,
+    pub regression: bool,
+}
+
+fn list_key(list: Option<ListId>) -> i64 {
+    list.map_or(0, |id| id.0)
+}
+
+fn utc_day(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp().div_euclid(86_400)
+}
+
+fn day_to_date(day: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(day * 86_400)
+        .map(|when| when.date().to_string())
+        .unwrap_or_default()
+}
+
+impl Store {
+    /// Recomputes the roll-up of `list` (None: all domains) for the UTC day of `as_of`, from
+    /// each domain's latest run that began no later than `as_of`.
+    pub fn refresh_rollup(
+        &self,
+        list: Option<ListId>,
+        as_of: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let fail = |error: rusqlite::Error| self.fail(error);
+        let cutoff = as_of.unix_timestamp();
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT r.id, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_version, r.last_at
+                 FROM domains d
+                 JOIN runs r ON r.id = (
+                     SELECT id FROM runs WHERE domain_id = d.id AND first_at <= ?2
+                     ORDER BY first_at DESC, id DESC LIMIT 1)
+                 WHERE ?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1)",
+            )
+            .map_err(fail)?;
+        let mut domains = TrendCounts::default();
+        let mut tls_versions: BTreeMap<String, usize> = BTreeMap::new();
+        let mut run_ids = Vec::new();
+        let mut rows = statement
+            .query(params![list_key(list), cutoff])
+            .map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            let run_id: i64 = row.get(0).map_err(fail)?;
+            let verdict: String = row.get(1).map_err(fail)?;
+            let starttls: Option<bool> = row.get(2).map_err(fail)?;
+            let pfs: Option<bool> = row.get(3).map_err(fail)?;
+            let strict: Option<bool> = row.get(4).map_err(fail)?;
+            let tls_version: Option<String> = row.get(5).map_err(fail)?;
+            let last_at: i64 = row.get(6).map_err(fail)?;
+            run_ids.push((run_id, last_at));
+            domains.total += 1;
+            match verdict.as_str() {
+                "no_mail" => domains.no_mail += 1,
+                "untestable" => domains.untestable += 1,
+                _ => {
+                    domains.testable += 1;
+                    if let Some(version) = tls_version {
+                        *tls_versions.entry(version).or_default() += 1;
+                    }
+                }
+            }
+            let (starttls, pfs, strict) = (
+                starttls == Some(true),
+                pfs == Some(true),
+                strict == Some(true),
+            );
+            domains.starttls += usize::from(starttls);
+            domains.pfs += usize::from(pfs);
+            domains.strict_valid += usize::from(strict);
+            domains.all_three += usize::from(starttls && pfs && strict);
+        }
+        drop(rows);
+
+        // Unique MX hosts: each host's state from the most recently confirmed run naming it.
+        let mut host_states: HashMap<String, (i64, String, bool, bool, bool)> = HashMap::new();
+        let mut mx_statement = self
+            .connection
+            .prepare_cached(
+                "SELECT host, verdict, starttls, pfs, strict_valid FROM run_mx WHERE run_id = ?1",
+            )
+            .map_err(fail)?;
+        for (run_id, last_at) in run_ids {
+            let mut rows = mx_statement.query(params![run_id]).map_err(fail)?;
+            while let Some(row) = rows.next().map_err(fail)? {
+                let host: String = row.get(0).map_err(fail)?;
+                let verdict: String = row.get(1).map_err(fail)?;
+                let starttls = row.get::<_, Option<bool>>(2).map_err(fail)? == Some(true);
+                let pfs = row.get::<_, Option<bool>>(3).map_err(fail)? == Some(true);
+                let strict = row.get::<_, Option<bool>>(4).map_err(fail)? == Some(true);
+                let newer = host_states
+                    .get(&host)
+                    .is_none_or(|(seen_at, ..)| *seen_at < last_at);
+                if newer {
+                    host_states.insert(host, (last_at, verdict, starttls, pfs, strict));
+                }
+            }
+        }
+        let mut hosts = HostTrendCounts::default();
+        for (_, verdict, starttls, pfs, strict) in host_states.values() {
+            hosts.total += 1;
+            if verdict == "untestable" {
+                hosts.untestable += 1;
+                continue;
+            }
+            hosts.testable += 1;
+            hosts.starttls += usize::from(*starttls);
+            hosts.pfs += usize::from(*pfs);
+            hosts.strict_valid += usize::from(*strict);
+            hosts.all_three += usize::from(*starttls && *pfs && *strict);
+        }
+        self.connection
+            .execute(
+                "INSERT INTO rollups (list_id, day, domains, mx_hosts, tls_versions) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(list_id, day) DO UPDATE SET domains = excluded.domains,
+                 mx_hosts = excluded.mx_hosts, tls_versions = excluded.tls_versions",
+                params![
+                    list_key(list),
+                    utc_day(as_of),
+                    to_json(&domains),
+                    to_json(&hosts),
+                    to_json(&tls_versions),
+                ],
+            )
+            .map_err(fail)?;
+        Ok(())
+    }
+
+    /// The trend series of `list` (None: all domains), oldest first; `since` drops earlier days.
+    pub fn trends(
+        &self,
+        list: Option<ListId>,
+        since: Option<time::Date>,
+    ) -> Result<Vec<TrendPoint>, StoreError> {
+        let since_day = since.map_or(i64::MIN, |date| {
+            utc_day(date.with_time(time::Time::MIDNIGHT).assume_utc())
+        });
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT day, domains, mx_hosts, tls_versions FROM rollups
+                 WHERE list_id = ?1 AND day >= ?2 ORDER BY day",
+            )
+            .map_err(|error| self.fail(error))?;
+        let rows = statement
+            .query_map(params![list_key(list), since_day], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|error| self.fail(error))?;
+        let mut points = Vec::new();
+        for row in rows {
+            let (day, domains, hosts, versions) = row.map_err(|error| self.fail(error))?;
+            let corrupt = |what: &str, error: serde_json::Error| StoreError::Corrupt {
+                path: self.path.clone(),
+                problem: format!("trend roll-up for {} ({what}): {error}", day_to_date(day)),
+            };
+            points.push(TrendPoint {
+                date: day_to_date(day),
+                domains: serde_json::from_str(&domains).map_err(|e| corrupt("domains", e))?,
+                mx_hosts: serde_json::from_str(&hosts).map_err(|e| corrupt("MX hosts", e))?,
+                tls_versions: serde_json::from_str(&versions)
+                    .map_err(|e| corrupt("TLS versions", e))?,
+            });
+        }
+        Ok(points)
+    }
+
+    /// Latest state of each domain matching `filter`, by domain name.
+    pub fn latest(&self, filter: &LatestFilter) -> Result<Vec<LatestRow>, StoreError> {
+        let fail = |error: rusqlite::Error| self.fail(error);
+        let text = filter.text.as_ref().map(|text| {
+            format!(
+                "%{}%",
+                text.trim().to_ascii_lowercase().replace(['%', '_'], "")
+            )
+        });
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT d.name, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_version,
+                        r.cert_not_after, r.provider, coalesce(r.mx_count, 0), r.last_at, r.first_at
+                 FROM domains d LEFT JOIN runs r ON r.id = d.latest_run_id
+                 WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
+                   AND (?2 IS NULL OR r.verdict = ?2)
+                   AND (?3 IS NULL OR d.name LIKE ?3)
+                 ORDER BY d.name LIMIT ?4 OFFSET ?5",
+            )
+            .map_err(fail)?;
+        let limit = filter.limit.map_or(-1, |limit| limit as i64);
+        let rows = statement
+            .query_map(
+                params![
+                    list_key(filter.list),
+                    filter.verdict.map(Verdict::as_str),
+                    text,
+                    limit,
+                    filter.offset as i64
+                ],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, Option<String>>(1)?,
+                        row.get::<_, Option<bool>>(2)?,
+                        row.get::<_, Option<bool>>(3)?,
+                        row.get::<_, Option<bool>>(4)?,
+                        row.get::<_, Option<String>>(5)?,
+                        row.get::<_, Option<i64>>(6)?,
+                        row.get::<_, Option<String>>(7)?,
+                        row.get::<_, i64>(8)?,
+                        row.get::<_, Option<i64>>(9)?,
+                        row.get::<_, Option<i64>>(10)?,
+                    ))
+                },
+            )
+            .map_err(fail)?;
+        let mut latest = Vec::new();
+        for row in rows {
+            let row = row.map_err(fail)?;
+            let Ok(domain) = DomainName::parse(&row.0) else {
+                continue;
+            };
+            latest.push(LatestRow {
+                domain,
+                verdict: row.1.as_deref().and_then(parse_verdict),
+                starttls: row.2,
+                pfs: row.3,
+                strict_valid: row.4,
+                tls_version: row.5,
+                cert_not_after: row.6.map(timestamp),
+                provider: row.7,
+                mx_count: row.8 as usize,
+                last_probed: row.9.map(timestamp),
+                state_since: row.10.map(timestamp),
+            });
+        }
+        Ok(latest)
+    }
+
+    /// The full latest result of `domain`, with `probed_at` set to when it was last confirmed.
+    pub fn latest_result(&self, domain: &DomainName) -> Result<Option<DomainResult>, StoreError> {
+        let row: Option<(String, i64)> = self
+            .connection
+            .query_row(
+                "SELECT r.result, r.last_at FROM domains d JOIN runs r ON r.id = d.latest_run_id
+                 WHERE d.name = ?1",
+                params![domain.as_str()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(|error| self.fail(error))?;
+        let Some((json, last_at)) = row else {
+            return Ok(None);
+        };
+        let mut result = self.parse_result(&json, domain)?;
+        result.probed_at = timestamp(last_at);
+        Ok(Some(result))
+    }
+
+    fn parse_result(&self, json: &str, domain: &DomainName) -> Result<DomainResult, StoreError> {
+        serde_json::from_str(json).map_err(|error| StoreError::Corrupt {
+            path: self.path.clone(),
+            problem: format!("stored result of {domain} is unreadable: {error}"),
+        })
+    }
+
+    /// A domain's history, newest first.
+    pub fn history(&self, domain: &DomainName) -> Result<Vec<DomainHistoryRun>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT r.first_at, r.last_at, r.times_seen, r.result FROM runs r
+                 JOIN domains d ON d.id = r.domain_id WHERE d.name = ?1
+                 ORDER BY r.first_at DESC, r.id DESC",
+            )
+            .map_err(|error| self.fail(error))?;
+        let rows = statement
+            .query_map(params![domain.as_str()], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|error| self.fail(error))?;
+        let mut history = Vec::new();
+        for row in rows {
+            let (first_at, last_at, times_seen, json) = row.map_err(|error| self.fail(error))?;
+            history.push(DomainHistoryRun {
+                first_at: timestamp(first_at),
+                last_at: timestamp(last_at),
+                times_seen: times_seen as usize,
+                result: self.parse_result(&json, domain)?,
+            });
+        }
+        Ok(history)
+    }
+
+    /// Domains of `list` grouped by mail provider, largest first, at most `limit` rows.
+    pub fn providers(
+        &self,
+        list: Option<ListId>,
+        limit: usize,
+    ) -> Result<Vec<ProviderRow>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT r.provider, count(*),
+                        sum(r.verdict IN ('no_starttls', 'tls_failed', 'tls_ok')),
+                        sum(r.starttls = 1), sum(r.pfs = 1), sum(r.strict_valid = 1),
+                        sum(r.starttls = 1 AND r.pfs = 1 AND r.strict_valid = 1)
+                 FROM domains d JOIN runs r ON r.id = d.latest_run_id
+                 WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
+                   AND r.provider IS NOT NULL
+                 GROUP BY r.provider ORDER BY count(*) DESC, r.provider LIMIT ?2",
+            )
+            .map_err(|error| self.fail(error))?;
+        let rows = statement
+            .query_map(params![list_key(list), limit as i64], |row| {
+                Ok(ProviderRow {
+                    provider: row.get(0)?,
+                    domains: row.get::<_, i64>(1)? as usize,
+                    testable: row.get::<_, Option<i64>>(2)?.unwrap_or(0) as usize,
+                    starttls: row.get::<_, Option<i64>>(3)?.unwrap_or(0) as usize,
+                    pfs: row.get::<_, Option<i64>>(4)?.unwrap_or(0) as usize,
+                    strict_valid: row.get::<_, Option<i64>>(5)?.unwrap_or(0) as usize,
+                    all_three: row.get::<_, Option<i64>>(6)?.unwrap_or(0) as usize,
+                })
+            })
+            .map_err(|error| self.fail(error))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|error| self.fail(error))
+    }
+
+    /// Change events, newest first: of `domain` when given, else of every domain (in `list`
+    /// when given); only those at or after `since`.
+    pub fn events(
+        &self,
+        list: Option<ListId>,
+        domain: Option<&DomainName>,
+        since: Option<OffsetDateTime>,
+        limit: usize,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT e.id, d.name, e.at, e.kind, e.detail FROM events e
+                 JOIN domains d ON d.id = e.domain_id
+                 WHERE (?1 = 0 OR e.domain_id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
+                   AND (?2 IS NULL OR d.name = ?2)
+                   AND e.at >= ?3
+                 ORDER BY e.at DESC, e.id DESC LIMIT ?4",
+            )
+            .map_err(|error| self.fail(error))?;
+        let rows = statement
+            .query_map(
+                params![
+                    list_key(list),
+                    domain.map(DomainName::as_str),
+                    since.map_or(i64::MIN, OffsetDateTime::unix_timestamp),
+                    limit as i64
+                ],
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .map_err(|error| self.fail(error))?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (id, domain, at, kind, detail) = row.map_err(|error| self.fail(error))?;
+            let Some(kind) = ChangeKind::parse(&kind) else {
+                continue;
+            };
+            events.push(EventRow {
+                id,
+                domain,
+                at: timestamp(at),
+                kind,
+                detail,
+                regression: kind.is_regression(),
+            });
+        }
+        Ok(events)
+    }
+}
+
+fn parse_verdict(text: &str) -> Option<Verdict> {
+    [
+        Verdict::NoMail,
+        Verdict::Untestable,
+        Verdict::NoStarttls,
+        Verdict::TlsFailed,
+        Verdict::TlsOk,
+    ]
+    .into_iter()
+    .find(|verdict| verdict.as_str() == text)
+}
+
+/// Roll-up parts as JSON; serializing plain counts cannot fail.
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "{}".to_string())
+}

@@ -1,0 +1,706 @@
+//! Writing scans and their results, and computing change events.
+//!
+//! Owns: the scans table, runs (see `schema` for the run model), per-run MX rows, change
+//! events and the roll-up refresh when a scan ends. Every result is written in one transaction
+//! with its events, so a crash never leaves half a result.
+//! Must not touch: probing; the meaning of verdicts beyond `model`.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{ListId, ScanId, Store, StoreError, now_seconds};
+use crate::model::{DomainName, DomainResult, Outcome, TlsVersion, Verdict};
+use crate::settings::Settings;
+
+/// What a scan covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScanScope {
+    All,
+    List(String),
+    Domains(Vec<DomainName>),
+}
+
+impl ScanScope {
+    /// How the scope is shown and stored, e.g. `all`, `list:Customers`, `domains:3`.
+    pub fn describe(&self) -> String {
+        match self {
+            ScanScope::All => "all".to_string(),
+            ScanScope::List(name) => format!("list:{name}"),
+            ScanScope::Domains(domains) if domains.len() == 1 => {
+                format!("domain:{}", domains[0])
+            }
+            ScanScope::Domains(domains) => format!("domains:{}", domains.len()),
+        }
+    }
+}
+
+/// Verdict counts of a scan.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanCounts {
+    pub total: usize,
+    pub done: usize,
+    pub no_mail: usize,
+    pub untestable: usize,
+    pub no_starttls: usize,
+    pub tls_failed: usize,
+    pub tls_ok: usize,
+    pub starttls: usize,
+    pub pfs: usize,
+    pub strict_valid: usize,
+    pub all_three: usize,
+}
+
+impl ScanCounts {
+    /// Counts one more result.
+    pub fn add(&mut self, result: &DomainResult) {
+        self.done += 1;
+        match result.verdict {
+            Verdict::NoMail => self.no_mail += 1,
+            Verdict::Untestable => self.untestable += 1,
+            Verdict::NoStarttls => self.no_starttls += 1,
+            Verdict::TlsFailed => self.tls_failed += 1,
+            Verdict::TlsOk => self.tls_ok += 1,
+        }
+        let starttls = result.starttls == Some(true);
+        let pfs = result.pfs == Some(true);
+        let strict = result.strict_valid == Some(true);
+        self.starttls += usize::from(starttls);
+        self.pfs += usize::from(pfs);
+        self.strict_valid += usize::from(strict);
+        self.all_three += usize::from(starttls && pfs && strict);
+    }
+}
+
+/// A scan as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanInfo {
+    pub id: ScanId,
+    pub started_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+    pub scope: String,
+    /// `running`, `finished`, `cancelled`, `interrupted` (the process died mid-scan).
+    pub status: String,
+    pub total: usize,
+    pub done: usize,
+    pub counts: Option<ScanCounts>,
+}
+
+/// Kinds of change between two results of a domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    StarttlsLost,
+    StarttlsGained,
+    PfsLost,
+    PfsGained,
+    CertBecameInvalid,
+    CertBecameValid,
+    CertExpiring,
+    MxChanged,
+}
+
+impl ChangeKind {
+    /// The snake_case name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::StarttlsLost => "starttls_lost",
+            ChangeKind::StarttlsGained => "starttls_gained",
+            ChangeKind::PfsLost => "pfs_lost",
+            ChangeKind::PfsGained => "pfs_gained",
+            ChangeKind::CertBecameInvalid => "cert_became_invalid",
+            ChangeKind::CertBecameValid => "cert_became_valid",
+            ChangeKind::CertExpiring => "cert_expiring",
+            ChangeKind::MxChanged => "mx_changed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            ChangeKind::StarttlsLost,
+            ChangeKind::StarttlsGained,
+            ChangeKind::PfsLost,
+            ChangeKind::PfsGained,
+            ChangeKind::CertBecameInvalid,
+            ChangeKind::CertBecameValid,
+            ChangeKind::CertExpiring,
+            ChangeKind::MxChanged,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+
+    /// Whether this change makes things worse (shown as a regression).
+    pub fn is_regression(self) -> bool {
+        matches!(
+            self,
+            ChangeKind::StarttlsLost
+                | ChangeKind::PfsLost
+                | ChangeKind::CertBecameInvalid
+                | ChangeKind::CertExpiring
+        )
+    }
+}
+
+/// A change event raised while recording a result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    pub domain: DomainName,
+    pub kind: ChangeKind,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub detail: String,
+}
+
+/// What recording one result did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordOutcome {
+    /// True when the result differs from the domain's current state (a new run started).
+    pub new_run: bool,
+    pub events: Vec<ChangeEvent>,
+}
+
+/// The previous state of a domain, as far as events need it.
+#[derive(Clone)]
+struct PreviousRun {
+    id: i64,
+    fingerprint: i64,
+    verdict: String,
+    starttls: Option<bool>,
+    pfs: Option<bool>,
+    strict_valid: Option<bool>,
+    mx_hosts: String,
+}
+
+/// The columns a run stores besides the JSON.
+struct RunSummary {
+    fingerprint: i64,
+    tls_version: Option<TlsVersion>,
+    cert_not_after: Option<i64>,
+    mx_hosts: String,
+    mx_count: usize,
+    provider: Option<String>,
+}
+
+fn summarize(result: &DomainResult) -> RunSummary {
+    let tls_version = result
+        .mx
+        .iter()
+        .flat_map(|host| &host.addresses)
+        .filter(|address| address.outcome == Outcome::TlsOk)
+        .filter_map(|address| address.tls_version)
+        .min();
+    let cert_not_after = result
+        .mx
+        .iter()
+        .flat_map(|host| &host.addresses)
+        .filter_map(|address| address.cert_not_after)
+        .map(OffsetDateTime::unix_timestamp)
+        .min();
+    let hosts: BTreeSet<&str> = result.mx.iter().map(|host| host.host.as_str()).collect();
+    let provider = result
+        .mx
+        .first()
+        .map(|host| provider_of(&host.host).unwrap_or_else(|| host.host.clone()));
+    RunSummary {
+        fingerprint: fingerprint(result),
+        tls_version,
+        cert_not_after,
+        mx_hosts: hosts.into_iter().collect::<Vec<_>>().join(" "),
+        mx_count: result.mx.len(),
+        provider,
+    }
+}
+
+/// The mail provider of an MX host: its registrable domain by the Public Suffix List.
+pub fn provider_of(host: &str) -> Option<String> {
+    psl::domain_str(host.trim_end_matches('.')).map(str::to_string)
+}
+
+/// A stable hash of what matters in a result: verdicts, outcomes, TLS facts, certificate
+/// fingerprints, MX set. Timings, greeting texts and day counts are left out, so an unchanged
+/// server probed again extends its run.
+pub fn fingerprint(result: &DomainResult) -> i64 {
+    let mut stable = result.clone();
+    stable.probed_at = OffsetDateTime::UNIX_EPOCH;
+    for host in &mut stable.mx {
+        for address in &mut host.addresses {
+            address.smtp_text = None;
+            address.detail.clear();
+            address.elapsed_ms = 0;
+            address.cert_days_left = None;
+        }
+    }
+    let bytes = serde_json::to_vec(&stable).unwrap_or_default();
+    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest.as_ref()[..8]);
+    i64::from_le_bytes(first)
+}
+
+fn verdict_is_testable(verdict: &str) -> bool {
+    matches!(verdict, "no_starttls" | "tls_failed" | "tls_ok")
+}
+
+impl Store {
+    /// Starts a scan; its status is `running` until [`Store::finish_scan`].
+    pub fn begin_scan(
+        &self,
+        scope: &ScanScope,
+        settings: &Settings,
+        total: usize,
+    ) -> Result<ScanId, StoreError> {
+        let settings_json = serde_json::to_string(settings).unwrap_or_default();
+        self.connection
+            .execute(
+                "INSERT INTO scans (started_at, scope, settings, status, total) VALUES (?1, ?2, ?3, 'running', ?4)",
+                params![now_seconds(), scope.describe(), settings_json, total as i64],
+            )
+            .map_err(|error| self.fail(error))?;
+        Ok(ScanId(self.connection.last_insert_rowid()))
+    }
+
+    /// Stores one domain's result (and its change events) in one transaction.
+    ///
+    /// `expiry_warning_days`: raise `cert_expiring` when a certificate ends within that many days.
+    pub fn record_result(
+        &self,
+        scan: Option<ScanId>,
+        result: &DomainResult,
+        expiry_warning_days: u32,
+    ) -> Result<RecordOutcome, StoreError> {
+        let fail = |error: rusqlite::Error| self.fail(error);
+        let transaction = self.connection.unchecked_transaction().map_err(fail)?;
+        let now = now_seconds();
+        let at = result.probed_at.unix_timestamp();
+        transaction
+            .execute(
+                "INSERT OR IGNORE INTO domains (name, added_at) VALUES (?1, ?2)",
+                params![result.domain.as_str(), now],
+            )
+            .map_err(fail)?;
+        let domain_id: i64 = transaction
+            .query_row(
+                "SELECT id FROM domains WHERE name = ?1",
+                params![result.domain.as_str()],
+                |row| row.get(0),
+            )
+            .map_err(fail)?;
+        let read_run = |row: &rusqlite::Row<'_>| -> rusqlite::Result<PreviousRun> {
+            Ok(PreviousRun {
+                id: row.get(0)?,
+                fingerprint: row.get(1)?,
+                verdict: row.get(2)?,
+                starttls: row.get(3)?,
+                pfs: row.get(4)?,
+                strict_valid: row.get(5)?,
+                mx_hosts: row.get(6)?,
+            })
+        };
+        let previous: Option<PreviousRun> = transaction
+            .query_row(
+                "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, r.mx_hosts
+                 FROM domains d JOIN runs r ON r.id = d.latest_run_id WHERE d.id = ?1",
+                params![domain_id],
+                read_run,
+            )
+            .optional()
+            .map_err(fail)?;
+        let summary = summarize(result);
+        let mut outcome = RecordOutcome::default();
+        let scan_id = scan.map(|scan| scan.0);
+
+        let same_state = previous
+            .as_ref()
+            .is_some_and(|previous| previous.fingerprint == summary.fingerprint);
+        if let (true, Some(previous)) = (same_state, previous.as_ref()) {
+            transaction
+                .execute(
+                    "UPDATE runs SET last_at = max(last_at, ?1), last_scan_id = coalesce(?2, last_scan_id),
+                     times_seen = times_seen + 1 WHERE id = ?3",
+                    params![at, scan_id, previous.id],
+                )
+                .map_err(fail)?;
+        } else {
+            outcome.new_run = true;
+            let json = serde_json::to_string(result)
+                .map_err(|error| StoreError::Invalid(error.to_string()))?;
+            transaction
+                .execute(
+                    "INSERT INTO runs (domain_id, first_scan_id, last_scan_id, first_at, last_at, fingerprint,
+                     verdict, starttls, pfs, strict_valid, tls_version, cert_not_after, mx_hosts, mx_count,
+                     provider, result)
+                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    params![
+                        domain_id,
+                        scan_id,
+                        at,
+                        summary.fingerprint,
+                        result.verdict.as_str(),
+                        result.starttls,
+                        result.pfs,
+                        result.strict_valid,
+                        summary.tls_version.map(TlsVersion::as_str),
+                        summary.cert_not_after,
+                        summary.mx_hosts,
+                        summary.mx_count as i64,
+                        summary.provider,
+                        json,
+                    ],
+                )
+                .map_err(fail)?;
+            let run_id = transaction.last_insert_rowid();
+            {
+                let mut insert_mx = transaction
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO run_mx (run_id, host, verdict, starttls, pfs, strict_valid)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
+                    .map_err(fail)?;
+                for host in &result.mx {
+                    let host_summary = crate::model::aggregate(&host.addresses);
+                    insert_mx
+                        .execute(params![
+                            run_id,
+                            host.host,
+                            host.verdict.as_str(),
+                            host_summary.starttls,
+                            host_summary.pfs,
+                            host_summary.strict_valid,
+                        ])
+                        .map_err(fail)?;
+                }
+            }
+            transaction
+                .execute(
+                    "UPDATE domains SET latest_run_id = ?1 WHERE id = ?2",
+                    params![run_id, domain_id],
+                )
+                .map_err(fail)?;
+
+            // TLS events compare with the last *testable* state: an untestable probe keeps it.
+            if verdict_is_testable(result.verdict.as_str()) {
+                let last_testable: Option<PreviousRun> = match &previous {
+                    Some(previous) if verdict_is_testable(&previous.verdict) => {
+                        Some(previous.clone())
+                    }
+                    _ => transaction
+                        .query_row(
+                            "SELECT id, fingerprint, verdict, starttls, pfs, strict_valid, mx_hosts FROM runs
+                             WHERE domain_id = ?1 AND id != ?2
+                             AND verdict IN ('no_starttls', 'tls_failed', 'tls_ok')
+                             ORDER BY first_at DESC, id DESC LIMIT 1",
+                            params![domain_id, run_id],
+                            read_run,
+                        )
+                        .optional()
+                        .map_err(fail)?,
+                };
+                if let Some(before) = last_testable {
+                    tls_events(&before, result, &mut outcome.events);
+                }
+            }
+            // MX set changes, when both sides actually have an MX set.
+            let has_mx = result.dns_error.is_none() && !result.mx.is_empty();
+            if has_mx
+                && let Some(previous) = &previous
+                && !previous.mx_hosts.is_empty()
+                && previous.mx_hosts != summary.mx_hosts
+            {
+                outcome.events.push(ChangeEvent {
+                    domain: result.domain.clone(),
+                    kind: ChangeKind::MxChanged,
+                    at: result.probed_at,
+                    detail: format!(
+                        "MX hosts changed from [{}] to [{}]",
+                        previous.mx_hosts, summary.mx_hosts
+                    ),
+                });
+            }
+        }
+
+        // Expiring certificates: once per certificate end date.
+        if let Some(not_after) = summary.cert_not_after {
+            let days_left = (not_after - at).div_euclid(86_400);
+            if days_left < i64::from(expiry_warning_days) {
+                let key = format!("not_after:{not_after}");
+                let already: bool = transaction
+                    .query_row(
+                        "SELECT EXISTS(SELECT 1 FROM events WHERE domain_id = ?1 AND kind = 'cert_expiring' AND dedupe_key = ?2)",
+                        params![domain_id, key],
+                        |row| row.get(0),
+                    )
+                    .map_err(fail)?;
+                if !already {
+                    let date = OffsetDateTime::from_unix_timestamp(not_after)
+                        .map(|when| when.date().to_string())
+                        .unwrap_or_default();
+                    let detail = if days_left < 0 {
+                        format!("a certificate expired on {date}")
+                    } else {
+                        format!("a certificate expires on {date} ({days_left} days left)")
+                    };
+                    transaction
+                        .execute(
+                            "INSERT INTO events (domain_id, scan_id, at, kind, detail, dedupe_key)
+                             VALUES (?1, ?2, ?3, 'cert_expiring', ?4, ?5)",
+                            params![domain_id, scan_id, at, detail, key],
+                        )
+                        .map_err(fail)?;
+                    outcome.events.push(ChangeEvent {
+                        domain: result.domain.clone(),
+                        kind: ChangeKind::CertExpiring,
+                        at: result.probed_at,
+                        detail,
+                    });
+                }
+            }
+        }
+        {
+            let mut insert_event = transaction
+                .prepare_cached(
+                    "INSERT INTO events (domain_id, scan_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(fail)?;
+            for event in outcome
+                .events
+                .iter()
+                .filter(|event| event.kind != ChangeKind::CertExpiring)
+            {
+                insert_event
+                    .execute(params![
+                        domain_id,
+                        scan_id,
+                        at,
+                        event.kind.as_str(),
+                        event.detail
+                    ])
+                    .map_err(fail)?;
+            }
+        }
+        if let Some(scan) = scan {
+            transaction
+                .execute(
+                    "UPDATE scans SET done = done + 1 WHERE id = ?1",
+                    params![scan.0],
+                )
+                .map_err(fail)?;
+        }
+        transaction.commit().map_err(fail)?;
+        Ok(outcome)
+    }
+
+    /// Ends a scan with its counts and refreshes the trend roll-ups of every list it touched.
+    pub fn finish_scan(
+        &self,
+        scan: ScanId,
+        status: &str,
+        counts: &ScanCounts,
+    ) -> Result<(), StoreError> {
+        let counts_json = serde_json::to_string(counts).unwrap_or_default();
+        self.connection
+            .execute(
+                "UPDATE scans SET finished_at = ?1, status = ?2, counts = ?3 WHERE id = ?4",
+                params![now_seconds(), status, counts_json, scan.0],
+            )
+            .map_err(|error| self.fail(error))?;
+        self.refresh_rollups_for_scan(scan, OffsetDateTime::now_utc())
+    }
+
+    /// Recomputes today's roll-up of every list holding a domain that `scan` probed.
+    fn refresh_rollups_for_scan(
+        &self,
+        scan: ScanId,
+        as_of: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let lists: Vec<i64> = {
+            let mut statement = self
+                .connection
+                .prepare_cached(
+                    "SELECT DISTINCT ld.list_id FROM runs r JOIN list_domains ld ON ld.domain_id = r.domain_id
+                     WHERE r.last_scan_id = ?1",
+                )
+                .map_err(|error| self.fail(error))?;
+            let rows = statement
+                .query_map(params![scan.0], |row| row.get(0))
+                .map_err(|error| self.fail(error))?;
+            rows.collect::<Result<_, _>>()
+                .map_err(|error| self.fail(error))?
+        };
+        self.refresh_rollup(None, as_of)?;
+        for list in lists {
+            self.refresh_rollup(Some(ListId(list)), as_of)?;
+        }
+        Ok(())
+    }
+
+    /// Marks scans left `running` by a process that died as `interrupted`, and rolls up what
+    /// they stored.
+    pub(super) fn mark_interrupted_scans(&self) -> Result<(), StoreError> {
+        let running: Vec<(i64, i64)> = {
+            let mut statement = self
+                .connection
+                .prepare("SELECT id, started_at FROM scans WHERE status = 'running'")
+                .map_err(|error| self.fail(error))?;
+            let rows = statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .map_err(|error| self.fail(error))?;
+            rows.collect::<Result<_, _>>()
+                .map_err(|error| self.fail(error))?
+        };
+        for (id, _started_at) in running {
+            // Another live process may own a running scan; only claim scans whose results
+            // stopped coming for a while.
+            let last_activity: Option<i64> = self
+                .connection
+                .query_row(
+                    "SELECT max(last_at) FROM runs WHERE last_scan_id = ?1",
+                    params![id],
+                    |row| row.get(0),
+                )
+                .map_err(|error| self.fail(error))?;
+            let started: i64 = self
+                .connection
+                .query_row(
+                    "SELECT started_at FROM scans WHERE id = ?1",
+                    params![id],
+                    |row| row.get(0),
+                )
+                .map_err(|error| self.fail(error))?;
+            let idle_since = last_activity.unwrap_or(started).max(started);
+            if now_seconds() - idle_since < 15 * 60 {
+                continue;
+            }
+            self.connection
+                .execute(
+                    "UPDATE scans SET status = 'interrupted', finished_at = ?1 WHERE id = ?2",
+                    params![idle_since, id],
+                )
+                .map_err(|error| self.fail(error))?;
+            let as_of = OffsetDateTime::from_unix_timestamp(idle_since)
+                .unwrap_or_else(|_| OffsetDateTime::now_utc());
+            self.refresh_rollups_for_scan(ScanId(id), as_of)?;
+        }
+        Ok(())
+    }
+
+    /// Marks a scan this process was running as interrupted right away (cancel, crash recovery
+    /// in tests), and rolls up what it stored.
+    pub fn abandon_scan(&self, scan: ScanId, status: &str) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "UPDATE scans SET status = ?1, finished_at = ?2 WHERE id = ?3",
+                params![status, now_seconds(), scan.0],
+            )
+            .map_err(|error| self.fail(error))?;
+        self.refresh_rollups_for_scan(scan, OffsetDateTime::now_utc())
+    }
+
+    /// The most recent scan, if any.
+    pub fn last_scan(&self) -> Result<Option<ScanInfo>, StoreError> {
+        self.scans(1).map(|mut scans| scans.pop())
+    }
+
+    /// The most recent scans, newest first.
+    pub fn scans(&self, limit: usize) -> Result<Vec<ScanInfo>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT id, started_at, finished_at, scope, status, total, done, counts FROM scans
+                 ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(|error| self.fail(error))?;
+        let rows = statement
+            .query_map(params![limit as i64], |row| {
+                let counts: Option<String> = row.get(7)?;
+                Ok(ScanInfo {
+                    id: ScanId(row.get(0)?),
+                    started_at: timestamp(row.get(1)?),
+                    finished_at: row.get::<_, Option<i64>>(2)?.map(timestamp),
+                    scope: row.get(3)?,
+                    status: row.get(4)?,
+                    total: row.get::<_, i64>(5)? as usize,
+                    done: row.get::<_, i64>(6)? as usize,
+                    counts: counts.and_then(|json| serde_json::from_str(&json).ok()),
+                })
+            })
+            .map_err(|error| self.fail(error))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|error| self.fail(error))
+    }
+}
+
+/// Seconds since the epoch to a timestamp (the epoch itself if out of range).
+pub(crate) fn timestamp(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn tls_events(before: &PreviousRun, result: &DomainResult, events: &mut Vec<ChangeEvent>) {
+    let mut push = |kind: ChangeKind, detail: String| {
+        events.push(ChangeEvent {
+            domain: result.domain.clone(),
+            kind,
+            at: result.probed_at,
+            detail,
+        });
+    };
+    let was_starttls = before.starttls == Some(true);
+    let is_starttls = result.starttls == Some(true);
+    match (was_starttls, is_starttls) {
+        (true, false) => push(
+            ChangeKind::StarttlsLost,
+            format!(
+                "STARTTLS lost: now {} (was {})",
+                result.verdict.as_str(),
+                before.verdict
+            ),
+        ),
+        (false, true) => push(
+            ChangeKind::StarttlsGained,
+            format!("STARTTLS gained (was {})", before.verdict),
+        ),
+        (true, true) => {
+            match (before.pfs == Some(true), result.pfs == Some(true)) {
+                (true, false) => push(
+                    ChangeKind::PfsLost,
+                    "forward secrecy lost on at least one MX address".to_string(),
+                ),
+                (false, true) => push(
+                    ChangeKind::PfsGained,
+                    "forward secrecy now on every MX address".to_string(),
+                ),
+                _ => {}
+            }
+            match (
+                before.strict_valid == Some(true),
+                result.strict_valid == Some(true),
+            ) {
+                (true, false) => {
+                    let reasons: BTreeSet<&str> = result
+                        .mx
+                        .iter()
+                        .flat_map(|host| &host.addresses)
+                        .flat_map(|address| &address.cert_errors)
+                        .map(|error| error.as_str())
+                        .collect();
+                    push(
+                        ChangeKind::CertBecameInvalid,
+                        format!(
+                            "certificate no longer passes strict validation ({})",
+                            reasons.into_iter().collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
+                (false, true) => push(
+                    ChangeKind::CertBecameValid,
+                    "certificate now passes strict validation".to_string(),
+                ),
+                _ => {}
+            }
+        }
+        (false, false) => {}
+    }
+}

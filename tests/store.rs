@@ -1,0 +1,449 @@
+//! The store as the app and the command line rely on it: what survives a restart, how bad files
+//! are refused without being touched, runs and change events across scans, trend roll-ups.
+
+mod fixtures;
+
+use std::time::Duration;
+
+use fixtures::{Shape, domain, result, result_with};
+use starttls_monitor::model::Verdict;
+use starttls_monitor::settings::Settings;
+use starttls_monitor::store::{ChangeKind, LatestFilter, ScanCounts, ScanScope, Store, StoreError};
+use time::OffsetDateTime;
+
+fn day(offset: i64) -> OffsetDateTime {
+    // A fixed past moment so day boundaries are predictable: 2026-01-10 12:00 UTC.
+    OffsetDateTime::from_unix_timestamp(1_768_046_400).expect("valid")
+        + time::Duration::days(offset)
+}
+
+#[test]
+fn restart_keeps_lists_domains_settings_and_results() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("nested").join("monitor.sqlite3");
+    {
+        let store = Store::open(&path).expect("creates the file and its folder");
+        let list = store.create_list("Customers").expect("list");
+        let report = store
+            .add_domains(
+                Some(list),
+                &[
+                    domain("a.example"),
+                    domain("b.example"),
+                    domain("a.example"),
+                ],
+            )
+            .expect("add");
+        assert_eq!(
+            (report.added, report.already_present, report.duplicates),
+            (2, 0, 1)
+        );
+        let settings = Settings {
+            concurrency: 7,
+            ..Settings::default()
+        };
+        store.save_settings(&settings).expect("save");
+        let scan = store
+            .begin_scan(&ScanScope::All, &settings, 1)
+            .expect("scan");
+        store
+            .record_result(Some(scan), &result("a.example", Shape::Good, day(0)), 14)
+            .expect("record");
+        store
+            .finish_scan(scan, "finished", &ScanCounts::default())
+            .expect("finish");
+    }
+    let store = Store::open(&path).expect("reopens");
+    let lists = store.lists().expect("lists");
+    assert_eq!(lists.len(), 1);
+    assert_eq!(lists[0].name, "Customers");
+    assert_eq!(lists[0].domain_count, 2);
+    assert_eq!(store.settings().expect("settings").concurrency, 7);
+    let latest = store
+        .latest_result(&domain("a.example"))
+        .expect("query")
+        .expect("a result");
+    assert_eq!(latest.verdict, Verdict::TlsOk);
+    assert_eq!(
+        latest.mx[0].addresses[0].cipher_suite.as_deref(),
+        Some("TLS_AES_256_GCM_SHA384")
+    );
+    assert_eq!(
+        store.last_scan().expect("scan").expect("one").status,
+        "finished"
+    );
+    store.integrity_check().expect("sound file");
+}
+
+#[test]
+fn foreign_and_newer_files_are_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let text_file = dir.path().join("notes.txt");
+    std::fs::write(&text_file, "this is not a database\n".repeat(100)).expect("write");
+    let before = std::fs::read(&text_file).expect("read");
+    let error = Store::open(&text_file).err().expect("refused");
+    assert!(matches!(error, StoreError::Foreign { .. }), "{error}");
+    assert!(error.to_string().contains("notes.txt"), "{error}");
+    assert_eq!(
+        std::fs::read(&text_file).expect("read"),
+        before,
+        "file untouched"
+    );
+
+    let other_db = dir.path().join("other.sqlite3");
+    {
+        let connection = rusqlite::Connection::open(&other_db).expect("open");
+        connection
+            .execute_batch(
+                "CREATE TABLE invoices (id INTEGER PRIMARY KEY); INSERT INTO invoices VALUES (1);",
+            )
+            .expect("foreign schema");
+    }
+    let before = std::fs::read(&other_db).expect("read");
+    let error = Store::open(&other_db).err().expect("refused");
+    assert!(matches!(error, StoreError::Foreign { .. }), "{error}");
+    assert_eq!(
+        std::fs::read(&other_db).expect("read"),
+        before,
+        "file untouched"
+    );
+
+    let newer = dir.path().join("newer.sqlite3");
+    drop(Store::open(&newer).expect("create"));
+    {
+        let connection = rusqlite::Connection::open(&newer).expect("open");
+        connection
+            .pragma_update(None, "user_version", 999)
+            .expect("bump version");
+    }
+    let error = Store::open(&newer).err().expect("refused");
+    assert!(
+        matches!(error, StoreError::TooNew { found: 999, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("newer"), "{error}");
+}
+
+#[test]
+fn an_empty_file_is_migrated_from_scratch() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("empty.sqlite3");
+    std::fs::write(&path, b"").expect("empty file");
+    let store = Store::open(&path).expect("an empty file becomes a database");
+    store.integrity_check().expect("sound");
+    drop(store);
+    let version: i64 = rusqlite::Connection::open(&path)
+        .expect("open")
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, starttls_monitor::store::schema::CURRENT_VERSION);
+}
+
+#[test]
+fn a_lock_held_past_the_timeout_is_a_clear_busy_error_and_two_writers_work() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("shared.sqlite3");
+    let first = Store::open(&path).expect("first");
+    let second = Store::open(&path).expect("second process-like connection");
+    // Both write, interleaved.
+    first
+        .add_domains(None, &[domain("one.example")])
+        .expect("first writes");
+    second
+        .add_domains(None, &[domain("two.example")])
+        .expect("second writes");
+    assert_eq!(first.domain_count(None).expect("count"), 2);
+
+    // Someone holds the write lock and does not let go.
+    let holder = rusqlite::Connection::open(&path).expect("holder");
+    holder.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    second
+        .set_busy_timeout(Duration::from_millis(200))
+        .expect("timeout");
+    let error = second
+        .add_domains(None, &[domain("three.example")])
+        .err()
+        .expect("busy");
+    assert!(matches!(error, StoreError::Busy { .. }), "{error}");
+    assert!(error.to_string().contains("shared.sqlite3"), "{error}");
+    holder.execute_batch("ROLLBACK").expect("unlock");
+    second
+        .add_domains(None, &[domain("three.example")])
+        .expect("works again once the lock is gone");
+}
+
+#[test]
+fn lists_can_be_created_renamed_deleted_and_domains_removed() {
+    let store = Store::open_in_memory().expect("store");
+    let list = store.create_list("Universities").expect("create");
+    assert!(store.create_list("Universities").is_err(), "duplicate name");
+    assert!(store.create_list("  ").is_err(), "empty name");
+    store
+        .add_domains(
+            Some(list),
+            &[domain("uni-a.example"), domain("uni-b.example")],
+        )
+        .expect("add");
+    store.rename_list("Universities", "Unis").expect("rename");
+    assert!(store.list_id("Universities").expect("query").is_none());
+    let unis = store.require_list("Unis").expect("renamed");
+    assert_eq!(
+        store
+            .remove_domains(Some(unis), &[domain("uni-a.example")])
+            .expect("remove"),
+        1
+    );
+    assert_eq!(
+        store.domains(Some(unis)).expect("domains"),
+        vec![domain("uni-b.example")]
+    );
+    assert_eq!(
+        store.domain_count(None).expect("count"),
+        2,
+        "still in the database"
+    );
+    store.delete_list("Unis").expect("delete");
+    assert!(store.lists().expect("lists").is_empty());
+    assert_eq!(
+        store.domain_count(None).expect("count"),
+        2,
+        "domains outlive their list"
+    );
+    assert_eq!(
+        store
+            .remove_domains(None, &[domain("uni-a.example")])
+            .expect("remove"),
+        1
+    );
+    assert_eq!(store.domain_count(None).expect("count"), 1);
+    assert!(
+        store
+            .require_list("Nope")
+            .err()
+            .expect("missing")
+            .to_string()
+            .contains("Nope")
+    );
+}
+
+#[test]
+fn unchanged_results_extend_a_run_and_changes_start_a_new_one() {
+    let store = Store::open_in_memory().expect("store");
+    let first = store
+        .record_result(None, &result("a.example", Shape::Good, day(0)), 14)
+        .expect("record");
+    assert!(first.new_run);
+    assert!(first.events.is_empty(), "a first result raises no change");
+    let mut again = result("a.example", Shape::Good, day(1));
+    again.mx[0].addresses[0].elapsed_ms = 999; // timings do not make a new state
+    let second = store.record_result(None, &again, 14).expect("record");
+    assert!(!second.new_run);
+    let third = store
+        .record_result(None, &result("a.example", Shape::BadCert, day(2)), 14)
+        .expect("record");
+    assert!(third.new_run);
+    let history = store.history(&domain("a.example")).expect("history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].times_seen, 2);
+    assert_eq!(history[1].first_at, day(0));
+    assert_eq!(history[1].last_at, day(1));
+    assert_eq!(history[0].result.strict_valid, Some(false));
+}
+
+#[test]
+fn change_events_across_scans() {
+    let store = Store::open_in_memory().expect("store");
+    let record = |shape: Shape, at: i64| {
+        store
+            .record_result(None, &result("a.example", shape, day(at)), 14)
+            .expect("record")
+            .events
+            .into_iter()
+            .map(|event| event.kind)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(record(Shape::Good, 0), vec![]);
+    assert_eq!(
+        record(Shape::BadCert, 1),
+        vec![ChangeKind::CertBecameInvalid]
+    );
+    assert_eq!(record(Shape::Good, 2), vec![ChangeKind::CertBecameValid]);
+    assert_eq!(record(Shape::NoPfs, 3), vec![ChangeKind::PfsLost]);
+    // Untestable: no TLS event, and the domain keeps its last known state...
+    assert_eq!(record(Shape::Untestable, 4), vec![]);
+    // ...so coming back unchanged raises nothing, and a real change compares with before.
+    assert_eq!(record(Shape::NoPfs, 5), vec![]);
+    assert_eq!(record(Shape::Untestable, 6), vec![]);
+    assert_eq!(record(Shape::NoStarttls, 7), vec![ChangeKind::StarttlsLost]);
+    assert_eq!(record(Shape::Good, 8), vec![ChangeKind::StarttlsGained]);
+
+    // MX set change.
+    let moved = result_with(
+        "a.example",
+        "mx.new-provider.example",
+        Shape::Good,
+        day(9),
+        day(69),
+    );
+    let kinds: Vec<ChangeKind> = store
+        .record_result(None, &moved, 14)
+        .expect("record")
+        .events
+        .iter()
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(kinds, vec![ChangeKind::MxChanged]);
+
+    // A certificate close to expiry: one event per certificate, not one per scan.
+    let expiring = |at: i64| {
+        result_with(
+            "a.example",
+            "mx.new-provider.example",
+            Shape::Good,
+            day(at),
+            day(20),
+        )
+    };
+    let kinds: Vec<ChangeKind> = store
+        .record_result(None, &expiring(10), 14)
+        .expect("record")
+        .events
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, vec![ChangeKind::CertExpiring]);
+    let again = store
+        .record_result(None, &expiring(11), 14)
+        .expect("record");
+    assert!(again.events.is_empty(), "{:?}", again.events);
+
+    let stored = store
+        .events(None, Some(&domain("a.example")), None, 100)
+        .expect("events");
+    assert_eq!(stored.len(), 7);
+    assert_eq!(stored[0].kind, ChangeKind::CertExpiring);
+    assert!(stored[0].regression);
+}
+
+#[test]
+fn trends_count_each_domain_by_its_latest_result_per_day() {
+    let store = Store::open_in_memory().expect("store");
+    let list = store.create_list("L").expect("list");
+    let names = ["a.example", "b.example", "c.example", "d.example"];
+    store
+        .add_domains(
+            Some(list),
+            &names.iter().map(|name| domain(name)).collect::<Vec<_>>(),
+        )
+        .expect("add");
+    let shapes = [
+        Shape::Good,
+        Shape::NoPfs,
+        Shape::NoStarttls,
+        Shape::Untestable,
+    ];
+    for (name, shape) in names.iter().zip(shapes) {
+        store
+            .record_result(None, &result(name, shape, day(0)), 14)
+            .expect("record");
+    }
+    store
+        .refresh_rollup(Some(list), day(0))
+        .expect("rollup day 0");
+    // Next day only one domain is rescanned: the curve moves by one domain.
+    store
+        .record_result(None, &result("c.example", Shape::Good, day(1)), 14)
+        .expect("record");
+    store
+        .refresh_rollup(Some(list), day(1))
+        .expect("rollup day 1");
+    let points = store.trends(Some(list), None).expect("trends");
+    assert_eq!(points.len(), 2);
+    let first = &points[0].domains;
+    assert_eq!((first.total, first.untestable, first.testable), (4, 1, 3));
+    assert_eq!(
+        (
+            first.starttls,
+            first.pfs,
+            first.strict_valid,
+            first.all_three
+        ),
+        (2, 1, 2, 1)
+    );
+    let second = &points[1].domains;
+    assert_eq!(
+        (
+            second.total,
+            second.testable,
+            second.starttls,
+            second.all_three
+        ),
+        (4, 3, 3, 2)
+    );
+    assert_eq!(points[0].date, "2026-01-10");
+    assert_eq!(points[1].date, "2026-01-11");
+    assert_eq!(points[1].mx_hosts.total, 4);
+    assert_eq!(points[1].mx_hosts.untestable, 1);
+    assert_eq!(points[1].tls_versions.get("TLSv1.3"), Some(&2));
+    // Recomputing a past day uses what was known then, not now.
+    store
+        .refresh_rollup(Some(list), day(0))
+        .expect("recompute day 0");
+    let again = store.trends(Some(list), None).expect("trends");
+    assert_eq!(again[0].domains.starttls, 2);
+    let since = store
+        .trends(Some(list), Some(day(1).date()))
+        .expect("trends since");
+    assert_eq!(since.len(), 1);
+}
+
+#[test]
+fn latest_rows_filter_by_list_verdict_and_text() {
+    let store = Store::open_in_memory().expect("store");
+    let list = store.create_list("L").expect("list");
+    store
+        .add_domains(
+            Some(list),
+            &[domain("alpha.example"), domain("beta.example")],
+        )
+        .expect("add");
+    store
+        .add_domains(None, &[domain("gamma.example")])
+        .expect("add");
+    store
+        .record_result(None, &result("alpha.example", Shape::Good, day(0)), 14)
+        .expect("record");
+    store
+        .record_result(None, &result("beta.example", Shape::NoStarttls, day(0)), 14)
+        .expect("record");
+    let all = store.latest(&LatestFilter::default()).expect("latest");
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2].domain, domain("gamma.example"));
+    assert_eq!(all[2].verdict, None, "never probed");
+    let in_list = store
+        .latest(&LatestFilter {
+            list: Some(list),
+            ..LatestFilter::default()
+        })
+        .expect("latest");
+    assert_eq!(in_list.len(), 2);
+    let bad = store
+        .latest(&LatestFilter {
+            verdict: Some(Verdict::NoStarttls),
+            ..LatestFilter::default()
+        })
+        .expect("latest");
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].domain, domain("beta.example"));
+    let text = store
+        .latest(&LatestFilter {
+            text: Some("ALP".into()),
+            ..LatestFilter::default()
+        })
+        .expect("latest");
+    assert_eq!(text.len(), 1);
+    assert_eq!(text[0].provider.as_deref(), Some("alpha.example"));
+    let providers = store.providers(Some(list), 10).expect("providers");
+    assert_eq!(providers.len(), 2);
+}
