@@ -7,4 +7,5 @@ pub mod cli;
 pub mod model;
 pub mod probe;
 pub mod settings;
+pub mod monitor;
 pub mod store;

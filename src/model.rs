@@ -385,6 +385,11 @@ pub struct AddressResult {
     pub pfs: Option<bool>,
     /// True when the session came from the legacy (OpenSSL) fallback; null without TLS.
     pub legacy_tls: Option<bool>,
+    /// Deep mode only (`--deep`): true when the server chose a suite without forward secrecy
+    /// while a TLS 1.0-1.2 sender offered RSA key exchange first (next to ECDHE and DHE); false
+    /// when it chose ECDHE/DHE or refused TLS 1.2 and older altogether. Null when deep mode did
+    /// not run, the session had no TLS, or the extra session could not tell.
+    pub prefers_non_pfs: Option<bool>,
     pub strict_valid: Option<bool>,
     pub cert_errors: Vec<CertError>,
     pub cert_subject: Option<String>,
@@ -419,6 +424,7 @@ impl AddressResult {
             kx_group: None,
             pfs: None,
             legacy_tls: None,
+            prefers_non_pfs: None,
             strict_valid: None,
             cert_errors: Vec::new(),
             cert_subject: None,
@@ -716,6 +722,7 @@ mod tests {
         assert_eq!(json["dns_error"], serde_json::Value::Null);
         let address_json = &json["mx"][0]["addresses"][0];
         assert_eq!(address_json["tls_version"], "TLSv1.3");
+        assert_eq!(address_json["prefers_non_pfs"], serde_json::Value::Null);
         assert_eq!(
             address_json["cert_errors"],
             serde_json::json!(["self_signed", "name_mismatch"])
@@ -734,6 +741,7 @@ mod tests {
             "kx_group",
             "pfs",
             "legacy_tls",
+            "prefers_non_pfs",
             "strict_valid",
             "cert_errors",
             "cert_subject",

@@ -163,8 +163,7 @@ fn a_lock_held_past_the_timeout_is_a_clear_busy_error_and_two_writers_work() {
         .expect("timeout");
     let error = second
         .add_domains(None, &[domain("three.example")])
-        .err()
-        .expect("busy");
+        .expect_err("busy");
     assert!(matches!(error, StoreError::Busy { .. }), "{error}");
     assert!(error.to_string().contains("shared.sqlite3"), "{error}");
     holder.execute_batch("ROLLBACK").expect("unlock");
@@ -220,8 +219,7 @@ fn lists_can_be_created_renamed_deleted_and_domains_removed() {
     assert!(
         store
             .require_list("Nope")
-            .err()
-            .expect("missing")
+            .expect_err("missing")
             .to_string()
             .contains("Nope")
     );

@@ -4,6 +4,7 @@
 //! how results are printed. Must not touch: probe internals (it uses `probe::Prober` only).
 
 mod output;
+mod store_commands;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -65,6 +66,20 @@ pub struct GlobalOptions {
 pub enum Command {
     /// Probe domains now and print the results; stores nothing.
     Probe(ProbeArgs),
+    /// Add, remove or list the domains in the database.
+    Domains {
+        #[command(subcommand)]
+        command: store_commands::DomainsCommand,
+    },
+    /// Show lists (name and count per line), or create, rename, delete one.
+    Lists {
+        #[command(subcommand)]
+        command: Option<store_commands::ListsCommand>,
+    },
+    /// Run one scan now and store it (progress bar on a terminal, summary at the end).
+    Scan(store_commands::ScanArgs),
+    /// Adoption over time, one row (or JSON point) per UTC day with results.
+    Trends(store_commands::TrendsArgs),
 }
 
 /// `probe [--json] DOMAIN...`
@@ -73,6 +88,11 @@ pub struct ProbeArgs {
     /// One JSON object per domain per line (the domain result JSON of the README).
     #[arg(long)]
     pub json: bool,
+    /// Also ask every server that completed TLS whether it would choose a suite without
+    /// forward secrecy when a sender offers RSA key exchange first (`prefers_non_pfs`); one more
+    /// connection per address.
+    #[arg(long)]
+    pub deep: bool,
     /// Domains to probe (e-mail addresses and URLs are not accepted here; give the domain).
     #[arg(required = true, value_name = "DOMAIN")]
     pub domains: Vec<String>,
@@ -155,6 +175,10 @@ impl GlobalOptions {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Some(Command::Probe(args)) => run_probe(&cli.global, &args),
+        Some(Command::Domains { command }) => store_commands::run_domains(&cli.global, &command),
+        Some(Command::Lists { command }) => store_commands::run_lists(&cli.global, command.as_ref()),
+        Some(Command::Scan(args)) => store_commands::run_scan_command(&cli.global, &args),
+        Some(Command::Trends(args)) => store_commands::run_trends(&cli.global, &args),
         None => Err(CliError::usage(
             "no command given; try 'starttls-monitor probe DOMAIN' or --help",
         )),
@@ -194,7 +218,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
     let domains = parse_domains(&args.domains)?;
-    let config = global.probe_config()?;
+    let mut config = global.probe_config()?;
+    config.deep = args.deep;
     let runtime = runtime()?;
     let prober = runtime
         .block_on(async { Prober::new(config) })

@@ -112,6 +112,9 @@ fn address_line(address: &AddressResult) -> String {
         if address.legacy_tls == Some(true) {
             line.push_str(" (legacy TLS)");
         }
+        if address.prefers_non_pfs == Some(true) {
+            line.push_str(" (prefers non-PFS)");
+        }
         if address.strict_valid == Some(true) {
             line.push_str("  cert: strict ok");
         } else {

@@ -73,6 +73,11 @@ pub struct ProbeConfig {
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// Where `extra_roots` came from, for messages and settings.
     pub ca_file: Option<PathBuf>,
+    /// Deep mode: for every address that completed TLS, one more session in which the legacy
+    /// (OpenSSL) client offers RSA key exchange first, to learn whether the server would choose
+    /// a suite without forward secrecy (`prefers_non_pfs`). Default false: it costs a second
+    /// connection per address.
+    pub deep: bool,
 }
 
 impl Default for ProbeConfig {
@@ -92,6 +97,7 @@ impl Default for ProbeConfig {
             concurrency: 64,
             extra_roots: Vec::new(),
             ca_file: None,
+            deep: false,
         }
     }
 }

@@ -2,13 +2,15 @@
 //! STARTTLS session per address, and apply DESIGN.md's verdict rules.
 //!
 //! Owns: DNS ([`dns`]), SMTP sessions ([`smtp`]), reply parsing ([`reply`]), TLS and certificate
-//! verdicts ([`tls`]), and a run's politeness state: MX hosts shared by many domains are probed
+//! verdicts ([`tls`]), the legacy OpenSSL client for servers rustls cannot talk to ([`legacy`]),
+//! and a run's politeness state: MX hosts shared by many domains are probed
 //! once per run, and at most one connection at a time goes to any IP address.
 //! Must not touch: the store, the UI, the clock beyond timestamps and deadlines. Depends only on
 //! `model` and its own configuration.
 
 pub mod config;
 pub mod dns;
+pub mod legacy;
 pub mod reply;
 pub mod smtp;
 pub mod tls;
@@ -28,6 +30,7 @@ use crate::model::{
     aggregate,
 };
 use dns::{Dns, MxAnswer};
+use legacy::LegacyTls;
 use smtp::SessionSettings;
 use tls::TlsSetup;
 
@@ -40,6 +43,8 @@ pub enum ProbeSetupError {
     Dns(#[from] dns::DnsSetupError),
     #[error("TLS setup failed: {0}")]
     Tls(#[from] rustls::Error),
+    #[error("legacy TLS (OpenSSL) client setup failed: {0}")]
+    Legacy(#[from] openssl::error::ErrorStack),
 }
 
 /// A configured probe engine. Cheap to clone; clones share resolver and trust anchors.
@@ -52,6 +57,7 @@ struct ProberInner {
     config: ProbeConfig,
     dns: Dns,
     tls: TlsSetup,
+    legacy: LegacyTls,
     session: SessionSettings,
     /// One lock per IP address, shared by all runs of this prober, so that no address ever
     /// sees two of our connections at once.
@@ -65,6 +71,7 @@ impl Prober {
         config.validate()?;
         let dns = Dns::new(&config.dns, config.dns_timeout)?;
         let tls = TlsSetup::new(&config.extra_roots)?;
+        let legacy = LegacyTls::new()?;
         let session = SessionSettings {
             port: config.smtp_port,
             ehlo_name: config.ehlo_name.clone(),
@@ -73,12 +80,14 @@ impl Prober {
             command_timeout: config.command_timeout,
             tls_timeout: config.tls_timeout,
             limits: config.reply_limits,
+            deep: config.deep,
         };
         Ok(Self {
             inner: Arc::new(ProberInner {
                 config,
                 dns,
                 tls,
+                legacy,
                 session,
                 ip_locks: Mutex::new(HashMap::new()),
             }),
@@ -277,6 +286,6 @@ impl ProbeRun {
             }
         };
         let _one_at_a_time = lock.lock().await;
-        smtp::probe_address(ip, host, &inner.session, &inner.tls).await
+        smtp::probe_address(ip, host, &inner.session, &inner.tls, &inner.legacy).await
     }
 }

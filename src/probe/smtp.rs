@@ -1,5 +1,11 @@
-//! One SMTP session against one MX address: connect, greeting, `EHLO`, `STARTTLS`, TLS
+//! The SMTP sessions against one MX address: connect, greeting, `EHLO`, `STARTTLS`, TLS
 //! handshake, `EHLO` again, `QUIT`. Never `MAIL`, `RCPT`, `DATA` or `AUTH`.
+//!
+//! The first session's handshake is rustls'. When it fails in a way an older client could
+//! overcome, a second session (same plaintext part) completes the handshake with the legacy
+//! OpenSSL client ([`super::legacy`]); in deep mode, an address that completed TLS gets one more
+//! session in which the legacy client offers RSA key exchange first. Sessions run one after the
+//! other, never two at once.
 //!
 //! Owns: the session state machine, its deadlines and the mapping of what the peer did onto an
 //! [`AddressResult`]. Must not touch: DNS (the caller gives the address and MX host name), the
@@ -16,9 +22,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
 
+use super::legacy::{LegacyTls, Offer};
 use super::reply::{Parsed, Reply, ReplyError, ReplyLimits, parse_reply};
-use super::tls::{TlsSetup, classify_handshake_error, session_facts};
-use crate::model::{AddressResult, Outcome, Reason};
+use super::tls::{RecordedChain, SessionFacts, TlsSetup, classify_handshake_error, session_facts};
+use crate::model::{AddressResult, CertError, Outcome, Reason};
 
 /// Everything one session needs besides the address.
 #[derive(Clone, Debug)]
@@ -30,6 +37,8 @@ pub struct SessionSettings {
     pub command_timeout: Duration,
     pub tls_timeout: Duration,
     pub limits: ReplyLimits,
+    /// Deep mode (`ProbeConfig::deep`): one more session per address that completed TLS.
+    pub deep: bool,
 }
 
 /// Why reading a reply failed.
@@ -139,15 +148,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReplyReader<S> {
 /// Probes one address of one MX host and says what happened.
 ///
 /// `mx_host` is the name as written in the MX record (or the domain for an implicit MX): it is
-/// both the SNI and the name the certificate must match.
+/// both the SNI and the name the certificate must match. The legacy fallback and deep mode may
+/// add a second and third session, one after the other; `elapsed_ms` covers them all.
 pub async fn probe_address(
     ip: IpAddr,
     mx_host: &str,
     settings: &SessionSettings,
     tls: &TlsSetup,
+    legacy: &LegacyTls,
 ) -> AddressResult {
     let started = Instant::now();
-    let mut result = run_session(ip, mx_host, settings, tls).await;
+    let mut result = run_session(ip, mx_host, settings, tls, legacy).await;
+    if settings.deep && result.outcome == Outcome::TlsOk {
+        deep_session(ip, mx_host, settings, legacy, &mut result).await;
+    }
     result.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     result
 }
@@ -168,14 +182,28 @@ fn truncate(text: &str, max: usize) -> String {
     format!("{}…", &text[..end])
 }
 
-async fn run_session(
-    ip: IpAddr,
-    mx_host: &str,
-    settings: &SessionSettings,
-    tls: &TlsSetup,
-) -> AddressResult {
+fn ehlo_command(settings: &SessionSettings) -> String {
+    format!("EHLO {}", settings.ehlo_name)
+}
+
+/// How the plaintext part of a session ended.
+enum Plaintext {
+    /// The server answered STARTTLS with 220 and sent nothing after it: `tcp` is ready for a
+    /// TLS handshake. `result` holds what was learned so far (EHLO extensions, the 220 reply),
+    /// with outcome `tls_failed` until a handshake completes.
+    ReadyForTls {
+        tcp: TcpStream,
+        result: AddressResult,
+    },
+    /// The session ended before TLS; this is the address's result.
+    Ended(AddressResult),
+}
+
+/// Connect, greeting, `EHLO`, `STARTTLS`, and the check that no byte follows the 220: the part
+/// every session (rustls, legacy fallback, deep) shares.
+async fn plaintext_until_tls(ip: IpAddr, settings: &SessionSettings) -> Plaintext {
     let untestable = |reason: Reason, detail: String| {
-        AddressResult::new(ip, Outcome::Untestable, reason, detail)
+        Plaintext::Ended(AddressResult::new(ip, Outcome::Untestable, reason, detail))
     };
     let address = SocketAddr::new(ip, settings.port);
 
@@ -220,30 +248,32 @@ async fn run_session(
         }
     };
     if greeting.code != 220 {
-        let mut result = untestable(
+        let mut result = AddressResult::new(
+            ip,
+            Outcome::Untestable,
             Reason::GreetingRejected,
             format!("server greeted with {} instead of 220", greeting.code),
         );
         keep_reply(&mut result, &greeting);
         reader.quit(settings.command_timeout).await;
-        return result;
+        return Plaintext::Ended(result);
     }
 
     // 3. EHLO.
-    let ehlo_command = format!("EHLO {}", settings.ehlo_name);
     let ehlo = match reader
-        .command(&ehlo_command, settings.command_timeout)
+        .command(&ehlo_command(settings), settings.command_timeout)
         .await
     {
         Ok(reply) => reply,
         Err(error) => {
-            let mut result = untestable(
+            let mut result = AddressResult::new(
+                ip,
+                Outcome::Untestable,
                 error.reason(Reason::ReplyTimeout),
                 error.describe("EHLO reply"),
             );
-            result.smtp_code = Some(greeting.code);
-            result.smtp_text = Some(truncate(&greeting.text(), 512));
-            return result;
+            keep_reply(&mut result, &greeting);
+            return Plaintext::Ended(result);
         }
     };
     if ehlo.code != 250 {
@@ -262,14 +292,16 @@ async fn run_session(
             result.starttls_advertised = Some(false);
             result
         } else {
-            untestable(
+            AddressResult::new(
+                ip,
+                Outcome::Untestable,
                 Reason::EhloRejected,
                 format!("EHLO answered {}; could not test", ehlo.code),
             )
         };
         keep_reply(&mut result, &ehlo);
         reader.quit(settings.command_timeout).await;
-        return result;
+        return Plaintext::Ended(result);
     }
     let starttls_advertised = ehlo.has_extension("STARTTLS");
     if !starttls_advertised {
@@ -283,7 +315,7 @@ async fn run_session(
         result.ehlo_before_tls = ehlo.extensions();
         keep_reply(&mut result, &ehlo);
         reader.quit(settings.command_timeout).await;
-        return result;
+        return Plaintext::Ended(result);
     }
     let mut result = AddressResult::new(ip, Outcome::TlsFailed, Reason::Completed, "");
     result.starttls_advertised = Some(true);
@@ -296,7 +328,7 @@ async fn run_session(
         Err(error) => {
             result.reason = error.reason(Reason::ReplyTimeout);
             result.detail = error.describe("reply to STARTTLS");
-            return result;
+            return Plaintext::Ended(result);
         }
     };
     keep_reply(&mut result, &starttls);
@@ -304,13 +336,13 @@ async fn run_session(
         result.outcome = Outcome::Untestable;
         result.reason = Reason::StarttlsUnavailable;
         result.detail = "server answered STARTTLS with 421 (closing); could not test".to_string();
-        return result;
+        return Plaintext::Ended(result);
     }
     if starttls.code != 220 {
         result.reason = Reason::StarttlsRejected;
         result.detail = format!("server refused STARTTLS with {}", starttls.code);
         reader.quit(settings.command_timeout).await;
-        return result;
+        return Plaintext::Ended(result);
     }
     let (tcp, leftover) = reader.into_parts();
     let mut early = [0u8; 64];
@@ -322,8 +354,24 @@ async fn run_session(
             "plaintext after STARTTLS: {} byte(s) arrived after the 220 and before TLS; refused to continue",
             leftover.len() + early_bytes
         );
-        return result;
+        return Plaintext::Ended(result);
     }
+    Plaintext::ReadyForTls { tcp, result }
+}
+
+/// The first session: the plaintext part, then rustls; hands over to the legacy fallback when
+/// rustls fails in a way an older client could overcome.
+async fn run_session(
+    ip: IpAddr,
+    mx_host: &str,
+    settings: &SessionSettings,
+    tls: &TlsSetup,
+    legacy: &LegacyTls,
+) -> AddressResult {
+    let (tcp, mut result) = match plaintext_until_tls(ip, settings).await {
+        Plaintext::ReadyForTls { tcp, result } => (tcp, result),
+        Plaintext::Ended(result) => return result,
+    };
 
     // 5. TLS handshake, SNI = MX host name.
     let Ok(server_name) = ServerName::try_from(mx_host.to_string()) else {
@@ -360,20 +408,88 @@ async fn run_session(
                     result.set_cert(details, OffsetDateTime::now_utc());
                 }
             }
+            if failure.legacy_may_help {
+                return legacy_fallback(ip, mx_host, settings, tls, legacy, result).await;
+            }
             return result;
         }
         Ok(Ok(stream)) => stream,
     };
     let facts = session_facts(tls_stream.get_ref().1);
+    record_session(&mut result, facts, None, chain_slot.take(), tls, mx_host);
+    finish_over_tls(tls_stream, settings, &mut result).await;
+    result
+}
+
+/// The second session: the same plaintext part, then the legacy OpenSSL client. When it fails
+/// too, the first session's result stands, with both reasons in `detail`.
+async fn legacy_fallback(
+    ip: IpAddr,
+    mx_host: &str,
+    settings: &SessionSettings,
+    tls: &TlsSetup,
+    legacy: &LegacyTls,
+    rustls_failed: AddressResult,
+) -> AddressResult {
+    let (tcp, mut result) = match plaintext_until_tls(ip, settings).await {
+        Plaintext::ReadyForTls { tcp, result } => (tcp, result),
+        Plaintext::Ended(second) => {
+            let mut result = rustls_failed;
+            result.detail = format!(
+                "{}; the legacy fallback session (OpenSSL) did not get to TLS: {}",
+                result.detail, second.detail
+            );
+            return result;
+        }
+    };
+    match legacy
+        .handshake(Offer::SendingMta, tcp, mx_host, settings.tls_timeout)
+        .await
+    {
+        Err(failure) => {
+            let mut result = rustls_failed;
+            result.detail = format!(
+                "{}; legacy fallback (OpenSSL, TLS 1.0-1.2) failed too: {}",
+                result.detail, failure.detail
+            );
+            result
+        }
+        Ok(session) => {
+            let recorded = (!session.chain.is_empty())
+                .then(|| tls.record_chain(session.chain, mx_host, OffsetDateTime::now_utc()));
+            record_session(
+                &mut result,
+                session.facts,
+                Some(&rustls_failed.detail),
+                recorded,
+                tls,
+                mx_host,
+            );
+            finish_over_tls(session.stream, settings, &mut result).await;
+            result
+        }
+    }
+}
+
+/// Fills in a completed TLS session: facts, legacy flag and the strict certificate verdict.
+/// `rustls_failure` is the rustls error when the legacy client carried the session.
+fn record_session(
+    result: &mut AddressResult,
+    facts: SessionFacts,
+    rustls_failure: Option<&str>,
+    recorded: Option<RecordedChain>,
+    tls: &TlsSetup,
+    mx_host: &str,
+) {
     result.outcome = Outcome::TlsOk;
     result.reason = Reason::Completed;
     result.tls_version = facts.version;
     result.cipher_suite = facts.cipher_suite;
     result.kx_group = facts.kx_group;
     result.pfs = Some(facts.pfs);
-    result.legacy_tls = Some(false);
+    result.legacy_tls = Some(rustls_failure.is_some());
     let now = OffsetDateTime::now_utc();
-    match chain_slot.take() {
+    match recorded {
         Some(recorded) => {
             let assessment = tls.assess(&recorded, mx_host, now);
             result.strict_valid = Some(assessment.strict_valid);
@@ -384,11 +500,17 @@ async fn run_session(
         }
         None => {
             result.strict_valid = Some(false);
-            result.cert_errors = vec![crate::model::CertError::NoCertificate];
+            result.cert_errors = vec![CertError::NoCertificate];
         }
     }
+    let handshake = match rustls_failure {
+        None => "TLS handshake completed".to_string(),
+        Some(reason) => format!(
+            "TLS handshake completed by the legacy OpenSSL client after rustls failed ({reason})"
+        ),
+    };
     result.detail = if result.strict_valid == Some(true) {
-        "TLS handshake completed; certificate passes strict validation".to_string()
+        format!("{handshake}; certificate passes strict validation")
     } else {
         let reasons: Vec<&str> = result
             .cert_errors
@@ -396,15 +518,21 @@ async fn run_session(
             .map(|error| error.as_str())
             .collect();
         format!(
-            "TLS handshake completed; certificate fails strict validation: {}",
+            "{handshake}; certificate fails strict validation: {}",
             reasons.join(", ")
         )
     };
+}
 
-    // 6. EHLO over TLS, then QUIT.
-    let mut tls_reader = ReplyReader::new(tls_stream, settings.limits);
+/// 6. `EHLO` over TLS, then `QUIT`, on whichever library's stream.
+async fn finish_over_tls<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    settings: &SessionSettings,
+    result: &mut AddressResult,
+) {
+    let mut tls_reader = ReplyReader::new(stream, settings.limits);
     match tls_reader
-        .command(&ehlo_command, settings.command_timeout)
+        .command(&ehlo_command(settings), settings.command_timeout)
         .await
     {
         Ok(reply) if reply.code == 250 => {
@@ -419,9 +547,66 @@ async fn run_session(
             result
                 .detail
                 .push_str(&format!("; {}", error.describe("EHLO reply over TLS")));
-            return result;
+            return;
         }
     }
     tls_reader.quit(settings.command_timeout).await;
-    result
+}
+
+/// Deep mode: one more session in which the legacy client offers RSA key exchange first, to
+/// learn whether the server *chooses* a suite without forward secrecy (`prefers_non_pfs`).
+/// Only `prefers_non_pfs` and a note in `detail` change; the verdict stays the first session's.
+async fn deep_session(
+    ip: IpAddr,
+    mx_host: &str,
+    settings: &SessionSettings,
+    legacy: &LegacyTls,
+    result: &mut AddressResult,
+) {
+    let note = match plaintext_until_tls(ip, settings).await {
+        Plaintext::Ended(second) => {
+            format!(
+                "could not tell, the extra session did not get to TLS: {}",
+                second.detail
+            )
+        }
+        Plaintext::ReadyForTls { tcp, .. } => match legacy
+            .handshake(
+                Offer::RsaKeyExchangeFirst,
+                tcp,
+                mx_host,
+                settings.tls_timeout,
+            )
+            .await
+        {
+            Ok(session) => {
+                let chose_pfs = session.facts.pfs;
+                let suite = session
+                    .facts
+                    .cipher_suite
+                    .clone()
+                    .unwrap_or_else(|| "an unknown suite".to_string());
+                result.prefers_non_pfs = Some(!chose_pfs);
+                ReplyReader::new(session.stream, settings.limits)
+                    .quit(settings.command_timeout)
+                    .await;
+                if chose_pfs {
+                    format!("offered RSA key exchange first, the server still chose {suite}")
+                } else {
+                    format!(
+                        "offered RSA key exchange first, the server chose {suite} (no forward secrecy)"
+                    )
+                }
+            }
+            Err(failure) if failure.refused_by_server => {
+                result.prefers_non_pfs = Some(false);
+                format!(
+                    "the server refused TLS 1.0-1.2 with RSA key exchange offered first ({}), so it never chooses a suite without forward secrecy",
+                    failure.detail
+                )
+            }
+            Err(failure) => format!("could not tell: {}", failure.detail),
+        },
+    };
+    result.detail.push_str(&format!("; deep: {note}"));
 }

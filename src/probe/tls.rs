@@ -67,6 +67,31 @@ impl TlsSetup {
         Ok((Arc::new(config), slot))
     }
 
+    /// Runs WebPKI on a chain that another TLS client (the legacy OpenSSL one) received, as
+    /// the recording verifier does during a rustls handshake: same roots, same MX host name, so
+    /// the verdict never depends on which library carried the session. `chain` is leaf first.
+    pub fn record_chain(
+        &self,
+        chain: Vec<CertificateDer<'static>>,
+        mx_host: &str,
+        now: OffsetDateTime,
+    ) -> RecordedChain {
+        let seconds = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+        let at = UnixTime::since_unix_epoch(Duration::from_secs(seconds));
+        let webpki = match (
+            chain.split_first(),
+            ServerName::try_from(mx_host.to_string()),
+        ) {
+            (None, _) => Err(CertificateError::BadEncoding),
+            (Some(_), Err(_)) => Err(CertificateError::NotValidForName),
+            (Some((leaf, intermediates)), Ok(server_name)) => webpki_verdict(
+                self.webpki
+                    .verify_server_cert(leaf, intermediates, &server_name, &[], at),
+            ),
+        };
+        RecordedChain { chain, webpki }
+    }
+
     /// The strict verdict for a chain a server presented, checked against `mx_host`.
     pub fn assess(
         &self,
@@ -117,16 +142,13 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self
-            .inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-            .map(|_| ())
-            .map_err(|error| match error {
-                rustls::Error::InvalidCertificate(certificate_error) => certificate_error,
-                other => CertificateError::Other(rustls::OtherError(Arc::new(Message(
-                    other.to_string(),
-                )))),
-            });
+        let verdict = webpki_verdict(self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ));
         let mut chain = Vec::with_capacity(1 + intermediates.len());
         chain.push(end_entity.clone().into_owned());
         chain.extend(intermediates.iter().map(|der| der.clone().into_owned()));
@@ -159,6 +181,16 @@ impl ServerCertVerifier for RecordingVerifier {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
     }
+}
+
+/// WebPKI's answer as a certificate verdict: every other kind of error becomes `Other`.
+fn webpki_verdict(
+    answer: Result<ServerCertVerified, rustls::Error>,
+) -> Result<(), CertificateError> {
+    answer.map(|_| ()).map_err(|error| match error {
+        rustls::Error::InvalidCertificate(certificate_error) => certificate_error,
+        other => CertificateError::Other(rustls::OtherError(Arc::new(Message(other.to_string())))),
+    })
 }
 
 #[derive(Debug)]
@@ -203,16 +235,24 @@ fn assess_chain(
         };
     };
     let details = cert_details(&leaf, leaf_der.as_ref());
+    let key_usable = leaf_key_usable(&leaf);
     if recorded.webpki.is_ok() {
         return CertAssessment {
-            strict_valid: true,
-            errors: Vec::new(),
+            strict_valid: key_usable,
+            errors: if key_usable {
+                Vec::new()
+            } else {
+                vec![CertError::UnsupportedKey]
+            },
             details: Some(details),
         };
     }
 
     // WebPKI stops at the first problem; find every one that applies.
     let mut errors = BTreeSet::new();
+    if !key_usable {
+        errors.insert(CertError::UnsupportedKey);
+    }
     if now > details.not_after {
         errors.insert(CertError::Expired);
     }
@@ -276,6 +316,33 @@ fn assess_chain(
         strict_valid: false,
         errors: errors.into_iter().collect(),
         details: Some(details),
+    }
+}
+
+/// Whether a WebPKI client can check signatures made with the leaf's key: RSA of 2048 to 8192
+/// bits, ECDSA P-256 or P-384, Ed25519 (ring's algorithms, which rustls uses).
+///
+/// WebPKI's chain check verifies signatures made *by issuers*, never the leaf's own key, so a
+/// CA-signed RSA-1024 leaf passes it; only a rustls handshake would then fail. The legacy
+/// (OpenSSL) client does accept such a key, so without this rule the verdict would depend on
+/// which library carried the session. Such a key is `unsupported_key` on either path.
+fn leaf_key_usable(certificate: &X509Certificate<'_>) -> bool {
+    let public_key = certificate.public_key();
+    match public_key.parsed() {
+        Ok(PublicKey::RSA(rsa)) => (2048..=8192).contains(&rsa.key_size()),
+        Ok(PublicKey::EC(_)) => {
+            let curve = public_key
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|parameters| parameters.as_oid().ok())
+                .map(|oid| oid.to_id_string());
+            matches!(
+                curve.as_deref(),
+                Some("1.2.840.10045.3.1.7" | "1.3.132.0.34")
+            )
+        }
+        _ => public_key.algorithm.algorithm.to_id_string() == "1.3.101.112",
     }
 }
 
@@ -505,8 +572,13 @@ pub fn classify_handshake_error(error: &std::io::Error) -> HandshakeFailure {
             incompatible,
             PeerIncompatible::ServerRejectedEncryptedClientHello(_)
         ),
+        // The recording verifier accepts every chain, so a certificate error here comes from
+        // checking the server's handshake signature: a key or signature type ring refuses
+        // (RSA-1024, SHA-1 or MD5 signatures...). OpenSSL checks that signature too, so a
+        // genuinely bad one still fails there.
         rustls::Error::InvalidCertificate(
-            CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            CertificateError::BadSignature
+            | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
             | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
         ) => true,
         rustls::Error::PeerMisbehaved(_) => false,

@@ -1,0 +1,469 @@
+//! The commands that use the database: `domains`, `lists`, `scan`, `trends`.
+//!
+//! Owns: their arguments, their output (plain and JSON) and progress display. Must not touch:
+//! probe or store internals (it goes through `store::Store` and `monitor::scan`).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::{CliError, GlobalOptions, output, runtime};
+use crate::model::DomainName;
+use crate::monitor::scan::{ScanEnd, ScanEvent, run_scan};
+use crate::monitor::{Overrides, probe_config};
+use crate::probe::Prober;
+use crate::store::{LatestFilter, ListId, ScanScope, Store, TrendPoint, default_path};
+
+/// `domains add|remove|list`
+#[derive(Debug, Subcommand)]
+pub enum DomainsCommand {
+    /// Add domains (to a list, created if missing). '-' reads one per line from stdin.
+    Add {
+        #[arg(long, value_name = "NAME")]
+        list: Option<String>,
+        #[arg(required = true, value_name = "DOMAIN")]
+        domains: Vec<String>,
+    },
+    /// Remove domains from a list, or from the database (with their history) without --list.
+    Remove {
+        #[arg(long, value_name = "NAME")]
+        list: Option<String>,
+        #[arg(required = true, value_name = "DOMAIN")]
+        domains: Vec<String>,
+    },
+    /// Print domains: one per line, or their latest state as JSON.
+    List {
+        #[arg(long, value_name = "NAME")]
+        list: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `lists [create|rename|delete ...]`
+#[derive(Debug, Subcommand)]
+pub enum ListsCommand {
+    /// Create an empty list.
+    Create { name: String },
+    /// Rename a list.
+    Rename { old: String, new: String },
+    /// Delete a list (its domains stay in the database).
+    Delete { name: String },
+}
+
+/// `scan [--list NAME] [--json] [--deep]`
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Scan only this list (default: every domain).
+    #[arg(long, value_name = "NAME")]
+    pub list: Option<String>,
+    /// Print each domain's result as one JSON line.
+    #[arg(long)]
+    pub json: bool,
+    /// Deep mode: also ask whether servers prefer non-forward-secret suites.
+    #[arg(long)]
+    pub deep: bool,
+}
+
+/// `trends [--list NAME] [--json]`
+#[derive(Debug, Args)]
+pub struct TrendsArgs {
+    #[arg(long, value_name = "NAME")]
+    pub list: Option<String>,
+    /// The trends JSON (a list of points, one per UTC day).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl GlobalOptions {
+    /// The database file: `--db`, else the default location.
+    pub fn db_path(&self) -> Result<PathBuf, CliError> {
+        match &self.db {
+            Some(path) => Ok(path.clone()),
+            None => default_path().ok_or_else(|| {
+                CliError::error("no home directory to put the database in; give --db PATH")
+            }),
+        }
+    }
+
+    /// Opens the database.
+    pub fn open_store(&self) -> Result<Store, CliError> {
+        Store::open(&self.db_path()?).map_err(|error| CliError::error(error.to_string()))
+    }
+
+    /// Command-line options as overrides of the saved settings.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            dns: self.dns.clone(),
+            ca_file: self.ca_file.clone(),
+            smtp_port: self.smtp_port,
+            timeout: self.timeout,
+            greeting_timeout: self.greeting_timeout,
+            ehlo_name: self.ehlo_name.clone(),
+            concurrency: self.concurrency,
+            deep: false,
+        }
+    }
+}
+
+fn store_error(error: crate::store::StoreError) -> CliError {
+    match error {
+        crate::store::StoreError::Invalid(message) => CliError::usage(message),
+        other => CliError::error(other.to_string()),
+    }
+}
+
+/// Reads domain arguments; `-` reads stdin (blank lines and `#` comments skipped). Every
+/// invalid entry is named with its position; nothing is used when any is invalid.
+fn read_domain_inputs(inputs: &[String]) -> Result<Vec<DomainName>, CliError> {
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for input in inputs {
+        if input == "-" {
+            let stdin = std::io::stdin();
+            for (index, line) in stdin.lock().lines().enumerate() {
+                let line = line.map_err(|error| {
+                    CliError::error(format!("standard input line {}: {error}", index + 1))
+                })?;
+                let trimmed = line.trim();
+                if trimmed.is_empty() || trimmed.starts_with('#') {
+                    continue;
+                }
+                entries.push((format!("stdin line {}", index + 1), trimmed.to_string()));
+            }
+        } else {
+            entries.push((format!("argument '{input}'"), input.clone()));
+        }
+    }
+    let mut domains = Vec::new();
+    let mut problems = Vec::new();
+    for (place, text) in entries {
+        match DomainName::parse(&text) {
+            Ok(domain) => domains.push(domain),
+            Err(error) => problems.push(format!("{place}: {error}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(domains)
+    } else {
+        Err(CliError::usage(format!(
+            "nothing added; {} invalid domain(s): {}",
+            problems.len(),
+            problems.join("; ")
+        )))
+    }
+}
+
+fn list_option(store: &Store, name: Option<&str>) -> Result<Option<ListId>, CliError> {
+    name.map(|name| store.require_list(name))
+        .transpose()
+        .map_err(store_error)
+}
+
+/// Runs `domains ...`.
+pub fn run_domains(global: &GlobalOptions, command: &DomainsCommand) -> Result<(), CliError> {
+    match command {
+        DomainsCommand::Add { list, domains } => {
+            let domains = read_domain_inputs(domains)?;
+            let store = global.open_store()?;
+            let list_id = list
+                .as_deref()
+                .map(|name| store.ensure_list(name))
+                .transpose()
+                .map_err(store_error)?;
+            let report = store.add_domains(list_id, &domains).map_err(store_error)?;
+            eprintln!(
+                "added {}, already present {}, duplicates ignored {}{}",
+                report.added,
+                report.already_present,
+                report.duplicates,
+                list.as_ref()
+                    .map(|name| format!(" (list '{name}')"))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+        DomainsCommand::Remove { list, domains } => {
+            let domains = read_domain_inputs(domains)?;
+            let store = global.open_store()?;
+            let list_id = list_option(&store, list.as_deref())?;
+            let removed = store
+                .remove_domains(list_id, &domains)
+                .map_err(store_error)?;
+            eprintln!("removed {removed} of {}", domains.len());
+            Ok(())
+        }
+        DomainsCommand::List { list, json } => {
+            let store = global.open_store()?;
+            let list_id = list_option(&store, list.as_deref())?;
+            let rows = store
+                .latest(&LatestFilter {
+                    list: list_id,
+                    ..LatestFilter::default()
+                })
+                .map_err(store_error)?;
+            let mut out = std::io::stdout().lock();
+            if *json {
+                #[derive(Serialize)]
+                struct Row<'a> {
+                    domain: &'a str,
+                    verdict: Option<&'static str>,
+                    starttls: Option<bool>,
+                    pfs: Option<bool>,
+                    strict_valid: Option<bool>,
+                    tls_version: Option<&'a str>,
+                    provider: Option<&'a str>,
+                    #[serde(with = "time::serde::rfc3339::option")]
+                    last_probed: Option<time::OffsetDateTime>,
+                }
+                let rows: Vec<Row<'_>> = rows
+                    .iter()
+                    .map(|row| Row {
+                        domain: row.domain.as_str(),
+                        verdict: row.verdict.map(|verdict| verdict.as_str()),
+                        starttls: row.starttls,
+                        pfs: row.pfs,
+                        strict_valid: row.strict_valid,
+                        tls_version: row.tls_version.as_deref(),
+                        provider: row.provider.as_deref(),
+                        last_probed: row.last_probed,
+                    })
+                    .collect();
+                let text = serde_json::to_string_pretty(&rows)
+                    .map_err(|error| CliError::error(error.to_string()))?;
+                writeln!(out, "{text}").map_err(write_error)?;
+            } else {
+                for row in rows {
+                    writeln!(out, "{}", row.domain).map_err(write_error)?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Runs `lists ...`; without a subcommand prints name and count per line.
+pub fn run_lists(global: &GlobalOptions, command: Option<&ListsCommand>) -> Result<(), CliError> {
+    let store = global.open_store()?;
+    match command {
+        None => {
+            let mut out = std::io::stdout().lock();
+            for list in store.lists().map_err(store_error)? {
+                writeln!(out, "{}\t{}", list.name, list.domain_count).map_err(write_error)?;
+            }
+            Ok(())
+        }
+        Some(ListsCommand::Create { name }) => {
+            store.create_list(name).map(|_| ()).map_err(store_error)
+        }
+        Some(ListsCommand::Rename { old, new }) => store.rename_list(old, new).map_err(store_error),
+        Some(ListsCommand::Delete { name }) => store.delete_list(name).map_err(store_error),
+    }
+}
+
+fn write_error(error: std::io::Error) -> CliError {
+    CliError::error(format!("could not write to standard output: {error}"))
+}
+
+fn percent(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        "-".to_string()
+    } else {
+        format!("{:.1}%", 100.0 * part as f64 / whole as f64)
+    }
+}
+
+/// Runs `scan`: one scan now, stored; progress bar on a terminal; summary at the end.
+pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), CliError> {
+    let store = global.open_store()?;
+    let settings = store.settings().map_err(store_error)?;
+    let (scope, domains) = match &args.list {
+        Some(name) => {
+            let list = store.require_list(name).map_err(store_error)?;
+            (
+                ScanScope::List(name.clone()),
+                store.domains(Some(list)).map_err(store_error)?,
+            )
+        }
+        None => (ScanScope::All, store.domains(None).map_err(store_error)?),
+    };
+    if domains.is_empty() {
+        eprintln!("nothing to scan: no domains (add some with 'starttls-monitor domains add')");
+        return Ok(());
+    }
+    let mut overrides = global.overrides();
+    overrides.deep = args.deep;
+    let config =
+        probe_config(&settings, &overrides).map_err(|error| CliError::error(error.to_string()))?;
+    let runtime = runtime()?;
+    let prober = runtime
+        .block_on(async { Prober::new(config) })
+        .map_err(|error| CliError::error(error.to_string()))?;
+    let shared = Arc::new(Mutex::new(store));
+    let progress = indicatif::ProgressBar::new(domains.len() as u64);
+    if std::io::stderr().is_terminal() {
+        progress.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} domains, ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    } else {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let json = args.json;
+    let mut write_failure = None;
+    let mut changes = Vec::new();
+    let mut finish = None;
+    let outcome = runtime.block_on(run_scan(
+        &shared,
+        &prober,
+        scope,
+        domains,
+        &settings,
+        |event| match event {
+            ScanEvent::DomainProbed(result) => {
+                progress.inc(1);
+                if json {
+                    let line = output::json_line(&result);
+                    let mut out = std::io::stdout().lock();
+                    if let Err(error) = out.write_all(line.as_bytes()) {
+                        write_failure.get_or_insert(error);
+                    }
+                }
+            }
+            ScanEvent::Changes(events) => changes.extend(events),
+            ScanEvent::Port25Blocked { attempts } => progress.suspend(|| {
+                eprintln!(
+                    "warning: all {attempts} connection attempts so far timed out: outbound port 25 looks blocked on this network \
+                     (many home and cloud networks block it); results are stored as untestable"
+                );
+            }),
+            ScanEvent::StoreFailed(message) => progress.suspend(|| eprintln!("error: {message}")),
+            ScanEvent::Finished {
+                end,
+                counts,
+                elapsed,
+                ..
+            } => finish = Some((end, counts, elapsed)),
+            ScanEvent::Started { .. } | ScanEvent::Progress { .. } => {}
+        },
+    ));
+    progress.finish_and_clear();
+    outcome.map_err(store_error)?;
+    if let Some(error) = write_failure
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(write_error(error));
+    }
+    if let Some((end, counts, elapsed)) = finish {
+        let testable = counts.no_starttls + counts.tls_failed + counts.tls_ok;
+        let summary = format!(
+            "scanned {} of {} domains in {:.1} s{}: tls_ok {}, tls_failed {}, no_starttls {}, untestable {}, no_mail {}; \
+             of {} testable: STARTTLS {}, PFS {}, strict {}, all three {}",
+            counts.done,
+            counts.total,
+            elapsed.as_secs_f64(),
+            match end {
+                ScanEnd::Finished => "",
+                ScanEnd::DeadlineReached =>
+                    " (scan deadline reached; the rest is left for the next scan)",
+                ScanEnd::Cancelled => " (cancelled)",
+            },
+            counts.tls_ok,
+            counts.tls_failed,
+            counts.no_starttls,
+            counts.untestable,
+            counts.no_mail,
+            testable,
+            percent(counts.starttls, testable),
+            percent(counts.pfs, testable),
+            percent(counts.strict_valid, testable),
+            percent(counts.all_three, testable),
+        );
+        if json {
+            eprintln!("{summary}");
+        } else {
+            println!("{summary}");
+            for change in &changes {
+                println!(
+                    "  {} {}: {}",
+                    change.domain,
+                    change.kind.as_str(),
+                    change.detail
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `trends`: a table, or the trends JSON.
+pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliError> {
+    let store = global.open_store()?;
+    let list = list_option(&store, args.list.as_deref())?;
+    let points = store.trends(list, None).map_err(store_error)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        #[derive(Serialize)]
+        struct Point<'a> {
+            date: &'a str,
+            domains: &'a crate::store::TrendCounts,
+            mx_hosts: &'a crate::store::HostTrendCounts,
+        }
+        let contract: Vec<Point<'_>> = points
+            .iter()
+            .map(|point: &TrendPoint| Point {
+                date: &point.date,
+                domains: &point.domains,
+                mx_hosts: &point.mx_hosts,
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&contract)
+            .map_err(|error| CliError::error(error.to_string()))?;
+        writeln!(out, "{text}").map_err(write_error)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10}   {:>8} {:>8} {:>10}",
+        "date",
+        "domains",
+        "testable",
+        "STARTTLS",
+        "PFS",
+        "strict",
+        "all 3",
+        "untestable",
+        "MX hosts",
+        "MX all 3",
+        "MX untest."
+    )
+    .map_err(write_error)?;
+    for point in &points {
+        let domains = &point.domains;
+        let hosts = &point.mx_hosts;
+        writeln!(
+            out,
+            "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10}   {:>8} {:>8} {:>10}",
+            point.date,
+            domains.total,
+            domains.testable,
+            percent(domains.starttls, domains.testable),
+            percent(domains.pfs, domains.testable),
+            percent(domains.strict_valid, domains.testable),
+            percent(domains.all_three, domains.testable),
+            percent(domains.untestable, domains.total - domains.no_mail),
+            hosts.total,
+            percent(hosts.all_three, hosts.testable),
+            percent(hosts.untestable, hosts.total),
+        )
+        .map_err(write_error)?;
+    }
+    if points.is_empty() {
+        writeln!(out, "(no scans yet)").map_err(write_error)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,537 @@
+//! The background monitor: a tokio runtime on its own thread that runs scans (now and on a
+//! schedule), applies the user's commands, and reports what happens as events.
+//!
+//! Owns: scheduling (interval + jitter, resume after restart from the last scheduled scan),
+//! concurrent scans that never probe one domain twice at once, cancellation, settings changes,
+//! and the only place where probe and store meet ([`scan`]).
+//! Must not touch: the UI. Nothing of tokio, rusqlite, hickory or rustls crosses its API: the
+//! UI sends [`Command`]s through a [`MonitorHandle`] and reads [`Event`]s; the monitor calls the
+//! waker after each event (the app passes `ctx.request_repaint`).
+
+pub mod scan;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::model::DomainName;
+use crate::probe::{DnsServer, ProbeConfig, Prober};
+use crate::settings::Settings;
+use crate::store::{ScanCounts, ScanId, ScanScope, Store, StoreError};
+pub use scan::{ScanEnd, ScanEvent, SharedStore};
+
+/// Command-line options that override saved settings for one process.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub dns: Option<DnsServer>,
+    pub ca_file: Option<PathBuf>,
+    pub smtp_port: Option<u16>,
+    pub timeout: Option<Duration>,
+    pub greeting_timeout: Option<Duration>,
+    pub ehlo_name: Option<String>,
+    pub concurrency: Option<usize>,
+    pub deep: bool,
+}
+
+/// Why the probe configuration could not be built from settings.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
+
+/// The probe configuration for `settings`, with `overrides` applied on top.
+pub fn probe_config(
+    settings: &Settings,
+    overrides: &Overrides,
+) -> Result<ProbeConfig, SettingsError> {
+    let mut config = ProbeConfig {
+        concurrency: settings.concurrency,
+        connect_timeout: Duration::from_secs(u64::from(settings.connect_timeout_secs)),
+        greeting_timeout: Duration::from_secs(u64::from(settings.greeting_timeout_secs)),
+        command_timeout: Duration::from_secs(u64::from(settings.command_timeout_secs)),
+        tls_timeout: Duration::from_secs(u64::from(settings.command_timeout_secs)),
+        smtp_port: settings.smtp_port,
+        deep: settings.deep || overrides.deep,
+        ..ProbeConfig::default()
+    };
+    if !settings.ehlo_name.trim().is_empty() {
+        config.ehlo_name = settings.ehlo_name.trim().to_string();
+    }
+    if !settings.dns_server.trim().is_empty() {
+        config.dns = DnsServer::parse(&settings.dns_server)
+            .map_err(|problem| SettingsError(format!("DNS server setting: {problem}")))?;
+    }
+    if let Some(dns) = &overrides.dns {
+        config.dns = dns.clone();
+    }
+    if let Some(port) = overrides.smtp_port {
+        config.smtp_port = port;
+    }
+    if let Some(limit) = overrides.timeout {
+        config.connect_timeout = limit;
+        config.command_timeout = limit;
+        config.tls_timeout = limit;
+    }
+    if let Some(limit) = overrides.greeting_timeout {
+        config.greeting_timeout = limit;
+    }
+    if let Some(name) = &overrides.ehlo_name {
+        config.ehlo_name = name.clone();
+    }
+    if let Some(concurrency) = overrides.concurrency {
+        config.concurrency = concurrency;
+    }
+    if let Some(path) = overrides.ca_file.as_ref().or(settings.ca_file.as_ref()) {
+        config
+            .load_ca_file(path)
+            .map_err(|error| SettingsError(error.to_string()))?;
+    }
+    config
+        .validate()
+        .map_err(|error| SettingsError(error.to_string()))?;
+    Ok(config)
+}
+
+/// What a scan covers, as the user asks for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScanTarget {
+    All,
+    List(String),
+    Domains(Vec<DomainName>),
+}
+
+/// What the UI (or a test) asks the monitor to do. Verbs.
+#[derive(Clone, Debug)]
+pub enum Command {
+    ScanNow(ScanTarget),
+    /// Cancels every running scan.
+    CancelScans,
+    PauseSchedule,
+    ResumeSchedule,
+    /// Validates, saves and uses new settings from the next scan on.
+    SaveSettings(Box<Settings>),
+    Shutdown,
+}
+
+/// What happened. Past tense.
+#[derive(Clone, Debug)]
+pub enum Event {
+    Scan(ScanEvent),
+    /// A scan was asked for but nothing was left to do (empty list, or every domain is being
+    /// scanned already).
+    ScanSkipped {
+        reason: String,
+    },
+    ScheduleChanged {
+        paused: bool,
+        next_scan_at: Option<OffsetDateTime>,
+    },
+    SettingsSaved(Box<Settings>),
+    /// Something failed; the message names what and where.
+    Failed(String),
+    Stopped,
+}
+
+/// Wakes whoever reads events (the app passes `ctx.request_repaint`).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The UI's side of the monitor.
+pub struct MonitorHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    events: std_mpsc::Receiver<Event>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MonitorHandle {
+    /// Opens the store at `db_path` (errors come back here, before any thread starts) and
+    /// starts the monitor thread. `schedule`: run scheduled scans (the app), or only on command.
+    pub fn start(
+        db_path: &Path,
+        overrides: Overrides,
+        schedule: bool,
+        waker: Waker,
+    ) -> Result<Self, StoreError> {
+        let store = Store::open(db_path)?;
+        Ok(Self::start_with_store(store, overrides, schedule, waker))
+    }
+
+    /// Starts the monitor thread on an already open store.
+    pub fn start_with_store(
+        store: Store,
+        overrides: Overrides,
+        schedule: bool,
+        waker: Waker,
+    ) -> Self {
+        let (command_sender, command_receiver) = mpsc::unbounded_channel();
+        let (event_sender, event_receiver) = std_mpsc::channel();
+        let emitter = Emitter {
+            sender: event_sender,
+            waker,
+        };
+        let thread = std::thread::Builder::new()
+            .name("starttls-monitor".to_string())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .thread_name("monitor-worker")
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        emitter.emit(Event::Failed(format!(
+                            "could not start the monitor's runtime: {error}"
+                        )));
+                        emitter.emit(Event::Stopped);
+                        return;
+                    }
+                };
+                let monitor = Monitor {
+                    store: Arc::new(Mutex::new(store)),
+                    overrides,
+                    schedule,
+                    emitter,
+                    active_domains: Arc::new(Mutex::new(HashSet::new())),
+                };
+                runtime.block_on(monitor.run(command_receiver));
+                runtime.shutdown_timeout(Duration::from_secs(2));
+            })
+            .ok();
+        Self {
+            commands: command_sender,
+            events: event_receiver,
+            thread,
+        }
+    }
+
+    /// Sends a command; never blocks.
+    pub fn send(&self, command: Command) {
+        // A closed channel means the monitor has stopped; Event::Stopped said so already.
+        let _ignored = self.commands.send(command);
+    }
+
+    /// The next event, if one is waiting; never blocks.
+    pub fn try_recv(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    /// Waits up to `limit` for the next event (tests and the command line; never the UI).
+    pub fn recv_timeout(&self, limit: Duration) -> Option<Event> {
+        self.events.recv_timeout(limit).ok()
+    }
+
+    /// Stops the monitor: running scans are cancelled and closed in the store.
+    pub fn shutdown(mut self) {
+        self.send(Command::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ignored = thread.join();
+        }
+    }
+}
+
+impl Drop for MonitorHandle {
+    fn drop(&mut self) {
+        let _ignored = self.commands.send(Command::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ignored = thread.join();
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Emitter {
+    sender: std_mpsc::Sender<Event>,
+    waker: Waker,
+}
+
+impl Emitter {
+    fn emit(&self, event: Event) {
+        if self.sender.send(event).is_ok() {
+            (self.waker)();
+        }
+    }
+}
+
+struct Monitor {
+    store: SharedStore,
+    overrides: Overrides,
+    schedule: bool,
+    emitter: Emitter,
+    /// Domains some running scan is responsible for.
+    active_domains: Arc<Mutex<HashSet<DomainName>>>,
+}
+
+/// The store id of each running scan task, once it has one.
+type RunningScans = HashMap<tokio::task::Id, Arc<Mutex<Option<ScanId>>>>;
+
+impl Monitor {
+    async fn run(self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut scans: JoinSet<()> = JoinSet::new();
+        let mut running: RunningScans = HashMap::new();
+        let mut settings = match scan::lock(&self.store).and_then(|store| store.settings()) {
+            Ok(settings) => settings,
+            Err(error) => {
+                self.emitter.emit(Event::Failed(error.to_string()));
+                Settings::default()
+            }
+        };
+        let mut next_scan_at = self.next_scheduled_scan(&settings);
+        self.emit_schedule(&settings, next_scan_at);
+        loop {
+            let sleep_for = match (self.schedule && !settings.paused, next_scan_at) {
+                (true, Some(at)) => {
+                    let seconds = (at - OffsetDateTime::now_utc()).as_seconds_f64().max(0.0);
+                    Duration::from_secs_f64(seconds.min(86_400.0 * 366.0))
+                }
+                _ => Duration::from_secs(86_400 * 366),
+            };
+            tokio::select! {
+                command = commands.recv() => {
+                    let Some(command) = command else { break };
+                    match command {
+                        Command::ScanNow(target) => {
+                            self.start_scan(&mut scans, &mut running, target, &settings);
+                        }
+                        Command::CancelScans => {
+                            scans.abort_all();
+                        }
+                        Command::PauseSchedule | Command::ResumeSchedule => {
+                            let mut changed = settings.clone();
+                            changed.paused = matches!(command, Command::PauseSchedule);
+                            if self.save_settings(&changed) {
+                                settings = changed;
+                                self.emit_schedule(&settings, next_scan_at);
+                            }
+                        }
+                        Command::SaveSettings(changed) => {
+                            if self.save_settings(&changed) {
+                                let interval_changed =
+                                    changed.scan_interval_hours != settings.scan_interval_hours;
+                                settings = *changed;
+                                if interval_changed {
+                                    next_scan_at = self.next_scheduled_scan(&settings);
+                                }
+                                self.emitter.emit(Event::SettingsSaved(Box::new(settings.clone())));
+                                self.emit_schedule(&settings, next_scan_at);
+                            }
+                        }
+                        Command::Shutdown => break,
+                    }
+                }
+                _ = tokio::time::sleep(sleep_for), if self.schedule && !settings.paused && next_scan_at.is_some() => {
+                    self.start_scan(&mut scans, &mut running, ScanTarget::All, &settings);
+                    next_scan_at = Some(OffsetDateTime::now_utc() + jittered_interval(&settings));
+                    self.emit_schedule(&settings, next_scan_at);
+                }
+                Some(joined) = scans.join_next_with_id(), if !scans.is_empty() => {
+                    let task = match &joined {
+                        Ok((task, ())) => *task,
+                        Err(error) => error.id(),
+                    };
+                    self.close_if_cut_short(running.remove(&task));
+                }
+            }
+        }
+        scans.abort_all();
+        while let Some(joined) = scans.join_next_with_id().await {
+            let task = match &joined {
+                Ok((task, ())) => *task,
+                Err(error) => error.id(),
+            };
+            self.close_if_cut_short(running.remove(&task));
+        }
+        self.emitter.emit(Event::Stopped);
+    }
+
+    /// A scan task that ended without closing its scan (aborted) is closed as cancelled.
+    fn close_if_cut_short(&self, entry: Option<Arc<Mutex<Option<ScanId>>>>) {
+        let Some(entry) = entry else {
+            return;
+        };
+        let Some(scan) = entry.lock().ok().and_then(|mut slot| slot.take()) else {
+            return;
+        };
+        match scan::cancel_scan(&self.store, scan) {
+            Ok(()) => self.emitter.emit(Event::Scan(ScanEvent::Finished {
+                scan,
+                scope: String::new(),
+                end: ScanEnd::Cancelled,
+                counts: ScanCounts::default(),
+                elapsed: Duration::ZERO,
+            })),
+            Err(error) => self.emitter.emit(Event::Failed(error.to_string())),
+        }
+    }
+
+    fn save_settings(&self, settings: &Settings) -> bool {
+        match scan::lock(&self.store).and_then(|store| store.save_settings(settings)) {
+            Ok(()) => true,
+            Err(error) => {
+                self.emitter.emit(Event::Failed(error.to_string()));
+                false
+            }
+        }
+    }
+
+    fn emit_schedule(&self, settings: &Settings, next_scan_at: Option<OffsetDateTime>) {
+        self.emitter.emit(Event::ScheduleChanged {
+            paused: settings.paused || !self.schedule,
+            next_scan_at: if self.schedule && !settings.paused {
+                next_scan_at
+            } else {
+                None
+            },
+        });
+    }
+
+    /// When the next scheduled scan is due: the last full scan's start plus the interval (with
+    /// jitter), or now when there never was one. None when there is nothing to scan.
+    fn next_scheduled_scan(&self, settings: &Settings) -> Option<OffsetDateTime> {
+        let store = scan::lock(&self.store).ok()?;
+        if store.domain_count(None).ok()? == 0 {
+            // Nothing to scan yet: check again in a minute (domains may be added).
+            return Some(OffsetDateTime::now_utc() + Duration::from_secs(60));
+        }
+        let last_full = store
+            .scans(200)
+            .ok()?
+            .into_iter()
+            .find(|scan| scan.scope == "all");
+        Some(match last_full {
+            Some(scan) => scan.started_at + jittered_interval(settings),
+            None => OffsetDateTime::now_utc(),
+        })
+    }
+
+    fn start_scan(
+        &self,
+        scans: &mut JoinSet<()>,
+        running: &mut RunningScans,
+        target: ScanTarget,
+        settings: &Settings,
+    ) {
+        let (scope, domains) = match self.resolve_target(&target) {
+            Ok(resolved) => resolved,
+            Err(error) => {
+                self.emitter.emit(Event::Failed(error.to_string()));
+                return;
+            }
+        };
+        // Never two scans of one domain at once: leave domains already being scanned out.
+        let domains: Vec<DomainName> = {
+            let Ok(mut active) = self.active_domains.lock() else {
+                return;
+            };
+            domains
+                .into_iter()
+                .filter(|domain| active.insert(domain.clone()))
+                .collect()
+        };
+        if domains.is_empty() {
+            self.emitter.emit(Event::ScanSkipped {
+                reason: format!(
+                    "nothing to scan for {}: no domains, or all are being scanned already",
+                    scope.describe()
+                ),
+            });
+            return;
+        }
+        let config = match probe_config(settings, &self.overrides) {
+            Ok(config) => config,
+            Err(error) => {
+                self.release(&domains);
+                self.emitter.emit(Event::Failed(error.to_string()));
+                return;
+            }
+        };
+        let prober = match Prober::new(config) {
+            Ok(prober) => prober,
+            Err(error) => {
+                self.release(&domains);
+                self.emitter.emit(Event::Failed(error.to_string()));
+                return;
+            }
+        };
+        let entry: Arc<Mutex<Option<ScanId>>> = Arc::new(Mutex::new(None));
+        let task_entry = entry.clone();
+        let store = self.store.clone();
+        let emitter = self.emitter.clone();
+        let settings = settings.clone();
+        let active = self.active_domains.clone();
+        let task = scans.spawn(async move {
+            let entry = task_entry;
+            let released = domains.clone();
+            let _release = ReleaseOnDrop {
+                active,
+                domains: released,
+            };
+            let result = scan::run_scan(&store, &prober, scope, domains, &settings, |event| {
+                if let ScanEvent::Started { scan, .. } = &event
+                    && let Ok(mut slot) = entry.lock()
+                {
+                    *slot = Some(*scan);
+                }
+                emitter.emit(Event::Scan(event));
+            })
+            .await;
+            if let Err(error) = result {
+                emitter.emit(Event::Failed(error.to_string()));
+            }
+            // Closed normally: nothing for the loop to cancel.
+            if let Ok(mut slot) = entry.lock() {
+                *slot = None;
+            }
+        });
+        running.insert(task.id(), entry);
+    }
+
+    fn release(&self, domains: &[DomainName]) {
+        if let Ok(mut active) = self.active_domains.lock() {
+            for domain in domains {
+                active.remove(domain);
+            }
+        }
+    }
+
+    fn resolve_target(
+        &self,
+        target: &ScanTarget,
+    ) -> Result<(ScanScope, Vec<DomainName>), StoreError> {
+        let store = scan::lock(&self.store)?;
+        Ok(match target {
+            ScanTarget::All => (ScanScope::All, store.domains(None)?),
+            ScanTarget::List(name) => {
+                let list = store.require_list(name)?;
+                (ScanScope::List(name.clone()), store.domains(Some(list))?)
+            }
+            ScanTarget::Domains(domains) => (ScanScope::Domains(domains.clone()), domains.clone()),
+        })
+    }
+}
+
+/// Frees a scan's domains for other scans when its task ends, however it ends.
+struct ReleaseOnDrop {
+    active: Arc<Mutex<HashSet<DomainName>>>,
+    domains: Vec<DomainName>,
+}
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        if let Ok(mut active) = self.active.lock() {
+            for domain in &self.domains {
+                active.remove(domain);
+            }
+        }
+    }
+}
+
+/// The schedule interval with ±5 % jitter, so many monitors don't hit servers in lockstep.
+fn jittered_interval(settings: &Settings) -> Duration {
+    let base = Duration::from_secs(u64::from(settings.scan_interval_hours) * 3600);
+    let jitter = (fastrand::f64() - 0.5) * 0.1;
+    base.mul_f64(1.0 + jitter)
+}

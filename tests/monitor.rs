@@ -1,0 +1,419 @@
+//! The background monitor as the app uses it: commands in, events out, the waker called;
+//! change events across two scans whose servers changed in between; "port 25 looks blocked";
+//! cancellation; settings saved; scheduled scans.
+
+mod support;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use starttls_monitor::model::DomainName;
+use starttls_monitor::monitor::{
+    Command, Event, MonitorHandle, Overrides, ScanEnd, ScanEvent, ScanTarget,
+};
+use starttls_monitor::probe::DnsServer;
+use starttls_monitor::settings::Settings;
+use starttls_monitor::store::{ChangeKind, Store};
+use support::{
+    FakeSmtp, Scenario, SmtpFleet, TestDns, TestPki, TlsVersions, Validity, soa_header,
+    unique_loopback_ips,
+};
+
+fn overrides(dns: &TestDns, port: u16, ca_file: &std::path::Path) -> Overrides {
+    Overrides {
+        dns: Some(DnsServer::Custom(dns.addr)),
+        smtp_port: Some(port),
+        ca_file: Some(ca_file.to_path_buf()),
+        timeout: Some(Duration::from_secs(2)),
+        greeting_timeout: Some(Duration::from_secs(2)),
+        ..Overrides::default()
+    }
+}
+
+/// Collects events until `done` says so or `limit` passes.
+fn wait_for(
+    monitor: &MonitorHandle,
+    limit: Duration,
+    mut done: impl FnMut(&Event) -> bool,
+) -> Vec<Event> {
+    let deadline = std::time::Instant::now() + limit;
+    let mut events = Vec::new();
+    while std::time::Instant::now() < deadline {
+        if let Some(event) = monitor.recv_timeout(Duration::from_millis(50)) {
+            let finished = done(&event);
+            events.push(event);
+            if finished {
+                return events;
+            }
+        }
+    }
+    panic!("timed out; events so far: {events:#?}");
+}
+
+/// Starts a server on an address whose previous server was just dropped (its listener task
+/// may take a moment to let go of the port).
+async fn restart(address: SocketAddr, scenario: Scenario) -> FakeSmtp {
+    for _ in 0..100 {
+        match FakeSmtp::start(address, scenario.clone()).await {
+            Ok(server) => return server,
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(error) => panic!("restarting {address}: {error}"),
+        }
+    }
+    panic!("{address} stayed in use");
+}
+
+fn is_finished(event: &Event) -> bool {
+    matches!(event, Event::Scan(ScanEvent::Finished { .. }))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_events_across_two_scans_whose_servers_changed() {
+    let pki = TestPki::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca_file = pki.write_ca_file(dir.path());
+    let ips = unique_loopback_ips(2);
+    let mut zone = soa_header("test");
+    zone.push_str(&format!(
+        "shop IN MX 10 mx.shop\nmx.shop IN A {}\nbank IN MX 10 mx.bank\nmx.bank IN A {}\n",
+        ips[0], ips[1]
+    ));
+    let dns = TestDns::start(&[("test.", zone.as_str())]).await;
+    let mut fleet = SmtpFleet::start(vec![
+        (
+            ips[0],
+            Scenario::Good {
+                cert: pki.leaf(&["mx.shop.test"], Validity::Current),
+                versions: TlsVersions::Any,
+            },
+        ),
+        (
+            ips[1],
+            Scenario::Good {
+                cert: pki.leaf(&["mx.bank.test"], Validity::Current),
+                versions: TlsVersions::Any,
+            },
+        ),
+    ])
+    .await;
+    let port = fleet.port;
+    let store = Store::open(&dir.path().join("monitor.sqlite3")).expect("store");
+    store
+        .add_domains(
+            None,
+            &[
+                DomainName::parse("shop.test").expect("valid"),
+                DomainName::parse("bank.test").expect("valid"),
+            ],
+        )
+        .expect("add");
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let waker = {
+        let wakes = wakes.clone();
+        Arc::new(move || {
+            wakes.fetch_add(1, Ordering::SeqCst);
+        })
+    };
+    let monitor =
+        MonitorHandle::start_with_store(store, overrides(&dns, port, &ca_file), false, waker);
+
+    monitor.send(Command::ScanNow(ScanTarget::All));
+    let events = wait_for(&monitor, Duration::from_secs(20), is_finished);
+    assert!(events.iter().any(|event| matches!(
+        event,
+        Event::Scan(ScanEvent::Progress {
+            done: 2,
+            total: 2,
+            ..
+        })
+    )));
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, Event::Scan(ScanEvent::Changes(_)))),
+        "a first scan raises no changes"
+    );
+    // The waker runs right after each event is queued; give the last call a moment.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        wakes.load(Ordering::SeqCst) >= events.len(),
+        "the waker runs for each event"
+    );
+
+    // Between scans: the shop's server stops offering STARTTLS, the bank's certificate expires.
+    fleet.servers.clear();
+    let _shop = restart(SocketAddr::new(ips[0], port), Scenario::NoStarttls).await;
+    let _bank = restart(
+        SocketAddr::new(ips[1], port),
+        Scenario::Good {
+            cert: pki.leaf(&["mx.bank.test"], Validity::Expired),
+            versions: TlsVersions::Any,
+        },
+    )
+    .await;
+
+    monitor.send(Command::ScanNow(ScanTarget::All));
+    let events = wait_for(&monitor, Duration::from_secs(20), is_finished);
+    let mut changes: Vec<(String, ChangeKind)> = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Scan(ScanEvent::Changes(changes)) => Some(changes.clone()),
+            _ => None,
+        })
+        .flatten()
+        .map(|change| (change.domain.to_string(), change.kind))
+        .collect();
+    changes.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        changes,
+        vec![
+            ("bank.test".to_string(), ChangeKind::CertBecameInvalid),
+            ("bank.test".to_string(), ChangeKind::CertExpiring),
+            ("shop.test".to_string(), ChangeKind::StarttlsLost),
+        ]
+    );
+    monitor.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_port_25_everywhere_is_reported_once_as_blocked() {
+    // Listeners whose accept queue is full: further connection attempts get no answer at all,
+    // like a firewall that drops outbound port 25. Loopback only.
+    let ips = unique_loopback_ips(22);
+    let probe_listener = std::net::TcpListener::bind((ips[0], 0)).expect("pick a port");
+    let port = probe_listener.local_addr().expect("addr").port();
+    drop(probe_listener);
+    let mut keep = Vec::new();
+    for ip in &ips {
+        let socket = match ip {
+            IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+            IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+        }
+        .expect("socket");
+        socket.bind(SocketAddr::new(*ip, port)).expect("bind");
+        let listener = socket.listen(1).expect("listen");
+        // Fill the accept queue; a connection attempt that hangs means it is full.
+        let mut fillers = Vec::new();
+        for _ in 0..4 {
+            match tokio::time::timeout(
+                Duration::from_millis(300),
+                tokio::net::TcpStream::connect(SocketAddr::new(*ip, port)),
+            )
+            .await
+            {
+                Ok(Ok(stream)) => fillers.push(stream),
+                _ => break,
+            }
+        }
+        keep.push((listener, fillers));
+    }
+    let mut zone = soa_header("test");
+    let mut domains = Vec::new();
+    for (index, ip) in ips.iter().enumerate() {
+        zone.push_str(&format!(
+            "d{index} IN MX 10 mx.d{index}\nmx.d{index} IN A {ip}\n"
+        ));
+        domains.push(DomainName::parse(&format!("d{index}.test")).expect("valid"));
+    }
+    let dns = TestDns::start(&[("test.", zone.as_str())]).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("monitor.sqlite3")).expect("store");
+    store.add_domains(None, &domains).expect("add");
+    let pki = TestPki::new();
+    let ca_file = pki.write_ca_file(dir.path());
+    let mut overrides = overrides(&dns, port, &ca_file);
+    overrides.timeout = Some(Duration::from_secs(1));
+    let monitor = MonitorHandle::start_with_store(store, overrides, false, Arc::new(|| {}));
+    monitor.send(Command::ScanNow(ScanTarget::All));
+    let events = wait_for(&monitor, Duration::from_secs(60), is_finished);
+    let blocked = events
+        .iter()
+        .filter(|event| matches!(event, Event::Scan(ScanEvent::Port25Blocked { .. })))
+        .count();
+    assert_eq!(blocked, 1, "said once: {events:#?}");
+    let results: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Scan(ScanEvent::DomainProbed(result)) => Some(result),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results.len(), ips.len());
+    for result in &results {
+        assert_eq!(result.verdict.as_str(), "untestable", "never 'no STARTTLS'");
+    }
+    assert!(
+        results.iter().any(|result| result.mx[0].addresses[0]
+            .detail
+            .contains("port 25 looks blocked")),
+        "results after the detection say why"
+    );
+    monitor.shutdown();
+    drop(keep);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_a_scan_and_settings_are_saved() {
+    let ips = unique_loopback_ips(3);
+    let mut zone = soa_header("test");
+    let mut servers = Vec::new();
+    let mut domains = Vec::new();
+    for (index, ip) in ips.iter().enumerate() {
+        zone.push_str(&format!(
+            "slow{index} IN MX 10 mx.slow{index}\nmx.slow{index} IN A {ip}\n"
+        ));
+        servers.push((*ip, Scenario::SilentGreeting));
+        domains.push(DomainName::parse(&format!("slow{index}.test")).expect("valid"));
+    }
+    let fleet = SmtpFleet::start(servers).await;
+    let dns = TestDns::start(&[("test.", zone.as_str())]).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("monitor.sqlite3");
+    let store = Store::open(&db_path).expect("store");
+    store.add_domains(None, &domains).expect("add");
+    let pki = TestPki::new();
+    let ca_file = pki.write_ca_file(dir.path());
+    let mut overrides = overrides(&dns, fleet.port, &ca_file);
+    overrides.greeting_timeout = Some(Duration::from_secs(60));
+    let monitor = MonitorHandle::start_with_store(store, overrides, false, Arc::new(|| {}));
+
+    monitor.send(Command::ScanNow(ScanTarget::All));
+    wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::Scan(ScanEvent::Started { .. }))
+    });
+    // A second scan of the same domains while the first runs has nothing to do.
+    monitor.send(Command::ScanNow(ScanTarget::All));
+    wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::ScanSkipped { .. })
+    });
+    monitor.send(Command::CancelScans);
+    let events = wait_for(&monitor, Duration::from_secs(10), is_finished);
+    assert!(matches!(
+        events.last(),
+        Some(Event::Scan(ScanEvent::Finished {
+            end: ScanEnd::Cancelled,
+            ..
+        }))
+    ));
+
+    let settings = Settings {
+        concurrency: 3,
+        scan_interval_hours: 6,
+        ..Settings::default()
+    };
+    monitor.send(Command::SaveSettings(Box::new(settings.clone())));
+    wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::SettingsSaved(_))
+    });
+    let invalid = Settings {
+        concurrency: 0,
+        ..Settings::default()
+    };
+    monitor.send(Command::SaveSettings(Box::new(invalid)));
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::Failed(_))
+    });
+    let Some(Event::Failed(message)) = events.last() else {
+        panic!("no failure event");
+    };
+    assert!(message.contains("concurrency"), "{message}");
+    monitor.shutdown();
+
+    let store = Store::open(&db_path).expect("reopen");
+    assert_eq!(store.settings().expect("settings"), settings);
+    let scan = store.last_scan().expect("scans").expect("one");
+    assert_eq!(scan.status, "cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_runs_a_first_scan_at_once_and_says_when_the_next_is_due() {
+    let pki = TestPki::new();
+    let ips = unique_loopback_ips(1);
+    let mut zone = soa_header("test");
+    zone.push_str(&format!(
+        "sched IN MX 10 mx.sched\nmx.sched IN A {}\n",
+        ips[0]
+    ));
+    let fleet = SmtpFleet::start(vec![(
+        ips[0],
+        Scenario::Good {
+            cert: pki.leaf(&["mx.sched.test"], Validity::Current),
+            versions: TlsVersions::Any,
+        },
+    )])
+    .await;
+    let dns = TestDns::start(&[("test.", zone.as_str())]).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca_file = pki.write_ca_file(dir.path());
+    let db_path = dir.path().join("monitor.sqlite3");
+    let store = Store::open(&db_path).expect("store");
+    store
+        .add_domains(None, &[DomainName::parse("sched.test").expect("valid")])
+        .expect("add");
+    let monitor = MonitorHandle::start_with_store(
+        store,
+        overrides(&dns, fleet.port, &ca_file),
+        true,
+        Arc::new(|| {}),
+    );
+    // Never scanned before: the first scheduled scan starts right away.
+    let events = wait_for(&monitor, Duration::from_secs(20), is_finished);
+    let next = events.iter().rev().find_map(|event| match event {
+        Event::ScheduleChanged {
+            next_scan_at: Some(at),
+            ..
+        } => Some(*at),
+        _ => None,
+    });
+    let next = next.expect("the next scan time is announced");
+    let hours = (next - time::OffsetDateTime::now_utc()).as_seconds_f64() / 3600.0;
+    assert!((22.0..=25.5).contains(&hours), "next scan in {hours} h");
+    monitor.send(Command::PauseSchedule);
+    wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(
+            event,
+            Event::ScheduleChanged {
+                paused: true,
+                next_scan_at: None
+            }
+        )
+    });
+    monitor.shutdown();
+
+    // After a restart the schedule resumes from the stored last scan, not from scratch.
+    let store = Store::open(&db_path).expect("reopen");
+    assert!(store.settings().expect("settings").paused);
+    let mut settings = store.settings().expect("settings");
+    settings.paused = false;
+    store.save_settings(&settings).expect("save");
+    let monitor = MonitorHandle::start_with_store(
+        store,
+        overrides(&dns, fleet.port, &ca_file),
+        true,
+        Arc::new(|| {}),
+    );
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::ScheduleChanged { .. })
+    });
+    let Some(Event::ScheduleChanged {
+        next_scan_at: Some(at),
+        ..
+    }) = events.last()
+    else {
+        panic!("no schedule: {events:#?}");
+    };
+    let hours = (*at - time::OffsetDateTime::now_utc()).as_seconds_f64() / 3600.0;
+    assert!(
+        hours > 20.0,
+        "resumed from the last scan, next in {hours} h"
+    );
+    assert!(
+        monitor.recv_timeout(Duration::from_millis(500)).is_none(),
+        "no scan starts right after a restart"
+    );
+    monitor.shutdown();
+}
