@@ -873,8 +873,7 @@ mod tests {
             (SslVersion::TLS1_3, SslVersion::TLS1_3),
         )
         .await
-        .err()
-        .expect("a TLS 1.3-only server refuses TLS 1.2 and older");
+        .expect_err("a TLS 1.3-only server refuses TLS 1.2 and older");
         assert!(failure.refused_by_server, "{failure:?}");
         assert!(failure.detail.contains("protocol version"), "{failure:?}");
 

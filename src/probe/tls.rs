@@ -659,6 +659,151 @@ mod tests {
         );
     }
 
+    /// How tokio-rustls hands over a rustls error.
+    fn io_error(error: rustls::Error) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, error)
+    }
+
+    #[test]
+    fn the_fallback_runs_when_an_older_client_could_succeed() {
+        use rustls::{AlertDescription, PeerIncompatible};
+        for error in [
+            rustls::Error::AlertReceived(AlertDescription::HandshakeFailure),
+            rustls::Error::AlertReceived(AlertDescription::ProtocolVersion),
+            rustls::Error::AlertReceived(AlertDescription::InsufficientSecurity),
+            rustls::Error::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon),
+            rustls::Error::PeerIncompatible(PeerIncompatible::Tls12NotOffered),
+            // The handshake signature of an RSA-1024 key: ring refuses it.
+            rustls::Error::InvalidCertificate(CertificateError::BadSignature),
+        ] {
+            let failure = classify_handshake_error(&io_error(error.clone()));
+            assert!(failure.legacy_may_help, "{error:?}: {failure:?}");
+        }
+    }
+
+    #[test]
+    fn no_fallback_for_garbage_closed_connections_or_other_alerts() {
+        use rustls::{AlertDescription, InvalidMessage};
+        for error in [
+            std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+            std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+            io_error(rustls::Error::InvalidMessage(
+                InvalidMessage::InvalidContentType,
+            )),
+            io_error(rustls::Error::AlertReceived(
+                AlertDescription::InternalError,
+            )),
+            io_error(rustls::Error::AlertReceived(AlertDescription::DecodeError)),
+        ] {
+            let failure = classify_handshake_error(&error);
+            assert!(!failure.legacy_may_help, "{error:?}: {failure:?}");
+        }
+        let garbage = classify_handshake_error(&io_error(rustls::Error::InvalidMessage(
+            InvalidMessage::InvalidContentType,
+        )));
+        assert!(garbage.detail.contains("did not speak TLS"), "{garbage:?}");
+    }
+
+    /// An RSA-2048 root and a leaf for `mx.example.org` with an RSA key of `leaf_bits`, as DER.
+    fn rsa_chain(leaf_bits: u32) -> (CertificateDer<'static>, CertificateDer<'static>) {
+        use openssl::asn1::Asn1Time;
+        use openssl::hash::MessageDigest;
+        use openssl::pkey::PKey;
+        use openssl::rsa::Rsa;
+        use openssl::x509::extension::{BasicConstraints, KeyUsage, SubjectAlternativeName};
+        use openssl::x509::{X509Builder, X509NameBuilder};
+        let certificate =
+            |common_name: &str,
+             bits: u32,
+             issuer: Option<(&openssl::x509::X509, &PKey<openssl::pkey::Private>)>| {
+                let key = PKey::from_rsa(Rsa::generate(bits).expect("RSA")).expect("key");
+                let mut name = X509NameBuilder::new().expect("name");
+                name.append_entry_by_text("CN", common_name).expect("CN");
+                let name = name.build();
+                let mut builder = X509Builder::new().expect("builder");
+                builder.set_version(2).expect("version");
+                builder.set_subject_name(&name).expect("subject");
+                match issuer {
+                    Some((ca, _)) => builder.set_issuer_name(ca.subject_name()).expect("issuer"),
+                    None => builder.set_issuer_name(&name).expect("issuer"),
+                }
+                builder.set_pubkey(&key).expect("public key");
+                builder
+                    .set_not_before(
+                        &Asn1Time::from_unix(OffsetDateTime::now_utc().unix_timestamp() - 86_400)
+                            .expect("time"),
+                    )
+                    .expect("not before");
+                builder
+                    .set_not_after(&Asn1Time::days_from_now(30).expect("time"))
+                    .expect("not after");
+                if issuer.is_none() {
+                    let constraints = BasicConstraints::new().critical().ca().build().expect("bc");
+                    builder.append_extension(constraints).expect("extension");
+                    let usage = KeyUsage::new().key_cert_sign().build().expect("ku");
+                    builder.append_extension(usage).expect("extension");
+                } else {
+                    let san = SubjectAlternativeName::new()
+                        .dns(common_name)
+                        .build(&builder.x509v3_context(None, None))
+                        .expect("SAN");
+                    builder.append_extension(san).expect("extension");
+                }
+                let signer = issuer.map_or(&key, |(_, ca_key)| ca_key);
+                builder.sign(signer, MessageDigest::sha256()).expect("sign");
+                (builder.build(), key)
+            };
+        let (ca, ca_key) = certificate("Test RSA Root", 2048, None);
+        let (leaf, _) = certificate("mx.example.org", leaf_bits, Some((&ca, &ca_key)));
+        (
+            CertificateDer::from(leaf.to_der().expect("DER")),
+            CertificateDer::from(ca.to_der().expect("DER")),
+        )
+    }
+
+    #[test]
+    fn a_chain_from_another_client_gets_the_same_webpki_check() {
+        let (leaf, root) = rsa_chain(2048);
+        let setup = TlsSetup::new(std::slice::from_ref(&root)).expect("setup");
+        let now = OffsetDateTime::now_utc();
+        let recorded = setup.record_chain(vec![leaf.clone()], "mx.example.org", now);
+        assert!(recorded.webpki.is_ok(), "{:?}", recorded.webpki);
+        let assessment = setup.assess(&recorded, "mx.example.org", now);
+        assert!(assessment.strict_valid, "{assessment:?}");
+        assert_eq!(
+            assessment.details.map(|details| details.key),
+            Some("RSA 2048".to_string())
+        );
+
+        let recorded = setup.record_chain(vec![leaf], "other.example.org", now);
+        let assessment = setup.assess(&recorded, "other.example.org", now);
+        assert_eq!(assessment.errors, vec![CertError::NameMismatch]);
+
+        let untrusted = TlsSetup::new(&[]).expect("setup");
+        let (leaf, _) = rsa_chain(2048);
+        let recorded = untrusted.record_chain(vec![leaf], "mx.example.org", now);
+        let assessment = untrusted.assess(&recorded, "mx.example.org", now);
+        assert_eq!(assessment.errors, vec![CertError::UnknownIssuer]);
+    }
+
+    #[test]
+    fn a_key_webpki_cannot_use_is_not_strictly_valid() {
+        // WebPKI's chain check passes (it verifies the root's signature, not the leaf's key)...
+        let (leaf, root) = rsa_chain(1024);
+        let setup = TlsSetup::new(std::slice::from_ref(&root)).expect("setup");
+        let now = OffsetDateTime::now_utc();
+        let recorded = setup.record_chain(vec![leaf], "mx.example.org", now);
+        assert!(recorded.webpki.is_ok(), "{:?}", recorded.webpki);
+        // ...but no WebPKI client could check the server's signatures made with that key.
+        let assessment = setup.assess(&recorded, "mx.example.org", now);
+        assert!(!assessment.strict_valid);
+        assert_eq!(assessment.errors, vec![CertError::UnsupportedKey]);
+        assert_eq!(
+            assessment.details.map(|details| details.key),
+            Some("RSA 1024".to_string())
+        );
+    }
+
     #[test]
     fn empty_chain_is_not_strict() {
         let setup = TlsSetup::new(&[]).expect("setup");
