@@ -7,13 +7,17 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use starttls_monitor::model::{DomainName, Verdict};
+use starttls_monitor::monitor::scan::run_scan;
 use starttls_monitor::probe::{DnsServer, ProbeConfig, Prober};
+use starttls_monitor::settings::Settings;
+use starttls_monitor::store::{ScanScope, Store};
 use support::{Scenario, SmtpFleet, TestDns, TestPki, TlsVersions, Validity, soa_header};
 
-async fn run(domains: usize, hosts: usize) {
+async fn run(domains: usize, hosts: usize, with_store: bool) {
     let pki = TestPki::new();
     let dir = tempfile::tempdir().expect("temp dir");
     let ca_file = pki.write_ca_file(dir.path());
@@ -47,17 +51,40 @@ async fn run(domains: usize, hosts: usize) {
         .collect();
     let started = Instant::now();
     let mut good = 0;
-    prober
-        .start_run()
-        .probe_many(names, |_, result| {
-            if result.verdict == Verdict::TlsOk && result.strict_valid == Some(true) {
-                good += 1;
-            }
-        })
-        .await;
+    if with_store {
+        // The real scan path: every result stored (WAL SQLite on disk), events computed.
+        let store = Store::open(&dir.path().join("bench.sqlite3")).expect("store");
+        store.add_domains(None, &names).expect("add");
+        let shared = Arc::new(Mutex::new(store));
+        let counts = run_scan(
+            &shared,
+            &prober,
+            ScanScope::All,
+            names,
+            &Settings::default(),
+            |_| {},
+        )
+        .await
+        .expect("scan");
+        good = counts.all_three;
+    } else {
+        prober
+            .start_run()
+            .probe_many(names, |_, result| {
+                if result.verdict == Verdict::TlsOk && result.strict_valid == Some(true) {
+                    good += 1;
+                }
+            })
+            .await;
+    }
     let elapsed = started.elapsed();
     println!(
-        "{domains:>5} domains over {hosts:>4} MX hosts: {:>8.1} ms  ({:>7.0} domains/s, {:>6.0} handshakes/s)  {good}/{domains} tls_ok+strict",
+        "{:<12} {domains:>5} domains over {hosts:>4} MX hosts: {:>8.1} ms  ({:>7.0} domains/s, {:>6.0} handshakes/s)  {good}/{domains} tls_ok+strict",
+        if with_store {
+            "scan+store"
+        } else {
+            "probe only"
+        },
         elapsed.as_secs_f64() * 1000.0,
         domains as f64 / elapsed.as_secs_f64(),
         hosts as f64 / elapsed.as_secs_f64(),
@@ -75,7 +102,10 @@ fn main() {
         .expect("runtime");
     runtime.block_on(async {
         for (domains, hosts) in [(100, 100), (100, 10), (200, 200), (1000, 200)] {
-            run(domains, hosts).await;
+            run(domains, hosts, false).await;
+        }
+        for (domains, hosts) in [(200, 200), (1000, 200)] {
+            run(domains, hosts, true).await;
         }
     });
 }

@@ -5,7 +5,7 @@
 
 pub mod cli;
 pub mod model;
+pub mod monitor;
 pub mod probe;
 pub mod settings;
-pub mod monitor;
 pub mod store;

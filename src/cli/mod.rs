@@ -176,7 +176,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Some(Command::Probe(args)) => run_probe(&cli.global, &args),
         Some(Command::Domains { command }) => store_commands::run_domains(&cli.global, &command),
-        Some(Command::Lists { command }) => store_commands::run_lists(&cli.global, command.as_ref()),
+        Some(Command::Lists { command }) => {
+            store_commands::run_lists(&cli.global, command.as_ref())
+        }
         Some(Command::Scan(args)) => store_commands::run_scan_command(&cli.global, &args),
         Some(Command::Trends(args)) => store_commands::run_trends(&cli.global, &args),
         None => Err(CliError::usage(

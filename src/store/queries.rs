@@ -140,83 +140,82 @@ impl Store {
     ) -> Result<(), StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);
         let cutoff = as_of.unix_timestamp();
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT r.id, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_version, r.last_at
-                 FROM domains d
-                 JOIN runs r ON r.id = (
-                     SELECT id FROM runs WHERE domain_id = d.id AND first_at <= ?2
-                     ORDER BY first_at DESC, id DESC LIMIT 1)
-                 WHERE ?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1)",
-            )
-            .map_err(fail)?;
+        // One row per (run, MX host), runs together. A domain's run as of `cutoff` is the
+        // latest one that began by then; for "now" that is simply its latest run.
+        let run_as_of = if cutoff + 60 >= super::now_seconds() {
+            "r.id = d.latest_run_id"
+        } else {
+            "r.id = (SELECT id FROM runs WHERE domain_id = d.id AND first_at <= ?2
+                     ORDER BY first_at DESC, id DESC LIMIT 1)"
+        };
+        let sql = format!(
+            "SELECT r.id, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_version, r.last_at,
+                    m.host, m.verdict, m.starttls, m.pfs, m.strict_valid
+             FROM domains d
+             JOIN runs r ON {run_as_of}
+             LEFT JOIN run_mx m ON m.run_id = r.id
+             WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
+               AND ?2 = ?2
+             ORDER BY r.id"
+        );
+        let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
         let mut domains = TrendCounts::default();
         let mut tls_versions: BTreeMap<String, usize> = BTreeMap::new();
-        let mut run_ids = Vec::new();
+        // Unique MX hosts: each host's state from the most recently confirmed run naming it.
+        let mut host_states: HashMap<String, (i64, bool, bool, bool, bool)> = HashMap::new();
+        let mut previous_run = None;
         let mut rows = statement
             .query(params![list_key(list), cutoff])
             .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
             let run_id: i64 = row.get(0).map_err(fail)?;
-            let verdict: String = row.get(1).map_err(fail)?;
-            let starttls: Option<bool> = row.get(2).map_err(fail)?;
-            let pfs: Option<bool> = row.get(3).map_err(fail)?;
-            let strict: Option<bool> = row.get(4).map_err(fail)?;
-            let tls_version: Option<String> = row.get(5).map_err(fail)?;
             let last_at: i64 = row.get(6).map_err(fail)?;
-            run_ids.push((run_id, last_at));
-            domains.total += 1;
-            match verdict.as_str() {
-                "no_mail" => domains.no_mail += 1,
-                "untestable" => domains.untestable += 1,
-                _ => {
-                    domains.testable += 1;
-                    if let Some(version) = tls_version {
-                        *tls_versions.entry(version).or_default() += 1;
-                    }
-                }
-            }
-            let (starttls, pfs, strict) = (
-                starttls == Some(true),
-                pfs == Some(true),
-                strict == Some(true),
-            );
-            domains.starttls += usize::from(starttls);
-            domains.pfs += usize::from(pfs);
-            domains.strict_valid += usize::from(strict);
-            domains.all_three += usize::from(starttls && pfs && strict);
-        }
-        drop(rows);
-
-        // Unique MX hosts: each host's state from the most recently confirmed run naming it.
-        let mut host_states: HashMap<String, (i64, String, bool, bool, bool)> = HashMap::new();
-        let mut mx_statement = self
-            .connection
-            .prepare_cached(
-                "SELECT host, verdict, starttls, pfs, strict_valid FROM run_mx WHERE run_id = ?1",
-            )
-            .map_err(fail)?;
-        for (run_id, last_at) in run_ids {
-            let mut rows = mx_statement.query(params![run_id]).map_err(fail)?;
-            while let Some(row) = rows.next().map_err(fail)? {
-                let host: String = row.get(0).map_err(fail)?;
+            if previous_run != Some(run_id) {
+                previous_run = Some(run_id);
                 let verdict: String = row.get(1).map_err(fail)?;
                 let starttls = row.get::<_, Option<bool>>(2).map_err(fail)? == Some(true);
                 let pfs = row.get::<_, Option<bool>>(3).map_err(fail)? == Some(true);
                 let strict = row.get::<_, Option<bool>>(4).map_err(fail)? == Some(true);
-                let newer = host_states
-                    .get(&host)
-                    .is_none_or(|(seen_at, ..)| *seen_at < last_at);
-                if newer {
-                    host_states.insert(host, (last_at, verdict, starttls, pfs, strict));
+                let tls_version: Option<String> = row.get(5).map_err(fail)?;
+                domains.total += 1;
+                match verdict.as_str() {
+                    "no_mail" => domains.no_mail += 1,
+                    "untestable" => domains.untestable += 1,
+                    _ => {
+                        domains.testable += 1;
+                        if let Some(version) = tls_version {
+                            *tls_versions.entry(version).or_default() += 1;
+                        }
+                    }
                 }
+                domains.starttls += usize::from(starttls);
+                domains.pfs += usize::from(pfs);
+                domains.strict_valid += usize::from(strict);
+                domains.all_three += usize::from(starttls && pfs && strict);
+            }
+            let Some(host) = row.get::<_, Option<String>>(7).map_err(fail)? else {
+                continue;
+            };
+            let newer = host_states
+                .get(&host)
+                .is_none_or(|(seen_at, ..)| *seen_at < last_at);
+            if newer {
+                let verdict: String = row.get(8).map_err(fail)?;
+                let state = (
+                    last_at,
+                    verdict == "untestable",
+                    row.get::<_, Option<bool>>(9).map_err(fail)? == Some(true),
+                    row.get::<_, Option<bool>>(10).map_err(fail)? == Some(true),
+                    row.get::<_, Option<bool>>(11).map_err(fail)? == Some(true),
+                );
+                host_states.insert(host, state);
             }
         }
+        drop(rows);
         let mut hosts = HostTrendCounts::default();
-        for (_, verdict, starttls, pfs, strict) in host_states.values() {
+        for (_, untestable, starttls, pfs, strict) in host_states.values() {
             hosts.total += 1;
-            if verdict == "untestable" {
+            if *untestable {
                 hosts.untestable += 1;
                 continue;
             }

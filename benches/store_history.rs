@@ -1,0 +1,189 @@
+//! Store at scale: a synthetic history of N domains (default 100,000) × D daily scans (default
+//! 365), written through the real store API (results as runs, change events, per-day roll-ups),
+//! then the queries the UI and reports use are timed, and the file size is reported.
+//!
+//! Clearly synthetic: results come from `tests/fixtures`, not from probes. Run with
+//! `cargo bench --bench store_history` (args: `-- DOMAINS DAYS`). Figures for closing notes
+//! and the README; never an assertion on time.
+
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
+
+use std::time::Instant;
+
+use fixtures::{Shape, result_with};
+use starttls_monitor::model::{DomainName, Verdict};
+use starttls_monitor::store::{LatestFilter, Store};
+use time::OffsetDateTime;
+
+const SHAPES: [Shape; 6] = [
+    Shape::Good,
+    Shape::Good,
+    Shape::BadCert,
+    Shape::NoPfs,
+    Shape::NoStarttls,
+    Shape::Untestable,
+];
+
+fn time_it<T>(label: &str, runs: usize, mut work: impl FnMut() -> T) -> T {
+    let mut best = f64::MAX;
+    let mut total = 0.0;
+    let mut value = None;
+    for _ in 0..runs {
+        let started = Instant::now();
+        value = Some(work());
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        best = best.min(ms);
+        total += ms;
+    }
+    println!(
+        "  {label:<58} best {best:>8.2} ms, mean {:>8.2} ms ({runs} runs)",
+        total / runs as f64
+    );
+    value.expect("at least one run")
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1).filter(|arg| !arg.starts_with('-'));
+    let domain_count: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let days: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(365);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("history.sqlite3");
+    let store = Store::open(&path).expect("store");
+    let mut rng = fastrand::Rng::with_seed(7);
+    let names: Vec<DomainName> = (0..domain_count)
+        .map(|index| fixtures::domain(&format!("d{index:06}.example")))
+        .collect();
+    let list = store.create_list("Top 10k").expect("list");
+    store.add_domains(None, &names).expect("add all");
+    store
+        .add_domains(Some(list), &names[..domain_count.min(10_000)])
+        .expect("add list");
+    let start = OffsetDateTime::now_utc() - time::Duration::days(days);
+    let expiry = start + time::Duration::days(days + 400);
+    // Each domain: a provider (50 shared MX hosts) and a shape that changes on ~0.5% of days.
+    let mut state: Vec<(usize, Shape)> = (0..domain_count)
+        .map(|_| (rng.usize(0..50), SHAPES[rng.usize(0..SHAPES.len())]))
+        .collect();
+    println!("generating {domain_count} domains x {days} daily scans (synthetic)...");
+    let generation = Instant::now();
+    let mut writes = 0usize;
+    for day in 0..days {
+        let at = start + time::Duration::days(day) + time::Duration::hours(3);
+        for (index, name) in names.iter().enumerate() {
+            let changed = day == 0 || rng.f64() < 0.005;
+            if !changed {
+                continue;
+            }
+            if day > 0 {
+                state[index].1 = SHAPES[rng.usize(0..SHAPES.len())];
+            }
+            let (provider, shape) = state[index];
+            let result = result_with(
+                name.as_str(),
+                &format!("mx{provider}.provider.example"),
+                shape,
+                at,
+                expiry,
+            );
+            store.record_result(None, &result, 14).expect("record");
+            writes += 1;
+        }
+        store.refresh_rollup(None, at).expect("rollup all");
+        store.refresh_rollup(Some(list), at).expect("rollup list");
+        if day % 73 == 0 {
+            println!(
+                "  day {day}: {writes} state changes written, {:.0} s",
+                generation.elapsed().as_secs_f64()
+            );
+        }
+    }
+    println!(
+        "generated in {:.1} s: {writes} runs (state changes) for {} domain-scans",
+        generation.elapsed().as_secs_f64(),
+        domain_count as i64 * days
+    );
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
+        + std::fs::metadata(dir.path().join("history.sqlite3-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    println!("size on disk: {:.1} MB", size as f64 / 1e6);
+
+    println!("queries:");
+    let points = time_it(
+        &format!("trend series, all domains ({days} points)"),
+        20,
+        || store.trends(None, None).expect("trends"),
+    );
+    assert_eq!(points.len() as i64, days);
+    time_it("trend series, list of 10k", 20, || {
+        store.trends(Some(list), None).expect("trends")
+    });
+    time_it("latest results, first page of 100 by name", 20, || {
+        store
+            .latest(&LatestFilter {
+                limit: Some(100),
+                ..LatestFilter::default()
+            })
+            .expect("latest")
+    });
+    time_it("latest results, page 500 (offset 50,000)", 20, || {
+        store
+            .latest(&LatestFilter {
+                limit: Some(100),
+                offset: 50_000,
+                ..LatestFilter::default()
+            })
+            .expect("latest")
+    });
+    time_it("latest results, verdict no_starttls, first 100", 20, || {
+        store
+            .latest(&LatestFilter {
+                verdict: Some(Verdict::NoStarttls),
+                limit: Some(100),
+                ..LatestFilter::default()
+            })
+            .expect("latest")
+    });
+    time_it("latest results, text filter '0420', first 100", 20, || {
+        store
+            .latest(&LatestFilter {
+                text: Some("0420".into()),
+                limit: Some(100),
+                ..LatestFilter::default()
+            })
+            .expect("latest")
+    });
+    time_it("latest results, list of 10k, first 100", 20, || {
+        store
+            .latest(&LatestFilter {
+                list: Some(list),
+                limit: Some(100),
+                ..LatestFilter::default()
+            })
+            .expect("latest")
+    });
+    let all = time_it("latest results, all rows (UI snapshot)", 3, || {
+        store.latest(&LatestFilter::default()).expect("latest")
+    });
+    assert_eq!(all.len(), domain_count);
+    time_it("provider breakdown, top 20", 5, || {
+        store.providers(None, 20).expect("providers")
+    });
+    time_it("one domain's history", 20, || {
+        store.history(&names[4242 % domain_count]).expect("history")
+    });
+    time_it("recent events, 200", 20, || {
+        store.events(None, None, None, 200).expect("events")
+    });
+    time_it("roll-up refresh, all domains (end of a scan)", 3, || {
+        store
+            .refresh_rollup(None, OffsetDateTime::now_utc())
+            .expect("rollup")
+    });
+    time_it("roll-up refresh, list of 10k", 5, || {
+        store
+            .refresh_rollup(Some(list), OffsetDateTime::now_utc())
+            .expect("rollup")
+    });
+}
