@@ -9,3 +9,4 @@ pub mod monitor;
 pub mod probe;
 pub mod settings;
 pub mod store;
+pub mod ui;

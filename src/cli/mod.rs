@@ -171,7 +171,7 @@ impl GlobalOptions {
     }
 }
 
-/// Runs a headless command. `None` means "start the desktop app", which the binary handles.
+/// Runs a command; without one, opens the desktop app on the database.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Some(Command::Probe(args)) => run_probe(&cli.global, &args),
@@ -181,9 +181,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Some(Command::Scan(args)) => store_commands::run_scan_command(&cli.global, &args),
         Some(Command::Trends(args)) => store_commands::run_trends(&cli.global, &args),
-        None => Err(CliError::usage(
-            "no command given; try 'starttls-monitor probe DOMAIN' or --help",
-        )),
+        None => {
+            let db_path = cli.global.db_path()?;
+            crate::ui::run(db_path, cli.global.overrides()).map_err(CliError::error)
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //! waker after each event (the app passes `ctx.request_repaint`).
 
 pub mod scan;
+pub mod view;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use crate::probe::{DnsServer, ProbeConfig, Prober};
 use crate::settings::Settings;
 use crate::store::{ScanCounts, ScanId, ScanScope, Store, StoreError};
 pub use scan::{ScanEnd, ScanEvent, SharedStore};
+pub use view::{DomainDetail, Edit, ViewSnapshot};
 
 /// Command-line options that override saved settings for one process.
 #[derive(Clone, Debug, Default)]
@@ -115,6 +117,14 @@ pub enum Command {
     ResumeSchedule,
     /// Validates, saves and uses new settings from the next scan on.
     SaveSettings(Box<Settings>),
+    /// Reads what the app shows for a list (None: all domains); answered by `ViewLoaded`.
+    LoadView {
+        list: Option<String>,
+    },
+    /// Reads one domain in full; answered by `DomainLoaded`.
+    LoadDomain(DomainName),
+    /// Changes domains or lists; answered by `Edited` (or `Failed`).
+    Edit(Edit),
     Shutdown,
 }
 
@@ -132,6 +142,17 @@ pub enum Event {
         next_scan_at: Option<OffsetDateTime>,
     },
     SettingsSaved(Box<Settings>),
+    /// Settings were not saved: each problem in words (a bad DNS server address, a CA file
+    /// that cannot be read...).
+    SettingsRejected {
+        problems: Vec<String>,
+    },
+    ViewLoaded(Box<ViewSnapshot>),
+    DomainLoaded(Box<DomainDetail>),
+    /// An edit was applied; the message says what it did. Views should reload.
+    Edited {
+        message: String,
+    },
     /// Something failed; the message names what and where.
     Failed(String),
     Stopped,
@@ -308,7 +329,15 @@ impl Monitor {
                             }
                         }
                         Command::SaveSettings(changed) => {
-                            if self.save_settings(&changed) {
+                            let mut problems = changed.problems();
+                            if problems.is_empty()
+                                && let Err(error) = probe_config(&changed, &Overrides::default())
+                            {
+                                problems.push(error.to_string());
+                            }
+                            if !problems.is_empty() {
+                                self.emitter.emit(Event::SettingsRejected { problems });
+                            } else if self.save_settings(&changed) {
                                 let interval_changed =
                                     changed.scan_interval_hours != settings.scan_interval_hours;
                                 settings = *changed;
@@ -319,6 +348,17 @@ impl Monitor {
                                 self.emit_schedule(&settings, next_scan_at);
                             }
                         }
+                        Command::LoadView { list } => self.spawn_read(move |store| {
+                            view::load_view(store, list.as_deref())
+                                .map(|snapshot| Event::ViewLoaded(Box::new(snapshot)))
+                        }),
+                        Command::LoadDomain(domain) => self.spawn_read(move |store| {
+                            view::load_domain(store, &domain)
+                                .map(|detail| Event::DomainLoaded(Box::new(detail)))
+                        }),
+                        Command::Edit(edit) => self.spawn_read(move |store| {
+                            view::apply_edit(store, &edit).map(|message| Event::Edited { message })
+                        }),
                         Command::Shutdown => break,
                     }
                 }
@@ -365,6 +405,19 @@ impl Monitor {
             })),
             Err(error) => self.emitter.emit(Event::Failed(error.to_string())),
         }
+    }
+
+    /// Runs store work on the blocking pool (never on the scheduler's thread) and emits its
+    /// answer, or what went wrong.
+    fn spawn_read(&self, work: impl FnOnce(&Store) -> Result<Event, StoreError> + Send + 'static) {
+        let store = self.store.clone();
+        let emitter = self.emitter.clone();
+        tokio::task::spawn_blocking(move || {
+            let event = scan::lock(&store)
+                .and_then(|store| work(&store))
+                .unwrap_or_else(|error| Event::Failed(error.to_string()));
+            emitter.emit(event);
+        });
     }
 
     fn save_settings(&self, settings: &Settings) -> bool {

@@ -27,6 +27,7 @@ pub enum ScanEvent {
         total: usize,
     },
     Progress {
+        scan: ScanId,
         done: usize,
         total: usize,
         eta: Option<Duration>,
@@ -164,7 +165,12 @@ pub async fn run_scan(
         let eta = (done > 0 && done < total)
             .then(|| elapsed.mul_f64((total - done) as f64 / done as f64));
         emit(ScanEvent::DomainProbed(Box::new(result)));
-        emit(ScanEvent::Progress { done, total, eta });
+        emit(ScanEvent::Progress {
+            scan,
+            done,
+            total,
+            eta,
+        });
     });
     let end = match tokio::time::timeout(deadline, probing).await {
         Ok(()) => ScanEnd::Finished,

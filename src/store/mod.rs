@@ -23,7 +23,9 @@ pub use queries::{
     DomainHistoryRun, EventRow, HostTrendCounts, LatestFilter, LatestRow, ProviderRow, TrendCounts,
     TrendPoint,
 };
-pub use results::{ChangeEvent, ChangeKind, RecordOutcome, ScanCounts, ScanInfo, ScanScope};
+pub use results::{
+    ChangeEvent, ChangeKind, RecordOutcome, ScanCounts, ScanInfo, ScanScope, latest_row_of,
+};
 
 use crate::model::DomainName;
 use crate::settings::Settings;

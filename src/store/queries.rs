@@ -286,6 +286,40 @@ impl Store {
         Ok(points)
     }
 
+    /// The newest roll-up of every list that has one (key None: all domains): the headline
+    /// figures the list panel shows, as of each list's last scan.
+    pub fn latest_rollups(&self) -> Result<HashMap<Option<ListId>, TrendCounts>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT r.list_id, r.day, r.domains FROM rollups r
+                 JOIN (SELECT list_id, max(day) AS day FROM rollups GROUP BY list_id) newest
+                   ON newest.list_id = r.list_id AND newest.day = r.day",
+            )
+            .map_err(|error| self.fail(error))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|error| self.fail(error))?;
+        let mut latest = HashMap::new();
+        for row in rows {
+            let (list, day, domains) = row.map_err(|error| self.fail(error))?;
+            let counts: TrendCounts =
+                serde_json::from_str(&domains).map_err(|error| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    problem: format!("trend roll-up for {} (domains): {error}", day_to_date(day)),
+                })?;
+            let key = (list != 0).then_some(ListId(list));
+            latest.insert(key, counts);
+        }
+        Ok(latest)
+    }
+
     /// Latest state of each domain matching `filter`, by domain name.
     pub fn latest(&self, filter: &LatestFilter) -> Result<Vec<LatestRow>, StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);

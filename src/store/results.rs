@@ -215,6 +215,30 @@ fn summarize(result: &DomainResult) -> RunSummary {
     }
 }
 
+/// The latest-results row `result` would give, computed the way the store computes its columns
+/// (so a row updated in place while a scan runs matches the row a reload returns). "State
+/// since" is the probe time; the caller keeps an older one when the state did not change.
+pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
+    let summary = summarize(result);
+    super::LatestRow {
+        domain: result.domain.clone(),
+        verdict: Some(result.verdict),
+        starttls: result.starttls,
+        pfs: result.pfs,
+        strict_valid: result.strict_valid,
+        tls_version: summary
+            .tls_version
+            .map(|version| version.as_str().to_string()),
+        cert_not_after: summary
+            .cert_not_after
+            .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok()),
+        provider: summary.provider,
+        mx_count: summary.mx_count,
+        last_probed: Some(result.probed_at),
+        state_since: Some(result.probed_at),
+    }
+}
+
 /// The mail provider of an MX host: its registrable domain by the Public Suffix List.
 pub fn provider_of(host: &str) -> Option<String> {
     psl::domain_str(host.trim_end_matches('.')).map(str::to_string)

@@ -1,0 +1,314 @@
+//! What the desktop app shows, loaded from the store on the monitor's side and handed over as
+//! owned snapshots; and the user's edits of domains and lists, applied to the store.
+//!
+//! Owns: which queries make up a view (one call, one consistent snapshot) and how an edit is
+//! described back to the user. Must not touch: drawing, scans, anything that blocks the UI
+//! (these functions run on the monitor's blocking pool, never on the UI thread).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+
+use crate::model::{DomainName, DomainResult};
+use crate::settings::Settings;
+pub use crate::store::{
+    AddReport, ChangeKind, DomainHistoryRun, EventRow, HostTrendCounts, LatestRow, ProviderRow,
+    ScanCounts, ScanInfo, TrendCounts, TrendPoint,
+};
+use crate::store::{LatestFilter, ListId, Store, StoreError};
+
+/// How many recent change events a view carries.
+pub const VIEW_EVENT_LIMIT: usize = 500;
+/// How many providers the breakdown shows.
+pub const VIEW_PROVIDER_LIMIT: usize = 15;
+
+/// One entry of the list panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListSummary {
+    /// None: "All domains".
+    pub name: Option<String>,
+    pub domain_count: usize,
+    /// Counts as of the list's last scan (None before its first scan).
+    pub latest: Option<TrendCounts>,
+}
+
+/// Everything the main window draws for one selected list, read in one go.
+#[derive(Clone, Debug)]
+pub struct ViewSnapshot {
+    /// The list the rows, trends, providers and events belong to (None: all domains).
+    pub list: Option<String>,
+    /// "All domains" first, then every named list by name.
+    pub lists: Vec<ListSummary>,
+    /// Latest state of every domain of the list, by name.
+    pub rows: Vec<LatestRow>,
+    pub trends: Vec<TrendPoint>,
+    pub providers: Vec<ProviderRow>,
+    /// Newest first.
+    pub events: Vec<EventRow>,
+    pub settings: Settings,
+    /// Newest first, a few.
+    pub recent_scans: Vec<ScanInfo>,
+    pub db_path: PathBuf,
+    /// How long the store took to produce this snapshot.
+    pub load_time: Duration,
+}
+
+/// One domain in full: what the detail panel shows.
+#[derive(Clone, Debug)]
+pub struct DomainDetail {
+    pub domain: DomainName,
+    pub latest: Option<DomainResult>,
+    /// Stretches of unchanged results, oldest first.
+    pub history: Vec<DomainHistoryRun>,
+    /// Newest first.
+    pub events: Vec<EventRow>,
+}
+
+/// A change to domains or lists the user asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Edit {
+    /// Adds domains to the database and to `list` when given (created if missing).
+    AddDomains {
+        list: Option<String>,
+        domains: Vec<DomainName>,
+    },
+    /// Removes domains from `list`, or from the database with their history when None.
+    RemoveDomains {
+        list: Option<String>,
+        domains: Vec<DomainName>,
+    },
+    CreateList(String),
+    RenameList {
+        from: String,
+        to: String,
+    },
+    /// Deletes the list (its domains stay in the database).
+    DeleteList(String),
+}
+
+/// Reads the snapshot of `list` (None: all domains).
+pub fn load_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreError> {
+    let started = Instant::now();
+    // A list deleted meanwhile (by the command line, say) falls back to all domains; the
+    // snapshot's `list` tells the app which list it got.
+    let (list, list_id) = match list {
+        Some(name) => match store.list_id(name)? {
+            Some(id) => (Some(name), Some(id)),
+            None => (None, None),
+        },
+        None => (None, None),
+    };
+    let rollups = store.latest_rollups()?;
+    let mut lists = vec![ListSummary {
+        name: None,
+        domain_count: store.domain_count(None)?,
+        latest: rollups.get(&None).cloned(),
+    }];
+    for info in store.lists()? {
+        lists.push(ListSummary {
+            latest: rollups.get(&Some(info.id)).cloned(),
+            name: Some(info.name),
+            domain_count: info.domain_count,
+        });
+    }
+    let rows = store.latest(&LatestFilter {
+        list: list_id,
+        ..LatestFilter::default()
+    })?;
+    Ok(ViewSnapshot {
+        list: list.map(str::to_string),
+        lists,
+        rows,
+        trends: store.trends(list_id, None)?,
+        providers: store.providers(list_id, VIEW_PROVIDER_LIMIT)?,
+        events: store.events(list_id, None, None, VIEW_EVENT_LIMIT)?,
+        settings: store.settings()?,
+        recent_scans: store.scans(5)?,
+        db_path: store.path().to_path_buf(),
+        load_time: started.elapsed(),
+    })
+}
+
+/// Reads one domain in full.
+pub fn load_domain(store: &Store, domain: &DomainName) -> Result<DomainDetail, StoreError> {
+    Ok(DomainDetail {
+        domain: domain.clone(),
+        latest: store.latest_result(domain)?,
+        history: store.history(domain)?,
+        events: store.events(None, Some(domain), None, 200)?,
+    })
+}
+
+/// Applies `edit`; returns what happened, in words, for the status line.
+pub fn apply_edit(store: &Store, edit: &Edit) -> Result<String, StoreError> {
+    match edit {
+        Edit::AddDomains { list, domains } => {
+            let list_id = list
+                .as_deref()
+                .map(|name| store.ensure_list(name))
+                .transpose()?;
+            let report = store.add_domains(list_id, domains)?;
+            let target = list.as_deref().map_or_else(
+                || "the database".to_string(),
+                |name| format!("list '{name}'"),
+            );
+            Ok(format!(
+                "{} added to {target}, {} already present, {} duplicate{}",
+                plural(report.added, "domain"),
+                report.already_present,
+                report.duplicates,
+                if report.duplicates == 1 { "" } else { "s" }
+            ))
+        }
+        Edit::RemoveDomains { list, domains } => {
+            let list_id: Option<ListId> = list
+                .as_deref()
+                .map(|name| store.require_list(name))
+                .transpose()?;
+            let removed = store.remove_domains(list_id, domains)?;
+            Ok(match list {
+                Some(name) => format!("{} removed from list '{name}'", plural(removed, "domain")),
+                None => format!(
+                    "{} and their history removed from the database",
+                    plural(removed, "domain")
+                ),
+            })
+        }
+        Edit::CreateList(name) => {
+            store.create_list(name)?;
+            Ok(format!("list '{name}' created"))
+        }
+        Edit::RenameList { from, to } => {
+            store.rename_list(from, to)?;
+            Ok(format!("list '{from}' renamed to '{to}'"))
+        }
+        Edit::DeleteList(name) => {
+            store.delete_list(name)?;
+            Ok(format!(
+                "list '{name}' deleted (its domains stay under All domains)"
+            ))
+        }
+    }
+}
+
+/// The table row a fresh result gives, so the app can update one row while a scan runs
+/// without reloading every row. `previous` keeps "state since" when the verdict is unchanged.
+pub fn row_from_result(result: &DomainResult, previous: Option<&LatestRow>) -> LatestRow {
+    let mut row = crate::store::latest_row_of(result);
+    row.state_since = match previous {
+        Some(previous) if previous.verdict == row.verdict => previous.state_since,
+        _ => Some(result.probed_at),
+    };
+    row
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// When the next scheduled scan is due, in words relative to `now` ("in 3 h 20 min").
+pub fn describe_until(at: OffsetDateTime, now: OffsetDateTime) -> String {
+    let seconds = (at - now).whole_seconds();
+    if seconds <= 0 {
+        return "due now".to_string();
+    }
+    format!(
+        "in {}",
+        describe_duration(Duration::from_secs(seconds.unsigned_abs()))
+    )
+}
+
+/// A duration in words, coarse: "45 s", "3 min", "2 h 5 min", "3 d 4 h".
+pub fn describe_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3600 => format!("{} min", seconds / 60),
+        3600..86_400 => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
+        _ => format!("{} d {} h", seconds / 86_400, seconds % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(text: &str) -> DomainName {
+        DomainName::parse(text).expect("valid test domain")
+    }
+
+    #[test]
+    fn a_view_of_an_empty_database_has_the_all_domains_entry_and_nothing_else() {
+        let store = Store::open_in_memory().expect("store");
+        let view = load_view(&store, None).expect("view");
+        assert_eq!(view.lists.len(), 1);
+        assert_eq!(view.lists[0].name, None);
+        assert_eq!(view.lists[0].domain_count, 0);
+        assert!(view.rows.is_empty());
+        assert!(view.trends.is_empty());
+    }
+
+    #[test]
+    fn edits_are_applied_and_described() {
+        let store = Store::open_in_memory().expect("store");
+        let message = apply_edit(
+            &store,
+            &Edit::AddDomains {
+                list: Some("customers".into()),
+                domains: vec![name("a.example"), name("b.example"), name("a.example")],
+            },
+        )
+        .expect("add");
+        assert_eq!(
+            message,
+            "2 domains added to list 'customers', 0 already present, 1 duplicate"
+        );
+        let view = load_view(&store, Some("customers")).expect("view");
+        assert_eq!(view.lists.len(), 2);
+        assert_eq!(view.lists[1].name.as_deref(), Some("customers"));
+        assert_eq!(view.lists[1].domain_count, 2);
+        assert_eq!(view.rows.len(), 2);
+
+        apply_edit(
+            &store,
+            &Edit::RenameList {
+                from: "customers".into(),
+                to: "clients".into(),
+            },
+        )
+        .expect("rename");
+        let removed = apply_edit(
+            &store,
+            &Edit::RemoveDomains {
+                list: Some("clients".into()),
+                domains: vec![name("a.example")],
+            },
+        )
+        .expect("remove");
+        assert_eq!(removed, "1 domain removed from list 'clients'");
+        let view = load_view(&store, Some("clients")).expect("view");
+        assert_eq!(view.rows.len(), 1);
+        assert_eq!(view.lists[0].domain_count, 2, "still in the database");
+
+        apply_edit(&store, &Edit::DeleteList("clients".into())).expect("delete");
+        let view = load_view(&store, Some("clients")).expect("falls back to all domains");
+        assert_eq!(view.list, None);
+        assert_eq!(view.rows.len(), 2);
+    }
+
+    #[test]
+    fn durations_read_like_a_person_would_say_them() {
+        assert_eq!(describe_duration(Duration::from_secs(42)), "42 s");
+        assert_eq!(describe_duration(Duration::from_secs(200)), "3 min");
+        assert_eq!(describe_duration(Duration::from_secs(7_500)), "2 h 5 min");
+        assert_eq!(
+            describe_duration(Duration::from_secs(3 * 86_400 + 4 * 3600)),
+            "3 d 4 h"
+        );
+    }
+}

@@ -1,0 +1,373 @@
+//! The domain detail panel: MX hosts by preference → addresses → outcome, with TLS and
+//! certificate facts, why strict validation failed, EHLO extensions before and after TLS, and
+//! the domain's timeline of results and change events.
+//!
+//! Owns: presenting one [`DomainDetail`]. Must not touch: loading it (the monitor does).
+
+use eframe::egui;
+
+use super::app::{App, format_time};
+use super::dialogs::Dialog;
+use super::style::{self, Grade};
+use crate::model::{AddressResult, CertError, DomainResult, MxResult};
+use crate::monitor::ScanTarget;
+use crate::monitor::view::DomainDetail;
+
+/// A certificate error in a user's words.
+pub fn describe_cert_error(error: CertError) -> &'static str {
+    match error {
+        CertError::UnknownIssuer => "the chain does not lead to a trusted root",
+        CertError::SelfSigned => "self-signed",
+        CertError::NameMismatch => "no name in the certificate matches the MX host name",
+        CertError::Expired => "expired",
+        CertError::NotYetValid => "not valid yet",
+        CertError::BadSignature => "a signature in the chain does not verify",
+        CertError::UnsupportedKey => "key or signature algorithm too weak or unsupported",
+        CertError::InvalidPurpose => "not issued for TLS servers",
+        CertError::Revoked => "revoked",
+        CertError::BadEncoding => "the certificate could not be parsed",
+        CertError::NoCertificate => "the server sent no certificate",
+        CertError::Other => "rejected by WebPKI for another reason",
+    }
+}
+
+impl App {
+    pub(super) fn detail_panel_ui(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::right("detail_panel")
+            .default_size(430.0)
+            .min_size(280.0)
+            .show(ui, |ui| {
+                let Some(cursor) = self.table.cursor().cloned() else {
+                    return;
+                };
+                ui.add_space(4.0);
+                ui.horizontal(|ui| {
+                    ui.heading(cursor.as_str());
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui
+                            .button("🗑")
+                            .on_hover_text("Remove this domain…")
+                            .clicked()
+                        {
+                            self.dialog = Some(Dialog::confirm_remove(
+                                vec![cursor.clone()],
+                                self.saved.list.clone(),
+                            ));
+                        }
+                        if ui.button("⟳ Rescan").clicked() {
+                            self.scan(ScanTarget::Domains(vec![cursor.clone()]));
+                        }
+                    });
+                });
+                let detail = self
+                    .detail
+                    .as_ref()
+                    .filter(|detail| detail.domain == cursor)
+                    .cloned();
+                match detail {
+                    Some(detail) => {
+                        egui::ScrollArea::vertical()
+                            .auto_shrink([false, false])
+                            .show(ui, |ui| detail_ui(ui, &detail));
+                    }
+                    None => {
+                        ui.spinner();
+                    }
+                }
+            });
+    }
+}
+
+fn detail_ui(ui: &mut egui::Ui, detail: &DomainDetail) {
+    let dark_mode = ui.visuals().dark_mode;
+    let Some(result) = &detail.latest else {
+        ui.label("Not probed yet. Use Rescan, or wait for the next scheduled scan.");
+        return;
+    };
+    summary_ui(ui, result, dark_mode);
+    ui.separator();
+    ui.label(egui::RichText::new("MX hosts").strong());
+    if result.mx.is_empty() {
+        ui.label("No MX host.");
+    }
+    for host in &result.mx {
+        host_ui(ui, host, dark_mode);
+    }
+    ui.separator();
+    timeline_ui(ui, detail, dark_mode);
+}
+
+fn summary_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool) {
+    let grade = Grade::of(Some(result.verdict), result.pfs, result.strict_valid);
+    ui.label(grade.badge(dark_mode).size(16.0))
+        .on_hover_text(grade.meaning());
+    egui::Grid::new("detail_summary")
+        .num_columns(2)
+        .spacing([12.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("STARTTLS");
+            ui.label(style::flag(result.starttls, dark_mode));
+            ui.end_row();
+            ui.label("Forward secrecy");
+            ui.label(style::flag(result.pfs, dark_mode));
+            ui.end_row();
+            ui.label("Strict validation");
+            ui.label(style::flag(result.strict_valid, dark_mode));
+            ui.end_row();
+            ui.label("Verdict");
+            ui.label(result.verdict.as_str());
+            ui.end_row();
+            if let Some(error) = result.dns_error {
+                ui.label("DNS");
+                ui.label(error.as_str());
+                ui.end_row();
+            }
+            ui.label("Probed");
+            ui.label(format!("{} UTC", format_time(result.probed_at)));
+            ui.end_row();
+        });
+    let untestable = result.untestable_host_count();
+    if untestable > 0 && !result.mx.is_empty() {
+        ui.label(
+            egui::RichText::new(format!(
+                "{untestable} of {} MX hosts untestable (not counted against the domain)",
+                result.mx.len()
+            ))
+            .color(Grade::Untestable.color(dark_mode)),
+        );
+    }
+}
+
+fn host_ui(ui: &mut egui::Ui, host: &MxResult, dark_mode: bool) {
+    let grade = host_grade(host);
+    let mut title = format!("{}  {}", host.preference, host.host);
+    if host.implicit {
+        title.push_str("  (implicit MX: the domain's own address)");
+    }
+    egui::CollapsingHeader::new(
+        egui::RichText::new(format!("{title}   {} {}", grade.icon(), grade.label()))
+            .color(grade.color(dark_mode)),
+    )
+    .id_salt(("mx", &host.host))
+    .default_open(true)
+    .show(ui, |ui| {
+        if let Some(target) = &host.cname_target {
+            ui.label(format!(
+                "CNAME → {target} (certificate checked against {})",
+                host.host
+            ));
+        }
+        if let Some(error) = host.dns_error {
+            ui.label(format!("DNS: {}", error.as_str()));
+        }
+        if host.addresses.is_empty() && host.dns_error.is_none() {
+            ui.label("No addresses.");
+        }
+        for address in &host.addresses {
+            address_ui(ui, &host.host, address, dark_mode);
+        }
+    });
+}
+
+fn host_grade(host: &MxResult) -> Grade {
+    let all = |value: fn(&AddressResult) -> Option<bool>| {
+        let testable: Vec<&AddressResult> = host
+            .addresses
+            .iter()
+            .filter(|a| a.outcome != crate::model::Outcome::Untestable)
+            .collect();
+        (!testable.is_empty()).then(|| testable.iter().all(|a| value(a) == Some(true)))
+    };
+    Grade::of(Some(host.verdict), all(|a| a.pfs), all(|a| a.strict_valid))
+}
+
+fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode: bool) {
+    let grade = Grade::of_outcome(address.outcome, address.pfs, address.strict_valid);
+    egui::CollapsingHeader::new(
+        egui::RichText::new(format!(
+            "{}   {} {}",
+            address.ip,
+            grade.icon(),
+            address.outcome
+        ))
+        .color(grade.color(dark_mode)),
+    )
+    .id_salt(("address", host, address.ip))
+    .default_open(true)
+    .show(ui, |ui| {
+        ui.label(&address.detail);
+        egui::Grid::new(("address_grid", host, address.ip))
+            .num_columns(2)
+            .spacing([12.0, 2.0])
+            .striped(true)
+            .show(ui, |ui| {
+                let mut field = |name: &str, value: String| {
+                    ui.label(name);
+                    ui.add(egui::Label::new(value).wrap());
+                    ui.end_row();
+                };
+                if let Some(code) = address.smtp_code {
+                    field(
+                        "Reply",
+                        format!("{code} {}", address.smtp_text.as_deref().unwrap_or("")),
+                    );
+                }
+                if let Some(advertised) = address.starttls_advertised {
+                    field("STARTTLS offered", yes_no(advertised));
+                }
+                if let Some(version) = address.tls_version {
+                    field("TLS version", version.as_str().to_string());
+                }
+                if let Some(suite) = &address.cipher_suite {
+                    field("Cipher suite", suite.clone());
+                }
+                if let Some(group) = &address.kx_group {
+                    field("Key exchange", group.clone());
+                }
+                if let Some(pfs) = address.pfs {
+                    field("Forward secrecy", yes_no(pfs));
+                }
+                if address.legacy_tls == Some(true) {
+                    field(
+                        "Legacy TLS",
+                        "yes: only an older TLS client (OpenSSL fallback) could connect".into(),
+                    );
+                }
+                if let Some(prefers) = address.prefers_non_pfs {
+                    field(
+                        "Prefers non-PFS",
+                        if prefers {
+                            "yes: chose RSA key exchange when a sender offered it first".into()
+                        } else {
+                            "no".into()
+                        },
+                    );
+                }
+                if let Some(strict) = address.strict_valid {
+                    field("Strict validation", yes_no(strict));
+                }
+                if !address.cert_errors.is_empty() {
+                    let reasons: Vec<&str> = address
+                        .cert_errors
+                        .iter()
+                        .map(|error| describe_cert_error(*error))
+                        .collect();
+                    field("Why not strict", reasons.join("; "));
+                }
+                if let Some(subject) = &address.cert_subject {
+                    field("Subject", subject.clone());
+                }
+                if let Some(sans) = &address.cert_sans {
+                    field("Names (SAN)", sans.join(", "));
+                }
+                if let Some(issuer) = &address.cert_issuer {
+                    field("Issuer", issuer.clone());
+                }
+                if let (Some(from), Some(until)) = (address.cert_not_before, address.cert_not_after)
+                {
+                    field(
+                        "Valid",
+                        format!("{} – {}", format_time(from), format_time(until)),
+                    );
+                }
+                if let Some(days) = address.cert_days_left {
+                    field(
+                        "Days to expiry",
+                        if days < 0 {
+                            format!("expired {} days ago", -days)
+                        } else {
+                            days.to_string()
+                        },
+                    );
+                }
+                if let Some(key) = &address.cert_key {
+                    field("Key", key.clone());
+                }
+                if let Some(sha256) = &address.cert_sha256 {
+                    field("SHA-256", sha256.clone());
+                }
+                field("Took", format!("{} ms", address.elapsed_ms));
+            });
+        if !address.ehlo_before_tls.is_empty() {
+            egui::CollapsingHeader::new(format!(
+                "EHLO before TLS ({})",
+                address.ehlo_before_tls.len()
+            ))
+            .id_salt(("ehlo_before", host, address.ip))
+            .show(ui, |ui| {
+                for line in &address.ehlo_before_tls {
+                    ui.monospace(line);
+                }
+            });
+        }
+        if !address.ehlo_after_tls.is_empty() {
+            egui::CollapsingHeader::new(format!(
+                "EHLO after TLS ({})",
+                address.ehlo_after_tls.len()
+            ))
+            .id_salt(("ehlo_after", host, address.ip))
+            .show(ui, |ui| {
+                for line in &address.ehlo_after_tls {
+                    ui.monospace(line);
+                }
+            });
+        }
+    });
+}
+
+fn timeline_ui(ui: &mut egui::Ui, detail: &DomainDetail, dark_mode: bool) {
+    ui.label(egui::RichText::new("Timeline").strong());
+    if detail.history.is_empty() {
+        ui.label("No stored results yet.");
+    }
+    egui::Grid::new("timeline")
+        .num_columns(3)
+        .spacing([12.0, 2.0])
+        .striped(true)
+        .show(ui, |ui| {
+            for run in detail.history.iter().rev() {
+                let result = &run.result;
+                let grade = Grade::of(Some(result.verdict), result.pfs, result.strict_valid);
+                ui.label(if run.first_at == run.last_at {
+                    format_time(run.first_at)
+                } else {
+                    format!(
+                        "{} → {}",
+                        format_time(run.first_at),
+                        format_time(run.last_at)
+                    )
+                });
+                ui.label(grade.badge(dark_mode));
+                ui.label(if run.times_seen == 1 {
+                    "seen once".to_string()
+                } else {
+                    format!("seen {} times", run.times_seen)
+                });
+                ui.end_row();
+            }
+        });
+    if !detail.events.is_empty() {
+        ui.add_space(6.0);
+        ui.label(egui::RichText::new("Changes").strong());
+        for event in &detail.events {
+            let color = if event.regression {
+                Grade::NoStarttls.color(dark_mode)
+            } else {
+                Grade::Secure.color(dark_mode)
+            };
+            ui.label(
+                egui::RichText::new(format!(
+                    "{}  {} {}",
+                    format_time(event.at),
+                    if event.regression { "▼" } else { "▲" },
+                    event.detail
+                ))
+                .color(color),
+            );
+        }
+    }
+}
+
+fn yes_no(value: bool) -> String {
+    if value { "yes" } else { "no" }.to_string()
+}

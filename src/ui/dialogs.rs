@@ -1,0 +1,392 @@
+//! Modal dialogs (add domains, confirm removal, new/rename/delete list) and native file
+//! dialogs run on a helper thread so the UI never waits for them.
+//!
+//! Owns: dialog state and validation of what the user typed. Must not touch: the store; edits
+//! go to the monitor as commands.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use eframe::egui;
+
+use super::app::App;
+use super::style::Grade;
+use crate::model::DomainName;
+use crate::monitor::Edit;
+
+/// Lines of pasted text split into valid domains and reported invalid lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParsedLines {
+    pub domains: Vec<DomainName>,
+    /// `(1-based line number, the line, why it is not a domain)`.
+    pub invalid: Vec<(usize, String, String)>,
+}
+
+/// Parses one domain per line; blank lines and `#` comments are skipped, commas and spaces
+/// also separate names (people paste "a.org, b.org").
+pub fn parse_domain_lines(text: &str) -> ParsedLines {
+    let mut parsed = ParsedLines::default();
+    for (index, line) in text.lines().enumerate() {
+        let content = line.split('#').next().unwrap_or_default();
+        for item in content
+            .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+            .filter(|item| !item.is_empty())
+        {
+            match DomainName::parse(item) {
+                Ok(domain) => parsed.domains.push(domain),
+                Err(error) => parsed
+                    .invalid
+                    .push((index + 1, item.to_string(), error.to_string())),
+            }
+        }
+    }
+    parsed
+}
+
+/// The open dialog.
+#[derive(Clone, Debug)]
+pub enum Dialog {
+    AddDomains {
+        /// None: to the database only (All domains).
+        list: Option<String>,
+        text: String,
+        /// Lines left over from the last "Add": each with its reason.
+        rejected: Vec<(usize, String, String)>,
+    },
+    ConfirmRemove {
+        domains: Vec<DomainName>,
+        /// Remove from this list; None: from the database with their history.
+        list: Option<String>,
+    },
+    NewList {
+        name: String,
+    },
+    RenameList {
+        from: String,
+        to: String,
+    },
+    ConfirmDeleteList {
+        name: String,
+    },
+}
+
+impl Dialog {
+    pub fn add_domains(list: Option<String>) -> Self {
+        Dialog::AddDomains {
+            list,
+            text: String::new(),
+            rejected: Vec::new(),
+        }
+    }
+
+    pub fn confirm_remove(domains: Vec<DomainName>, list: Option<String>) -> Self {
+        Dialog::ConfirmRemove { domains, list }
+    }
+}
+
+/// What a native file dialog is picking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PickPurpose {
+    CaFile,
+}
+
+/// A native file dialog running on its own thread; polled each frame.
+pub struct FilePick {
+    pub purpose: PickPurpose,
+    receiver: mpsc::Receiver<Option<PathBuf>>,
+}
+
+impl FilePick {
+    /// Opens a "pick a file" dialog without blocking the caller.
+    pub fn open(
+        purpose: PickPurpose,
+        title: &str,
+        filters: &[(&str, &[&str])],
+        ctx: egui::Context,
+    ) -> Self {
+        let (sender, receiver) = mpsc::channel();
+        let title = title.to_string();
+        let filters: Vec<(String, Vec<String>)> = filters
+            .iter()
+            .map(|(name, extensions)| {
+                (
+                    (*name).to_string(),
+                    extensions.iter().map(|e| (*e).to_string()).collect(),
+                )
+            })
+            .collect();
+        std::thread::spawn(move || {
+            let mut dialog = rfd::FileDialog::new().set_title(title);
+            for (name, extensions) in &filters {
+                dialog = dialog.add_filter(name, extensions);
+            }
+            let _ignored = sender.send(dialog.pick_file());
+            ctx.request_repaint();
+        });
+        Self { purpose, receiver }
+    }
+
+    /// The chosen path once the dialog closed: `Some(Some(path))`, `Some(None)` when
+    /// cancelled, None while still open.
+    pub fn poll(&self) -> Option<Option<PathBuf>> {
+        match self.receiver.try_recv() {
+            Ok(choice) => Some(choice),
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => Some(None),
+        }
+    }
+}
+
+impl App {
+    /// Applies a finished file dialog.
+    pub(super) fn poll_file_pick(&mut self) {
+        let Some(pick) = &self.file_pick else {
+            return;
+        };
+        let Some(choice) = pick.poll() else {
+            return;
+        };
+        let purpose = pick.purpose;
+        self.file_pick = None;
+        if let Some(path) = choice {
+            match purpose {
+                PickPurpose::CaFile => self.settings_form.ca_file = path.display().to_string(),
+            }
+        }
+    }
+
+    pub(super) fn dialog_ui(&mut self, ctx: &egui::Context) {
+        let Some(mut dialog) = self.dialog.take() else {
+            return;
+        };
+        let lists: Vec<String> = self
+            .view
+            .as_ref()
+            .map(|view| view.lists.iter().filter_map(|l| l.name.clone()).collect())
+            .unwrap_or_default();
+        let mut keep_open = true;
+        let response = egui::Modal::new(egui::Id::unique("dialog")).show(ctx, |ui| {
+            ui.set_max_width(520.0);
+            keep_open = self.dialog_body_ui(ui, &mut dialog, &lists);
+        });
+        if response.should_close() {
+            keep_open = false;
+        }
+        if keep_open {
+            self.dialog = Some(dialog);
+        }
+    }
+
+    /// Draws the dialog; false when it should close.
+    fn dialog_body_ui(&mut self, ui: &mut egui::Ui, dialog: &mut Dialog, lists: &[String]) -> bool {
+        let dark_mode = ui.visuals().dark_mode;
+        match dialog {
+            Dialog::AddDomains {
+                list,
+                text,
+                rejected,
+            } => {
+                ui.heading("Add domains");
+                ui.label("One domain per line (commas and spaces also separate names).");
+                egui::ComboBox::from_label("Add to")
+                    .selected_text(list.as_deref().unwrap_or("All domains (no list)"))
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(list, None, "All domains (no list)");
+                        for name in lists {
+                            ui.selectable_value(list, Some(name.clone()), name);
+                        }
+                    });
+                egui::ScrollArea::vertical()
+                    .max_height(240.0)
+                    .show(ui, |ui| {
+                        ui.add(
+                            egui::TextEdit::multiline(text)
+                                .hint_text("example.org\nexample.net")
+                                .desired_rows(10)
+                                .desired_width(f32::INFINITY),
+                        );
+                    });
+                let parsed = parse_domain_lines(text);
+                ui.label(format!(
+                    "{} valid, {} invalid",
+                    parsed.domains.len(),
+                    parsed.invalid.len()
+                ));
+                let shown = if rejected.is_empty() {
+                    &parsed.invalid
+                } else {
+                    &*rejected
+                };
+                if !shown.is_empty() {
+                    egui::ScrollArea::vertical()
+                        .id_salt("invalid_lines")
+                        .max_height(120.0)
+                        .show(ui, |ui| {
+                            for (line, item, reason) in shown.iter().take(200) {
+                                ui.label(
+                                    egui::RichText::new(format!("line {line}: '{item}': {reason}"))
+                                        .color(Grade::NoStarttls.color(dark_mode)),
+                                );
+                            }
+                        });
+                }
+                let mut open = true;
+                ui.horizontal(|ui| {
+                    if ui
+                        .add_enabled(!parsed.domains.is_empty(), egui::Button::new("Add"))
+                        .clicked()
+                    {
+                        self.edit(Edit::AddDomains {
+                            list: list.clone(),
+                            domains: parsed.domains.clone(),
+                        });
+                        if parsed.invalid.is_empty() {
+                            open = false;
+                        } else {
+                            // Keep what could not be added, with the reasons, to fix or drop.
+                            *text = parsed
+                                .invalid
+                                .iter()
+                                .map(|(_, item, _)| item.as_str())
+                                .collect::<Vec<_>>()
+                                .join("\n");
+                            *rejected = parsed.invalid.clone();
+                        }
+                    }
+                    if ui.button("Close").clicked() {
+                        open = false;
+                    }
+                });
+                open
+            }
+            Dialog::ConfirmRemove { domains, list } => {
+                match list {
+                    Some(name) => ui.heading(format!(
+                        "Remove {} from list '{name}'?",
+                        count_domains(domains.len())
+                    )),
+                    None => ui.heading(format!(
+                        "Delete {} and their history?",
+                        count_domains(domains.len())
+                    )),
+                };
+                let preview: Vec<&str> = domains.iter().take(8).map(|d| d.as_str()).collect();
+                let more = domains.len().saturating_sub(preview.len());
+                ui.label(if more > 0 {
+                    format!("{} and {more} more", preview.join(", "))
+                } else {
+                    preview.join(", ")
+                });
+                if list.is_none() {
+                    ui.label("This removes them from every list and deletes their stored results.");
+                }
+                let mut open = true;
+                ui.horizontal(|ui| {
+                    if ui.button("Remove").clicked() {
+                        self.edit(Edit::RemoveDomains {
+                            list: list.clone(),
+                            domains: domains.clone(),
+                        });
+                        self.detail = None;
+                        open = false;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        open = false;
+                    }
+                });
+                open
+            }
+            Dialog::NewList { name } => {
+                ui.heading("New list");
+                let response = ui.add(egui::TextEdit::singleline(name).hint_text("List name"));
+                response.request_focus();
+                let trimmed = name.trim().to_string();
+                let taken = lists.contains(&trimmed);
+                if taken {
+                    ui.label("A list with that name exists already.");
+                }
+                let mut open = true;
+                let submit = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                ui.horizontal(|ui| {
+                    let valid = !trimmed.is_empty() && !taken;
+                    let clicked = ui.add_enabled(valid, egui::Button::new("Create")).clicked();
+                    if valid && (clicked || submit) {
+                        self.edit(Edit::CreateList(trimmed.clone()));
+                        self.select_list(Some(trimmed.clone()));
+                        open = false;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        open = false;
+                    }
+                });
+                open
+            }
+            Dialog::RenameList { from, to } => {
+                ui.heading(format!("Rename list '{from}'"));
+                ui.add(egui::TextEdit::singleline(to).hint_text("New name"));
+                let trimmed = to.trim().to_string();
+                let valid = !trimmed.is_empty() && !lists.contains(&trimmed);
+                let mut open = true;
+                ui.horizontal(|ui| {
+                    if ui.add_enabled(valid, egui::Button::new("Rename")).clicked() {
+                        self.edit(Edit::RenameList {
+                            from: from.clone(),
+                            to: trimmed.clone(),
+                        });
+                        if self.saved.list.as_deref() == Some(from.as_str()) {
+                            self.saved.list = Some(trimmed.clone());
+                        }
+                        open = false;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        open = false;
+                    }
+                });
+                open
+            }
+            Dialog::ConfirmDeleteList { name } => {
+                ui.heading(format!("Delete list '{name}'?"));
+                ui.label("Its domains and their results stay in the database (under All domains).");
+                let mut open = true;
+                ui.horizontal(|ui| {
+                    if ui.button("Delete list").clicked() {
+                        self.edit(Edit::DeleteList(name.clone()));
+                        if self.saved.list.as_deref() == Some(name.as_str()) {
+                            self.saved.list = None;
+                        }
+                        open = false;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        open = false;
+                    }
+                });
+                open
+            }
+        }
+    }
+}
+
+fn count_domains(count: usize) -> String {
+    if count == 1 {
+        "1 domain".to_string()
+    } else {
+        format!("{count} domains")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_lines_are_split_and_bad_ones_reported_with_line_numbers() {
+        let parsed = parse_domain_lines(
+            "Example.ORG\n\n# a comment\nexample.net, mail.example.com\nnot a domain!\n10.0.0.1\n",
+        );
+        let names: Vec<&str> = parsed.domains.iter().map(|d| d.as_str()).collect();
+        assert_eq!(names, ["example.org", "example.net", "mail.example.com"]);
+        let lines: Vec<usize> = parsed.invalid.iter().map(|(line, _, _)| *line).collect();
+        assert_eq!(lines, [5, 5, 5, 6], "{:?}", parsed.invalid);
+        assert!(parsed.invalid[3].2.contains("IP address"));
+    }
+}

@@ -1,0 +1,346 @@
+//! The Settings tab: a form over [`Settings`] that validates what it can at once (numbers,
+//! ranges), and sends the rest to the monitor, which checks the DNS server and CA file and
+//! saves; rejected settings come back with each problem in words.
+//!
+//! Owns: the editable text of each field. Must not touch: the store or the files named.
+
+use std::path::PathBuf;
+
+use eframe::egui;
+
+use super::app::App;
+use super::dialogs::{FilePick, PickPurpose};
+use super::style::Grade;
+use crate::monitor::Command;
+use crate::settings::Settings;
+
+/// The form's fields as typed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SettingsForm {
+    /// The settings the form was loaded from (what "Revert" goes back to).
+    pub original: Settings,
+    pub scan_interval_hours: String,
+    pub concurrency: String,
+    pub connect_timeout_secs: String,
+    pub greeting_timeout_secs: String,
+    pub command_timeout_secs: String,
+    pub scan_deadline_minutes: String,
+    pub expiry_warning_days: String,
+    pub smtp_port: String,
+    pub ehlo_name: String,
+    pub custom_dns: bool,
+    pub dns_server: String,
+    pub ca_file: String,
+    pub deep: bool,
+    /// Problems found by the form or reported by the monitor.
+    pub problems: Vec<String>,
+    pub saved_message: Option<String>,
+}
+
+impl SettingsForm {
+    /// Fills the form from saved settings.
+    pub fn load(&mut self, settings: &Settings) {
+        *self = Self {
+            original: settings.clone(),
+            scan_interval_hours: settings.scan_interval_hours.to_string(),
+            concurrency: settings.concurrency.to_string(),
+            connect_timeout_secs: settings.connect_timeout_secs.to_string(),
+            greeting_timeout_secs: settings.greeting_timeout_secs.to_string(),
+            command_timeout_secs: settings.command_timeout_secs.to_string(),
+            scan_deadline_minutes: settings.scan_deadline_minutes.to_string(),
+            expiry_warning_days: settings.expiry_warning_days.to_string(),
+            smtp_port: settings.smtp_port.to_string(),
+            ehlo_name: settings.ehlo_name.clone(),
+            custom_dns: !settings.dns_server.trim().is_empty(),
+            dns_server: settings.dns_server.clone(),
+            ca_file: settings
+                .ca_file
+                .as_ref()
+                .map(|path| path.display().to_string())
+                .unwrap_or_default(),
+            deep: settings.deep,
+            problems: Vec::new(),
+            saved_message: self.saved_message.take(),
+        };
+    }
+
+    /// Whether the user changed something not saved yet (a reload must not overwrite it).
+    pub fn is_editing(&self) -> bool {
+        self.to_settings()
+            .is_ok_and(|settings| settings != self.original)
+            || self.to_settings().is_err()
+    }
+
+    /// The settings the form describes, or every problem with it.
+    pub fn to_settings(&self) -> Result<Settings, Vec<String>> {
+        let mut problems = Vec::new();
+        fn number<T: std::str::FromStr>(
+            text: &str,
+            name: &str,
+            problems: &mut Vec<String>,
+        ) -> Option<T> {
+            match text.trim().parse() {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    problems.push(format!("{name}: '{}' is not a whole number", text.trim()));
+                    None
+                }
+            }
+        }
+        let original = &self.original;
+        let settings = Settings {
+            scan_interval_hours: number(&self.scan_interval_hours, "scan interval", &mut problems)
+                .unwrap_or(original.scan_interval_hours),
+            paused: original.paused,
+            concurrency: number(&self.concurrency, "concurrency", &mut problems)
+                .unwrap_or(original.concurrency),
+            connect_timeout_secs: number(
+                &self.connect_timeout_secs,
+                "connect timeout",
+                &mut problems,
+            )
+            .unwrap_or(original.connect_timeout_secs),
+            greeting_timeout_secs: number(
+                &self.greeting_timeout_secs,
+                "greeting timeout",
+                &mut problems,
+            )
+            .unwrap_or(original.greeting_timeout_secs),
+            command_timeout_secs: number(
+                &self.command_timeout_secs,
+                "reply timeout",
+                &mut problems,
+            )
+            .unwrap_or(original.command_timeout_secs),
+            scan_deadline_minutes: number(
+                &self.scan_deadline_minutes,
+                "scan deadline",
+                &mut problems,
+            )
+            .unwrap_or(original.scan_deadline_minutes),
+            ehlo_name: self.ehlo_name.trim().to_string(),
+            dns_server: if self.custom_dns {
+                self.dns_server.trim().to_string()
+            } else {
+                String::new()
+            },
+            ca_file: (!self.ca_file.trim().is_empty()).then(|| PathBuf::from(self.ca_file.trim())),
+            smtp_port: number(&self.smtp_port, "SMTP port", &mut problems)
+                .unwrap_or(original.smtp_port),
+            deep: self.deep,
+            expiry_warning_days: number(&self.expiry_warning_days, "expiry warning", &mut problems)
+                .unwrap_or(original.expiry_warning_days),
+        };
+        if self.custom_dns && settings.dns_server.is_empty() {
+            problems.push("DNS server: give an address, or choose the system resolver".into());
+        }
+        problems.extend(settings.problems());
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+impl App {
+    pub(super) fn settings_tab_ui(&mut self, ui: &mut egui::Ui) {
+        let dark_mode = ui.visuals().dark_mode;
+        let db_path = self
+            .view
+            .as_ref()
+            .map_or_else(|| self.db_path.clone(), |view| view.db_path.clone());
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.heading("Settings");
+            ui.label("Saved in the database and used from the next scan on.");
+            ui.add_space(6.0);
+            let form = &mut self.settings_form;
+            let mut pick_ca = false;
+            egui::Grid::new("settings_grid")
+                .num_columns(3)
+                .spacing([12.0, 6.0])
+                .show(ui, |ui| {
+                    text_row(
+                        ui,
+                        "Scan every (hours)",
+                        &mut form.scan_interval_hours,
+                        "default 24",
+                    );
+                    text_row(
+                        ui,
+                        "Concurrency (domains at once)",
+                        &mut form.concurrency,
+                        "default 64; one connection per IP address at a time",
+                    );
+                    text_row(
+                        ui,
+                        "Connect timeout (s)",
+                        &mut form.connect_timeout_secs,
+                        "default 10",
+                    );
+                    text_row(
+                        ui,
+                        "Greeting timeout (s)",
+                        &mut form.greeting_timeout_secs,
+                        "default 30: postscreen delays of 6-15 s are normal",
+                    );
+                    text_row(
+                        ui,
+                        "Reply and TLS timeout (s)",
+                        &mut form.command_timeout_secs,
+                        "default 30",
+                    );
+                    text_row(
+                        ui,
+                        "Scan deadline (min)",
+                        &mut form.scan_deadline_minutes,
+                        "what is not done by then waits for the next scan",
+                    );
+                    text_row(
+                        ui,
+                        "Warn of expiry (days ahead)",
+                        &mut form.expiry_warning_days,
+                        "default 14",
+                    );
+                    text_row(
+                        ui,
+                        "EHLO name",
+                        &mut form.ehlo_name,
+                        "empty: this machine's default name",
+                    );
+                    text_row(
+                        ui,
+                        "SMTP port",
+                        &mut form.smtp_port,
+                        "25; other ports only for test fleets",
+                    );
+
+                    ui.label("DNS server");
+                    ui.horizontal(|ui| {
+                        ui.radio_value(&mut form.custom_dns, false, "System resolver");
+                        ui.radio_value(&mut form.custom_dns, true, "Custom:");
+                        ui.add_enabled(
+                            form.custom_dns,
+                            egui::TextEdit::singleline(&mut form.dns_server)
+                                .hint_text("IP, IP:PORT or [IPv6]:PORT")
+                                .desired_width(180.0),
+                        );
+                    });
+                    ui.label(egui::RichText::new("your own resolver, or a test zone").weak());
+                    ui.end_row();
+
+                    ui.label("Extra trusted CA file");
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut form.ca_file)
+                                .hint_text("PEM file (optional)")
+                                .desired_width(240.0),
+                        );
+                        if ui.button("Choose…").clicked() {
+                            pick_ca = true;
+                        }
+                    });
+                    ui.label(egui::RichText::new("added to the Mozilla roots").weak());
+                    ui.end_row();
+
+                    ui.label("Deep mode");
+                    ui.checkbox(
+                        &mut form.deep,
+                        "Also ask whether servers prefer non-PFS suites",
+                    );
+                    ui.label(egui::RichText::new("a second connection per server").weak());
+                    ui.end_row();
+
+                    ui.label("Database");
+                    ui.label(db_path.display().to_string());
+                    ui.label(egui::RichText::new("--db PATH opens another").weak());
+                    ui.end_row();
+                });
+            ui.add_space(8.0);
+            let validation = form.to_settings();
+            let local_problems = validation.as_ref().err().cloned().unwrap_or_default();
+            for problem in local_problems.iter().chain(form.problems.iter()) {
+                ui.label(
+                    egui::RichText::new(format!("⚠ {problem}"))
+                        .color(Grade::NoStarttls.color(dark_mode)),
+                );
+            }
+            let mut save = None;
+            let mut revert = false;
+            ui.horizontal(|ui| {
+                let changed = validation
+                    .as_ref()
+                    .is_ok_and(|settings| *settings != form.original);
+                if ui
+                    .add_enabled(changed, egui::Button::new("Save settings"))
+                    .clicked()
+                    && let Ok(settings) = &validation
+                {
+                    save = Some(settings.clone());
+                }
+                if ui.button("Revert").clicked() {
+                    revert = true;
+                }
+                if let Some(message) = &form.saved_message {
+                    ui.label(egui::RichText::new(message).color(Grade::Secure.color(dark_mode)));
+                }
+            });
+            if revert {
+                let original = form.original.clone();
+                form.load(&original);
+            }
+            if let Some(settings) = save {
+                form.problems.clear();
+                form.saved_message = None;
+                self.send(Command::SaveSettings(Box::new(settings)));
+            }
+            if pick_ca && self.file_pick.is_none() {
+                self.file_pick = Some(FilePick::open(
+                    PickPurpose::CaFile,
+                    "Extra trusted CA certificates (PEM)",
+                    &[("PEM certificates", &["pem", "crt", "cer"])],
+                    ui.ctx().clone(),
+                ));
+            }
+        });
+    }
+}
+
+fn text_row(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
+    ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).desired_width(240.0));
+    ui.label(egui::RichText::new(hint).weak());
+    ui.end_row();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_round_trips_settings_and_names_each_bad_field() {
+        let mut form = SettingsForm::default();
+        let settings = Settings {
+            dns_server: "127.0.0.1:5353".into(),
+            ..Settings::default()
+        };
+        form.load(&settings);
+        assert_eq!(form.to_settings(), Ok(settings.clone()));
+        assert!(!form.is_editing());
+        form.concurrency = "lots".into();
+        form.scan_interval_hours = "0".into();
+        let problems = form.to_settings().expect_err("invalid");
+        assert!(
+            problems.iter().any(|p| p.contains("concurrency: 'lots'")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("scan interval")),
+            "{problems:?}"
+        );
+        assert!(form.is_editing());
+        form.load(&settings);
+        form.custom_dns = false;
+        assert_eq!(form.to_settings().map(|s| s.dns_server), Ok(String::new()));
+    }
+}

@@ -1,0 +1,220 @@
+//! The Domains tab: filter bar, legend and the virtualized domains table (only visible rows are
+//! laid out, so 100k rows scroll smoothly).
+//!
+//! Owns: drawing rows and turning clicks into selection changes. Must not touch: the data's
+//! filtering and sorting (that is [`super::table_model`]), the store.
+
+use eframe::egui;
+use egui_extras::{Column, TableBuilder};
+
+use super::app::{App, format_date, format_time};
+use super::dialogs::Dialog;
+use super::style::{self, Grade};
+use super::table_model::SortColumn;
+use crate::monitor::ScanTarget;
+
+/// Id of the filter box (Ctrl+F focuses it).
+pub const FILTER_ID: &str = "domains_filter";
+
+impl App {
+    pub(super) fn domains_tab_ui(&mut self, ui: &mut egui::Ui) {
+        self.domains_toolbar_ui(ui);
+        style::legend_ui(ui);
+        ui.separator();
+        self.domains_table_ui(ui);
+    }
+
+    fn domains_toolbar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let filter = ui.add(
+                egui::TextEdit::singleline(&mut self.filter_text)
+                    .id(egui::Id::unique(FILTER_ID))
+                    .hint_text("Filter domains or providers (Ctrl+F)")
+                    .desired_width(260.0),
+            );
+            if self.focus_filter {
+                filter.request_focus();
+                self.focus_filter = false;
+            }
+            if filter.changed() {
+                let text = self.filter_text.clone();
+                self.table.set_filter_text(&text);
+            }
+            let current = self.table.grade_filter();
+            let counts = self.table.grade_counts().clone();
+            let mut chosen = current;
+            egui::ComboBox::from_id_salt("grade_filter")
+                .selected_text(match current {
+                    Some(grade) => format!("{} {}", grade.icon(), grade.label()),
+                    None => "All verdicts".to_string(),
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(
+                        &mut chosen,
+                        None,
+                        format!("All verdicts ({})", self.table.total_len()),
+                    );
+                    for grade in Grade::ALL {
+                        let count = counts.get(&grade).copied().unwrap_or(0);
+                        ui.selectable_value(
+                            &mut chosen,
+                            Some(grade),
+                            format!("{} {} ({count})", grade.icon(), grade.label()),
+                        );
+                    }
+                });
+            if chosen != current {
+                self.table.set_grade_filter(chosen);
+            }
+            let selected = self.table.selected_count();
+            ui.separator();
+            ui.label(format!("{selected} selected"));
+            if ui
+                .add_enabled(selected > 0, egui::Button::new("⟳ Rescan selected"))
+                .clicked()
+            {
+                self.scan(ScanTarget::Domains(self.table.selected_domains()));
+            }
+            if ui
+                .add_enabled(selected > 0, egui::Button::new("🗑 Remove…"))
+                .on_hover_text("Delete key")
+                .clicked()
+            {
+                self.dialog = Some(Dialog::confirm_remove(
+                    self.table.selected_domains(),
+                    self.saved.list.clone(),
+                ));
+            }
+        });
+    }
+
+    fn domains_table_ui(&mut self, ui: &mut egui::Ui) {
+        let dark_mode = ui.visuals().dark_mode;
+        let warning_days = self
+            .view
+            .as_ref()
+            .map_or(14, |view| i64::from(view.settings.expiry_warning_days));
+        let now = time::OffsetDateTime::now_utc();
+        let sort = self.table.sort();
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        let mut heading_clicked = None;
+        let mut row_clicked: Option<(usize, egui::Modifiers)> = None;
+        let mut builder = TableBuilder::new(ui)
+            .id_salt("domains_table")
+            .striped(true)
+            .resizable(true)
+            .sense(egui::Sense::click())
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(210.0).at_least(120.0).clip(true))
+            .column(Column::initial(120.0).at_least(80.0))
+            .column(Column::initial(78.0).at_least(50.0))
+            .column(Column::initial(62.0).at_least(40.0))
+            .column(Column::initial(62.0).at_least(40.0))
+            .column(Column::initial(64.0).at_least(40.0))
+            .column(Column::initial(96.0).at_least(60.0))
+            .column(Column::initial(130.0).at_least(60.0).clip(true))
+            .column(Column::initial(36.0).at_least(30.0))
+            .column(Column::initial(122.0).at_least(60.0))
+            .column(Column::remainder().at_least(60.0));
+        if let Some(position) = self.scroll_to.take() {
+            builder = builder.scroll_to_row(position, Some(egui::Align::Center));
+        }
+        let table = &self.table;
+        builder
+            .header(row_height + 2.0, |mut header| {
+                for column in SortColumn::ALL {
+                    header.col(|ui| {
+                        let arrow = match (sort.column == column, sort.ascending) {
+                            (true, true) => " ⏶",
+                            (true, false) => " ⏷",
+                            (false, _) => "",
+                        };
+                        let response = ui.add(
+                            egui::Button::new(
+                                egui::RichText::new(format!("{}{arrow}", column.title())).strong(),
+                            )
+                            .frame(false),
+                        );
+                        if response.on_hover_text("Sort by this column").clicked() {
+                            heading_clicked = Some(column);
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, table.visible_len(), |mut row| {
+                    let position = row.index();
+                    let Some(data) = table.visible_row(position) else {
+                        return;
+                    };
+                    row.set_selected(table.is_selected(&data.domain));
+                    let grade = Grade::of_row(data);
+                    row.col(|ui| {
+                        ui.label(data.domain.as_str());
+                    });
+                    row.col(|ui| {
+                        ui.label(grade.badge(dark_mode))
+                            .on_hover_text(grade.meaning());
+                    });
+                    row.col(|ui| {
+                        ui.label(style::flag(data.starttls, dark_mode));
+                    });
+                    row.col(|ui| {
+                        ui.label(style::flag(data.pfs, dark_mode));
+                    });
+                    row.col(|ui| {
+                        ui.label(style::flag(data.strict_valid, dark_mode));
+                    });
+                    row.col(|ui| {
+                        ui.label(data.tls_version.as_deref().unwrap_or("–"));
+                    });
+                    row.col(|ui| match data.cert_not_after {
+                        Some(not_after) => {
+                            let days_left = (not_after - now).whole_days();
+                            let text = egui::RichText::new(format_date(not_after));
+                            let text =
+                                match style::days_left_color(days_left, warning_days, dark_mode) {
+                                    Some(color) => text.color(color),
+                                    None => text,
+                                };
+                            ui.label(text).on_hover_text(if days_left < 0 {
+                                format!("expired {} days ago", -days_left)
+                            } else {
+                                format!("{days_left} days left")
+                            });
+                        }
+                        None => {
+                            ui.label("–");
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(data.provider.as_deref().unwrap_or("–"));
+                    });
+                    row.col(|ui| {
+                        ui.label(data.mx_count.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(data.last_probed.map_or_else(|| "never".into(), format_time));
+                    });
+                    row.col(|ui| {
+                        ui.label(data.state_since.map_or_else(|| "–".into(), format_time));
+                    });
+                    if row.response().clicked() {
+                        row_clicked = Some((position, row.response().ctx.input(|i| i.modifiers)));
+                    }
+                });
+            });
+        if let Some(column) = heading_clicked {
+            self.table.click_heading(column);
+            self.saved.sort = self.table.sort();
+        }
+        if let Some((position, modifiers)) = row_clicked
+            && let Some(domain) = self
+                .table
+                .click(position, modifiers.command, modifiers.shift)
+        {
+            self.detail = None;
+            self.send(crate::monitor::Command::LoadDomain(domain));
+        }
+    }
+}

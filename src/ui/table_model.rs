@@ -1,0 +1,503 @@
+//! The domains table's data side: all rows of the selected list, the filtered and sorted view of
+//! them, and the selection. Rebuilt only when rows, filter or sort change — never per frame —
+//! so drawing 100k rows costs only the visible ones.
+//!
+//! Owns: filtering, sorting, selection (by domain, so it survives re-sorting and reloads) and
+//! keyboard cursor movement. Must not touch: drawing, the monitor.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::style::Grade;
+use crate::model::DomainName;
+use crate::monitor::view::LatestRow;
+
+/// A sortable column of the domains table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortColumn {
+    Domain,
+    Verdict,
+    Starttls,
+    Pfs,
+    Strict,
+    TlsVersion,
+    CertExpiry,
+    Provider,
+    MxCount,
+    LastProbed,
+    LastChange,
+}
+
+impl SortColumn {
+    /// Every column in table order.
+    pub const ALL: [SortColumn; 11] = [
+        SortColumn::Domain,
+        SortColumn::Verdict,
+        SortColumn::Starttls,
+        SortColumn::Pfs,
+        SortColumn::Strict,
+        SortColumn::TlsVersion,
+        SortColumn::CertExpiry,
+        SortColumn::Provider,
+        SortColumn::MxCount,
+        SortColumn::LastProbed,
+        SortColumn::LastChange,
+    ];
+
+    /// Column heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            SortColumn::Domain => "Domain",
+            SortColumn::Verdict => "Verdict",
+            SortColumn::Starttls => "STARTTLS",
+            SortColumn::Pfs => "PFS",
+            SortColumn::Strict => "Strict",
+            SortColumn::TlsVersion => "TLS",
+            SortColumn::CertExpiry => "Cert expires",
+            SortColumn::Provider => "Provider",
+            SortColumn::MxCount => "MX",
+            SortColumn::LastProbed => "Last probed",
+            SortColumn::LastChange => "Last change",
+        }
+    }
+}
+
+/// Sort column and direction; saved across restarts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SortOrder {
+    pub column: SortColumn,
+    pub ascending: bool,
+}
+
+impl Default for SortOrder {
+    fn default() -> Self {
+        Self {
+            column: SortColumn::Domain,
+            ascending: true,
+        }
+    }
+}
+
+/// Rows, their filtered/sorted view, and the selection.
+#[derive(Default)]
+pub struct TableModel {
+    /// Every row of the list, by domain name (the store's order; kept for binary search).
+    rows: Vec<LatestRow>,
+    /// Indexes into `rows`: what the table shows, in order.
+    visible: Vec<usize>,
+    filter_text: String,
+    grade_filter: Option<Grade>,
+    sort: SortOrder,
+    /// Rows per grade over all rows (for the filter menu).
+    grade_counts: BTreeMap<Grade, usize>,
+    selected: HashSet<DomainName>,
+    /// The row the keyboard and the detail panel follow.
+    cursor: Option<DomainName>,
+    /// Where a shift-click range starts.
+    anchor: Option<DomainName>,
+    /// Rows changed since the last rebuild (updated in place while a scan runs).
+    stale: bool,
+}
+
+impl TableModel {
+    /// Replaces all rows (a fresh snapshot); keeps filter, sort and the selection of domains
+    /// that are still there.
+    pub fn set_rows(&mut self, mut rows: Vec<LatestRow>) {
+        rows.sort_by(|a, b| a.domain.cmp(&b.domain));
+        let present: HashSet<&DomainName> = rows.iter().map(|row| &row.domain).collect();
+        self.selected.retain(|domain| present.contains(domain));
+        if self
+            .cursor
+            .as_ref()
+            .is_some_and(|domain| !present.contains(domain))
+        {
+            self.cursor = None;
+        }
+        self.rows = rows;
+        self.rebuild();
+    }
+
+    /// Updates one row in place (a result that just arrived); ignored when the domain is not
+    /// in this list. The view is rebuilt by [`Self::rebuild_if_stale`].
+    pub fn update_row(&mut self, row: LatestRow) -> bool {
+        match self
+            .rows
+            .binary_search_by(|probe| probe.domain.cmp(&row.domain))
+        {
+            Ok(index) => {
+                self.rows[index] = row;
+                self.stale = true;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The stored row of `domain`, if it is in this list.
+    pub fn row_of(&self, domain: &DomainName) -> Option<&LatestRow> {
+        self.rows
+            .binary_search_by(|probe| probe.domain.cmp(domain))
+            .ok()
+            .map(|index| &self.rows[index])
+    }
+
+    /// Rebuilds the view when rows changed in place since the last rebuild.
+    pub fn rebuild_if_stale(&mut self) {
+        if self.stale {
+            self.rebuild();
+        }
+    }
+
+    /// Sets the text filter (case-insensitive, matches domain or provider).
+    pub fn set_filter_text(&mut self, text: &str) {
+        if self.filter_text != text {
+            self.filter_text = text.to_string();
+            self.rebuild();
+        }
+    }
+
+    /// The current text filter.
+    pub fn filter_text(&self) -> &str {
+        &self.filter_text
+    }
+
+    /// Shows only rows of `grade` (None: all).
+    pub fn set_grade_filter(&mut self, grade: Option<Grade>) {
+        if self.grade_filter != grade {
+            self.grade_filter = grade;
+            self.rebuild();
+        }
+    }
+
+    /// The current grade filter.
+    pub fn grade_filter(&self) -> Option<Grade> {
+        self.grade_filter
+    }
+
+    /// Sorts by `sort`.
+    pub fn set_sort(&mut self, sort: SortOrder) {
+        if self.sort != sort {
+            self.sort = sort;
+            self.rebuild();
+        }
+    }
+
+    /// The current sort order.
+    pub fn sort(&self) -> SortOrder {
+        self.sort
+    }
+
+    /// Clicking a heading: sort by it, or flip the direction when it is already the key.
+    pub fn click_heading(&mut self, column: SortColumn) {
+        let ascending = if self.sort.column == column {
+            !self.sort.ascending
+        } else {
+            true
+        };
+        self.set_sort(SortOrder { column, ascending });
+    }
+
+    /// How many rows pass the filters.
+    pub fn visible_len(&self) -> usize {
+        self.visible.len()
+    }
+
+    /// All rows of the list.
+    pub fn total_len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Every row of the list, by domain name.
+    pub fn rows(&self) -> &[LatestRow] {
+        &self.rows
+    }
+
+    /// The row shown at `position`.
+    pub fn visible_row(&self, position: usize) -> Option<&LatestRow> {
+        self.visible
+            .get(position)
+            .and_then(|&index| self.rows.get(index))
+    }
+
+    /// Where `domain` is shown, if it passes the filters.
+    pub fn position_of(&self, domain: &DomainName) -> Option<usize> {
+        self.visible
+            .iter()
+            .position(|&index| &self.rows[index].domain == domain)
+    }
+
+    /// Rows per grade over the whole list.
+    pub fn grade_counts(&self) -> &BTreeMap<Grade, usize> {
+        &self.grade_counts
+    }
+
+    /// Whether `domain` is selected.
+    pub fn is_selected(&self, domain: &DomainName) -> bool {
+        self.selected.contains(domain)
+    }
+
+    /// Selected domains in the order shown (selected rows hidden by a filter come last).
+    pub fn selected_domains(&self) -> Vec<DomainName> {
+        let mut shown: Vec<DomainName> = self
+            .visible
+            .iter()
+            .map(|&index| &self.rows[index].domain)
+            .filter(|domain| self.selected.contains(*domain))
+            .cloned()
+            .collect();
+        let shown_set: HashSet<&DomainName> = shown.iter().collect();
+        let mut hidden: Vec<DomainName> = self
+            .selected
+            .iter()
+            .filter(|domain| !shown_set.contains(domain))
+            .cloned()
+            .collect();
+        hidden.sort();
+        shown.extend(hidden);
+        shown
+    }
+
+    /// How many domains are selected.
+    pub fn selected_count(&self) -> usize {
+        self.selected.len()
+    }
+
+    /// The cursor row's domain (what the detail panel shows).
+    pub fn cursor(&self) -> Option<&DomainName> {
+        self.cursor.as_ref()
+    }
+
+    /// A click on the row at `position`: plain selects only it, `toggle` (Ctrl) adds or removes
+    /// it, `extend` (Shift) selects the range from the anchor. Returns the new cursor domain.
+    pub fn click(&mut self, position: usize, toggle: bool, extend: bool) -> Option<DomainName> {
+        let domain = self.visible_row(position)?.domain.clone();
+        if extend && let Some(start) = self.anchor.as_ref().and_then(|a| self.position_of(a)) {
+            let (low, high) = if start <= position {
+                (start, position)
+            } else {
+                (position, start)
+            };
+            if !toggle {
+                self.selected.clear();
+            }
+            for index in low..=high {
+                if let Some(row) = self.visible_row(index) {
+                    self.selected.insert(row.domain.clone());
+                }
+            }
+        } else if toggle {
+            if !self.selected.remove(&domain) {
+                self.selected.insert(domain.clone());
+            }
+            self.anchor = Some(domain.clone());
+        } else {
+            self.selected.clear();
+            self.selected.insert(domain.clone());
+            self.anchor = Some(domain.clone());
+        }
+        self.cursor = Some(domain.clone());
+        Some(domain)
+    }
+
+    /// Selects `domain` alone (e.g. jumping from an event); false when it is not in the view.
+    pub fn select_only(&mut self, domain: &DomainName) -> bool {
+        match self.position_of(domain) {
+            Some(position) => {
+                self.click(position, false, false);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Selects every row shown.
+    pub fn select_all_visible(&mut self) {
+        for &index in &self.visible {
+            self.selected.insert(self.rows[index].domain.clone());
+        }
+    }
+
+    /// Moves the cursor `delta` rows (arrow keys), selecting only the new row. Returns the new
+    /// cursor domain and its position.
+    pub fn move_cursor(&mut self, delta: isize) -> Option<(DomainName, usize)> {
+        if self.visible.is_empty() {
+            return None;
+        }
+        let last = self.visible.len() - 1;
+        let position = match self.cursor.as_ref().and_then(|c| self.position_of(c)) {
+            Some(current) => current.saturating_add_signed(delta).min(last),
+            None => 0,
+        };
+        let domain = self.click(position, false, false)?;
+        Some((domain, position))
+    }
+
+    /// Recomputes the view from rows, filters and sort.
+    pub fn rebuild(&mut self) {
+        self.stale = false;
+        self.grade_counts.clear();
+        for row in &self.rows {
+            *self.grade_counts.entry(Grade::of_row(row)).or_default() += 1;
+        }
+        let needle = self.filter_text.trim().to_lowercase();
+        let grade_filter = self.grade_filter;
+        self.visible = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| grade_filter.is_none_or(|grade| Grade::of_row(row) == grade))
+            .filter(|(_, row)| {
+                needle.is_empty()
+                    || row.domain.as_str().contains(&needle)
+                    || row
+                        .provider
+                        .as_deref()
+                        .is_some_and(|provider| provider.contains(&needle))
+            })
+            .map(|(index, _)| index)
+            .collect();
+        let sort = self.sort;
+        let rows = &self.rows;
+        self.visible.sort_by(|&a, &b| {
+            let (a, b) = (&rows[a], &rows[b]);
+            let order = compare(a, b, sort.column);
+            let order = if sort.ascending {
+                order
+            } else {
+                order.reverse()
+            };
+            order.then_with(|| a.domain.cmp(&b.domain))
+        });
+    }
+}
+
+/// Orders two rows by one column. Missing values sort after present ones (ascending).
+fn compare(a: &LatestRow, b: &LatestRow, column: SortColumn) -> Ordering {
+    fn missing_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
+        match (a, b) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        }
+    }
+    match column {
+        SortColumn::Domain => a.domain.cmp(&b.domain),
+        SortColumn::Verdict => Grade::of_row(a).cmp(&Grade::of_row(b)),
+        SortColumn::Starttls => missing_last(a.starttls.map(|v| !v), b.starttls.map(|v| !v)),
+        SortColumn::Pfs => missing_last(a.pfs.map(|v| !v), b.pfs.map(|v| !v)),
+        SortColumn::Strict => missing_last(a.strict_valid.map(|v| !v), b.strict_valid.map(|v| !v)),
+        SortColumn::TlsVersion => missing_last(a.tls_version.as_ref(), b.tls_version.as_ref()),
+        SortColumn::CertExpiry => missing_last(a.cert_not_after, b.cert_not_after),
+        SortColumn::Provider => missing_last(a.provider.as_ref(), b.provider.as_ref()),
+        SortColumn::MxCount => a.mx_count.cmp(&b.mx_count),
+        SortColumn::LastProbed => missing_last(a.last_probed, b.last_probed),
+        SortColumn::LastChange => missing_last(a.state_since, b.state_since),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Verdict;
+
+    fn row(name: &str, verdict: Option<Verdict>, provider: Option<&str>) -> LatestRow {
+        let good = verdict == Some(Verdict::TlsOk);
+        LatestRow {
+            domain: DomainName::parse(name).expect("valid test domain"),
+            verdict,
+            starttls: verdict.map(|v| v == Verdict::TlsOk),
+            pfs: verdict.map(|_| good),
+            strict_valid: verdict.map(|_| good),
+            tls_version: good.then(|| "TLSv1.3".to_string()),
+            cert_not_after: None,
+            provider: provider.map(str::to_string),
+            mx_count: 1,
+            last_probed: None,
+            state_since: None,
+        }
+    }
+
+    fn model() -> TableModel {
+        let mut model = TableModel::default();
+        model.set_rows(vec![
+            row("c.example", Some(Verdict::NoStarttls), Some("mailhost.net")),
+            row("a.example", Some(Verdict::TlsOk), Some("google.com")),
+            row("b.example", None, None),
+            row("d.example", Some(Verdict::Untestable), Some("google.com")),
+        ]);
+        model
+    }
+
+    fn shown(model: &TableModel) -> Vec<String> {
+        (0..model.visible_len())
+            .filter_map(|position| model.visible_row(position))
+            .map(|row| row.domain.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn filters_by_text_on_domain_or_provider_and_by_grade() {
+        let mut model = model();
+        assert_eq!(
+            shown(&model),
+            ["a.example", "b.example", "c.example", "d.example"]
+        );
+        model.set_filter_text("GOOGLE");
+        assert_eq!(shown(&model), ["a.example", "d.example"]);
+        model.set_filter_text("");
+        model.set_grade_filter(Some(Grade::NoStarttls));
+        assert_eq!(shown(&model), ["c.example"]);
+        assert_eq!(model.grade_counts()[&Grade::Untestable], 1);
+    }
+
+    #[test]
+    fn sorting_by_verdict_puts_worst_after_best_and_flips_on_second_click() {
+        let mut model = model();
+        model.click_heading(SortColumn::Verdict);
+        assert_eq!(
+            shown(&model),
+            ["a.example", "c.example", "d.example", "b.example"]
+        );
+        model.click_heading(SortColumn::Verdict);
+        assert_eq!(
+            shown(&model),
+            ["b.example", "d.example", "c.example", "a.example"]
+        );
+    }
+
+    #[test]
+    fn selection_survives_resorting_and_supports_ranges_and_toggles() {
+        let mut model = model();
+        model.click(0, false, false);
+        model.click(2, false, true);
+        assert_eq!(
+            model
+                .selected_domains()
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>(),
+            ["a.example", "b.example", "c.example"]
+        );
+        model.click(1, true, false);
+        assert_eq!(model.selected_count(), 2);
+        model.click_heading(SortColumn::Domain);
+        assert_eq!(model.selected_count(), 2, "sorting keeps the selection");
+        let (domain, position) = model.move_cursor(1).expect("moved");
+        assert_eq!(model.selected_count(), 1);
+        assert_eq!(model.position_of(&domain), Some(position));
+    }
+
+    #[test]
+    fn a_result_arriving_during_a_scan_updates_its_row_in_place() {
+        let mut model = model();
+        let updated = row("b.example", Some(Verdict::TlsOk), Some("google.com"));
+        assert!(model.update_row(updated));
+        assert!(!model.update_row(row("zzz.example", Some(Verdict::TlsOk), None)));
+        model.rebuild_if_stale();
+        assert_eq!(model.grade_counts()[&Grade::Secure], 2);
+        assert_eq!(model.grade_counts().get(&Grade::NotProbed), None);
+    }
+}

@@ -1,0 +1,409 @@
+//! The Trends tab: adoption over time for the selected list (% STARTTLS, % PFS, % strict,
+//! % all three, % untestable), by domains or by unique MX hosts; the provider breakdown; the
+//! TLS version mix over time.
+//!
+//! Owns: turning trend points into chart series (pure, tested) and drawing them with
+//! egui_plot. Must not touch: how trend points are computed (the store does, per DESIGN.md).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use eframe::egui::{self, Color32};
+use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoints};
+
+use super::app::{App, TrendBasis};
+use super::style::Grade;
+use crate::monitor::view::{ProviderRow, TrendPoint};
+
+/// One line of a trend chart: percentage points with the counts behind each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: &'static str,
+    /// `[day number since 1970-01-01, percent]`.
+    pub points: Vec<[f64; 2]>,
+    /// `(count, out of, date)` for each point, for hover labels.
+    pub counts: Vec<(usize, usize, String)>,
+}
+
+/// Day number of a `YYYY-MM-DD` date (None when it is not one).
+fn day_number(date: &str) -> Option<f64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(date, format).ok()?;
+    Some(f64::from(
+        date.to_julian_day()
+            - time::Date::from_calendar_date(1970, time::Month::January, 1)
+                .ok()?
+                .to_julian_day(),
+    ))
+}
+
+/// The date of a day number, for the x axis.
+fn date_of_day(day: f64) -> String {
+    let epoch = time::Date::from_calendar_date(1970, time::Month::January, 1)
+        .map(|date| date.to_julian_day())
+        .unwrap_or(2_440_588);
+    time::Date::from_julian_day(epoch + day.round() as i32)
+        .map(|date| date.to_string())
+        .unwrap_or_default()
+}
+
+/// The five adoption series of DESIGN.md for `basis`: shares of testable domains (or MX hosts)
+/// with STARTTLS, PFS, strict validation, all three; untestable as a share of all that take
+/// mail.
+pub fn adoption_series(points: &[TrendPoint], basis: TrendBasis) -> Vec<Series> {
+    let names = ["STARTTLS", "PFS", "Strict", "All three", "Untestable"];
+    let mut series: Vec<Series> = names
+        .iter()
+        .map(|name| Series {
+            name,
+            points: Vec::new(),
+            counts: Vec::new(),
+        })
+        .collect();
+    for point in points {
+        let Some(day) = day_number(&point.date) else {
+            continue;
+        };
+        let (testable, values, untestable, takes_mail) = match basis {
+            TrendBasis::Domains => {
+                let d = &point.domains;
+                (
+                    d.testable,
+                    [d.starttls, d.pfs, d.strict_valid, d.all_three],
+                    d.untestable,
+                    d.total.saturating_sub(d.no_mail),
+                )
+            }
+            TrendBasis::MxHosts => {
+                let h = &point.mx_hosts;
+                (
+                    h.testable,
+                    [h.starttls, h.pfs, h.strict_valid, h.all_three],
+                    h.untestable,
+                    h.total,
+                )
+            }
+        };
+        if testable > 0 {
+            for (line, value) in series.iter_mut().zip(values) {
+                line.points.push([day, percent(value, testable)]);
+                line.counts.push((value, testable, point.date.clone()));
+            }
+        }
+        if takes_mail > 0 {
+            series[4]
+                .points
+                .push([day, percent(untestable, takes_mail)]);
+            series[4]
+                .counts
+                .push((untestable, takes_mail, point.date.clone()));
+        }
+    }
+    series
+}
+
+/// Each TLS version's share of testable domains over time.
+pub fn tls_version_series(points: &[TrendPoint]) -> Vec<(String, Vec<[f64; 2]>)> {
+    let versions: BTreeSet<&String> = points.iter().flat_map(|p| p.tls_versions.keys()).collect();
+    versions
+        .into_iter()
+        .map(|version| {
+            let line = points
+                .iter()
+                .filter(|point| point.domains.testable > 0)
+                .filter_map(|point| {
+                    let day = day_number(&point.date)?;
+                    let count = point.tls_versions.get(version).copied().unwrap_or(0);
+                    Some([day, percent(count, point.domains.testable)])
+                })
+                .collect();
+            (version.clone(), line)
+        })
+        .collect()
+}
+
+fn percent(count: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        count as f64 * 100.0 / total as f64
+    }
+}
+
+fn series_color(name: &str, dark_mode: bool) -> Color32 {
+    match name {
+        "STARTTLS" => Color32::from_rgb(0x3b, 0x82, 0xf6),
+        "PFS" => Color32::from_rgb(0xa8, 0x55, 0xf7),
+        "Strict" => Grade::Encrypted.color(dark_mode),
+        "All three" => Grade::Secure.color(dark_mode),
+        _ => Grade::Untestable.color(dark_mode),
+    }
+}
+
+impl App {
+    pub(super) fn trends_tab_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(view) = &self.view else {
+            return;
+        };
+        let points = view.trends.clone();
+        let providers = view.providers.clone();
+        let list_name = view.list.clone().unwrap_or_else(|| "All domains".into());
+        ui.horizontal(|ui| {
+            ui.heading(format!("Trends: {list_name}"));
+            ui.separator();
+            ui.label("Count");
+            ui.radio_value(&mut self.saved.trend_basis, TrendBasis::Domains, "domains");
+            ui.radio_value(
+                &mut self.saved.trend_basis,
+                TrendBasis::MxHosts,
+                "unique MX hosts",
+            );
+        });
+        if points.is_empty() {
+            ui.add_space(20.0);
+            ui.label("No trend yet: each finished scan adds a point for its UTC day.");
+            return;
+        }
+        let basis = self.saved.trend_basis;
+        let series = adoption_series(&points, basis);
+        headline_ui(ui, &series);
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.label(egui::RichText::new("Adoption over time (% of testable)").strong());
+                adoption_plot_ui(ui, &series);
+                ui.add_space(8.0);
+                ui.columns(2, |columns| {
+                    columns[0]
+                        .label(egui::RichText::new("Mail providers (latest results)").strong());
+                    provider_chart_ui(&mut columns[0], &providers);
+                    columns[1].label(
+                        egui::RichText::new("TLS version mix (% of testable domains)").strong(),
+                    );
+                    tls_mix_plot_ui(&mut columns[1], &points);
+                });
+            });
+    }
+}
+
+fn headline_ui(ui: &mut egui::Ui, series: &[Series]) {
+    let dark_mode = ui.visuals().dark_mode;
+    ui.horizontal_wrapped(|ui| {
+        for line in series {
+            let (Some(point), Some((count, total, date))) =
+                (line.points.last(), line.counts.last())
+            else {
+                continue;
+            };
+            ui.vertical(|ui| {
+                ui.label(
+                    egui::RichText::new(format!("{:.1}%", point[1]))
+                        .size(22.0)
+                        .color(series_color(line.name, dark_mode)),
+                );
+                ui.label(format!("{}: {count} of {total}", line.name))
+                    .on_hover_text(format!("as of {date}"));
+            });
+            ui.add_space(18.0);
+        }
+    });
+}
+
+fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series]) {
+    let dark_mode = ui.visuals().dark_mode;
+    let lookup: BTreeMap<&str, &Series> = series.iter().map(|line| (line.name, line)).collect();
+    Plot::new("adoption_plot")
+        .height(260.0)
+        .include_y(0.0)
+        .include_y(100.0)
+        .allow_scroll(false)
+        .legend(Legend::default().position(Corner::LeftBottom))
+        .x_axis_formatter(|mark, _| date_of_day(mark.value))
+        .y_axis_formatter(|mark, _| format!("{:.0}%", mark.value))
+        .label_formatter(move |hover| match hover {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name, index, ..
+            } => {
+                let line = lookup.get(plot_name)?;
+                let (count, total, date) = line.counts.get(*index)?;
+                let value = line.points.get(*index)?[1];
+                Some(format!(
+                    "{plot_name} on {date}\n{value:.1}% ({count} of {total})"
+                ))
+            }
+            egui_plot::HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |plot| {
+            for line in series {
+                plot.line(
+                    Line::new(line.name, PlotPoints::from(line.points.clone()))
+                        .color(series_color(line.name, dark_mode))
+                        .width(2.0),
+                );
+            }
+        });
+}
+
+fn provider_chart_ui(ui: &mut egui::Ui, providers: &[ProviderRow]) {
+    let dark_mode = ui.visuals().dark_mode;
+    if providers.is_empty() {
+        ui.label("No provider data yet.");
+        return;
+    }
+    // One horizontal bar per provider, stacked by status, largest provider on top.
+    let names: Vec<String> = providers.iter().map(|p| p.provider.clone()).collect();
+    let count = providers.len();
+    let position = |index: usize| (count - 1 - index) as f64;
+    let segment = |name: &str, value: fn(&ProviderRow) -> usize, color: Color32| {
+        BarChart::new(
+            name,
+            providers
+                .iter()
+                .enumerate()
+                .map(|(index, provider)| {
+                    Bar::new(position(index), value(provider) as f64)
+                        .name(format!("{}: {} {name}", provider.provider, value(provider)))
+                        .width(0.7)
+                })
+                .collect(),
+        )
+        .horizontal()
+        .color(color)
+    };
+    let secure = segment("secure", |p| p.all_three, Grade::Secure.color(dark_mode));
+    let encrypted = segment(
+        "encrypted only",
+        |p| p.starttls.saturating_sub(p.all_three),
+        Grade::Encrypted.color(dark_mode),
+    )
+    .stack_on(&[&secure]);
+    let clear = segment(
+        "no STARTTLS / failed",
+        |p| p.testable.saturating_sub(p.starttls),
+        Grade::NoStarttls.color(dark_mode),
+    )
+    .stack_on(&[&secure, &encrypted]);
+    let untestable = segment(
+        "untestable",
+        |p| p.domains.saturating_sub(p.testable),
+        Grade::Untestable.color(dark_mode),
+    )
+    .stack_on(&[&secure, &encrypted, &clear]);
+    Plot::new("provider_plot")
+        .height(24.0 * count as f32 + 60.0)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .legend(Legend::default().position(Corner::RightBottom))
+        .y_axis_formatter(move |mark, _| {
+            let index = mark.value.round();
+            if (mark.value - index).abs() > 0.01 || index < 0.0 {
+                return String::new();
+            }
+            names
+                .get(count.saturating_sub(1 + index as usize))
+                .cloned()
+                .unwrap_or_default()
+        })
+        .x_axis_formatter(|mark, _| format!("{:.0}", mark.value))
+        .show(ui, |plot| {
+            plot.bar_chart(secure);
+            plot.bar_chart(encrypted);
+            plot.bar_chart(clear);
+            plot.bar_chart(untestable);
+        });
+}
+
+fn tls_mix_plot_ui(ui: &mut egui::Ui, points: &[TrendPoint]) {
+    let series = tls_version_series(points);
+    if series.is_empty() {
+        ui.label("No TLS sessions yet.");
+        return;
+    }
+    let palette = [
+        Color32::from_rgb(0xe1, 0x5a, 0x5a),
+        Color32::from_rgb(0xf0, 0x9a, 0x3e),
+        Color32::from_rgb(0x3b, 0x82, 0xf6),
+        Color32::from_rgb(0x22, 0xa0, 0x6b),
+    ];
+    Plot::new("tls_mix_plot")
+        .height(220.0)
+        .include_y(0.0)
+        .include_y(100.0)
+        .allow_scroll(false)
+        .legend(Legend::default().position(Corner::LeftBottom))
+        .x_axis_formatter(|mark, _| date_of_day(mark.value))
+        .y_axis_formatter(|mark, _| format!("{:.0}%", mark.value))
+        .show(ui, |plot| {
+            for (index, (version, line)) in series.into_iter().enumerate() {
+                let color = palette[index.min(palette.len() - 1)];
+                plot.line(
+                    Line::new(version, PlotPoints::from(line))
+                        .color(color)
+                        .width(2.0),
+                );
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::view::{HostTrendCounts, TrendCounts};
+
+    fn point(date: &str, testable: usize, all_three: usize, untestable: usize) -> TrendPoint {
+        TrendPoint {
+            date: date.into(),
+            domains: TrendCounts {
+                total: testable + untestable + 1,
+                no_mail: 1,
+                untestable,
+                testable,
+                starttls: testable,
+                pfs: all_three,
+                strict_valid: all_three,
+                all_three,
+            },
+            mx_hosts: HostTrendCounts {
+                total: 4,
+                untestable: 0,
+                testable: 4,
+                starttls: 4,
+                pfs: 4,
+                strict_valid: 2,
+                all_three: 2,
+            },
+            tls_versions: [("TLSv1.3".to_string(), all_three)].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn adoption_is_a_share_of_testable_and_untestable_a_share_of_all_taking_mail() {
+        let points = [point("2026-11-01", 10, 5, 0), point("2026-11-02", 8, 6, 2)];
+        let series = adoption_series(&points, TrendBasis::Domains);
+        let all_three = &series[3];
+        assert_eq!(all_three.points, [[20_758.0, 50.0], [20_759.0, 75.0]]);
+        assert_eq!(all_three.counts[1], (6, 8, "2026-11-02".to_string()));
+        let untestable = &series[4];
+        assert_eq!(
+            untestable.points[1],
+            [20_759.0, 20.0],
+            "2 of 10 that take mail"
+        );
+        let hosts = adoption_series(&points, TrendBasis::MxHosts);
+        assert_eq!(hosts[2].points[0][1], 50.0, "2 of 4 MX hosts strict");
+    }
+
+    #[test]
+    fn days_round_trip_to_dates() {
+        assert_eq!(day_number("2026-11-01"), Some(20_758.0));
+        assert_eq!(date_of_day(20_758.0), "2026-11-01");
+        assert_eq!(day_number("yesterday"), None);
+    }
+
+    #[test]
+    fn tls_mix_is_a_share_of_testable_domains() {
+        let points = [point("2026-11-01", 10, 5, 0)];
+        let mix = tls_version_series(&points);
+        assert_eq!(mix, [("TLSv1.3".to_string(), vec![[20_758.0, 50.0]])]);
+    }
+}
