@@ -4,6 +4,7 @@
 //! Dependencies point one way: `ui -> monitor -> {probe, store} -> model` (see DESIGN.md).
 
 pub mod cli;
+pub mod import;
 pub mod model;
 pub mod monitor;
 pub mod probe;
