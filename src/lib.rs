@@ -8,5 +8,6 @@ pub mod import;
 pub mod model;
 pub mod monitor;
 pub mod probe;
+pub mod report;
 pub mod settings;
 pub mod store;

@@ -79,18 +79,20 @@ pub fn header_hint(name: &str) -> u8 {
     if squashed.is_empty() {
         return 0;
     }
+    // An e-mail address carries the mail domain itself; a website's host is often `www.`
+    // something, so it ranks last.
     if squashed.contains("domain") || squashed == "fqdn" {
         4
-    } else if squashed.contains("host") {
+    } else if squashed.contains("mail") {
         3
+    } else if squashed.contains("host") {
+        2
     } else if squashed.contains("url")
         || squashed.contains("website")
         || squashed == "site"
         || squashed == "web"
         || squashed == "homepage"
     {
-        2
-    } else if squashed.contains("mail") {
         1
     } else {
         0
@@ -214,9 +216,9 @@ mod tests {
     #[test]
     fn header_names_hint_at_the_column() {
         assert_eq!(header_hint("Domain"), 4);
-        assert_eq!(header_hint("E-Mail Address"), 1);
-        assert_eq!(header_hint("Website URL"), 2);
-        assert_eq!(header_hint("MX host"), 3);
+        assert_eq!(header_hint("E-Mail Address"), 3);
+        assert_eq!(header_hint("Website URL"), 1);
+        assert_eq!(header_hint("MX host"), 2);
         assert_eq!(header_hint("Name"), 0);
     }
 

@@ -13,20 +13,19 @@
 //! holds no locks.
 
 mod detect;
-mod guard;
+mod lines;
 mod normalize;
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::rc::Rc;
 
 pub use normalize::{NormalizeError, display_name, normalize_domain};
 
 use crate::model::DomainName;
 use detect::Sample;
-use guard::{Guard, GuardState, Refusal};
+use lines::{LineError, LineReader};
 
 /// Longest physical line accepted (64 KiB); a longer one refuses the file (binary or garbage).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -42,8 +41,6 @@ const SAMPLE_ROWS: usize = 1_000;
 const SNIFF_BYTES: usize = 64 * 1024;
 /// How often (in bytes read) progress is reported.
 const PROGRESS_STEP: u64 = 256 * 1024;
-/// The CSV parser's read buffer; must stay well under [`MAX_RECORD_BYTES`].
-const PARSER_BUFFER: usize = 64 * 1024;
 
 /// Which column holds the domains.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -185,55 +182,31 @@ pub fn read_file(
 /// Like [`read_file`] for any reader (standard input, tests). `source_name` names it in errors;
 /// `total_bytes` is passed to `progress` as the total (0 when unknown).
 pub fn read_reader(
-    mut reader: impl Read,
+    reader: impl Read,
     source_name: &str,
     total_bytes: u64,
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportPreview, ImportError> {
-    let fail = |line: Option<usize>, kind| ImportError {
+    let fail = |(line, kind): (Option<usize>, ImportErrorKind)| ImportError {
         source_name: source_name.to_string(),
         line,
         kind,
     };
     progress(0, total_bytes);
-    // The first bytes decide the delimiter; they are then fed to the parser ahead of the rest.
-    let mut sample = Vec::with_capacity(SNIFF_BYTES);
-    (&mut reader)
-        .take(SNIFF_BYTES as u64)
-        .read_to_end(&mut sample)
-        .map_err(|error| fail(None, ImportErrorKind::Read(error)))?;
-    let bom = sample.starts_with(b"\xEF\xBB\xBF");
-    if bom {
-        sample.drain(..3);
-    }
+    let mut lines = LineReader::new(reader, MAX_LINE_BYTES);
+    // The first lines decide the delimiter; they are then replayed to the parser.
+    let sample = lines
+        .sample(SNIFF_BYTES)
+        .map_err(|error| fail(line_error(error)))?;
     let delimiter = detect::sniff_delimiter(&sample);
-    let state = Rc::new(GuardState::default());
-    let guarded = Guard::new(
-        io::Cursor::new(sample).chain(reader),
-        Rc::clone(&state),
-        MAX_LINE_BYTES,
-        MAX_RECORD_BYTES,
-    );
-    let mut csv_reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .comment(Some(b'#'))
-        .trim(csv::Trim::All)
-        .buffer_capacity(PARSER_BUFFER)
-        .from_reader(guarded);
-    let mut rows = RowReader {
-        csv_reader: &mut csv_reader,
-        state: &state,
-        record: csv::ByteRecord::new(),
-        bom_bytes: if bom { 3 } else { 0 },
-    };
+    drop(sample);
+    let mut rows = RowReader::new(lines, delimiter);
 
     // Phase 1: the first rows, to guess the header and the column.
     let mut head: Vec<Row> = Vec::new();
     while head.len() < SAMPLE_ROWS {
-        match rows.next().map_err(|(line, kind)| fail(line, kind))? {
+        match rows.next().map_err(fail)? {
             Some(row) => head.push(row),
             None => break,
         }
@@ -244,7 +217,7 @@ pub fn read_reader(
             .iter()
             .find(|row| row.cells.is_none())
             .map(|row| row.line);
-        return Err(fail(first, ImportErrorKind::NotUtf8));
+        return Err(fail((first, ImportErrorKind::NotUtf8)));
     }
     let text_rows: Vec<Vec<String>> = head.iter().filter_map(|row| row.cells.clone()).collect();
     let sample = Sample { rows: &text_rows };
@@ -263,7 +236,7 @@ pub fn read_reader(
                     .position(|cell| cell.trim().eq_ignore_ascii_case(wanted))
             });
             let Some(index) = found else {
-                return Err(fail(
+                return Err(fail((
                     head.first().map(|row| row.line),
                     ImportErrorKind::NoSuchColumn {
                         name: wanted.to_string(),
@@ -272,19 +245,19 @@ pub fn read_reader(
                             .unwrap_or_default()
                             .join(", "),
                     },
-                ));
+                )));
             };
             (true, index)
         }
         ColumnChoice::Index(index) => {
             if *index == 0 || *index > column_count.max(1) {
-                return Err(fail(
+                return Err(fail((
                     None,
                     ImportErrorKind::ColumnOutOfRange {
                         index: *index,
                         columns: column_count,
                     },
-                ));
+                )));
             }
             (sample.has_header(), index - 1)
         }
@@ -321,91 +294,179 @@ pub fn read_reader(
         collector.add(row);
     }
     let mut reported = 0;
-    while let Some(row) = rows.next().map_err(|(line, kind)| fail(line, kind))? {
+    while let Some(row) = rows.next().map_err(fail)? {
         collector.add(row);
-        let done = rows.bytes_done();
+        let done = rows.lines.bytes_read();
         if done >= reported + PROGRESS_STEP {
             reported = done;
             progress(done, total_bytes);
         }
     }
-    let done = rows.bytes_done();
+    let done = rows.lines.bytes_read();
     progress(done, total_bytes.max(done));
     Ok(collector.preview)
 }
 
-/// One record: its line and its cells (`None` when it is not UTF-8).
+fn line_error(error: LineError) -> (Option<usize>, ImportErrorKind) {
+    match error {
+        LineError::Nul { line } => (Some(line), ImportErrorKind::Binary),
+        LineError::TooLong { line } => (Some(line), ImportErrorKind::LineTooLong),
+        LineError::Io { line, error } => (Some(line), ImportErrorKind::Read(error)),
+    }
+}
+
+/// One record: the line it starts on and its cells, trimmed (`None` when it is not UTF-8).
 struct Row {
     line: usize,
     cells: Option<Vec<String>>,
 }
 
-/// Reads records, skipping blank ones and comments, and turns guard refusals into errors.
-struct RowReader<'a, R: Read> {
-    csv_reader: &'a mut csv::Reader<Guard<R>>,
-    state: &'a GuardState,
-    record: csv::ByteRecord,
-    bom_bytes: u64,
+/// Feeds physical lines to the CSV state machine (`csv-core`, the engine of the `csv` crate)
+/// so that each record knows the exact line it starts on, even after comments, blank lines,
+/// CRLF and quoted cells spanning lines. Blank lines and `#` comments between records are
+/// skipped; a record may use at most [`MAX_RECORD_BYTES`] of input.
+struct RowReader<R: Read> {
+    lines: LineReader<R>,
+    core: csv_core::Reader,
+    line: Vec<u8>,
+    /// How much of `line` the parser has consumed.
+    offset: usize,
+    line_number: usize,
+    /// The line the record being parsed starts on; `None` between records.
+    start_line: Option<usize>,
+    /// Input bytes the current record has used.
+    record_bytes: u64,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    field_length: usize,
+    field_count: usize,
+    finished: bool,
 }
 
-impl<R: Read> RowReader<'_, R> {
-    fn bytes_done(&self) -> u64 {
-        self.csv_reader.position().byte() + self.bom_bytes
+impl<R: Read> RowReader<R> {
+    fn new(lines: LineReader<R>, delimiter: u8) -> Self {
+        Self {
+            lines,
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            line: Vec::new(),
+            offset: 0,
+            line_number: 0,
+            start_line: None,
+            record_bytes: 0,
+            fields: vec![0; 4096],
+            ends: vec![0; 64],
+            field_length: 0,
+            field_count: 0,
+            finished: false,
+        }
     }
 
+    /// The next non-blank record, or `None` at the end.
     fn next(&mut self) -> Result<Option<Row>, (Option<usize>, ImportErrorKind)> {
+        use csv_core::ReadRecordResult;
         loop {
-            let more = self
-                .csv_reader
-                .read_byte_record(&mut self.record)
-                .map_err(|error| self.error(error))?;
-            if !more {
+            if self.finished {
                 return Ok(None);
             }
-            let position = self.csv_reader.position();
-            self.state.record_finished(
-                position.byte(),
-                usize::try_from(position.line()).unwrap_or(usize::MAX),
-                MAX_RECORD_BYTES,
+            let at_end_of_input = if self.offset >= self.line.len() {
+                match self.lines.next_line(&mut self.line).map_err(line_error)? {
+                    Some(number) => {
+                        self.offset = 0;
+                        self.line_number = number;
+                        if self.start_line.is_none() {
+                            if is_blank_or_comment(&self.line) {
+                                self.offset = self.line.len();
+                                continue;
+                            }
+                            self.start_line = Some(number);
+                        }
+                        false
+                    }
+                    None => true,
+                }
+            } else {
+                false
+            };
+            let input: &[u8] = if at_end_of_input {
+                &[]
+            } else {
+                &self.line[self.offset..]
+            };
+            let (result, read, written, ended) = self.core.read_record(
+                input,
+                &mut self.fields[self.field_length..],
+                &mut self.ends[self.field_count..],
             );
-            let line = self.record.position().map_or(0, |start| {
-                usize::try_from(start.line()).unwrap_or(usize::MAX)
-            });
-            if self.record.iter().all(|field| field.is_empty()) {
-                continue;
+            self.offset += read;
+            self.record_bytes += read as u64;
+            self.field_length += written;
+            self.field_count += ended;
+            if self.record_bytes > MAX_RECORD_BYTES {
+                return Err((self.start_line, ImportErrorKind::RecordTooLong));
             }
-            if self
-                .record
-                .get(0)
-                .is_some_and(|field| field.starts_with(b"#"))
-            {
-                continue;
+            match result {
+                ReadRecordResult::InputEmpty => {
+                    if at_end_of_input {
+                        self.finished = true;
+                    }
+                }
+                ReadRecordResult::OutputFull => {
+                    let larger = self.fields.len() * 2;
+                    self.fields.resize(larger, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let larger = self.ends.len() * 2;
+                    self.ends.resize(larger, 0);
+                }
+                ReadRecordResult::Record => {
+                    let line = self.start_line.unwrap_or(self.line_number);
+                    let row = self.take_row(line);
+                    // More records on the same physical line (a lone CR as line break).
+                    let rest = &self.line[self.offset.min(self.line.len())..];
+                    self.start_line = rest
+                        .iter()
+                        .any(|byte| !matches!(byte, b'\r' | b'\n'))
+                        .then_some(self.line_number);
+                    if let Some(row) = row {
+                        return Ok(Some(row));
+                    }
+                }
+                ReadRecordResult::End => {
+                    self.finished = true;
+                }
             }
-            let cells = self
-                .record
-                .iter()
-                .map(|field| std::str::from_utf8(field).map(str::to_string))
-                .collect::<Result<Vec<String>, _>>()
-                .ok();
-            return Ok(Some(Row { line, cells }));
         }
     }
 
-    fn error(&self, error: csv::Error) -> (Option<usize>, ImportErrorKind) {
-        if let Some(refusal) = self.state.refusal() {
-            return match refusal {
-                Refusal::Nul { line } => (Some(line), ImportErrorKind::Binary),
-                Refusal::LineTooLong { line } => (Some(line), ImportErrorKind::LineTooLong),
-                Refusal::RecordTooLong { line } => (Some(line), ImportErrorKind::RecordTooLong),
-            };
+    /// Turns the parsed fields into a row (`None` when every cell is empty) and resets.
+    fn take_row(&mut self, line: usize) -> Option<Row> {
+        let mut cells = Some(Vec::with_capacity(self.field_count));
+        let mut start = 0;
+        for end in &self.ends[..self.field_count] {
+            let field = &self.fields[start..*end];
+            start = *end;
+            match (std::str::from_utf8(field), cells.as_mut()) {
+                (Ok(text), Some(cells)) => cells.push(text.trim().to_string()),
+                _ => cells = None,
+            }
         }
-        let line = error
-            .position()
-            .and_then(|position| usize::try_from(position.line()).ok());
-        match error.into_kind() {
-            csv::ErrorKind::Io(error) => (line, ImportErrorKind::Read(error)),
-            other => (line, ImportErrorKind::Csv(format!("{other:?}"))),
+        self.field_length = 0;
+        self.field_count = 0;
+        self.record_bytes = 0;
+        if let Some(cells) = &cells
+            && cells.iter().all(String::is_empty)
+        {
+            return None;
         }
+        Some(Row { line, cells })
+    }
+}
+
+/// A line with nothing but whitespace, or whose first visible character is `#`.
+fn is_blank_or_comment(line: &[u8]) -> bool {
+    match line.iter().find(|byte| !byte.is_ascii_whitespace()) {
+        None => true,
+        Some(byte) => *byte == b'#',
     }
 }
 
@@ -590,6 +651,18 @@ mod tests {
         let latin1 = b"caf\xe9.org\nna\xefve.org\n";
         let error = read(latin1, ColumnChoice::Auto).expect_err("not UTF-8");
         assert!(matches!(error.kind, ImportErrorKind::NotUtf8));
+    }
+
+    #[test]
+    fn line_numbers_are_exact_after_comments_crlf_and_multiline_cells() {
+        let text = b"domain,note\r\n# comment\r\n\r\nbad1,x\r\na.org,\"two\r\nlines\"\r\n   \r\nbad2,y\r\n,,\r\nbad3";
+        let preview = read(text, ColumnChoice::Auto).expect("reads");
+        let lines: Vec<usize> = preview.invalid.iter().map(|line| line.line).collect();
+        assert_eq!(lines, [4, 8, 10]);
+        assert_eq!(names(&preview), ["a.org"]);
+        // A lone CR as line break still splits records.
+        let preview = read(b"a.org\rb.org\rc.org\r", ColumnChoice::Auto).expect("reads");
+        assert_eq!(names(&preview), ["a.org", "b.org", "c.org"]);
     }
 
     #[test]
