@@ -62,6 +62,7 @@ pub fn share_chart(title: &str, series: &[Series]) -> Result<String, ReportError
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 18))
             .margin(12)
+            .margin_right(48)
             .x_label_area_size(36)
             .y_label_area_size(52)
             .build_cartesian_2d(first..last, 0f64..100f64)
@@ -76,11 +77,14 @@ pub fn share_chart(title: &str, series: &[Series]) -> Result<String, ReportError
             .light_line_style(RGBColor(0xee, 0xee, 0xee))
             .draw()
             .map_err(|e| fail(e.to_string()))?;
-        for line in series {
+        // Earlier series are drawn wider, so lines with equal values show as nested stripes
+        // instead of hiding each other.
+        for (index, line) in series.iter().enumerate() {
             let color = line.color;
+            let width = [7, 5, 3, 2].get(index).copied().unwrap_or(2);
             chart
                 .draw_series(
-                    LineSeries::new(line.points.iter().copied(), color.stroke_width(2))
+                    LineSeries::new(line.points.iter().copied(), color.stroke_width(width))
                         .point_size(3),
                 )
                 .map_err(|e| fail(e.to_string()))?

@@ -213,6 +213,7 @@ h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 .card .label { color: #555; }
 .card.headline { border-color: #6a3d9a; background: #f7f3fb; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; margin-top: 0.6em; }
+.wide { overflow-x: auto; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
 th { background: #f5f5f7; position: sticky; top: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -434,7 +435,7 @@ fn trends_section(out: &mut dyn Write, points: &[TrendPoint]) -> Result<(), Repo
     }
     writeln!(
         out,
-        "<details><summary>Counts per day</summary><table><thead><tr><th>date</th><th class=\"num\">domains</th><th class=\"num\">testable</th><th class=\"num\">untestable</th><th class=\"num\">no mail</th></tr></thead><tbody>{}</tbody></table></details>",
+        "<details><summary>Counts per day</summary><div class=\"wide\"><table><thead><tr><th>date</th><th class=\"num\">domains</th><th class=\"num\">testable</th><th class=\"num\">untestable</th><th class=\"num\">no mail</th></tr></thead><tbody>{}</tbody></table></div></details>",
         untestable.join("")
     )?;
     Ok(())
@@ -468,7 +469,7 @@ fn regressions_section(
     {
         writeln!(
             out,
-            "<table><thead><tr><th>share of testable domains</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">change</th></tr></thead><tbody>",
+            "<div class=\"wide\"><table><thead><tr><th>share of testable domains</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">change</th></tr></thead><tbody>",
             escape(&before.date),
             escape(&after.date)
         )?;
@@ -501,7 +502,7 @@ fn regressions_section(
                 percent(now, a.testable)
             )?;
         }
-        writeln!(out, "</tbody></table>")?;
+        writeln!(out, "</tbody></table></div>")?;
     }
     if events.is_empty() {
         writeln!(
@@ -512,7 +513,7 @@ fn regressions_section(
     }
     writeln!(
         out,
-        "<p>{} regression event(s){}.</p>\n<table><thead><tr><th>when (UTC)</th><th>domain</th><th>what</th><th>detail</th></tr></thead><tbody>",
+        "<p>{} regression event(s){}.</p>\n<div class=\"wide\"><table><thead><tr><th>when (UTC)</th><th>domain</th><th>what</th><th>detail</th></tr></thead><tbody>",
         events.len(),
         if events.len() > MAX_DETAIL_ROWS {
             format!(", the newest {MAX_DETAIL_ROWS} shown")
@@ -530,7 +531,7 @@ fn regressions_section(
             escape(&event.detail)
         )?;
     }
-    writeln!(out, "</tbody></table>")?;
+    writeln!(out, "</tbody></table></div>")?;
     Ok(())
 }
 
@@ -545,7 +546,7 @@ fn expiring_section(out: &mut dyn Write, expiring: &[Expiring]) -> Result<(), Re
     }
     writeln!(
         out,
-        "<table><thead><tr><th class=\"num\">days left</th><th>not after</th><th>domain</th><th>MX host</th><th>address</th><th>subject</th><th>issuer</th></tr></thead><tbody>"
+        "<div class=\"wide\"><table><thead><tr><th class=\"num\">days left</th><th>not after</th><th>domain</th><th>MX host</th><th>address</th><th>subject</th><th>issuer</th></tr></thead><tbody>"
     )?;
     for cert in expiring.iter().take(MAX_DETAIL_ROWS) {
         writeln!(
@@ -561,7 +562,7 @@ fn expiring_section(out: &mut dyn Write, expiring: &[Expiring]) -> Result<(), Re
             escape(&cert.issuer)
         )?;
     }
-    writeln!(out, "</tbody></table>")?;
+    writeln!(out, "</tbody></table></div>")?;
     if expiring.len() > MAX_DETAIL_ROWS {
         writeln!(
             out,
@@ -582,7 +583,7 @@ fn providers_section(out: &mut dyn Write, store: &Store, scope: &Scope) -> Resul
     writeln!(
         out,
         "<p class=\"note\">By the registrable domain of each domain's primary MX host; the {MAX_PROVIDERS} largest.</p>\n\
-         <table><thead><tr><th>provider</th><th class=\"num\">domains</th><th class=\"num\">testable</th><th class=\"num\">STARTTLS</th><th class=\"num\">PFS</th><th class=\"num\">strict</th><th class=\"num\">all three</th></tr></thead><tbody>"
+         <div class=\"wide\"><table><thead><tr><th>provider</th><th class=\"num\">domains</th><th class=\"num\">testable</th><th class=\"num\">STARTTLS</th><th class=\"num\">PFS</th><th class=\"num\">strict</th><th class=\"num\">all three</th></tr></thead><tbody>"
     )?;
     for provider in providers {
         writeln!(
@@ -597,7 +598,7 @@ fn providers_section(out: &mut dyn Write, store: &Store, scope: &Scope) -> Resul
             percent(provider.all_three, provider.testable),
         )?;
     }
-    writeln!(out, "</tbody></table>")?;
+    writeln!(out, "</tbody></table></div>")?;
     Ok(())
 }
 
@@ -608,7 +609,7 @@ fn domain_table(
 ) -> Result<(), ReportError> {
     writeln!(
         out,
-        "<h2 id=\"domains\">All domains ({})</h2>\n<table><thead><tr><th>domain</th><th>verdict</th><th>STARTTLS</th><th>PFS</th><th>strict</th><th>lowest TLS</th><th>MX hosts</th><th>provider</th><th>certificate errors</th><th class=\"num\">cert days left</th><th>last probed (UTC)</th></tr></thead><tbody>",
+        "<h2 id=\"domains\">All domains ({})</h2>\n<div class=\"wide\"><table><thead><tr><th>domain</th><th>verdict</th><th>STARTTLS</th><th>PFS</th><th>strict</th><th>lowest TLS</th><th>MX hosts</th><th>provider</th><th>certificate errors</th><th class=\"num\">cert days left</th><th>last probed (UTC)</th></tr></thead><tbody>",
         rows.len()
     )?;
     for row in rows {
@@ -662,7 +663,7 @@ fn domain_table(
                 .unwrap_or_default(),
         )?;
     }
-    writeln!(out, "</tbody></table>")?;
+    writeln!(out, "</tbody></table></div>")?;
     Ok(())
 }
 
