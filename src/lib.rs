@@ -4,9 +4,11 @@
 //! Dependencies point one way: `ui -> monitor -> {probe, store} -> model` (see DESIGN.md).
 
 pub mod cli;
+pub mod import;
 pub mod model;
 pub mod monitor;
 pub mod probe;
+pub mod report;
 pub mod settings;
 pub mod store;
 pub mod ui;

@@ -445,3 +445,52 @@ fn latest_rows_filter_by_list_verdict_and_text() {
     let providers = store.providers(Some(list), 10).expect("providers");
     assert_eq!(providers.len(), 2);
 }
+
+#[test]
+fn count_present_changes_nothing_and_latest_results_stream_by_name() {
+    let store = Store::open_in_memory().expect("store");
+    let list = store.create_list("Customers").expect("list");
+    store
+        .add_domains(Some(list), &[domain("b.example"), domain("a.example")])
+        .expect("add");
+    store
+        .add_domains(None, &[domain("elsewhere.example")])
+        .expect("add");
+    let asked = [
+        domain("a.example"),
+        domain("new.example"),
+        domain("a.example"),
+        domain("elsewhere.example"),
+    ];
+    assert_eq!(store.count_present(&asked).expect("count"), 2);
+    assert_eq!(store.domain_count(None).expect("count"), 3);
+
+    store
+        .record_result(None, &result("a.example", Shape::NoPfs, day(0)), 14)
+        .expect("record");
+    store
+        .record_result(None, &result("a.example", Shape::NoPfs, day(1)), 14)
+        .expect("same state, run extended");
+    let mut seen = Vec::new();
+    store
+        .each_latest_result(Some(list), |name, latest| {
+            seen.push((name.to_string(), latest.map(|r| (r.verdict, r.probed_at))));
+            Ok::<(), StoreError>(())
+        })
+        .expect("walk");
+    assert_eq!(
+        seen,
+        [
+            ("a.example".to_string(), Some((Verdict::TlsOk, day(1)))),
+            ("b.example".to_string(), None),
+        ]
+    );
+    // The visitor's error stops the walk.
+    let mut visits = 0;
+    let stopped = store.each_latest_result(None, |_, _| {
+        visits += 1;
+        Err(StoreError::Invalid("stop".into()))
+    });
+    assert!(matches!(stopped, Err(StoreError::Invalid(_))));
+    assert_eq!(visits, 1);
+}

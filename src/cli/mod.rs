@@ -3,6 +3,7 @@
 //! Owns: the command-line contract of DESIGN.md (global options, subcommands, exit status) and
 //! how results are printed. Must not touch: probe internals (it uses `probe::Prober` only).
 
+mod import_export;
 mod output;
 mod store_commands;
 
@@ -80,6 +81,10 @@ pub enum Command {
     Scan(store_commands::ScanArgs),
     /// Adoption over time, one row (or JSON point) per UTC day with results.
     Trends(store_commands::TrendsArgs),
+    /// Read domains from a CSV or text file (e-mail addresses and URLs too) and add them.
+    Import(import_export::ImportArgs),
+    /// Write a report of the latest results, trends and events: CSV, JSON or HTML.
+    Export(import_export::ExportArgs),
 }
 
 /// `probe [--json] DOMAIN...`
@@ -181,6 +186,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Some(Command::Scan(args)) => store_commands::run_scan_command(&cli.global, &args),
         Some(Command::Trends(args)) => store_commands::run_trends(&cli.global, &args),
+        Some(Command::Import(args)) => import_export::run_import(&cli.global, &args),
+        Some(Command::Export(args)) => import_export::run_export(&cli.global, &args),
         None => {
             let db_path = cli.global.db_path()?;
             crate::ui::run(db_path, cli.global.overrides()).map_err(CliError::error)

@@ -25,6 +25,7 @@ pub use queries::{
 };
 pub use results::{
     ChangeEvent, ChangeKind, RecordOutcome, ScanCounts, ScanInfo, ScanScope, latest_row_of,
+    provider_of,
 };
 
 use crate::model::DomainName;
@@ -418,6 +419,30 @@ impl Store {
             }
         }
         Ok(domains)
+    }
+
+    /// How many of `domains` are already stored (each distinct name counted once), without
+    /// changing anything: what `add_domains` would report as already present (`import
+    /// --dry-run`, the import preview).
+    pub fn count_present(&self, domains: &[DomainName]) -> Result<usize, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT 1 FROM domains WHERE name = ?1")
+            .map_err(|error| self.fail(error))?;
+        let mut seen = std::collections::HashSet::new();
+        let mut present = 0;
+        for domain in domains {
+            if !seen.insert(domain.as_str()) {
+                continue;
+            }
+            if statement
+                .exists(params![domain.as_str()])
+                .map_err(|error| self.fail(error))?
+            {
+                present += 1;
+            }
+        }
+        Ok(present)
     }
 
     /// How many domains are stored (in `list`, or in all).

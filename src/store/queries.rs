@@ -411,6 +411,48 @@ impl Store {
         Ok(Some(result))
     }
 
+    /// Visits every domain of `list` (None: all), by name, with its full latest result
+    /// (`probed_at` = when it was last confirmed), or `None` when it was never probed.
+    ///
+    /// Streams: one result in memory at a time, so reports on 100k domains stay small. The
+    /// visitor's error stops the walk and is returned.
+    pub fn each_latest_result<E: From<StoreError>>(
+        &self,
+        list: Option<ListId>,
+        mut visit: impl FnMut(DomainName, Option<DomainResult>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let fail = |error: rusqlite::Error| self.fail(error);
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT d.name, r.result, r.last_at FROM domains d
+                 LEFT JOIN runs r ON r.id = d.latest_run_id
+                 WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
+                 ORDER BY d.name",
+            )
+            .map_err(fail)?;
+        let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            let name: String = row.get(0).map_err(fail)?;
+            let Ok(domain) = DomainName::parse(&name) else {
+                continue;
+            };
+            let json: Option<String> = row.get(1).map_err(fail)?;
+            let result = match json {
+                Some(json) => {
+                    let mut result = self.parse_result(&json, &domain)?;
+                    if let Some(last_at) = row.get::<_, Option<i64>>(2).map_err(fail)? {
+                        result.probed_at = timestamp(last_at);
+                    }
+                    Some(result)
+                }
+                None => None,
+            };
+            visit(domain, result)?;
+        }
+        Ok(())
+    }
+
     fn parse_result(&self, json: &str, domain: &DomainName) -> Result<DomainResult, StoreError> {
         serde_json::from_str(json).map_err(|error| StoreError::Corrupt {
             path: self.path.clone(),

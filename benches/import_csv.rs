@@ -1,0 +1,91 @@
+//! Import at scale: a generated CSV of N lines (default 1,000,000) with a header, names,
+//! e-mail addresses, URLs, some IDN, duplicates and invalid cells, read through
+//! `import::read_file` (auto-detected delimiter, header and column), then applied to a fresh
+//! database with `Store::add_domains` (one transaction). Prints the figures; never asserts on
+//! time.
+//!
+//! Run with `cargo bench --bench import_csv` (args: `-- LINES`).
+
+use std::io::Write;
+use std::time::Instant;
+
+use starttls_monitor::import::{self, ImportOptions};
+use starttls_monitor::store::Store;
+
+fn main() {
+    let lines: usize = std::env::args()
+        .skip(1)
+        .find_map(|arg| arg.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("domains.csv");
+    let started = Instant::now();
+    {
+        let file = std::fs::File::create(&path).expect("create");
+        let mut out = std::io::BufWriter::new(file);
+        writeln!(out, "\u{feff}Name;E-Mail;Website").expect("write");
+        for index in 0..lines {
+            // Every 10th row repeats an earlier domain, every 50th is invalid, every 100th IDN.
+            let domain = if index % 10 == 9 {
+                format!("d{}.example", index / 2)
+            } else if index % 100 == 7 {
+                format!("bücher{index}.example")
+            } else {
+                format!("d{index}.example")
+            };
+            let mail = if index % 50 == 3 {
+                "not an address".to_string()
+            } else {
+                format!("person{index}@{domain}")
+            };
+            writeln!(
+                out,
+                "\"Person {index}; Dept\";{mail};https://www.{domain}/contact\r"
+            )
+            .expect("write");
+        }
+        out.flush().expect("flush");
+    }
+    let size = std::fs::metadata(&path).expect("size").len();
+    println!(
+        "generated {lines} lines, {:.1} MiB, in {:.2} s",
+        size as f64 / (1024.0 * 1024.0),
+        started.elapsed().as_secs_f64()
+    );
+
+    let started = Instant::now();
+    let mut progress_calls = 0usize;
+    let preview = import::read_file(&path, &ImportOptions::default(), &mut |_, _| {
+        progress_calls += 1;
+    })
+    .expect("imports");
+    let read_seconds = started.elapsed().as_secs_f64();
+    println!(
+        "read_file: {read_seconds:.2} s ({:.0} lines/s, {:.1} MiB/s); column {} ({:?}), {} domains, {} duplicates, {} invalid, {progress_calls} progress calls",
+        lines as f64 / read_seconds,
+        size as f64 / (1024.0 * 1024.0) / read_seconds,
+        preview.column + 1,
+        preview.columns.get(preview.column),
+        preview.domains.len(),
+        preview.duplicates,
+        preview.invalid_total,
+    );
+
+    let store = Store::open(&dir.path().join("monitor.sqlite3")).expect("store");
+    let started = Instant::now();
+    let present = store.count_present(&preview.domains).expect("count");
+    println!(
+        "count_present (dry run) on an empty database: {:.2} s ({present} present)",
+        started.elapsed().as_secs_f64()
+    );
+    let list = store.ensure_list("Imported").expect("list");
+    let started = Instant::now();
+    let report = store
+        .add_domains(Some(list), &preview.domains)
+        .expect("applies");
+    println!(
+        "add_domains (one transaction, with list): {:.2} s, added {}",
+        started.elapsed().as_secs_f64(),
+        report.added
+    );
+}

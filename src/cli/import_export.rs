@@ -1,0 +1,393 @@
+//! The `import` and `export` commands.
+//!
+//! Owns: their arguments, the import report as printed, progress display, and how the export
+//! file is written (to a temporary file beside it, renamed when complete, so a failed export
+//! never leaves half a report under the real name). Must not touch: CSV or report internals
+//! (it goes through `import::read_file` and `report::export`).
+
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{CliError, GlobalOptions};
+use crate::import::{
+    self, ColumnChoice, ImportError, ImportErrorKind, ImportOptions, ImportPreview,
+};
+use crate::report::{self, ExportFormat, ExportOptions, ReportError};
+use crate::store::StoreError;
+
+/// Files at least this big get a progress bar (on a terminal).
+const PROGRESS_MIN_BYTES: u64 = 4 * 1024 * 1024;
+
+/// `import FILE [--list NAME] [--column NAME|N] [--dry-run]`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// CSV or plain text file with domains, e-mail addresses or URLs; '-' reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Add the domains to this list too (created if missing); without it they join no list.
+    #[arg(long, value_name = "NAME")]
+    pub list: Option<String>,
+    /// The column holding the domains: its header name, or its position counting from 1
+    /// (default: guessed from the content and the header).
+    #[arg(long, value_name = "NAME|N")]
+    pub column: Option<String>,
+    /// Print what would happen; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `export --format csv|json|html [--list NAME] [--since YYYY-MM-DD] [--per-address] -o FILE|-`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// csv (one row per domain, or per MX address with --per-address), json, or html (one
+    /// self-contained page with charts).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub format: ExportFormat,
+    /// Report on this list only (default: every domain).
+    #[arg(long, value_name = "NAME")]
+    pub list: Option<String>,
+    /// Trend points and change events from this UTC day on; tables always show the latest
+    /// results.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub since: Option<time::Date>,
+    /// CSV only: one row per MX address.
+    #[arg(long)]
+    pub per_address: bool,
+    /// Output file; '-' writes to standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
+    pub output: PathBuf,
+}
+
+fn parse_format(text: &str) -> Result<ExportFormat, String> {
+    text.parse()
+}
+
+fn parse_date(text: &str) -> Result<time::Date, String> {
+    time::Date::parse(
+        text.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| format!("'{text}' is not a date like 2026-01-31"))
+}
+
+/// `--column` text to a choice: digits are a 1-based position, anything else a header name.
+fn column_choice(text: Option<&str>) -> Result<ColumnChoice, CliError> {
+    let Some(text) = text.map(str::trim) else {
+        return Ok(ColumnChoice::Auto);
+    };
+    if text.is_empty() {
+        return Err(CliError::usage("--column needs a header name or a number"));
+    }
+    if text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return match text.parse::<usize>() {
+            Ok(index) if index >= 1 => Ok(ColumnChoice::Index(index)),
+            _ => Err(CliError::usage(format!(
+                "--column {text}: columns count from 1"
+            ))),
+        };
+    }
+    Ok(ColumnChoice::Name(text.to_string()))
+}
+
+fn store_error(error: StoreError) -> CliError {
+    match error {
+        StoreError::Invalid(message) => CliError::usage(message),
+        other => CliError::error(other.to_string()),
+    }
+}
+
+fn import_error(error: ImportError) -> CliError {
+    match error.kind {
+        ImportErrorKind::NoSuchColumn { .. } | ImportErrorKind::ColumnOutOfRange { .. } => {
+            CliError::usage(error.to_string())
+        }
+        _ => CliError::error(error.to_string()),
+    }
+}
+
+/// A progress bar in bytes on a terminal for big inputs; hidden otherwise.
+fn byte_progress(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    if std::io::stderr().is_terminal() && total >= PROGRESS_MIN_BYTES {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} reading {wide_bar} {binary_bytes}/{binary_total_bytes} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// Runs `import`.
+pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliError> {
+    let options = ImportOptions {
+        column: column_choice(args.column.as_deref())?,
+    };
+    let from_stdin = args.file.as_os_str() == "-";
+    let source_name = if from_stdin {
+        "standard input".to_string()
+    } else {
+        args.file.display().to_string()
+    };
+    let total = if from_stdin {
+        0
+    } else {
+        std::fs::metadata(&args.file).map_or(0, |meta| meta.len())
+    };
+    let bar = byte_progress(total);
+    let mut progress = |done: u64, _total: u64| bar.set_position(done);
+    let preview = if from_stdin {
+        import::read_reader(
+            std::io::stdin().lock(),
+            &source_name,
+            0,
+            &options,
+            &mut progress,
+        )
+    } else {
+        import::read_file(&args.file, &options, &mut progress)
+    };
+    bar.finish_and_clear();
+    let preview = preview.map_err(import_error)?;
+
+    let db_path = global.db_path()?;
+    let (added, already_present, list_note) = if args.dry_run {
+        // A dry run never creates the database or the list.
+        let (already, list_exists) = if db_path.exists() {
+            let store = global.open_store()?;
+            let list_exists = match &args.list {
+                Some(name) => store.list_id(name).map_err(store_error)?.is_some(),
+                None => true,
+            };
+            (
+                store.count_present(&preview.domains).map_err(store_error)?,
+                list_exists,
+            )
+        } else {
+            (0, args.list.is_none())
+        };
+        let note = match &args.list {
+            Some(name) if !list_exists => format!(" (list '{name}' would be created)"),
+            Some(name) => format!(" (list '{name}')"),
+            None => String::new(),
+        };
+        (preview.domains.len() - already, already, note)
+    } else {
+        let store = global.open_store()?;
+        let list_id = args
+            .list
+            .as_deref()
+            .map(|name| store.ensure_list(name))
+            .transpose()
+            .map_err(store_error)?;
+        let report = store
+            .add_domains(list_id, &preview.domains)
+            .map_err(store_error)?;
+        let note = args
+            .list
+            .as_ref()
+            .map(|name| format!(" (list '{name}')"))
+            .unwrap_or_default();
+        (report.added, report.already_present, note)
+    };
+    let text = import_report(
+        &source_name,
+        &preview,
+        args.dry_run,
+        added,
+        already_present,
+        &list_note,
+    );
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::error(
+            format!("could not write to standard output: {error}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The printed import report (see README).
+fn import_report(
+    source_name: &str,
+    preview: &ImportPreview,
+    dry_run: bool,
+    added: usize,
+    already_present: usize,
+    list_note: &str,
+) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let delimiter = match preview.delimiter {
+        b'\t' => "tab".to_string(),
+        other => format!("'{}'", other as char),
+    };
+    let column_name = preview
+        .columns
+        .get(preview.column)
+        .map(String::as_str)
+        .unwrap_or("");
+    let _ = writeln!(
+        text,
+        "{source_name}: {} rows read ({}, delimiter {delimiter}, domains from column {} \"{}\")",
+        preview.lines_read,
+        if preview.has_header {
+            "with a header"
+        } else {
+            "no header"
+        },
+        preview.column + 1,
+        column_name.replace(|c: char| c.is_control(), "?"),
+    );
+    let _ = writeln!(
+        text,
+        "{}{:>8}{list_note}",
+        if dry_run {
+            "to add:             "
+        } else {
+            "added:              "
+        },
+        added
+    );
+    let _ = writeln!(text, "already present:    {already_present:>8}");
+    let _ = writeln!(text, "duplicates in file: {:>8}", preview.duplicates);
+    let _ = writeln!(text, "invalid:            {:>8}", preview.invalid_total);
+    for line in &preview.invalid {
+        let _ = writeln!(
+            text,
+            "  line {}: '{}': {}",
+            line.line, line.text, line.reason
+        );
+    }
+    if preview.invalid_total > preview.invalid.len() {
+        let _ = writeln!(
+            text,
+            "  ... and {} more invalid lines",
+            preview.invalid_total - preview.invalid.len()
+        );
+    }
+    if dry_run {
+        text.push_str("dry run: nothing was changed\n");
+    }
+    text
+}
+
+/// Runs `export`.
+pub fn run_export(global: &GlobalOptions, args: &ExportArgs) -> Result<(), CliError> {
+    if args.per_address && args.format != ExportFormat::Csv {
+        return Err(CliError::usage(
+            "--per-address applies to --format csv only (JSON and HTML always carry every address)",
+        ));
+    }
+    let options = ExportOptions {
+        format: args.format,
+        list: args.list.clone(),
+        since: args.since,
+        per_address: args.per_address,
+    };
+    let store = global.open_store()?;
+    let to_stdout = args.output.as_os_str() == "-";
+    let report_error = |error: ReportError, place: &str| match error {
+        ReportError::Store(error) => store_error(error),
+        ReportError::Write(error) => CliError::error(format!("could not write {place}: {error}")),
+        other => CliError::error(other.to_string()),
+    };
+    let summary = if to_stdout {
+        let mut out = std::io::stdout().lock();
+        match report::export(&store, &options, &mut out) {
+            Err(ReportError::Write(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                return Ok(());
+            }
+            other => other.map_err(|error| report_error(error, "standard output"))?,
+        }
+    } else {
+        write_atomically(&args.output, |file| {
+            report::export(&store, &options, file)
+                .map_err(|error| report_error(error, &args.output.display().to_string()))
+        })?
+    };
+    eprintln!(
+        "exported {} domains ({} probed){} as {}: {} rows, {} trend points, {} events, {} bytes{}",
+        summary.domains,
+        summary.probed,
+        args.list
+            .as_ref()
+            .map(|name| format!(" of list '{name}'"))
+            .unwrap_or_default(),
+        args.format,
+        summary.rows,
+        summary.trend_points,
+        summary.events,
+        summary.bytes,
+        if to_stdout {
+            String::new()
+        } else {
+            format!(" to {}", args.output.display())
+        },
+    );
+    Ok(())
+}
+
+/// Writes through a temporary file beside `path` and renames it into place when `write`
+/// succeeds; removes it otherwise.
+fn write_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    if path.is_dir() {
+        return Err(CliError::error(format!(
+            "cannot write {}: it is a folder",
+            path.display()
+        )));
+    }
+    let file_name = path.file_name().map_or_else(
+        || "export".into(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let temporary = path.with_file_name(format!(".{file_name}.{}.partial", std::process::id()));
+    let mut file = File::create(&temporary)
+        .map_err(|error| CliError::error(format!("cannot create {}: {error}", path.display())))?;
+    let outcome = write(&mut file).and_then(|value| {
+        file.sync_all().map_err(|error| {
+            CliError::error(format!("could not write {}: {error}", path.display()))
+        })?;
+        std::fs::rename(&temporary, path).map_err(|error| {
+            CliError::error(format!("cannot create {}: {error}", path.display()))
+        })?;
+        Ok(value)
+    });
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_option_is_a_name_or_a_position() {
+        assert_eq!(column_choice(None).ok(), Some(ColumnChoice::Auto));
+        assert_eq!(column_choice(Some("2")).ok(), Some(ColumnChoice::Index(2)));
+        assert_eq!(
+            column_choice(Some("E-Mail")).ok(),
+            Some(ColumnChoice::Name("E-Mail".into()))
+        );
+        assert_eq!(column_choice(Some("0")).err().map(|e| e.exit_code), Some(2));
+        assert_eq!(column_choice(Some(" ")).err().map(|e| e.exit_code), Some(2));
+    }
+
+    #[test]
+    fn dates_parse_strictly() {
+        assert!(parse_date("2026-01-31").is_ok());
+        assert!(parse_date("31.01.2026").is_err());
+        assert!(parse_date("2026-02-30").is_err());
+    }
+}

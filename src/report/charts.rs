@@ -1,0 +1,146 @@
+//! Trend charts as inline SVG, drawn with `plotters` (SVG backend only: text becomes `<text>`
+//! elements the browser renders, so no font files are needed).
+//!
+//! Owns: chart look (size, colours, axes). Must not touch: any text from servers or files;
+//! every label here is ours (dates, percentages, series names).
+
+use plotters::prelude::*;
+
+use super::ReportError;
+
+/// Width and height of every chart, in SVG user units (the page scales them).
+const SIZE: (u32, u32) = (880, 340);
+
+/// One line of a share chart.
+pub struct Series {
+    /// Legend text.
+    pub name: &'static str,
+    /// Line colour.
+    pub color: RGBColor,
+    /// (day number since the epoch, percent 0..=100).
+    pub points: Vec<(i64, f64)>,
+}
+
+/// Colours of the four adoption series, shared by every chart and the page's legend.
+pub const STARTTLS_COLOR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
+/// PFS series colour.
+pub const PFS_COLOR: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
+/// Strict validation series colour.
+pub const STRICT_COLOR: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
+/// All-three series colour.
+pub const ALL_THREE_COLOR: RGBColor = RGBColor(0x6a, 0x3d, 0x9a);
+
+fn date_label(day: &i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(day * 86_400)
+        .map(|at| at.date().to_string())
+        .unwrap_or_default()
+}
+
+/// A line chart of shares (0-100 %) over UTC days, as an `<svg>` element for inline use.
+pub fn share_chart(title: &str, series: &[Series]) -> Result<String, ReportError> {
+    let fail = |problem: String| ReportError::Chart {
+        chart: title.to_string(),
+        problem,
+    };
+    let days = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|(day, _)| *day));
+    let (first, last) = days.fold((i64::MAX, i64::MIN), |(low, high), day| {
+        (low.min(day), high.max(day))
+    });
+    let (first, last) = if first > last {
+        (0, 1)
+    } else if first == last {
+        (first - 1, last + 1)
+    } else {
+        (first, last)
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .margin_right(48)
+            .x_label_area_size(36)
+            .y_label_area_size(52)
+            .build_cartesian_2d(first..last, 0f64..100f64)
+            .map_err(|e| fail(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_labels(6)
+            .y_labels(6)
+            .x_label_formatter(&date_label)
+            .y_label_formatter(&|value| format!("{value:.0} %"))
+            .label_style(("sans-serif", 13))
+            .light_line_style(RGBColor(0xee, 0xee, 0xee))
+            .draw()
+            .map_err(|e| fail(e.to_string()))?;
+        // Earlier series are drawn wider, so lines with equal values show as nested stripes
+        // instead of hiding each other.
+        for (index, line) in series.iter().enumerate() {
+            let color = line.color;
+            let width = [7, 5, 3, 2].get(index).copied().unwrap_or(2);
+            chart
+                .draw_series(
+                    LineSeries::new(line.points.iter().copied(), color.stroke_width(width))
+                        .point_size(3),
+                )
+                .map_err(|e| fail(e.to_string()))?
+                .label(line.name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(0xcc, 0xcc, 0xcc))
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(|e| fail(e.to_string()))?;
+        root.present().map_err(|e| fail(e.to_string()))?;
+    }
+    // Inline SVG in HTML needs no namespace declaration; dropping it keeps the report free of
+    // any URL-looking text.
+    Ok(svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_an_svg_with_our_labels() {
+        let svg = share_chart(
+            "Domains",
+            &[Series {
+                name: "STARTTLS",
+                color: STARTTLS_COLOR,
+                points: vec![(20_000, 50.0), (20_001, 75.0)],
+            }],
+        )
+        .expect("draws");
+        assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
+        assert!(svg.contains("STARTTLS"));
+        assert!(svg.contains("2024-10-04"));
+        assert!(!svg.contains("http"));
+    }
+
+    #[test]
+    fn one_point_and_no_points_still_draw() {
+        let one = share_chart(
+            "One",
+            &[Series {
+                name: "PFS",
+                color: PFS_COLOR,
+                points: vec![(20_000, 10.0)],
+            }],
+        )
+        .expect("draws");
+        assert!(one.contains("<circle"));
+        share_chart("None", &[]).expect("draws an empty frame");
+    }
+}

@@ -1,0 +1,260 @@
+//! Reports: the stored results of a list (or of every domain) written as CSV, JSON or one
+//! self-contained HTML file with charts.
+//!
+//! Owns: the export formats (their columns and top-level JSON shape, documented in README) and
+//! the HTML report's layout and charts (SVG drawn by `plotters`). Reads from `store` and
+//! `model`, writes to any `dyn Write`.
+//! Must not touch: the network (the HTML report makes no external request: no remote fonts,
+//! scripts or images), the probe, the UI. Every string that came from a server or a file is
+//! escaped for where it goes (HTML-escaped; CSV cells neutralized against formula injection).
+//!
+//! Meant to run on a background thread: [`export`] holds only the store it is given.
+
+mod charts;
+mod csv_export;
+mod html;
+mod json_export;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::model::{DomainResult, Outcome, TlsVersion};
+use crate::store::{ListId, Store, StoreError};
+
+/// Certificates that end within this many days (or have ended) are listed as expiring soon.
+pub const EXPIRING_SOON_DAYS: i64 = 30;
+
+/// The file format of an export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    /// One row per domain (or per MX address with `per_address`), spreadsheet-safe.
+    Csv,
+    /// The domain result objects, the trend series and the change events in one document.
+    Json,
+    /// One self-contained HTML file: headline figures, charts, tables, definitions.
+    Html,
+}
+
+impl ExportFormat {
+    /// The name used on the command line and as file extension: `csv`, `json`, `html`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Json => "json",
+            ExportFormat::Html => "html",
+        }
+    }
+}
+
+impl fmt::Display for ExportFormat {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ExportFormat {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(ExportFormat::Csv),
+            "json" => Ok(ExportFormat::Json),
+            "html" | "htm" => Ok(ExportFormat::Html),
+            other => Err(format!(
+                "unknown export format '{other}' (csv, json or html)"
+            )),
+        }
+    }
+}
+
+/// What to export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// The file format.
+    pub format: ExportFormat,
+    /// The list to report on, by name (None: every domain in the database).
+    pub list: Option<String>,
+    /// Trend points and change events from this UTC day on (None: all). Tables always show
+    /// each domain's latest result.
+    pub since: Option<time::Date>,
+    /// CSV only: one row per MX address instead of one per domain (ignored by JSON and HTML,
+    /// which always carry the addresses).
+    pub per_address: bool,
+}
+
+impl ExportOptions {
+    /// Options for `format` with every other choice at its default (all domains, all time).
+    pub fn new(format: ExportFormat) -> Self {
+        Self {
+            format,
+            list: None,
+            since: None,
+            per_address: false,
+        }
+    }
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExportSummary {
+    /// Domains in the scope (list or database).
+    pub domains: usize,
+    /// Of those, domains with at least one stored result.
+    pub probed: usize,
+    /// Data rows (CSV), domain objects (JSON) or domain table rows (HTML).
+    pub rows: usize,
+    /// Trend points included (JSON, HTML).
+    pub trend_points: usize,
+    /// Change events included (JSON, HTML).
+    pub events: usize,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Reading the database failed (or the list does not exist).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing the output failed (disk full, closed pipe...); the caller knows the file name.
+    #[error("could not write the report: {0}")]
+    Write(#[from] io::Error),
+    /// A chart could not be drawn.
+    #[error("could not draw the chart '{chart}': {problem}")]
+    Chart {
+        /// Which chart.
+        chart: String,
+        /// What the drawing library said.
+        problem: String,
+    },
+}
+
+/// Writes the report `options` describe to `out`. The output is buffered here; the caller
+/// only creates the file (or passes standard output).
+pub fn export(
+    store: &Store,
+    options: &ExportOptions,
+    out: &mut dyn Write,
+) -> Result<ExportSummary, ReportError> {
+    let scope = Scope {
+        list: options
+            .list
+            .as_deref()
+            .map(|name| store.require_list(name))
+            .transpose()?,
+        list_name: options.list.as_ref().map(|name| name.trim().to_string()),
+        since: options.since,
+        generated_at: {
+            let now = OffsetDateTime::now_utc();
+            now.replace_nanosecond(0).unwrap_or(now)
+        },
+    };
+    let mut counting = CountingWriter {
+        inner: io::BufWriter::with_capacity(64 * 1024, out),
+        bytes: 0,
+    };
+    let mut summary = match options.format {
+        ExportFormat::Csv => csv_export::write(store, &scope, options.per_address, &mut counting)?,
+        ExportFormat::Json => json_export::write(store, &scope, &mut counting)?,
+        ExportFormat::Html => html::write(store, &scope, &mut counting)?,
+    };
+    counting.flush()?;
+    summary.bytes = counting.bytes;
+    Ok(summary)
+}
+
+/// What every format needs to know about the report being made.
+struct Scope {
+    list: Option<ListId>,
+    list_name: Option<String>,
+    since: Option<time::Date>,
+    generated_at: OffsetDateTime,
+}
+
+impl Scope {
+    /// The start of the period, for event queries.
+    fn since_time(&self) -> Option<OffsetDateTime> {
+        self.since.map(|date| date.midnight().assume_utc())
+    }
+}
+
+/// Counts what passes through, for [`ExportSummary::bytes`].
+struct CountingWriter<W: Write> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buffer)?;
+        self.bytes += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Facts of a domain's latest result that tables show, computed once.
+#[derive(Clone, Debug, Default)]
+struct DomainFacts {
+    mx_hosts: Vec<String>,
+    untestable_hosts: usize,
+    lowest_tls: Option<TlsVersion>,
+    legacy_tls: bool,
+    cert_errors: Vec<String>,
+    earliest_not_after: Option<OffsetDateTime>,
+    provider: Option<String>,
+}
+
+impl DomainFacts {
+    fn of(result: &DomainResult) -> Self {
+        let addresses = || result.mx.iter().flat_map(|host| &host.addresses);
+        let mut cert_errors: Vec<String> = addresses()
+            .flat_map(|address| &address.cert_errors)
+            .map(|error| error.as_str().to_string())
+            .collect();
+        cert_errors.sort();
+        cert_errors.dedup();
+        Self {
+            mx_hosts: result.mx.iter().map(|host| host.host.clone()).collect(),
+            untestable_hosts: result.untestable_host_count(),
+            lowest_tls: addresses()
+                .filter(|address| address.outcome == Outcome::TlsOk)
+                .filter_map(|address| address.tls_version)
+                .min(),
+            legacy_tls: addresses().any(|address| address.legacy_tls == Some(true)),
+            cert_errors,
+            earliest_not_after: addresses()
+                .filter_map(|address| address.cert_not_after)
+                .min(),
+            provider: result.mx.first().map(|host| {
+                crate::store::provider_of(&host.host).unwrap_or_else(|| host.host.clone())
+            }),
+        }
+    }
+}
+
+/// Whole days from `now` until `until`, negative once past (as `cert_days_left`).
+fn days_left(until: OffsetDateTime, now: OffsetDateTime) -> i64 {
+    (until - now).whole_days()
+}
+
+/// RFC 3339 text of a timestamp (UTC, whole seconds).
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+/// The snake_case name serde gives an enum value (e.g. a `Reason`).
+fn serde_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}

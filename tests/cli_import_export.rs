@@ -1,0 +1,298 @@
+//! `import` and `export` as a user (or cron) runs them: reports, exit codes and messages that
+//! name the file and line, dry runs that change nothing, stdin, and report files written whole.
+
+mod fixtures;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use fixtures::{Shape, result};
+use starttls_monitor::store::Store;
+use time::OffsetDateTime;
+
+fn binary(db: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_starttls-monitor"));
+    command.args(["--db", db.to_str().expect("utf-8 path")]);
+    command
+}
+
+fn data(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/csv")
+        .join(name)
+        .to_str()
+        .expect("utf-8 path")
+        .to_string()
+}
+
+fn run(db: &Path, args: &[&str]) -> Output {
+    binary(db).args(args).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+#[test]
+fn import_reports_adds_and_dry_runs_change_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let crm = data("crm_bom_semicolon.csv");
+
+    // A dry run against a database that does not exist yet: report, and no file created.
+    let report = ok(&run(&db, &["import", &crm, "--list", "CRM", "--dry-run"]));
+    assert!(
+        report.contains("to add:                    3 (list 'CRM' would be created)"),
+        "{report}"
+    );
+    assert!(report.contains("duplicates in file:        1"), "{report}");
+    assert!(report.contains("invalid:                   3"), "{report}");
+    assert!(
+        report.contains("line 6: 'eve@': e-mail address without a domain"),
+        "{report}"
+    );
+    assert!(report.contains("line 9: 'trent@[192.0.2.1]'"), "{report}");
+    assert!(report.contains("dry run: nothing was changed"));
+    assert!(!db.exists(), "a dry run creates no database");
+
+    let report = ok(&run(&db, &["import", &crm, "--list", "CRM"]));
+    assert!(
+        report.contains("added:                     3 (list 'CRM')"),
+        "{report}"
+    );
+    assert!(report.contains("with a header, delimiter ';', domains from column 2 \"E-Mail\""));
+    let lists = ok(&run(&db, &["lists"]));
+    assert_eq!(lists, "CRM\t3\n");
+
+    // Again: everything is already present; a dry run now says so too.
+    let report = ok(&run(&db, &["import", &crm, "--dry-run"]));
+    assert!(report.contains("to add:                    0"), "{report}");
+    assert!(report.contains("already present:           3"), "{report}");
+    let report = ok(&run(&db, &["import", &data("plain_list.txt")]));
+    assert!(report.contains("added:                     3"), "{report}");
+    assert!(report.contains("already present:           1"), "{report}");
+    let listed = ok(&run(&db, &["domains", "list"]));
+    assert!(listed.contains("xn--e1afmkfd.xn--p1ai\n"), "{listed}");
+    assert_eq!(
+        ok(&run(&db, &["lists"])),
+        "CRM\t3\n",
+        "no --list: no list joined"
+    );
+}
+
+#[test]
+fn import_column_choice_stdin_and_refusals() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let sites = data("websites.tsv");
+    let report = ok(&run(
+        &db,
+        &["import", &sites, "--column", "website", "--dry-run"],
+    ));
+    assert!(report.contains("to add:                    4"), "{report}");
+    let report = ok(&run(&db, &["import", &sites, "--column", "3", "--dry-run"]));
+    assert!(report.contains("invalid:                   5"), "{report}");
+
+    let output = run(&db, &["import", &sites, "--column", "Domain"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = text(&output.stderr);
+    assert!(message.contains("websites.tsv") && message.contains("no column named 'Domain'"));
+    let output = run(&db, &["import", &sites, "--column", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+
+    let output = run(&db, &["import", &data("image.png")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = text(&output.stderr);
+    assert_eq!(message.lines().count(), 1, "one line: {message}");
+    assert!(
+        message.contains("image.png line 3") && message.contains("binary"),
+        "{message}"
+    );
+    let output = run(&db, &["import", &data("missing.csv")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("missing.csv: cannot open"));
+    let output = run(&db, &["import", &data("empty.csv")]);
+    assert!(ok(&output).contains("0 rows read"));
+
+    let mut child = binary(&db)
+        .args(["import", "-", "--list", "Piped"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"email\nann@piped.example\nbob@Piped.Example\nnobody\n")
+        .expect("write");
+    let output = child.wait_with_output().expect("wait");
+    let report = ok(&output);
+    assert!(
+        report.starts_with("standard input: 3 rows read"),
+        "{report}"
+    );
+    assert!(
+        report.contains("added:                     1 (list 'Piped')"),
+        "{report}"
+    );
+    assert!(report.contains("line 4: 'nobody'"), "{report}");
+}
+
+fn populated(db: &Path) {
+    let store = Store::open(db).expect("store");
+    let list = store.create_list("Customers").expect("list");
+    let at = OffsetDateTime::now_utc();
+    for (name, shape) in [
+        ("good.example", Shape::Good),
+        ("plain.example", Shape::NoStarttls),
+    ] {
+        store
+            .add_domains(Some(list), &[fixtures::domain(name)])
+            .expect("add");
+        store
+            .record_result(None, &result(name, shape, at), 14)
+            .expect("record");
+    }
+    store.refresh_rollup(Some(list), at).expect("roll-up");
+}
+
+#[test]
+fn export_writes_each_format_to_a_file_or_stdout() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    populated(&db);
+
+    for format in ["csv", "json", "html"] {
+        let file = dir.path().join(format!("report.{format}"));
+        let output = run(
+            &db,
+            &[
+                "export",
+                "--format",
+                format,
+                "--list",
+                "Customers",
+                "-o",
+                file.to_str().expect("utf-8"),
+            ],
+        );
+        ok(&output);
+        let summary = text(&output.stderr);
+        assert!(
+            summary.contains("exported 2 domains (2 probed) of list 'Customers'"),
+            "{summary}"
+        );
+        let written = std::fs::read_to_string(&file).expect("the report");
+        assert!(written.contains("plain.example"), "{format}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary files left");
+
+    let stdout = ok(&run(
+        &db,
+        &[
+            "export",
+            "--format",
+            "json",
+            "--since",
+            "2026-01-01",
+            "-o",
+            "-",
+        ],
+    ));
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    assert_eq!(json["since"], "2026-01-01");
+    assert_eq!(json["domains"].as_array().map(Vec::len), Some(2));
+
+    let csv = ok(&run(
+        &db,
+        &["export", "--format", "csv", "--per-address", "-o", "-"],
+    ));
+    assert!(csv.starts_with("domain,domain_verdict,mx_host,"), "{csv}");
+    assert_eq!(csv.lines().count(), 3);
+}
+
+#[test]
+fn export_usage_and_output_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    populated(&db);
+
+    let output = run(
+        &db,
+        &["export", "--format", "json", "--per-address", "-o", "-"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let output = run(&db, &["export", "--format", "pdf", "-o", "-"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = run(
+        &db,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--since",
+            "01/02/2026",
+            "-o",
+            "-",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let output = run(&db, &["export", "--format", "csv"]);
+    assert_eq!(output.status.code(), Some(2), "-o is required");
+    let output = run(
+        &db,
+        &["export", "--format", "csv", "--list", "Nope", "-o", "-"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("no list named 'Nope'"));
+
+    let unwritable = dir.path().join("no-such-folder").join("report.html");
+    let output = run(
+        &db,
+        &[
+            "export",
+            "--format",
+            "html",
+            "-o",
+            unwritable.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let message = text(&output.stderr);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.contains("cannot create") && message.contains("no-such-folder/report.html"),
+        "{message}"
+    );
+    let output = run(
+        &db,
+        &[
+            "export",
+            "--format",
+            "html",
+            "-o",
+            dir.path().to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("folder"));
+}

@@ -1,0 +1,521 @@
+//! Reports from a database of synthetic results (from `tests/fixtures`, clearly not probes),
+//! including hostile server strings: JSON round-trips, CSV cells stay spreadsheet-safe, the
+//! HTML page stays inert and self-contained, and headless Chromium (when installed) renders
+//! its charts.
+
+mod fixtures;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fixtures::{Shape, domain, result, result_with};
+use starttls_monitor::model::DomainResult;
+use starttls_monitor::report::{self, ExportFormat, ExportOptions, ReportError};
+use starttls_monitor::settings::Settings;
+use starttls_monitor::store::{ScanCounts, ScanScope, Store, StoreError};
+use time::OffsetDateTime;
+
+const HOSTILE_SUBJECT: &str = "CN=<script>alert('subject')</script>";
+const HOSTILE_HOST: &str = "mx.<img src=x onerror=alert(1)>.example";
+const HOSTILE_EHLO: &str = "<script>alert('ehlo')</script>";
+const HOSTILE_LIST: &str = "Kunden <script>alert('list')</script>";
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("valid")
+}
+
+/// A result whose server strings try to break out of HTML and into spreadsheets.
+fn hostile(name: &str, at: OffsetDateTime, cert_not_after: OffsetDateTime) -> DomainResult {
+    let mut result = result_with(name, HOSTILE_HOST, Shape::BadCert, at, cert_not_after);
+    let address = &mut result.mx[0].addresses[0];
+    address.cert_subject = Some(HOSTILE_SUBJECT.into());
+    address.cert_issuer = Some("=HYPERLINK(\"http://evil.example\",\"x\")".into());
+    address.ehlo_after_tls = vec![HOSTILE_EHLO.into(), "@SUM(1+1)".into()];
+    address.smtp_text = Some("+2.0.0 Ready </table>".into());
+    address.detail = "-1+1 handshake said <b>bold</b>".into();
+    address.cert_days_left = Some((cert_not_after - at).whole_days());
+    result
+}
+
+/// A database with: a good domain, a domain that lost STARTTLS (a regression event), a
+/// hostile one whose certificate expired 3 days ago, one expiring in 5 days, a null-MX
+/// domain, and one never probed; all in a list with a hostile name; trend points on
+/// three days.
+fn populated_store(path: &Path) -> Store {
+    let store = Store::open(path).expect("store");
+    let list = store.create_list(HOSTILE_LIST).expect("list");
+    let names = [
+        "good.example",
+        "lost.example",
+        "hostile.example",
+        "soon.example",
+        "nomail.example",
+        "never.example",
+    ];
+    let domains: Vec<_> = names.iter().map(|name| domain(name)).collect();
+    store.add_domains(Some(list), &domains).expect("add");
+    store
+        .add_domains(None, &[domain("outside.example")])
+        .expect("add outside the list");
+    let now = now();
+    let days = [
+        now - time::Duration::days(2),
+        now - time::Duration::days(1),
+        now,
+    ];
+    let settings = Settings::default();
+    for (index, at) in days.iter().enumerate() {
+        let scan = store
+            .begin_scan(&ScanScope::All, &settings, 5)
+            .expect("scan");
+        let mut results = vec![
+            result("good.example", Shape::Good, *at),
+            result(
+                "lost.example",
+                if index < 2 {
+                    Shape::Good
+                } else {
+                    Shape::NoStarttls
+                },
+                *at,
+            ),
+            hostile("hostile.example", *at, now - time::Duration::days(3)),
+            result_with(
+                "soon.example",
+                "mx.soon.example",
+                Shape::NoPfs,
+                *at,
+                now + time::Duration::days(5) + time::Duration::hours(1),
+            ),
+            result("nomail.example", Shape::NoMail, *at),
+        ];
+        results.push(result("outside.example", Shape::Untestable, *at));
+        for result in &results {
+            store.record_result(Some(scan), result, 14).expect("record");
+        }
+        store
+            .finish_scan(scan, "finished", &ScanCounts::default())
+            .expect("finish");
+        store.refresh_rollup(None, *at).expect("roll-up");
+        store.refresh_rollup(Some(list), *at).expect("roll-up");
+    }
+    store
+}
+
+fn export_to_string(store: &Store, options: &ExportOptions) -> (String, report::ExportSummary) {
+    let mut out = Vec::new();
+    let summary = report::export(store, options, &mut out).expect("exports");
+    assert_eq!(summary.bytes, out.len() as u64);
+    (String::from_utf8(out).expect("UTF-8"), summary)
+}
+
+fn options(format: ExportFormat, list: bool) -> ExportOptions {
+    ExportOptions {
+        format,
+        list: list.then(|| HOSTILE_LIST.to_string()),
+        since: None,
+        per_address: false,
+    }
+}
+
+#[test]
+fn json_export_round_trips_the_stored_results() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = populated_store(&dir.path().join("monitor.sqlite3"));
+    let (text, summary) = export_to_string(&store, &options(ExportFormat::Json, true));
+    let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(json["format"], "starttls-monitor-export");
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["list"], HOSTILE_LIST);
+    assert_eq!(json["since"], serde_json::Value::Null);
+    assert!(
+        json["generated_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    assert_eq!(json["not_probed"], serde_json::json!(["never.example"]));
+
+    let domains = json["domains"].as_array().expect("a list");
+    assert_eq!(domains.len(), 5);
+    assert_eq!((summary.domains, summary.probed, summary.rows), (6, 5, 5));
+    for object in domains {
+        let exported: DomainResult =
+            serde_json::from_value(object.clone()).expect("a domain result object");
+        let stored = store
+            .latest_result(&exported.domain)
+            .expect("query")
+            .expect("stored");
+        assert_eq!(exported, stored, "{}", exported.domain);
+        // The same serializer as `probe --json`: every field present.
+        assert_eq!(
+            object,
+            &serde_json::to_value(&stored).expect("serializes"),
+            "{}",
+            exported.domain
+        );
+    }
+    let hostile = domains
+        .iter()
+        .find(|object| object["domain"] == "hostile.example")
+        .expect("hostile domain");
+    assert_eq!(
+        hostile["mx"][0]["addresses"][0]["cert_subject"],
+        HOSTILE_SUBJECT
+    );
+
+    let trends = json["trends"].as_array().expect("a list");
+    assert_eq!(trends.len(), 3, "{trends:?}");
+    let last = &trends[2];
+    assert_eq!(last["date"], now().date().to_string());
+    assert_eq!(last["domains"]["total"], 5);
+    assert_eq!(last["domains"]["no_mail"], 1);
+    assert_eq!(last["domains"]["testable"], 4);
+    assert!(last["mx_hosts"]["total"].as_u64().is_some());
+    assert!(
+        last.get("tls_versions").is_none(),
+        "same shape as trends --json"
+    );
+
+    let events = json["events"].as_array().expect("a list");
+    assert!(
+        events.iter().any(|event| event["domain"] == "lost.example"
+            && event["kind"] == "starttls_lost"
+            && event["regression"] == true),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|event| event["domain"] != "outside.example")
+    );
+    assert_eq!(summary.events, events.len());
+}
+
+#[test]
+fn since_limits_trends_and_events_but_not_the_tables() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = populated_store(&dir.path().join("monitor.sqlite3"));
+    let mut since = options(ExportFormat::Json, false);
+    since.since = Some(now().date());
+    let (text, _) = export_to_string(&store, &since);
+    let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(json["since"], now().date().to_string());
+    assert_eq!(json["trends"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["domains"].as_array().map(Vec::len), Some(6));
+    let events = json["events"].as_array().expect("events");
+    let today = now().date().midnight().assume_utc();
+    for event in events {
+        let at = OffsetDateTime::parse(
+            event["at"].as_str().expect("text"),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .expect("RFC 3339");
+        assert!(at >= today, "{event}");
+    }
+    let mut later = since.clone();
+    later.since = Some(now().date() + time::Duration::days(1));
+    let (text, _) = export_to_string(&store, &later);
+    let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(json["trends"].as_array().map(Vec::len), Some(0));
+    assert_eq!(json["events"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn csv_cells_are_neutralized_and_numbers_stay_numbers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = populated_store(&dir.path().join("monitor.sqlite3"));
+
+    let (text, summary) = export_to_string(&store, &options(ExportFormat::Csv, true));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(header[0], "domain");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 6);
+    assert_eq!(summary.rows, 6);
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let row_of = |name: &str| {
+        rows.iter()
+            .find(|row| &row[0] == name)
+            .unwrap_or_else(|| panic!("row {name}"))
+    };
+    let hostile = row_of("hostile.example");
+    assert_eq!(&hostile[column("verdict")], "tls_ok");
+    assert_eq!(&hostile[column("strict_valid")], "false");
+    assert_eq!(&hostile[column("mx_hosts")], HOSTILE_HOST);
+    let days: i64 = hostile[column("cert_days_left")]
+        .parse()
+        .expect("a plain number");
+    assert!((-4..=-3).contains(&days), "{days}");
+    let soon = row_of("soon.example");
+    assert_eq!(&soon[column("pfs")], "false");
+    assert_eq!(&soon[column("cert_days_left")], "5");
+    assert_eq!(&row_of("never.example")[column("verdict")], "");
+    assert_eq!(&row_of("nomail.example")[column("verdict")], "no_mail");
+
+    let mut per_address = options(ExportFormat::Csv, true);
+    per_address.per_address = true;
+    let (text, _) = export_to_string(&store, &per_address);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let hostile = rows
+        .iter()
+        .find(|row| &row[0] == "hostile.example")
+        .expect("hostile row");
+    assert_eq!(
+        &hostile[column("cert_issuer")],
+        "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    );
+    assert_eq!(&hostile[column("smtp_text")], "'+2.0.0 Ready </table>");
+    assert_eq!(
+        &hostile[column("detail")],
+        "'-1+1 handshake said <b>bold</b>"
+    );
+    assert_eq!(&hostile[column("cert_subject")], HOSTILE_SUBJECT);
+    assert_eq!(&hostile[column("outcome")], "tls_ok");
+    assert_eq!(&hostile[column("reason")], "completed");
+    assert_eq!(&hostile[column("elapsed_ms")], "42");
+    let days: i64 = hostile[column("cert_days_left")]
+        .parse()
+        .expect("a plain number");
+    assert!(days < 0);
+    // Every text cell of every row: nothing starts a formula.
+    for row in &rows {
+        for cell in row.iter() {
+            let number = cell.parse::<f64>().is_ok();
+            assert!(
+                number || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?}"
+            );
+        }
+    }
+    // The null-MX domain and the unprobed one still get a row each.
+    assert!(rows.iter().any(|row| &row[0] == "nomail.example"));
+    assert!(rows.iter().any(|row| &row[0] == "never.example"));
+}
+
+/// The elements the report may contain: ours and the chart library's SVG.
+const ALLOWED_TAGS: &[&str] = &[
+    "doctype", "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "div",
+    "span", "b", "em", "code", "br", "table", "thead", "tbody", "tr", "th", "td", "details",
+    "summary", "dl", "dt", "dd", "figure", "svg", "g", "rect", "line", "polyline", "path",
+    "circle", "text", "polygon",
+];
+
+fn html_report(store: &Store) -> String {
+    export_to_string(store, &options(ExportFormat::Html, true)).0
+}
+
+#[test]
+fn html_report_is_inert_and_self_contained() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = populated_store(&dir.path().join("monitor.sqlite3"));
+    let html = html_report(&store);
+    let lower = html.to_ascii_lowercase();
+    assert!(lower.starts_with("<!doctype html>"));
+    assert!(!lower.contains("<script"), "no script element at all");
+    assert!(
+        !lower.contains("http://") && !lower.contains("https://"),
+        "no external reference"
+    );
+    // Every tag is one we write, with no event handler, source or link attribute.
+    for tag in lower.split('<').skip(1) {
+        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+        let name: String = tag
+            .trim_start_matches(['/', '!'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        assert!(
+            ALLOWED_TAGS.contains(&name.as_str()),
+            "unexpected tag <{tag}>"
+        );
+        for attribute in [" on", "src=", "href=", "url("] {
+            assert!(!tag.contains(attribute), "{attribute} in <{tag}>");
+        }
+    }
+    assert!(lower.contains("content-security-policy"));
+    // Hostile strings are there, escaped.
+    assert!(html.contains("CN=&lt;script&gt;alert(&#x27;subject&#x27;)&lt;&#x2F;script&gt;"));
+    assert!(html.contains("mx.&lt;img src=x onerror=alert(1)&gt;.example"));
+    assert!(html.contains("Kunden &lt;script&gt;"));
+    // Sections and figures.
+    for section in [
+        "Headline figures",
+        "Trends",
+        "Regressions since",
+        "Certificates expiring",
+        "Mail providers",
+        "All domains (6)",
+        "What the figures mean",
+    ] {
+        assert!(html.contains(section), "section {section}");
+    }
+    assert_eq!(html.matches("<svg").count(), 2, "two trend charts");
+    assert!(html.contains("lost.example") && html.contains("starttls_lost"));
+    assert!(html.contains("soon.example"));
+    // 4 testable domains: good (all three), lost (no STARTTLS), hostile (bad cert),
+    // soon (no PFS): one in four has all three.
+    assert!(html.contains("25.0 %"), "all-three share of domains");
+}
+
+/// Renders the report in Debian's headless Chromium when it is installed: the charts must be
+/// in the DOM and a screenshot must come out. Under CI (`CI=true`), a missing Chromium fails.
+#[test]
+fn headless_chromium_renders_the_charts() {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must install chromium (see .ci/run)"
+        );
+        eprintln!(
+            "SKIPPED headless_chromium_renders_the_charts: /usr/bin/chromium is not installed \
+             (apt-get install chromium)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = populated_store(&dir.path().join("monitor.sqlite3"));
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, html_report(&store)).expect("write page");
+    let url = format!("file://{}", page.display());
+    let profile = dir.path().join("profile");
+    let common = [
+        "--headless".to_string(),
+        "--disable-gpu".to_string(),
+        "--no-sandbox".to_string(),
+        "--no-first-run".to_string(),
+        "--disable-dev-shm-usage".to_string(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    let dom = run_chromium(chromium, &common, &["--dump-dom".to_string(), url.clone()]);
+    let dom = String::from_utf8_lossy(&dom);
+    assert!(
+        dom.contains("<svg"),
+        "charts in the DOM: {}",
+        &dom[..dom.len().min(400)]
+    );
+    assert!(
+        dom.contains("polyline") || dom.contains("<path"),
+        "chart lines drawn"
+    );
+    assert!(!dom.to_ascii_lowercase().contains("<script"));
+
+    let shot = dir.path().join("report.png");
+    run_chromium(
+        chromium,
+        &common,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1200,1800".to_string(),
+            url,
+        ],
+    );
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    assert!(
+        png.len() > 10_000,
+        "a page with content, {} bytes",
+        png.len()
+    );
+    // To look at the page yourself: REPORT_SCREENSHOT=/tmp/report.png (and REPORT_HTML).
+    if let Ok(keep) = std::env::var("REPORT_SCREENSHOT") {
+        std::fs::copy(&shot, keep).expect("keep the screenshot");
+    }
+    if let Ok(keep) = std::env::var("REPORT_HTML") {
+        std::fs::copy(&page, keep).expect("keep the page");
+    }
+}
+
+/// Runs Chromium with a deadline (it must never hang the suite); returns its stdout.
+fn run_chromium(chromium: &Path, common: &[String], extra: &[String]) -> Vec<u8> {
+    let mut child = Command::new(chromium)
+        .args(common)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut stdout = stdout;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut bytes).map(|_| bytes)
+    });
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "chromium exited with {status}");
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(90) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    reader.join().expect("join").expect("read stdout")
+}
+
+#[test]
+fn an_unknown_list_is_a_clear_error() {
+    let store = Store::open_in_memory().expect("store");
+    let mut options = ExportOptions::new(ExportFormat::Html);
+    options.list = Some("Nope".into());
+    let error = report::export(&store, &options, &mut Vec::new()).expect_err("no such list");
+    assert!(matches!(error, ReportError::Store(StoreError::Invalid(_))));
+    assert!(error.to_string().contains("Nope"));
+}
+
+#[test]
+fn an_empty_database_still_makes_every_format() {
+    let store = Store::open_in_memory().expect("store");
+    for format in [ExportFormat::Csv, ExportFormat::Json, ExportFormat::Html] {
+        let (text, summary) = export_to_string(&store, &ExportOptions::new(format));
+        assert_eq!(summary.domains, 0);
+        assert!(!text.is_empty(), "{format}");
+    }
+    let (html, _) = export_to_string(&store, &ExportOptions::new(ExportFormat::Html));
+    assert!(html.contains("No finished scans"));
+}
+
+#[test]
+fn a_failing_writer_is_reported_as_a_write_error() {
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "disk full",
+            ))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = populated_store(&dir.path().join("monitor.sqlite3"));
+    for format in [ExportFormat::Csv, ExportFormat::Json, ExportFormat::Html] {
+        let error =
+            report::export(&store, &ExportOptions::new(format), &mut Full).expect_err("full");
+        assert!(matches!(error, ReportError::Write(_)), "{format}: {error}");
+        assert!(error.to_string().contains("disk full"), "{error}");
+    }
+}
