@@ -315,12 +315,32 @@ async fn cancel_stops_a_scan_and_settings_are_saved() {
     };
     monitor.send(Command::SaveSettings(Box::new(invalid)));
     let events = wait_for(&monitor, Duration::from_secs(10), |event| {
-        matches!(event, Event::Failed(_))
+        matches!(event, Event::SettingsRejected { .. })
     });
-    let Some(Event::Failed(message)) = events.last() else {
-        panic!("no failure event");
+    let Some(Event::SettingsRejected { problems }) = events.last() else {
+        panic!("no rejection event");
     };
-    assert!(message.contains("concurrency"), "{message}");
+    assert!(
+        problems.iter().any(|p| p.contains("concurrency")),
+        "{problems:?}"
+    );
+
+    // A CA file that cannot be read is refused before anything is saved, naming the file.
+    let unreadable = Settings {
+        ca_file: Some(dir.path().join("missing-ca.pem")),
+        ..settings.clone()
+    };
+    monitor.send(Command::SaveSettings(Box::new(unreadable)));
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::SettingsRejected { .. })
+    });
+    let Some(Event::SettingsRejected { problems }) = events.last() else {
+        panic!("no rejection event");
+    };
+    assert!(
+        problems.iter().any(|p| p.contains("missing-ca.pem")),
+        "{problems:?}"
+    );
     monitor.shutdown();
 
     let store = Store::open(&db_path).expect("reopen");

@@ -196,6 +196,25 @@ impl App {
         self.view.is_some() && !self.view_in_flight
     }
 
+    /// Done and total of the running scans, when any runs.
+    pub fn scan_progress(&self) -> Option<(usize, usize)> {
+        (!self.scans.is_empty()).then(|| {
+            self.scans.values().fold((0, 0), |(done, total), scan| {
+                (done + scan.done, total + scan.total)
+            })
+        })
+    }
+
+    /// The domain the detail panel shows, once loaded.
+    pub fn detail_domain(&self) -> Option<&DomainName> {
+        self.detail.as_ref().map(|detail| &detail.domain)
+    }
+
+    /// Whether the monitor said outbound port 25 looks blocked (and the banner shows).
+    pub fn port_blocked_banner(&self) -> bool {
+        self.port_blocked.is_some()
+    }
+
     /// The status line's text, if any.
     pub fn status_text(&self) -> Option<&str> {
         self.status.as_ref().map(|status| status.text.as_str())
@@ -457,13 +476,10 @@ impl App {
                 });
                 return;
             }
-            if empty && matches!(self.saved.tab, Tab::Domains | Tab::Trends | Tab::Events) {
-                self.welcome_ui(ui);
-                return;
-            }
             self.tabs_ui(ui);
             ui.separator();
             match self.saved.tab {
+                Tab::Domains if empty => self.welcome_ui(ui),
                 Tab::Domains => self.domains_tab_ui(ui),
                 Tab::Trends => self.trends_tab_ui(ui),
                 Tab::Events => self.events_tab_ui(ui),

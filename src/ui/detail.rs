@@ -153,7 +153,7 @@ fn host_ui(ui: &mut egui::Ui, host: &MxResult, dark_mode: bool) {
     .show(ui, |ui| {
         if let Some(target) = &host.cname_target {
             ui.label(format!(
-                "CNAME → {target} (certificate checked against {})",
+                "CNAME to {target} (certificate checked against {})",
                 host.host
             ));
         }
@@ -332,7 +332,7 @@ fn timeline_ui(ui: &mut egui::Ui, detail: &DomainDetail, dark_mode: bool) {
                     format_time(run.first_at)
                 } else {
                     format!(
-                        "{} → {}",
+                        "{} to {}",
                         format_time(run.first_at),
                         format_time(run.last_at)
                     )
@@ -359,7 +359,7 @@ fn timeline_ui(ui: &mut egui::Ui, detail: &DomainDetail, dark_mode: bool) {
                 egui::RichText::new(format!(
                     "{}  {} {}",
                     format_time(event.at),
-                    if event.regression { "▼" } else { "▲" },
+                    if event.regression { "⏷" } else { "⏶" },
                     event.detail
                 ))
                 .color(color),

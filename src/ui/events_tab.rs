@@ -48,9 +48,9 @@ impl App {
                     .show(ui, |ui| {
                         for event in &events[range] {
                             let (icon, grade) = if event.regression {
-                                ("▼ worse", Grade::NoStarttls)
+                                ("⏷ worse", Grade::NoStarttls)
                             } else {
-                                ("▲ better", Grade::Secure)
+                                ("⏶ better", Grade::Secure)
                             };
                             ui.label(format_time(event.at));
                             if ui

@@ -35,6 +35,8 @@ pub struct SettingsForm {
     /// Problems found by the form or reported by the monitor.
     pub problems: Vec<String>,
     pub saved_message: Option<String>,
+    /// Whether the form was ever filled from stored settings.
+    pub loaded: bool,
 }
 
 impl SettingsForm {
@@ -61,14 +63,16 @@ impl SettingsForm {
             deep: settings.deep,
             problems: Vec::new(),
             saved_message: self.saved_message.take(),
+            loaded: true,
         };
     }
 
     /// Whether the user changed something not saved yet (a reload must not overwrite it).
     pub fn is_editing(&self) -> bool {
-        self.to_settings()
-            .is_ok_and(|settings| settings != self.original)
-            || self.to_settings().is_err()
+        self.loaded
+            && self
+                .to_settings()
+                .map_or(true, |settings| settings != self.original)
     }
 
     /// The settings the form describes, or every problem with it.
@@ -307,8 +311,9 @@ impl App {
 }
 
 fn text_row(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
-    ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).desired_width(240.0));
+    let label = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).desired_width(240.0))
+        .labelled_by(label.id);
     ui.label(egui::RichText::new(hint).weak());
     ui.end_row();
 }
@@ -327,6 +332,10 @@ mod tests {
         form.load(&settings);
         assert_eq!(form.to_settings(), Ok(settings.clone()));
         assert!(!form.is_editing());
+        assert!(
+            !SettingsForm::default().is_editing(),
+            "an empty form is not an edit"
+        );
         form.concurrency = "lots".into();
         form.scan_interval_hours = "0".into();
         let problems = form.to_settings().expect_err("invalid");

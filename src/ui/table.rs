@@ -43,7 +43,7 @@ impl App {
             let current = self.table.grade_filter();
             let counts = self.table.grade_counts().clone();
             let mut chosen = current;
-            egui::ComboBox::from_id_salt("grade_filter")
+            egui::ComboBox::from_label("Verdict filter")
                 .selected_text(match current {
                     Some(grade) => format!("{} {}", grade.icon(), grade.label()),
                     None => "All verdicts".to_string(),
@@ -99,6 +99,9 @@ impl App {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut heading_clicked = None;
         let mut row_clicked: Option<(usize, egui::Modifiers)> = None;
+        // Plain text in cells: a click anywhere on a row selects the row (selectable labels
+        // would take the click for text selection).
+        ui.style_mut().interaction.selectable_labels = false;
         let mut builder = TableBuilder::new(ui)
             .id_salt("domains_table")
             .striped(true)

@@ -1,0 +1,308 @@
+//! The desktop app driven like a user would, headless (egui_kittest: no display, no GL):
+//! first launch, adding domains, a scan against the loopback demo world with progress to the
+//! end, the domain detail, keyboard navigation, trends, settings, and a damaged database.
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use starttls_monitor::model::DomainName;
+use starttls_monitor::monitor::Overrides;
+use starttls_monitor::probe::DnsServer;
+use starttls_monitor::settings::Settings;
+use starttls_monitor::store::Store;
+use starttls_monitor::ui::style::Grade;
+use starttls_monitor::ui::{App, Saved, Tab};
+
+fn harness(app: App) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .build_ui_state(|ui, app: &mut App| app.ui_root(ui), app)
+}
+
+/// Steps frames until `done` holds (the monitor answers from its own thread).
+fn pump(
+    harness: &mut Harness<'static, App>,
+    limit: Duration,
+    what: &str,
+    mut done: impl FnMut(&Harness<'static, App>) -> bool,
+) {
+    let deadline = Instant::now() + limit;
+    loop {
+        harness.step();
+        if done(harness) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; status: {:?}",
+            harness.state().status_text()
+        );
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+fn has_label(harness: &Harness<'static, App>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+fn start_app(db: &Path, overrides: Overrides) -> Harness<'static, App> {
+    let app = App::start(db.to_path_buf(), overrides, false, Saved::default());
+    let mut harness = harness(app);
+    pump(
+        &mut harness,
+        Duration::from_secs(10),
+        "the first snapshot",
+        |h| h.state().view_loaded(),
+    );
+    harness
+}
+
+#[test]
+fn first_launch_welcomes_and_the_sample_list_loads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let mut harness = start_app(&db, Overrides::default());
+    assert!(has_label(&harness, "Welcome to starttls-monitor"));
+    let samples = starttls_monitor::ui::sample_domains().len();
+    harness
+        .get_by_label(&format!("Load the sample list ({samples} domains)"))
+        .click();
+    pump(
+        &mut harness,
+        Duration::from_secs(10),
+        "the sample list",
+        |h| h.state().table().total_len() == samples,
+    );
+    harness.step();
+    assert!(!has_label(&harness, "Welcome to starttls-monitor"));
+    assert!(
+        has_label(&harness, "Sample  (43)"),
+        "the list panel shows the new list"
+    );
+    assert!(
+        has_label(&harness, "gmail.com"),
+        "the table shows the domains"
+    );
+    assert_eq!(harness.state().saved().list.as_deref(), Some("Sample"));
+    let store = Store::open(&db).expect("reopen");
+    assert_eq!(store.domain_count(None).expect("count"), samples);
+}
+
+#[test]
+fn typed_domains_are_added_and_invalid_lines_are_reported_not_dropped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let mut harness = start_app(&db, Overrides::default());
+    harness.get_by_label("Type or paste domains…").click();
+    harness.run_steps(2);
+    let text = harness.get_by_role(Role::MultilineTextInput);
+    text.click();
+    harness.run_steps(2);
+    harness
+        .get_by_role(Role::MultilineTextInput)
+        .type_text("example.org\nMail.Example.NET.\nnot_a domain!\n10.1.2.3\n");
+    harness.run_steps(2);
+    assert!(has_label(&harness, "2 valid, 3 invalid"), "live count");
+    assert!(has_label(&harness, "line 4: '10.1.2.3'"));
+    harness.get_by_label("Add").click();
+    pump(&mut harness, Duration::from_secs(10), "the domains", |h| {
+        h.state().table().total_len() == 2
+    });
+    // The dialog stays open with what could not be added and why.
+    assert!(has_label(&harness, "line 3: 'domain!'"));
+    harness.get_by_label("Close").click();
+    harness.run_steps(2);
+    let shown: Vec<&str> = harness
+        .state()
+        .table()
+        .rows()
+        .iter()
+        .map(|row| row.domain.as_str())
+        .collect();
+    assert_eq!(shown, ["example.org", "mail.example.net"]);
+    assert!(
+        harness
+            .state()
+            .status_text()
+            .is_some_and(|text| text.contains("2 domains added")),
+        "{:?}",
+        harness.state().status_text()
+    );
+}
+
+#[test]
+fn a_scan_runs_to_completion_with_progress_then_detail_keyboard_and_trends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let world = runtime.block_on(support::demo::start_demo_world(dir.path()));
+    let db = dir.path().join("monitor.sqlite3");
+    {
+        let store = Store::open(&db).expect("store");
+        let domains: Vec<DomainName> = world
+            .domains
+            .iter()
+            .map(|(name, _)| DomainName::parse(name).expect("valid"))
+            .collect();
+        let list = store.ensure_list("Customers").expect("list");
+        store.add_domains(Some(list), &domains).expect("add");
+    }
+    let overrides = Overrides {
+        dns: Some(DnsServer::Custom(world.dns.addr)),
+        smtp_port: Some(world.fleet.port),
+        ca_file: Some(world.ca_file.clone()),
+        timeout: Some(Duration::from_secs(3)),
+        greeting_timeout: Some(Duration::from_secs(5)),
+        ..Overrides::default()
+    };
+    let mut harness = start_app(&db, overrides);
+    harness.get_by_label("Customers  (33)").click();
+    pump(
+        &mut harness,
+        Duration::from_secs(10),
+        "the Customers list",
+        |h| h.state().saved().list.as_deref() == Some("Customers"),
+    );
+
+    harness.get_by_label("▶ Scan now").click();
+    harness.run_steps(2);
+    harness.get_by_label("This list: Customers  (F5)").click();
+    let mut seen_progress = None;
+    pump(
+        &mut harness,
+        Duration::from_secs(60),
+        "the scan to finish",
+        |h| {
+            if let Some(progress) = h.state().scan_progress() {
+                seen_progress = Some(progress);
+            }
+            h.state()
+                .status_text()
+                .is_some_and(|text| text.contains("finished"))
+        },
+    );
+    let (_, total) = seen_progress.expect("progress was shown while the scan ran");
+    assert_eq!(total, world.domains.len());
+    // Give the reload after the scan a moment.
+    pump(&mut harness, Duration::from_secs(10), "the reload", |h| {
+        h.state().view_loaded()
+    });
+
+    for (domain, expected) in &world.domains {
+        let name = DomainName::parse(domain).expect("valid");
+        let row = harness.state().table().row_of(&name).expect("row");
+        assert_eq!(
+            row.verdict.map(|verdict| verdict.as_str()),
+            Some(*expected),
+            "{domain}"
+        );
+    }
+    let counts = harness.state().table().grade_counts().clone();
+    assert_eq!(counts.get(&Grade::NoStarttls), Some(&4));
+    assert_eq!(counts.get(&Grade::NoMail), Some(&1));
+
+    // Click a row: its detail shows MX hosts, TLS facts and why strict validation failed.
+    harness.get_by_label("riverbend.test").click();
+    pump(&mut harness, Duration::from_secs(10), "the detail", |h| {
+        h.state().detail_domain().map(DomainName::as_str) == Some("riverbend.test")
+    });
+    harness.step();
+    assert!(has_label(&harness, "mx.selfhost.test"));
+    assert!(has_label(&harness, "self-signed"));
+    assert!(has_label(&harness, "TLS_AES"), "cipher suite shown");
+
+    // Arrow down moves the selection and the detail follows.
+    harness.key_press(egui::Key::ArrowDown);
+    pump(
+        &mut harness,
+        Duration::from_secs(10),
+        "the next row's detail",
+        |h| h.state().detail_domain().map(DomainName::as_str) == Some("saltmarsh.test"),
+    );
+
+    // Trends: the series for this list, by domains and by MX hosts.
+    harness.get_by_label("Trends").click();
+    harness.run_steps(3);
+    assert!(has_label(&harness, "Adoption over time (% of testable)"));
+    assert!(
+        has_label(&harness, "All three: 19 of 30"),
+        "headline counts"
+    );
+    harness.get_by_label("unique MX hosts").click();
+    harness.run_steps(3);
+    assert_eq!(
+        harness.state().saved().trend_basis,
+        starttls_monitor::ui::TrendBasis::MxHosts
+    );
+    harness.get_by_label("Events").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().saved().tab, Tab::Events);
+    drop(harness);
+    drop(world);
+}
+
+#[test]
+fn a_changed_setting_is_validated_saved_and_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let mut harness = start_app(&db, Overrides::default());
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    let field = harness.get_by_role_and_label(Role::TextInput, "Concurrency (domains at once)");
+    field.click();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "Concurrency (domains at once)")
+        .type_text("many");
+    harness.run_steps(2);
+    assert!(has_label(
+        &harness,
+        "concurrency: 'many' is not a whole number"
+    ));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "Concurrency (domains at once)")
+        .type_text("16");
+    harness.run_steps(2);
+    let value = harness
+        .get_by_role_and_label(Role::TextInput, "Concurrency (domains at once)")
+        .value();
+    assert_eq!(value.as_deref(), Some("16"));
+    harness.get_by_label("Save settings").click();
+    pump(
+        &mut harness,
+        Duration::from_secs(10),
+        "the settings to be saved",
+        |h| has_label(h, "Saved; the next scan uses them."),
+    );
+    drop(harness);
+    let store = Store::open(&db).expect("reopen");
+    assert_eq!(
+        store.settings().expect("settings"),
+        Settings {
+            concurrency: 16,
+            ..Settings::default()
+        }
+    );
+}
+
+#[test]
+fn a_damaged_database_is_reported_in_the_window_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let bytes = b"this is not a database, it is a shopping list\n".repeat(200);
+    std::fs::write(&db, &bytes).expect("write");
+    let app = App::start(db.clone(), Overrides::default(), false, Saved::default());
+    let mut harness = harness(app);
+    harness.run_steps(3);
+    assert!(has_label(&harness, "The database could not be opened"));
+    assert!(has_label(&harness, "monitor.sqlite3"));
+    drop(harness);
+    assert_eq!(std::fs::read(&db).expect("read"), bytes);
+}
