@@ -306,3 +306,87 @@ fn a_damaged_database_is_reported_in_the_window_and_left_untouched() {
     drop(harness);
     assert_eq!(std::fs::read(&db).expect("read"), bytes);
 }
+
+#[test]
+fn a_csv_import_is_previewed_then_applied_and_a_report_exported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let csv = dir.path().join("customers.csv");
+    std::fs::write(
+        &csv,
+        "\u{feff}name;contact;website\r\nAcme;ops@Acme.EXAMPLE;https://acme.example/\r\n\
+         Bücher;info@bücher.example;\r\nBroken;not an address;\r\nAcme again;it@acme.example;\r\n",
+    )
+    .expect("write csv");
+    let mut harness = start_app(&db, Overrides::default());
+    harness.state_mut().open_import(csv.clone());
+    pump(
+        &mut harness,
+        Duration::from_secs(10),
+        "the import preview",
+        |h| has_label(h, "Import 2 domains"),
+    );
+    assert!(
+        harness.query_all_by_value("2: contact").next().is_some()
+            || has_label(&harness, "2: contact"),
+        "the e-mail column was chosen"
+    );
+    assert!(
+        has_label(&harness, "line 4: 'not an address'"),
+        "invalid row named"
+    );
+    harness.get_by_label("Import 2 domains").click();
+    pump(
+        &mut harness,
+        Duration::from_secs(10),
+        "the imported list",
+        |h| {
+            h.state().table().total_len() == 2
+                && h.state().saved().list.as_deref() == Some("customers")
+        },
+    );
+    let names: Vec<&str> = harness
+        .state()
+        .table()
+        .rows()
+        .iter()
+        .map(|row| row.domain.as_str())
+        .collect();
+    assert_eq!(names, ["acme.example", "xn--bcher-kva.example"]);
+
+    harness.get_by_label("File").click();
+    harness.run_steps(2);
+    harness.get_by_label("Export report…").click();
+    harness.run_steps(2);
+    harness.get_by_label("CSV").click();
+    harness.run_steps(1);
+    let report = dir.path().join("report.csv");
+    harness.state_mut().export_to(report.clone());
+    pump(&mut harness, Duration::from_secs(10), "the export", |h| {
+        h.state()
+            .status_text()
+            .is_some_and(|text| text.starts_with("exported 2 domains"))
+    });
+    let written = std::fs::read_to_string(&report).expect("report written");
+    assert!(written.contains("acme.example"), "{written}");
+    assert_eq!(
+        written.lines().count(),
+        3,
+        "header and two domains: {written}"
+    );
+
+    // An export that cannot be written says where, and the app goes on.
+    harness.get_by_label("File").click();
+    harness.run_steps(2);
+    harness.get_by_label("Export report…").click();
+    harness.run_steps(2);
+    harness
+        .state_mut()
+        .export_to(dir.path().join("no-such-folder").join("report.html"));
+    pump(
+        &mut harness,
+        Duration::from_secs(10),
+        "the export error",
+        |h| has_label(h, "no-such-folder"),
+    );
+}

@@ -5,9 +5,8 @@
 //! never leaves half a report under the real name). Must not touch: CSV or report internals
 //! (it goes through `import::read_file` and `report::export`).
 
-use std::fs::File;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
@@ -307,10 +306,8 @@ pub fn run_export(global: &GlobalOptions, args: &ExportArgs) -> Result<(), CliEr
             other => other.map_err(|error| report_error(error, "standard output"))?,
         }
     } else {
-        write_atomically(&args.output, |file| {
-            report::export(&store, &options, file)
-                .map_err(|error| report_error(error, &args.output.display().to_string()))
-        })?
+        report::export_to_file(&store, &options, &args.output)
+            .map_err(|error| report_error(error, &args.output.display().to_string()))?
     };
     eprintln!(
         "exported {} domains ({} probed){} as {}: {} rows, {} trend points, {} events, {} bytes{}",
@@ -332,40 +329,6 @@ pub fn run_export(global: &GlobalOptions, args: &ExportArgs) -> Result<(), CliEr
         },
     );
     Ok(())
-}
-
-/// Writes through a temporary file beside `path` and renames it into place when `write`
-/// succeeds; removes it otherwise.
-fn write_atomically<T>(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> Result<T, CliError>,
-) -> Result<T, CliError> {
-    if path.is_dir() {
-        return Err(CliError::error(format!(
-            "cannot write {}: it is a folder",
-            path.display()
-        )));
-    }
-    let file_name = path.file_name().map_or_else(
-        || "export".into(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    let temporary = path.with_file_name(format!(".{file_name}.{}.partial", std::process::id()));
-    let mut file = File::create(&temporary)
-        .map_err(|error| CliError::error(format!("cannot create {}: {error}", path.display())))?;
-    let outcome = write(&mut file).and_then(|value| {
-        file.sync_all().map_err(|error| {
-            CliError::error(format!("could not write {}: {error}", path.display()))
-        })?;
-        std::fs::rename(&temporary, path).map_err(|error| {
-            CliError::error(format!("cannot create {}: {error}", path.display()))
-        })?;
-        Ok(value)
-    });
-    if outcome.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    outcome
 }
 
 #[cfg(test)]

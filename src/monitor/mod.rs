@@ -21,12 +21,14 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+pub use crate::import::{ColumnChoice, ImportPreview};
 use crate::model::DomainName;
 use crate::probe::{DnsServer, ProbeConfig, Prober};
+pub use crate::report::{ExportFormat, ExportOptions, ExportSummary};
 use crate::settings::Settings;
 use crate::store::{ScanCounts, ScanId, ScanScope, Store, StoreError};
 pub use scan::{ScanEnd, ScanEvent, SharedStore};
-pub use view::{DomainDetail, Edit, ViewSnapshot};
+pub use view::{DomainDetail, Edit, ImportReport, ViewSnapshot};
 
 /// Command-line options that override saved settings for one process.
 #[derive(Clone, Debug, Default)]
@@ -125,6 +127,18 @@ pub enum Command {
     LoadDomain(DomainName),
     /// Changes domains or lists; answered by `Edited` (or `Failed`).
     Edit(Edit),
+    /// Reads a CSV file and reports what importing it would do (nothing is stored; applying
+    /// is an [`Edit::AddDomains`]); answered by `ImportProgress`… then `ImportPreviewed` or
+    /// `ImportFailed`.
+    PreviewImport {
+        path: PathBuf,
+        column: ColumnChoice,
+    },
+    /// Writes a report file; answered by `Exported` or `ExportFailed`.
+    Export {
+        options: ExportOptions,
+        path: PathBuf,
+    },
     Shutdown,
 }
 
@@ -149,6 +163,25 @@ pub enum Event {
     },
     ViewLoaded(Box<ViewSnapshot>),
     DomainLoaded(Box<DomainDetail>),
+    ImportProgress {
+        path: PathBuf,
+        done_bytes: u64,
+        total_bytes: u64,
+    },
+    ImportPreviewed(Box<ImportReport>),
+    /// The file could not be read; the message names the file (and line) and the problem.
+    ImportFailed {
+        path: PathBuf,
+        message: String,
+    },
+    Exported {
+        path: PathBuf,
+        summary: ExportSummary,
+    },
+    ExportFailed {
+        path: PathBuf,
+        message: String,
+    },
     /// An edit was applied; the message says what it did. Views should reload.
     Edited {
         message: String,
@@ -359,6 +392,8 @@ impl Monitor {
                         Command::Edit(edit) => self.spawn_read(move |store| {
                             view::apply_edit(store, &edit).map(|message| Event::Edited { message })
                         }),
+                        Command::PreviewImport { path, column } => self.preview_import(path, column),
+                        Command::Export { options, path } => self.export(options, path),
                         Command::Shutdown => break,
                     }
                 }
@@ -417,6 +452,65 @@ impl Monitor {
                 .and_then(|store| work(&store))
                 .unwrap_or_else(|error| Event::Failed(error.to_string()));
             emitter.emit(event);
+        });
+    }
+
+    /// Reads a CSV file on the blocking pool and reports what importing it would do.
+    fn preview_import(&self, path: PathBuf, column: ColumnChoice) {
+        let store = self.store.clone();
+        let emitter = self.emitter.clone();
+        tokio::task::spawn_blocking(move || {
+            let options = crate::import::ImportOptions { column };
+            let mut last_reported = std::time::Instant::now();
+            let read = crate::import::read_file(&path, &options, &mut |done, total| {
+                if last_reported.elapsed() >= Duration::from_millis(100) {
+                    last_reported = std::time::Instant::now();
+                    emitter.emit(Event::ImportProgress {
+                        path: path.clone(),
+                        done_bytes: done,
+                        total_bytes: total,
+                    });
+                }
+            });
+            let event = match read {
+                Ok(preview) => {
+                    match scan::lock(&store).and_then(|store| store.count_present(&preview.domains))
+                    {
+                        Ok(already_present) => Event::ImportPreviewed(Box::new(ImportReport {
+                            path,
+                            preview,
+                            already_present,
+                        })),
+                        Err(error) => Event::ImportFailed {
+                            path,
+                            message: error.to_string(),
+                        },
+                    }
+                }
+                Err(error) => Event::ImportFailed {
+                    path,
+                    message: error.to_string(),
+                },
+            };
+            emitter.emit(event);
+        });
+    }
+
+    /// Writes a report file on the blocking pool.
+    fn export(&self, options: ExportOptions, path: PathBuf) {
+        let store = self.store.clone();
+        let emitter = self.emitter.clone();
+        tokio::task::spawn_blocking(move || {
+            let written = scan::lock(&store)
+                .map_err(|error| error.to_string())
+                .and_then(|store| {
+                    crate::report::export_to_file(&store, &options, &path)
+                        .map_err(|error| error.to_string())
+                });
+            emitter.emit(match written {
+                Ok(summary) => Event::Exported { path, summary },
+                Err(message) => Event::ExportFailed { path, message },
+            });
         });
     }
 

@@ -54,6 +54,15 @@ pub struct ViewSnapshot {
     pub load_time: Duration,
 }
 
+/// What importing a CSV file would do.
+#[derive(Clone, Debug)]
+pub struct ImportReport {
+    pub path: PathBuf,
+    pub preview: crate::import::ImportPreview,
+    /// Of the file's valid domains, how many the database holds already.
+    pub already_present: usize,
+}
+
 /// One domain in full: what the detail panel shows.
 #[derive(Clone, Debug)]
 pub struct DomainDetail {

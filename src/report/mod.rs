@@ -17,6 +17,7 @@ mod json_export;
 
 use std::fmt;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -123,6 +124,14 @@ pub enum ReportError {
     /// Writing the output failed (disk full, closed pipe...); the caller knows the file name.
     #[error("could not write the report: {0}")]
     Write(#[from] io::Error),
+    /// The output file could not be created, written or put in place (names the file).
+    #[error("{problem}")]
+    Output {
+        /// The file asked for.
+        path: PathBuf,
+        /// What went wrong, naming the file.
+        problem: String,
+    },
     /// A chart could not be drawn.
     #[error("could not draw the chart '{chart}': {problem}")]
     Chart {
@@ -131,6 +140,50 @@ pub enum ReportError {
         /// What the drawing library said.
         problem: String,
     },
+}
+
+/// Writes the report to `path` through a temporary file beside it, renamed into place when
+/// complete, so a failed export never leaves half a report (or clobbers an older one).
+pub fn export_to_file(
+    store: &Store,
+    options: &ExportOptions,
+    path: &Path,
+) -> Result<ExportSummary, ReportError> {
+    let output = |problem: String| ReportError::Output {
+        path: path.to_path_buf(),
+        problem,
+    };
+    if path.is_dir() {
+        return Err(output(format!(
+            "cannot write {}: it is a folder",
+            path.display()
+        )));
+    }
+    let file_name = path.file_name().map_or_else(
+        || "export".into(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let temporary = path.with_file_name(format!(".{file_name}.{}.partial", std::process::id()));
+    let mut file = std::fs::File::create(&temporary)
+        .map_err(|error| output(format!("cannot create {}: {error}", path.display())))?;
+    let outcome = export(store, options, &mut file)
+        .map_err(|error| match error {
+            ReportError::Write(error) => {
+                output(format!("could not write {}: {error}", path.display()))
+            }
+            other => other,
+        })
+        .and_then(|summary| {
+            file.sync_all()
+                .map_err(|error| output(format!("could not write {}: {error}", path.display())))?;
+            std::fs::rename(&temporary, path)
+                .map_err(|error| output(format!("cannot create {}: {error}", path.display())))?;
+            Ok(summary)
+        });
+    if outcome.is_err() {
+        let _ignored = std::fs::remove_file(&temporary);
+    }
+    outcome
 }
 
 /// Writes the report `options` describe to `out`. The output is buffered here; the caller

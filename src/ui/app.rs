@@ -317,6 +317,54 @@ impl App {
                     self.detail = Some(*detail);
                 }
             }
+            Event::ImportProgress {
+                path,
+                done_bytes,
+                total_bytes,
+            } => {
+                if let Some(Dialog::Import(dialog)) = &mut self.dialog
+                    && dialog.path == path
+                {
+                    dialog.progress = Some((done_bytes, total_bytes));
+                }
+            }
+            Event::ImportPreviewed(report) => {
+                if let Some(Dialog::Import(dialog)) = &mut self.dialog
+                    && dialog.path == report.path
+                {
+                    dialog.progress = None;
+                    dialog.report = Some(*report);
+                }
+            }
+            Event::ImportFailed { path, message } => match &mut self.dialog {
+                Some(Dialog::Import(dialog)) if dialog.path == path => {
+                    dialog.progress = None;
+                    dialog.error = Some(message);
+                }
+                _ => self.set_status(message, true),
+            },
+            Event::Exported { path, summary } => {
+                if matches!(self.dialog, Some(Dialog::Export(_))) {
+                    self.dialog = None;
+                }
+                self.set_status(
+                    format!(
+                        "exported {} domains ({} probed) to {} ({} bytes)",
+                        summary.domains,
+                        summary.probed,
+                        path.display(),
+                        summary.bytes
+                    ),
+                    false,
+                );
+            }
+            Event::ExportFailed { message, .. } => match &mut self.dialog {
+                Some(Dialog::Export(dialog)) => {
+                    dialog.busy = false;
+                    dialog.error = Some(message);
+                }
+                _ => self.set_status(message, true),
+            },
             Event::Edited { message } => {
                 self.set_status(message, false);
                 self.request_view();
@@ -490,6 +538,11 @@ impl App {
         if !self.scans.is_empty() || self.view_in_flight {
             ui.ctx().request_repaint_after(Duration::from_millis(500));
         }
+    }
+
+    /// The context, once the first frame has run (for waking the UI from helper threads).
+    pub(super) fn repaint_context(&self) -> Option<egui::Context> {
+        self.repaint.lock().ok().and_then(|slot| slot.clone())
     }
 
     fn attach_context(&self, ctx: &egui::Context) {

@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use eframe::egui;
 
 use super::app::App;
+use super::import_export::{ExportDialog, ImportDialog};
 use super::style::Grade;
 use crate::model::DomainName;
 use crate::monitor::Edit;
@@ -68,6 +69,8 @@ pub enum Dialog {
     ConfirmDeleteList {
         name: String,
     },
+    Import(ImportDialog),
+    Export(ExportDialog),
 }
 
 impl Dialog {
@@ -82,12 +85,18 @@ impl Dialog {
     pub fn confirm_remove(domains: Vec<DomainName>, list: Option<String>) -> Self {
         Dialog::ConfirmRemove { domains, list }
     }
+
+    pub fn export(list: Option<String>) -> Self {
+        Dialog::Export(ExportDialog::new(list))
+    }
 }
 
 /// What a native file dialog is picking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PickPurpose {
     CaFile,
+    ImportCsv,
+    ExportReport,
 }
 
 /// A native file dialog running on its own thread; polled each frame.
@@ -102,26 +111,36 @@ impl FilePick {
         purpose: PickPurpose,
         title: &str,
         filters: &[(&str, &[&str])],
-        ctx: egui::Context,
+        ctx: Option<egui::Context>,
+    ) -> Self {
+        let dialog = with_filters(rfd::FileDialog::new().set_title(title), filters);
+        Self::run(purpose, ctx, move || dialog.pick_file())
+    }
+
+    /// Opens a "save as" dialog without blocking the caller.
+    pub fn save(
+        purpose: PickPurpose,
+        title: &str,
+        file_name: &str,
+        ctx: Option<egui::Context>,
+    ) -> Self {
+        let dialog = rfd::FileDialog::new()
+            .set_title(title)
+            .set_file_name(file_name);
+        Self::run(purpose, ctx, move || dialog.save_file())
+    }
+
+    fn run(
+        purpose: PickPurpose,
+        ctx: Option<egui::Context>,
+        show: impl FnOnce() -> Option<PathBuf> + Send + 'static,
     ) -> Self {
         let (sender, receiver) = mpsc::channel();
-        let title = title.to_string();
-        let filters: Vec<(String, Vec<String>)> = filters
-            .iter()
-            .map(|(name, extensions)| {
-                (
-                    (*name).to_string(),
-                    extensions.iter().map(|e| (*e).to_string()).collect(),
-                )
-            })
-            .collect();
         std::thread::spawn(move || {
-            let mut dialog = rfd::FileDialog::new().set_title(title);
-            for (name, extensions) in &filters {
-                dialog = dialog.add_filter(name, extensions);
+            let _ignored = sender.send(show());
+            if let Some(ctx) = ctx {
+                ctx.request_repaint();
             }
-            let _ignored = sender.send(dialog.pick_file());
-            ctx.request_repaint();
         });
         Self { purpose, receiver }
     }
@@ -137,6 +156,13 @@ impl FilePick {
     }
 }
 
+fn with_filters(mut dialog: rfd::FileDialog, filters: &[(&str, &[&str])]) -> rfd::FileDialog {
+    for (name, extensions) in filters {
+        dialog = dialog.add_filter(*name, extensions);
+    }
+    dialog
+}
+
 impl App {
     /// Applies a finished file dialog.
     pub(super) fn poll_file_pick(&mut self) {
@@ -148,10 +174,18 @@ impl App {
         };
         let purpose = pick.purpose;
         self.file_pick = None;
-        if let Some(path) = choice {
-            match purpose {
-                PickPurpose::CaFile => self.settings_form.ca_file = path.display().to_string(),
+        match (purpose, choice) {
+            (PickPurpose::CaFile, Some(path)) => {
+                self.settings_form.ca_file = path.display().to_string();
             }
+            (PickPurpose::ImportCsv, Some(path)) => self.open_import(path),
+            (PickPurpose::ExportReport, Some(path)) => self.export_to(path),
+            (PickPurpose::ExportReport, None) => {
+                if let Some(Dialog::Export(dialog)) = &mut self.dialog {
+                    dialog.busy = false;
+                }
+            }
+            (_, None) => {}
         }
     }
 
@@ -344,6 +378,8 @@ impl App {
                 });
                 open
             }
+            Dialog::Import(import) => self.import_dialog_ui(ui, import, lists),
+            Dialog::Export(export) => self.export_dialog_ui(ui, export, lists),
             Dialog::ConfirmDeleteList { name } => {
                 ui.heading(format!("Delete list '{name}'?"));
                 ui.label("Its domains and their results stay in the database (under All domains).");

@@ -9,6 +9,7 @@ mod app;
 mod detail;
 mod dialogs;
 mod events_tab;
+mod import_export;
 mod lists_panel;
 mod settings_tab;
 pub mod style;

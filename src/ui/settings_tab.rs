@@ -303,7 +303,7 @@ impl App {
                     PickPurpose::CaFile,
                     "Extra trusted CA certificates (PEM)",
                     &[("PEM certificates", &["pem", "crt", "cer"])],
-                    ui.ctx().clone(),
+                    Some(ui.ctx().clone()),
                 ));
             }
         });

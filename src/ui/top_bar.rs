@@ -32,6 +32,20 @@ impl App {
                 self.dialog = Some(Dialog::add_domains(self.saved.list.clone()));
                 ui.close();
             }
+            if ui
+                .add_enabled(usable, egui::Button::new("Import CSV…"))
+                .clicked()
+            {
+                self.start_import_pick();
+                ui.close();
+            }
+            if ui
+                .add_enabled(usable, egui::Button::new("Export report…"))
+                .clicked()
+            {
+                self.dialog = Some(Dialog::export(self.saved.list.clone()));
+                ui.close();
+            }
             ui.separator();
             if ui.button("Quit").clicked() {
                 ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);

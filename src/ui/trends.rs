@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use eframe::egui::{self, Color32};
-use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoints};
+use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoints, Points};
 
 use super::app::{App, TrendBasis};
 use super::style::Grade;
@@ -234,10 +234,17 @@ fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series]) {
         })
         .show(ui, |plot| {
             for line in series {
+                let color = series_color(line.name, dark_mode);
                 plot.line(
                     Line::new(line.name, PlotPoints::from(line.points.clone()))
-                        .color(series_color(line.name, dark_mode))
+                        .color(color)
                         .width(2.0),
+                );
+                // Markers, so each day's value shows even before there is a line to draw.
+                plot.points(
+                    Points::new(line.name, PlotPoints::from(line.points.clone()))
+                        .color(color)
+                        .radius(3.5),
                 );
             }
         });
@@ -336,6 +343,11 @@ fn tls_mix_plot_ui(ui: &mut egui::Ui, points: &[TrendPoint]) {
         .show(ui, |plot| {
             for (index, (version, line)) in series.into_iter().enumerate() {
                 let color = palette[index.min(palette.len() - 1)];
+                plot.points(
+                    Points::new(version.clone(), PlotPoints::from(line.clone()))
+                        .color(color)
+                        .radius(3.5),
+                );
                 plot.line(
                     Line::new(version, PlotPoints::from(line))
                         .color(color)

@@ -41,6 +41,14 @@ impl App {
             ui.add_space(18.0);
             let samples = sample_domains();
             if ui
+                .add_sized([300.0, 32.0], egui::Button::new("Import a CSV…"))
+                .on_hover_text("A column of domains, e-mail addresses or URLs")
+                .clicked()
+            {
+                self.start_import_pick();
+            }
+            ui.add_space(6.0);
+            if ui
                 .add_sized([300.0, 32.0], egui::Button::new("Type or paste domains…"))
                 .clicked()
             {
