@@ -359,16 +359,23 @@ impl TableModel {
             .map(|(index, _)| index)
             .collect();
         let sort = self.sort;
+        if sort.column == SortColumn::Domain {
+            // Rows are kept in name order: the filtered indexes already are.
+            if !sort.ascending {
+                self.visible.reverse();
+            }
+            return;
+        }
         let rows = &self.rows;
-        self.visible.sort_by(|&a, &b| {
-            let (a, b) = (&rows[a], &rows[b]);
-            let order = compare(a, b, sort.column);
+        // Ties go by name, which is index order (rows are sorted by name): no string compare.
+        self.visible.sort_unstable_by(|&a, &b| {
+            let order = compare(&rows[a], &rows[b], sort.column);
             let order = if sort.ascending {
                 order
             } else {
                 order.reverse()
             };
-            order.then_with(|| a.domain.cmp(&b.domain))
+            order.then_with(|| a.cmp(&b))
         });
     }
 }
