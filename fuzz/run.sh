@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs the libFuzzer targets in fuzz/fuzz_targets/, installing cargo-fuzz first if needed.
+#
+#   fuzz/run.sh                      every target, 60 seconds each
+#   fuzz/run.sh smtp_reply 300       one target for 5 minutes
+#   fuzz/run.sh all 300              every target, 5 minutes each, one after the other
+#   fuzz/run.sh cmin smtp_reply      shrink the committed corpus of one target (or `all`)
+#
+# Only a stable toolchain is needed: RUSTC_BOOTSTRAP=1 lets it take the nightly-only flags that
+# cargo-fuzz passes (-Zsanitizer=...). Everything is built in fuzz/target, never in ../target.
+# New inputs go to fuzz/target/corpus/TARGET; the committed fuzz/corpus/TARGET is only read
+# (use `cmin` to fold findings back in). Crashes land in fuzz/artifacts/TARGET; replay one with
+# `RUSTC_BOOTSTRAP=1 cargo fuzz run -s none TARGET fuzz/artifacts/TARGET/crash-...` in fuzz/.
+#
+# Environment: FUZZ_SANITIZER (default `address`; `none` builds and runs faster),
+# FUZZ_JOBS (parallel fuzzing processes per target, default 1).
+set -euo pipefail
+
+CARGO_FUZZ_VERSION=0.13.2
+TARGETS=(smtp_reply cert_details csv_import normalize_domain)
+
+fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$fuzz_dir"
+export RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_DIR="$fuzz_dir/target"
+sanitizer="${FUZZ_SANITIZER:-address}"
+jobs="${FUZZ_JOBS:-1}"
+
+install_cargo_fuzz() {
+    if cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+        return
+    fi
+    echo "installing cargo-fuzz $CARGO_FUZZ_VERSION" >&2
+    cargo install cargo-fuzz --version "=$CARGO_FUZZ_VERSION" --locked
+}
+
+targets_for() {
+    if [[ "$1" == all ]]; then
+        printf '%s\n' "${TARGETS[@]}"
+        return
+    fi
+    local target
+    for target in "${TARGETS[@]}"; do
+        if [[ "$target" == "$1" ]]; then
+            echo "$1"
+            return
+        fi
+    done
+    echo "unknown target '$1' (targets: ${TARGETS[*]}, or all)" >&2
+    exit 2
+}
+
+fuzz_one() {
+    local target="$1" seconds="$2"
+    local work="$CARGO_TARGET_DIR/corpus/$target"
+    mkdir -p "$work" "corpus/$target"
+    echo "== $target: $seconds s, sanitizer $sanitizer" >&2
+    local parallel=()
+    if ((jobs > 1)); then
+        # libFuzzer then writes each process's output to fuzz-N.log in fuzz/.
+        parallel=(--jobs "$jobs")
+    fi
+    cargo fuzz run --sanitizer "$sanitizer" --debug-assertions "${parallel[@]}" "$target" \
+        "$work" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1
+}
+
+# Merges the committed corpus and the working one into a minimal set that keeps all coverage.
+minimize_one() {
+    local target="$1"
+    local merged="$CARGO_TARGET_DIR/cmin/$target"
+    rm -rf "$merged"
+    mkdir -p "$merged" "corpus/$target" "$CARGO_TARGET_DIR/corpus/$target"
+    cargo fuzz build --sanitizer "$sanitizer" --debug-assertions "$target"
+    "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/$target" -merge=1 \
+        "$merged" "corpus/$target" "$CARGO_TARGET_DIR/corpus/$target"
+    rm -rf "corpus/$target"
+    mv "$merged" "corpus/$target"
+    echo "$target: $(find "corpus/$target" -type f | wc -l) files," \
+        "$(cat "corpus/$target"/* 2>/dev/null | wc -c) bytes" >&2
+}
+
+install_cargo_fuzz
+if [[ "${1:-}" == cmin ]]; then
+    for target in $(targets_for "${2:-all}"); do
+        minimize_one "$target"
+    done
+    exit 0
+fi
+seconds="${2:-60}"
+for target in $(targets_for "${1:-all}"); do
+    fuzz_one "$target" "$seconds"
+done
