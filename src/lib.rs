@@ -11,4 +11,5 @@ pub mod probe;
 pub mod report;
 pub mod settings;
 pub mod store;
+#[cfg(feature = "gui")]
 pub mod ui;

@@ -390,3 +390,86 @@ fn a_csv_import_is_previewed_then_applied_and_a_report_exported() {
         |h| has_label(h, "no-such-folder"),
     );
 }
+
+#[test]
+fn a_database_from_a_newer_version_is_reported_in_the_window_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    drop(Store::open(&db).expect("create"));
+    {
+        let connection = rusqlite::Connection::open(&db).expect("open");
+        connection
+            .pragma_update(None, "user_version", 999)
+            .expect("bump version");
+    }
+    let bytes = std::fs::read(&db).expect("read");
+    let app = App::start(db.clone(), Overrides::default(), false, Saved::default());
+    let mut harness = harness(app);
+    harness.run_steps(3);
+    assert!(has_label(&harness, "The database could not be opened"));
+    assert!(has_label(&harness, "newer starttls-monitor"));
+    drop(harness);
+    assert_eq!(std::fs::read(&db).expect("read"), bytes);
+}
+
+#[test]
+fn a_dns_server_that_does_not_answer_gets_a_banner_not_failing_domains() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    {
+        let store = Store::open(&db).expect("store");
+        let domains: Vec<DomainName> = ["a.example", "b.example", "c.example"]
+            .iter()
+            .map(|name| DomainName::parse(name).expect("valid"))
+            .collect();
+        store.add_domains(None, &domains).expect("add");
+    }
+    // A UDP socket that never answers, and no TCP listener on its port.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let silent_addr = silent.local_addr().expect("addr");
+    let overrides = Overrides {
+        dns: Some(DnsServer::Custom(silent_addr)),
+        timeout: Some(Duration::from_secs(2)),
+        ..Overrides::default()
+    };
+    let mut harness = start_app(&db, overrides);
+    harness.key_press(egui::Key::F5);
+    pump(
+        &mut harness,
+        Duration::from_secs(60),
+        "the silent-DNS banner",
+        |h| h.state().dns_unanswered_banner(),
+    );
+    assert!(has_label(&harness, "The DNS server is not answering"));
+    assert!(has_label(
+        &harness,
+        &format!("The DNS server {silent_addr} answered none")
+    ));
+    pump(
+        &mut harness,
+        Duration::from_secs(60),
+        "the scan to finish",
+        |h| {
+            h.state()
+                .status_text()
+                .is_some_and(|text| text.contains("finished"))
+        },
+    );
+    for name in ["a.example", "b.example", "c.example"] {
+        let domain = DomainName::parse(name).expect("valid");
+        let verdict = harness
+            .state()
+            .table()
+            .row_of(&domain)
+            .and_then(|row| row.verdict);
+        assert_eq!(
+            verdict,
+            Some(starttls_monitor::model::Verdict::Untestable),
+            "{name}"
+        );
+    }
+    harness.get_by_label("Dismiss").click();
+    harness.run_steps(2);
+    assert!(!harness.state().dns_unanswered_banner());
+    drop(silent);
+}

@@ -341,6 +341,24 @@ async fn cancel_stops_a_scan_and_settings_are_saved() {
         problems.iter().any(|p| p.contains("missing-ca.pem")),
         "{problems:?}"
     );
+    // So is one that is there but is not PEM (a DER file picked by mistake, say).
+    let der = dir.path().join("corporate-ca.der");
+    std::fs::write(&der, [0x30, 0x82, 0x03, 0x1c, 0x30, 0x82]).expect("write");
+    let not_pem = Settings {
+        ca_file: Some(der),
+        ..settings.clone()
+    };
+    monitor.send(Command::SaveSettings(Box::new(not_pem)));
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::SettingsRejected { .. })
+    });
+    let Some(Event::SettingsRejected { problems }) = events.last() else {
+        panic!("no rejection event");
+    };
+    assert!(
+        problems.iter().any(|p| p.contains("corporate-ca.der")),
+        "{problems:?}"
+    );
     monitor.shutdown();
 
     let store = Store::open(&db_path).expect("reopen");

@@ -190,9 +190,24 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Export(args)) => import_export::run_export(&cli.global, &args),
         None => {
             let db_path = cli.global.db_path()?;
-            crate::ui::run(db_path, cli.global.overrides()).map_err(CliError::error)
+            run_app(db_path, &cli.global)
         }
     }
+}
+
+/// Opens the desktop app on `db_path`.
+#[cfg(feature = "gui")]
+fn run_app(db_path: std::path::PathBuf, global: &GlobalOptions) -> Result<(), CliError> {
+    crate::ui::run(db_path, global.overrides()).map_err(CliError::error)
+}
+
+/// This build has no desktop app (built without the `gui` feature): say so and how to get it.
+#[cfg(not(feature = "gui"))]
+fn run_app(_db_path: std::path::PathBuf, _global: &GlobalOptions) -> Result<(), CliError> {
+    Err(CliError::error(
+        "this starttls-monitor was built without the desktop app (feature `gui`); \
+         run a subcommand (see --help) or rebuild with default features",
+    ))
 }
 
 /// Parses domain arguments, naming every bad one.
@@ -236,6 +251,8 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
         .map_err(|error| CliError::error(error.to_string()))?;
     let json = args.json;
     let total = domains.len();
+    let resolver = prober.config().dns.to_string();
+    let mut silent_dns = crate::monitor::scan::SilentDnsDetector::default();
     runtime.block_on(async {
         let run = prober.start_run();
         // Print in argument order as soon as every earlier domain is done.
@@ -244,6 +261,9 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
         let stdout = std::io::stdout();
         let mut write_error = None;
         run.probe_many(domains, |index, result| {
+            if silent_dns.observe(&result) {
+                eprintln!("{}", silent_dns_warning(&resolver, silent_dns.lookups()));
+            }
             ready[index] = Some(result);
             while let Some(Some(result)) = ready.get_mut(next_to_print).map(Option::take) {
                 let text = if json {
@@ -269,6 +289,14 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
             _ => Ok(()),
         }
     })
+}
+
+/// The one-line warning when the resolver answered none of a run's first lookups.
+pub(crate) fn silent_dns_warning(resolver: &str, lookups: usize) -> String {
+    format!(
+        "warning: {resolver} answered none of the first {lookups} domain lookups (all timed out or \
+         could not reach it): check --dns or the DNS server setting; those domains are untestable"
+    )
 }
 
 /// Exit code for a finished command.

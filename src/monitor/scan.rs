@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::model::{DomainName, DomainResult, Reason};
+use crate::model::{DnsError, DomainName, DomainResult, Reason};
 use crate::probe::Prober;
 use crate::settings::Settings;
 use crate::store::{ChangeEvent, ScanCounts, ScanId, ScanScope, Store, StoreError};
@@ -17,6 +17,9 @@ pub type SharedStore = Arc<Mutex<Store>>;
 
 /// How many addresses a scan must have tried before "port 25 looks blocked" may be said.
 pub const BLOCKED_PORT_MIN_ATTEMPTS: usize = 20;
+
+/// How many domains' lookups must have failed for "the DNS server does not answer" to be said.
+pub const SILENT_DNS_MIN_LOOKUPS: usize = 3;
 
 /// What a scan reports while it runs.
 #[derive(Clone, Debug)]
@@ -38,6 +41,13 @@ pub enum ScanEvent {
     /// probably blocked on this network. Said once per scan.
     Port25Blocked {
         attempts: usize,
+    },
+    /// Every domain's MX lookup so far timed out or could not reach the resolver: the DNS
+    /// server (the configured one, or the system's) is not answering. Said once per scan.
+    DnsUnanswered {
+        lookups: usize,
+        /// Who was asked, for people: "the DNS server 127.0.0.1:5353" or "the system resolver".
+        resolver: String,
     },
     /// A result could not be stored (the scan goes on; the message names the domain).
     StoreFailed(String),
@@ -106,6 +116,42 @@ impl BlockedPortDetector {
     }
 }
 
+/// Counts domain lookups to tell a DNS server that answers nothing from domains that fail.
+///
+/// Only the domain's own MX lookup counts, and only timeouts and transport failures
+/// (`timeout`, `other`): an NXDOMAIN or SERVFAIL is an answer.
+#[derive(Debug, Default, Clone)]
+pub struct SilentDnsDetector {
+    lookups: usize,
+    silent: usize,
+    reported: bool,
+}
+
+impl SilentDnsDetector {
+    /// Looks at one result; true exactly once, when the resolver first looks silent.
+    pub fn observe(&mut self, result: &DomainResult) -> bool {
+        self.lookups += 1;
+        if matches!(result.dns_error, Some(DnsError::Timeout | DnsError::Other)) {
+            self.silent += 1;
+        }
+        if self.looks_silent() && !self.reported {
+            self.reported = true;
+            return true;
+        }
+        false
+    }
+
+    /// Whether every lookup so far went unanswered (and there were enough of them).
+    pub fn looks_silent(&self) -> bool {
+        self.lookups >= SILENT_DNS_MIN_LOOKUPS && self.silent == self.lookups
+    }
+
+    /// Domain lookups seen.
+    pub fn lookups(&self) -> usize {
+        self.lookups
+    }
+}
+
 /// Locks the shared store, turning a poisoned lock into a store error.
 pub fn lock(store: &SharedStore) -> Result<std::sync::MutexGuard<'_, Store>, StoreError> {
     store
@@ -137,6 +183,7 @@ pub async fn run_scan(
         ..ScanCounts::default()
     };
     let mut detector = BlockedPortDetector::default();
+    let mut silent_dns = SilentDnsDetector::default();
     let deadline = Duration::from_secs(u64::from(settings.scan_deadline_minutes) * 60);
     let expiry_days = settings.expiry_warning_days;
     let run = prober.start_run();
@@ -148,6 +195,12 @@ pub async fn run_scan(
         }
         if detector.looks_blocked() {
             annotate_blocked(&mut result);
+        }
+        if silent_dns.observe(&result) {
+            emit(ScanEvent::DnsUnanswered {
+                lookups: silent_dns.lookups(),
+                resolver: prober.config().dns.to_string(),
+            });
         }
         counts.add(&result);
         let stored =
@@ -248,6 +301,41 @@ mod tests {
         assert!(detector.observe(&silent), "the 20th silent attempt says it");
         assert!(!detector.observe(&silent), "only once");
         assert!(detector.looks_blocked());
+    }
+
+    fn result_with_dns_error(dns_error: Option<DnsError>) -> DomainResult {
+        DomainResult::new(
+            DomainName::parse("example.org").expect("valid"),
+            false,
+            dns_error,
+            time::OffsetDateTime::UNIX_EPOCH,
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn a_silent_resolver_is_said_once_after_three_unanswered_lookups() {
+        let mut detector = SilentDnsDetector::default();
+        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
+        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Other))));
+        assert!(detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
+        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
+        assert!(detector.looks_silent());
+    }
+
+    #[test]
+    fn one_answered_lookup_even_nxdomain_means_the_resolver_works() {
+        let mut detector = SilentDnsDetector::default();
+        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Nxdomain))));
+        for _ in 0..10 {
+            assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
+        }
+        assert!(!detector.looks_silent());
+        let mut detector = SilentDnsDetector::default();
+        assert!(!detector.observe(&result_with_dns_error(None)));
+        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
+        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
+        assert!(!detector.looks_silent());
     }
 
     #[test]

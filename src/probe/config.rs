@@ -42,6 +42,16 @@ impl DnsServer {
     }
 }
 
+impl std::fmt::Display for DnsServer {
+    /// For people: `the DNS server 127.0.0.1:5353`, or `the system resolver (/etc/resolv.conf)`.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DnsServer::System => formatter.write_str("the system resolver (/etc/resolv.conf)"),
+            DnsServer::Custom(address) => write!(formatter, "the DNS server {address}"),
+        }
+    }
+}
+
 /// Everything that shapes a probe. Defaults suit probing the real internet; tests shorten them.
 #[derive(Clone, Debug)]
 pub struct ProbeConfig {

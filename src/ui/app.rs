@@ -115,6 +115,8 @@ pub struct App {
     pub(super) next_scan_at: Option<OffsetDateTime>,
     /// Connection attempts when the monitor said port 25 looks blocked.
     pub(super) port_blocked: Option<usize>,
+    /// Lookups and resolver when the monitor said the DNS server answers nothing.
+    pub(super) dns_unanswered: Option<(usize, String)>,
     pub(super) status: Option<Status>,
     pub(super) settings_form: SettingsForm,
     pub(super) dialog: Option<Dialog>,
@@ -165,6 +167,7 @@ impl App {
             schedule_paused: false,
             next_scan_at: None,
             port_blocked: None,
+            dns_unanswered: None,
             status: None,
             settings_form: SettingsForm::default(),
             dialog: None,
@@ -213,6 +216,11 @@ impl App {
     /// Whether the monitor said outbound port 25 looks blocked (and the banner shows).
     pub fn port_blocked_banner(&self) -> bool {
         self.port_blocked.is_some()
+    }
+
+    /// Whether the monitor said the DNS server answers nothing (and the banner shows).
+    pub fn dns_unanswered_banner(&self) -> bool {
+        self.dns_unanswered.is_some()
     }
 
     /// The status line's text, if any.
@@ -264,6 +272,7 @@ impl App {
     /// Starts a scan.
     pub(super) fn scan(&mut self, target: ScanTarget) {
         self.port_blocked = None;
+        self.dns_unanswered = None;
         self.send(Command::ScanNow(target));
     }
 
@@ -453,6 +462,9 @@ impl App {
                 }
             }
             ScanEvent::Port25Blocked { attempts } => self.port_blocked = Some(attempts),
+            ScanEvent::DnsUnanswered { lookups, resolver } => {
+                self.dns_unanswered = Some((lookups, resolver));
+            }
             ScanEvent::StoreFailed(message) => self.set_status(message, true),
             ScanEvent::Finished {
                 scan,
@@ -503,6 +515,9 @@ impl App {
         self.top_bar_ui(ui);
         if self.port_blocked.is_some() {
             self.port_blocked_banner_ui(ui);
+        }
+        if self.dns_unanswered.is_some() {
+            self.dns_unanswered_banner_ui(ui);
         }
         self.status_bar_ui(ui);
         if let Some(error) = self.open_error.clone() {

@@ -161,13 +161,12 @@ impl App {
             return;
         };
         let dark_mode = ui.visuals().dark_mode;
-        let fill = if dark_mode {
-            egui::Color32::from_rgb(0x5a, 0x3d, 0x00)
-        } else {
-            egui::Color32::from_rgb(0xff, 0xf0, 0xc2)
-        };
         egui::Panel::top("port25_banner")
-            .frame(egui::Frame::new().fill(fill).inner_margin(8.0))
+            .frame(
+                egui::Frame::new()
+                    .fill(banner_fill(dark_mode))
+                    .inner_margin(8.0),
+            )
             .show(ui, |ui| {
                 ui.horizontal_wrapped(|ui| {
                     ui.label(
@@ -183,6 +182,38 @@ impl App {
                     ));
                     if ui.button("Dismiss").clicked() {
                         self.port_blocked = None;
+                    }
+                });
+            });
+    }
+
+    pub(super) fn dns_unanswered_banner_ui(&mut self, ui: &mut egui::Ui) {
+        let Some((lookups, resolver)) = self.dns_unanswered.clone() else {
+            return;
+        };
+        let dark_mode = ui.visuals().dark_mode;
+        egui::Panel::top("dns_unanswered_banner")
+            .frame(
+                egui::Frame::new()
+                    .fill(banner_fill(dark_mode))
+                    .inner_margin(8.0),
+            )
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(
+                        egui::RichText::new("⚠ The DNS server is not answering")
+                            .strong()
+                            .color(Grade::Encrypted.color(dark_mode)),
+                    );
+                    ui.label(format!(
+                        "{} answered none of the first {lookups} domain lookups: they all timed \
+                         out or could not reach it. Results are kept as untestable, not as \
+                         failures. Check the DNS server in Settings (empty means the system \
+                         resolver) or this machine's network.",
+                        capitalized(&resolver)
+                    ));
+                    if ui.button("Dismiss").clicked() {
+                        self.dns_unanswered = None;
                     }
                 });
             });
@@ -225,5 +256,23 @@ impl App {
                 });
             });
         });
+    }
+}
+
+/// The background of a warning banner, readable in both themes.
+fn banner_fill(dark_mode: bool) -> egui::Color32 {
+    if dark_mode {
+        egui::Color32::from_rgb(0x5a, 0x3d, 0x00)
+    } else {
+        egui::Color32::from_rgb(0xff, 0xf0, 0xc2)
+    }
+}
+
+/// "the DNS server …" → "The DNS server …", for the start of a sentence.
+fn capitalized(text: &str) -> String {
+    let mut characters = text.chars();
+    match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect(),
+        None => String::new(),
     }
 }
