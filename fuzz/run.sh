@@ -87,6 +87,12 @@ if [[ "${1:-}" == cmin ]]; then
     exit 0
 fi
 seconds="${2:-60}"
+failed=()
 for target in $(targets_for "${1:-all}"); do
-    fuzz_one "$target" "$seconds"
+    # A finding stops that target only; the others still run.
+    fuzz_one "$target" "$seconds" || failed+=("$target")
 done
+if ((${#failed[@]} > 0)); then
+    echo "findings in: ${failed[*]} (see fuzz/artifacts/)" >&2
+    exit 1
+fi

@@ -10,7 +10,8 @@
 //! - not strictly valid always comes with at least one reason; reasons are sorted and unique;
 //! - unparseable leaves give `bad_encoding` and no details;
 //! - the details are storable (JSON round trip), the fingerprint is 64 hex digits of the leaf;
-//! - expiry and name reasons agree with the details shown next to them.
+//! - date and name reasons agree with the details shown next to them (an issuer out of date
+//!   may add a date reason to a longer chain).
 
 #![no_main]
 
@@ -62,16 +63,20 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     check_details(details, &recorded.chain[0]);
-    assert_eq!(
-        assessment.errors.contains(&CertError::Expired),
-        now > details.not_after,
-        "expiry reason disagrees with not_after {}",
+    // The leaf's dates decide these reasons; an issuer out of date may add them too.
+    let alone = recorded.chain.len() == 1;
+    let expired = assessment.errors.contains(&CertError::Expired);
+    let past_not_after = now > details.not_after;
+    assert!(
+        expired == past_not_after || (expired && !alone),
+        "expired: {expired}, but not_after is {}",
         details.not_after
     );
-    assert_eq!(
-        assessment.errors.contains(&CertError::NotYetValid),
-        now < details.not_before,
-        "not-yet-valid reason disagrees with not_before {}",
+    let not_yet_valid = assessment.errors.contains(&CertError::NotYetValid);
+    let before_not_before = now < details.not_before;
+    assert!(
+        not_yet_valid == before_not_before || (not_yet_valid && !alone),
+        "not yet valid: {not_yet_valid}, but not_before is {}",
         details.not_before
     );
     if names_match(&details.sans, MX_HOST) {

@@ -147,6 +147,12 @@ pub fn parse_reply(buffer: &[u8], limits: ReplyLimits) -> Result<Parsed, ReplyEr
             }
             Some(_) => {}
         }
+        // Counted before the line is kept, so that even a final line cannot exceed the cap.
+        if lines.len() >= limits.max_lines {
+            return Err(ReplyError::TooManyLines {
+                max: limits.max_lines,
+            });
+        }
         lines.push(text);
         if is_last {
             return Ok(Parsed::Complete {
@@ -326,6 +332,10 @@ mod tests {
             parse_reply(b"250-a\r\n250-b\r\n250-c\r\n250 d\r\n", limits),
             Err(ReplyError::TooManyLines { max: 3 })
         );
+        assert!(matches!(
+            parse_reply(b"250-a\r\n250-b\r\n250 c\r\n", limits),
+            Ok(Parsed::Complete { .. })
+        ));
         let big = "250-aaaaaaaa\r\n".repeat(2) + "250-aaaaaaaa\r\n";
         let limits = ReplyLimits {
             max_lines: 100,
@@ -334,6 +344,19 @@ mod tests {
         assert_eq!(
             parse_reply(big.as_bytes(), limits),
             Err(ReplyError::ReplyTooLarge { max: 40 })
+        );
+    }
+
+    /// Found by the `smtp_reply` fuzz target: with `max_lines: 0` a one-line reply was accepted.
+    #[test]
+    fn the_line_cap_holds_for_the_final_line_too() {
+        let limits = ReplyLimits {
+            max_lines: 0,
+            ..ReplyLimits::default()
+        };
+        assert_eq!(
+            parse_reply(b"220 ready\r\n", limits),
+            Err(ReplyError::TooManyLines { max: 0 })
         );
     }
 

@@ -268,7 +268,11 @@ fn assess_chain(
         errors.insert(CertError::SelfSigned);
     }
 
-    // Re-run WebPKI at a moment when the leaf is in date, to judge the chain on its own.
+    // Re-run WebPKI at a moment when the leaf is in date, to judge the chain on its own. A leaf
+    // whose validity ends before it begins has no such moment: the re-run then reports the
+    // leaf's dates at the midpoint, not at `now`, so its date errors are left out (the leaf's
+    // dates were judged above against `now`).
+    let never_in_date = details.not_after < details.not_before;
     let half_validity: time::Duration = (details.not_after - details.not_before) / 2;
     let midpoint = details.not_before + half_validity;
     let seconds = u64::try_from(midpoint.unix_timestamp()).unwrap_or(0);
@@ -294,6 +298,7 @@ fn assess_chain(
             if let Some(mapped) = map_certificate_error(&error)
                 && mapped != CertError::NameMismatch
                 && !(self_signed && mapped == CertError::UnknownIssuer)
+                && !(never_in_date && matches!(mapped, CertError::Expired | CertError::NotYetValid))
             {
                 errors.insert(mapped);
             }
@@ -801,6 +806,50 @@ mod tests {
         assert_eq!(
             assessment.details.map(|details| details.key),
             Some("RSA 1024".to_string())
+        );
+    }
+
+    /// Found by the `cert_details` fuzz target: a leaf whose validity ends before it begins was
+    /// also reported `expired`, months before its not-after date.
+    #[test]
+    fn an_inverted_validity_is_not_yet_valid_but_not_expired() {
+        use openssl::asn1::Asn1Time;
+        use openssl::ec::{EcGroup, EcKey};
+        use openssl::hash::MessageDigest;
+        use openssl::nid::Nid;
+        use openssl::pkey::PKey;
+        use openssl::x509::extension::SubjectAlternativeName;
+        use openssl::x509::{X509Builder, X509NameBuilder};
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("curve");
+        let key = PKey::from_ec_key(EcKey::generate(&group).expect("EC")).expect("key");
+        let mut name = X509NameBuilder::new().expect("name");
+        name.append_entry_by_text("CN", "mx.example.org")
+            .expect("CN");
+        let name = name.build();
+        let mut builder = X509Builder::new().expect("builder");
+        builder.set_version(2).expect("version");
+        builder.set_subject_name(&name).expect("subject");
+        builder.set_issuer_name(&name).expect("issuer");
+        builder.set_pubkey(&key).expect("public key");
+        let later = Asn1Time::days_from_now(365).expect("time");
+        let sooner = Asn1Time::days_from_now(90).expect("time");
+        builder.set_not_before(&later).expect("not before");
+        builder.set_not_after(&sooner).expect("not after");
+        let san = SubjectAlternativeName::new()
+            .dns("mx.example.org")
+            .build(&builder.x509v3_context(None, None))
+            .expect("SAN");
+        builder.append_extension(san).expect("extension");
+        builder.sign(&key, MessageDigest::sha256()).expect("sign");
+        let leaf = CertificateDer::from(builder.build().to_der().expect("DER"));
+
+        let setup = TlsSetup::new(&[]).expect("setup");
+        let now = OffsetDateTime::now_utc();
+        let recorded = setup.record_chain(vec![leaf], "mx.example.org", now);
+        let assessment = setup.assess(&recorded, "mx.example.org", now);
+        assert_eq!(
+            assessment.errors,
+            vec![CertError::SelfSigned, CertError::NotYetValid]
         );
     }
 
