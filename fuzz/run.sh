@@ -4,12 +4,12 @@
 #   fuzz/run.sh                      every target, 60 seconds each
 #   fuzz/run.sh smtp_reply 300       one target for 5 minutes
 #   fuzz/run.sh all 300              every target, 5 minutes each, one after the other
-#   fuzz/run.sh cmin smtp_reply      shrink the committed corpus of one target (or `all`)
+#   fuzz/run.sh cmin smtp_reply      rebuild the small committed corpus from it and new finds
 #
 # Only a stable toolchain is needed: RUSTC_BOOTSTRAP=1 lets it take the nightly-only flags that
 # cargo-fuzz passes (-Zsanitizer=...). Everything is built in fuzz/target, never in ../target.
 # New inputs go to fuzz/target/corpus/TARGET; the committed fuzz/corpus/TARGET is only read
-# (use `cmin` to fold findings back in). Crashes land in fuzz/artifacts/TARGET; replay one with
+# (`cmin` picks from both the few inputs worth committing). Crashes land in fuzz/artifacts/TARGET; replay one with
 # `RUSTC_BOOTSTRAP=1 cargo fuzz run -s none TARGET fuzz/artifacts/TARGET/crash-...` in fuzz/.
 #
 # Environment: FUZZ_SANITIZER (default `address`; `none` builds and runs faster),
@@ -64,17 +64,24 @@ fuzz_one() {
         "$work" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1
 }
 
-# Merges the committed corpus and the working one into a minimal set that keeps all coverage.
+# Rebuilds the committed corpus fuzz/corpus/TARGET from itself and the inputs earlier runs found
+# (fuzz/target/corpus/TARGET): the hand-named seeds stay, then pick_corpus.awk adds, by greedy
+# set cover over code edges, at most FUZZ_CORPUS_ADD (default 30) inputs, so it stays small.
 minimize_one() {
     local target="$1"
-    local merged="$CARGO_TARGET_DIR/cmin/$target"
-    rm -rf "$merged"
-    mkdir -p "$merged" "corpus/$target" "$CARGO_TARGET_DIR/corpus/$target"
+    local scratch="$CARGO_TARGET_DIR/cmin/$target"
+    local control="$CARGO_TARGET_DIR/cmin/$target.control"
+    rm -rf "$scratch" "$control" "$scratch.picked"
+    mkdir -p "$scratch" "$scratch.picked" "corpus/$target" "$CARGO_TARGET_DIR/corpus/$target"
     cargo fuzz build --sanitizer "$sanitizer" --debug-assertions "$target"
-    "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/$target" -merge=1 \
-        "$merged" "corpus/$target" "$CARGO_TARGET_DIR/corpus/$target"
+    # Only for the control file: which edges each input reaches (-use_counters=0: not how often).
+    "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/$target" -merge=1 -use_counters=0 \
+        -merge_control_file="$control" "$scratch" \
+        "corpus/$target" "$CARGO_TARGET_DIR/corpus/$target" 2>/dev/null
+    awk -v limit="${FUZZ_CORPUS_ADD:-30}" -f pick_corpus.awk "$control" |
+        while IFS= read -r input; do cp "$input" "$scratch.picked/"; done
     rm -rf "corpus/$target"
-    mv "$merged" "corpus/$target"
+    mv "$scratch.picked" "corpus/$target"
     echo "$target: $(find "corpus/$target" -type f | wc -l) files," \
         "$(cat "corpus/$target"/* 2>/dev/null | wc -c) bytes" >&2
 }
