@@ -36,6 +36,10 @@ pub const MAX_COMMAND_LINE: usize = 4096;
 const HOLD_LIMIT: Duration = Duration::from_secs(120);
 /// How long a closing scenario waits for the client's ClientHello or its close.
 const LINGER_LIMIT: Duration = Duration::from_secs(10);
+/// How long a resetting scenario waits after its last write, so the bytes arrive first.
+const RESET_PAUSE: Duration = Duration::from_millis(20);
+/// The line `Behaviour::EndlessEhlo` repeats instead of ever finishing its EHLO reply.
+const ENDLESS_EHLO_LINE: &[u8] = b"250-endless.test this EHLO reply never ends, keep reading\r\n";
 /// How many ports [`SmtpFleet::start`] tries before giving up.
 const FLEET_BIND_ATTEMPTS: usize = 20;
 
@@ -144,6 +148,198 @@ pub enum Scenario {
         /// The certificate chain the server presents.
         cert: TestCert,
     },
+    /// Greeting, then on the first command the first half of the EHLO reply, then a reset
+    /// (RST, by closing with `SO_LINGER` 0) in the middle of the reply.
+    ResetMidEhlo,
+    /// Greeting, EHLO offers STARTTLS, STARTTLS -> 220, then the server reads the ClientHello
+    /// and never answers it: it holds the socket until the client closes or 120 s pass.
+    HandshakeStall,
+    /// Greeting, then the server shuts down its sending side (FIN) and keeps reading and
+    /// recording lines, never answering, until the client closes or 120 s pass.
+    HalfCloseAfterGreeting,
+    /// Like `Good` with [`TlsVersions::Any`], but before each greeting waits a delay drawn
+    /// uniformly from `0..=max_delay` by an RNG seeded with `seed` (connections to one server
+    /// come one at a time from the probe, so the sequence of delays repeats run after run).
+    RandomGreetingDelay {
+        /// The longest delay before the greeting.
+        max_delay: Duration,
+        /// Seed of the delay sequence.
+        seed: u64,
+        /// The certificate chain the server presents.
+        cert: TestCert,
+    },
+    /// Picks a [`Behaviour`] per connection as `plan` says (seeded RNG), records the pick in
+    /// the plan and plays it; the good behaviour is the `Good` dialog with this certificate
+    /// (TLS 1.2 and 1.3). So one host may behave on one scan and not on the next.
+    Chaos {
+        /// The certificate chain the server presents when it gets to TLS.
+        cert: TestCert,
+        /// The odds, the RNG and the record of picks; the test keeps a clone to read it.
+        plan: Arc<ChaosPlan>,
+    },
+}
+
+/// One connection's behaviour under [`Scenario::Chaos`]: the good dialog (maybe after a
+/// greeting delay) or one misbehaviour. Every hold is bounded by 120 s or the client's close.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    /// The `Good` dialog after waiting this long before the greeting.
+    Good {
+        /// The wait before the greeting.
+        greeting_delay: Duration,
+    },
+    /// Greeting "421 4.3.2 ...", then close (like [`Scenario::Greeting421`]).
+    Greeting421,
+    /// Never greets (like [`Scenario::SilentGreeting`]).
+    SilentGreeting,
+    /// Binary bytes instead of a greeting, then silence (like [`Scenario::Garbage`]).
+    Garbage,
+    /// Accepts, then resets the connection before sending anything.
+    ResetBeforeGreeting,
+    /// Sends half a greeting line ("220-fake-smtp.test ES"), then resets.
+    ResetMidGreeting,
+    /// "220-" continuation lines without end (like [`Scenario::EndlessReply`]).
+    EndlessGreeting,
+    /// Greeting, then half of the EHLO reply, then a reset (like [`Scenario::ResetMidEhlo`]).
+    ResetMidEhlo,
+    /// Greeting, then "250-" continuation lines without end as the EHLO reply.
+    EndlessEhlo,
+    /// Greeting, then FIN, then silence (like [`Scenario::HalfCloseAfterGreeting`]).
+    HalfCloseAfterGreeting,
+    /// Greeting and EHLO (STARTTLS offered), then no reply to STARTTLS at all.
+    StarttlsStall,
+    /// STARTTLS -> "220 Go ahead", then close (like [`Scenario::CloseAfter220`]).
+    CloseAfter220,
+    /// STARTTLS -> 220, read the ClientHello, never answer (like [`Scenario::HandshakeStall`]).
+    HandshakeStall,
+    /// STARTTLS -> 220, read the ClientHello, then reset.
+    HandshakeReset,
+    /// STARTTLS -> 220, then a fatal handshake_failure alert (like
+    /// [`Scenario::HandshakeAlert`]); the probe's legacy fallback then opens a second
+    /// connection, which gets a pick of its own.
+    HandshakeAlert,
+}
+
+impl Behaviour {
+    /// Every misbehaviour, in the order [`ChaosPlan`] draws from.
+    pub const MISBEHAVIOURS: [Behaviour; 14] = [
+        Behaviour::Greeting421,
+        Behaviour::SilentGreeting,
+        Behaviour::Garbage,
+        Behaviour::ResetBeforeGreeting,
+        Behaviour::ResetMidGreeting,
+        Behaviour::EndlessGreeting,
+        Behaviour::ResetMidEhlo,
+        Behaviour::EndlessEhlo,
+        Behaviour::HalfCloseAfterGreeting,
+        Behaviour::StarttlsStall,
+        Behaviour::CloseAfter220,
+        Behaviour::HandshakeStall,
+        Behaviour::HandshakeReset,
+        Behaviour::HandshakeAlert,
+    ];
+
+    /// True for [`Behaviour::Good`], whatever its delay.
+    pub fn is_good(self) -> bool {
+        matches!(self, Behaviour::Good { .. })
+    }
+
+    /// A short snake_case name for tables, e.g. `reset_mid_ehlo` (`good` for any delay).
+    pub fn name(self) -> &'static str {
+        match self {
+            Behaviour::Good { .. } => "good",
+            Behaviour::Greeting421 => "greeting_421",
+            Behaviour::SilentGreeting => "silent_greeting",
+            Behaviour::Garbage => "garbage",
+            Behaviour::ResetBeforeGreeting => "reset_before_greeting",
+            Behaviour::ResetMidGreeting => "reset_mid_greeting",
+            Behaviour::EndlessGreeting => "endless_greeting",
+            Behaviour::ResetMidEhlo => "reset_mid_ehlo",
+            Behaviour::EndlessEhlo => "endless_ehlo",
+            Behaviour::HalfCloseAfterGreeting => "half_close_after_greeting",
+            Behaviour::StarttlsStall => "starttls_stall",
+            Behaviour::CloseAfter220 => "close_after_220",
+            Behaviour::HandshakeStall => "handshake_stall",
+            Behaviour::HandshakeReset => "handshake_reset",
+            Behaviour::HandshakeAlert => "handshake_alert",
+        }
+    }
+}
+
+/// The most picks a [`ChaosPlan`] keeps between two [`ChaosPlan::take_picks`]; later ones are
+/// counted in `picks_dropped` only, so a plan nobody reads stays small.
+const MAX_PICKS_KEPT: usize = 4096;
+
+/// How a [`Scenario::Chaos`] server chooses each connection's [`Behaviour`], and what it chose.
+///
+/// Draws come from one seeded RNG per plan, so a server's sequence of behaviours is the same
+/// run after run when its connections arrive in the same order (the probe sends one at a time
+/// per address).
+#[derive(Debug)]
+pub struct ChaosPlan {
+    /// Share of connections that misbehave, 0.0 (never) ..= 1.0 (always).
+    misbehaving_share: f64,
+    /// Good connections wait a delay drawn from `0..=max_greeting_delay` before greeting.
+    max_greeting_delay: Duration,
+    state: Mutex<ChaosState>,
+}
+
+#[derive(Debug)]
+struct ChaosState {
+    rng: fastrand::Rng,
+    picks: Vec<Behaviour>,
+    picks_dropped: usize,
+}
+
+impl ChaosPlan {
+    /// A plan whose connections misbehave with probability `misbehaving_share` (each
+    /// misbehaviour equally likely) and otherwise behave well after a greeting delay drawn
+    /// from `0..=max_greeting_delay`.
+    pub fn new(seed: u64, misbehaving_share: f64, max_greeting_delay: Duration) -> Arc<ChaosPlan> {
+        Arc::new(ChaosPlan {
+            misbehaving_share: misbehaving_share.clamp(0.0, 1.0),
+            max_greeting_delay,
+            state: Mutex::new(ChaosState {
+                rng: fastrand::Rng::with_seed(seed),
+                picks: Vec::new(),
+                picks_dropped: 0,
+            }),
+        })
+    }
+
+    /// The behaviours picked since the last call, in connection order. Panics when more than
+    /// 4096 were picked in between (the record would be incomplete).
+    pub fn take_picks(&self) -> Vec<Behaviour> {
+        let mut state = self.lock();
+        assert_eq!(
+            state.picks_dropped, 0,
+            "ChaosPlan: more than {MAX_PICKS_KEPT} picks between two take_picks calls"
+        );
+        std::mem::take(&mut state.picks)
+    }
+
+    fn pick(&self) -> Behaviour {
+        let mut state = self.lock();
+        let behaviour = if state.rng.f64() < self.misbehaving_share {
+            let index = state.rng.usize(..Behaviour::MISBEHAVIOURS.len());
+            Behaviour::MISBEHAVIOURS[index]
+        } else {
+            let max_ms = u64::try_from(self.max_greeting_delay.as_millis()).unwrap_or(u64::MAX);
+            Behaviour::Good {
+                greeting_delay: Duration::from_millis(state.rng.u64(0..=max_ms)),
+            }
+        };
+        if state.picks.len() < MAX_PICKS_KEPT {
+            state.picks.push(behaviour);
+        } else {
+            state.picks_dropped += 1;
+        }
+        behaviour
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ChaosState> {
+        self.state.lock().expect("the chaos plan is never poisoned")
+    }
 }
 
 /// A fake SMTP server on one address. Dropping it stops the listener and all its connections.
@@ -185,9 +381,11 @@ impl FakeSmtp {
             max_concurrent: Arc::new(AtomicUsize::new(0)),
             open_connections: Arc::new(AtomicUsize::new(0)),
         };
+        let plan = scenario_plan(&scenario);
         let script = Arc::new(Script {
             scenario,
             tls_config,
+            plan,
         });
         let accept_task = tokio::spawn(accept_loop(listener, script, recorder.clone()));
         Ok(FakeSmtp {
@@ -348,15 +546,28 @@ impl Drop for OpenConnection {
 struct Script {
     scenario: Scenario,
     tls_config: Option<Arc<ServerConfig>>,
+    /// Per-connection choices of `Chaos` and `RandomGreetingDelay`.
+    plan: Option<Arc<ChaosPlan>>,
 }
 
 fn scenario_tls_config(scenario: &Scenario) -> io::Result<Option<Arc<ServerConfig>>> {
     match scenario {
         Scenario::Good { cert, versions } => server_config(cert, *versions).map(Some),
-        Scenario::SlowGreeting { cert, .. } | Scenario::InjectAfter220 { cert } => {
-            server_config(cert, TlsVersions::Any).map(Some)
-        }
+        Scenario::SlowGreeting { cert, .. }
+        | Scenario::InjectAfter220 { cert }
+        | Scenario::RandomGreetingDelay { cert, .. }
+        | Scenario::Chaos { cert, .. } => server_config(cert, TlsVersions::Any).map(Some),
         _ => Ok(None),
+    }
+}
+
+fn scenario_plan(scenario: &Scenario) -> Option<Arc<ChaosPlan>> {
+    match scenario {
+        Scenario::Chaos { plan, .. } => Some(Arc::clone(plan)),
+        Scenario::RandomGreetingDelay {
+            max_delay, seed, ..
+        } => Some(ChaosPlan::new(*seed, 0.0, *max_delay)),
+        _ => None,
     }
 }
 
@@ -491,8 +702,126 @@ async fn serve(mut stream: TcpStream, script: &Script, recorder: &Recorder) -> i
                 tls_session(stream, script, recorder).await?;
             }
         }
+        Scenario::ResetMidEhlo => {
+            play(Behaviour::ResetMidEhlo, stream, lines, script, recorder).await?;
+        }
+        Scenario::HandshakeStall => {
+            play(Behaviour::HandshakeStall, stream, lines, script, recorder).await?;
+        }
+        Scenario::HalfCloseAfterGreeting => {
+            let behaviour = Behaviour::HalfCloseAfterGreeting;
+            play(behaviour, stream, lines, script, recorder).await?;
+        }
+        Scenario::RandomGreetingDelay { .. } | Scenario::Chaos { .. } => {
+            let Some(plan) = &script.plan else {
+                return Ok(());
+            };
+            play(plan.pick(), stream, lines, script, recorder).await?;
+        }
     }
     Ok(())
+}
+
+/// Plays one [`Behaviour`] on one connection (the chaos scenarios and the newer fixed ones).
+async fn play(
+    behaviour: Behaviour,
+    mut stream: TcpStream,
+    mut lines: LineReader,
+    script: &Script,
+    recorder: &Recorder,
+) -> io::Result<()> {
+    match behaviour {
+        Behaviour::Good { greeting_delay } => {
+            if greeting_delay.is_zero() || sleep_while_connected(&mut stream, greeting_delay).await
+            {
+                good_session(stream, lines, script, recorder).await?;
+            }
+        }
+        Behaviour::Greeting421 => {
+            write_text(
+                &mut stream,
+                "421 4.3.2 Service not available, closing transmission channel\r\n",
+            )
+            .await?;
+            linger_close(&mut stream).await;
+        }
+        Behaviour::SilentGreeting => hold_recording(&mut stream, &mut lines, recorder).await,
+        Behaviour::Garbage => {
+            stream.write_all(&garbage_bytes()).await?;
+            hold_recording(&mut stream, &mut lines, recorder).await;
+        }
+        Behaviour::ResetBeforeGreeting => reset(stream),
+        Behaviour::ResetMidGreeting => {
+            write_text(&mut stream, &GREETING[..GREETING.len() / 2]).await?;
+            reset_soon(stream).await;
+        }
+        Behaviour::EndlessGreeting => send_endless_reply(&mut stream).await?,
+        Behaviour::ResetMidEhlo => {
+            write_text(&mut stream, GREETING).await?;
+            if let Line::Command(line) = lines.next_line(&mut stream).await? {
+                recorder.record(&line);
+                let reply = ehlo_reply(true, false);
+                write_text(&mut stream, &reply[..reply.len() / 2]).await?;
+                reset_soon(stream).await;
+            }
+        }
+        Behaviour::EndlessEhlo => {
+            write_text(&mut stream, GREETING).await?;
+            if let Line::Command(line) = lines.next_line(&mut stream).await? {
+                recorder.record(&line);
+                send_endless_lines(&mut stream, ENDLESS_EHLO_LINE).await?;
+            }
+        }
+        Behaviour::HalfCloseAfterGreeting => {
+            write_text(&mut stream, GREETING).await?;
+            stream.shutdown().await?;
+            hold_recording(&mut stream, &mut lines, recorder).await;
+        }
+        Behaviour::StarttlsStall => {
+            write_text(&mut stream, GREETING).await?;
+            let end = dialog(&mut stream, &mut lines, recorder, Dialog::OFFERS_TLS).await?;
+            if end == DialogEnd::StartTls {
+                hold_recording(&mut stream, &mut lines, recorder).await;
+            }
+        }
+        Behaviour::CloseAfter220
+        | Behaviour::HandshakeStall
+        | Behaviour::HandshakeReset
+        | Behaviour::HandshakeAlert => {
+            write_text(&mut stream, GREETING).await?;
+            let end = dialog(&mut stream, &mut lines, recorder, Dialog::OFFERS_TLS).await?;
+            if end != DialogEnd::StartTls {
+                return Ok(());
+            }
+            if behaviour == Behaviour::CloseAfter220 {
+                // Dropping the stream closes the connection at once.
+                return write_text(&mut stream, GO_AHEAD).await;
+            }
+            write_text(&mut stream, READY_FOR_TLS).await?;
+            wait_for_client_hello(&mut stream).await;
+            match behaviour {
+                Behaviour::HandshakeStall => hold_until_closed(&mut stream).await,
+                Behaviour::HandshakeReset => reset(stream),
+                _ => {
+                    stream.write_all(&HANDSHAKE_FAILURE_ALERT).await?;
+                    linger_close(&mut stream).await;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Closes with `SO_LINGER` 0, so the kernel sends RST instead of FIN and drops unsent bytes.
+fn reset(stream: TcpStream) {
+    let _ = stream.set_zero_linger();
+    drop(stream);
+}
+
+/// Lets bytes just written reach the client, then resets: a reset in the middle of a reply.
+async fn reset_soon(stream: TcpStream) {
+    tokio::time::sleep(RESET_PAUSE).await;
+    reset(stream);
 }
 
 /// Greeting, plaintext dialog offering STARTTLS, upgrade, dialog over TLS.
@@ -743,6 +1072,19 @@ async fn hold_recording(stream: &mut TcpStream, lines: &mut LineReader, recorder
     let _ = tokio::time::timeout(HOLD_LIMIT, record_lines).await;
 }
 
+/// Reads and drops whatever the client sends until it closes or [`HOLD_LIMIT`] passes.
+async fn hold_until_closed(stream: &mut TcpStream) {
+    let drain = async {
+        let mut sink = [0_u8; 4096];
+        while let Ok(read) = stream.read(&mut sink).await {
+            if read == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(HOLD_LIMIT, drain).await;
+}
+
 /// Waits (briefly) for the client's first TLS bytes, so what the server sends next is an
 /// answer to a ClientHello.
 async fn wait_for_client_hello(stream: &mut TcpStream) {
@@ -816,15 +1158,24 @@ async fn send_long_line(stream: &mut TcpStream) -> io::Result<()> {
 /// "220-" lines as fast as the client reads, up to 100 MiB, then hold until the client
 /// closes or [`HOLD_LIMIT`] passes.
 async fn send_endless_reply(stream: &mut TcpStream) -> io::Result<()> {
-    const LINE: &[u8] = b"220-endless.test this reply never ends, keep reading\r\n";
+    send_endless_lines(
+        stream,
+        b"220-endless.test this reply never ends, keep reading\r\n",
+    )
+    .await
+}
+
+/// `line` over and over as fast as the client reads, up to 100 MiB, then hold until the
+/// client closes or [`HOLD_LIMIT`] passes.
+async fn send_endless_lines(stream: &mut TcpStream, line: &[u8]) -> io::Result<()> {
     const TOTAL: usize = 100 * 1024 * 1024;
     let (mut reader, mut writer) = stream.split();
     let send = async {
-        let chunk: Vec<u8> = LINE
+        let chunk: Vec<u8> = line
             .iter()
             .copied()
             .cycle()
-            .take(LINE.len() * 1200)
+            .take(line.len() * 1200)
             .collect();
         let mut sent = 0;
         while sent < TOTAL {
