@@ -147,7 +147,8 @@ fn to_domain(host: &str) -> Result<DomainName, NormalizeError> {
 }
 
 /// The Unicode form of a domain for people (`xn--bcher-kva.de` → `bücher.de`); the ASCII form
-/// when the name has no punycode label or does not decode cleanly.
+/// when the name has no punycode label, does not decode cleanly, or decodes to a form that would
+/// not read back as the same domain (so a list copied from a report can be imported again).
 pub fn display_name(domain: &DomainName) -> String {
     let ascii = domain.as_str();
     let has_punycode = ascii
@@ -157,8 +158,8 @@ pub fn display_name(domain: &DomainName) -> String {
         return ascii.to_string();
     }
     match idna::domain_to_unicode(ascii) {
-        (unicode, Ok(())) => unicode,
-        (_, Err(_)) => ascii.to_string(),
+        (unicode, Ok(())) if normalize_domain(&unicode).as_ref() == Ok(domain) => unicode,
+        _ => ascii.to_string(),
     }
 }
 
@@ -237,6 +238,18 @@ mod tests {
         assert_eq!(display_name(&plain), "example.org");
         let bad_punycode = DomainName::parse("xn--zz.example").expect("syntactically fine");
         assert_eq!(display_name(&bad_punycode), "xn--zz.example");
+    }
+
+    /// Found by the `normalize_domain` fuzz target: a punycode label that decodes to one starting
+    /// with `xn--` was shown in a Unicode form that reads back as no domain at all.
+    #[test]
+    fn the_shown_form_always_reads_back_as_the_same_domain() {
+        let domain =
+            normalize_domain("xn--xn---eedaa.xn--bgohhhhhhhhrkhohhhhmrwei").expect("valid");
+        assert_eq!(
+            display_name(&domain),
+            "xn--xn---eedaa.xn--bgohhhhhhhhrkhohhhhmrwei"
+        );
     }
 
     #[test]
