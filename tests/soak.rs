@@ -235,6 +235,8 @@ struct Fleet {
     dns: DnsServer,
     /// The fleet runtime, to read its task count.
     handle: tokio::runtime::Handle,
+    /// Each server's log of the commands it received, in domain order; drained every scan.
+    command_logs: Vec<Arc<Mutex<Vec<String>>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -255,9 +257,18 @@ impl Fleet {
                 runtime.block_on(async move {
                     let fleet = SmtpFleet::start(servers).await;
                     let dns = TestDns::start(&[("soak.", zone.as_str())]).await;
-                    ready_tx
-                        .send((fleet.port, dns.addr, tokio::runtime::Handle::current()))
-                        .expect("the test waits for the fleet");
+                    let command_logs = fleet
+                        .servers
+                        .iter()
+                        .map(|server| Arc::clone(&server.commands))
+                        .collect();
+                    let ready = (
+                        fleet.port,
+                        dns.addr,
+                        tokio::runtime::Handle::current(),
+                        command_logs,
+                    );
+                    ready_tx.send(ready).expect("the test waits for the fleet");
                     // Ends when the test drops its sender, also when it panics.
                     let _ = stop_rx.await;
                     drop(fleet);
@@ -265,11 +276,12 @@ impl Fleet {
                 });
             })
             .expect("fleet thread");
-        let (port, dns_addr, handle) = ready_rx.recv().expect("the fleet starts");
+        let (port, dns_addr, handle, command_logs) = ready_rx.recv().expect("the fleet starts");
         Fleet {
             port,
             dns: DnsServer::Custom(dns_addr),
             handle,
+            command_logs,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
@@ -277,6 +289,24 @@ impl Fleet {
 
     fn alive_tasks(&self) -> usize {
         self.handle.metrics().num_alive_tasks()
+    }
+
+    /// Empties every server's command log (so the logs do not grow over a long soak) and
+    /// returns how many commands there were and the ones the probe must never send.
+    fn drain_commands(&self) -> (usize, Vec<String>) {
+        let mut total = 0;
+        let mut impolite = Vec::new();
+        for log in &self.command_logs {
+            let commands = std::mem::take(&mut *log.lock().expect("command log"));
+            total += commands.len();
+            impolite.extend(commands.into_iter().filter(|command| {
+                let verb = command.split_whitespace().next().unwrap_or("");
+                !["EHLO", "STARTTLS", "QUIT"]
+                    .iter()
+                    .any(|allowed| verb.eq_ignore_ascii_case(allowed))
+            }));
+        }
+        (total, impolite)
     }
 }
 
@@ -591,6 +621,7 @@ struct ScanFigures {
     peak_tasks: usize,
     tasks_after: usize,
     fleet_tasks_after: usize,
+    commands: usize,
     rss_kib: u64,
     anon_kib: u64,
     fds: usize,
@@ -683,7 +714,7 @@ fn fault_injection_soak() {
         open_fds()
     );
     println!(
-        "{:>4} {:>7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6} {:>8} {:>8} {:>5} {:>8}",
+        "{:>4} {:>7} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6} {:>5} {:>8} {:>8} {:>5} {:>8}",
         "scan",
         "secs",
         "tls_ok",
@@ -694,6 +725,7 @@ fn fault_injection_soak() {
         "peak_t",
         "tasks",
         "fleet",
+        "cmds",
         "rss_MiB",
         "anon_MiB",
         "fds",
@@ -777,6 +809,7 @@ fn fault_injection_soak() {
             }
             Some(first) => settle(first + FD_TOLERANCE, open_fds),
         };
+        let (commands, impolite) = fleet.drain_commands();
         let memory_now = memory();
 
         let mut scan_failures = Vec::new();
@@ -789,6 +822,9 @@ fn fault_injection_soak() {
                 elapsed.as_secs_f64(),
                 scan_limit.as_secs()
             ));
+        }
+        if !impolite.is_empty() {
+            scan_failures.push(format!("the probe sent {impolite:?}"));
         }
         if duplicates > 0 {
             scan_failures.push(format!("{duplicates} domains got two results"));
@@ -872,13 +908,14 @@ fn fault_injection_soak() {
             peak_tasks,
             tasks_after,
             fleet_tasks_after,
+            commands,
             rss_kib: memory_now.rss,
             anon_kib: memory_now.anon,
             fds,
             slowest_address_ms,
         };
         println!(
-            "{:>4} {:>7.2} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6} {:>8.1} {:>8.1} {:>5} {:>8}",
+            "{:>4} {:>7.2} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>6} {:>5} {:>8.1} {:>8.1} {:>5} {:>8}",
             figure.number,
             figure.elapsed.as_secs_f64(),
             figure.verdicts.get("tls_ok").copied().unwrap_or(0),
@@ -889,6 +926,7 @@ fn fault_injection_soak() {
             figure.peak_tasks,
             figure.tasks_after,
             figure.fleet_tasks_after,
+            figure.commands,
             mib(figure.rss_kib),
             mib(figure.anon_kib),
             figure.fds,

@@ -572,15 +572,21 @@ fn scenario_plan(scenario: &Scenario) -> Option<Arc<ChaosPlan>> {
 }
 
 /// A rustls server config with the ring provider (no process-wide default needed).
+///
+/// No session resumption: the probe never resumes, and rustls' default server cache would
+/// keep up to 256 sessions per server (two TLS 1.3 tickets per handshake), so a fleet of
+/// hundreds scanned again and again would grow by tens of MiB before the caches fill.
 fn server_config(cert: &TestCert, versions: TlsVersions) -> io::Result<Arc<ServerConfig>> {
     let invalid = |error: rustls::Error| io::Error::new(io::ErrorKind::InvalidInput, error);
-    let config =
+    let mut config =
         ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_protocol_versions(versions.protocol_versions())
             .map_err(invalid)?
             .with_no_client_auth()
             .with_single_cert(cert.chain_der.clone(), cert.key_der.clone_key())
             .map_err(invalid)?;
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
     Ok(Arc::new(config))
 }
 
