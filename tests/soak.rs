@@ -55,14 +55,17 @@ const MAX_GREETING_DELAY: Duration = Duration::from_secs(1);
 /// Domains probed at once.
 const CONCURRENCY: usize = 100;
 /// How much resident memory (VmRSS) may grow from the end of warm-up to the last scan.
-/// Measured: about 2.5 MiB in all, SQLite's page cache filling over the first ~17 scans, then
-/// flat for hundreds of scans (the bare engine, `SOAK_PROBE_ONLY=1`, stays within 0.5 MiB).
-/// A leak of 1 KiB per connection (~400 connections a scan) crosses it within the CI run.
-const RSS_GROWTH_TOLERANCE_KIB: u64 = 8 * 1024;
+/// Measured: 3.0 MiB over 130 scans (debug) and 5.1 MiB over 114 (release): SQLite's page
+/// cache filling over the first ~20 scans, then the allocator's heap growing in steps of about
+/// 1 MiB every ~75 scans in release (flat between steps; the bare engine, `SOAK_PROBE_ONLY=1`,
+/// stays within 0.5 MiB). A leak of 1.7 KiB per connection (~400 a scan) crosses it within
+/// the CI run.
+const RSS_GROWTH_TOLERANCE_KIB: u64 = 12 * 1024;
 /// How much the heap (RssAnon) may grow over the second half of the scans after warm-up,
-/// when caches have filled: a steady leak shows here even when it is too small for the total.
-/// Measured: under 1 MiB in the CI run, nothing in long runs.
-const LATE_HEAP_GROWTH_TOLERANCE_KIB: u64 = 3 * 1024;
+/// when caches have filled: a steady leak shows here even when it is too small for the total
+/// (1.1 KiB per connection crosses it in the CI run). Measured: 0.5 MiB in the CI run, 1.5 MiB
+/// (one allocator step) in the 114-scan release run.
+const LATE_HEAP_GROWTH_TOLERANCE_KIB: u64 = 4 * 1024;
 /// Descriptors that may be open after a scan beyond the count after the first one (the
 /// resolver's sockets come and go).
 const FD_TOLERANCE: usize = 8;
