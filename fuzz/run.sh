@@ -9,11 +9,13 @@
 # Only a stable toolchain is needed: RUSTC_BOOTSTRAP=1 lets it take the nightly-only flags that
 # cargo-fuzz passes (-Zsanitizer=...). Everything is built in fuzz/target, never in ../target.
 # New inputs go to fuzz/target/corpus/TARGET; the committed fuzz/corpus/TARGET is only read
-# (`cmin` picks from both the few inputs worth committing). Crashes land in fuzz/artifacts/TARGET; replay one with
-# `RUSTC_BOOTSTRAP=1 cargo fuzz run -s none TARGET fuzz/artifacts/TARGET/crash-...` in fuzz/.
+# (`cmin` picks from both the few inputs worth committing). Crashes land in
+# fuzz/artifacts/TARGET; replay one, in fuzz/, with the same build:
+# `RUSTC_BOOTSTRAP=1 cargo fuzz run -a TARGET artifacts/TARGET/crash-...`.
 #
-# Environment: FUZZ_SANITIZER (default `address`; `none` builds and runs faster),
-# FUZZ_JOBS (parallel fuzzing processes per target, default 1).
+# Environment: FUZZ_SANITIZER (default `address`; `none` runs faster but rebuilds everything),
+# FUZZ_JOBS (parallel fuzzing processes per target, default 1), FUZZ_CORPUS_ADD (most inputs
+# `cmin` adds to the hand-named seeds, default 30).
 set -euo pipefail
 
 CARGO_FUZZ_VERSION=0.13.2
