@@ -82,20 +82,6 @@ fn expected(part: Part) -> (Verdict, Option<bool>) {
     }
 }
 
-/// Starts a server on an address whose previous server was just dropped.
-async fn restart(address: SocketAddr, scenario: Scenario) -> FakeSmtp {
-    for _ in 0..100 {
-        match FakeSmtp::start(address, scenario.clone()).await {
-            Ok(server) => return server,
-            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(error) => panic!("restarting {address}: {error}"),
-        }
-    }
-    panic!("{address} stayed in use");
-}
-
 /// What the database says it holds: per domain, when its state was last confirmed and how
 /// many probes its history counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,7 +186,7 @@ async fn kill_9_at_random_points_never_loses_a_committed_result() {
             }
             let address = SocketAddr::new(ips[index], port);
             drop(slot.take());
-            *slot = Some(restart(address, scenario(&pki, index, round)).await);
+            *slot = Some(FakeSmtp::restart(address, scenario(&pki, index, round)).await);
         }
         let mut child = binary(&db)
             .arg("scan")

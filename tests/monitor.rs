@@ -52,21 +52,6 @@ fn wait_for(
     panic!("timed out; events so far: {events:#?}");
 }
 
-/// Starts a server on an address whose previous server was just dropped (its listener task
-/// may take a moment to let go of the port).
-async fn restart(address: SocketAddr, scenario: Scenario) -> FakeSmtp {
-    for _ in 0..100 {
-        match FakeSmtp::start(address, scenario.clone()).await {
-            Ok(server) => return server,
-            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(error) => panic!("restarting {address}: {error}"),
-        }
-    }
-    panic!("{address} stayed in use");
-}
-
 fn is_finished(event: &Event) -> bool {
     matches!(event, Event::Scan(ScanEvent::Finished { .. }))
 }
@@ -146,8 +131,8 @@ async fn change_events_across_two_scans_whose_servers_changed() {
 
     // Between scans: the shop's server stops offering STARTTLS, the bank's certificate expires.
     fleet.servers.clear();
-    let _shop = restart(SocketAddr::new(ips[0], port), Scenario::NoStarttls).await;
-    let _bank = restart(
+    let _shop = FakeSmtp::restart(SocketAddr::new(ips[0], port), Scenario::NoStarttls).await;
+    let _bank = FakeSmtp::restart(
         SocketAddr::new(ips[1], port),
         Scenario::Good {
             cert: pki.leaf(&["mx.bank.test"], Validity::Expired),

@@ -160,63 +160,40 @@ impl App {
         let Some(attempts) = self.port_blocked else {
             return;
         };
-        let dark_mode = ui.visuals().dark_mode;
-        egui::Panel::top("port25_banner")
-            .frame(
-                egui::Frame::new()
-                    .fill(banner_fill(dark_mode))
-                    .inner_margin(8.0),
-            )
-            .show(ui, |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    ui.label(
-                        egui::RichText::new("⚠ Outbound port 25 looks blocked")
-                            .strong()
-                            .color(Grade::Encrypted.color(dark_mode)),
-                    );
-                    ui.label(format!(
-                        "All {attempts} connection attempts so far timed out without an answer. \
-                         Many home, office and cloud networks block outgoing SMTP. Results are \
-                         kept as untestable, not as failures. Run the monitor on a host that may \
-                         connect to port 25 (a mail server, say), or ask your provider to allow it."
-                    ));
-                    if ui.button("Dismiss").clicked() {
-                        self.port_blocked = None;
-                    }
-                });
-            });
+        let text = format!(
+            "All {attempts} connection attempts so far timed out without an answer. Many home, \
+             office and cloud networks block outgoing SMTP. Results are kept as untestable, not \
+             as failures. Run the monitor on a host that may connect to port 25 (a mail server, \
+             say), or ask your provider to allow it."
+        );
+        if warning_banner_ui(
+            ui,
+            "port25_banner",
+            "⚠ Outbound port 25 looks blocked",
+            &text,
+        ) {
+            self.port_blocked = None;
+        }
     }
 
     pub(super) fn dns_unanswered_banner_ui(&mut self, ui: &mut egui::Ui) {
-        let Some((lookups, resolver)) = self.dns_unanswered.clone() else {
+        let Some((lookups, resolver)) = &self.dns_unanswered else {
             return;
         };
-        let dark_mode = ui.visuals().dark_mode;
-        egui::Panel::top("dns_unanswered_banner")
-            .frame(
-                egui::Frame::new()
-                    .fill(banner_fill(dark_mode))
-                    .inner_margin(8.0),
-            )
-            .show(ui, |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    ui.label(
-                        egui::RichText::new("⚠ The DNS server is not answering")
-                            .strong()
-                            .color(Grade::Encrypted.color(dark_mode)),
-                    );
-                    ui.label(format!(
-                        "{} answered none of the first {lookups} domain lookups: they all timed \
-                         out or could not reach it. Results are kept as untestable, not as \
-                         failures. Check the DNS server in Settings (empty means the system \
-                         resolver) or this machine's network.",
-                        capitalized(&resolver)
-                    ));
-                    if ui.button("Dismiss").clicked() {
-                        self.dns_unanswered = None;
-                    }
-                });
-            });
+        let text = format!(
+            "{} answered none of the first {lookups} domain lookups: they all timed out or could \
+             not reach it. Results are kept as untestable, not as failures. Check the DNS server \
+             in Settings (empty means the system resolver) or this machine's network.",
+            capitalized(resolver)
+        );
+        if warning_banner_ui(
+            ui,
+            "dns_unanswered_banner",
+            "⚠ The DNS server is not answering",
+            &text,
+        ) {
+            self.dns_unanswered = None;
+        }
     }
 
     pub(super) fn status_bar_ui(&mut self, ui: &mut egui::Ui) {
@@ -257,6 +234,30 @@ impl App {
             });
         });
     }
+}
+
+/// A dismissable warning strip across the top of the window; true when Dismiss was clicked.
+fn warning_banner_ui(ui: &mut egui::Ui, id: &'static str, title: &str, text: &str) -> bool {
+    let dark_mode = ui.visuals().dark_mode;
+    let mut dismissed = false;
+    egui::Panel::top(id)
+        .frame(
+            egui::Frame::new()
+                .fill(banner_fill(dark_mode))
+                .inner_margin(8.0),
+        )
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(
+                    egui::RichText::new(title)
+                        .strong()
+                        .color(Grade::Encrypted.color(dark_mode)),
+                );
+                ui.label(text);
+                dismissed = ui.button("Dismiss").clicked();
+            });
+        });
+    dismissed
 }
 
 /// The background of a warning banner, readable in both themes.

@@ -398,6 +398,21 @@ impl FakeSmtp {
         })
     }
 
+    /// Starts a server on `addr` whose previous server was just dropped: its listener task may
+    /// take a moment to let go of the port, so `AddrInUse` is retried for up to 2 s.
+    pub async fn restart(addr: SocketAddr, scenario: Scenario) -> FakeSmtp {
+        for _ in 0..100 {
+            match FakeSmtp::start(addr, scenario.clone()).await {
+                Ok(server) => return server,
+                Err(error) if error.kind() == io::ErrorKind::AddrInUse => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(error) => panic!("restarting {addr}: {error}"),
+            }
+        }
+        panic!("{addr} stayed in use");
+    }
+
     /// A snapshot of the commands received so far.
     pub fn recorded_commands(&self) -> Vec<String> {
         self.commands
