@@ -52,6 +52,18 @@ fn wait_for(
     panic!("timed out; events so far: {events:#?}");
 }
 
+/// Sends settings the monitor must refuse, and returns the problems it names.
+fn rejected_problems(monitor: &MonitorHandle, settings: Settings) -> Vec<String> {
+    monitor.send(Command::SaveSettings(Box::new(settings)));
+    let events = wait_for(monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::SettingsRejected { .. })
+    });
+    let Some(Event::SettingsRejected { problems }) = events.last() else {
+        panic!("no rejection event");
+    };
+    problems.clone()
+}
+
 fn is_finished(event: &Event) -> bool {
     matches!(event, Event::Scan(ScanEvent::Finished { .. }))
 }
@@ -298,13 +310,7 @@ async fn cancel_stops_a_scan_and_settings_are_saved() {
         concurrency: 0,
         ..Settings::default()
     };
-    monitor.send(Command::SaveSettings(Box::new(invalid)));
-    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
-        matches!(event, Event::SettingsRejected { .. })
-    });
-    let Some(Event::SettingsRejected { problems }) = events.last() else {
-        panic!("no rejection event");
-    };
+    let problems = rejected_problems(&monitor, invalid);
     assert!(
         problems.iter().any(|p| p.contains("concurrency")),
         "{problems:?}"
@@ -315,13 +321,7 @@ async fn cancel_stops_a_scan_and_settings_are_saved() {
         ca_file: Some(dir.path().join("missing-ca.pem")),
         ..settings.clone()
     };
-    monitor.send(Command::SaveSettings(Box::new(unreadable)));
-    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
-        matches!(event, Event::SettingsRejected { .. })
-    });
-    let Some(Event::SettingsRejected { problems }) = events.last() else {
-        panic!("no rejection event");
-    };
+    let problems = rejected_problems(&monitor, unreadable);
     assert!(
         problems.iter().any(|p| p.contains("missing-ca.pem")),
         "{problems:?}"
@@ -333,13 +333,7 @@ async fn cancel_stops_a_scan_and_settings_are_saved() {
         ca_file: Some(der),
         ..settings.clone()
     };
-    monitor.send(Command::SaveSettings(Box::new(not_pem)));
-    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
-        matches!(event, Event::SettingsRejected { .. })
-    });
-    let Some(Event::SettingsRejected { problems }) = events.last() else {
-        panic!("no rejection event");
-    };
+    let problems = rejected_problems(&monitor, not_pem);
     assert!(
         problems.iter().any(|p| p.contains("corporate-ca.der")),
         "{problems:?}"

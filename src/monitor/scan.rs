@@ -83,36 +83,27 @@ impl ScanEnd {
 /// Counts connection attempts to tell a blocked port 25 from servers that answer.
 #[derive(Debug, Default, Clone)]
 pub struct BlockedPortDetector {
-    attempts: usize,
-    silent: usize,
-    reported: bool,
+    tally: SilenceTally<BLOCKED_PORT_MIN_ATTEMPTS>,
 }
 
 impl BlockedPortDetector {
     /// Looks at one result; true exactly once, when the scan first looks blocked.
     pub fn observe(&mut self, result: &DomainResult) -> bool {
         for address in result.mx.iter().flat_map(|host| &host.addresses) {
-            self.attempts += 1;
-            if matches!(address.reason, Reason::ConnectTimeout | Reason::Unreachable) {
-                self.silent += 1;
-            }
+            let silent = matches!(address.reason, Reason::ConnectTimeout | Reason::Unreachable);
+            self.tally.count(silent);
         }
-        let blocked = self.attempts >= BLOCKED_PORT_MIN_ATTEMPTS && self.silent == self.attempts;
-        if blocked && !self.reported {
-            self.reported = true;
-            return true;
-        }
-        false
+        self.tally.first_time_all_silent()
     }
 
     /// Whether every attempt so far was silent (and there were enough of them).
     pub fn looks_blocked(&self) -> bool {
-        self.attempts >= BLOCKED_PORT_MIN_ATTEMPTS && self.silent == self.attempts
+        self.tally.all_silent()
     }
 
     /// Connection attempts seen.
     pub fn attempts(&self) -> usize {
-        self.attempts
+        self.tally.seen
     }
 }
 
@@ -122,33 +113,56 @@ impl BlockedPortDetector {
 /// (`timeout`, `other`): an NXDOMAIN or SERVFAIL is an answer.
 #[derive(Debug, Default, Clone)]
 pub struct SilentDnsDetector {
-    lookups: usize,
-    silent: usize,
-    reported: bool,
+    tally: SilenceTally<SILENT_DNS_MIN_LOOKUPS>,
 }
 
 impl SilentDnsDetector {
     /// Looks at one result; true exactly once, when the resolver first looks silent.
     pub fn observe(&mut self, result: &DomainResult) -> bool {
-        self.lookups += 1;
-        if matches!(result.dns_error, Some(DnsError::Timeout | DnsError::Other)) {
+        let silent = matches!(result.dns_error, Some(DnsError::Timeout | DnsError::Other));
+        self.tally.count(silent);
+        self.tally.first_time_all_silent()
+    }
+
+    /// Whether every lookup so far went unanswered (and there were enough of them).
+    pub fn looks_silent(&self) -> bool {
+        self.tally.all_silent()
+    }
+
+    /// Domain lookups seen.
+    pub fn lookups(&self) -> usize {
+        self.tally.seen
+    }
+}
+
+/// "Nothing answered, and we asked at least `MINIMUM` times", said once: the rule shared by
+/// the blocked-port and silent-DNS detectors.
+#[derive(Debug, Default, Clone)]
+struct SilenceTally<const MINIMUM: usize> {
+    seen: usize,
+    silent: usize,
+    reported: bool,
+}
+
+impl<const MINIMUM: usize> SilenceTally<MINIMUM> {
+    fn count(&mut self, silent: bool) {
+        self.seen += 1;
+        if silent {
             self.silent += 1;
         }
-        if self.looks_silent() && !self.reported {
+    }
+
+    /// True exactly once: the first time every attempt so far was silent and there were enough.
+    fn first_time_all_silent(&mut self) -> bool {
+        if self.all_silent() && !self.reported {
             self.reported = true;
             return true;
         }
         false
     }
 
-    /// Whether every lookup so far went unanswered (and there were enough of them).
-    pub fn looks_silent(&self) -> bool {
-        self.lookups >= SILENT_DNS_MIN_LOOKUPS && self.silent == self.lookups
-    }
-
-    /// Domain lookups seen.
-    pub fn lookups(&self) -> usize {
-        self.lookups
+    fn all_silent(&self) -> bool {
+        self.seen >= MINIMUM && self.silent == self.seen
     }
 }
 
