@@ -3,6 +3,7 @@
 //! through `report::export`. Prints time and size of each; never asserts on time.
 //!
 //! Run with `cargo bench --bench export_report` (args: `-- DOMAINS`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 #[path = "../tests/fixtures/mod.rs"]
 mod fixtures;

@@ -5,6 +5,7 @@
 //! time.
 //!
 //! Run with `cargo bench --bench import_csv` (args: `-- LINES`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 use std::io::Write;
 use std::time::Instant;

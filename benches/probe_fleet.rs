@@ -3,6 +3,7 @@
 //! included. Run with `cargo bench --bench probe_fleet`; prints wall time and domains/second.
 //!
 //! Not a test: the figures go in closing notes and the README, never into an assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 #[path = "../tests/support/mod.rs"]
 mod support;

@@ -5,6 +5,7 @@
 //! Clearly synthetic: results come from `tests/fixtures`, not from probes. Run with
 //! `cargo bench --bench store_history` (args: `-- DOMAINS DAYS`). Figures for closing notes
 //! and the README; never an assertion on time.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 #[path = "../tests/fixtures/mod.rs"]
 mod fixtures;

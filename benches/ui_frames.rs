@@ -4,6 +4,7 @@
 //! frame. Synthetic results from `tests/fixtures`; never an assertion on time.
 //!
 //! `cargo bench --bench ui_frames [-- DOMAINS]`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 #[path = "../tests/fixtures/mod.rs"]
 mod fixtures;

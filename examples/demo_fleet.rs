@@ -8,6 +8,7 @@
 //! ```
 //! It prints the options that point starttls-monitor at it, writes the domain list to
 //! `DIR/domains.txt`, and runs until interrupted. Loopback only.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // shares the test harness, where a panic is the failure report
 
 #[path = "../tests/support/mod.rs"]
 mod support;

@@ -1,6 +1,7 @@
 //! The desktop app driven like a user would, headless (egui_kittest: no display, no GL):
 //! first launch, adding domains, a scan against the loopback demo world with progress to the
 //! end, the domain detail, keyboard navigation, trends, settings, and a damaged database.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 

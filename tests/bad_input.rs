@@ -3,6 +3,7 @@
 //! CA file that is not PEM; a DNS server that does not answer. Each gives one line that says
 //! what and where (exit 1), or a plain warning when the command still did its job, and nothing
 //! already stored is lost or rewritten.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! `import` and `export` as a user (or cron) runs them: reports, exit codes and messages that
 //! name the file and line, dry runs that change nothing, stdin, and report files written whole.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod fixtures;
 

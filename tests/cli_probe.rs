@@ -1,5 +1,6 @@
 //! `starttls-monitor probe` as a user runs it: the same scenario table as the engine test, but
 //! through the binary's `--json` output, plus the readable table and the exit statuses.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 mod world;

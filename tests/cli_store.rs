@@ -1,5 +1,6 @@
 //! The database commands as a user (or cron) runs them: `domains`, `lists`, `scan`, `trends`,
 //! against the loopback world; and a scan killed with SIGKILL mid-way loses nothing committed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 mod world;

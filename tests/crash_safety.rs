@@ -5,6 +5,7 @@
 //! committed before the kill; at the end an uninterrupted scan finishes with true verdicts.
 //!
 //! `CRASH_KILLS` sets the number of kills (default 30); `CRASH_SEED` replays one sequence.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 

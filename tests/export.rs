@@ -2,6 +2,7 @@
 //! including hostile server strings: JSON round-trips, CSV cells stay spreadsheet-safe, the
 //! HTML page stays inert and self-contained, and headless Chromium (when installed) renders
 //! its charts.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod fixtures;
 

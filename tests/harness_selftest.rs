@@ -1,6 +1,7 @@
 //! Proves the loopback test harness in `tests/support` works: the DNS server answers like an
 //! authoritative server, the PKI makes certificates rustls accepts or rejects as intended, and
 //! the fake SMTP servers play their scenarios. It does not exercise the crate itself.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! CSV import as users meet it: messy spreadsheet exports from `tests/data/csv/` run through
 //! one table of expectations; files that are not tables are refused with the file and line;
 //! big files are generated here (never committed) and stream through.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 use std::io::Write;
 use std::path::PathBuf;

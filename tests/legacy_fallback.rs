@@ -1,6 +1,7 @@
 //! When the legacy (OpenSSL) fallback runs and when it must not, and what deep mode adds, seen
 //! from the scripted fake servers: how many sessions each server got, and what the result says.
 //! Real legacy servers (TLS 1.0/1.1, RSA key exchange) are in `tests/postfix.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 

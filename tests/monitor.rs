@@ -1,6 +1,7 @@
 //! The background monitor as the app uses it: commands in, events out, the waker called;
 //! change events across two scans whose servers changed in between; "port 25 looks blocked";
 //! cancellation; settings saved; scheduled scans.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 

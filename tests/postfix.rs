@@ -5,6 +5,7 @@
 //!
 //! Needs the `postfix` package and root (CI installs it and runs as root). Without them the
 //! tests say plainly on stderr that they are skipped; under `CI=true` they fail instead.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod postfix_support;
 mod support;

@@ -1,6 +1,7 @@
 //! The probe engine against a loopback internet of scenarios (see `world`): every verdict in
 //! the table, politeness (one connection per IP, shared MX hosts probed once), and the commands
 //! a server ever sees.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 mod world;

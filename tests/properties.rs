@@ -7,6 +7,7 @@
 //!   domain, idempotent, and the Unicode form shown in the UI normalizes back to the same name.
 //!
 //! `PROPTEST_CASES` raises the number of cases (default 256 per property).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 use std::net::{IpAddr, Ipv4Addr};
 

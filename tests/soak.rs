@@ -17,6 +17,7 @@
 //! memory from the store's). The long run is
 //! `SOAK_SECONDS=600 cargo test --release --test soak -- --nocapture`.
 //! Only 127.0.0.0/8 is ever bound or connected.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! The store as the app and the command line rely on it: what survives a restart, how bad files
 //! are refused without being touched, runs and change events across scans, trend roll-ups.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod fixtures;
 
