@@ -5,109 +5,138 @@
 //! instead of running it as a formula (CSV injection). Numeric columns (`smtp_code`,
 //! `cert_days_left`, ...) are written as plain numbers, negative ones included.
 
-use std::borrow::Cow;
 use std::io::Write;
 
-use super::{DomainFacts, ExportSummary, ReportError, Scope, days_left, rfc3339, serde_name};
-use crate::model::{AddressResult, DomainName, DomainResult, MxResult};
+use serde::{Serialize, Serializer};
+use time::OffsetDateTime;
+
+use super::{DomainFacts, ExportSummary, ReportError, Scope, days_left, rfc3339};
+use crate::model::{
+    AddressResult, CertError, DnsError, DomainName, DomainResult, MxResult, Outcome, Reason,
+    TlsVersion, Verdict,
+};
 use crate::store::Store;
 
-/// Columns of the per-domain CSV.
-pub const DOMAIN_COLUMNS: [&str; 16] = [
-    "domain",
-    "verdict",
-    "starttls",
-    "pfs",
-    "strict_valid",
-    "dns_error",
-    "mx_hosts",
-    "mx_count",
-    "mx_untestable",
-    "lowest_tls_version",
-    "legacy_tls",
-    "cert_errors",
-    "cert_not_after",
-    "cert_days_left",
-    "provider",
-    "probed_at",
-];
+/// A text cell that came from a server, a file or the user, made safe for spreadsheets: one that
+/// starts with `=`, `+`, `-`, `@`, tab or carriage return is written with a leading apostrophe.
+/// Every such column of a row has this type, so no cell can forget the rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SafeText(String);
 
-/// Columns of the per-address CSV.
-pub const ADDRESS_COLUMNS: [&str; 33] = [
-    "domain",
-    "domain_verdict",
-    "mx_host",
-    "preference",
-    "implicit",
-    "cname_target",
-    "mx_dns_error",
-    "mx_verdict",
-    "ip",
-    "outcome",
-    "reason",
-    "smtp_code",
-    "smtp_text",
-    "detail",
-    "starttls_advertised",
-    "tls_version",
-    "cipher_suite",
-    "kx_group",
-    "pfs",
-    "legacy_tls",
-    "prefers_non_pfs",
-    "strict_valid",
-    "cert_errors",
-    "cert_subject",
-    "cert_sans",
-    "cert_issuer",
-    "cert_not_before",
-    "cert_not_after",
-    "cert_days_left",
-    "cert_key",
-    "cert_sha256",
-    "elapsed_ms",
-    "probed_at",
-];
-
-/// A text cell made safe for spreadsheets (see the module doc).
-pub fn neutralize(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
+impl SafeText {
+    /// The cell as it will be written.
+    pub fn neutralized(&self) -> std::borrow::Cow<'_, str> {
+        if self.0.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            std::borrow::Cow::Owned(format!("'{}", self.0))
+        } else {
+            std::borrow::Cow::Borrowed(&self.0)
+        }
     }
 }
 
-/// One row being built: text cells go through [`neutralize`], numbers and booleans do not.
-#[derive(Default)]
-struct Row(Vec<String>);
-
-impl Row {
-    fn text(&mut self, value: &str) -> &mut Self {
-        self.0.push(neutralize(value).into_owned());
-        self
+impl<T: Into<String>> From<T> for SafeText {
+    fn from(text: T) -> Self {
+        Self(text.into())
     }
+}
 
-    fn opt_text(&mut self, value: Option<&str>) -> &mut Self {
-        self.text(value.unwrap_or(""))
+impl Serialize for SafeText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.neutralized())
     }
+}
 
-    fn number(&mut self, value: Option<i64>) -> &mut Self {
-        self.0
-            .push(value.map(|n| n.to_string()).unwrap_or_default());
-        self
-    }
+fn safe(text: Option<&str>) -> Option<SafeText> {
+    text.map(SafeText::from)
+}
 
-    fn boolean(&mut self, value: Option<bool>) -> &mut Self {
-        self.0
-            .push(value.map(|b| b.to_string()).unwrap_or_default());
-        self
-    }
+/// Space-separated names of our own vocabulary (certificate errors): nothing to neutralize.
+fn names<T: Serialize>(values: &[T]) -> String {
+    values
+        .iter()
+        .map(|value| super::serde_name(value))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
-    /// Our own fixed vocabulary (verdicts, timestamps): nothing to neutralize.
-    fn plain(&mut self, value: impl Into<String>) -> &mut Self {
-        self.0.push(value.into());
-        self
+/// One row of the per-domain CSV; the field names are the header (README documents them). A
+/// domain never probed has only `domain`.
+#[derive(Debug, Default, Serialize)]
+struct DomainRow {
+    domain: SafeText,
+    verdict: Option<Verdict>,
+    starttls: Option<bool>,
+    pfs: Option<bool>,
+    strict_valid: Option<bool>,
+    dns_error: Option<DnsError>,
+    mx_hosts: Option<SafeText>,
+    mx_count: Option<usize>,
+    mx_untestable: Option<usize>,
+    lowest_tls_version: Option<TlsVersion>,
+    legacy_tls: Option<bool>,
+    cert_errors: Option<String>,
+    cert_not_after: Option<String>,
+    cert_days_left: Option<i64>,
+    provider: Option<SafeText>,
+    probed_at: Option<String>,
+}
+
+/// One row of the per-address CSV (one per MX address; one per MX host without addresses, one
+/// per domain without MX hosts, with the address columns empty).
+#[derive(Debug, Default, Serialize)]
+struct AddressRow {
+    domain: SafeText,
+    domain_verdict: Option<Verdict>,
+    mx_host: Option<SafeText>,
+    preference: Option<u16>,
+    implicit: Option<bool>,
+    cname_target: Option<SafeText>,
+    mx_dns_error: Option<DnsError>,
+    mx_verdict: Option<Verdict>,
+    ip: Option<String>,
+    outcome: Option<Outcome>,
+    reason: Option<Reason>,
+    smtp_code: Option<u16>,
+    smtp_text: Option<SafeText>,
+    detail: Option<SafeText>,
+    starttls_advertised: Option<bool>,
+    tls_version: Option<TlsVersion>,
+    cipher_suite: Option<SafeText>,
+    kx_group: Option<SafeText>,
+    pfs: Option<bool>,
+    legacy_tls: Option<bool>,
+    prefers_non_pfs: Option<bool>,
+    strict_valid: Option<bool>,
+    cert_errors: Option<String>,
+    cert_subject: Option<SafeText>,
+    cert_sans: Option<SafeText>,
+    cert_issuer: Option<SafeText>,
+    cert_not_before: Option<String>,
+    cert_not_after: Option<String>,
+    cert_days_left: Option<i64>,
+    cert_key: Option<SafeText>,
+    cert_sha256: Option<SafeText>,
+    elapsed_ms: Option<u64>,
+    probed_at: Option<String>,
+}
+
+/// The header of a row type: its field names, as the csv crate writes them.
+fn header_of<T: Serialize + Default>() -> Result<csv::StringRecord, ReportError> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(true)
+        .from_writer(Vec::new());
+    writer.serialize(T::default()).map_err(csv_error)?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|error| ReportError::Write(std::io::Error::other(error.to_string())))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes.as_slice());
+    match reader.records().next() {
+        Some(Ok(header)) => Ok(header),
+        _ => Err(ReportError::Write(std::io::Error::other(
+            "could not write the CSV header",
+        ))),
     }
 }
 
@@ -117,27 +146,46 @@ pub(super) fn write(
     per_address: bool,
     out: &mut dyn Write,
 ) -> Result<ExportSummary, ReportError> {
-    let mut writer = csv::WriterBuilder::new().flexible(false).from_writer(out);
-    let header: &[&str] = if per_address {
-        &ADDRESS_COLUMNS
+    let header = if per_address {
+        header_of::<AddressRow>()?
     } else {
-        &DOMAIN_COLUMNS
+        header_of::<DomainRow>()?
     };
-    writer.write_record(header).map_err(csv_error)?;
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(false)
+        .has_headers(false)
+        .from_writer(out);
+    writer.write_record(&header).map_err(csv_error)?;
     let mut summary = ExportSummary::default();
     let now = scope.generated_at;
     store.each_latest_result(scope.list, |domain, latest| {
         summary.domains += 1;
         summary.probed += usize::from(latest.is_some());
-        let rows = match (&latest, per_address) {
-            (Some(result), false) => vec![domain_row(result, now)],
-            (Some(result), true) => address_rows(result, now),
-            (None, false) => vec![unprobed_row(&domain, DOMAIN_COLUMNS.len())],
-            (None, true) => vec![unprobed_row(&domain, ADDRESS_COLUMNS.len())],
-        };
-        for row in rows {
-            writer.write_record(&row.0).map_err(csv_error)?;
-            summary.rows += 1;
+        match (&latest, per_address) {
+            (Some(result), false) => {
+                writer
+                    .serialize(domain_row(result, now))
+                    .map_err(csv_error)?;
+                summary.rows += 1;
+            }
+            (Some(result), true) => {
+                for row in address_rows(result, now) {
+                    writer.serialize(row).map_err(csv_error)?;
+                    summary.rows += 1;
+                }
+            }
+            (None, false) => {
+                writer
+                    .serialize(DomainRow::unprobed(&domain))
+                    .map_err(csv_error)?;
+                summary.rows += 1;
+            }
+            (None, true) => {
+                writer
+                    .serialize(AddressRow::unprobed(&domain))
+                    .map_err(csv_error)?;
+                summary.rows += 1;
+            }
         }
         Ok::<(), ReportError>(())
     })?;
@@ -152,134 +200,216 @@ fn csv_error(error: csv::Error) -> ReportError {
     }
 }
 
-fn unprobed_row(domain: &DomainName, width: usize) -> Row {
-    let mut row = Row::default();
-    row.text(domain.as_str());
-    row.0.resize(width, String::new());
-    row
+impl DomainRow {
+    fn unprobed(domain: &DomainName) -> Self {
+        Self {
+            domain: domain.as_str().into(),
+            ..Self::default()
+        }
+    }
 }
 
-fn domain_row(result: &DomainResult, now: time::OffsetDateTime) -> Row {
+impl AddressRow {
+    fn unprobed(domain: &DomainName) -> Self {
+        Self {
+            domain: domain.as_str().into(),
+            ..Self::default()
+        }
+    }
+
+    /// The domain and MX host columns, the address columns empty.
+    fn of_host(result: &DomainResult, host: Option<&MxResult>) -> Self {
+        let mut row = Self {
+            domain: result.domain.as_str().into(),
+            domain_verdict: Some(result.verdict),
+            probed_at: Some(rfc3339(result.probed_at)),
+            ..Self::default()
+        };
+        if let Some(host) = host {
+            row.mx_host = Some(host.host.as_str().into());
+            row.preference = Some(host.preference);
+            row.implicit = Some(host.implicit);
+            row.cname_target = safe(host.cname_target.as_deref());
+            row.mx_dns_error = host.dns_error;
+            row.mx_verdict = Some(host.verdict);
+        }
+        row
+    }
+}
+
+fn domain_row(result: &DomainResult, now: OffsetDateTime) -> DomainRow {
     let facts = DomainFacts::of(result);
-    let mut row = Row::default();
-    row.text(result.domain.as_str())
-        .plain(result.verdict.as_str())
-        .boolean(result.starttls)
-        .boolean(result.pfs)
-        .boolean(result.strict_valid)
-        .plain(result.dns_error.map(|e| e.as_str()).unwrap_or(""))
-        .text(&facts.mx_hosts.join(" "))
-        .number(Some(result.mx.len() as i64))
-        .number(Some(facts.untestable_hosts as i64))
-        .plain(facts.lowest_tls.map(|v| v.as_str()).unwrap_or(""))
-        .boolean(facts.lowest_tls.map(|_| facts.legacy_tls))
-        .plain(facts.cert_errors.join(" "))
-        .plain(facts.earliest_not_after.map(rfc3339).unwrap_or_default())
-        .number(facts.earliest_not_after.map(|at| days_left(at, now)))
-        .opt_text(facts.provider.as_deref())
-        .plain(rfc3339(result.probed_at));
-    row
+    DomainRow {
+        domain: result.domain.as_str().into(),
+        verdict: Some(result.verdict),
+        starttls: result.starttls,
+        pfs: result.pfs,
+        strict_valid: result.strict_valid,
+        dns_error: result.dns_error,
+        mx_hosts: Some(facts.mx_hosts.join(" ").into()),
+        mx_count: Some(result.mx.len()),
+        mx_untestable: Some(facts.untestable_hosts),
+        lowest_tls_version: facts.lowest_tls,
+        legacy_tls: facts.lowest_tls.map(|_| facts.legacy_tls),
+        cert_errors: Some(facts.cert_errors.join(" ")),
+        cert_not_after: facts.earliest_not_after.map(rfc3339),
+        cert_days_left: facts.earliest_not_after.map(|at| days_left(at, now)),
+        provider: safe(facts.provider.as_deref()),
+        probed_at: Some(rfc3339(result.probed_at)),
+    }
 }
 
-fn address_rows(result: &DomainResult, now: time::OffsetDateTime) -> Vec<Row> {
+fn address_rows(result: &DomainResult, now: OffsetDateTime) -> Vec<AddressRow> {
     let mut rows = Vec::new();
     if result.mx.is_empty() {
-        let mut row = Row::default();
-        row.text(result.domain.as_str())
-            .plain(result.verdict.as_str());
-        row.0.resize(ADDRESS_COLUMNS.len() - 1, String::new());
-        row.plain(rfc3339(result.probed_at));
-        rows.push(row);
+        rows.push(AddressRow::of_host(result, None));
     }
     for host in &result.mx {
         if host.addresses.is_empty() {
-            let mut row = host_prefix(result, host);
-            row.0.resize(ADDRESS_COLUMNS.len() - 1, String::new());
-            row.plain(rfc3339(result.probed_at));
-            rows.push(row);
+            rows.push(AddressRow::of_host(result, Some(host)));
         }
         for address in &host.addresses {
-            let mut row = host_prefix(result, host);
+            let mut row = AddressRow::of_host(result, Some(host));
             address_cells(&mut row, address, now);
-            row.plain(rfc3339(result.probed_at));
             rows.push(row);
         }
     }
     rows
 }
 
-fn host_prefix(result: &DomainResult, host: &MxResult) -> Row {
-    let mut row = Row::default();
-    row.text(result.domain.as_str())
-        .plain(result.verdict.as_str())
-        .text(&host.host)
-        .number(Some(i64::from(host.preference)))
-        .boolean(Some(host.implicit))
-        .opt_text(host.cname_target.as_deref())
-        .plain(host.dns_error.map(|e| e.as_str()).unwrap_or(""))
-        .plain(host.verdict.as_str());
-    row
-}
-
-fn address_cells(row: &mut Row, address: &AddressResult, now: time::OffsetDateTime) {
-    let cert_errors: Vec<&str> = address.cert_errors.iter().map(|e| e.as_str()).collect();
-    row.plain(address.ip.to_string())
-        .plain(address.outcome.as_str())
-        .plain(serde_name(&address.reason))
-        .number(address.smtp_code.map(i64::from))
-        .opt_text(address.smtp_text.as_deref())
-        .text(&address.detail)
-        .boolean(address.starttls_advertised)
-        .plain(address.tls_version.map(|v| v.as_str()).unwrap_or(""))
-        .opt_text(address.cipher_suite.as_deref())
-        .opt_text(address.kx_group.as_deref())
-        .boolean(address.pfs)
-        .boolean(address.legacy_tls)
-        .boolean(address.prefers_non_pfs)
-        .boolean(address.strict_valid)
-        .plain(cert_errors.join(" "))
-        .opt_text(address.cert_subject.as_deref())
-        .text(&address.cert_sans.as_deref().unwrap_or_default().join(" "))
-        .opt_text(address.cert_issuer.as_deref())
-        .plain(address.cert_not_before.map(rfc3339).unwrap_or_default())
-        .plain(address.cert_not_after.map(rfc3339).unwrap_or_default())
-        .number(address.cert_not_after.map(|at| days_left(at, now)))
-        .opt_text(address.cert_key.as_deref())
-        .opt_text(address.cert_sha256.as_deref())
-        .number(i64::try_from(address.elapsed_ms).ok());
+fn address_cells(row: &mut AddressRow, address: &AddressResult, now: OffsetDateTime) {
+    row.ip = Some(address.ip.to_string());
+    row.outcome = Some(address.outcome);
+    row.reason = Some(address.reason);
+    row.smtp_code = address.smtp_code;
+    row.smtp_text = safe(address.smtp_text.as_deref());
+    row.detail = Some(address.detail.as_str().into());
+    row.starttls_advertised = address.starttls_advertised;
+    row.tls_version = address.tls_version;
+    row.cipher_suite = safe(address.cipher_suite.as_deref());
+    row.kx_group = safe(address.kx_group.as_deref());
+    row.pfs = address.pfs;
+    row.legacy_tls = address.legacy_tls;
+    row.prefers_non_pfs = address.prefers_non_pfs;
+    row.strict_valid = address.strict_valid;
+    row.cert_errors = Some(names::<CertError>(&address.cert_errors));
+    row.cert_subject = safe(address.cert_subject.as_deref());
+    row.cert_sans = Some(
+        address
+            .cert_sans
+            .as_deref()
+            .unwrap_or_default()
+            .join(" ")
+            .into(),
+    );
+    row.cert_issuer = safe(address.cert_issuer.as_deref());
+    row.cert_not_before = address.cert_not_before.map(rfc3339);
+    row.cert_not_after = address.cert_not_after.map(rfc3339);
+    row.cert_days_left = address.cert_not_after.map(|at| days_left(at, now));
+    row.cert_key = safe(address.cert_key.as_deref());
+    row.cert_sha256 = safe(address.cert_sha256.as_deref());
+    row.elapsed_ms = Some(address.elapsed_ms);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn header<T: Serialize + Default>() -> Vec<String> {
+        header_of::<T>()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn line<T: Serialize>(row: T) -> String {
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        writer.serialize(row).expect("serializes");
+        String::from_utf8(writer.into_inner().expect("flushed")).expect("UTF-8")
+    }
+
     #[test]
     fn formula_starts_get_an_apostrophe() {
         for dangerous in ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(neutralize(dangerous), format!("'{dangerous}"));
+            assert_eq!(
+                SafeText::from(dangerous).neutralized(),
+                format!("'{dangerous}")
+            );
         }
         for harmless in ["example.org", "CN=mx", "", "1-2", " =x"] {
-            assert_eq!(neutralize(harmless), harmless);
+            assert_eq!(SafeText::from(harmless).neutralized(), harmless);
         }
     }
 
     #[test]
-    fn numbers_stay_numbers() {
-        let mut row = Row::default();
-        row.number(Some(-5))
-            .text("-5")
-            .boolean(Some(false))
-            .number(None);
-        assert_eq!(row.0, ["-5", "'-5", "false", ""]);
+    fn numbers_stay_numbers_and_text_is_neutralized() {
+        let row = DomainRow {
+            domain: "-5.example".into(),
+            mx_count: Some(2),
+            cert_days_left: Some(-5),
+            starttls: Some(false),
+            provider: Some("=cmd".into()),
+            ..DomainRow::default()
+        };
+        assert_eq!(line(row), "'-5.example,,false,,,,,2,,,,,,-5,'=cmd,\n");
     }
 
     #[test]
-    fn column_sets_have_unique_names() {
-        for columns in [&DOMAIN_COLUMNS[..], &ADDRESS_COLUMNS[..]] {
-            let mut sorted = columns.to_vec();
-            sorted.sort_unstable();
-            sorted.dedup();
-            assert_eq!(sorted.len(), columns.len());
+    fn headers_are_the_documented_columns() {
+        assert_eq!(
+            header::<DomainRow>(),
+            [
+                "domain",
+                "verdict",
+                "starttls",
+                "pfs",
+                "strict_valid",
+                "dns_error",
+                "mx_hosts",
+                "mx_count",
+                "mx_untestable",
+                "lowest_tls_version",
+                "legacy_tls",
+                "cert_errors",
+                "cert_not_after",
+                "cert_days_left",
+                "provider",
+                "probed_at",
+            ]
+        );
+        let address = header::<AddressRow>();
+        assert_eq!(address.len(), 33);
+        assert_eq!(address[..3], ["domain", "domain_verdict", "mx_host"]);
+        assert_eq!(address[32], "probed_at");
+        let mut sorted = address.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), address.len());
+    }
+
+    #[test]
+    fn enums_are_written_by_their_serde_names() {
+        let row = AddressRow {
+            domain: "example.org".into(),
+            domain_verdict: Some(Verdict::TlsOk),
+            outcome: Some(Outcome::Untestable),
+            reason: Some(Reason::ConnectTimeout),
+            tls_version: Some(TlsVersion::Tls12),
+            mx_dns_error: Some(DnsError::NoAddress),
+            ..AddressRow::default()
+        };
+        let text = line(row);
+        for name in [
+            "tls_ok",
+            "untestable",
+            "connect_timeout",
+            "TLSv1.2",
+            "no_address",
+        ] {
+            assert!(text.contains(name), "{name} in {text}");
         }
     }
 }
