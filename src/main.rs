@@ -1,10 +1,11 @@
-//! The `starttls-monitor` binary: parse the command line and run the headless command.
-//! Kept thin on purpose; everything lives in the library.
+//! The `starttls-monitor` binary: parse the command line, run the headless command, or start the
+//! desktop app when there is no subcommand. Kept thin on purpose; everything lives in the
+//! library. This is the one place that knows both the command line and the app.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use starttls_monitor::cli::{self, Cli};
+use starttls_monitor::cli::{self, Cli, CliError, GlobalOptions};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -14,6 +15,26 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let cli = Cli::parse();
-    cli::exit_code(cli::run(cli))
+    let Cli { global, command } = Cli::parse();
+    let result = match &command {
+        Some(command) => cli::run(&global, command),
+        None => run_app(&global),
+    };
+    cli::exit_code(result)
+}
+
+/// Opens the desktop app on the database the options name, with their overrides.
+#[cfg(feature = "gui")]
+fn run_app(global: &GlobalOptions) -> Result<(), CliError> {
+    let db_path = global.db_path()?;
+    starttls_monitor::ui::run(db_path, global.overrides()).map_err(CliError::error)
+}
+
+/// This build has no desktop app (built without the `gui` feature): say so and how to get it.
+#[cfg(not(feature = "gui"))]
+fn run_app(_global: &GlobalOptions) -> Result<(), CliError> {
+    Err(CliError::error(
+        "this starttls-monitor was built without the desktop app (feature `gui`); \
+         run a subcommand (see --help) or rebuild with default features",
+    ))
 }

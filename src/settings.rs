@@ -1,31 +1,53 @@
-//! The user's persistent settings: schedule, politeness, timeouts, resolver, trust anchors.
+//! The user's persistent settings: schedule, politeness, timeouts, resolver, trust anchors; and
+//! the command-line options that override them for one process.
 //!
-//! Owns: the plain data, its defaults and validation. Stored by `store` as JSON (missing fields
-//! take their defaults, so old databases keep working); turned into a probe configuration by
-//! `monitor`. Must not touch: I/O.
+//! Owns: the plain data, its defaults (the schedule's here; the probe's are the `DEFAULT_*`
+//! constants of [`crate::probe::config`], so each default exists once) and validation, the one
+//! edge where the saved seconds and minutes become [`Duration`]s
+//! ([`Settings::probe_config_builder`], [`Settings::scan_interval`], [`Settings::scan_deadline`]),
+//! and [`Overrides::apply`], the one place command-line options win over settings. Stored by
+//! `store` as JSON (missing fields take their defaults, so old databases keep working). Must not
+//! touch: I/O (reading the CA file happens in `ProbeConfigBuilder::build`).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// Settings saved in the database and used by the next scan.
+use crate::probe::config::{
+    DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_GREETING_TIMEOUT, DEFAULT_SMTP_PORT, ProbeConfigBuilder,
+};
+use crate::probe::{DnsServer, ProbeConfig};
+
+/// Time between scheduled scans.
+pub const DEFAULT_SCAN_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+/// Deadline for a whole scan; what is not done by then is left for the next.
+pub const DEFAULT_SCAN_DEADLINE: Duration = Duration::from_secs(360 * 60);
+/// How many days ahead "certificate expires soon" is raised.
+pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 14;
+
+/// Settings saved in the database and used by the next scan. Times are kept in whole seconds,
+/// minutes or hours, as saved and as typed in the settings tab; they become [`Duration`]s only
+/// through the methods below.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// Hours between scheduled scans. Default 24.
+    /// Hours between scheduled scans. Default [`DEFAULT_SCAN_INTERVAL`].
     pub scan_interval_hours: u32,
     /// Whether the schedule is paused (manual scans still run). Default false.
     pub paused: bool,
-    /// Domains probed at the same time. Default 64.
+    /// Domains probed at the same time. Default [`DEFAULT_CONCURRENCY`].
     pub concurrency: usize,
-    /// TCP connect timeout in seconds. Default 10.
+    /// TCP connect timeout in seconds. Default [`DEFAULT_CONNECT_TIMEOUT`].
     pub connect_timeout_secs: u32,
-    /// Deadline for the whole greeting in seconds. Default 30.
+    /// Deadline for the whole greeting in seconds. Default [`DEFAULT_GREETING_TIMEOUT`].
     pub greeting_timeout_secs: u32,
-    /// Deadline for each later reply and for the TLS handshake, in seconds. Default 30.
+    /// Deadline for each later reply and for the TLS handshake, in seconds. Default
+    /// [`DEFAULT_COMMAND_TIMEOUT`].
     pub command_timeout_secs: u32,
     /// Deadline for a whole scan in minutes; what is not done by then is left for the next.
-    /// Default 360.
+    /// Default [`DEFAULT_SCAN_DEADLINE`].
     pub scan_deadline_minutes: u32,
     /// Name given in EHLO; empty means the probe's default.
     pub ehlo_name: String,
@@ -33,35 +55,151 @@ pub struct Settings {
     pub dns_server: String,
     /// Extra trust anchors (PEM file), added to the Mozilla roots.
     pub ca_file: Option<PathBuf>,
-    /// SMTP port. Default 25; other values are for test fleets.
+    /// SMTP port. Default [`DEFAULT_SMTP_PORT`]; other values are for test fleets.
     pub smtp_port: u16,
     /// Deep mode: also ask whether servers prefer non-forward-secret suites.
     pub deep: bool,
-    /// Raise "certificate expires soon" this many days ahead. Default 14.
+    /// Raise "certificate expires soon" this many days ahead. Default
+    /// [`DEFAULT_EXPIRY_WARNING_DAYS`].
     pub expiry_warning_days: u32,
+}
+
+/// Whole seconds of a default, as saved (the defaults are whole seconds well below `u32::MAX`).
+const fn whole_seconds(duration: Duration) -> u32 {
+    duration.as_secs() as u32
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            scan_interval_hours: 24,
+            scan_interval_hours: whole_seconds(DEFAULT_SCAN_INTERVAL) / 3600,
             paused: false,
-            concurrency: 64,
-            connect_timeout_secs: 10,
-            greeting_timeout_secs: 30,
-            command_timeout_secs: 30,
-            scan_deadline_minutes: 360,
+            concurrency: DEFAULT_CONCURRENCY,
+            connect_timeout_secs: whole_seconds(DEFAULT_CONNECT_TIMEOUT),
+            greeting_timeout_secs: whole_seconds(DEFAULT_GREETING_TIMEOUT),
+            command_timeout_secs: whole_seconds(DEFAULT_COMMAND_TIMEOUT),
+            scan_deadline_minutes: whole_seconds(DEFAULT_SCAN_DEADLINE) / 60,
             ehlo_name: String::new(),
             dns_server: String::new(),
             ca_file: None,
-            smtp_port: 25,
+            smtp_port: DEFAULT_SMTP_PORT,
             deep: false,
-            expiry_warning_days: 14,
+            expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
         }
     }
 }
 
+/// Why no probe configuration could be made from the settings (a DNS server address that does
+/// not parse, a CA file that cannot be read, a value that cannot work); in words.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
+
+/// Command-line options that override saved settings for one process (`--dns`, `--ca-file`,
+/// `--smtp-port`, `--timeout`, `--greeting-timeout`, `--ehlo-name`, `--concurrency`, and a
+/// command's `--deep`). `None` leaves the setting (or, for `probe`, the default) alone.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// The resolver, instead of the saved DNS server.
+    pub dns: Option<DnsServer>,
+    /// Extra trust anchors, instead of the saved CA file.
+    pub ca_file: Option<PathBuf>,
+    /// The SMTP port.
+    pub smtp_port: Option<u16>,
+    /// One deadline for connecting, each reply and the TLS handshake.
+    pub timeout: Option<Duration>,
+    /// The deadline for the whole greeting.
+    pub greeting_timeout: Option<Duration>,
+    /// The name given in EHLO.
+    pub ehlo_name: Option<String>,
+    /// Domains probed at the same time.
+    pub concurrency: Option<usize>,
+    /// Deep mode on, whatever the settings say (false leaves the setting alone).
+    pub deep: bool,
+}
+
+impl Overrides {
+    /// `builder` with every given option put over what it holds.
+    pub fn apply(&self, mut builder: ProbeConfigBuilder) -> ProbeConfigBuilder {
+        if let Some(dns) = &self.dns {
+            builder = builder.dns(dns.clone());
+        }
+        if let Some(path) = &self.ca_file {
+            builder = builder.ca_file(path);
+        }
+        if let Some(port) = self.smtp_port {
+            builder = builder.smtp_port(port);
+        }
+        if let Some(limit) = self.timeout {
+            builder = builder
+                .connect_timeout(limit)
+                .command_timeout(limit)
+                .tls_timeout(limit);
+        }
+        if let Some(limit) = self.greeting_timeout {
+            builder = builder.greeting_timeout(limit);
+        }
+        if let Some(name) = &self.ehlo_name {
+            builder = builder.ehlo_name(name);
+        }
+        if let Some(count) = self.concurrency {
+            builder = builder.concurrency(count);
+        }
+        if self.deep {
+            builder = builder.deep(true);
+        }
+        builder
+    }
+}
+
 impl Settings {
+    /// A probe configuration builder holding these settings (timeouts as [`Duration`]s; an
+    /// empty EHLO name or DNS server leaves the probe's default). The CA file is read when the
+    /// builder is built.
+    pub fn probe_config_builder(&self) -> Result<ProbeConfigBuilder, SettingsError> {
+        let seconds = |value: u32| Duration::from_secs(u64::from(value));
+        let mut builder = ProbeConfig::builder()
+            .concurrency(self.concurrency)
+            .connect_timeout(seconds(self.connect_timeout_secs))
+            .greeting_timeout(seconds(self.greeting_timeout_secs))
+            .command_timeout(seconds(self.command_timeout_secs))
+            .tls_timeout(seconds(self.command_timeout_secs))
+            .smtp_port(self.smtp_port)
+            .deep(self.deep);
+        let ehlo_name = self.ehlo_name.trim();
+        if !ehlo_name.is_empty() {
+            builder = builder.ehlo_name(ehlo_name);
+        }
+        if !self.dns_server.trim().is_empty() {
+            let dns = DnsServer::parse(&self.dns_server)
+                .map_err(|problem| SettingsError(format!("DNS server setting: {problem}")))?;
+            builder = builder.dns(dns);
+        }
+        if let Some(path) = &self.ca_file {
+            builder = builder.ca_file(path);
+        }
+        Ok(builder)
+    }
+
+    /// The probe configuration for these settings with `overrides` put over them; the CA file
+    /// is read and every rule checked.
+    pub fn probe_config(&self, overrides: &Overrides) -> Result<ProbeConfig, SettingsError> {
+        overrides
+            .apply(self.probe_config_builder()?)
+            .build()
+            .map_err(|error| SettingsError(error.to_string()))
+    }
+
+    /// Time between scheduled scans.
+    pub fn scan_interval(&self) -> Duration {
+        Duration::from_secs(u64::from(self.scan_interval_hours) * 3600)
+    }
+
+    /// Deadline for a whole scan.
+    pub fn scan_deadline(&self) -> Duration {
+        Duration::from_secs(u64::from(self.scan_deadline_minutes) * 60)
+    }
+
     /// Every problem with these settings, in words; empty when they can be used.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -117,5 +255,149 @@ mod tests {
         let problems = settings.problems();
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("concurrency"));
+    }
+
+    #[test]
+    fn defaults_are_the_constants() {
+        let settings = Settings::default();
+        assert_eq!(settings.scan_interval(), DEFAULT_SCAN_INTERVAL);
+        assert_eq!(settings.scan_deadline(), DEFAULT_SCAN_DEADLINE);
+        assert_eq!(settings.expiry_warning_days, DEFAULT_EXPIRY_WARNING_DAYS);
+        let from_settings = settings
+            .probe_config(&Overrides::default())
+            .expect("default settings work");
+        let default = ProbeConfig::default();
+        assert_eq!(from_settings.concurrency, default.concurrency);
+        assert_eq!(from_settings.connect_timeout, default.connect_timeout);
+        assert_eq!(from_settings.greeting_timeout, default.greeting_timeout);
+        assert_eq!(from_settings.command_timeout, default.command_timeout);
+        assert_eq!(from_settings.tls_timeout, default.tls_timeout);
+        assert_eq!(from_settings.smtp_port, default.smtp_port);
+        assert_eq!(from_settings.ehlo_name, default.ehlo_name);
+        assert_eq!(from_settings.dns, DnsServer::System);
+        assert!(!from_settings.deep);
+    }
+
+    #[test]
+    fn saved_settings_become_durations() {
+        let json = r#"{"connect_timeout_secs": 7, "greeting_timeout_secs": 12,
+            "command_timeout_secs": 20, "scan_interval_hours": 6, "scan_deadline_minutes": 90,
+            "concurrency": 5, "smtp_port": 2525, "ehlo_name": " probe.example.org ",
+            "dns_server": "127.0.0.1:5353", "deep": true}"#;
+        let settings: Settings = serde_json::from_str(json).expect("settings parse");
+        let round_trip: Settings =
+            serde_json::from_str(&serde_json::to_string(&settings).expect("serialize"))
+                .expect("parse again");
+        assert_eq!(round_trip, settings);
+        assert_eq!(settings.scan_interval(), Duration::from_secs(6 * 3600));
+        assert_eq!(settings.scan_deadline(), Duration::from_secs(90 * 60));
+        let config = round_trip
+            .probe_config(&Overrides::default())
+            .expect("valid");
+        assert_eq!(config.connect_timeout, Duration::from_secs(7));
+        assert_eq!(config.greeting_timeout, Duration::from_secs(12));
+        assert_eq!(config.command_timeout, Duration::from_secs(20));
+        assert_eq!(config.tls_timeout, Duration::from_secs(20));
+        assert_eq!(config.concurrency, 5);
+        assert_eq!(config.smtp_port, 2525);
+        assert_eq!(config.ehlo_name, "probe.example.org");
+        assert_eq!(
+            config.dns,
+            DnsServer::Custom("127.0.0.1:5353".parse().expect("addr"))
+        );
+        assert!(config.deep);
+    }
+
+    #[test]
+    fn overrides_win_over_settings() {
+        let settings = Settings {
+            concurrency: 5,
+            connect_timeout_secs: 7,
+            greeting_timeout_secs: 12,
+            command_timeout_secs: 20,
+            smtp_port: 2525,
+            ehlo_name: "saved.example.org".into(),
+            dns_server: "127.0.0.1:5353".into(),
+            ca_file: Some(PathBuf::from("/nonexistent/saved-ca.pem")),
+            ..Settings::default()
+        };
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["ca.example".to_string()]).expect("cert");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ca_file = dir.path().join("override-ca.pem");
+        std::fs::write(&ca_file, certified.cert.pem()).expect("write");
+        let overrides = Overrides {
+            dns: Some(DnsServer::parse("10.0.0.53").expect("address")),
+            ca_file: Some(ca_file.clone()),
+            smtp_port: Some(2526),
+            timeout: Some(Duration::from_millis(2500)),
+            greeting_timeout: Some(Duration::from_secs(3)),
+            ehlo_name: Some("override.example.org".into()),
+            concurrency: Some(9),
+            deep: true,
+        };
+        let config = settings.probe_config(&overrides).expect("valid");
+        assert_eq!(
+            config.dns,
+            DnsServer::Custom("10.0.0.53:53".parse().expect("addr"))
+        );
+        assert_eq!(config.ca_file.as_deref(), Some(ca_file.as_path()));
+        assert_eq!(config.extra_roots.len(), 1);
+        assert_eq!(config.smtp_port, 2526);
+        assert_eq!(config.connect_timeout, Duration::from_millis(2500));
+        assert_eq!(config.command_timeout, Duration::from_millis(2500));
+        assert_eq!(config.tls_timeout, Duration::from_millis(2500));
+        assert_eq!(config.greeting_timeout, Duration::from_secs(3));
+        assert_eq!(config.ehlo_name, "override.example.org");
+        assert_eq!(config.concurrency, 9);
+        assert!(config.deep);
+
+        // Without overrides the saved CA file is used, and its problem named.
+        let error = settings
+            .probe_config(&Overrides::default())
+            .expect_err("the saved CA file is missing");
+        assert!(error.to_string().contains("saved-ca.pem"), "{error}");
+    }
+
+    #[test]
+    fn settings_that_cannot_work_are_refused_in_words() {
+        let bad_dns = Settings {
+            dns_server: "dns.example".into(),
+            ..Settings::default()
+        };
+        let error = bad_dns
+            .probe_config(&Overrides::default())
+            .expect_err("not an address");
+        assert!(
+            error.to_string().starts_with("DNS server setting: "),
+            "{error}"
+        );
+        let zero = Settings {
+            connect_timeout_secs: 0,
+            ..Settings::default()
+        };
+        let error = zero
+            .probe_config(&Overrides::default())
+            .expect_err("zero timeout");
+        assert_eq!(
+            error.to_string(),
+            "connect timeout must be greater than zero"
+        );
+        // An override can repair a setting, and can break one.
+        assert!(
+            zero.probe_config(&Overrides {
+                timeout: Some(Duration::from_secs(1)),
+                ..Overrides::default()
+            })
+            .is_ok()
+        );
+        assert!(
+            Settings::default()
+                .probe_config(&Overrides {
+                    concurrency: Some(0),
+                    ..Overrides::default()
+                })
+                .is_err()
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! The headless command line: argument parsing (clap) and the commands that drive the engine.
 //!
-//! Owns: the command-line contract of DESIGN.md (global options, subcommands, exit status) and
-//! how results are printed. Must not touch: probe internals (it uses `probe::Prober` only).
+//! Owns: the command-line contract of DESIGN.md (global options, subcommands, exit status), the
+//! one mapping from global options to [`Overrides`], and how results are printed. Must not
+//! touch: probe internals (it uses `probe::Prober` and the config builder only), the desktop app
+//! (`main.rs` starts it when there is no subcommand).
 
 mod import_export;
 mod output;
@@ -14,8 +16,14 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::import::domain_list::DomainList;
 use crate::model::{DomainName, DomainResult};
+use crate::probe::config::{
+    DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_GREETING_TIMEOUT, DEFAULT_SMTP_PORT, DEFAULT_TLS_TIMEOUT, FALLBACK_EHLO_NAME,
+};
 use crate::probe::{DnsServer, ProbeConfig, Prober};
+use crate::settings::Overrides;
 
 /// Exit status for "we could not do our job" (bad CA file, DNS setup...).
 pub const EXIT_ERROR: u8 = 1;
@@ -39,30 +47,74 @@ pub struct GlobalOptions {
     /// touches it.
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// DNS server: IP, IP:PORT or [IPv6]:PORT (default: the system resolver).
+    /// DNS server: IP, IP:PORT or [IPv6]:PORT (default: the saved setting, else the system
+    /// resolver).
     #[arg(long, global = true, value_name = "ADDR", value_parser = parse_dns)]
     pub dns: Option<DnsServer>,
-    /// Extra trust anchors (PEM), added to the Mozilla roots.
+    /// Extra trust anchors (PEM), added to the Mozilla roots (instead of the saved CA file).
     #[arg(long = "ca-file", global = true, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
-    /// SMTP port to probe (default 25; other values are for test fleets and demos).
-    #[arg(long = "smtp-port", global = true, value_name = "N")]
+    /// SMTP port to probe; the help states the default ([`DEFAULT_SMTP_PORT`]).
+    #[arg(long = "smtp-port", global = true, value_name = "N", help = smtp_port_help())]
     pub smtp_port: Option<u16>,
-    /// Seconds to wait for a connection, a reply or a TLS handshake (default 10 / 30 / 30).
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    /// One deadline for connecting, each reply and the TLS handshake; the help states the
+    /// defaults ([`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_COMMAND_TIMEOUT`], [`DEFAULT_TLS_TIMEOUT`]).
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds, help = timeout_help())]
     pub timeout: Option<Duration>,
-    /// Seconds to wait for the whole greeting (default 30; postscreen may wait 6-15 s).
-    #[arg(long = "greeting-timeout", global = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    /// Deadline for the whole greeting; the help states the default
+    /// ([`DEFAULT_GREETING_TIMEOUT`]).
+    #[arg(long = "greeting-timeout", global = true, value_name = "SECONDS", value_parser = parse_seconds, help = greeting_timeout_help())]
     pub greeting_timeout: Option<Duration>,
-    /// Host name to give in EHLO.
-    #[arg(long = "ehlo-name", global = true, value_name = "NAME")]
+    /// Host name to give in EHLO; the help states the default ([`FALLBACK_EHLO_NAME`]).
+    #[arg(long = "ehlo-name", global = true, value_name = "NAME", help = ehlo_name_help())]
     pub ehlo_name: Option<String>,
-    /// Domains probed at the same time (default 64).
-    #[arg(long, global = true, value_name = "N")]
+    /// Domains probed at the same time; the help states the default ([`DEFAULT_CONCURRENCY`]).
+    #[arg(long, global = true, value_name = "N", help = concurrency_help())]
     pub concurrency: Option<usize>,
 }
 
-/// The subcommands. Without one, the desktop app starts.
+/// `--smtp-port` help, with the default from its constant.
+fn smtp_port_help() -> String {
+    format!(
+        "SMTP port to probe (default {DEFAULT_SMTP_PORT}, or the saved setting; other values are \
+         for test fleets and demos)"
+    )
+}
+
+/// `--timeout` help, with the defaults from their constants.
+fn timeout_help() -> String {
+    format!(
+        "Seconds to wait for a connection, a reply or a TLS handshake (default {} / {} / {}, or \
+         the saved settings)",
+        DEFAULT_CONNECT_TIMEOUT.as_secs(),
+        DEFAULT_COMMAND_TIMEOUT.as_secs(),
+        DEFAULT_TLS_TIMEOUT.as_secs()
+    )
+}
+
+/// `--greeting-timeout` help, with the default from its constant.
+fn greeting_timeout_help() -> String {
+    format!(
+        "Seconds to wait for the whole greeting (default {}, or the saved setting; postscreen may \
+         wait 6-15 s)",
+        DEFAULT_GREETING_TIMEOUT.as_secs()
+    )
+}
+
+/// `--ehlo-name` help, with the fallback name from its constant.
+fn ehlo_name_help() -> String {
+    format!(
+        "Host name to give in EHLO (default: the saved setting, else this machine's FQDN, else \
+         {FALLBACK_EHLO_NAME})"
+    )
+}
+
+/// `--concurrency` help, with the default from its constant.
+fn concurrency_help() -> String {
+    format!("Domains probed at the same time (default {DEFAULT_CONCURRENCY}, or the saved setting)")
+}
+
+/// The subcommands. Without one, the desktop app starts (`main.rs` does that).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Probe domains now and print the results; stores nothing.
@@ -125,14 +177,16 @@ pub struct CliError {
 }
 
 impl CliError {
-    fn error(message: impl Into<String>) -> Self {
+    /// We could not do our job: exit status [`EXIT_ERROR`].
+    pub fn error(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             exit_code: EXIT_ERROR,
         }
     }
 
-    fn usage(message: impl Into<String>) -> Self {
+    /// The command line asked for something that cannot be: exit status [`EXIT_USAGE`].
+    pub fn usage(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             exit_code: EXIT_USAGE,
@@ -141,97 +195,50 @@ impl CliError {
 }
 
 impl GlobalOptions {
-    /// The probe configuration these options describe, on top of the defaults.
-    pub fn probe_config(&self) -> Result<ProbeConfig, CliError> {
-        let mut config = ProbeConfig::default();
-        if let Some(dns) = &self.dns {
-            config.dns = dns.clone();
-        }
-        if let Some(port) = self.smtp_port {
-            config.smtp_port = port;
-        }
-        if let Some(limit) = self.timeout {
-            config.connect_timeout = limit;
-            config.command_timeout = limit;
-            config.tls_timeout = limit;
-        }
-        if let Some(limit) = self.greeting_timeout {
-            config.greeting_timeout = limit;
-        }
-        if let Some(name) = &self.ehlo_name {
-            config.ehlo_name = name.clone();
-        }
-        if let Some(concurrency) = self.concurrency {
-            config.concurrency = concurrency;
-        }
-        if let Some(path) = &self.ca_file {
-            config
-                .load_ca_file(path)
-                .map_err(|error| CliError::error(error.to_string()))?;
-        }
-        config
-            .validate()
-            .map_err(|error| CliError::usage(error.to_string()))?;
-        Ok(config)
-    }
-}
-
-/// Runs a command; without one, opens the desktop app on the database.
-pub fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {
-        Some(Command::Probe(args)) => run_probe(&cli.global, &args),
-        Some(Command::Domains { command }) => store_commands::run_domains(&cli.global, &command),
-        Some(Command::Lists { command }) => {
-            store_commands::run_lists(&cli.global, command.as_ref())
-        }
-        Some(Command::Scan(args)) => store_commands::run_scan_command(&cli.global, &args),
-        Some(Command::Trends(args)) => store_commands::run_trends(&cli.global, &args),
-        Some(Command::Import(args)) => import_export::run_import(&cli.global, &args),
-        Some(Command::Export(args)) => import_export::run_export(&cli.global, &args),
-        None => {
-            let db_path = cli.global.db_path()?;
-            run_app(db_path, &cli.global)
+    /// These options as overrides of the saved settings (or, for `probe`, of the defaults).
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            dns: self.dns.clone(),
+            ca_file: self.ca_file.clone(),
+            smtp_port: self.smtp_port,
+            timeout: self.timeout,
+            greeting_timeout: self.greeting_timeout,
+            ehlo_name: self.ehlo_name.clone(),
+            concurrency: self.concurrency,
+            deep: false,
         }
     }
 }
 
-/// Opens the desktop app on `db_path`.
-#[cfg(feature = "gui")]
-fn run_app(db_path: std::path::PathBuf, global: &GlobalOptions) -> Result<(), CliError> {
-    crate::ui::run(db_path, global.overrides()).map_err(CliError::error)
+/// Runs a subcommand. Without one the desktop app starts instead; that is `main.rs`'s job, so
+/// the command line never reaches into the UI.
+pub fn run(global: &GlobalOptions, command: &Command) -> Result<(), CliError> {
+    match command {
+        Command::Probe(args) => run_probe(global, args),
+        Command::Domains { command } => store_commands::run_domains(global, command),
+        Command::Lists { command } => store_commands::run_lists(global, command.as_ref()),
+        Command::Scan(args) => store_commands::run_scan_command(global, args),
+        Command::Trends(args) => store_commands::run_trends(global, args),
+        Command::Import(args) => import_export::run_import(global, args),
+        Command::Export(args) => import_export::run_export(global, args),
+    }
 }
 
-/// This build has no desktop app (built without the `gui` feature): say so and how to get it.
-#[cfg(not(feature = "gui"))]
-fn run_app(_db_path: std::path::PathBuf, _global: &GlobalOptions) -> Result<(), CliError> {
-    Err(CliError::error(
-        "this starttls-monitor was built without the desktop app (feature `gui`); \
-         run a subcommand (see --help) or rebuild with default features",
-    ))
-}
-
-/// Parses domain arguments, naming every bad one.
+/// Parses domain arguments (repeats left out), naming every bad one.
 fn parse_domains(inputs: &[String]) -> Result<Vec<DomainName>, CliError> {
-    let mut domains = Vec::new();
-    let mut problems = Vec::new();
-    for input in inputs {
-        match DomainName::parse(input) {
-            Ok(domain) => {
-                if !domains.contains(&domain) {
-                    domains.push(domain);
-                }
-            }
-            Err(error) => problems.push(format!("'{input}': {error}")),
-        }
+    let list = DomainList::from_arguments(inputs);
+    if list.invalid.is_empty() {
+        return Ok(list.unique_domains());
     }
-    if problems.is_empty() {
-        Ok(domains)
-    } else {
-        Err(CliError::usage(format!(
-            "invalid domain argument(s): {}",
-            problems.join("; ")
-        )))
-    }
+    let problems: Vec<String> = list
+        .invalid
+        .iter()
+        .map(|entry| format!("'{}': {}", entry.text, entry.reason))
+        .collect();
+    Err(CliError::usage(format!(
+        "invalid domain argument(s): {}",
+        problems.join("; ")
+    )))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -243,8 +250,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
     let domains = parse_domains(&args.domains)?;
-    let mut config = global.probe_config()?;
-    config.deep = args.deep;
+    let mut overrides = global.overrides();
+    overrides.deep = args.deep;
+    // `probe` stores nothing and reads no settings: the overrides go over the defaults.
+    let config = overrides
+        .apply(ProbeConfig::builder())
+        .build()
+        .map_err(|error| {
+            if error.is_usage() {
+                CliError::usage(error.to_string())
+            } else {
+                CliError::error(error.to_string())
+            }
+        })?;
     let runtime = runtime()?;
     let prober = runtime
         .block_on(async { Prober::new(config) })
@@ -307,5 +325,84 @@ pub fn exit_code(result: Result<(), CliError>) -> ExitCode {
             eprintln!("starttls-monitor: {}", error.message);
             ExitCode::from(error.exit_code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_help_states_the_defaults_of_the_constants() {
+        let help = Cli::command().render_long_help().to_string();
+        for expected in [
+            format!("default {DEFAULT_SMTP_PORT}, or the saved setting"),
+            format!(
+                "default {} / {} / {}, or",
+                DEFAULT_CONNECT_TIMEOUT.as_secs(),
+                DEFAULT_COMMAND_TIMEOUT.as_secs(),
+                DEFAULT_TLS_TIMEOUT.as_secs()
+            ),
+            format!(
+                "whole greeting (default {}",
+                DEFAULT_GREETING_TIMEOUT.as_secs()
+            ),
+            format!("default {DEFAULT_CONCURRENCY}, or the saved setting"),
+            FALLBACK_EHLO_NAME.to_string(),
+        ] {
+            assert!(help.contains(&expected), "'{expected}' in:\n{help}");
+        }
+    }
+
+    #[test]
+    fn global_options_become_overrides_over_the_defaults() {
+        let cli = Cli::try_parse_from([
+            "starttls-monitor",
+            "probe",
+            "example.org",
+            "--smtp-port",
+            "2525",
+            "--timeout",
+            "2.5",
+            "--concurrency",
+            "3",
+        ])
+        .expect("parses");
+        let config = cli
+            .global
+            .overrides()
+            .apply(ProbeConfig::builder())
+            .build()
+            .expect("valid");
+        assert_eq!(config.smtp_port, 2525);
+        assert_eq!(config.connect_timeout, Duration::from_millis(2500));
+        assert_eq!(config.tls_timeout, Duration::from_millis(2500));
+        assert_eq!(config.greeting_timeout, DEFAULT_GREETING_TIMEOUT);
+        assert_eq!(config.concurrency, 3);
+    }
+
+    #[test]
+    fn domain_arguments_lose_repeats_and_bad_ones_are_named() {
+        let domains =
+            parse_domains(&["b.test".into(), "A.test".into(), "b.test.".into()]).expect("valid");
+        let names: Vec<&str> = domains.iter().map(DomainName::as_str).collect();
+        assert_eq!(names, ["b.test", "a.test"]);
+        let error = parse_domains(&["ok.test".into(), "not a domain".into(), "10.0.0.1".into()])
+            .expect_err("invalid");
+        assert_eq!(error.exit_code, EXIT_USAGE);
+        assert!(
+            error
+                .message
+                .starts_with("invalid domain argument(s): 'not a domain': "),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("; '10.0.0.1': "),
+            "{}",
+            error.message
+        );
     }
 }

@@ -11,9 +11,9 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::{CliError, GlobalOptions, output, runtime};
+use crate::import::domain_list::{DomainList, LineSyntax, Origin};
 use crate::model::DomainName;
 use crate::monitor::scan::{ScanEnd, ScanEvent, run_scan};
-use crate::monitor::{Overrides, probe_config};
 use crate::probe::Prober;
 use crate::store::{LatestFilter, ListId, ScanScope, Store, TrendPoint, default_path};
 
@@ -93,20 +93,6 @@ impl GlobalOptions {
     pub fn open_store(&self) -> Result<Store, CliError> {
         Store::open(&self.db_path()?).map_err(|error| CliError::error(error.to_string()))
     }
-
-    /// Command-line options as overrides of the saved settings.
-    pub fn overrides(&self) -> Overrides {
-        Overrides {
-            dns: self.dns.clone(),
-            ca_file: self.ca_file.clone(),
-            smtp_port: self.smtp_port,
-            timeout: self.timeout,
-            greeting_timeout: self.greeting_timeout,
-            ehlo_name: self.ehlo_name.clone(),
-            concurrency: self.concurrency,
-            deep: false,
-        }
-    }
 }
 
 fn store_error(error: crate::store::StoreError) -> CliError {
@@ -119,7 +105,7 @@ fn store_error(error: crate::store::StoreError) -> CliError {
 /// Reads domain arguments; `-` reads stdin (blank lines and `#` comments skipped). Every
 /// invalid entry is named with its position; nothing is used when any is invalid.
 fn read_domain_inputs(inputs: &[String]) -> Result<Vec<DomainName>, CliError> {
-    let mut entries: Vec<(String, String)> = Vec::new();
+    let mut list = DomainList::default();
     for input in inputs {
         if input == "-" {
             let stdin = std::io::stdin();
@@ -127,33 +113,28 @@ fn read_domain_inputs(inputs: &[String]) -> Result<Vec<DomainName>, CliError> {
                 let line = line.map_err(|error| {
                     CliError::error(format!("standard input line {}: {error}", index + 1))
                 })?;
-                let trimmed = line.trim();
-                if trimmed.is_empty() || trimmed.starts_with('#') {
-                    continue;
-                }
-                entries.push((format!("stdin line {}", index + 1), trimmed.to_string()));
+                list.push_line(index + 1, &line, LineSyntax::OnePerLine);
             }
         } else {
-            entries.push((format!("argument '{input}'"), input.clone()));
+            list.push_argument(input);
         }
     }
-    let mut domains = Vec::new();
-    let mut problems = Vec::new();
-    for (place, text) in entries {
-        match DomainName::parse(&text) {
-            Ok(domain) => domains.push(domain),
-            Err(error) => problems.push(format!("{place}: {error}")),
-        }
+    if list.invalid.is_empty() {
+        return Ok(list.domains);
     }
-    if problems.is_empty() {
-        Ok(domains)
-    } else {
-        Err(CliError::usage(format!(
-            "nothing added; {} invalid domain(s): {}",
-            problems.len(),
-            problems.join("; ")
-        )))
-    }
+    let problems: Vec<String> = list
+        .invalid
+        .iter()
+        .map(|entry| match entry.origin {
+            Origin::Argument => format!("argument '{}': {}", entry.text, entry.reason),
+            Origin::Line(line) => format!("stdin line {line}: {}", entry.reason),
+        })
+        .collect();
+    Err(CliError::usage(format!(
+        "nothing added; {} invalid domain(s): {}",
+        problems.len(),
+        problems.join("; ")
+    )))
 }
 
 fn list_option(store: &Store, name: Option<&str>) -> Result<Option<ListId>, CliError> {
@@ -295,8 +276,9 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
     }
     let mut overrides = global.overrides();
     overrides.deep = args.deep;
-    let config =
-        probe_config(&settings, &overrides).map_err(|error| CliError::error(error.to_string()))?;
+    let config = settings
+        .probe_config(&overrides)
+        .map_err(|error| CliError::error(error.to_string()))?;
     let runtime = runtime()?;
     let prober = runtime
         .block_on(async { Prober::new(config) })
@@ -469,4 +451,31 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
         writeln!(out, "(no scans yet)").map_err(write_error)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_argument_is_named_and_nothing_is_used() {
+        let domains =
+            read_domain_inputs(&["a.test".into(), "A.test".into()]).expect("valid arguments");
+        assert_eq!(domains.len(), 2, "repeats are left for the store to count");
+        let error = read_domain_inputs(&["ok.test".into(), "not a domain".into(), "".into()])
+            .expect_err("invalid");
+        assert_eq!(error.exit_code, super::super::EXIT_USAGE);
+        assert!(
+            error
+                .message
+                .starts_with("nothing added; 2 invalid domain(s): argument 'not a domain': "),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("; argument '': "),
+            "{}",
+            error.message
+        );
+    }
 }

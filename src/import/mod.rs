@@ -11,8 +11,12 @@
 //!
 //! Meant to run on a background thread: [`read_file`] reports progress through a callback and
 //! holds no locks.
+//!
+//! Short lists typed or pasted by people (arguments, `domains add -`, the app's "Add domains"
+//! box) go through [`domain_list`] instead.
 
 mod detect;
+pub mod domain_list;
 mod lines;
 mod normalize;
 

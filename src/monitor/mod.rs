@@ -23,83 +23,13 @@ use tokio::task::JoinSet;
 
 pub use crate::import::{ColumnChoice, ImportPreview};
 use crate::model::DomainName;
-use crate::probe::{DnsServer, ProbeConfig, Prober};
+use crate::probe::Prober;
 pub use crate::report::{ExportFormat, ExportOptions, ExportSummary};
 use crate::settings::Settings;
+pub use crate::settings::{Overrides, SettingsError};
 use crate::store::{ScanCounts, ScanId, ScanScope, Store, StoreError};
 pub use scan::{ScanEnd, ScanEvent, SharedStore};
 pub use view::{DomainDetail, Edit, ImportReport, ViewSnapshot};
-
-/// Command-line options that override saved settings for one process.
-#[derive(Clone, Debug, Default)]
-pub struct Overrides {
-    pub dns: Option<DnsServer>,
-    pub ca_file: Option<PathBuf>,
-    pub smtp_port: Option<u16>,
-    pub timeout: Option<Duration>,
-    pub greeting_timeout: Option<Duration>,
-    pub ehlo_name: Option<String>,
-    pub concurrency: Option<usize>,
-    pub deep: bool,
-}
-
-/// Why the probe configuration could not be built from settings.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SettingsError(pub String);
-
-/// The probe configuration for `settings`, with `overrides` applied on top.
-pub fn probe_config(
-    settings: &Settings,
-    overrides: &Overrides,
-) -> Result<ProbeConfig, SettingsError> {
-    let mut config = ProbeConfig {
-        concurrency: settings.concurrency,
-        connect_timeout: Duration::from_secs(u64::from(settings.connect_timeout_secs)),
-        greeting_timeout: Duration::from_secs(u64::from(settings.greeting_timeout_secs)),
-        command_timeout: Duration::from_secs(u64::from(settings.command_timeout_secs)),
-        tls_timeout: Duration::from_secs(u64::from(settings.command_timeout_secs)),
-        smtp_port: settings.smtp_port,
-        deep: settings.deep || overrides.deep,
-        ..ProbeConfig::default()
-    };
-    if !settings.ehlo_name.trim().is_empty() {
-        config.ehlo_name = settings.ehlo_name.trim().to_string();
-    }
-    if !settings.dns_server.trim().is_empty() {
-        config.dns = DnsServer::parse(&settings.dns_server)
-            .map_err(|problem| SettingsError(format!("DNS server setting: {problem}")))?;
-    }
-    if let Some(dns) = &overrides.dns {
-        config.dns = dns.clone();
-    }
-    if let Some(port) = overrides.smtp_port {
-        config.smtp_port = port;
-    }
-    if let Some(limit) = overrides.timeout {
-        config.connect_timeout = limit;
-        config.command_timeout = limit;
-        config.tls_timeout = limit;
-    }
-    if let Some(limit) = overrides.greeting_timeout {
-        config.greeting_timeout = limit;
-    }
-    if let Some(name) = &overrides.ehlo_name {
-        config.ehlo_name = name.clone();
-    }
-    if let Some(concurrency) = overrides.concurrency {
-        config.concurrency = concurrency;
-    }
-    if let Some(path) = overrides.ca_file.as_ref().or(settings.ca_file.as_ref()) {
-        config
-            .load_ca_file(path)
-            .map_err(|error| SettingsError(error.to_string()))?;
-    }
-    config
-        .validate()
-        .map_err(|error| SettingsError(error.to_string()))?;
-    Ok(config)
-}
 
 /// What a scan covers, as the user asks for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -364,7 +294,7 @@ impl Monitor {
                         Command::SaveSettings(changed) => {
                             let mut problems = changed.problems();
                             if problems.is_empty()
-                                && let Err(error) = probe_config(&changed, &Overrides::default())
+                                && let Err(error) = changed.probe_config(&Overrides::default())
                             {
                                 problems.push(error.to_string());
                             }
@@ -587,7 +517,7 @@ impl Monitor {
             });
             return;
         }
-        let config = match probe_config(settings, &self.overrides) {
+        let config = match settings.probe_config(&self.overrides) {
             Ok(config) => config,
             Err(error) => {
                 self.release(&domains);
@@ -678,7 +608,7 @@ impl Drop for ReleaseOnDrop {
 
 /// The schedule interval with ±5 % jitter, so many monitors don't hit servers in lockstep.
 fn jittered_interval(settings: &Settings) -> Duration {
-    let base = Duration::from_secs(u64::from(settings.scan_interval_hours) * 3600);
+    let base = settings.scan_interval();
     let jitter = (fastrand::f64() - 0.5) * 0.1;
     base.mul_f64(1.0 + jitter)
 }

@@ -198,7 +198,7 @@ pub async fn run_scan(
     };
     let mut detector = BlockedPortDetector::default();
     let mut silent_dns = SilentDnsDetector::default();
-    let deadline = Duration::from_secs(u64::from(settings.scan_deadline_minutes) * 60);
+    let deadline = settings.scan_deadline();
     let expiry_days = settings.expiry_warning_days;
     let run = prober.start_run();
     let probing = run.probe_many(domains, |_, mut result| {

@@ -1,7 +1,10 @@
 //! Probe settings: timeouts, caps, resolver, SMTP port, trust anchors.
 //!
-//! Owns: the typed configuration and its validation (`ProbeConfig::validate`), and loading extra
-//! trust anchors from a PEM file. Must not touch: the network.
+//! Owns: the typed configuration, the one set of probe defaults (`DEFAULT_*`, used by
+//! `ProbeConfig::default`, the saved settings' defaults, the command-line help and the settings
+//! tab), the builder ([`ProbeConfig::builder`]) and its rules (`ProbeConfig::validate`), and
+//! loading extra trust anchors from a PEM file. Must not touch: the network, the user's saved
+//! settings (they are turned into a builder by `settings`, never read here).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -52,32 +55,57 @@ impl std::fmt::Display for DnsServer {
     }
 }
 
+/// Timeout for one DNS query.
+pub const DEFAULT_DNS_TIMEOUT: Duration = Duration::from_secs(5);
+/// The SMTP port of mail exchangers; other values are for test fleets.
+pub const DEFAULT_SMTP_PORT: u16 = 25;
+/// TCP connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Deadline for the whole greeting, not per read (postscreen waits 6-15 s).
+pub const DEFAULT_GREETING_TIMEOUT: Duration = Duration::from_secs(30);
+/// Deadline for each later reply (EHLO, STARTTLS, QUIT).
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Deadline for the TLS handshake: the same as for a reply.
+pub const DEFAULT_TLS_TIMEOUT: Duration = DEFAULT_COMMAND_TIMEOUT;
+/// Most addresses probed per MX host (A and AAAA interleaved).
+pub const DEFAULT_MAX_ADDRESSES_PER_HOST: usize = 8;
+/// Most MX hosts probed per domain, by preference.
+pub const DEFAULT_MAX_MX_HOSTS: usize = 10;
+/// Domains probed at the same time.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+/// The EHLO name when this machine's name is not fully qualified.
+pub const FALLBACK_EHLO_NAME: &str = "starttls-monitor.localhost";
+
 /// Everything that shapes a probe. Defaults suit probing the real internet; tests shorten them.
+/// Built field by field (tests) or with [`ProbeConfig::builder`], which also loads the CA file
+/// and checks the rules.
 #[derive(Clone, Debug)]
 pub struct ProbeConfig {
     /// Resolver to use. Default: the system's.
     pub dns: DnsServer,
-    /// Timeout for one DNS query. Default 5 s.
+    /// Timeout for one DNS query. Default [`DEFAULT_DNS_TIMEOUT`].
     pub dns_timeout: Duration,
-    /// SMTP port. Default 25; other values are for test fleets.
+    /// SMTP port. Default [`DEFAULT_SMTP_PORT`]; other values are for test fleets.
     pub smtp_port: u16,
-    /// Name we give in EHLO. Default `starttls-monitor.invalid`-style host name (see `Default`).
+    /// Name we give in EHLO. Default: this machine's fully qualified name, else
+    /// [`FALLBACK_EHLO_NAME`].
     pub ehlo_name: String,
-    /// TCP connect timeout. Default 10 s.
+    /// TCP connect timeout. Default [`DEFAULT_CONNECT_TIMEOUT`].
     pub connect_timeout: Duration,
-    /// Deadline for the whole greeting, not per read. Default 30 s (postscreen waits 6-15 s).
+    /// Deadline for the whole greeting, not per read. Default [`DEFAULT_GREETING_TIMEOUT`].
     pub greeting_timeout: Duration,
-    /// Deadline for each later reply (EHLO, STARTTLS, QUIT). Default 30 s.
+    /// Deadline for each later reply (EHLO, STARTTLS, QUIT). Default [`DEFAULT_COMMAND_TIMEOUT`].
     pub command_timeout: Duration,
-    /// Deadline for the TLS handshake. Default 30 s.
+    /// Deadline for the TLS handshake. Default [`DEFAULT_TLS_TIMEOUT`].
     pub tls_timeout: Duration,
     /// Caps on reply size.
     pub reply_limits: ReplyLimits,
-    /// Most addresses probed per MX host (A and AAAA interleaved). Default 8.
+    /// Most addresses probed per MX host (A and AAAA interleaved). Default
+    /// [`DEFAULT_MAX_ADDRESSES_PER_HOST`].
     pub max_addresses_per_host: usize,
-    /// Most MX hosts probed per domain, by preference. Default 10.
+    /// Most MX hosts probed per domain, by preference. Default [`DEFAULT_MAX_MX_HOSTS`].
     pub max_mx_hosts: usize,
-    /// Domains probed at the same time. Default 64.
+    /// Domains probed at the same time. Default [`DEFAULT_CONCURRENCY`].
     pub concurrency: usize,
     /// Extra trust anchors, added to the Mozilla roots.
     pub extra_roots: Vec<CertificateDer<'static>>,
@@ -94,17 +122,17 @@ impl Default for ProbeConfig {
     fn default() -> Self {
         Self {
             dns: DnsServer::System,
-            dns_timeout: Duration::from_secs(5),
-            smtp_port: 25,
+            dns_timeout: DEFAULT_DNS_TIMEOUT,
+            smtp_port: DEFAULT_SMTP_PORT,
             ehlo_name: default_ehlo_name(),
-            connect_timeout: Duration::from_secs(10),
-            greeting_timeout: Duration::from_secs(30),
-            command_timeout: Duration::from_secs(30),
-            tls_timeout: Duration::from_secs(30),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            greeting_timeout: DEFAULT_GREETING_TIMEOUT,
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            tls_timeout: DEFAULT_TLS_TIMEOUT,
             reply_limits: ReplyLimits::default(),
-            max_addresses_per_host: 8,
-            max_mx_hosts: 10,
-            concurrency: 64,
+            max_addresses_per_host: DEFAULT_MAX_ADDRESSES_PER_HOST,
+            max_mx_hosts: DEFAULT_MAX_MX_HOSTS,
+            concurrency: DEFAULT_CONCURRENCY,
             extra_roots: Vec::new(),
             ca_file: None,
             deep: false,
@@ -115,16 +143,34 @@ impl Default for ProbeConfig {
 /// A configuration that cannot work, or a CA file that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The CA file could not be read or holds no usable trust anchor (our job failed, not the
+    /// user's syntax).
     #[error("CA file {path}: {problem}")]
     CaFile { path: PathBuf, problem: String },
+    /// The EHLO name is empty, too long, or has characters a host name cannot have.
     #[error("EHLO name '{0}' is not a host name")]
     EhloName(String),
+    /// A count, a port or a timeout that is zero and so could never work.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
 }
 
+impl ConfigError {
+    /// Whether the problem is in what the user asked for (a zero, a bad name), rather than in a
+    /// file we could not use.
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, ConfigError::CaFile { .. })
+    }
+}
+
 impl ProbeConfig {
-    /// Checks cross-field rules; called by `Prober::new`.
+    /// A builder starting from the defaults.
+    pub fn builder() -> ProbeConfigBuilder {
+        ProbeConfigBuilder::default()
+    }
+
+    /// Checks the rules a configuration must keep (an EHLO name that is a host name, no zero
+    /// count, port or timeout); called by [`ProbeConfigBuilder::build`] and `Prober::new`.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let ehlo_ok = !self.ehlo_name.is_empty()
             && self.ehlo_name.len() <= 255
@@ -145,6 +191,17 @@ impl ProbeConfig {
         }
         if self.smtp_port == 0 {
             return Err(ConfigError::Zero("SMTP port"));
+        }
+        for (value, name) in [
+            (self.dns_timeout, "DNS timeout"),
+            (self.connect_timeout, "connect timeout"),
+            (self.greeting_timeout, "greeting timeout"),
+            (self.command_timeout, "reply timeout"),
+            (self.tls_timeout, "TLS handshake timeout"),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::Zero(name));
+            }
         }
         Ok(())
     }
@@ -182,13 +239,121 @@ impl ProbeConfig {
     }
 }
 
+/// Builds a [`ProbeConfig`] from the defaults: typed setters (timeouts are [`Duration`]s), then
+/// [`build`](Self::build) loads the CA file and checks the rules, so a configuration that
+/// cannot work is never handed to a prober.
+#[derive(Clone, Debug, Default)]
+pub struct ProbeConfigBuilder {
+    config: ProbeConfig,
+    /// Extra trust anchors to load in `build`.
+    ca_file: Option<PathBuf>,
+}
+
+impl ProbeConfigBuilder {
+    /// The resolver. Default: the system's.
+    pub fn dns(mut self, dns: DnsServer) -> Self {
+        self.config.dns = dns;
+        self
+    }
+
+    /// Timeout for one DNS query. Default [`DEFAULT_DNS_TIMEOUT`].
+    pub fn dns_timeout(mut self, limit: Duration) -> Self {
+        self.config.dns_timeout = limit;
+        self
+    }
+
+    /// The SMTP port. Default [`DEFAULT_SMTP_PORT`].
+    pub fn smtp_port(mut self, port: u16) -> Self {
+        self.config.smtp_port = port;
+        self
+    }
+
+    /// The name given in EHLO. Default: this machine's fully qualified name, else
+    /// [`FALLBACK_EHLO_NAME`].
+    pub fn ehlo_name(mut self, name: impl Into<String>) -> Self {
+        self.config.ehlo_name = name.into();
+        self
+    }
+
+    /// TCP connect timeout. Default [`DEFAULT_CONNECT_TIMEOUT`].
+    pub fn connect_timeout(mut self, limit: Duration) -> Self {
+        self.config.connect_timeout = limit;
+        self
+    }
+
+    /// Deadline for the whole greeting. Default [`DEFAULT_GREETING_TIMEOUT`].
+    pub fn greeting_timeout(mut self, limit: Duration) -> Self {
+        self.config.greeting_timeout = limit;
+        self
+    }
+
+    /// Deadline for each later reply. Default [`DEFAULT_COMMAND_TIMEOUT`].
+    pub fn command_timeout(mut self, limit: Duration) -> Self {
+        self.config.command_timeout = limit;
+        self
+    }
+
+    /// Deadline for the TLS handshake. Default [`DEFAULT_TLS_TIMEOUT`].
+    pub fn tls_timeout(mut self, limit: Duration) -> Self {
+        self.config.tls_timeout = limit;
+        self
+    }
+
+    /// Caps on reply size. Default [`ReplyLimits::default`].
+    pub fn reply_limits(mut self, limits: ReplyLimits) -> Self {
+        self.config.reply_limits = limits;
+        self
+    }
+
+    /// Most addresses probed per MX host. Default [`DEFAULT_MAX_ADDRESSES_PER_HOST`].
+    pub fn max_addresses_per_host(mut self, count: usize) -> Self {
+        self.config.max_addresses_per_host = count;
+        self
+    }
+
+    /// Most MX hosts probed per domain. Default [`DEFAULT_MAX_MX_HOSTS`].
+    pub fn max_mx_hosts(mut self, count: usize) -> Self {
+        self.config.max_mx_hosts = count;
+        self
+    }
+
+    /// Domains probed at the same time. Default [`DEFAULT_CONCURRENCY`].
+    pub fn concurrency(mut self, count: usize) -> Self {
+        self.config.concurrency = count;
+        self
+    }
+
+    /// A PEM file of extra trust anchors, read by [`build`](Self::build). Default: none.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    /// Deep mode (a second session per address to learn `prefers_non_pfs`). Default false.
+    pub fn deep(mut self, deep: bool) -> Self {
+        self.config.deep = deep;
+        self
+    }
+
+    /// Loads the CA file, if one was given, then checks the rules of
+    /// [`ProbeConfig::validate`].
+    pub fn build(self) -> Result<ProbeConfig, ConfigError> {
+        let mut config = self.config;
+        if let Some(path) = &self.ca_file {
+            config.load_ca_file(path)?;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
 /// A host name for EHLO: the machine's name when it is fully qualified, else a fixed one.
 fn default_ehlo_name() -> String {
     let from_system = std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|name| name.trim().to_ascii_lowercase())
         .filter(|name| name.contains('.') && !name.ends_with(".localdomain"));
-    from_system.unwrap_or_else(|| "starttls-monitor.localhost".to_string())
+    from_system.unwrap_or_else(|| FALLBACK_EHLO_NAME.to_string())
 }
 
 #[cfg(test)]
@@ -250,5 +415,106 @@ mod tests {
         };
         assert!(config.validate().is_err());
         assert!(ProbeConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn a_built_config_starts_from_the_default_constants() {
+        let config = ProbeConfig::builder().build().expect("the defaults work");
+        assert_eq!(config.dns, DnsServer::System);
+        assert_eq!(config.dns_timeout, DEFAULT_DNS_TIMEOUT);
+        assert_eq!(config.smtp_port, DEFAULT_SMTP_PORT);
+        assert_eq!(config.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(config.greeting_timeout, DEFAULT_GREETING_TIMEOUT);
+        assert_eq!(config.command_timeout, DEFAULT_COMMAND_TIMEOUT);
+        assert_eq!(config.tls_timeout, DEFAULT_TLS_TIMEOUT);
+        assert_eq!(
+            config.max_addresses_per_host,
+            DEFAULT_MAX_ADDRESSES_PER_HOST
+        );
+        assert_eq!(config.max_mx_hosts, DEFAULT_MAX_MX_HOSTS);
+        assert_eq!(config.concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(config.ehlo_name, ProbeConfig::default().ehlo_name);
+        assert!(config.extra_roots.is_empty() && config.ca_file.is_none());
+        assert!(!config.deep);
+    }
+
+    #[test]
+    fn setters_set_what_they_name() {
+        let config = ProbeConfig::builder()
+            .dns(DnsServer::parse("127.0.0.1:5353").expect("address"))
+            .dns_timeout(Duration::from_millis(1500))
+            .smtp_port(2525)
+            .ehlo_name("probe.example.org")
+            .connect_timeout(Duration::from_secs(3))
+            .greeting_timeout(Duration::from_secs(4))
+            .command_timeout(Duration::from_secs(5))
+            .tls_timeout(Duration::from_secs(6))
+            .max_addresses_per_host(2)
+            .max_mx_hosts(3)
+            .concurrency(7)
+            .deep(true)
+            .build()
+            .expect("valid");
+        assert_eq!(
+            config.dns,
+            DnsServer::Custom("127.0.0.1:5353".parse().expect("addr"))
+        );
+        assert_eq!(config.dns_timeout, Duration::from_millis(1500));
+        assert_eq!(config.smtp_port, 2525);
+        assert_eq!(config.ehlo_name, "probe.example.org");
+        assert_eq!(config.connect_timeout, Duration::from_secs(3));
+        assert_eq!(config.greeting_timeout, Duration::from_secs(4));
+        assert_eq!(config.command_timeout, Duration::from_secs(5));
+        assert_eq!(config.tls_timeout, Duration::from_secs(6));
+        assert_eq!((config.max_addresses_per_host, config.max_mx_hosts), (2, 3));
+        assert_eq!(config.concurrency, 7);
+        assert!(config.deep);
+    }
+
+    #[test]
+    fn the_builder_rejects_what_cannot_work() {
+        let zero_timeout = ProbeConfig::builder()
+            .greeting_timeout(Duration::ZERO)
+            .build()
+            .expect_err("a zero timeout");
+        assert_eq!(
+            zero_timeout.to_string(),
+            "greeting timeout must be greater than zero"
+        );
+        assert!(zero_timeout.is_usage());
+        for builder in [
+            ProbeConfig::builder().concurrency(0),
+            ProbeConfig::builder().smtp_port(0),
+            ProbeConfig::builder().max_mx_hosts(0),
+            ProbeConfig::builder().tls_timeout(Duration::ZERO),
+            ProbeConfig::builder().ehlo_name(""),
+            ProbeConfig::builder().ehlo_name("two words"),
+        ] {
+            let error = builder.build().expect_err("invalid");
+            assert!(error.is_usage(), "{error}");
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("missing.pem");
+        let error = ProbeConfig::builder()
+            .ca_file(&missing)
+            .build()
+            .expect_err("no such file");
+        assert!(!error.is_usage(), "a file we could not use: {error}");
+        assert!(error.to_string().contains("missing.pem"), "{error}");
+    }
+
+    #[test]
+    fn the_builder_loads_the_ca_file() {
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["ca.example".to_string()]).expect("cert");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, certified.cert.pem()).expect("write");
+        let config = ProbeConfig::builder()
+            .ca_file(&path)
+            .build()
+            .expect("a valid PEM file");
+        assert_eq!(config.extra_roots.len(), 1);
+        assert_eq!(config.ca_file.as_deref(), Some(path.as_path()));
     }
 }

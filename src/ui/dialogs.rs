@@ -1,8 +1,9 @@
 //! Modal dialogs (add domains, confirm removal, new/rename/delete list) and native file
 //! dialogs run on a helper thread so the UI never waits for them.
 //!
-//! Owns: dialog state and validation of what the user typed. Must not touch: the store; edits
-//! go to the monitor as commands.
+//! Owns: dialog state and validation of what the user typed (pasted domains are cut into
+//! entries by [`crate::import::domain_list`], like the command line's). Must not touch: the
+//! store; edits go to the monitor as commands.
 
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -12,37 +13,9 @@ use eframe::egui;
 use super::app::App;
 use super::import_export::{ExportDialog, ImportDialog};
 use super::style::Grade;
+use crate::import::domain_list::{DomainList, InvalidEntry, LineSyntax, Origin};
 use crate::model::DomainName;
 use crate::monitor::Edit;
-
-/// Lines of pasted text split into valid domains and reported invalid lines.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ParsedLines {
-    pub domains: Vec<DomainName>,
-    /// `(1-based line number, the line, why it is not a domain)`.
-    pub invalid: Vec<(usize, String, String)>,
-}
-
-/// Parses one domain per line; blank lines and `#` comments are skipped, commas and spaces
-/// also separate names (people paste "a.org, b.org").
-pub fn parse_domain_lines(text: &str) -> ParsedLines {
-    let mut parsed = ParsedLines::default();
-    for (index, line) in text.lines().enumerate() {
-        let content = line.split('#').next().unwrap_or_default();
-        for item in content
-            .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-            .filter(|item| !item.is_empty())
-        {
-            match DomainName::parse(item) {
-                Ok(domain) => parsed.domains.push(domain),
-                Err(error) => parsed
-                    .invalid
-                    .push((index + 1, item.to_string(), error.to_string())),
-            }
-        }
-    }
-    parsed
-}
 
 /// The open dialog.
 #[derive(Clone, Debug)]
@@ -51,8 +24,8 @@ pub enum Dialog {
         /// None: to the database only (All domains).
         list: Option<String>,
         text: String,
-        /// Lines left over from the last "Add": each with its reason.
-        rejected: Vec<(usize, String, String)>,
+        /// Entries left over from the last "Add": each with its line and reason.
+        rejected: Vec<InvalidEntry>,
     },
     ConfirmRemove {
         domains: Vec<DomainName>,
@@ -240,7 +213,7 @@ impl App {
                                 .desired_width(f32::INFINITY),
                         );
                     });
-                let parsed = parse_domain_lines(text);
+                let parsed = DomainList::from_text(text, LineSyntax::Pasted);
                 ui.label(format!(
                     "{} valid, {} invalid",
                     parsed.domains.len(),
@@ -256,9 +229,9 @@ impl App {
                         .id_salt("invalid_lines")
                         .max_height(120.0)
                         .show(ui, |ui| {
-                            for (line, item, reason) in shown.iter().take(200) {
+                            for entry in shown.iter().take(200) {
                                 ui.label(
-                                    egui::RichText::new(format!("line {line}: '{item}': {reason}"))
+                                    egui::RichText::new(invalid_entry_text(entry))
                                         .color(Grade::NoStarttls.color(dark_mode)),
                                 );
                             }
@@ -281,7 +254,7 @@ impl App {
                             *text = parsed
                                 .invalid
                                 .iter()
-                                .map(|(_, item, _)| item.as_str())
+                                .map(|entry| entry.text.as_str())
                                 .collect::<Vec<_>>()
                                 .join("\n");
                             *rejected = parsed.invalid.clone();
@@ -402,6 +375,14 @@ impl App {
     }
 }
 
+/// `line 4: '10.1.2.3': <why>`, as the dialog lists a pasted entry that is not a domain.
+fn invalid_entry_text(entry: &InvalidEntry) -> String {
+    match entry.origin {
+        Origin::Line(line) => format!("line {line}: '{}': {}", entry.text, entry.reason),
+        Origin::Argument => format!("'{}': {}", entry.text, entry.reason),
+    }
+}
+
 fn count_domains(count: usize) -> String {
     if count == 1 {
         "1 domain".to_string()
@@ -415,14 +396,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pasted_lines_are_split_and_bad_ones_reported_with_line_numbers() {
-        let parsed = parse_domain_lines(
-            "Example.ORG\n\n# a comment\nexample.net, mail.example.com\nnot a domain!\n10.0.0.1\n",
-        );
-        let names: Vec<&str> = parsed.domains.iter().map(|d| d.as_str()).collect();
-        assert_eq!(names, ["example.org", "example.net", "mail.example.com"]);
-        let lines: Vec<usize> = parsed.invalid.iter().map(|(line, _, _)| *line).collect();
-        assert_eq!(lines, [5, 5, 5, 6], "{:?}", parsed.invalid);
-        assert!(parsed.invalid[3].2.contains("IP address"));
+    fn a_bad_pasted_entry_is_listed_with_its_line() {
+        let parsed =
+            DomainList::from_text("ok.example\nnot a domain!\n10.0.0.1\n", LineSyntax::Pasted);
+        let shown: Vec<String> = parsed.invalid.iter().map(invalid_entry_text).collect();
+        assert_eq!(shown.len(), 4, "{shown:?}");
+        assert!(shown[0].starts_with("line 2: 'not': "), "{shown:?}");
+        assert!(shown[3].starts_with("line 3: '10.0.0.1': "), "{shown:?}");
+        assert!(shown[3].contains("IP address"), "{shown:?}");
     }
 }

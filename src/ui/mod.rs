@@ -24,7 +24,6 @@ use std::path::PathBuf;
 use eframe::egui;
 
 pub use app::{App, SAVED_KEY, Saved, Tab, ThemeChoice, TrendBasis};
-pub use dialogs::parse_domain_lines;
 pub use welcome::{SAMPLE_LIST_NAME, sample_domains};
 
 use crate::monitor::Overrides;

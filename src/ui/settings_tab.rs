@@ -2,7 +2,9 @@
 //! ranges), and sends the rest to the monitor, which checks the DNS server and CA file and
 //! saves; rejected settings come back with each problem in words.
 //!
-//! Owns: the editable text of each field. Must not touch: the store or the files named.
+//! Owns: the editable text of each field. The hints state the defaults from
+//! [`Settings::default`], which takes them from the one set of default constants. Must not
+//! touch: the store or the files named.
 
 use std::path::PathBuf;
 
@@ -159,6 +161,7 @@ impl App {
             ui.label("Saved in the database and used from the next scan on.");
             ui.add_space(6.0);
             let form = &mut self.settings_form;
+            let defaults = Settings::default();
             let mut pick_ca = false;
             egui::Grid::new("settings_grid")
                 .num_columns(3)
@@ -168,31 +171,37 @@ impl App {
                         ui,
                         "Scan every (hours)",
                         &mut form.scan_interval_hours,
-                        "default 24",
+                        &format!("default {}", defaults.scan_interval_hours),
                     );
                     text_row(
                         ui,
                         "Concurrency (domains at once)",
                         &mut form.concurrency,
-                        "default 64; one connection per IP address at a time",
+                        &format!(
+                            "default {}; one connection per IP address at a time",
+                            defaults.concurrency
+                        ),
                     );
                     text_row(
                         ui,
                         "Connect timeout (s)",
                         &mut form.connect_timeout_secs,
-                        "default 10",
+                        &format!("default {}", defaults.connect_timeout_secs),
                     );
                     text_row(
                         ui,
                         "Greeting timeout (s)",
                         &mut form.greeting_timeout_secs,
-                        "default 30: postscreen delays of 6-15 s are normal",
+                        &format!(
+                            "default {}: postscreen delays of 6-15 s are normal",
+                            defaults.greeting_timeout_secs
+                        ),
                     );
                     text_row(
                         ui,
                         "Reply and TLS timeout (s)",
                         &mut form.command_timeout_secs,
-                        "default 30",
+                        &format!("default {}", defaults.command_timeout_secs),
                     );
                     text_row(
                         ui,
@@ -204,7 +213,7 @@ impl App {
                         ui,
                         "Warn of expiry (days ahead)",
                         &mut form.expiry_warning_days,
-                        "default 14",
+                        &format!("default {}", defaults.expiry_warning_days),
                     );
                     text_row(
                         ui,
@@ -216,7 +225,7 @@ impl App {
                         ui,
                         "SMTP port",
                         &mut form.smtp_port,
-                        "25; other ports only for test fleets",
+                        &format!("{}; other ports only for test fleets", defaults.smtp_port),
                     );
 
                     ui.label("DNS server");

@@ -6,7 +6,8 @@
 use eframe::egui;
 
 use super::app::App;
-use super::dialogs::{Dialog, parse_domain_lines};
+use super::dialogs::Dialog;
+use crate::import::domain_list::{DomainList, LineSyntax};
 use crate::model::DomainName;
 use crate::monitor::Edit;
 
@@ -18,7 +19,7 @@ pub const SAMPLE_LIST_NAME: &str = "Sample";
 
 /// The sample list's domains.
 pub fn sample_domains() -> Vec<DomainName> {
-    parse_domain_lines(SAMPLE_LIST).domains
+    DomainList::from_text(SAMPLE_LIST, LineSyntax::Pasted).domains
 }
 
 impl App {
@@ -79,7 +80,7 @@ mod tests {
 
     #[test]
     fn the_sample_list_is_a_few_dozen_valid_domains() {
-        let parsed = parse_domain_lines(SAMPLE_LIST);
+        let parsed = DomainList::from_text(SAMPLE_LIST, LineSyntax::Pasted);
         assert!(parsed.invalid.is_empty(), "{:?}", parsed.invalid);
         assert!((30..=80).contains(&parsed.domains.len()));
     }
