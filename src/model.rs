@@ -266,6 +266,9 @@ pub enum Reason {
     HandshakeTimeout,
     /// The DNS step failed for this address's host.
     Dns,
+    /// Our own probe failed (a task panicked): the address is untestable and `detail` carries
+    /// the panic message. Never a finding about the server.
+    InternalError,
 }
 
 /// Protocol version of a completed TLS session.

@@ -5,23 +5,27 @@
 //! verdicts ([`tls`]), the legacy OpenSSL client for servers rustls cannot talk to ([`legacy`]),
 //! and a run's politeness state: MX hosts shared by many domains are probed
 //! once per run, and at most one connection at a time goes to any IP address.
+//! A task that fails (panics) still yields its result: the address, MX host or domain is
+//! untestable with reason `internal_error` and the panic message in `detail`, and the run goes
+//! on ([`fault`] lets tests make a task panic).
 //! Must not touch: the store, the UI, the clock beyond timestamps and deadlines. Depends only on
 //! `model` and its own configuration.
 
 pub mod config;
 pub mod dns;
+pub mod fault;
 pub mod legacy;
 pub mod reply;
 pub mod smtp;
 pub mod tls;
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 
 pub use config::{ConfigError, DnsServer, ProbeConfig};
 
@@ -30,6 +34,7 @@ use crate::model::{
     aggregate,
 };
 use dns::{Dns, MxAnswer};
+use fault::FaultLevel;
 use legacy::LegacyTls;
 use smtp::SessionSettings;
 use tls::TlsSetup;
@@ -133,7 +138,8 @@ pub struct ProbeRun {
 
 impl ProbeRun {
     /// Probes every domain, at most `config.concurrency` at a time, calling `on_result` with the
-    /// domain's index in `domains` as each finishes (completion order).
+    /// domain's index in `domains` as each finishes (completion order). Every domain gets
+    /// exactly one result: a domain whose task failed is untestable, and says why.
     pub async fn probe_many(
         &self,
         domains: Vec<DomainName>,
@@ -142,18 +148,36 @@ impl ProbeRun {
         let concurrency = self.prober.inner.config.concurrency;
         let mut pending = domains.into_iter().enumerate();
         let mut running = JoinSet::new();
+        let mut started = HashMap::new();
         loop {
             while running.len() < concurrency {
                 let Some((index, domain)) = pending.next() else {
                     break;
                 };
                 let run = self.clone();
-                running.spawn(async move { (index, run.probe_domain(&domain).await) });
+                let task_domain = domain.clone();
+                let task = running.spawn(async move {
+                    fault::trip(FaultLevel::Domain, task_domain.as_str());
+                    run.probe_domain(&task_domain).await
+                });
+                started.insert(task.id(), (index, domain));
             }
-            match running.join_next().await {
-                Some(Ok((index, result))) => on_result(index, result),
-                Some(Err(error)) => tracing::error!("a domain probe task failed: {error}"),
+            let (id, result) = match running.join_next_with_id().await {
+                Some(Ok((id, result))) => (id, result),
+                Some(Err(error)) => {
+                    let id = error.id();
+                    let Some((_, domain)) = started.get(&id) else {
+                        tracing::error!("a domain probe task nobody started failed: {error}");
+                        continue;
+                    };
+                    let why = task_failure(error);
+                    tracing::error!("the probe of {domain} {why}");
+                    (id, failed_domain_result(domain.clone(), &why))
+                }
                 None => break,
+            };
+            if let Some((index, _)) = started.remove(&id) {
+                on_result(index, result);
             }
         }
     }
@@ -186,18 +210,38 @@ impl ProbeRun {
             MxAnswer::Hosts(records) => (records, false),
         };
         let mut lookups = JoinSet::new();
+        let mut started = HashMap::new();
         for (position, record) in records.into_iter().take(config.max_mx_hosts).enumerate() {
             let run = self.clone();
-            lookups.spawn(async move {
-                let host_probe = run.probe_host(&record.host).await;
-                (position, record, host_probe)
+            let task_record = record.clone();
+            let task = lookups.spawn(async move {
+                fault::trip(FaultLevel::MxHost, &task_record.host);
+                let host_probe = run.probe_host(&task_record.host).await;
+                (position, task_record, host_probe)
             });
+            started.insert(task.id(), (position, record));
         }
         let mut hosts = Vec::new();
-        while let Some(joined) = lookups.join_next().await {
+        while let Some(joined) = lookups.join_next_with_id().await {
             match joined {
-                Ok(entry) => hosts.push(entry),
-                Err(error) => tracing::error!("an MX host probe task failed: {error}"),
+                Ok((_, entry)) => hosts.push(entry),
+                Err(error) => {
+                    let Some((position, record)) = started.remove(&error.id()) else {
+                        tracing::error!("an MX host probe task nobody started failed: {error}");
+                        continue;
+                    };
+                    let why = task_failure(error);
+                    tracing::error!("the probe of MX host {} of {domain} {why}", record.host);
+                    let detail = format!(
+                        "internal error: the probe of this MX host {why}; its addresses are unknown"
+                    );
+                    let host_probe = HostProbe {
+                        cname_target: None,
+                        dns_error: None,
+                        addresses: vec![internal_error_address(UNKNOWN_ADDRESS, detail)],
+                    };
+                    hosts.push((position, record, Arc::new(host_probe)));
+                }
             }
         }
         hosts.sort_by_key(|(position, _, _)| *position);
@@ -245,16 +289,30 @@ impl ProbeRun {
             .addresses(host, inner.config.max_addresses_per_host)
             .await;
         let mut sessions = JoinSet::new();
+        let mut started = HashMap::new();
         for (position, ip) in resolved.addresses.iter().copied().enumerate() {
             let run = self.clone();
             let host = host.to_string();
-            sessions.spawn(async move { (position, run.probe_address(ip, &host).await) });
+            let task = sessions.spawn(async move {
+                fault::trip(FaultLevel::Address, &ip.to_string());
+                (position, run.probe_address(ip, &host).await)
+            });
+            started.insert(task.id(), (position, ip));
         }
         let mut addresses = Vec::new();
-        while let Some(joined) = sessions.join_next().await {
+        while let Some(joined) = sessions.join_next_with_id().await {
             match joined {
-                Ok(entry) => addresses.push(entry),
-                Err(error) => tracing::error!("an address probe task failed: {error}"),
+                Ok((_, entry)) => addresses.push(entry),
+                Err(error) => {
+                    let Some((position, ip)) = started.remove(&error.id()) else {
+                        tracing::error!("an address probe task nobody started failed: {error}");
+                        continue;
+                    };
+                    let why = task_failure(error);
+                    tracing::error!("the probe of {ip} (MX host {host}) {why}");
+                    let detail = format!("internal error: the probe of this address {why}");
+                    addresses.push((position, internal_error_address(ip, detail)));
+                }
             }
         }
         addresses.sort_by_key(|(position, _)| *position);
@@ -277,15 +335,142 @@ impl ProbeRun {
                 locks.entry(ip).or_default().clone()
             }
             Err(_) => {
-                return AddressResult::new(
-                    ip,
-                    Outcome::Untestable,
-                    Reason::ConnectFailed,
-                    "internal error: per-IP lock table poisoned",
-                );
+                return internal_error_address(ip, "internal error: per-IP lock table poisoned");
             }
         };
         let _one_at_a_time = lock.lock().await;
         smtp::probe_address(ip, host, &inner.session, &inner.tls, &inner.legacy).await
+    }
+}
+
+/// Stands for the addresses of an MX host or domain whose task failed before they were known.
+const UNKNOWN_ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+
+/// An address we could not test because our own probe failed: untestable, `internal_error`.
+fn internal_error_address(ip: IpAddr, detail: impl Into<String>) -> AddressResult {
+    AddressResult::new(ip, Outcome::Untestable, Reason::InternalError, detail)
+}
+
+/// The result of a domain whose task failed (panicked) before it had a result: untestable,
+/// with one MX entry, named after the domain, whose one address ([`UNKNOWN_ADDRESS`], reason
+/// `internal_error`) says in `detail` what failed. Every field of the JSON contract stays
+/// present, and the reason travels where readers already look for why an address is
+/// untestable, rather than the domain vanishing from the run.
+fn failed_domain_result(domain: DomainName, why: &str) -> DomainResult {
+    let detail = format!(
+        "internal error: the probe of this domain {why}; its MX hosts and addresses are unknown"
+    );
+    let addresses = vec![internal_error_address(UNKNOWN_ADDRESS, detail)];
+    let placeholder = MxResult {
+        verdict: aggregate(&addresses).verdict,
+        host: domain.as_str().to_string(),
+        preference: 0,
+        implicit: false,
+        cname_target: None,
+        dns_error: None,
+        addresses,
+    };
+    DomainResult::new(
+        domain,
+        false,
+        None,
+        OffsetDateTime::now_utc(),
+        vec![placeholder],
+    )
+}
+
+/// What ended a task that gave no value, in words: `panicked: <message>` or `was cancelled`.
+fn task_failure(error: JoinError) -> String {
+    if !error.is_panic() {
+        return "was cancelled".to_string();
+    }
+    let payload = error.into_panic();
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned());
+    match message {
+        Some(message) => format!("panicked: {message}"),
+        None => "panicked".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn failure_of(task: impl Future<Output = ()> + Send + 'static) -> String {
+        let error = tokio::spawn(task).await.expect_err("the task fails");
+        task_failure(error)
+    }
+
+    #[tokio::test]
+    async fn a_failed_task_is_described_by_its_panic_message() {
+        assert_eq!(
+            failure_of(async { panic!("static text") }).await,
+            "panicked: static text"
+        );
+        let number = 7;
+        assert_eq!(
+            failure_of(async move { panic!("formatted {number}") }).await,
+            "panicked: formatted 7"
+        );
+        assert_eq!(
+            failure_of(async { std::panic::panic_any(42_u8) }).await,
+            "panicked"
+        );
+        let handle = tokio::spawn(std::future::pending::<()>());
+        handle.abort();
+        let error = handle.await.expect_err("aborted");
+        assert_eq!(task_failure(error), "was cancelled");
+    }
+
+    #[test]
+    fn a_failed_domain_is_untestable_and_says_why() {
+        let domain = DomainName::parse("boom.example").expect("valid");
+        let result = failed_domain_result(domain.clone(), "panicked: oops");
+        assert_eq!(result.domain, domain);
+        assert_eq!(result.verdict, Verdict::Untestable);
+        assert_eq!(
+            (result.starttls, result.pfs, result.strict_valid),
+            (None, None, None)
+        );
+        assert_eq!(result.dns_error, None);
+        assert_eq!(result.untestable_host_count(), 1);
+        let [host] = result.mx.as_slice() else {
+            panic!("one placeholder MX entry: {:?}", result.mx);
+        };
+        assert_eq!(host.host, "boom.example");
+        assert_eq!(host.verdict, Verdict::Untestable);
+        let [address] = host.addresses.as_slice() else {
+            panic!("one placeholder address: {:?}", host.addresses);
+        };
+        assert_eq!(address.ip, UNKNOWN_ADDRESS);
+        assert_eq!(address.outcome, Outcome::Untestable);
+        assert_eq!(address.reason, Reason::InternalError);
+        assert!(
+            address.detail.contains("panicked: oops"),
+            "{}",
+            address.detail
+        );
+        let json = serde_json::to_value(&result).expect("serializes");
+        assert_eq!(json["mx"][0]["addresses"][0]["reason"], "internal_error");
+    }
+
+    #[test]
+    fn an_internal_error_is_folded_like_any_untestable_address() {
+        let mut good = AddressResult::new(
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
+            Outcome::TlsOk,
+            Reason::Completed,
+            "",
+        );
+        good.pfs = Some(true);
+        good.strict_valid = Some(true);
+        let failed = internal_error_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3)), "boom");
+        let summary = aggregate([&good, &failed]);
+        assert_eq!(summary.verdict, Verdict::TlsOk);
+        assert_eq!(summary.starttls, Some(true));
+        assert_eq!(aggregate([&failed]).verdict, Verdict::Untestable);
     }
 }

@@ -525,14 +525,14 @@ fn iana_suite_name(suite: rustls::CipherSuite) -> String {
     }
 }
 
-/// DESIGN.md: TLS 1.3, or a TLS 1.2-or-older suite with ECDHE or DHE key exchange.
+/// DESIGN.md: TLS 1.3, or a TLS 1.2-or-older suite with ECDHE or DHE key exchange, read from
+/// the suite's IANA name as rustls or OpenSSL gives it (`TLS_ECDHE_...`, `TLS_DHE_...`); plain
+/// RSA key exchange (`TLS_RSA_...`) is not forward secret.
 pub fn is_forward_secret(version: Option<TlsVersion>, cipher_suite: Option<&str>) -> bool {
     if version == Some(TlsVersion::Tls13) {
         return true;
     }
-    cipher_suite.is_some_and(|suite| {
-        suite.contains("_ECDHE_") || suite.contains("_DHE_") || suite.contains("_EDH_")
-    })
+    cipher_suite.is_some_and(|suite| suite.contains("_ECDHE_") || suite.contains("_DHE_"))
 }
 
 /// Why a handshake failed, in words, and whether an older TLS client might have succeeded.
@@ -662,6 +662,26 @@ mod tests {
             iana_suite_name(rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256),
             "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
         );
+        assert_eq!(
+            iana_suite_name(rustls::CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256),
+            "TLS_RSA_WITH_AES_128_GCM_SHA256"
+        );
+        assert_eq!(iana_suite_name(rustls::CipherSuite::from(0x0a0a)), "0x0a0a");
+    }
+
+    #[test]
+    fn every_suite_rustls_negotiates_has_an_iana_name_and_is_forward_secret() {
+        // rustls speaks TLS 1.3 and TLS 1.2 with ECDHE only: every session it completes is
+        // forward secret, and the rule read from the name must say so.
+        for suite in rustls::crypto::ring::ALL_CIPHER_SUITES {
+            let name = iana_suite_name(suite.suite());
+            assert!(name.starts_with("TLS_"), "{name}");
+            let version = match suite.version().version {
+                rustls::ProtocolVersion::TLSv1_3 => TlsVersion::Tls13,
+                _ => TlsVersion::Tls12,
+            };
+            assert!(is_forward_secret(Some(version), Some(&name)), "{name}");
+        }
     }
 
     /// How tokio-rustls hands over a rustls error.
