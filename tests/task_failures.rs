@@ -7,6 +7,7 @@
 //! argument order) and still exited 0, and a scan counted fewer domains than it started; a
 //! panicked address vanished from its host, so the host was judged on the others alone without
 //! a word.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 
