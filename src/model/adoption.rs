@@ -155,12 +155,22 @@ pub struct HostTrendCounts {
 impl HostTrendCounts {
     /// `measure` as (part, whole): the rates of testable hosts; untestable of all hosts.
     pub fn fraction(&self, measure: Measure) -> (usize, usize) {
-        match measure {
-            Measure::Starttls => (self.starttls, self.testable),
-            Measure::Pfs => (self.pfs, self.testable),
-            Measure::StrictValid => (self.strict_valid, self.testable),
-            Measure::AllThree => (self.all_three, self.testable),
-            Measure::Untestable => (self.untestable, self.total),
+        TrendCounts::from(self.clone()).fraction(measure)
+    }
+}
+
+impl From<HostTrendCounts> for TrendCounts {
+    /// Host counts read as counts of things that all take mail.
+    fn from(hosts: HostTrendCounts) -> Self {
+        Self {
+            total: hosts.total,
+            no_mail: 0,
+            untestable: hosts.untestable,
+            testable: hosts.testable,
+            starttls: hosts.starttls,
+            pfs: hosts.pfs,
+            strict_valid: hosts.strict_valid,
+            all_three: hosts.all_three,
         }
     }
 }
@@ -375,42 +385,12 @@ pub fn share_series(points: &[TrendPoint], basis: Basis, measures: &[Measure]) -
 
 #[cfg(test)]
 mod tests {
-    use std::net::{IpAddr, Ipv4Addr};
-
     use time::macros::date;
 
     use super::*;
-    use crate::model::{AddressResult, DomainName, Outcome, Reason};
-
-    fn address(outcome: Outcome, pfs: bool, strict: bool) -> AddressResult {
-        let mut address = AddressResult::new(
-            IpAddr::V4(Ipv4Addr::LOCALHOST),
-            outcome,
-            Reason::Completed,
-            "",
-        );
-        if outcome == Outcome::TlsOk {
-            address.pfs = Some(pfs);
-            address.strict_valid = Some(strict);
-        }
-        address
-    }
-
-    fn host(name: &str, addresses: Vec<AddressResult>) -> MxResult {
-        MxResult {
-            host: name.to_string(),
-            preference: 10,
-            implicit: false,
-            cname_target: None,
-            dns_error: None,
-            verdict: if addresses.is_empty() {
-                Verdict::Untestable
-            } else {
-                aggregate(&addresses).verdict
-            },
-            addresses,
-        }
-    }
+    use crate::model::DomainName;
+    use crate::model::Outcome;
+    use crate::model::test_support::{address, mx_host as host, trend_point as point};
 
     fn result(name: &str, at: i64, null_mx: bool, mx: Vec<MxResult>) -> DomainResult {
         let domain = DomainName::parse(name).expect("valid test domain");
@@ -560,32 +540,6 @@ mod tests {
         );
     }
 
-    fn point(date: Date, testable: usize, all_three: usize, untestable: usize) -> TrendPoint {
-        TrendPoint {
-            date,
-            domains: TrendCounts {
-                total: testable + untestable + 1,
-                no_mail: 1,
-                untestable,
-                testable,
-                starttls: testable,
-                pfs: all_three,
-                strict_valid: all_three,
-                all_three,
-            },
-            mx_hosts: HostTrendCounts {
-                total: 4,
-                untestable: 0,
-                testable: 4,
-                starttls: 4,
-                pfs: 4,
-                strict_valid: 2,
-                all_three: 2,
-            },
-            tls_versions: BTreeMap::new(),
-        }
-    }
-
     #[test]
     fn series_are_percentages_and_skip_days_with_nothing_testable() {
         let points = [
@@ -640,8 +594,7 @@ mod tests {
     /// The trends JSON is a contract (DESIGN.md): pinned byte for byte.
     #[test]
     fn trends_json_keeps_its_shape() {
-        let mut point = point(date!(2026 - 01 - 09), 3, 1, 1);
-        point.tls_versions.insert("TLSv1.3".into(), 2);
+        let point = point(date!(2026 - 01 - 09), 3, 1, 1);
         let json = serde_json::to_string(&point.contract()).expect("serializes");
         assert_eq!(
             json,

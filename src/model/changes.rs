@@ -258,10 +258,9 @@ pub fn cert_expiring(after: &DomainResult, warning_days: u32) -> Option<Expiring
 
 #[cfg(test)]
 mod tests {
-    use std::net::{IpAddr, Ipv4Addr};
-
     use super::*;
-    use crate::model::{AddressResult, CertError, DnsError, MxResult, Outcome, Reason, aggregate};
+    use crate::model::test_support::{address, mx_host};
+    use crate::model::{CertError, DnsError, Outcome};
 
     #[derive(Clone, Copy)]
     enum Shape {
@@ -283,29 +282,11 @@ mod tests {
                     Shape::NoStarttls => (Outcome::NoStarttls, false, false),
                     Shape::Untestable => (Outcome::Untestable, false, false),
                 };
-                let mut address = AddressResult::new(
-                    IpAddr::V4(Ipv4Addr::LOCALHOST),
-                    outcome,
-                    Reason::Completed,
-                    "",
-                );
-                if outcome == Outcome::TlsOk {
-                    address.pfs = Some(pfs);
-                    address.strict_valid = Some(strict);
-                    if !strict {
-                        address.cert_errors = vec![CertError::NameMismatch, CertError::Expired];
-                    }
+                let mut address = address(outcome, pfs, strict);
+                if outcome == Outcome::TlsOk && !strict {
+                    address.cert_errors = vec![CertError::NameMismatch, CertError::Expired];
                 }
-                let addresses = vec![address];
-                MxResult {
-                    host: (*name).to_string(),
-                    preference: 10,
-                    implicit: false,
-                    cname_target: None,
-                    dns_error: None,
-                    verdict: aggregate(&addresses).verdict,
-                    addresses,
-                }
+                mx_host(name, vec![address])
             })
             .collect();
         DomainResult::new(

@@ -11,6 +11,8 @@
 pub mod adoption;
 pub mod changes;
 pub mod format;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use std::borrow::Cow;
 use std::fmt;

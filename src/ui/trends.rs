@@ -320,34 +320,8 @@ fn tls_mix_plot_ui(ui: &mut egui::Ui, points: &[TrendPoint]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::view::HostTrendCounts;
+    use crate::model::test_support::trend_point as point;
     use time::macros::date;
-
-    fn point(date: time::Date, testable: usize, all_three: usize, untestable: usize) -> TrendPoint {
-        TrendPoint {
-            date,
-            domains: TrendCounts {
-                total: testable + untestable + 1,
-                no_mail: 1,
-                untestable,
-                testable,
-                starttls: testable,
-                pfs: all_three,
-                strict_valid: all_three,
-                all_three,
-            },
-            mx_hosts: HostTrendCounts {
-                total: 4,
-                untestable: 0,
-                testable: 4,
-                starttls: 4,
-                pfs: 4,
-                strict_valid: 2,
-                all_three: 2,
-            },
-            tls_versions: [("TLSv1.3".to_string(), all_three)].into_iter().collect(),
-        }
-    }
 
     #[test]
     fn adoption_is_a_share_of_testable_and_untestable_a_share_of_all_taking_mail() {
