@@ -179,6 +179,17 @@ fn json_export_round_trips_the_stored_results() {
         last.get("tls_versions").is_none(),
         "same shape as trends --json"
     );
+    // The trends JSON is a contract: byte for byte, key order included.
+    let exact = format!(
+        "{{\"date\":\"{}\",\
+         \"domains\":{{\"total\":5,\"no_mail\":1,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1}},\
+         \"mx_hosts\":{{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1}}}}",
+        now().date()
+    );
+    assert!(
+        text.lines().any(|line| line == exact),
+        "no trend line is exactly {exact}\n{text}"
+    );
 
     let events = json["events"].as_array().expect("a list");
     assert!(

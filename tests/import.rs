@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use starttls_monitor::import::{
     self, ColumnChoice, ImportErrorKind, ImportOptions, ImportPreview, MAX_LINE_BYTES,
-    display_name, normalize_domain,
+    normalize_domain,
 };
 use starttls_monitor::store::Store;
 
@@ -263,7 +263,11 @@ fn applying_a_preview_reports_what_was_already_present() {
         .expect("applies in one transaction");
     assert_eq!((report.added, report.already_present), (2, 1));
     assert_eq!(store.domain_count(Some(list)).expect("count"), 3);
-    let shown: Vec<String> = preview.domains.iter().map(display_name).collect();
+    let shown: Vec<String> = preview
+        .domains
+        .iter()
+        .map(|domain| domain.display_name().into_owned())
+        .collect();
     assert_eq!(shown, ["example.org", "bücher.de", "mail.example.net"]);
 }
 

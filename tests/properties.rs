@@ -12,7 +12,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use proptest::prelude::*;
-use starttls_monitor::import::{display_name, normalize_domain};
+use starttls_monitor::import::normalize_domain;
 use starttls_monitor::model::{
     AddressResult, DomainName, DomainResult, MxResult, Outcome, Reason, Verdict, aggregate,
 };
@@ -281,7 +281,7 @@ proptest! {
     fn normalization_is_idempotent_and_round_trips_the_display_form(cell in cell()) {
         if let Ok(domain) = normalize_domain(&cell) {
             prop_assert_eq!(normalize_domain(domain.as_str()), Ok(domain.clone()));
-            let shown = display_name(&domain);
+            let shown = domain.display_name();
             prop_assert_eq!(normalize_domain(&shown), Ok(domain.clone()), "shown as {}", shown);
         }
     }

@@ -380,8 +380,8 @@ fn trends_count_each_domain_by_its_latest_result_per_day() {
         ),
         (4, 3, 3, 2)
     );
-    assert_eq!(points[0].date, "2026-01-10");
-    assert_eq!(points[1].date, "2026-01-11");
+    assert_eq!(points[0].date.to_string(), "2026-01-10");
+    assert_eq!(points[1].date.to_string(), "2026-01-11");
     assert_eq!(points[1].mx_hosts.total, 4);
     assert_eq!(points[1].mx_hosts.untestable, 1);
     assert_eq!(points[1].tls_versions.get("TLSv1.3"), Some(&2));

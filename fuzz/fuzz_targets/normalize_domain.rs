@@ -6,13 +6,13 @@
 //! - what comes out is lower-case ASCII, at most 253 characters, and a valid `DomainName` equal
 //!   to itself re-parsed;
 //! - normalizing is idempotent: the ASCII result normalizes to itself;
-//! - the Unicode form shown to people (`display_name`) normalizes back to the same domain, so an
+//! - the Unicode form shown to people (`DomainName::display_name`) normalizes back to the same domain, so an
 //!   exported list can be imported again.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use starttls_monitor::import::{display_name, normalize_domain};
+use starttls_monitor::import::normalize_domain;
 use starttls_monitor::model::DomainName;
 
 fuzz_target!(|data: &[u8]| {
@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(&domain),
         "{cell:?} -> {ascii:?} is not idempotent"
     );
-    let shown = display_name(&domain);
+    let shown = domain.display_name();
     assert_eq!(
         normalize_domain(&shown).as_ref(),
         Ok(&domain),

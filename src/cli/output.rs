@@ -1,9 +1,11 @@
 //! How probe results are printed: JSON lines and a readable table.
 //!
-//! Owns: text layout only. Must not touch: I/O (callers write the strings).
+//! Owns: text layout only. Must not touch: I/O (callers write the strings). The table is for
+//! people (domain names in Unicode, ASCII beside); JSON keeps the ASCII name.
 
 use std::fmt::Write as _;
 
+use crate::model::format::yes_no;
 use crate::model::{AddressResult, DomainResult, Outcome, Verdict};
 
 /// One domain result as one line of JSON (the DESIGN.md contract), with a newline.
@@ -22,14 +24,6 @@ pub fn json_line(result: &DomainResult) -> String {
     }
 }
 
-fn yes_no(value: Option<bool>) -> &'static str {
-    match value {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "-",
-    }
-}
-
 /// Strips control characters from text that came from a server, so it cannot drive the terminal.
 fn clean(text: &str) -> String {
     text.chars()
@@ -43,11 +37,11 @@ pub fn domain_table(result: &DomainResult) -> String {
     let _ = writeln!(
         text,
         "{:<32} {:<12} starttls={:<3} pfs={:<3} strict={:<3}{}",
-        result.domain.as_str(),
+        shown_name(result),
         result.verdict.as_str(),
-        yes_no(result.starttls),
-        yes_no(result.pfs),
-        yes_no(result.strict_valid),
+        yes_no(result.starttls, "-"),
+        yes_no(result.pfs, "-"),
+        yes_no(result.strict_valid, "-"),
         domain_note(result),
     );
     for host in &result.mx {
@@ -69,6 +63,18 @@ pub fn domain_table(result: &DomainResult) -> String {
         }
     }
     text
+}
+
+/// The domain as people read it: the Unicode form, with the ASCII form beside it where it
+/// differs (`bücher.de (xn--bcher-kva.de)`).
+fn shown_name(result: &DomainResult) -> String {
+    let ascii = result.domain.as_str();
+    let shown = result.domain.display_name();
+    if shown == ascii {
+        ascii.to_string()
+    } else {
+        format!("{shown} ({ascii})")
+    }
 }
 
 fn domain_note(result: &DomainResult) -> String {

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::{CliError, GlobalOptions, output, runtime};
 use crate::import::domain_list::{DomainList, LineSyntax, Origin};
 use crate::model::DomainName;
+use crate::model::format::PercentFormat;
 use crate::monitor::scan::{ScanEnd, ScanEvent, run_scan};
 use crate::probe::Prober;
 use crate::store::{LatestFilter, ListId, ScanScope, Store, TrendPoint, default_path};
@@ -248,12 +249,9 @@ fn write_error(error: std::io::Error) -> CliError {
     CliError::error(format!("could not write to standard output: {error}"))
 }
 
+/// A share as the terminal shows it, e.g. `33.3%` (`-` of nothing).
 fn percent(part: usize, whole: usize) -> String {
-    if whole == 0 {
-        "-".to_string()
-    } else {
-        format!("{:.1}%", 100.0 * part as f64 / whole as f64)
-    }
+    PercentFormat::PLAIN.of(part, whole)
 }
 
 /// Runs `scan`: one scan now, stored; progress bar on a terminal; summary at the end.
@@ -392,20 +390,7 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
     let points = store.trends(list, None).map_err(store_error)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        #[derive(Serialize)]
-        struct Point<'a> {
-            date: &'a str,
-            domains: &'a crate::store::TrendCounts,
-            mx_hosts: &'a crate::store::HostTrendCounts,
-        }
-        let contract: Vec<Point<'_>> = points
-            .iter()
-            .map(|point: &TrendPoint| Point {
-                date: &point.date,
-                domains: &point.domains,
-                mx_hosts: &point.mx_hosts,
-            })
-            .collect();
+        let contract: Vec<_> = points.iter().map(TrendPoint::contract).collect();
         let text = serde_json::to_string_pretty(&contract)
             .map_err(|error| CliError::error(error.to_string()))?;
         writeln!(out, "{text}").map_err(write_error)?;
@@ -433,7 +418,7 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
         writeln!(
             out,
             "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10}   {:>8} {:>8} {:>10}",
-            point.date,
+            point.date.to_string(),
             domains.total,
             domains.testable,
             percent(domains.starttls, domains.testable),

@@ -25,7 +25,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-pub use normalize::{NormalizeError, display_name, normalize_domain};
+pub use normalize::{NormalizeError, normalize_domain};
 
 use crate::model::DomainName;
 use detect::Sample;

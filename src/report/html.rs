@@ -7,7 +7,6 @@
 //! SVG, there is no script, and a Content-Security-Policy forbids any request anyway.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::Write;
 
 use time::OffsetDateTime;
@@ -16,9 +15,13 @@ use super::charts::{self, Series};
 use super::{
     DomainFacts, EXPIRING_SOON_DAYS, ExportSummary, ReportError, Scope, days_left, rfc3339,
 };
-use crate::import::display_name;
-use crate::model::{DomainName, DomainResult, Outcome, Verdict, aggregate};
-use crate::store::{EventRow, Store, TrendPoint};
+use crate::model::adoption::{
+    AdoptionState, Basis, HostFold, HostTrendCounts, Measure, TrendCounts, TrendPoint, day_number,
+    share, share_series,
+};
+use crate::model::format::{PercentFormat, yes_no};
+use crate::model::{DomainName, DomainResult, Outcome, Verdict};
+use crate::store::{EventRow, Store};
 
 /// Rows shown at most in the expiring-certificates and regressions tables.
 const MAX_DETAIL_ROWS: usize = 1_000;
@@ -30,37 +33,6 @@ const MAX_PROVIDERS: usize = 25;
 /// HTML-escapes text for element content and quoted attributes alike.
 pub fn escape(text: &str) -> Cow<'_, str> {
     html_escape::encode_safe(text)
-}
-
-/// Adoption counts at one moment (domains or MX hosts).
-#[derive(Clone, Copy, Debug, Default)]
-struct Shares {
-    total: usize,
-    no_mail: usize,
-    untestable: usize,
-    not_probed: usize,
-    testable: usize,
-    starttls: usize,
-    pfs: usize,
-    strict_valid: usize,
-    all_three: usize,
-}
-
-impl Shares {
-    fn add(&mut self, verdict: Verdict, starttls: bool, pfs: bool, strict: bool) {
-        self.total += 1;
-        match verdict {
-            Verdict::NoMail => self.no_mail += 1,
-            Verdict::Untestable => self.untestable += 1,
-            _ => {
-                self.testable += 1;
-                self.starttls += usize::from(starttls);
-                self.pfs += usize::from(pfs);
-                self.strict_valid += usize::from(strict);
-                self.all_three += usize::from(starttls && pfs && strict);
-            }
-        }
-    }
 }
 
 /// One row of the domain table.
@@ -85,14 +57,14 @@ struct Expiring {
     issuer: String,
 }
 
-/// One unique MX host's latest state: (probed at, verdict, starttls, pfs, strict).
-type HostState = (OffsetDateTime, Verdict, bool, bool, bool);
-
 /// Everything the page shows about the latest results, gathered in one walk.
 #[derive(Default)]
 struct Latest {
-    domains: Shares,
-    hosts: HashMap<String, HostState>,
+    /// Counts of the probed domains.
+    domains: TrendCounts,
+    /// Domains in the scope without any result yet (not in `domains`).
+    not_probed: usize,
+    hosts: HostFold,
     rows: Vec<TableRow>,
     expiring: Vec<Expiring>,
 }
@@ -100,8 +72,7 @@ struct Latest {
 impl Latest {
     fn add(&mut self, domain: DomainName, latest: Option<DomainResult>, now: OffsetDateTime) {
         let Some(result) = latest else {
-            self.domains.total += 1;
-            self.domains.not_probed += 1;
+            self.not_probed += 1;
             self.rows.push(TableRow {
                 domain,
                 verdict: None,
@@ -113,28 +84,9 @@ impl Latest {
             });
             return;
         };
-        self.domains.add(
-            result.verdict,
-            result.starttls == Some(true),
-            result.pfs == Some(true),
-            result.strict_valid == Some(true),
-        );
+        self.domains.add(AdoptionState::of_domain(&result));
+        self.hosts.add_result(&result);
         for host in &result.mx {
-            let summary = aggregate(&host.addresses);
-            let state = (
-                result.probed_at,
-                summary.verdict,
-                summary.starttls == Some(true),
-                summary.pfs == Some(true),
-                summary.strict_valid == Some(true),
-            );
-            let newer = self
-                .hosts
-                .get(&host.host)
-                .is_none_or(|(seen_at, ..)| *seen_at < result.probed_at);
-            if newer {
-                self.hosts.insert(host.host.clone(), state);
-            }
             for address in &host.addresses {
                 if address.outcome != Outcome::TlsOk {
                     continue;
@@ -166,34 +118,42 @@ impl Latest {
             probed_at: Some(result.probed_at),
         });
     }
-
-    fn host_shares(&self) -> Shares {
-        let mut shares = Shares::default();
-        for (_, verdict, starttls, pfs, strict) in self.hosts.values() {
-            shares.add(*verdict, *starttls, *pfs, *strict);
-        }
-        shares
-    }
 }
 
+/// A share as the page writes it, e.g. `33.3 %` (`–` of nothing).
 fn percent(part: usize, whole: usize) -> String {
-    if whole == 0 {
-        "–".to_string()
+    PercentFormat::TYPESET.of(part, whole)
+}
+
+/// A yes / no / – table cell, coloured by its class.
+fn yes_no_cell(value: Option<bool>) -> String {
+    format!(
+        "<td class=\"{}\">{}</td>",
+        yes_no(value, "na"),
+        yes_no(value, "–")
+    )
+}
+
+/// A domain name for people: the Unicode form, with the ASCII form beside it where it
+/// differs. Escaped.
+fn domain_html(domain: &DomainName) -> String {
+    let ascii = domain.as_str();
+    let shown = domain.display_name();
+    if shown == ascii {
+        escape(ascii).into_owned()
     } else {
-        format!("{:.1} %", 100.0 * part as f64 / whole as f64)
+        format!(
+            "{} <span class=\"note\">({})</span>",
+            escape(&shown),
+            escape(ascii)
+        )
     }
 }
 
-fn share(part: usize, whole: usize) -> Option<f64> {
-    (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
-}
-
-fn yes_no(value: Option<bool>) -> &'static str {
-    match value {
-        Some(true) => "<td class=\"yes\">yes</td>",
-        Some(false) => "<td class=\"no\">no</td>",
-        None => "<td class=\"na\">–</td>",
-    }
+/// [`domain_html`] for a name stored as text (escaped as it is when it is not a valid name).
+fn domain_text_html(name: &str) -> String {
+    DomainName::parse(name)
+        .map_or_else(|_| escape(name).into_owned(), |domain| domain_html(&domain))
 }
 
 fn date_of(at: OffsetDateTime) -> String {
@@ -250,10 +210,10 @@ pub(super) fn write(
         .into_iter()
         .filter(|event| event.regression)
         .collect();
-    let host_shares = latest.host_shares();
+    let host_counts = latest.hosts.counts();
     let summary = ExportSummary {
-        domains: latest.domains.total,
-        probed: latest.domains.total - latest.domains.not_probed,
+        domains: latest.domains.total + latest.not_probed,
+        probed: latest.domains.total,
         rows: latest.rows.len(),
         trend_points: points.len(),
         events: events.len().min(MAX_DETAIL_ROWS),
@@ -283,7 +243,7 @@ pub(super) fn write(
             .unwrap_or_default(),
     )?;
 
-    headline_section(out, &latest.domains, &host_shares)?;
+    headline_section(out, &latest.domains, latest.not_probed, &host_counts)?;
     trends_section(out, &points)?;
     regressions_section(out, &points, &events, period_start, scope.since.is_some())?;
     expiring_section(out, &latest.expiring)?;
@@ -300,38 +260,53 @@ pub(super) fn write(
 
 fn headline_section(
     out: &mut dyn Write,
-    domains: &Shares,
-    hosts: &Shares,
+    domains: &TrendCounts,
+    not_probed: usize,
+    hosts: &HostTrendCounts,
 ) -> Result<(), ReportError> {
     writeln!(out, "<h2 id=\"headline\">Headline figures</h2>")?;
-    for (what, shares) in [("domains", domains), ("MX hosts", hosts)] {
+    let mut domain_notes = vec![
+        format!("{} untestable", domains.untestable),
+        format!("{} accept no mail (null MX)", domains.no_mail),
+    ];
+    if not_probed > 0 {
+        domain_notes.push(format!("{not_probed} not probed yet"));
+    }
+    let figures = [
+        (
+            "domains",
+            domains.total + not_probed,
+            domains.testable,
+            Measure::RATES.map(|measure| domains.fraction(measure)),
+            domain_notes,
+        ),
+        (
+            "MX hosts",
+            hosts.total,
+            hosts.testable,
+            Measure::RATES.map(|measure| hosts.fraction(measure)),
+            vec![format!("{} untestable", hosts.untestable)],
+        ),
+    ];
+    for (what, total, testable, fractions, notes) in figures {
         writeln!(
             out,
-            "<h3>{what}: {testable} testable of {total}</h3>\n<div class=\"cards\">",
-            testable = shares.testable,
-            total = shares.total,
+            "<h3>{what}: {testable} testable of {total}</h3>\n<div class=\"cards\">"
         )?;
-        for (label, count, class) in [
-            ("with STARTTLS", shares.starttls, ""),
-            ("with forward secrecy (PFS)", shares.pfs, ""),
-            ("with a strictly valid certificate", shares.strict_valid, ""),
-            ("with all three", shares.all_three, " headline"),
-        ] {
+        for (measure, (count, of)) in Measure::RATES.into_iter().zip(fractions) {
+            let (label, class) = match measure {
+                Measure::Starttls => ("with STARTTLS", ""),
+                Measure::Pfs => ("with forward secrecy (PFS)", ""),
+                Measure::StrictValid => ("with a strictly valid certificate", ""),
+                Measure::AllThree | Measure::Untestable => ("with all three", " headline"),
+            };
             writeln!(
                 out,
-                "<div class=\"card{class}\"><div class=\"figure\">{}</div><div class=\"label\">of testable {what} {label} ({count} of {})</div></div>",
-                percent(count, shares.testable),
-                shares.testable,
+                "<div class=\"card{class}\"><div class=\"figure\">{}</div><div class=\"label\">of testable {what} {label} ({count} of {of})</div></div>",
+                percent(count, of),
             )?;
         }
         writeln!(out, "</div>")?;
-        let mut notes = vec![format!("{} untestable", shares.untestable)];
-        if what == "domains" {
-            notes.push(format!("{} accept no mail (null MX)", shares.no_mail));
-            if shares.not_probed > 0 {
-                notes.push(format!("{} not probed yet", shares.not_probed));
-            }
-        }
         writeln!(
             out,
             "<p class=\"note\">Not counted in the shares: {}.</p>",
@@ -341,64 +316,28 @@ fn headline_section(
     Ok(())
 }
 
-fn series_of(points: &[TrendPoint], hosts: bool) -> Vec<Series> {
-    let day = |point: &TrendPoint| {
-        time::Date::parse(
-            &point.date,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .map(|date| {
-            date.midnight()
-                .assume_utc()
-                .unix_timestamp()
-                .div_euclid(86_400)
+/// The four share series of `basis` for a chart (days with nothing testable have no point).
+fn series_of(points: &[TrendPoint], basis: Basis) -> Vec<Series> {
+    share_series(points, basis, &Measure::RATES)
+        .into_iter()
+        .map(|series| {
+            let (name, color) = match series.measure {
+                Measure::Starttls => ("STARTTLS", charts::STARTTLS_COLOR),
+                Measure::Pfs => ("PFS", charts::PFS_COLOR),
+                Measure::StrictValid => ("strict", charts::STRICT_COLOR),
+                Measure::AllThree | Measure::Untestable => ("all three", charts::ALL_THREE_COLOR),
+            };
+            Series {
+                name,
+                color,
+                points: series
+                    .points
+                    .iter()
+                    .map(|point| (day_number(point.date), point.percent))
+                    .collect(),
+            }
         })
-        .ok()
-    };
-    let mut starttls = Vec::new();
-    let mut pfs = Vec::new();
-    let mut strict = Vec::new();
-    let mut all_three = Vec::new();
-    for point in points {
-        let Some(day) = day(point) else { continue };
-        let (testable, counts) = if hosts {
-            let h = &point.mx_hosts;
-            (h.testable, [h.starttls, h.pfs, h.strict_valid, h.all_three])
-        } else {
-            let d = &point.domains;
-            (d.testable, [d.starttls, d.pfs, d.strict_valid, d.all_three])
-        };
-        let Some(_) = share(1, testable) else {
-            continue;
-        };
-        let values = counts.map(|count| share(count, testable).unwrap_or(0.0));
-        starttls.push((day, values[0]));
-        pfs.push((day, values[1]));
-        strict.push((day, values[2]));
-        all_three.push((day, values[3]));
-    }
-    vec![
-        Series {
-            name: "STARTTLS",
-            color: charts::STARTTLS_COLOR,
-            points: starttls,
-        },
-        Series {
-            name: "PFS",
-            color: charts::PFS_COLOR,
-            points: pfs,
-        },
-        Series {
-            name: "strict",
-            color: charts::STRICT_COLOR,
-            points: strict,
-        },
-        Series {
-            name: "all three",
-            color: charts::ALL_THREE_COLOR,
-            points: all_three,
-        },
-    ]
+        .collect()
 }
 
 fn trends_section(out: &mut dyn Write, points: &[TrendPoint]) -> Result<(), ReportError> {
@@ -414,11 +353,11 @@ fn trends_section(out: &mut dyn Write, points: &[TrendPoint]) -> Result<(), Repo
         out,
         "<p class=\"note\">Share of testable domains and of testable unique MX hosts, per UTC day with results; each domain counted by its latest result as of the end of that day.</p>"
     )?;
-    for (title, hosts) in [
-        ("Domains: share of testable domains", false),
-        ("MX hosts: share of testable MX hosts", true),
+    for (title, basis) in [
+        ("Domains: share of testable domains", Basis::Domains),
+        ("MX hosts: share of testable MX hosts", Basis::MxHosts),
     ] {
-        let svg = charts::share_chart(title, &series_of(points, hosts))?;
+        let svg = charts::share_chart(title, &series_of(points, basis))?;
         writeln!(out, "<figure class=\"chart\">{svg}</figure>")?;
     }
     let mut untestable = Vec::new();
@@ -426,7 +365,7 @@ fn trends_section(out: &mut dyn Write, points: &[TrendPoint]) -> Result<(), Repo
         let d = &point.domains;
         untestable.push(format!(
             "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            escape(&point.date),
+            point.date,
             d.total,
             d.testable,
             d.untestable,
@@ -459,7 +398,7 @@ fn regressions_section(
             "<p class=\"note\">The last {DEFAULT_PERIOD_DAYS} days (choose another start with <code>--since</code>).</p>"
         )?;
     }
-    let start_day = date_of(period_start);
+    let start_day = period_start.date();
     let before = points
         .iter()
         .rfind(|point| point.date <= start_day)
@@ -470,8 +409,7 @@ fn regressions_section(
         writeln!(
             out,
             "<div class=\"wide\"><table><thead><tr><th>share of testable domains</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">change</th></tr></thead><tbody>",
-            escape(&before.date),
-            escape(&after.date)
+            before.date, after.date
         )?;
         let (b, a) = (&before.domains, &after.domains);
         for (label, was, now) in [
@@ -526,7 +464,7 @@ fn regressions_section(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&rfc3339(event.at)),
-            escape(&event.domain),
+            domain_text_html(&event.domain),
             escape(event.kind.as_str()),
             escape(&event.detail)
         )?;
@@ -555,7 +493,7 @@ fn expiring_section(out: &mut dyn Write, expiring: &[Expiring]) -> Result<(), Re
             if cert.days_left < 0 { " worse" } else { "" },
             cert.days_left,
             escape(&date_of(cert.not_after)),
-            escape(cert.domain.as_str()),
+            domain_html(&cert.domain),
             escape(&cert.host),
             escape(&cert.ip),
             escape(&cert.subject),
@@ -590,12 +528,12 @@ fn providers_section(out: &mut dyn Write, store: &Store, scope: &Scope) -> Resul
             out,
             "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             escape(&provider.provider),
-            provider.domains,
-            provider.testable,
-            percent(provider.starttls, provider.testable),
-            percent(provider.pfs, provider.testable),
-            percent(provider.strict_valid, provider.testable),
-            percent(provider.all_three, provider.testable),
+            provider.counts.total,
+            provider.counts.testable,
+            percent(provider.counts.starttls, provider.counts.testable),
+            percent(provider.counts.pfs, provider.counts.testable),
+            percent(provider.counts.strict_valid, provider.counts.testable),
+            percent(provider.counts.all_three, provider.counts.testable),
         )?;
     }
     writeln!(out, "</tbody></table></div>")?;
@@ -613,17 +551,7 @@ fn domain_table(
         rows.len()
     )?;
     for row in rows {
-        let ascii = row.domain.as_str();
-        let shown = display_name(&row.domain);
-        let name = if shown == ascii {
-            escape(ascii).into_owned()
-        } else {
-            format!(
-                "{} <span class=\"note\">({})</span>",
-                escape(&shown),
-                escape(ascii)
-            )
-        };
+        let name = domain_html(&row.domain);
         let verdict = row.verdict.map_or("not_probed", Verdict::as_str);
         let mut hosts = row
             .facts
@@ -643,9 +571,9 @@ fn domain_table(
             out,
             "<tr><td>{name}</td><td class=\"verdict-{verdict}\">{}</td>{}{}{}<td>{}{}</td><td>{hosts}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             verdict.replace('_', " "),
-            yes_no(row.starttls),
-            yes_no(row.pfs),
-            yes_no(row.strict_valid),
+            yes_no_cell(row.starttls),
+            yes_no_cell(row.pfs),
+            yes_no_cell(row.strict_valid),
             row.facts.lowest_tls.map_or("", |v| v.as_str()),
             if row.facts.legacy_tls {
                 " (legacy)"

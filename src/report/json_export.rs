@@ -9,20 +9,12 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::{ExportSummary, ReportError, Scope, rfc3339};
-use crate::store::{ChangeKind, HostTrendCounts, Store, TrendCounts};
+use crate::store::{ChangeKind, Store};
 
 /// The value of the top-level `format` field.
 pub const FORMAT_NAME: &str = "starttls-monitor-export";
 /// The value of the top-level `version` field; raised when the shape changes incompatibly.
 pub const FORMAT_VERSION: u32 = 1;
-
-/// One trend point, exactly as `trends --json` prints it.
-#[derive(Serialize)]
-struct TrendPointJson<'a> {
-    date: &'a str,
-    domains: &'a TrendCounts,
-    mx_hosts: &'a HostTrendCounts,
-}
 
 /// One change event.
 #[derive(Serialize)]
@@ -83,11 +75,8 @@ pub(super) fn write(
     summary.trend_points = points.len();
     write!(out, "\"trends\": [")?;
     for (index, point) in points.iter().enumerate() {
-        let line = json(&TrendPointJson {
-            date: &point.date,
-            domains: &point.domains,
-            mx_hosts: &point.mx_hosts,
-        })?;
+        // Exactly as `trends --json` prints it.
+        let line = json(&point.contract())?;
         write!(out, "{}{line}", if index == 0 { "\n" } else { ",\n" })?;
     }
     writeln!(out, "\n],")?;

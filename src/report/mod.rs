@@ -286,9 +286,7 @@ impl DomainFacts {
             earliest_not_after: addresses()
                 .filter_map(|address| address.cert_not_after)
                 .min(),
-            provider: result.mx.first().map(|host| {
-                crate::store::provider_of(&host.host).unwrap_or_else(|| host.host.clone())
-            }),
+            provider: result.provider(),
         }
     }
 }

@@ -19,14 +19,12 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use time::OffsetDateTime;
 
-pub use queries::{
-    DomainHistoryRun, EventRow, HostTrendCounts, LatestFilter, LatestRow, ProviderRow, TrendCounts,
-    TrendPoint,
-};
-pub use results::{
-    ChangeEvent, ChangeKind, RecordOutcome, ScanCounts, ScanInfo, ScanScope, latest_row_of,
-    provider_of,
-};
+pub use queries::{DomainHistoryRun, EventRow, LatestFilter, LatestRow, ProviderRow};
+pub use results::{RecordOutcome, ScanCounts, ScanInfo, ScanScope, latest_row_of};
+
+// Defined in `model` (pure), re-exported for the store's users.
+pub use crate::model::adoption::{HostTrendCounts, TrendCounts, TrendPoint};
+pub use crate::model::changes::{ChangeEvent, ChangeKind};
 
 use crate::model::DomainName;
 use crate::settings::Settings;

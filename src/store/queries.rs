@@ -10,45 +10,13 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::results::{ChangeKind, timestamp};
+use super::results::timestamp;
 use super::{ListId, Store, StoreError};
+use crate::model::adoption::{
+    AdoptionState, HostFold, TrendCounts, TrendPoint, date_of_day_number, day_number,
+};
+use crate::model::changes::ChangeKind;
 use crate::model::{DomainName, DomainResult, Verdict};
-
-/// Counts of domains in one trend point. Shares are `x / testable`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrendCounts {
-    pub total: usize,
-    pub no_mail: usize,
-    pub untestable: usize,
-    pub testable: usize,
-    pub starttls: usize,
-    pub pfs: usize,
-    pub strict_valid: usize,
-    pub all_three: usize,
-}
-
-/// Counts of unique MX hosts in one trend point (no `no_mail`: a host always takes mail).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HostTrendCounts {
-    pub total: usize,
-    pub untestable: usize,
-    pub testable: usize,
-    pub starttls: usize,
-    pub pfs: usize,
-    pub strict_valid: usize,
-    pub all_three: usize,
-}
-
-/// One UTC day of a trend series (the trends JSON of DESIGN.md, plus the TLS version mix).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrendPoint {
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    pub domains: TrendCounts,
-    pub mx_hosts: HostTrendCounts,
-    /// Testable domains by the lowest TLS version among their MX addresses, e.g. `TLSv1.3`.
-    pub tls_versions: BTreeMap<String, usize>,
-}
 
 /// A row of the domains table: the latest state of one domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,12 +64,8 @@ pub struct DomainHistoryRun {
 pub struct ProviderRow {
     /// Registrable domain of the primary MX host, e.g. `google.com`.
     pub provider: String,
-    pub domains: usize,
-    pub testable: usize,
-    pub starttls: usize,
-    pub pfs: usize,
-    pub strict_valid: usize,
-    pub all_three: usize,
+    /// The adoption counts of its domains (`total` is how many domains it serves).
+    pub counts: TrendCounts,
 }
 
 /// A stored change event.
@@ -120,14 +84,14 @@ fn list_key(list: Option<ListId>) -> i64 {
     list.map_or(0, |id| id.0)
 }
 
+/// The `day` key of a roll-up: the UTC day of `at`, counted from 1970-01-01.
 fn utc_day(at: OffsetDateTime) -> i64 {
-    at.unix_timestamp().div_euclid(86_400)
+    day_number(at.to_offset(time::UtcOffset::UTC).date())
 }
 
-fn day_to_date(day: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(day * 86_400)
-        .map(|when| when.date().to_string())
-        .unwrap_or_default()
+/// A roll-up's `day` key as text, for error messages.
+fn day_text(day: i64) -> String {
+    date_of_day_number(day).map_or_else(|| format!("day {day}"), |date| date.to_string())
 }
 
 impl Store {
@@ -162,69 +126,42 @@ impl Store {
         let mut domains = TrendCounts::default();
         let mut tls_versions: BTreeMap<String, usize> = BTreeMap::new();
         // Unique MX hosts: each host's state from the most recently confirmed run naming it.
-        let mut host_states: HashMap<String, (i64, bool, bool, bool, bool)> = HashMap::new();
+        let mut hosts = HostFold::default();
         let mut previous_run = None;
         let mut rows = statement
             .query(params![list_key(list), cutoff])
             .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
             let run_id: i64 = row.get(0).map_err(fail)?;
-            let last_at: i64 = row.get(6).map_err(fail)?;
+            let last_at = timestamp(row.get(6).map_err(fail)?);
             if previous_run != Some(run_id) {
                 previous_run = Some(run_id);
-                let verdict: String = row.get(1).map_err(fail)?;
-                let starttls = row.get::<_, Option<bool>>(2).map_err(fail)? == Some(true);
-                let pfs = row.get::<_, Option<bool>>(3).map_err(fail)? == Some(true);
-                let strict = row.get::<_, Option<bool>>(4).map_err(fail)? == Some(true);
-                let tls_version: Option<String> = row.get(5).map_err(fail)?;
-                domains.total += 1;
-                match verdict.as_str() {
-                    "no_mail" => domains.no_mail += 1,
-                    "untestable" => domains.untestable += 1,
-                    _ => {
-                        domains.testable += 1;
-                        if let Some(version) = tls_version {
-                            *tls_versions.entry(version).or_default() += 1;
-                        }
-                    }
+                let state = AdoptionState::new(
+                    self.stored_verdict(&row.get::<_, String>(1).map_err(fail)?)?,
+                    row.get(2).map_err(fail)?,
+                    row.get(3).map_err(fail)?,
+                    row.get(4).map_err(fail)?,
+                );
+                domains.add(state);
+                if state.is_testable()
+                    && let Some(version) = row.get::<_, Option<String>>(5).map_err(fail)?
+                {
+                    *tls_versions.entry(version).or_default() += 1;
                 }
-                domains.starttls += usize::from(starttls);
-                domains.pfs += usize::from(pfs);
-                domains.strict_valid += usize::from(strict);
-                domains.all_three += usize::from(starttls && pfs && strict);
             }
             let Some(host) = row.get::<_, Option<String>>(7).map_err(fail)? else {
                 continue;
             };
-            let newer = host_states
-                .get(&host)
-                .is_none_or(|(seen_at, ..)| *seen_at < last_at);
-            if newer {
-                let verdict: String = row.get(8).map_err(fail)?;
-                let state = (
-                    last_at,
-                    verdict == "untestable",
-                    row.get::<_, Option<bool>>(9).map_err(fail)? == Some(true),
-                    row.get::<_, Option<bool>>(10).map_err(fail)? == Some(true),
-                    row.get::<_, Option<bool>>(11).map_err(fail)? == Some(true),
-                );
-                host_states.insert(host, state);
-            }
+            let state = AdoptionState::new(
+                self.stored_verdict(&row.get::<_, String>(8).map_err(fail)?)?,
+                row.get(9).map_err(fail)?,
+                row.get(10).map_err(fail)?,
+                row.get(11).map_err(fail)?,
+            );
+            hosts.add(&host, last_at, state);
         }
         drop(rows);
-        let mut hosts = HostTrendCounts::default();
-        for (_, untestable, starttls, pfs, strict) in host_states.values() {
-            hosts.total += 1;
-            if *untestable {
-                hosts.untestable += 1;
-                continue;
-            }
-            hosts.testable += 1;
-            hosts.starttls += usize::from(*starttls);
-            hosts.pfs += usize::from(*pfs);
-            hosts.strict_valid += usize::from(*strict);
-            hosts.all_three += usize::from(*starttls && *pfs && *strict);
-        }
+        let hosts = hosts.counts();
         self.connection
             .execute(
                 "INSERT INTO rollups (list_id, day, domains, mx_hosts, tls_versions) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -248,9 +185,7 @@ impl Store {
         list: Option<ListId>,
         since: Option<time::Date>,
     ) -> Result<Vec<TrendPoint>, StoreError> {
-        let since_day = since.map_or(i64::MIN, |date| {
-            utc_day(date.with_time(time::Time::MIDNIGHT).assume_utc())
-        });
+        let since_day = since.map_or(i64::MIN, day_number);
         let mut statement = self
             .connection
             .prepare_cached(
@@ -271,12 +206,15 @@ impl Store {
         let mut points = Vec::new();
         for row in rows {
             let (day, domains, hosts, versions) = row.map_err(|error| self.fail(error))?;
-            let corrupt = |what: &str, error: serde_json::Error| StoreError::Corrupt {
+            let corrupt = |what: &str, error: String| StoreError::Corrupt {
                 path: self.path.clone(),
-                problem: format!("trend roll-up for {} ({what}): {error}", day_to_date(day)),
+                problem: format!("trend roll-up for {} ({what}): {error}", day_text(day)),
             };
+            let date = date_of_day_number(day)
+                .ok_or_else(|| corrupt("date", "out of the calendar's range".to_string()))?;
+            let corrupt = |what: &str, error: serde_json::Error| corrupt(what, error.to_string());
             points.push(TrendPoint {
-                date: day_to_date(day),
+                date,
                 domains: serde_json::from_str(&domains).map_err(|e| corrupt("domains", e))?,
                 mx_hosts: serde_json::from_str(&hosts).map_err(|e| corrupt("MX hosts", e))?,
                 tls_versions: serde_json::from_str(&versions)
@@ -312,7 +250,7 @@ impl Store {
             let counts: TrendCounts =
                 serde_json::from_str(&domains).map_err(|error| StoreError::Corrupt {
                     path: self.path.clone(),
-                    problem: format!("trend roll-up for {} (domains): {error}", day_to_date(day)),
+                    problem: format!("trend roll-up for {} (domains): {error}", day_text(day)),
                 })?;
             let key = (list != 0).then_some(ListId(list));
             latest.insert(key, counts);
@@ -493,40 +431,61 @@ impl Store {
         Ok(history)
     }
 
-    /// Domains of `list` grouped by mail provider, largest first, at most `limit` rows.
+    /// Domains of `list` grouped by mail provider, largest first (then by name), at most
+    /// `limit` rows.
     pub fn providers(
         &self,
         list: Option<ListId>,
         limit: usize,
     ) -> Result<Vec<ProviderRow>, StoreError> {
+        let fail = |error: rusqlite::Error| self.fail(error);
+        // SQLite groups by state, the adoption module counts: a few rows per provider.
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT r.provider, count(*),
-                        sum(r.verdict IN ('no_starttls', 'tls_failed', 'tls_ok')),
-                        sum(r.starttls = 1), sum(r.pfs = 1), sum(r.strict_valid = 1),
-                        sum(r.starttls = 1 AND r.pfs = 1 AND r.strict_valid = 1)
+                "SELECT r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, count(*)
                  FROM domains d JOIN runs r ON r.id = d.latest_run_id
                  WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
                    AND r.provider IS NOT NULL
-                 GROUP BY r.provider ORDER BY count(*) DESC, r.provider LIMIT ?2",
+                 GROUP BY r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid",
             )
-            .map_err(|error| self.fail(error))?;
-        let rows = statement
-            .query_map(params![list_key(list), limit as i64], |row| {
-                Ok(ProviderRow {
-                    provider: row.get(0)?,
-                    domains: row.get::<_, i64>(1)? as usize,
-                    testable: row.get::<_, Option<i64>>(2)?.unwrap_or(0) as usize,
-                    starttls: row.get::<_, Option<i64>>(3)?.unwrap_or(0) as usize,
-                    pfs: row.get::<_, Option<i64>>(4)?.unwrap_or(0) as usize,
-                    strict_valid: row.get::<_, Option<i64>>(5)?.unwrap_or(0) as usize,
-                    all_three: row.get::<_, Option<i64>>(6)?.unwrap_or(0) as usize,
-                })
-            })
-            .map_err(|error| self.fail(error))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(|error| self.fail(error))
+            .map_err(fail)?;
+        let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
+        let mut providers: HashMap<String, TrendCounts> = HashMap::new();
+        while let Some(row) = rows.next().map_err(fail)? {
+            let provider: String = row.get(0).map_err(fail)?;
+            let state = AdoptionState::new(
+                self.stored_verdict(&row.get::<_, String>(1).map_err(fail)?)?,
+                row.get(2).map_err(fail)?,
+                row.get(3).map_err(fail)?,
+                row.get(4).map_err(fail)?,
+            );
+            let count = row.get::<_, i64>(5).map_err(fail)? as usize;
+            providers
+                .entry(provider)
+                .or_default()
+                .add_many(state, count);
+        }
+        let mut providers: Vec<ProviderRow> = providers
+            .into_iter()
+            .map(|(provider, counts)| ProviderRow { provider, counts })
+            .collect();
+        providers.sort_by(|a, b| {
+            b.counts
+                .total
+                .cmp(&a.counts.total)
+                .then_with(|| a.provider.cmp(&b.provider))
+        });
+        providers.truncate(limit);
+        Ok(providers)
+    }
+
+    /// A verdict as stored; anything else means the file was damaged.
+    fn stored_verdict(&self, text: &str) -> Result<Verdict, StoreError> {
+        parse_verdict(text).ok_or_else(|| StoreError::Corrupt {
+            path: self.path.clone(),
+            problem: format!("unknown verdict '{text}' in a stored run"),
+        })
     }
 
     /// Change events, newest first: of `domain` when given, else of every domain (in `list`
@@ -587,7 +546,8 @@ impl Store {
     }
 }
 
-fn parse_verdict(text: &str) -> Option<Verdict> {
+/// A verdict from its stored name.
+pub(super) fn parse_verdict(text: &str) -> Option<Verdict> {
     [
         Verdict::NoMail,
         Verdict::Untestable,

@@ -1,17 +1,19 @@
-//! Writing scans and their results, and computing change events.
+//! Writing scans and their results, and storing change events.
 //!
 //! Owns: the scans table, runs (see `schema` for the run model), per-run MX rows, change
-//! events and the roll-up refresh when a scan ends. Every result is written in one transaction
-//! with its events, so a crash never leaves half a result.
-//! Must not touch: probing; the meaning of verdicts beyond `model`.
-
-use std::collections::BTreeSet;
+//! events (reading the states they compare, writing them, the once-per-certificate key of
+//! `cert_expiring`) and the roll-up refresh when a scan ends. Every result is written in one
+//! transaction with its events, so a crash never leaves half a result.
+//! Must not touch: probing; the meaning of verdicts and the change rules (`model::changes`).
 
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::queries::parse_verdict;
 use super::{ListId, ScanId, Store, StoreError, now_seconds};
+use crate::model::adoption::AdoptionState;
+use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState};
 use crate::model::{DomainName, DomainResult, Outcome, TlsVersion, Verdict};
 use crate::settings::Settings;
 
@@ -64,13 +66,11 @@ impl ScanCounts {
             Verdict::TlsFailed => self.tls_failed += 1,
             Verdict::TlsOk => self.tls_ok += 1,
         }
-        let starttls = result.starttls == Some(true);
-        let pfs = result.pfs == Some(true);
-        let strict = result.strict_valid == Some(true);
-        self.starttls += usize::from(starttls);
-        self.pfs += usize::from(pfs);
-        self.strict_valid += usize::from(strict);
-        self.all_three += usize::from(starttls && pfs && strict);
+        let state = AdoptionState::of_domain(result);
+        self.starttls += usize::from(state.starttls);
+        self.pfs += usize::from(state.pfs);
+        self.strict_valid += usize::from(state.strict_valid);
+        self.all_three += usize::from(state.all_three());
     }
 }
 
@@ -88,73 +88,6 @@ pub struct ScanInfo {
     pub counts: Option<ScanCounts>,
 }
 
-/// Kinds of change between two results of a domain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeKind {
-    StarttlsLost,
-    StarttlsGained,
-    PfsLost,
-    PfsGained,
-    CertBecameInvalid,
-    CertBecameValid,
-    CertExpiring,
-    MxChanged,
-}
-
-impl ChangeKind {
-    /// The snake_case name stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::StarttlsLost => "starttls_lost",
-            ChangeKind::StarttlsGained => "starttls_gained",
-            ChangeKind::PfsLost => "pfs_lost",
-            ChangeKind::PfsGained => "pfs_gained",
-            ChangeKind::CertBecameInvalid => "cert_became_invalid",
-            ChangeKind::CertBecameValid => "cert_became_valid",
-            ChangeKind::CertExpiring => "cert_expiring",
-            ChangeKind::MxChanged => "mx_changed",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            ChangeKind::StarttlsLost,
-            ChangeKind::StarttlsGained,
-            ChangeKind::PfsLost,
-            ChangeKind::PfsGained,
-            ChangeKind::CertBecameInvalid,
-            ChangeKind::CertBecameValid,
-            ChangeKind::CertExpiring,
-            ChangeKind::MxChanged,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
-    }
-
-    /// Whether this change makes things worse (shown as a regression).
-    pub fn is_regression(self) -> bool {
-        matches!(
-            self,
-            ChangeKind::StarttlsLost
-                | ChangeKind::PfsLost
-                | ChangeKind::CertBecameInvalid
-                | ChangeKind::CertExpiring
-        )
-    }
-}
-
-/// A change event raised while recording a result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangeEvent {
-    pub domain: DomainName,
-    pub kind: ChangeKind,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    pub detail: String,
-}
-
 /// What recording one result did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecordOutcome {
@@ -168,11 +101,7 @@ pub struct RecordOutcome {
 struct PreviousRun {
     id: i64,
     fingerprint: i64,
-    verdict: String,
-    starttls: Option<bool>,
-    pfs: Option<bool>,
-    strict_valid: Option<bool>,
-    mx_hosts: String,
+    state: DomainState,
 }
 
 /// The columns a run stores besides the JSON.
@@ -200,18 +129,13 @@ fn summarize(result: &DomainResult) -> RunSummary {
         .filter_map(|address| address.cert_not_after)
         .map(OffsetDateTime::unix_timestamp)
         .min();
-    let hosts: BTreeSet<&str> = result.mx.iter().map(|host| host.host.as_str()).collect();
-    let provider = result
-        .mx
-        .first()
-        .map(|host| provider_of(&host.host).unwrap_or_else(|| host.host.clone()));
     RunSummary {
         fingerprint: fingerprint(result),
         tls_version,
         cert_not_after,
-        mx_hosts: hosts.into_iter().collect::<Vec<_>>().join(" "),
+        mx_hosts: changes::mx_host_set(result),
         mx_count: result.mx.len(),
-        provider,
+        provider: result.provider(),
     }
 }
 
@@ -239,11 +163,6 @@ pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
     }
 }
 
-/// The mail provider of an MX host: its registrable domain by the Public Suffix List.
-pub fn provider_of(host: &str) -> Option<String> {
-    psl::domain_str(host.trim_end_matches('.')).map(str::to_string)
-}
-
 /// A stable hash of what matters in a result: verdicts, outcomes, TLS facts, certificate
 /// fingerprints, MX set. Timings, greeting texts and day counts are left out, so an unchanged
 /// server probed again extends its run.
@@ -263,10 +182,6 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest.as_ref()[..8]);
     i64::from_le_bytes(first)
-}
-
-fn verdict_is_testable(verdict: &str) -> bool {
-    matches!(verdict, "no_starttls" | "tls_failed" | "tls_ok")
 }
 
 impl Store {
@@ -314,14 +229,24 @@ impl Store {
             )
             .map_err(fail)?;
         let read_run = |row: &rusqlite::Row<'_>| -> rusqlite::Result<PreviousRun> {
+            let verdict: String = row.get(2)?;
+            let Some(verdict) = parse_verdict(&verdict) else {
+                return Err(rusqlite::Error::FromSqlConversionFailure(
+                    2,
+                    rusqlite::types::Type::Text,
+                    format!("unknown verdict '{verdict}' in a stored run").into(),
+                ));
+            };
             Ok(PreviousRun {
                 id: row.get(0)?,
                 fingerprint: row.get(1)?,
-                verdict: row.get(2)?,
-                starttls: row.get(3)?,
-                pfs: row.get(4)?,
-                strict_valid: row.get(5)?,
-                mx_hosts: row.get(6)?,
+                state: DomainState {
+                    verdict,
+                    starttls: row.get(3)?,
+                    pfs: row.get(4)?,
+                    strict_valid: row.get(5)?,
+                    mx_hosts: row.get(6)?,
+                },
             })
         };
         let previous: Option<PreviousRun> = transaction
@@ -405,82 +330,55 @@ impl Store {
                 )
                 .map_err(fail)?;
 
-            // TLS events compare with the last *testable* state: an untestable probe keeps it.
-            if verdict_is_testable(result.verdict.as_str()) {
-                let last_testable: Option<PreviousRun> = match &previous {
-                    Some(previous) if verdict_is_testable(&previous.verdict) => {
-                        Some(previous.clone())
-                    }
-                    _ => transaction
-                        .query_row(
-                            "SELECT id, fingerprint, verdict, starttls, pfs, strict_valid, mx_hosts FROM runs
-                             WHERE domain_id = ?1 AND id != ?2
-                             AND verdict IN ('no_starttls', 'tls_failed', 'tls_ok')
-                             ORDER BY first_at DESC, id DESC LIMIT 1",
-                            params![domain_id, run_id],
-                            read_run,
-                        )
-                        .optional()
-                        .map_err(fail)?,
-                };
-                if let Some(before) = last_testable {
-                    tls_events(&before, result, &mut outcome.events);
+            // TLS events compare with the last *testable* state (see `model::changes`).
+            let last_testable: Option<DomainState> = match &previous {
+                Some(previous) if previous.state.verdict.is_testable() => {
+                    Some(previous.state.clone())
                 }
-            }
-            // MX set changes, when both sides actually have an MX set.
-            let has_mx = result.dns_error.is_none() && !result.mx.is_empty();
-            if has_mx
-                && let Some(previous) = &previous
-                && !previous.mx_hosts.is_empty()
-                && previous.mx_hosts != summary.mx_hosts
-            {
-                outcome.events.push(ChangeEvent {
-                    domain: result.domain.clone(),
-                    kind: ChangeKind::MxChanged,
-                    at: result.probed_at,
-                    detail: format!(
-                        "MX hosts changed from [{}] to [{}]",
-                        previous.mx_hosts, summary.mx_hosts
-                    ),
-                });
-            }
+                _ => transaction
+                    .query_row(
+                        "SELECT id, fingerprint, verdict, starttls, pfs, strict_valid, mx_hosts FROM runs
+                         WHERE domain_id = ?1 AND id != ?2
+                         AND verdict IN ('no_starttls', 'tls_failed', 'tls_ok')
+                         ORDER BY first_at DESC, id DESC LIMIT 1",
+                        params![domain_id, run_id],
+                        read_run,
+                    )
+                    .optional()
+                    .map_err(fail)?
+                    .map(|run| run.state),
+            };
+            outcome.events = changes::changes(
+                previous.as_ref().map(|previous| &previous.state),
+                last_testable.as_ref(),
+                result,
+            );
         }
 
         // Expiring certificates: once per certificate end date.
-        if let Some(not_after) = summary.cert_not_after {
-            let days_left = (not_after - at).div_euclid(86_400);
-            if days_left < i64::from(expiry_warning_days) {
-                let key = format!("not_after:{not_after}");
-                let already: bool = transaction
-                    .query_row(
-                        "SELECT EXISTS(SELECT 1 FROM events WHERE domain_id = ?1 AND kind = 'cert_expiring' AND dedupe_key = ?2)",
-                        params![domain_id, key],
-                        |row| row.get(0),
+        if let Some(expiring) = changes::cert_expiring(result, expiry_warning_days) {
+            let already: bool = transaction
+                .query_row(
+                    "SELECT EXISTS(SELECT 1 FROM events WHERE domain_id = ?1 AND kind = 'cert_expiring' AND dedupe_key = ?2)",
+                    params![domain_id, expiring.dedupe_key],
+                    |row| row.get(0),
+                )
+                .map_err(fail)?;
+            if !already {
+                transaction
+                    .execute(
+                        "INSERT INTO events (domain_id, scan_id, at, kind, detail, dedupe_key)
+                         VALUES (?1, ?2, ?3, 'cert_expiring', ?4, ?5)",
+                        params![
+                            domain_id,
+                            scan_id,
+                            at,
+                            expiring.event.detail,
+                            expiring.dedupe_key
+                        ],
                     )
                     .map_err(fail)?;
-                if !already {
-                    let date = OffsetDateTime::from_unix_timestamp(not_after)
-                        .map(|when| when.date().to_string())
-                        .unwrap_or_default();
-                    let detail = if days_left < 0 {
-                        format!("a certificate expired on {date}")
-                    } else {
-                        format!("a certificate expires on {date} ({days_left} days left)")
-                    };
-                    transaction
-                        .execute(
-                            "INSERT INTO events (domain_id, scan_id, at, kind, detail, dedupe_key)
-                             VALUES (?1, ?2, ?3, 'cert_expiring', ?4, ?5)",
-                            params![domain_id, scan_id, at, detail, key],
-                        )
-                        .map_err(fail)?;
-                    outcome.events.push(ChangeEvent {
-                        domain: result.domain.clone(),
-                        kind: ChangeKind::CertExpiring,
-                        at: result.probed_at,
-                        detail,
-                    });
-                }
+                outcome.events.push(expiring.event);
             }
         }
         {
@@ -660,71 +558,4 @@ impl Store {
 /// Seconds since the epoch to a timestamp (the epoch itself if out of range).
 pub(crate) fn timestamp(seconds: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-fn tls_events(before: &PreviousRun, result: &DomainResult, events: &mut Vec<ChangeEvent>) {
-    let mut push = |kind: ChangeKind, detail: String| {
-        events.push(ChangeEvent {
-            domain: result.domain.clone(),
-            kind,
-            at: result.probed_at,
-            detail,
-        });
-    };
-    let was_starttls = before.starttls == Some(true);
-    let is_starttls = result.starttls == Some(true);
-    match (was_starttls, is_starttls) {
-        (true, false) => push(
-            ChangeKind::StarttlsLost,
-            format!(
-                "STARTTLS lost: now {} (was {})",
-                result.verdict.as_str(),
-                before.verdict
-            ),
-        ),
-        (false, true) => push(
-            ChangeKind::StarttlsGained,
-            format!("STARTTLS gained (was {})", before.verdict),
-        ),
-        (true, true) => {
-            match (before.pfs == Some(true), result.pfs == Some(true)) {
-                (true, false) => push(
-                    ChangeKind::PfsLost,
-                    "forward secrecy lost on at least one MX address".to_string(),
-                ),
-                (false, true) => push(
-                    ChangeKind::PfsGained,
-                    "forward secrecy now on every MX address".to_string(),
-                ),
-                _ => {}
-            }
-            match (
-                before.strict_valid == Some(true),
-                result.strict_valid == Some(true),
-            ) {
-                (true, false) => {
-                    let reasons: BTreeSet<&str> = result
-                        .mx
-                        .iter()
-                        .flat_map(|host| &host.addresses)
-                        .flat_map(|address| &address.cert_errors)
-                        .map(|error| error.as_str())
-                        .collect();
-                    push(
-                        ChangeKind::CertBecameInvalid,
-                        format!(
-                            "certificate no longer passes strict validation ({})",
-                            reasons.into_iter().collect::<Vec<_>>().join(", ")
-                        ),
-                    );
-                }
-                (false, true) => push(
-                    ChangeKind::CertBecameValid,
-                    "certificate now passes strict validation".to_string(),
-                ),
-                _ => {}
-            }
-        }
-        (false, false) => {}
-    }
 }

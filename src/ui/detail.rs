@@ -9,6 +9,7 @@ use eframe::egui;
 use super::app::{App, format_time};
 use super::dialogs::Dialog;
 use super::style::{self, Grade};
+use crate::model::format::yes_no;
 use crate::model::{AddressResult, CertError, DomainResult, MxResult};
 use crate::monitor::ScanTarget;
 use crate::monitor::view::DomainDetail;
@@ -42,7 +43,11 @@ impl App {
                 };
                 ui.add_space(4.0);
                 ui.horizontal(|ui| {
-                    ui.heading(cursor.as_str());
+                    let shown = cursor.display_name();
+                    let heading = ui.heading(shown.as_ref());
+                    if shown != cursor.as_str() {
+                        heading.on_hover_text(cursor.as_str());
+                    }
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         if ui
                             .button("🗑")
@@ -213,7 +218,7 @@ fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode:
                     );
                 }
                 if let Some(advertised) = address.starttls_advertised {
-                    field("STARTTLS offered", yes_no(advertised));
+                    field("STARTTLS offered", yes_no(Some(advertised), "").into());
                 }
                 if let Some(version) = address.tls_version {
                     field("TLS version", version.as_str().to_string());
@@ -225,7 +230,7 @@ fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode:
                     field("Key exchange", group.clone());
                 }
                 if let Some(pfs) = address.pfs {
-                    field("Forward secrecy", yes_no(pfs));
+                    field("Forward secrecy", yes_no(Some(pfs), "").into());
                 }
                 if address.legacy_tls == Some(true) {
                     field(
@@ -244,7 +249,7 @@ fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode:
                     );
                 }
                 if let Some(strict) = address.strict_valid {
-                    field("Strict validation", yes_no(strict));
+                    field("Strict validation", yes_no(Some(strict), "").into());
                 }
                 if !address.cert_errors.is_empty() {
                     let reasons: Vec<&str> = address
@@ -366,8 +371,4 @@ fn timeline_ui(ui: &mut egui::Ui, detail: &DomainDetail, dark_mode: bool) {
             );
         }
     }
-}
-
-fn yes_no(value: bool) -> String {
-    if value { "yes" } else { "no" }.to_string()
 }

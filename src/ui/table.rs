@@ -153,7 +153,11 @@ impl App {
                     row.set_selected(table.is_selected(&data.domain));
                     let grade = Grade::of_row(data);
                     row.col(|ui| {
-                        ui.label(data.domain.as_str());
+                        let shown = data.domain.display_name();
+                        let label = ui.label(shown.as_ref());
+                        if shown != data.domain.as_str() {
+                            label.on_hover_text(data.domain.as_str());
+                        }
                     });
                     row.col(|ui| {
                         ui.label(grade.badge(dark_mode))

@@ -150,7 +150,8 @@ impl TableModel {
         }
     }
 
-    /// Sets the text filter (case-insensitive, matches domain or provider).
+    /// Sets the text filter (case-insensitive, matches the domain in its ASCII or its Unicode
+    /// form, or the provider).
     pub fn set_filter_text(&mut self, text: &str) {
         if self.filter_text != text {
             self.filter_text = text.to_string();
@@ -351,6 +352,7 @@ impl TableModel {
             .filter(|(_, row)| {
                 needle.is_empty()
                     || row.domain.as_str().contains(&needle)
+                    || row.domain.display_name().to_lowercase().contains(&needle)
                     || row
                         .provider
                         .as_deref()
@@ -458,6 +460,21 @@ mod tests {
         model.set_grade_filter(Some(Grade::NoStarttls));
         assert_eq!(shown(&model), ["c.example"]);
         assert_eq!(model.grade_counts()[&Grade::Untestable], 1);
+    }
+
+    #[test]
+    fn the_filter_matches_both_forms_of_an_internationalized_name() {
+        let mut model = model();
+        model.set_rows(vec![
+            row("xn--bcher-kva.example", Some(Verdict::TlsOk), None),
+            row("b.example", None, None),
+        ]);
+        model.set_filter_text("Bücher");
+        assert_eq!(shown(&model), ["xn--bcher-kva.example"]);
+        model.set_filter_text("xn--bch");
+        assert_eq!(shown(&model), ["xn--bcher-kva.example"]);
+        model.set_filter_text("b.ex");
+        assert_eq!(shown(&model), ["b.example"]);
     }
 
     #[test]

@@ -12,7 +12,8 @@ use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoints, Points};
 
 use super::app::{App, TrendBasis};
 use super::style::Grade;
-use crate::monitor::view::{ProviderRow, TrendPoint};
+use crate::model::adoption::{Basis, Measure, date_of_day_number, day_number, share, share_series};
+use crate::monitor::view::{ProviderRow, TrendCounts, TrendPoint};
 
 /// One line of a trend chart: percentage points with the counts behind each.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,24 +25,14 @@ pub struct Series {
     pub counts: Vec<(usize, usize, String)>,
 }
 
-/// Day number of a `YYYY-MM-DD` date (None when it is not one).
-fn day_number(date: &str) -> Option<f64> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(date, format).ok()?;
-    Some(f64::from(
-        date.to_julian_day()
-            - time::Date::from_calendar_date(1970, time::Month::January, 1)
-                .ok()?
-                .to_julian_day(),
-    ))
+/// The x coordinate of a day on the trend charts.
+fn chart_x(date: time::Date) -> f64 {
+    day_number(date) as f64
 }
 
-/// The date of a day number, for the x axis.
+/// The date of an x coordinate, for the x axis.
 fn date_of_day(day: f64) -> String {
-    let epoch = time::Date::from_calendar_date(1970, time::Month::January, 1)
-        .map(|date| date.to_julian_day())
-        .unwrap_or(2_440_588);
-    time::Date::from_julian_day(epoch + day.round() as i32)
+    date_of_day_number(day.round() as i64)
         .map(|date| date.to_string())
         .unwrap_or_default()
 }
@@ -50,55 +41,32 @@ fn date_of_day(day: f64) -> String {
 /// with STARTTLS, PFS, strict validation, all three; untestable as a share of all that take
 /// mail.
 pub fn adoption_series(points: &[TrendPoint], basis: TrendBasis) -> Vec<Series> {
-    let names = ["STARTTLS", "PFS", "Strict", "All three", "Untestable"];
-    let mut series: Vec<Series> = names
-        .iter()
-        .map(|name| Series {
-            name,
-            points: Vec::new(),
-            counts: Vec::new(),
-        })
-        .collect();
-    for point in points {
-        let Some(day) = day_number(&point.date) else {
-            continue;
-        };
-        let (testable, values, untestable, takes_mail) = match basis {
-            TrendBasis::Domains => {
-                let d = &point.domains;
-                (
-                    d.testable,
-                    [d.starttls, d.pfs, d.strict_valid, d.all_three],
-                    d.untestable,
-                    d.total.saturating_sub(d.no_mail),
-                )
-            }
-            TrendBasis::MxHosts => {
-                let h = &point.mx_hosts;
-                (
-                    h.testable,
-                    [h.starttls, h.pfs, h.strict_valid, h.all_three],
-                    h.untestable,
-                    h.total,
-                )
-            }
-        };
-        if testable > 0 {
-            for (line, value) in series.iter_mut().zip(values) {
-                line.points.push([day, percent(value, testable)]);
-                line.counts.push((value, testable, point.date.clone()));
-            }
-        }
-        if takes_mail > 0 {
-            series[4]
+    let basis = match basis {
+        TrendBasis::Domains => Basis::Domains,
+        TrendBasis::MxHosts => Basis::MxHosts,
+    };
+    share_series(points, basis, &Measure::ALL)
+        .into_iter()
+        .map(|series| Series {
+            name: match series.measure {
+                Measure::Starttls => "STARTTLS",
+                Measure::Pfs => "PFS",
+                Measure::StrictValid => "Strict",
+                Measure::AllThree => "All three",
+                Measure::Untestable => "Untestable",
+            },
+            points: series
                 .points
-                .push([day, percent(untestable, takes_mail)]);
-            series[4]
-                .counts
-                .push((untestable, takes_mail, point.date.clone()));
-        }
-    }
-    series
+                .iter()
+                .map(|point| [chart_x(point.date), point.percent])
+                .collect(),
+            counts: series
+                .points
+                .iter()
+                .map(|point| (point.count, point.out_of, point.date.to_string()))
+                .collect(),
+        })
+        .collect()
 }
 
 /// Each TLS version's share of testable domains over time.
@@ -109,24 +77,15 @@ pub fn tls_version_series(points: &[TrendPoint]) -> Vec<(String, Vec<[f64; 2]>)>
         .map(|version| {
             let line = points
                 .iter()
-                .filter(|point| point.domains.testable > 0)
                 .filter_map(|point| {
-                    let day = day_number(&point.date)?;
                     let count = point.tls_versions.get(version).copied().unwrap_or(0);
-                    Some([day, percent(count, point.domains.testable)])
+                    let percent = share(count, point.domains.testable)?;
+                    Some([chart_x(point.date), percent])
                 })
                 .collect();
             (version.clone(), line)
         })
         .collect()
-}
-
-fn percent(count: usize, total: usize) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        count as f64 * 100.0 / total as f64
-    }
 }
 
 fn series_color(name: &str, dark_mode: bool) -> Color32 {
@@ -260,15 +219,16 @@ fn provider_chart_ui(ui: &mut egui::Ui, providers: &[ProviderRow]) {
     let names: Vec<String> = providers.iter().map(|p| p.provider.clone()).collect();
     let count = providers.len();
     let position = |index: usize| (count - 1 - index) as f64;
-    let segment = |name: &str, value: fn(&ProviderRow) -> usize, color: Color32| {
+    let segment = |name: &str, value: fn(&TrendCounts) -> usize, color: Color32| {
         BarChart::new(
             name,
             providers
                 .iter()
                 .enumerate()
                 .map(|(index, provider)| {
-                    Bar::new(position(index), value(provider) as f64)
-                        .name(format!("{}: {} {name}", provider.provider, value(provider)))
+                    let value = value(&provider.counts);
+                    Bar::new(position(index), value as f64)
+                        .name(format!("{}: {value} {name}", provider.provider))
                         .width(0.7)
                 })
                 .collect(),
@@ -291,7 +251,7 @@ fn provider_chart_ui(ui: &mut egui::Ui, providers: &[ProviderRow]) {
     .stack_on(&[&secure, &encrypted]);
     let untestable = segment(
         "untestable",
-        |p| p.domains.saturating_sub(p.testable),
+        |p| p.total.saturating_sub(p.testable),
         Grade::Untestable.color(dark_mode),
     )
     .stack_on(&[&secure, &encrypted, &clear]);
@@ -360,37 +320,15 @@ fn tls_mix_plot_ui(ui: &mut egui::Ui, points: &[TrendPoint]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::view::{HostTrendCounts, TrendCounts};
-
-    fn point(date: &str, testable: usize, all_three: usize, untestable: usize) -> TrendPoint {
-        TrendPoint {
-            date: date.into(),
-            domains: TrendCounts {
-                total: testable + untestable + 1,
-                no_mail: 1,
-                untestable,
-                testable,
-                starttls: testable,
-                pfs: all_three,
-                strict_valid: all_three,
-                all_three,
-            },
-            mx_hosts: HostTrendCounts {
-                total: 4,
-                untestable: 0,
-                testable: 4,
-                starttls: 4,
-                pfs: 4,
-                strict_valid: 2,
-                all_three: 2,
-            },
-            tls_versions: [("TLSv1.3".to_string(), all_three)].into_iter().collect(),
-        }
-    }
+    use crate::model::test_support::trend_point as point;
+    use time::macros::date;
 
     #[test]
     fn adoption_is_a_share_of_testable_and_untestable_a_share_of_all_taking_mail() {
-        let points = [point("2026-11-01", 10, 5, 0), point("2026-11-02", 8, 6, 2)];
+        let points = [
+            point(date!(2026 - 11 - 01), 10, 5, 0),
+            point(date!(2026 - 11 - 02), 8, 6, 2),
+        ];
         let series = adoption_series(&points, TrendBasis::Domains);
         let all_three = &series[3];
         assert_eq!(all_three.points, [[20_758.0, 50.0], [20_759.0, 75.0]]);
@@ -407,14 +345,14 @@ mod tests {
 
     #[test]
     fn days_round_trip_to_dates() {
-        assert_eq!(day_number("2026-11-01"), Some(20_758.0));
+        assert_eq!(chart_x(date!(2026 - 11 - 01)), 20_758.0);
         assert_eq!(date_of_day(20_758.0), "2026-11-01");
-        assert_eq!(day_number("yesterday"), None);
+        assert_eq!(date_of_day(1e12), "", "off the calendar");
     }
 
     #[test]
     fn tls_mix_is_a_share_of_testable_domains() {
-        let points = [point("2026-11-01", 10, 5, 0)];
+        let points = [point(date!(2026 - 11 - 01), 10, 5, 0)];
         let mix = tls_version_series(&points);
         assert_eq!(mix, [("TLSv1.3".to_string(), vec![[20_758.0, 50.0]])]);
     }

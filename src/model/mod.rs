@@ -4,7 +4,17 @@
 //! Owns: the result types and their JSON shape (field names are a public contract), and the pure
 //! functions that turn per-address outcomes into MX-host and domain verdicts.
 //! Must not touch: any I/O (network, disk, clock reads other than what callers pass in).
+//!
+//! Submodules: [`adoption`] (adoption counts, shares and chart series), [`changes`] (change
+//! events between results), [`format`] (yes / no and percentages for people).
 
+pub mod adoption;
+pub mod changes;
+pub mod format;
+#[cfg(test)]
+pub(crate) mod test_support;
+
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -94,6 +104,66 @@ impl DomainName {
     pub fn to_fqdn(&self) -> String {
         format!("{}.", self.0)
     }
+
+    /// The form shown to people: Unicode (`xn--bcher-kva.de` → `bücher.de`). The ASCII form
+    /// when the name has no punycode label, does not decode cleanly, or decodes to a form that
+    /// would not read back as the same domain (so a list copied from a report or the app can be
+    /// imported again). Machine-readable output (JSON, CSV, `domains list`) keeps [`Self::as_str`].
+    pub fn display_name(&self) -> Cow<'_, str> {
+        let ascii = self.0.as_str();
+        let has_punycode = ascii
+            .split('.')
+            .any(|label| label.len() > 4 && label[..4].eq_ignore_ascii_case("xn--"));
+        if !has_punycode {
+            return Cow::Borrowed(ascii);
+        }
+        match idna::domain_to_unicode(ascii) {
+            (unicode, Ok(())) if self.is_read_back_from(&unicode) => Cow::Owned(unicode),
+            _ => Cow::Borrowed(ascii),
+        }
+    }
+
+    /// Whether `unicode` turns back into this very name the way an import does (UTS 46 as
+    /// browsers do), with nothing in it that an import would cut or trim first.
+    fn is_read_back_from(&self, unicode: &str) -> bool {
+        let structural = |character: char| {
+            character.is_whitespace()
+                || character.is_control()
+                || matches!(
+                    character,
+                    '\u{feff}' | '\u{200b}'
+                        ..='\u{200d}'
+                            | '\u{2060}'
+                            | '"'
+                            | '\''
+                            | '`'
+                            | '<'
+                            | '>'
+                            | '@'
+                            | '/'
+                            | '?'
+                            | '#'
+                            | ':'
+                            | '['
+                            | ']'
+                )
+        };
+        if unicode.chars().any(structural) {
+            return false;
+        }
+        let Ok(ascii) = idna::domain_to_ascii_cow(unicode.as_bytes(), idna::AsciiDenyList::URL)
+        else {
+            return false;
+        };
+        let ascii = ascii.strip_suffix('.').unwrap_or(&ascii);
+        DomainName::parse(ascii).is_ok_and(|again| &again == self)
+    }
+}
+
+/// The mail provider of an MX host: its registrable domain by the Public Suffix List (None for
+/// a name that has none, e.g. a bare public suffix).
+pub fn provider_of(host: &str) -> Option<String> {
+    psl::domain_str(host.trim_end_matches('.')).map(str::to_string)
 }
 
 impl fmt::Display for DomainName {
@@ -569,6 +639,14 @@ impl DomainResult {
         }
     }
 
+    /// The domain's mail provider: the registrable domain of its primary (first) MX host, or
+    /// that host's name when it has none; None without MX hosts.
+    pub fn provider(&self) -> Option<String> {
+        self.mx
+            .first()
+            .map(|host| provider_of(&host.host).unwrap_or_else(|| host.host.clone()))
+    }
+
     /// How many MX hosts had no testable address, for "1 of 2 MX hosts untestable".
     pub fn untestable_host_count(&self) -> usize {
         self.mx
@@ -631,6 +709,57 @@ mod tests {
             DomainName::parse(&long),
             Err(DomainNameError::BadLabelLength(_))
         ));
+    }
+
+    #[test]
+    fn names_are_shown_in_unicode_when_they_read_back() {
+        let idn = DomainName::parse("xn--bcher-kva.de").expect("valid");
+        assert_eq!(idn.display_name(), "bücher.de");
+        assert_eq!(
+            idn.as_str(),
+            "xn--bcher-kva.de",
+            "the ASCII form stays the name"
+        );
+        let plain = DomainName::parse("example.org").expect("valid");
+        assert!(matches!(plain.display_name(), Cow::Borrowed("example.org")));
+        let bad_punycode = DomainName::parse("xn--zz.example").expect("syntactically fine");
+        assert_eq!(bad_punycode.display_name(), "xn--zz.example");
+        // Found by the normalize_domain fuzz target: decodes to a label starting with xn--.
+        let tricky =
+            DomainName::parse("xn--xn---eedaa.xn--bgohhhhhhhhrkhohhhhmrwei").expect("valid");
+        assert_eq!(tricky.display_name(), tricky.as_str());
+    }
+
+    #[test]
+    fn providers_are_registrable_domains_of_the_primary_mx() {
+        assert_eq!(
+            provider_of("mx1.mail.google.com."),
+            Some("google.com".into())
+        );
+        assert_eq!(
+            provider_of("mx.example.co.uk"),
+            Some("example.co.uk".into())
+        );
+        let domain = DomainName::parse("example.org").expect("valid");
+        let host = |name: &str| MxResult {
+            host: name.into(),
+            preference: 10,
+            implicit: false,
+            cname_target: None,
+            dns_error: None,
+            verdict: Verdict::Untestable,
+            addresses: vec![],
+        };
+        let result = DomainResult::new(
+            domain.clone(),
+            false,
+            None,
+            OffsetDateTime::UNIX_EPOCH,
+            vec![host("aspmx.l.google.com"), host("mx.other.example")],
+        );
+        assert_eq!(result.provider(), Some("google.com".into()));
+        let none = DomainResult::new(domain, true, None, OffsetDateTime::UNIX_EPOCH, vec![]);
+        assert_eq!(none.provider(), None);
     }
 
     #[test]

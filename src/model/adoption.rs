@@ -1,0 +1,617 @@
+//! Adoption counts and shares: DESIGN.md's "Adoption rates on charts" and the trends JSON, in
+//! one place.
+//!
+//! Owns: what one domain or MX host contributes to the counts ([`AdoptionState`], the only place
+//! where "all three" is defined), the counts of a set of domains ([`TrendCounts`]) and of unique
+//! MX hosts ([`HostTrendCounts`], folded by [`HostFold`]: the latest state per unique MX host),
+//! one UTC day of a trend ([`TrendPoint`], whose JSON is the `trends --json` contract), and
+//! turning trend points into chart series of percentages ([`share_series`]).
+//! Must not touch: any I/O, and how the counts are stored or drawn (the store keeps roll-ups;
+//! the UI, the CLI and the reports show them).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use super::{DomainResult, MxResult, Verdict, aggregate};
+
+// `YYYY-MM-DD`, the date form of the trends JSON.
+time::serde::format_description!(day_format, Date, "[year]-[month]-[day]");
+
+/// What one domain (or one MX host) contributes to adoption counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdoptionState {
+    /// The verdict; only testable ones count in shares.
+    pub verdict: Verdict,
+    /// Every testable address completed TLS.
+    pub starttls: bool,
+    /// STARTTLS, and every testable address was forward secret.
+    pub pfs: bool,
+    /// STARTTLS, and every testable address's certificate passed strict validation.
+    pub strict_valid: bool,
+}
+
+impl AdoptionState {
+    /// From a verdict and the three booleans as results carry them (null counts as false).
+    pub fn new(
+        verdict: Verdict,
+        starttls: Option<bool>,
+        pfs: Option<bool>,
+        strict_valid: Option<bool>,
+    ) -> Self {
+        Self {
+            verdict,
+            starttls: starttls == Some(true),
+            pfs: pfs == Some(true),
+            strict_valid: strict_valid == Some(true),
+        }
+    }
+
+    /// A domain's state, from its result.
+    pub fn of_domain(result: &DomainResult) -> Self {
+        Self::new(
+            result.verdict,
+            result.starttls,
+            result.pfs,
+            result.strict_valid,
+        )
+    }
+
+    /// An MX host's state, by the domain rule over its own addresses.
+    pub fn of_host(host: &MxResult) -> Self {
+        let summary = aggregate(&host.addresses);
+        Self::new(
+            host.verdict,
+            summary.starttls,
+            summary.pfs,
+            summary.strict_valid,
+        )
+    }
+
+    /// Whether this counts in adoption denominators (not no-mail, not untestable).
+    pub fn is_testable(self) -> bool {
+        self.verdict.is_testable()
+    }
+
+    /// STARTTLS with forward secrecy and strict validation together: the headline figure
+    /// (Facebook's "both PFS and strict validation").
+    pub fn all_three(self) -> bool {
+        self.starttls && self.pfs && self.strict_valid
+    }
+}
+
+/// Counts of a set of domains (the `domains` object of a trend point). Shares are
+/// `x / testable`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrendCounts {
+    /// Every domain counted.
+    pub total: usize,
+    /// Null MX: accepts no mail.
+    pub no_mail: usize,
+    /// No testable address.
+    pub untestable: usize,
+    /// The denominator of every share.
+    pub testable: usize,
+    pub starttls: usize,
+    pub pfs: usize,
+    pub strict_valid: usize,
+    pub all_three: usize,
+}
+
+impl TrendCounts {
+    /// Counts one more domain (or MX host) in `state`.
+    pub fn add(&mut self, state: AdoptionState) {
+        self.add_many(state, 1);
+    }
+
+    /// Counts `count` more domains that are all in `state` (a grouped query's row).
+    pub fn add_many(&mut self, state: AdoptionState, count: usize) {
+        self.total += count;
+        match state.verdict {
+            Verdict::NoMail => self.no_mail += count,
+            Verdict::Untestable => self.untestable += count,
+            Verdict::NoStarttls | Verdict::TlsFailed | Verdict::TlsOk => {
+                self.testable += count;
+                self.starttls += count * usize::from(state.starttls);
+                self.pfs += count * usize::from(state.pfs);
+                self.strict_valid += count * usize::from(state.strict_valid);
+                self.all_three += count * usize::from(state.all_three());
+            }
+        }
+    }
+
+    /// Domains that take mail (all but null MX): the denominator of the untestable share.
+    pub fn takes_mail(&self) -> usize {
+        self.total.saturating_sub(self.no_mail)
+    }
+
+    /// `measure` as (part, whole): the rates of testable domains; untestable of those that
+    /// take mail.
+    pub fn fraction(&self, measure: Measure) -> (usize, usize) {
+        match measure {
+            Measure::Starttls => (self.starttls, self.testable),
+            Measure::Pfs => (self.pfs, self.testable),
+            Measure::StrictValid => (self.strict_valid, self.testable),
+            Measure::AllThree => (self.all_three, self.testable),
+            Measure::Untestable => (self.untestable, self.takes_mail()),
+        }
+    }
+}
+
+/// Counts of unique MX hosts (the `mx_hosts` object of a trend point; no `no_mail`: a host
+/// always takes mail).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostTrendCounts {
+    pub total: usize,
+    pub untestable: usize,
+    pub testable: usize,
+    pub starttls: usize,
+    pub pfs: usize,
+    pub strict_valid: usize,
+    pub all_three: usize,
+}
+
+impl HostTrendCounts {
+    /// `measure` as (part, whole): the rates of testable hosts; untestable of all hosts.
+    pub fn fraction(&self, measure: Measure) -> (usize, usize) {
+        TrendCounts::from(self.clone()).fraction(measure)
+    }
+}
+
+impl From<HostTrendCounts> for TrendCounts {
+    /// Host counts read as counts of things that all take mail.
+    fn from(hosts: HostTrendCounts) -> Self {
+        Self {
+            total: hosts.total,
+            no_mail: 0,
+            untestable: hosts.untestable,
+            testable: hosts.testable,
+            starttls: hosts.starttls,
+            pfs: hosts.pfs,
+            strict_valid: hosts.strict_valid,
+            all_three: hosts.all_three,
+        }
+    }
+}
+
+impl From<TrendCounts> for HostTrendCounts {
+    /// Host counts from counts made with [`TrendCounts::add`]; anything not testable is
+    /// untestable (a host has no null MX).
+    fn from(counts: TrendCounts) -> Self {
+        Self {
+            total: counts.total,
+            untestable: counts.untestable + counts.no_mail,
+            testable: counts.testable,
+            starttls: counts.starttls,
+            pfs: counts.pfs,
+            strict_valid: counts.strict_valid,
+            all_three: counts.all_three,
+        }
+    }
+}
+
+/// The latest state per unique MX host: thousands of domains share a few providers' hosts, and
+/// each host counts once, by the state from the most recently confirmed result naming it (the
+/// first one seen wins a tie).
+#[derive(Clone, Debug, Default)]
+pub struct HostFold {
+    hosts: HashMap<String, (OffsetDateTime, AdoptionState)>,
+}
+
+impl HostFold {
+    /// Notes that a result confirmed at `seen_at` found `host` in `state`.
+    pub fn add(&mut self, host: &str, seen_at: OffsetDateTime, state: AdoptionState) {
+        match self.hosts.get_mut(host) {
+            Some(entry) => {
+                if entry.0 < seen_at {
+                    *entry = (seen_at, state);
+                }
+            }
+            None => {
+                self.hosts.insert(host.to_string(), (seen_at, state));
+            }
+        }
+    }
+
+    /// Notes every MX host of a domain's result.
+    pub fn add_result(&mut self, result: &DomainResult) {
+        for host in &result.mx {
+            self.add(&host.host, result.probed_at, AdoptionState::of_host(host));
+        }
+    }
+
+    /// How many unique hosts were seen.
+    pub fn len(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// Whether no host was seen.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty()
+    }
+
+    /// The counts over each host's latest state.
+    pub fn counts(&self) -> HostTrendCounts {
+        let mut counts = TrendCounts::default();
+        for (_, state) in self.hosts.values() {
+            counts.add(*state);
+        }
+        HostTrendCounts::from(counts)
+    }
+}
+
+/// One UTC day of a trend series: each domain counted by its latest result as of the end of
+/// that day (DESIGN.md "Trends JSON"), plus the TLS version mix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    /// The UTC day, written `YYYY-MM-DD`.
+    #[serde(with = "day_format")]
+    pub date: Date,
+    pub domains: TrendCounts,
+    pub mx_hosts: HostTrendCounts,
+    /// Testable domains by the lowest TLS version among their MX addresses, e.g. `TLSv1.3`.
+    pub tls_versions: BTreeMap<String, usize>,
+}
+
+/// One trend point as the trends JSON of DESIGN.md writes it (`trends --json` and the JSON
+/// export): `date`, `domains`, `mx_hosts`, in that order; no TLS version mix.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct TrendPointJson<'a> {
+    #[serde(with = "day_format")]
+    date: Date,
+    domains: &'a TrendCounts,
+    mx_hosts: &'a HostTrendCounts,
+}
+
+impl TrendPoint {
+    /// The point as the trends JSON contract has it.
+    pub fn contract(&self) -> TrendPointJson<'_> {
+        TrendPointJson {
+            date: self.date,
+            domains: &self.domains,
+            mx_hosts: &self.mx_hosts,
+        }
+    }
+
+    /// `measure` over `basis` as (part, whole).
+    pub fn fraction(&self, basis: Basis, measure: Measure) -> (usize, usize) {
+        match basis {
+            Basis::Domains => self.domains.fraction(measure),
+            Basis::MxHosts => self.mx_hosts.fraction(measure),
+        }
+    }
+}
+
+/// What a share counts: domains, or unique MX hosts (Facebook reported both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Basis {
+    Domains,
+    MxHosts,
+}
+
+/// One figure of the adoption charts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Measure {
+    /// Share of testable with STARTTLS.
+    Starttls,
+    /// Share of testable with forward secrecy.
+    Pfs,
+    /// Share of testable with a strictly valid certificate.
+    StrictValid,
+    /// Share of testable with all three: the headline figure.
+    AllThree,
+    /// Share of those that take mail that could not be tested.
+    Untestable,
+}
+
+impl Measure {
+    /// The four rates of testable domains (or hosts), headline last.
+    pub const RATES: [Measure; 4] = [
+        Measure::Starttls,
+        Measure::Pfs,
+        Measure::StrictValid,
+        Measure::AllThree,
+    ];
+    /// The rates, then the untestable share.
+    pub const ALL: [Measure; 5] = [
+        Measure::Starttls,
+        Measure::Pfs,
+        Measure::StrictValid,
+        Measure::AllThree,
+        Measure::Untestable,
+    ];
+}
+
+/// `part` of `whole` in percent (0 to 100); None for a share of nothing.
+pub fn share(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
+}
+
+/// 1970-01-01, day 0 of chart axes and roll-ups.
+const EPOCH_DATE: Date = OffsetDateTime::UNIX_EPOCH.date();
+
+/// Days from 1970-01-01 to `date`: the x coordinate of trend charts (and the roll-up key).
+pub fn day_number(date: Date) -> i64 {
+    i64::from(date.to_julian_day() - EPOCH_DATE.to_julian_day())
+}
+
+/// The date `day` days after 1970-01-01 (None outside the calendar's range).
+pub fn date_of_day_number(day: i64) -> Option<Date> {
+    let julian = i64::from(EPOCH_DATE.to_julian_day()).checked_add(day)?;
+    Date::from_julian_day(i32::try_from(julian).ok()?).ok()
+}
+
+/// One point of a share series.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SharePoint {
+    pub date: Date,
+    /// The share in percent.
+    pub percent: f64,
+    /// The counts behind it: `count` of `out_of`.
+    pub count: usize,
+    pub out_of: usize,
+}
+
+/// One line of an adoption chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShareSeries {
+    pub measure: Measure,
+    /// Oldest first; days whose denominator is zero have no point.
+    pub points: Vec<SharePoint>,
+}
+
+/// One series per `measures` entry, in that order, over `basis`.
+pub fn share_series(points: &[TrendPoint], basis: Basis, measures: &[Measure]) -> Vec<ShareSeries> {
+    measures
+        .iter()
+        .map(|&measure| ShareSeries {
+            measure,
+            points: points
+                .iter()
+                .filter_map(|point| {
+                    let (count, out_of) = point.fraction(basis, measure);
+                    Some(SharePoint {
+                        date: point.date,
+                        percent: share(count, out_of)?,
+                        count,
+                        out_of,
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+    use crate::model::DomainName;
+    use crate::model::Outcome;
+    use crate::model::test_support::{address, mx_host as host, trend_point as point};
+
+    fn result(name: &str, at: i64, null_mx: bool, mx: Vec<MxResult>) -> DomainResult {
+        let domain = DomainName::parse(name).expect("valid test domain");
+        let at = OffsetDateTime::from_unix_timestamp(at).expect("in range");
+        DomainResult::new(domain, null_mx, None, at, mx)
+    }
+
+    #[test]
+    fn all_three_needs_starttls_pfs_and_strict() {
+        let state = |starttls, pfs, strict| AdoptionState {
+            verdict: Verdict::TlsOk,
+            starttls,
+            pfs,
+            strict_valid: strict,
+        };
+        assert!(state(true, true, true).all_three());
+        assert!(!state(true, false, true).all_three());
+        assert!(!state(true, true, false).all_three());
+        let nulls = AdoptionState::new(Verdict::Untestable, None, None, None);
+        assert!(!nulls.starttls && !nulls.is_testable());
+    }
+
+    #[test]
+    fn counts_of_a_mixed_set_leave_no_mail_and_untestable_out_of_the_shares() {
+        let results = [
+            result(
+                "good.example",
+                0,
+                false,
+                vec![host(
+                    "mx.good.example",
+                    vec![address(Outcome::TlsOk, true, true)],
+                )],
+            ),
+            result(
+                "nopfs.example",
+                0,
+                false,
+                vec![host(
+                    "mx.nopfs.example",
+                    vec![address(Outcome::TlsOk, false, true)],
+                )],
+            ),
+            result(
+                "plain.example",
+                0,
+                false,
+                vec![host(
+                    "mx.plain.example",
+                    vec![address(Outcome::NoStarttls, false, false)],
+                )],
+            ),
+            result(
+                "failed.example",
+                0,
+                false,
+                vec![host(
+                    "mx.failed.example",
+                    vec![address(Outcome::TlsFailed, false, false)],
+                )],
+            ),
+            result(
+                "gone.example",
+                0,
+                false,
+                vec![host(
+                    "mx.gone.example",
+                    vec![address(Outcome::Untestable, false, false)],
+                )],
+            ),
+            result("nomail.example", 0, true, vec![]),
+        ];
+        let mut counts = TrendCounts::default();
+        for result in &results {
+            counts.add(AdoptionState::of_domain(result));
+        }
+        assert_eq!(
+            counts,
+            TrendCounts {
+                total: 6,
+                no_mail: 1,
+                untestable: 1,
+                testable: 4,
+                starttls: 2,
+                pfs: 1,
+                strict_valid: 2,
+                all_three: 1,
+            }
+        );
+        assert_eq!(counts.fraction(Measure::AllThree), (1, 4));
+        assert_eq!(
+            counts.fraction(Measure::Untestable),
+            (1, 5),
+            "of those taking mail"
+        );
+        let mut grouped = TrendCounts::default();
+        grouped.add_many(AdoptionState::of_domain(&results[0]), 3);
+        assert_eq!(
+            (grouped.total, grouped.testable, grouped.all_three),
+            (3, 3, 3)
+        );
+    }
+
+    #[test]
+    fn a_host_shared_by_two_domains_counts_once_by_its_latest_state() {
+        let shared_good = host(
+            "mx.provider.example",
+            vec![address(Outcome::TlsOk, true, true)],
+        );
+        let shared_bad = host(
+            "mx.provider.example",
+            vec![address(Outcome::TlsOk, false, true)],
+        );
+        let own = host(
+            "mx.own.example",
+            vec![address(Outcome::Untestable, false, false)],
+        );
+        let mut fold = HostFold::default();
+        // The later result wins whatever the order they come in.
+        fold.add_result(&result("b.example", 200, false, vec![shared_bad.clone()]));
+        fold.add_result(&result(
+            "a.example",
+            100,
+            false,
+            vec![shared_good.clone(), own],
+        ));
+        assert_eq!(fold.len(), 2);
+        assert_eq!(
+            fold.counts(),
+            HostTrendCounts {
+                total: 2,
+                untestable: 1,
+                testable: 1,
+                starttls: 1,
+                pfs: 0,
+                strict_valid: 1,
+                all_three: 0,
+            }
+        );
+        let mut tie = HostFold::default();
+        tie.add_result(&result("a.example", 100, false, vec![shared_good]));
+        tie.add_result(&result("b.example", 100, false, vec![shared_bad]));
+        assert_eq!(
+            tie.counts().all_three,
+            1,
+            "a tie keeps the first state seen"
+        );
+    }
+
+    #[test]
+    fn series_are_percentages_and_skip_days_with_nothing_testable() {
+        let points = [
+            point(date!(2026 - 11 - 01), 10, 5, 0),
+            point(date!(2026 - 11 - 02), 0, 0, 3),
+            point(date!(2026 - 11 - 03), 8, 6, 2),
+        ];
+        let series = share_series(&points, Basis::Domains, &Measure::ALL);
+        assert_eq!(series.len(), 5);
+        let all_three = &series[3];
+        assert_eq!(all_three.measure, Measure::AllThree);
+        assert_eq!(
+            all_three.points,
+            [
+                SharePoint {
+                    date: date!(2026 - 11 - 01),
+                    percent: 50.0,
+                    count: 5,
+                    out_of: 10
+                },
+                SharePoint {
+                    date: date!(2026 - 11 - 03),
+                    percent: 75.0,
+                    count: 6,
+                    out_of: 8
+                },
+            ],
+            "0 testable on 11-02: no point, not 0 %"
+        );
+        let untestable = &series[4];
+        assert_eq!(
+            untestable.points.len(),
+            3,
+            "untestable is a share of all that take mail"
+        );
+        assert_eq!(untestable.points[1].percent, 100.0);
+        assert_eq!(untestable.points[2].percent, 20.0);
+        let hosts = share_series(&points, Basis::MxHosts, &[Measure::StrictValid]);
+        assert_eq!(hosts[0].points[0].percent, 50.0, "2 of 4 MX hosts strict");
+        assert_eq!(share(1, 3).map(|value| (value * 10.0).round()), Some(333.0));
+        assert_eq!(share(1, 0), None);
+    }
+
+    #[test]
+    fn day_numbers_count_from_1970_and_round_trip() {
+        assert_eq!(day_number(date!(1970 - 01 - 01)), 0);
+        assert_eq!(day_number(date!(2026 - 11 - 01)), 20_758);
+        assert_eq!(date_of_day_number(20_758), Some(date!(2026 - 11 - 01)));
+        assert_eq!(date_of_day_number(i64::MAX), None);
+    }
+
+    /// The trends JSON is a contract (DESIGN.md): pinned byte for byte.
+    #[test]
+    fn trends_json_keeps_its_shape() {
+        let point = point(date!(2026 - 01 - 09), 3, 1, 1);
+        let json = serde_json::to_string(&point.contract()).expect("serializes");
+        assert_eq!(
+            json,
+            "{\"date\":\"2026-01-09\",\
+             \"domains\":{\"total\":5,\"no_mail\":1,\"untestable\":1,\"testable\":3,\"starttls\":3,\"pfs\":1,\"strict_valid\":1,\"all_three\":1},\
+             \"mx_hosts\":{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":4,\"pfs\":4,\"strict_valid\":2,\"all_three\":2}}"
+        );
+        let pretty = serde_json::to_string_pretty(&[point.contract()]).expect("serializes");
+        assert!(
+            pretty.starts_with(
+                "[\n  {\n    \"date\": \"2026-01-09\",\n    \"domains\": {\n      \"total\": 5,"
+            ),
+            "{pretty}"
+        );
+        // The full point (with the TLS mix) reads back, date included.
+        let full = serde_json::to_string(&point).expect("serializes");
+        let back: TrendPoint = serde_json::from_str(&full).expect("reads back");
+        assert_eq!(back, point);
+    }
+}
