@@ -12,7 +12,7 @@ use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU32, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -380,6 +380,7 @@ impl FakeSmtp {
             connections: Arc::new(AtomicUsize::new(0)),
             max_concurrent: Arc::new(AtomicUsize::new(0)),
             open_connections: Arc::new(AtomicUsize::new(0)),
+            this_connection: None,
         };
         let plan = scenario_plan(&scenario);
         let script = Arc::new(Script {
@@ -529,6 +530,8 @@ struct Recorder {
     connections: Arc<AtomicUsize>,
     max_concurrent: Arc<AtomicUsize>,
     open_connections: Arc<AtomicUsize>,
+    /// In a connection's own copy: whether that connection is already counted closed.
+    this_connection: Option<Arc<AtomicBool>>,
 }
 
 impl Recorder {
@@ -539,21 +542,49 @@ impl Recorder {
             .push(line.to_owned());
     }
 
-    /// Counts a new connection; the returned guard counts it closed when dropped.
-    fn open(&self) -> OpenConnection {
+    /// Counts a new connection: returns the connection's own recorder and a guard that counts
+    /// it closed when dropped (unless the session ended earlier, see [`Recorder::session_over`]).
+    fn open(&self) -> (Recorder, OpenConnection) {
         self.connections.fetch_add(1, Ordering::SeqCst);
         let open_now = self.open_connections.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_concurrent.fetch_max(open_now, Ordering::SeqCst);
-        OpenConnection(Arc::clone(&self.open_connections))
+        let closed = Arc::new(AtomicBool::new(false));
+        let connection = Recorder {
+            this_connection: Some(Arc::clone(&closed)),
+            ..self.clone()
+        };
+        let guard = OpenConnection {
+            open_connections: Arc::clone(&self.open_connections),
+            closed,
+        };
+        (connection, guard)
+    }
+
+    /// The client's session is over once QUIT is answered: from then on it may leave and
+    /// connect again, while this server task is still closing its side. Counting the
+    /// connection closed here keeps `max_concurrent` about what the client did, not about how
+    /// fast a loaded machine schedules the server's teardown.
+    fn session_over(&self) {
+        if let Some(closed) = &self.this_connection
+            && !closed.swap(true, Ordering::SeqCst)
+        {
+            self.open_connections.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
-/// Decrements the open-connection count when a connection task ends (or is aborted).
-struct OpenConnection(Arc<AtomicUsize>);
+/// Decrements the open-connection count when a connection task ends (or is aborted), unless
+/// the session already counted itself over.
+struct OpenConnection {
+    open_connections: Arc<AtomicUsize>,
+    closed: Arc<AtomicBool>,
+}
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            self.open_connections.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -611,9 +642,8 @@ async fn accept_loop(listener: TcpListener, script: Arc<Script>, recorder: Recor
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    let open_connection = recorder.open();
+                    let (recorder, open_connection) = recorder.open();
                     let script = Arc::clone(&script);
-                    let recorder = recorder.clone();
                     connection_tasks.spawn(async move {
                         let _open_connection = open_connection;
                         // A failed connection is part of the test; the client sees it.
@@ -959,6 +989,7 @@ async fn dialog<S: AsyncRead + AsyncWrite + Unpin>(
             .unwrap_or_default()
             .to_ascii_uppercase();
         if verb == "QUIT" {
+            recorder.session_over();
             write_text(stream, BYE).await?;
             stream.shutdown().await?;
             return Ok(DialogEnd::Quit);
