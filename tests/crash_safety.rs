@@ -282,7 +282,7 @@ async fn kill_9_at_random_points_never_loses_a_committed_result() {
         .last_scan()
         .expect("last scan")
         .expect("a scan is recorded");
-    assert_eq!(last_scan.status, "finished", "{last_scan:?}");
+    assert_eq!(last_scan.status.as_str(), "finished", "{last_scan:?}");
     assert_eq!(last_scan.done, DOMAINS, "{last_scan:?}");
     drop(servers);
 }

@@ -14,7 +14,7 @@ use fixtures::{Shape, domain, result, result_with};
 use starttls_monitor::model::DomainResult;
 use starttls_monitor::report::{self, ExportFormat, ExportOptions, ReportError};
 use starttls_monitor::settings::Settings;
-use starttls_monitor::store::{ScanCounts, ScanScope, Store, StoreError};
+use starttls_monitor::store::{ScanCounts, ScanScope, ScanStatus, Store, StoreError};
 use time::OffsetDateTime;
 
 const HOSTILE_SUBJECT: &str = "CN=<script>alert('subject')</script>";
@@ -98,7 +98,7 @@ fn populated_store(path: &Path) -> Store {
             store.record_result(Some(scan), result, 14).expect("record");
         }
         store
-            .finish_scan(scan, "finished", &ScanCounts::default())
+            .finish_scan(scan, ScanStatus::Finished, &ScanCounts::default())
             .expect("finish");
         store.refresh_rollup(None, *at).expect("roll-up");
         store.refresh_rollup(Some(list), *at).expect("roll-up");

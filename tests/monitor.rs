@@ -344,7 +344,7 @@ async fn cancel_stops_a_scan_and_settings_are_saved() {
     let store = Store::open(&db_path).expect("reopen");
     assert_eq!(store.settings().expect("settings"), settings);
     let scan = store.last_scan().expect("scans").expect("one");
-    assert_eq!(scan.status, "cancelled");
+    assert_eq!(scan.status.as_str(), "cancelled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

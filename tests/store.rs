@@ -9,7 +9,9 @@ use std::time::Duration;
 use fixtures::{Shape, domain, result, result_with};
 use starttls_monitor::model::Verdict;
 use starttls_monitor::settings::Settings;
-use starttls_monitor::store::{ChangeKind, LatestFilter, ScanCounts, ScanScope, Store, StoreError};
+use starttls_monitor::store::{
+    ChangeKind, LatestFilter, ScanCounts, ScanScope, ScanStatus, Store, StoreError,
+};
 use time::OffsetDateTime;
 
 fn day(offset: i64) -> OffsetDateTime {
@@ -51,7 +53,7 @@ fn restart_keeps_lists_domains_settings_and_results() {
             .record_result(Some(scan), &result("a.example", Shape::Good, day(0)), 14)
             .expect("record");
         store
-            .finish_scan(scan, "finished", &ScanCounts::default())
+            .finish_scan(scan, ScanStatus::Finished, &ScanCounts::default())
             .expect("finish");
     }
     let store = Store::open(&path).expect("reopens");
@@ -70,7 +72,12 @@ fn restart_keeps_lists_domains_settings_and_results() {
         Some("TLS_AES_256_GCM_SHA384")
     );
     assert_eq!(
-        store.last_scan().expect("scan").expect("one").status,
+        store
+            .last_scan()
+            .expect("scan")
+            .expect("one")
+            .status
+            .as_str(),
         "finished"
     );
     store.integrity_check().expect("sound file");

@@ -8,13 +8,27 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 
 use super::{DomainName, DomainResult, Verdict};
 
 /// Kinds of change between two results of a domain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ChangeKind {
     StarttlsLost,
     StarttlsGained,
@@ -27,34 +41,10 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    /// The snake_case name stored and shown.
+    /// The snake_case name stored and shown (the serde name); stored text reads back with
+    /// `str::parse` (strum's `FromStr`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::StarttlsLost => "starttls_lost",
-            ChangeKind::StarttlsGained => "starttls_gained",
-            ChangeKind::PfsLost => "pfs_lost",
-            ChangeKind::PfsGained => "pfs_gained",
-            ChangeKind::CertBecameInvalid => "cert_became_invalid",
-            ChangeKind::CertBecameValid => "cert_became_valid",
-            ChangeKind::CertExpiring => "cert_expiring",
-            ChangeKind::MxChanged => "mx_changed",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            ChangeKind::StarttlsLost,
-            ChangeKind::StarttlsGained,
-            ChangeKind::PfsLost,
-            ChangeKind::PfsGained,
-            ChangeKind::CertBecameInvalid,
-            ChangeKind::CertBecameValid,
-            ChangeKind::CertExpiring,
-            ChangeKind::MxChanged,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
+        self.into()
     }
 
     /// Whether this change makes things worse (shown as a regression).

@@ -5,6 +5,10 @@
 //! functions that turn per-address outcomes into MX-host and domain verdicts.
 //! Must not touch: any I/O (network, disk, clock reads other than what callers pass in).
 //!
+//! Names: each vocabulary enum (outcome, verdict, reason, ...) spells its text once, by serde's
+//! `rename_all` and strum's `serialize_all` side by side; `as_str()` and `FromStr` come from
+//! strum, and one test checks for every variant that the two agree and read back.
+//!
 //! Submodules: [`adoption`] (adoption counts, shares and chart series), [`changes`] (change
 //! events between results), [`format`] (yes / no and percentages for people).
 
@@ -19,6 +23,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 
 /// A syntactically valid, lower-case ASCII domain name without a trailing dot.
@@ -186,8 +191,21 @@ impl From<DomainName> for String {
 }
 
 /// What happened at one MX address. Exactly one per probed address (DESIGN.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     /// We could not find out: DNS failure, refused, timed out, 421/554 greeting, garbage.
     /// Never counts as "no STARTTLS".
@@ -211,20 +229,28 @@ impl Outcome {
         }
     }
 
-    /// The snake_case name used in JSON and tables.
+    /// The snake_case name used in JSON, tables and the database (the serde name).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Untestable => "untestable",
-            Outcome::NoStarttls => "no_starttls",
-            Outcome::TlsFailed => "tls_failed",
-            Outcome::TlsOk => "tls_ok",
-        }
+        self.into()
     }
 }
 
 /// A domain's (or MX host's) overall verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Verdict {
     /// Null MX (`MX 0 .`): the domain accepts no mail. Excluded from adoption denominators.
     NoMail,
@@ -236,15 +262,9 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The snake_case name used in JSON and tables.
+    /// The snake_case name used in JSON, tables and the database (the serde name).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::NoMail => "no_mail",
-            Verdict::Untestable => "untestable",
-            Verdict::NoStarttls => "no_starttls",
-            Verdict::TlsFailed => "tls_failed",
-            Verdict::TlsOk => "tls_ok",
-        }
+        self.into()
     }
 
     /// Whether this verdict counts in adoption denominators.
@@ -266,8 +286,21 @@ impl fmt::Display for Outcome {
 }
 
 /// How a DNS lookup failed. Kept with the result so "untestable" says why.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum DnsError {
     /// The name does not exist.
     Nxdomain,
@@ -286,17 +319,9 @@ pub enum DnsError {
 }
 
 impl DnsError {
-    /// The snake_case name used in JSON and tables.
+    /// The snake_case name used in JSON and tables (the serde name).
     pub fn as_str(self) -> &'static str {
-        match self {
-            DnsError::Nxdomain => "nxdomain",
-            DnsError::Servfail => "servfail",
-            DnsError::Refused => "refused",
-            DnsError::Timeout => "timeout",
-            DnsError::NoAddress => "no_address",
-            DnsError::BadAnswer => "bad_answer",
-            DnsError::Other => "other",
-        }
+        self.into()
     }
 }
 
@@ -304,8 +329,21 @@ impl DnsError {
 ///
 /// The monitor uses these codes to tell "outbound port 25 looks blocked" (only timeouts and
 /// unreachable) from servers that answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Reason {
     /// The peer answered everything asked; see the outcome.
     Completed,
@@ -341,37 +379,72 @@ pub enum Reason {
     InternalError,
 }
 
+impl Reason {
+    /// The snake_case code used in JSON and tables (the serde name).
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// Protocol version of a completed TLS session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 pub enum TlsVersion {
     #[serde(rename = "SSLv3")]
+    #[strum(serialize = "SSLv3")]
     Ssl3,
     #[serde(rename = "TLSv1.0")]
+    #[strum(serialize = "TLSv1.0")]
     Tls10,
     #[serde(rename = "TLSv1.1")]
+    #[strum(serialize = "TLSv1.1")]
     Tls11,
     #[serde(rename = "TLSv1.2")]
+    #[strum(serialize = "TLSv1.2")]
     Tls12,
     #[serde(rename = "TLSv1.3")]
+    #[strum(serialize = "TLSv1.3")]
     Tls13,
 }
 
 impl TlsVersion {
-    /// The name used in JSON and tables, e.g. `TLSv1.3`.
+    /// The name used in JSON, tables and the database, e.g. `TLSv1.3` (the serde name).
     pub fn as_str(self) -> &'static str {
-        match self {
-            TlsVersion::Ssl3 => "SSLv3",
-            TlsVersion::Tls10 => "TLSv1.0",
-            TlsVersion::Tls11 => "TLSv1.1",
-            TlsVersion::Tls12 => "TLSv1.2",
-            TlsVersion::Tls13 => "TLSv1.3",
-        }
+        self.into()
     }
 }
 
 /// One reason why strict certificate validation failed. Every reason that applies is listed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CertError {
     /// The chain does not lead to a trusted root.
     UnknownIssuer,
@@ -396,22 +469,9 @@ pub enum CertError {
 }
 
 impl CertError {
-    /// The snake_case name used in JSON and tables.
+    /// The snake_case name used in JSON and tables (the serde name).
     pub fn as_str(self) -> &'static str {
-        match self {
-            CertError::UnknownIssuer => "unknown_issuer",
-            CertError::SelfSigned => "self_signed",
-            CertError::NameMismatch => "name_mismatch",
-            CertError::Expired => "expired",
-            CertError::NotYetValid => "not_yet_valid",
-            CertError::BadSignature => "bad_signature",
-            CertError::UnsupportedKey => "unsupported_key",
-            CertError::InvalidPurpose => "invalid_purpose",
-            CertError::Revoked => "revoked",
-            CertError::BadEncoding => "bad_encoding",
-            CertError::NoCertificate => "no_certificate",
-            CertError::Other => "other",
-        }
+        self.into()
     }
 }
 
@@ -660,6 +720,47 @@ impl DomainResult {
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+
+    use crate::model::changes::ChangeKind;
+    use crate::model::test_support::assert_names_agree;
+
+    #[test]
+    fn every_enum_name_is_its_serde_name_and_reads_back() {
+        assert_names_agree::<Outcome>();
+        assert_names_agree::<Verdict>();
+        assert_names_agree::<DnsError>();
+        assert_names_agree::<Reason>();
+        assert_names_agree::<TlsVersion>();
+        assert_names_agree::<CertError>();
+        assert_names_agree::<ChangeKind>();
+    }
+
+    #[test]
+    fn enum_names_are_the_documented_ones() {
+        assert_eq!(Outcome::NoStarttls.as_str(), "no_starttls");
+        assert_eq!(Verdict::NoMail.as_str(), "no_mail");
+        assert_eq!(Verdict::TlsOk.to_string(), "tls_ok");
+        assert_eq!(DnsError::NoAddress.as_str(), "no_address");
+        assert_eq!(
+            Reason::PlaintextAfterStarttls.as_str(),
+            "plaintext_after_starttls"
+        );
+        assert_eq!(TlsVersion::Ssl3.as_str(), "SSLv3");
+        assert_eq!(TlsVersion::Tls10.as_str(), "TLSv1.0");
+        assert_eq!(TlsVersion::Tls13.as_str(), "TLSv1.3");
+        assert_eq!(CertError::NotYetValid.as_str(), "not_yet_valid");
+        assert_eq!(
+            ChangeKind::CertBecameInvalid.as_str(),
+            "cert_became_invalid"
+        );
+        assert_eq!("tls_failed".parse::<Verdict>(), Ok(Verdict::TlsFailed));
+        assert!(
+            "TLS_OK".parse::<Verdict>().is_err(),
+            "names are case-sensitive"
+        );
+        assert!("tlsv1.3".parse::<TlsVersion>().is_err());
+        assert!("".parse::<ChangeKind>().is_err());
+    }
 
     fn address(outcome: Outcome, pfs: Option<bool>, strict: Option<bool>) -> AddressResult {
         let mut result = AddressResult::new(

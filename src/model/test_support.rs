@@ -74,3 +74,33 @@ pub(crate) fn trend_point(
         tls_versions: BTreeMap::from([("TLSv1.3".to_string(), all_three)]),
     }
 }
+
+/// Checks, for every variant of a vocabulary enum, that strum's name (`as_str`, via
+/// `Into<&'static str>`) is the serde JSON name, and that the name reads back as the variant
+/// through both strum's `FromStr` and serde: the two attributes cannot drift apart.
+pub(crate) fn assert_names_agree<T>()
+where
+    T: strum::VariantArray
+        + Copy
+        + std::fmt::Debug
+        + PartialEq
+        + Into<&'static str>
+        + std::str::FromStr
+        + serde::Serialize
+        + serde::de::DeserializeOwned,
+    <T as std::str::FromStr>::Err: std::fmt::Debug,
+{
+    assert!(!T::VARIANTS.is_empty(), "{}", std::any::type_name::<T>());
+    for &variant in T::VARIANTS {
+        let name: &'static str = variant.into();
+        let json = serde_json::to_value(variant).expect("serializes");
+        assert_eq!(
+            json,
+            serde_json::Value::String(name.to_string()),
+            "{variant:?}"
+        );
+        assert_eq!(name.parse::<T>().ok(), Some(variant), "{name} parses back");
+        let from_json: T = serde_json::from_value(json).expect("deserializes");
+        assert_eq!(from_json, variant, "{name} deserializes back");
+    }
+}

@@ -27,7 +27,7 @@ use crate::probe::Prober;
 pub use crate::report::{ExportFormat, ExportOptions, ExportSummary};
 use crate::settings::Settings;
 pub use crate::settings::{Overrides, SettingsError};
-use crate::store::{ScanCounts, ScanId, ScanScope, Store, StoreError};
+use crate::store::{RecordedScope, ScanCounts, ScanId, ScanScope, Store, StoreError};
 pub use scan::{ScanEnd, ScanEvent, SharedStore};
 pub use view::{DomainDetail, Edit, ImportReport, ViewSnapshot};
 
@@ -477,7 +477,7 @@ impl Monitor {
             .scans(200)
             .ok()?
             .into_iter()
-            .find(|scan| scan.scope == "all");
+            .find(|scan| scan.scope == RecordedScope::All);
         Some(match last_full {
             Some(scan) => scan.started_at + jittered_interval(settings),
             None => OffsetDateTime::now_utc(),

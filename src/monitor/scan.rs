@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::model::{DnsError, DomainName, DomainResult, Reason};
 use crate::probe::Prober;
 use crate::settings::Settings;
-use crate::store::{ChangeEvent, ScanCounts, ScanId, ScanScope, Store, StoreError};
+use crate::store::{ChangeEvent, ScanCounts, ScanId, ScanScope, ScanStatus, Store, StoreError};
 
 /// The store, shared by the monitor's tasks. Held only for single, short operations.
 pub type SharedStore = Arc<Mutex<Store>>;
@@ -60,7 +60,8 @@ pub enum ScanEvent {
     },
 }
 
-/// How a scan ended.
+/// How a scan ended (the ends a running scan can reach; the store's [`ScanStatus`] also knows
+/// `running` and `interrupted`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScanEnd {
     Finished,
@@ -69,13 +70,13 @@ pub enum ScanEnd {
     Cancelled,
 }
 
-impl ScanEnd {
-    /// The status stored with the scan.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScanEnd::Finished => "finished",
-            ScanEnd::DeadlineReached => "deadline",
-            ScanEnd::Cancelled => "cancelled",
+impl From<ScanEnd> for ScanStatus {
+    /// The status stored with a scan that ended this way.
+    fn from(end: ScanEnd) -> Self {
+        match end {
+            ScanEnd::Finished => ScanStatus::Finished,
+            ScanEnd::DeadlineReached => ScanStatus::DeadlineReached,
+            ScanEnd::Cancelled => ScanStatus::Cancelled,
         }
     }
 }
@@ -243,7 +244,7 @@ pub async fn run_scan(
         Ok(()) => ScanEnd::Finished,
         Err(_) => ScanEnd::DeadlineReached,
     };
-    lock(store)?.finish_scan(scan, end.as_str(), &counts)?;
+    lock(store)?.finish_scan(scan, end.into(), &counts)?;
     emit(ScanEvent::Finished {
         scan,
         scope: scope_text,
@@ -256,7 +257,7 @@ pub async fn run_scan(
 
 /// Closes a scan whose future was dropped (cancelled).
 pub fn cancel_scan(store: &SharedStore, scan: ScanId) -> Result<(), StoreError> {
-    lock(store)?.abandon_scan(scan, ScanEnd::Cancelled.as_str())
+    lock(store)?.abandon_scan(scan, ScanEnd::Cancelled.into())
 }
 
 /// Says in each silent address's detail that the port, not the server, is the likely cause.
@@ -279,6 +280,14 @@ mod tests {
     use super::*;
     use crate::model::{AddressResult, MxResult, Outcome, Verdict};
     use std::net::{IpAddr, Ipv4Addr};
+
+    #[test]
+    fn each_end_is_stored_by_its_status_name() {
+        let stored = |end: ScanEnd| ScanStatus::from(end).as_str();
+        assert_eq!(stored(ScanEnd::Finished), "finished");
+        assert_eq!(stored(ScanEnd::DeadlineReached), "deadline");
+        assert_eq!(stored(ScanEnd::Cancelled), "cancelled");
+    }
 
     fn result_with_reason(reason: Reason) -> DomainResult {
         let address = AddressResult::new(

@@ -20,7 +20,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use serde::Serialize;
+use strum::{IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 
 use crate::model::{DomainResult, Outcome, TlsVersion};
@@ -30,7 +30,8 @@ use crate::store::{ListId, Store, StoreError};
 pub const EXPIRING_SOON_DAYS: i64 = 30;
 
 /// The file format of an export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "lowercase")]
 pub enum ExportFormat {
     /// One row per domain (or per MX address with `per_address`), spreadsheet-safe.
     Csv,
@@ -43,11 +44,7 @@ pub enum ExportFormat {
 impl ExportFormat {
     /// The name used on the command line and as file extension: `csv`, `json`, `html`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ExportFormat::Csv => "csv",
-            ExportFormat::Json => "json",
-            ExportFormat::Html => "html",
-        }
+        self.into()
     }
 }
 
@@ -59,15 +56,15 @@ impl fmt::Display for ExportFormat {
 
 impl FromStr for ExportFormat {
     type Err = String;
+    /// A format by its name, in any case; `htm` is taken for `html`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "csv" => Ok(ExportFormat::Csv),
-            "json" => Ok(ExportFormat::Json),
-            "html" | "htm" => Ok(ExportFormat::Html),
-            other => Err(format!(
-                "unknown export format '{other}' (csv, json or html)"
-            )),
-        }
+        let name = text.trim().to_ascii_lowercase();
+        let wanted = if name == "htm" { "html" } else { name.as_str() };
+        ExportFormat::VARIANTS
+            .iter()
+            .copied()
+            .find(|format| format.as_str() == wanted)
+            .ok_or_else(|| format!("unknown export format '{name}' (csv, json or html)"))
     }
 }
 
@@ -302,10 +299,24 @@ fn rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
-/// The snake_case name serde gives an enum value (e.g. a `Reason`).
-fn serde_name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_formats_read_back_by_name_in_any_case() {
+        for &format in ExportFormat::VARIANTS {
+            assert_eq!(format.as_str().parse::<ExportFormat>(), Ok(format));
+            assert_eq!(format.to_string(), format.as_str());
+        }
+        assert_eq!(ExportFormat::Csv.as_str(), "csv");
+        assert_eq!(ExportFormat::Json.as_str(), "json");
+        assert_eq!(ExportFormat::Html.as_str(), "html");
+        assert_eq!(" HTML ".parse::<ExportFormat>(), Ok(ExportFormat::Html));
+        assert_eq!("htm".parse::<ExportFormat>(), Ok(ExportFormat::Html));
+        assert_eq!(
+            "Xlsx".parse::<ExportFormat>(),
+            Err("unknown export format 'xlsx' (csv, json or html)".to_string())
+        );
     }
 }

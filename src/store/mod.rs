@@ -20,7 +20,9 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use time::OffsetDateTime;
 
 pub use queries::{DomainHistoryRun, EventRow, LatestFilter, LatestRow, ProviderRow};
-pub use results::{RecordOutcome, ScanCounts, ScanInfo, ScanScope, latest_row_of};
+pub use results::{
+    RecordOutcome, RecordedScope, ScanCounts, ScanInfo, ScanScope, ScanStatus, latest_row_of,
+};
 
 // Defined in `model` (pure), re-exported for the store's users.
 pub use crate::model::adoption::{HostTrendCounts, TrendCounts, TrendPoint};

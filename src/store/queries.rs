@@ -314,7 +314,7 @@ impl Store {
             };
             latest.push(LatestRow {
                 domain,
-                verdict: row.1.as_deref().and_then(parse_verdict),
+                verdict: row.1.as_deref().and_then(|text| text.parse().ok()),
                 starttls: row.2,
                 pfs: row.3,
                 strict_valid: row.4,
@@ -482,7 +482,7 @@ impl Store {
 
     /// A verdict as stored; anything else means the file was damaged.
     fn stored_verdict(&self, text: &str) -> Result<Verdict, StoreError> {
-        parse_verdict(text).ok_or_else(|| StoreError::Corrupt {
+        text.parse().map_err(|_| StoreError::Corrupt {
             path: self.path.clone(),
             problem: format!("unknown verdict '{text}' in a stored run"),
         })
@@ -530,7 +530,7 @@ impl Store {
         let mut events = Vec::new();
         for row in rows {
             let (id, domain, at, kind, detail) = row.map_err(|error| self.fail(error))?;
-            let Some(kind) = ChangeKind::parse(&kind) else {
+            let Ok(kind) = kind.parse::<ChangeKind>() else {
                 continue;
             };
             events.push(EventRow {
@@ -544,19 +544,6 @@ impl Store {
         }
         Ok(events)
     }
-}
-
-/// A verdict from its stored name.
-pub(super) fn parse_verdict(text: &str) -> Option<Verdict> {
-    [
-        Verdict::NoMail,
-        Verdict::Untestable,
-        Verdict::NoStarttls,
-        Verdict::TlsFailed,
-        Verdict::TlsOk,
-    ]
-    .into_iter()
-    .find(|verdict| verdict.as_str() == text)
 }
 
 /// Roll-up parts as JSON; serializing plain counts cannot fail.

@@ -6,11 +6,14 @@
 //! transaction with its events, so a crash never leaves half a result.
 //! Must not touch: probing; the meaning of verdicts and the change rules (`model::changes`).
 
+use std::fmt;
+use std::str::FromStr;
+
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 
-use super::queries::parse_verdict;
 use super::{ListId, ScanId, Store, StoreError, now_seconds};
 use crate::model::adoption::AdoptionState;
 use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState};
@@ -26,16 +29,120 @@ pub enum ScanScope {
 }
 
 impl ScanScope {
-    /// How the scope is shown and stored, e.g. `all`, `list:Customers`, `domains:3`.
+    /// How the scope is shown and stored, e.g. `all`, `list:Customers`, `domains:3` (the
+    /// text of its [`RecordedScope`]).
     pub fn describe(&self) -> String {
-        match self {
-            ScanScope::All => "all".to_string(),
-            ScanScope::List(name) => format!("list:{name}"),
-            ScanScope::Domains(domains) if domains.len() == 1 => {
-                format!("domain:{}", domains[0])
-            }
-            ScanScope::Domains(domains) => format!("domains:{}", domains.len()),
+        RecordedScope::from(self).to_string()
+    }
+}
+
+/// What a stored scan covered, as the scans table remembers it: `all`, `list:NAME`,
+/// `domain:NAME` or `domains:COUNT`.
+///
+/// Not a [`ScanScope`]: a scan of several named domains stores only how many there were, so
+/// the read form keeps that count (and cannot be scanned again). The text on disk is the one
+/// [`ScanScope::describe`] has always written; `Display` writes it and `FromStr` reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RecordedScope {
+    /// Every domain in the database.
+    All,
+    /// A named list, by its name when the scan ran.
+    List(String),
+    /// One domain given by name.
+    Domain(DomainName),
+    /// Several domains given by name (or none); only their number is stored.
+    Domains { count: usize },
+}
+
+impl From<&ScanScope> for RecordedScope {
+    fn from(scope: &ScanScope) -> Self {
+        match scope {
+            ScanScope::All => RecordedScope::All,
+            ScanScope::List(name) => RecordedScope::List(name.clone()),
+            ScanScope::Domains(domains) => match domains.as_slice() {
+                [domain] => RecordedScope::Domain(domain.clone()),
+                _ => RecordedScope::Domains {
+                    count: domains.len(),
+                },
+            },
         }
+    }
+}
+
+impl fmt::Display for RecordedScope {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordedScope::All => formatter.write_str(RecordedScope::ALL),
+            RecordedScope::List(name) => write!(formatter, "{}:{name}", RecordedScope::LIST),
+            RecordedScope::Domain(domain) => {
+                write!(formatter, "{}:{domain}", RecordedScope::DOMAIN)
+            }
+            RecordedScope::Domains { count } => {
+                write!(formatter, "{}:{count}", RecordedScope::DOMAINS)
+            }
+        }
+    }
+}
+
+impl RecordedScope {
+    const ALL: &'static str = "all";
+    const LIST: &'static str = "list";
+    const DOMAIN: &'static str = "domain";
+    const DOMAINS: &'static str = "domains";
+}
+
+impl FromStr for RecordedScope {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let unknown =
+            || format!("scan scope '{text}' is none of all, list:NAME, domain:NAME, domains:COUNT");
+        if text == RecordedScope::ALL {
+            return Ok(RecordedScope::All);
+        }
+        let (kind, rest) = text.split_once(':').ok_or_else(unknown)?;
+        match kind {
+            RecordedScope::LIST => Ok(RecordedScope::List(rest.to_string())),
+            RecordedScope::DOMAIN => DomainName::parse(rest)
+                .map(RecordedScope::Domain)
+                .map_err(|_| unknown()),
+            RecordedScope::DOMAINS => rest
+                .parse()
+                .map(|count| RecordedScope::Domains { count })
+                .map_err(|_| unknown()),
+            _ => Err(unknown()),
+        }
+    }
+}
+
+/// How far a scan got, as stored in the scans table (the snake_case name, e.g. `finished`;
+/// `DeadlineReached` is stored as `deadline`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "snake_case")]
+pub enum ScanStatus {
+    /// Begun and not yet closed (by this process or another live one).
+    Running,
+    /// Every domain was probed.
+    Finished,
+    /// The scan deadline passed; the rest is left for the next scan.
+    #[strum(serialize = "deadline")]
+    DeadlineReached,
+    /// Cancelled (by the user, or the monitor stopping mid-scan).
+    Cancelled,
+    /// The process died mid-scan; closed when the database was next opened.
+    Interrupted,
+}
+
+impl ScanStatus {
+    /// The name stored in the scans table and shown, e.g. `finished`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl fmt::Display for ScanStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
     }
 }
 
@@ -80,9 +187,10 @@ pub struct ScanInfo {
     pub id: ScanId,
     pub started_at: OffsetDateTime,
     pub finished_at: Option<OffsetDateTime>,
-    pub scope: String,
-    /// `running`, `finished`, `cancelled`, `interrupted` (the process died mid-scan).
-    pub status: String,
+    /// What the scan covered, as stored.
+    pub scope: RecordedScope,
+    /// How far it got.
+    pub status: ScanStatus,
     pub total: usize,
     pub done: usize,
     pub counts: Option<ScanCounts>,
@@ -195,8 +303,14 @@ impl Store {
         let settings_json = serde_json::to_string(settings).unwrap_or_default();
         self.connection
             .execute(
-                "INSERT INTO scans (started_at, scope, settings, status, total) VALUES (?1, ?2, ?3, 'running', ?4)",
-                params![now_seconds(), scope.describe(), settings_json, total as i64],
+                "INSERT INTO scans (started_at, scope, settings, status, total) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    now_seconds(),
+                    scope.describe(),
+                    settings_json,
+                    ScanStatus::Running.as_str(),
+                    total as i64
+                ],
             )
             .map_err(|error| self.fail(error))?;
         Ok(ScanId(self.connection.last_insert_rowid()))
@@ -230,7 +344,7 @@ impl Store {
             .map_err(fail)?;
         let read_run = |row: &rusqlite::Row<'_>| -> rusqlite::Result<PreviousRun> {
             let verdict: String = row.get(2)?;
-            let Some(verdict) = parse_verdict(&verdict) else {
+            let Ok(verdict) = verdict.parse::<Verdict>() else {
                 return Err(rusqlite::Error::FromSqlConversionFailure(
                     2,
                     rusqlite::types::Type::Text,
@@ -337,10 +451,12 @@ impl Store {
                 }
                 _ => transaction
                     .query_row(
-                        "SELECT id, fingerprint, verdict, starttls, pfs, strict_valid, mx_hosts FROM runs
-                         WHERE domain_id = ?1 AND id != ?2
-                         AND verdict IN ('no_starttls', 'tls_failed', 'tls_ok')
-                         ORDER BY first_at DESC, id DESC LIMIT 1",
+                        &format!(
+                            "SELECT id, fingerprint, verdict, starttls, pfs, strict_valid, mx_hosts FROM runs
+                             WHERE domain_id = ?1 AND id != ?2 AND verdict IN ({})
+                             ORDER BY first_at DESC, id DESC LIMIT 1",
+                            testable_verdicts_sql()
+                        ),
                         params![domain_id, run_id],
                         read_run,
                     )
@@ -359,8 +475,12 @@ impl Store {
         if let Some(expiring) = changes::cert_expiring(result, expiry_warning_days) {
             let already: bool = transaction
                 .query_row(
-                    "SELECT EXISTS(SELECT 1 FROM events WHERE domain_id = ?1 AND kind = 'cert_expiring' AND dedupe_key = ?2)",
-                    params![domain_id, expiring.dedupe_key],
+                    "SELECT EXISTS(SELECT 1 FROM events WHERE domain_id = ?1 AND kind = ?2 AND dedupe_key = ?3)",
+                    params![
+                        domain_id,
+                        ChangeKind::CertExpiring.as_str(),
+                        expiring.dedupe_key
+                    ],
                     |row| row.get(0),
                 )
                 .map_err(fail)?;
@@ -368,11 +488,12 @@ impl Store {
                 transaction
                     .execute(
                         "INSERT INTO events (domain_id, scan_id, at, kind, detail, dedupe_key)
-                         VALUES (?1, ?2, ?3, 'cert_expiring', ?4, ?5)",
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         params![
                             domain_id,
                             scan_id,
                             at,
+                            expiring.event.kind.as_str(),
                             expiring.event.detail,
                             expiring.dedupe_key
                         ],
@@ -419,14 +540,14 @@ impl Store {
     pub fn finish_scan(
         &self,
         scan: ScanId,
-        status: &str,
+        status: ScanStatus,
         counts: &ScanCounts,
     ) -> Result<(), StoreError> {
         let counts_json = serde_json::to_string(counts).unwrap_or_default();
         self.connection
             .execute(
                 "UPDATE scans SET finished_at = ?1, status = ?2, counts = ?3 WHERE id = ?4",
-                params![now_seconds(), status, counts_json, scan.0],
+                params![now_seconds(), status.as_str(), counts_json, scan.0],
             )
             .map_err(|error| self.fail(error))?;
         self.refresh_rollups_for_scan(scan, OffsetDateTime::now_utc())
@@ -465,10 +586,12 @@ impl Store {
         let running: Vec<(i64, i64)> = {
             let mut statement = self
                 .connection
-                .prepare("SELECT id, started_at FROM scans WHERE status = 'running'")
+                .prepare("SELECT id, started_at FROM scans WHERE status = ?1")
                 .map_err(|error| self.fail(error))?;
             let rows = statement
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .query_map(params![ScanStatus::Running.as_str()], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
                 .map_err(|error| self.fail(error))?;
             rows.collect::<Result<_, _>>()
                 .map_err(|error| self.fail(error))?
@@ -498,8 +621,8 @@ impl Store {
             }
             self.connection
                 .execute(
-                    "UPDATE scans SET status = 'interrupted', finished_at = ?1 WHERE id = ?2",
-                    params![idle_since, id],
+                    "UPDATE scans SET status = ?1, finished_at = ?2 WHERE id = ?3",
+                    params![ScanStatus::Interrupted.as_str(), idle_since, id],
                 )
                 .map_err(|error| self.fail(error))?;
             let as_of = OffsetDateTime::from_unix_timestamp(idle_since)
@@ -511,11 +634,11 @@ impl Store {
 
     /// Marks a scan this process was running as interrupted right away (cancel, crash recovery
     /// in tests), and rolls up what it stored.
-    pub fn abandon_scan(&self, scan: ScanId, status: &str) -> Result<(), StoreError> {
+    pub fn abandon_scan(&self, scan: ScanId, status: ScanStatus) -> Result<(), StoreError> {
         self.connection
             .execute(
                 "UPDATE scans SET status = ?1, finished_at = ?2 WHERE id = ?3",
-                params![status, now_seconds(), scan.0],
+                params![status.as_str(), now_seconds(), scan.0],
             )
             .map_err(|error| self.fail(error))?;
         self.refresh_rollups_for_scan(scan, OffsetDateTime::now_utc())
@@ -526,36 +649,208 @@ impl Store {
         self.scans(1).map(|mut scans| scans.pop())
     }
 
-    /// The most recent scans, newest first.
+    /// The most recent scans, newest first. A scope or status this build does not know means
+    /// the file was damaged (a newer writer changes the schema version and is refused).
     pub fn scans(&self, limit: usize) -> Result<Vec<ScanInfo>, StoreError> {
+        let fail = |error: rusqlite::Error| self.fail(error);
         let mut statement = self
             .connection
             .prepare_cached(
                 "SELECT id, started_at, finished_at, scope, status, total, done, counts FROM scans
                  ORDER BY id DESC LIMIT ?1",
             )
-            .map_err(|error| self.fail(error))?;
-        let rows = statement
-            .query_map(params![limit as i64], |row| {
-                let counts: Option<String> = row.get(7)?;
-                Ok(ScanInfo {
-                    id: ScanId(row.get(0)?),
-                    started_at: timestamp(row.get(1)?),
-                    finished_at: row.get::<_, Option<i64>>(2)?.map(timestamp),
-                    scope: row.get(3)?,
-                    status: row.get(4)?,
-                    total: row.get::<_, i64>(5)? as usize,
-                    done: row.get::<_, i64>(6)? as usize,
-                    counts: counts.and_then(|json| serde_json::from_str(&json).ok()),
-                })
-            })
-            .map_err(|error| self.fail(error))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(|error| self.fail(error))
+            .map_err(fail)?;
+        let mut rows = statement.query(params![limit as i64]).map_err(fail)?;
+        let mut scans = Vec::new();
+        while let Some(row) = rows.next().map_err(fail)? {
+            let id = ScanId(row.get(0).map_err(fail)?);
+            let corrupt = |problem: String| StoreError::Corrupt {
+                path: self.path.clone(),
+                problem: format!("scan {}: {problem}", id.0),
+            };
+            let scope: String = row.get(3).map_err(fail)?;
+            let status: String = row.get(4).map_err(fail)?;
+            let counts: Option<String> = row.get(7).map_err(fail)?;
+            scans.push(ScanInfo {
+                id,
+                started_at: timestamp(row.get(1).map_err(fail)?),
+                finished_at: row.get::<_, Option<i64>>(2).map_err(fail)?.map(timestamp),
+                scope: scope.parse().map_err(corrupt)?,
+                status: status
+                    .parse()
+                    .map_err(|_| corrupt(format!("unknown scan status '{status}'")))?,
+                total: row.get::<_, i64>(5).map_err(fail)? as usize,
+                done: row.get::<_, i64>(6).map_err(fail)? as usize,
+                counts: counts.and_then(|json| serde_json::from_str(&json).ok()),
+            });
+        }
+        Ok(scans)
     }
+}
+
+/// The testable verdicts as an SQL list, `'no_starttls', 'tls_failed', 'tls_ok'` (our own
+/// names, never outside text, so quoting them in place is safe).
+fn testable_verdicts_sql() -> String {
+    Verdict::VARIANTS
+        .iter()
+        .filter(|verdict| verdict.is_testable())
+        .map(|verdict| format!("'{}'", verdict.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Seconds since the epoch to a timestamp (the epoch itself if out of range).
 pub(crate) fn timestamp(seconds: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn domain(name: &str) -> DomainName {
+        DomainName::parse(name).expect("valid")
+    }
+
+    #[test]
+    fn a_scope_is_stored_as_describe_always_wrote_it_and_reads_back() {
+        let cases = [
+            (ScanScope::All, "all", RecordedScope::All),
+            (
+                ScanScope::List("Customers: EU".to_string()),
+                "list:Customers: EU",
+                RecordedScope::List("Customers: EU".to_string()),
+            ),
+            (
+                ScanScope::Domains(vec![domain("a.example")]),
+                "domain:a.example",
+                RecordedScope::Domain(domain("a.example")),
+            ),
+            (
+                ScanScope::Domains(vec![domain("a.example"), domain("b.example")]),
+                "domains:2",
+                RecordedScope::Domains { count: 2 },
+            ),
+            (
+                ScanScope::Domains(Vec::new()),
+                "domains:0",
+                RecordedScope::Domains { count: 0 },
+            ),
+        ];
+        for (scope, text, recorded) in cases {
+            assert_eq!(scope.describe(), text);
+            assert_eq!(RecordedScope::from(&scope), recorded);
+            assert_eq!(recorded.to_string(), text);
+            assert_eq!(text.parse::<RecordedScope>(), Ok(recorded), "{text}");
+        }
+    }
+
+    #[test]
+    fn scope_text_that_is_none_of_the_forms_is_refused() {
+        for text in [
+            "",
+            "All",
+            "list",
+            "everything:1",
+            "domain:not a domain",
+            "domains:",
+            "domains:two",
+        ] {
+            let error = text.parse::<RecordedScope>().expect_err(text);
+            assert!(error.contains(&format!("'{text}'")), "{error}");
+        }
+    }
+
+    #[test]
+    fn scan_statuses_keep_their_stored_names() {
+        let names: Vec<&str> = ScanStatus::VARIANTS
+            .iter()
+            .map(|status| status.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "running",
+                "finished",
+                "deadline",
+                "cancelled",
+                "interrupted"
+            ]
+        );
+        for &status in ScanStatus::VARIANTS {
+            assert_eq!(status.as_str().parse::<ScanStatus>(), Ok(status));
+            assert_eq!(status.to_string(), status.as_str());
+        }
+        assert!("Finished".parse::<ScanStatus>().is_err());
+    }
+
+    #[test]
+    fn scans_read_back_typed_from_the_stored_text() {
+        let store = Store::open_in_memory().expect("store");
+        let settings = Settings::default();
+        let list = store
+            .begin_scan(&ScanScope::List("EU".to_string()), &settings, 3)
+            .expect("begin");
+        store
+            .finish_scan(list, ScanStatus::DeadlineReached, &ScanCounts::default())
+            .expect("finish");
+        let two = ScanScope::Domains(vec![domain("a.example"), domain("b.example")]);
+        let running = store.begin_scan(&two, &settings, 2).expect("begin");
+
+        let stored: Vec<(String, String)> = {
+            let mut statement = store
+                .connection
+                .prepare("SELECT scope, status FROM scans ORDER BY id")
+                .expect("prepare");
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows")
+        };
+        let text = |scope: &str, status: &str| (scope.to_string(), status.to_string());
+        assert_eq!(
+            stored,
+            [text("list:EU", "deadline"), text("domains:2", "running")]
+        );
+
+        let scans = store.scans(10).expect("scans");
+        assert_eq!(scans[0].id, running);
+        assert_eq!(scans[0].scope, RecordedScope::Domains { count: 2 });
+        assert_eq!(scans[0].status, ScanStatus::Running);
+        assert_eq!(scans[1].id, list);
+        assert_eq!(scans[1].scope, RecordedScope::List("EU".to_string()));
+        assert_eq!(scans[1].status, ScanStatus::DeadlineReached);
+
+        store
+            .abandon_scan(running, ScanStatus::Cancelled)
+            .expect("abandon");
+        let last = store.last_scan().expect("scan").expect("one");
+        assert_eq!(last.status, ScanStatus::Cancelled);
+    }
+
+    #[test]
+    fn a_scan_status_this_build_does_not_know_is_damage() {
+        let store = Store::open_in_memory().expect("store");
+        store
+            .begin_scan(&ScanScope::All, &Settings::default(), 0)
+            .expect("begin");
+        store
+            .connection
+            .execute("UPDATE scans SET status = 'paused'", [])
+            .expect("update");
+        let error = store.scans(1).expect_err("unknown status");
+        assert!(
+            matches!(&error, StoreError::Corrupt { problem, .. } if problem.contains("'paused'")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_testable_verdicts_in_sql_are_the_model_s() {
+        assert_eq!(
+            testable_verdicts_sql(),
+            "'no_starttls', 'tls_failed', 'tls_ok'"
+        );
+    }
 }
