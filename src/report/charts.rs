@@ -3,6 +3,13 @@
 //!
 //! Owns: chart look (size, colours, axes). Must not touch: any text from servers or files;
 //! every label here is ours (dates, percentages, series names).
+//!
+//! The HTML report inserts this SVG as it is (`maud::PreEscaped`, no second escaping). That is
+//! safe because no text from outside can reach it: the chart title and the series names are
+//! `&'static str` (a list name or a host name cannot be passed), and the axis labels are dates
+//! and percentages formatted here. Should a label ever carry outside text, plotters' SVG
+//! backend escapes text and attribute values (`<`, `>`, `&`, `"`, `'`) itself; a test below
+//! holds it to that.
 
 use plotters::prelude::*;
 
@@ -37,7 +44,8 @@ fn date_label(day: &i64) -> String {
 }
 
 /// A line chart of shares (0-100 %) over UTC days, as an `<svg>` element for inline use.
-pub fn share_chart(title: &str, series: &[Series]) -> Result<String, ReportError> {
+/// `title` is ours (`'static`): the page inserts the SVG unescaped.
+pub fn share_chart(title: &'static str, series: &[Series]) -> Result<String, ReportError> {
     let fail = |problem: String| ReportError::Chart {
         chart: title.to_string(),
         problem,
@@ -127,6 +135,22 @@ mod tests {
         assert!(svg.contains("STARTTLS"));
         assert!(svg.contains("2024-10-04"));
         assert!(!svg.contains("http"));
+    }
+
+    #[test]
+    fn plotters_escapes_label_text() {
+        let svg = share_chart(
+            "<script>alert('x')</script> & \"",
+            &[Series {
+                name: "</style><b>",
+                color: STRICT_COLOR,
+                points: vec![(20_000, 50.0)],
+            }],
+        )
+        .expect("draws");
+        assert!(!svg.contains("<script") && !svg.contains("</style") && !svg.contains("<b>"));
+        assert!(svg.contains("&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; &amp; &quot;"));
+        assert!(svg.contains("&lt;/style&gt;&lt;b&gt;"));
     }
 
     #[test]

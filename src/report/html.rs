@@ -1,14 +1,21 @@
 //! The HTML report: one self-contained file that opens in any browser, in the spirit of
 //! Facebook's 2014 STARTTLS report and Google's "Safer email" page.
 //!
-//! Owns: the page's sections and styles. Every string that came from a server, a file or the
-//! user (domain and host names, certificate subjects and issuers, event details, the list
-//! name) goes through [`escape`]. The page loads nothing: styles are inline, charts are inline
-//! SVG, there is no script, and a Content-Security-Policy forbids any request anyway.
+//! Owns: the page's sections (one function each, returning [`Markup`]) and styles. The page is
+//! written with `maud` templates, which HTML-escape every spliced value by default, so a string
+//! from a server, a file or the user (domain and host names, certificate subjects and issuers,
+//! event details, provider and list names) is escaped without anyone having to remember it.
+//! Those strings are spliced as [`Untrusted`], which also escapes `'` and `/`, so the page's
+//! source holds no URL-looking text from outside. The only text inserted unescaped
+//! ([`PreEscaped`]) is ours: the style sheet below and the charts' SVG, whose every label is
+//! ours too (see `charts`' module doc). The page loads nothing: styles are inline, charts are
+//! inline SVG, there is no script, and a Content-Security-Policy forbids any request anyway.
+//! Must not touch: the store beyond reading what the page shows (in [`write`], before any
+//! markup is made); the network.
 
-use std::borrow::Cow;
 use std::io::Write;
 
+use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
 use time::OffsetDateTime;
 
 use super::charts::{self, Series};
@@ -21,7 +28,7 @@ use crate::model::adoption::{
 };
 use crate::model::format::{PercentFormat, yes_no};
 use crate::model::{DomainName, DomainResult, Outcome, Verdict};
-use crate::store::{EventRow, Store};
+use crate::store::{EventRow, ProviderRow, Store};
 
 /// Rows shown at most in the expiring-certificates and regressions tables.
 const MAX_DETAIL_ROWS: usize = 1_000;
@@ -29,11 +36,12 @@ const MAX_DETAIL_ROWS: usize = 1_000;
 const DEFAULT_PERIOD_DAYS: i64 = 30;
 /// Providers shown in the breakdown.
 const MAX_PROVIDERS: usize = 25;
-
-/// HTML-escapes text for element content and quoted attributes alike.
-pub fn escape(text: &str) -> Cow<'_, str> {
-    html_escape::encode_safe(text)
-}
+/// The page's policy: nothing may be loaded or run; only its own inline styles and `data:`
+/// images apply.
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+/// The program version, in the generator tag and the footer.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One row of the domain table.
 struct TableRow {
@@ -120,46 +128,64 @@ impl Latest {
     }
 }
 
+/// Text from outside the program (a server, a file, the user) as the page shows it.
+///
+/// Every `maud` splice is HTML-escaped already (`&`, `<`, `>`, `"`), which is all the page's
+/// safety needs: maud quotes every attribute with `"`. This also writes `'` and `/` as
+/// `&#x27;` and `&#x2F;` (as the report always has), so that nothing from outside reads as a
+/// URL in the page's source: a certificate issuer `http://evil.example` shows as that text,
+/// but the file holds no `http://` (the page's own text and charts hold none either; the
+/// export tests check the whole file for it).
+struct Untrusted<'a>(&'a str);
+
+impl Render for Untrusted<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        let mut start = 0;
+        for (at, character) in self.0.match_indices(['\'', '/']) {
+            self.0[start..at].render_to(buffer);
+            buffer.push_str(if character == "/" { "&#x2F;" } else { "&#x27;" });
+            start = at + character.len();
+        }
+        self.0[start..].render_to(buffer);
+    }
+}
+
 /// A share as the page writes it, e.g. `33.3 %` (`–` of nothing).
 fn percent(part: usize, whole: usize) -> String {
     PercentFormat::TYPESET.of(part, whole)
 }
 
 /// A yes / no / – table cell, coloured by its class.
-fn yes_no_cell(value: Option<bool>) -> String {
-    format!(
-        "<td class=\"{}\">{}</td>",
-        yes_no(value, "na"),
-        yes_no(value, "–")
-    )
+fn yes_no_cell(value: Option<bool>) -> Markup {
+    html! { td class=(yes_no(value, "na")) { (yes_no(value, "–")) } }
 }
 
 /// A domain name for people: the Unicode form, with the ASCII form beside it where it
-/// differs. Escaped.
-fn domain_html(domain: &DomainName) -> String {
+/// differs.
+fn domain_name(domain: &DomainName) -> Markup {
     let ascii = domain.as_str();
     let shown = domain.display_name();
-    if shown == ascii {
-        escape(ascii).into_owned()
-    } else {
-        format!(
-            "{} <span class=\"note\">({})</span>",
-            escape(&shown),
-            escape(ascii)
-        )
+    html! {
+        (Untrusted(&shown))
+        @if shown != ascii {
+            " " span.note { "(" (Untrusted(ascii)) ")" }
+        }
     }
 }
 
-/// [`domain_html`] for a name stored as text (escaped as it is when it is not a valid name).
-fn domain_text_html(name: &str) -> String {
-    DomainName::parse(name)
-        .map_or_else(|_| escape(name).into_owned(), |domain| domain_html(&domain))
+/// [`domain_name`] for a name stored as text (shown as it is when it is not a valid name).
+fn domain_text(name: &str) -> Markup {
+    DomainName::parse(name).map_or_else(
+        |_| html! { (Untrusted(name)) },
+        |domain| domain_name(&domain),
+    )
 }
 
 fn date_of(at: OffsetDateTime) -> String {
     at.date().to_string()
 }
 
+/// The page's one style sheet (ours, inserted as it is).
 const STYLE: &str = "
 :root { color-scheme: light; }
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif;
@@ -187,6 +213,7 @@ dl dt { font-weight: 600; margin-top: 0.6em; } dl dd { margin-left: 1.2em; }
 code { background: #f5f5f7; padding: 0 3px; border-radius: 3px; }
 ";
 
+/// Reads what the page shows from `store`, then writes the page to `out` in one piece.
 pub(super) fn write(
     store: &Store,
     scope: &Scope,
@@ -210,6 +237,7 @@ pub(super) fn write(
         .into_iter()
         .filter(|event| event.regression)
         .collect();
+    let providers = store.providers(scope.list, MAX_PROVIDERS)?;
     let host_counts = latest.hosts.counts();
     let summary = ExportSummary {
         domains: latest.domains.total + latest.not_probed,
@@ -220,51 +248,78 @@ pub(super) fn write(
         bytes: 0,
     };
 
-    let scope_name = match &scope.list_name {
-        Some(name) => format!("list “{}”", escape(name)),
-        None => "all domains".to_string(),
+    let scope_name = scope_name(scope.list_name.as_deref());
+    let trends = trends_section(&points)?;
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(&scope_name))
+            body {
+                (masthead(&scope_name, &summary, now, scope.since))
+                (headline_section(&latest.domains, latest.not_probed, &host_counts))
+                (trends)
+                (regressions_section(&points, &events, period_start, scope.since.is_some()))
+                (expiring_section(&latest.expiring))
+                (providers_section(&providers))
+                (domains_section(&latest.rows, now))
+                (definitions_section())
+                (footer())
+            }
+        }
     };
-    write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"starttls-monitor {version}\">\n\
-         <title>Mail transport security report: {scope_name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <h1>Mail transport security report</h1>\n\
-         <p class=\"meta\">{scope_name} · {domains} domains, {probed} probed · generated {generated} UTC{since}</p>\n",
-        version = env!("CARGO_PKG_VERSION"),
-        domains = summary.domains,
-        probed = summary.probed,
-        generated = escape(&rfc3339(now)),
-        since = scope
-            .since
-            .map(|date| format!(" · trends and events since {date}"))
-            .unwrap_or_default(),
-    )?;
-
-    headline_section(out, &latest.domains, latest.not_probed, &host_counts)?;
-    trends_section(out, &points)?;
-    regressions_section(out, &points, &events, period_start, scope.since.is_some())?;
-    expiring_section(out, &latest.expiring)?;
-    providers_section(out, store, scope)?;
-    domain_table(out, &latest.rows, now)?;
-    definitions_section(out)?;
-    writeln!(
-        out,
-        "<p class=\"note\">Made by starttls-monitor {}. This file is self-contained: it loads nothing from anywhere.</p>\n</body>\n</html>",
-        env!("CARGO_PKG_VERSION")
-    )?;
+    let mut page = page.into_string();
+    page.push('\n');
+    out.write_all(page.as_bytes())?;
     Ok(summary)
 }
 
-fn headline_section(
-    out: &mut dyn Write,
-    domains: &TrendCounts,
-    not_probed: usize,
-    hosts: &HostTrendCounts,
-) -> Result<(), ReportError> {
-    writeln!(out, "<h2 id=\"headline\">Headline figures</h2>")?;
+/// What the report covers: `list “NAME”` or `all domains`.
+fn scope_name(list_name: Option<&str>) -> Markup {
+    html! {
+        @if let Some(name) = list_name {
+            "list “" (Untrusted(name)) "”"
+        } @else {
+            "all domains"
+        }
+    }
+}
+
+/// The `<head>`: the Content-Security-Policy, the title and the one inline style sheet.
+fn head(scope_name: &Markup) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta http-equiv="Content-Security-Policy" content=(CONTENT_SECURITY_POLICY);
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="generator" content={ "starttls-monitor " (VERSION) };
+            title { "Mail transport security report: " (scope_name) }
+            // Our own constant: nothing from outside is in it.
+            style { (PreEscaped(STYLE)) }
+        }
+    }
+}
+
+/// The page title and what it covers, when it was made.
+fn masthead(
+    scope_name: &Markup,
+    summary: &ExportSummary,
+    generated_at: OffsetDateTime,
+    since: Option<time::Date>,
+) -> Markup {
+    html! {
+        h1 { "Mail transport security report" }
+        p.meta {
+            (scope_name) " · " (summary.domains) " domains, " (summary.probed) " probed · generated "
+            (rfc3339(generated_at)) " UTC"
+            @if let Some(date) = since {
+                " · trends and events since " (date)
+            }
+        }
+    }
+}
+
+/// The share cards of domains and of unique MX hosts.
+fn headline_section(domains: &TrendCounts, not_probed: usize, hosts: &HostTrendCounts) -> Markup {
     let mut domain_notes = vec![
         format!("{} untestable", domains.untestable),
         format!("{} accept no mail (null MX)", domains.no_mail),
@@ -288,32 +343,27 @@ fn headline_section(
             vec![format!("{} untestable", hosts.untestable)],
         ),
     ];
-    for (what, total, testable, fractions, notes) in figures {
-        writeln!(
-            out,
-            "<h3>{what}: {testable} testable of {total}</h3>\n<div class=\"cards\">"
-        )?;
-        for (measure, (count, of)) in Measure::RATES.into_iter().zip(fractions) {
-            let (label, class) = match measure {
-                Measure::Starttls => ("with STARTTLS", ""),
-                Measure::Pfs => ("with forward secrecy (PFS)", ""),
-                Measure::StrictValid => ("with a strictly valid certificate", ""),
-                Measure::AllThree | Measure::Untestable => ("with all three", " headline"),
-            };
-            writeln!(
-                out,
-                "<div class=\"card{class}\"><div class=\"figure\">{}</div><div class=\"label\">of testable {what} {label} ({count} of {of})</div></div>",
-                percent(count, of),
-            )?;
+    html! {
+        h2 id="headline" { "Headline figures" }
+        @for (what, total, testable, fractions, notes) in figures {
+            h3 { (what) ": " (testable) " testable of " (total) }
+            div.cards {
+                @for (measure, (count, of)) in Measure::RATES.into_iter().zip(fractions) {
+                    @let (label, headline) = match measure {
+                        Measure::Starttls => ("with STARTTLS", false),
+                        Measure::Pfs => ("with forward secrecy (PFS)", false),
+                        Measure::StrictValid => ("with a strictly valid certificate", false),
+                        Measure::AllThree | Measure::Untestable => ("with all three", true),
+                    };
+                    div.card.headline[headline] {
+                        div.figure { (percent(count, of)) }
+                        div.label { "of testable " (what) " " (label) " (" (count) " of " (of) ")" }
+                    }
+                }
+            }
+            p.note { "Not counted in the shares: " (notes.join(", ")) "." }
         }
-        writeln!(out, "</div>")?;
-        writeln!(
-            out,
-            "<p class=\"note\">Not counted in the shares: {}.</p>",
-            notes.join(", ")
-        )?;
     }
-    Ok(())
 }
 
 /// The four share series of `basis` for a chart (days with nothing testable have no point).
@@ -340,291 +390,439 @@ fn series_of(points: &[TrendPoint], basis: Basis) -> Vec<Series> {
         .collect()
 }
 
-fn trends_section(out: &mut dyn Write, points: &[TrendPoint]) -> Result<(), ReportError> {
-    writeln!(out, "<h2 id=\"trends\">Trends</h2>")?;
+/// The two share charts (domains, MX hosts) and the counts per day behind them.
+fn trends_section(points: &[TrendPoint]) -> Result<Markup, ReportError> {
     if points.is_empty() {
-        writeln!(
-            out,
-            "<p class=\"note\">No finished scans in this period yet: trends appear after the first scan.</p>"
-        )?;
-        return Ok(());
+        return Ok(html! {
+            h2 id="trends" { "Trends" }
+            p.note { "No finished scans in this period yet: trends appear after the first scan." }
+        });
     }
-    writeln!(
-        out,
-        "<p class=\"note\">Share of testable domains and of testable unique MX hosts, per UTC day with results; each domain counted by its latest result as of the end of that day.</p>"
-    )?;
-    for (title, basis) in [
+    let charts = [
         ("Domains: share of testable domains", Basis::Domains),
         ("MX hosts: share of testable MX hosts", Basis::MxHosts),
-    ] {
-        let svg = charts::share_chart(title, &series_of(points, basis))?;
-        writeln!(out, "<figure class=\"chart\">{svg}</figure>")?;
-    }
-    let mut untestable = Vec::new();
-    for point in points {
-        let d = &point.domains;
-        untestable.push(format!(
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            point.date,
-            d.total,
-            d.testable,
-            d.untestable,
-            d.no_mail
-        ));
-    }
-    writeln!(
-        out,
-        "<details><summary>Counts per day</summary><div class=\"wide\"><table><thead><tr><th>date</th><th class=\"num\">domains</th><th class=\"num\">testable</th><th class=\"num\">untestable</th><th class=\"num\">no mail</th></tr></thead><tbody>{}</tbody></table></div></details>",
-        untestable.join("")
-    )?;
-    Ok(())
+    ]
+    .into_iter()
+    .map(|(title, basis)| charts::share_chart(title, &series_of(points, basis)))
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(html! {
+        h2 id="trends" { "Trends" }
+        p.note {
+            "Share of testable domains and of testable unique MX hosts, per UTC day with results; \
+             each domain counted by its latest result as of the end of that day."
+        }
+        @for svg in &charts {
+            // Our own SVG: `charts` draws only our labels, and plotters escapes text anyway.
+            figure.chart { (PreEscaped(svg)) }
+        }
+        details {
+            summary { "Counts per day" }
+            div.wide {
+                table {
+                    thead {
+                        tr {
+                            th { "date" }
+                            th.num { "domains" }
+                            th.num { "testable" }
+                            th.num { "untestable" }
+                            th.num { "no mail" }
+                        }
+                    }
+                    tbody {
+                        @for point in points {
+                            @let counts = &point.domains;
+                            tr {
+                                td { (point.date) }
+                                td.num { (counts.total) }
+                                td.num { (counts.testable) }
+                                td.num { (counts.untestable) }
+                                td.num { (counts.no_mail) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
-fn regressions_section(
-    out: &mut dyn Write,
+/// The trend points to compare in the regressions table: the last one on or before the
+/// period's first day (else the first), and the last one; none when they are the same day.
+fn compared_points(
     points: &[TrendPoint],
-    events: &[EventRow],
     period_start: OffsetDateTime,
-    explicit_since: bool,
-) -> Result<(), ReportError> {
-    writeln!(
-        out,
-        "<h2 id=\"regressions\">Regressions since {}</h2>",
-        date_of(period_start)
-    )?;
-    if !explicit_since {
-        writeln!(
-            out,
-            "<p class=\"note\">The last {DEFAULT_PERIOD_DAYS} days (choose another start with <code>--since</code>).</p>"
-        )?;
-    }
+) -> Option<(&TrendPoint, &TrendPoint)> {
     let start_day = period_start.date();
     let before = points
         .iter()
         .rfind(|point| point.date <= start_day)
-        .or_else(|| points.first());
-    if let (Some(before), Some(after)) = (before, points.last())
-        && before.date != after.date
-    {
-        writeln!(
-            out,
-            "<div class=\"wide\"><table><thead><tr><th>share of testable domains</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">change</th></tr></thead><tbody>",
-            before.date, after.date
-        )?;
-        let (b, a) = (&before.domains, &after.domains);
-        for (label, was, now) in [
-            ("STARTTLS", b.starttls, a.starttls),
-            ("PFS", b.pfs, a.pfs),
-            ("strict", b.strict_valid, a.strict_valid),
-            ("all three", b.all_three, a.all_three),
-        ] {
-            let (was_share, now_share) = (share(was, b.testable), share(now, a.testable));
-            let change = match (was_share, now_share) {
-                (Some(was), Some(now)) => {
-                    let delta = now - was;
-                    let class = if delta < -0.05 {
-                        "worse"
-                    } else if delta > 0.05 {
-                        "better"
-                    } else {
-                        ""
-                    };
-                    format!("<td class=\"num {class}\">{delta:+.1} pp</td>")
+        .or_else(|| points.first())?;
+    let after = points.last()?;
+    (before.date != after.date).then_some((before, after))
+}
+
+/// A change of a share in percentage points, coloured when it moved by more than 0.05.
+fn change_cell(was: Option<f64>, now: Option<f64>) -> Markup {
+    let (Some(was), Some(now)) = (was, now) else {
+        return html! { td.num { "–" } };
+    };
+    let delta = now - was;
+    html! {
+        td.num.worse[delta < -0.05].better[delta > 0.05] { (format!("{delta:+.1} pp")) }
+    }
+}
+
+/// How the shares moved over the period, and the regression events in it (newest first).
+fn regressions_section(
+    points: &[TrendPoint],
+    events: &[EventRow],
+    period_start: OffsetDateTime,
+    explicit_since: bool,
+) -> Markup {
+    html! {
+        h2 id="regressions" { "Regressions since " (date_of(period_start)) }
+        @if !explicit_since {
+            p.note {
+                "The last " (DEFAULT_PERIOD_DAYS) " days (choose another start with "
+                code { "--since" } ")."
+            }
+        }
+        @if let Some((before, after)) = compared_points(points, period_start) {
+            @let (b, a) = (&before.domains, &after.domains);
+            div.wide {
+                table {
+                    thead {
+                        tr {
+                            th { "share of testable domains" }
+                            th.num { (before.date) }
+                            th.num { (after.date) }
+                            th.num { "change" }
+                        }
+                    }
+                    tbody {
+                        @for (label, was, now) in [
+                            ("STARTTLS", b.starttls, a.starttls),
+                            ("PFS", b.pfs, a.pfs),
+                            ("strict", b.strict_valid, a.strict_valid),
+                            ("all three", b.all_three, a.all_three),
+                        ] {
+                            tr {
+                                td { (label) }
+                                td.num { (percent(was, b.testable)) }
+                                td.num { (percent(now, a.testable)) }
+                                (change_cell(share(was, b.testable), share(now, a.testable)))
+                            }
+                        }
+                    }
                 }
-                _ => "<td class=\"num\">–</td>".to_string(),
-            };
-            writeln!(
-                out,
-                "<tr><td>{label}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{change}</tr>",
-                percent(was, b.testable),
-                percent(now, a.testable)
-            )?;
+            }
         }
-        writeln!(out, "</tbody></table></div>")?;
-    }
-    if events.is_empty() {
-        writeln!(
-            out,
-            "<p class=\"note\">No regression events (STARTTLS lost, PFS lost, certificate became invalid, certificate expiring) in this period.</p>"
-        )?;
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "<p>{} regression event(s){}.</p>\n<div class=\"wide\"><table><thead><tr><th>when (UTC)</th><th>domain</th><th>what</th><th>detail</th></tr></thead><tbody>",
-        events.len(),
-        if events.len() > MAX_DETAIL_ROWS {
-            format!(", the newest {MAX_DETAIL_ROWS} shown")
-        } else {
-            String::new()
+        @if events.is_empty() {
+            p.note {
+                "No regression events (STARTTLS lost, PFS lost, certificate became invalid, \
+                 certificate expiring) in this period."
+            }
+        } @else {
+            p {
+                (events.len()) " regression event(s)"
+                @if events.len() > MAX_DETAIL_ROWS {
+                    ", the newest " (MAX_DETAIL_ROWS) " shown"
+                }
+                "."
+            }
+            div.wide {
+                table {
+                    thead {
+                        tr { th { "when (UTC)" } th { "domain" } th { "what" } th { "detail" } }
+                    }
+                    tbody {
+                        @for event in events.iter().take(MAX_DETAIL_ROWS) {
+                            tr {
+                                td { (rfc3339(event.at)) }
+                                td { (domain_text(&event.domain)) }
+                                td { (event.kind.as_str()) }
+                                td { (Untrusted(&event.detail)) }
+                            }
+                        }
+                    }
+                }
+            }
         }
-    )?;
-    for event in events.iter().take(MAX_DETAIL_ROWS) {
-        writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&rfc3339(event.at)),
-            domain_text_html(&event.domain),
-            escape(event.kind.as_str()),
-            escape(&event.detail)
-        )?;
     }
-    writeln!(out, "</tbody></table></div>")?;
-    Ok(())
 }
 
-fn expiring_section(out: &mut dyn Write, expiring: &[Expiring]) -> Result<(), ReportError> {
-    writeln!(
-        out,
-        "<h2 id=\"expiring\">Certificates expiring within {EXPIRING_SOON_DAYS} days or expired</h2>"
-    )?;
-    if expiring.is_empty() {
-        writeln!(out, "<p class=\"note\">None.</p>")?;
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "<div class=\"wide\"><table><thead><tr><th class=\"num\">days left</th><th>not after</th><th>domain</th><th>MX host</th><th>address</th><th>subject</th><th>issuer</th></tr></thead><tbody>"
-    )?;
-    for cert in expiring.iter().take(MAX_DETAIL_ROWS) {
-        writeln!(
-            out,
-            "<tr><td class=\"num{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            if cert.days_left < 0 { " worse" } else { "" },
-            cert.days_left,
-            escape(&date_of(cert.not_after)),
-            domain_html(&cert.domain),
-            escape(&cert.host),
-            escape(&cert.ip),
-            escape(&cert.subject),
-            escape(&cert.issuer)
-        )?;
-    }
-    writeln!(out, "</tbody></table></div>")?;
-    if expiring.len() > MAX_DETAIL_ROWS {
-        writeln!(
-            out,
-            "<p class=\"note\">{} more not shown; the CSV export with --per-address lists them all.</p>",
-            expiring.len() - MAX_DETAIL_ROWS
-        )?;
-    }
-    Ok(())
-}
-
-fn providers_section(out: &mut dyn Write, store: &Store, scope: &Scope) -> Result<(), ReportError> {
-    writeln!(out, "<h2 id=\"providers\">Mail providers</h2>")?;
-    let providers = store.providers(scope.list, MAX_PROVIDERS)?;
-    if providers.is_empty() {
-        writeln!(out, "<p class=\"note\">No results yet.</p>")?;
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "<p class=\"note\">By the registrable domain of each domain's primary MX host; the {MAX_PROVIDERS} largest.</p>\n\
-         <div class=\"wide\"><table><thead><tr><th>provider</th><th class=\"num\">domains</th><th class=\"num\">testable</th><th class=\"num\">STARTTLS</th><th class=\"num\">PFS</th><th class=\"num\">strict</th><th class=\"num\">all three</th></tr></thead><tbody>"
-    )?;
-    for provider in providers {
-        writeln!(
-            out,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            escape(&provider.provider),
-            provider.counts.total,
-            provider.counts.testable,
-            percent(provider.counts.starttls, provider.counts.testable),
-            percent(provider.counts.pfs, provider.counts.testable),
-            percent(provider.counts.strict_valid, provider.counts.testable),
-            percent(provider.counts.all_three, provider.counts.testable),
-        )?;
-    }
-    writeln!(out, "</tbody></table></div>")?;
-    Ok(())
-}
-
-fn domain_table(
-    out: &mut dyn Write,
-    rows: &[TableRow],
-    now: OffsetDateTime,
-) -> Result<(), ReportError> {
-    writeln!(
-        out,
-        "<h2 id=\"domains\">All domains ({})</h2>\n<div class=\"wide\"><table><thead><tr><th>domain</th><th>verdict</th><th>STARTTLS</th><th>PFS</th><th>strict</th><th>lowest TLS</th><th>MX hosts</th><th>provider</th><th>certificate errors</th><th class=\"num\">cert days left</th><th>last probed (UTC)</th></tr></thead><tbody>",
-        rows.len()
-    )?;
-    for row in rows {
-        let name = domain_html(&row.domain);
-        let verdict = row.verdict.map_or("not_probed", Verdict::as_str);
-        let mut hosts = row
-            .facts
-            .mx_hosts
-            .iter()
-            .map(|host| escape(host).into_owned())
-            .collect::<Vec<_>>()
-            .join("<br>");
-        if row.facts.untestable_hosts > 0 && row.verdict != Some(Verdict::Untestable) {
-            hosts.push_str(&format!(
-                "<br><span class=\"note\">{} of {} untestable</span>",
-                row.facts.untestable_hosts,
-                row.facts.mx_hosts.len()
-            ));
+/// Certificates that end within [`EXPIRING_SOON_DAYS`] or have ended, soonest first.
+fn expiring_section(expiring: &[Expiring]) -> Markup {
+    html! {
+        h2 id="expiring" {
+            "Certificates expiring within " (EXPIRING_SOON_DAYS) " days or expired"
         }
-        writeln!(
-            out,
-            "<tr><td>{name}</td><td class=\"verdict-{verdict}\">{}</td>{}{}{}<td>{}{}</td><td>{hosts}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            verdict.replace('_', " "),
-            yes_no_cell(row.starttls),
-            yes_no_cell(row.pfs),
-            yes_no_cell(row.strict_valid),
-            row.facts.lowest_tls.map_or("", |v| v.as_str()),
-            if row.facts.legacy_tls {
-                " (legacy)"
-            } else {
-                ""
-            },
-            escape(row.facts.provider.as_deref().unwrap_or("")),
-            escape(&row.facts.cert_errors.join(", ")),
-            row.facts
-                .earliest_not_after
-                .map(|at| days_left(at, now).to_string())
-                .unwrap_or_default(),
-            row.probed_at
-                .map(|at| escape(&rfc3339(at)).into_owned())
-                .unwrap_or_default(),
-        )?;
+        @if expiring.is_empty() {
+            p.note { "None." }
+        } @else {
+            div.wide {
+                table {
+                    thead {
+                        tr {
+                            th.num { "days left" }
+                            th { "not after" }
+                            th { "domain" }
+                            th { "MX host" }
+                            th { "address" }
+                            th { "subject" }
+                            th { "issuer" }
+                        }
+                    }
+                    tbody {
+                        @for cert in expiring.iter().take(MAX_DETAIL_ROWS) {
+                            tr {
+                                td.num.worse[cert.days_left < 0] { (cert.days_left) }
+                                td { (date_of(cert.not_after)) }
+                                td { (domain_name(&cert.domain)) }
+                                td { (Untrusted(&cert.host)) }
+                                td { (cert.ip) }
+                                td { (Untrusted(&cert.subject)) }
+                                td { (Untrusted(&cert.issuer)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if expiring.len() > MAX_DETAIL_ROWS {
+                p.note {
+                    (expiring.len() - MAX_DETAIL_ROWS)
+                    " more not shown; the CSV export with --per-address lists them all."
+                }
+            }
+        }
     }
-    writeln!(out, "</tbody></table></div>")?;
-    Ok(())
 }
 
-fn definitions_section(out: &mut dyn Write) -> Result<(), ReportError> {
-    writeln!(
-        out,
-        "<h2 id=\"definitions\">What the figures mean</h2>\n<dl>\n\
-<dt>Per MX address, one outcome</dt>\
-<dd><b>untestable</b>: we could not find out (DNS failure, connection refused or timed out, greeting 421/554, garbage). Not the same as “no STARTTLS”: left out of every share.<br>\
-<b>no STARTTLS</b>: the server answered EHLO but did not offer STARTTLS; mail to it travels in plain text.<br>\
-<b>TLS failed</b>: STARTTLS was offered but refused, or the TLS handshake failed (also with the legacy fallback).<br>\
-<b>TLS ok</b>: the handshake completed.</dd>\n\
-<dt>PFS (forward secrecy)</dt><dd>TLS 1.3, or TLS 1.2 and older with an ECDHE or DHE key exchange. Plain RSA key exchange is not forward secret.</dd>\n\
-<dt>Strict validation</dt><dd>The certificate chain leads to a Mozilla root, the certificate is in date, and a subjectAltName matches the MX host name as written in the MX record (never the mail domain; a wildcard covers one left-most label).</dd>\n\
-<dt>A domain</dt><dd>is only as safe as its weakest MX: over every testable address of every MX host, the verdict is the worst outcome; STARTTLS means every testable address completed TLS; PFS and strict mean, on top of that, every testable address was forward secret / strictly valid. A domain with a null MX (<code>MX 0 .</code>) accepts no mail and is left out; a domain without MX records is probed on its own address (implicit MX, RFC 5321 section 5.1).</dd>\n\
-<dt>Shares</dt><dd>Every share is of <em>testable</em> domains (or unique MX hosts): untestable and no-mail domains, and domains not probed yet, are not in the denominator. “All three” is STARTTLS with PFS and strict validation together, the headline figure.</dd>\n\
-<dt>Trends</dt><dd>One point per UTC day with results, each domain counted by its latest result as of the end of that day.</dd>\n\
-<dt>Regressions</dt><dd>Change events that make things worse: STARTTLS lost, PFS lost, certificate became invalid, certificate expiring soon.</dd>\n\
-<dt>Certificate days left</dt><dd>Whole days from the time this report was made until the earliest certificate end date; negative once expired.</dd>\n\
-</dl>"
-    )?;
-    Ok(())
+/// The largest providers (at most [`MAX_PROVIDERS`]) with their shares.
+fn providers_section(providers: &[ProviderRow]) -> Markup {
+    html! {
+        h2 id="providers" { "Mail providers" }
+        @if providers.is_empty() {
+            p.note { "No results yet." }
+        } @else {
+            p.note {
+                "By the registrable domain of each domain's primary MX host; the "
+                (MAX_PROVIDERS) " largest."
+            }
+            div.wide {
+                table {
+                    thead {
+                        tr {
+                            th { "provider" }
+                            th.num { "domains" }
+                            th.num { "testable" }
+                            th.num { "STARTTLS" }
+                            th.num { "PFS" }
+                            th.num { "strict" }
+                            th.num { "all three" }
+                        }
+                    }
+                    tbody {
+                        @for provider in providers {
+                            @let counts = &provider.counts;
+                            tr {
+                                td { (Untrusted(&provider.provider)) }
+                                td.num { (counts.total) }
+                                td.num { (counts.testable) }
+                                td.num { (percent(counts.starttls, counts.testable)) }
+                                td.num { (percent(counts.pfs, counts.testable)) }
+                                td.num { (percent(counts.strict_valid, counts.testable)) }
+                                td.num { (percent(counts.all_three, counts.testable)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every domain in the scope with its latest result.
+fn domains_section(rows: &[TableRow], now: OffsetDateTime) -> Markup {
+    html! {
+        h2 id="domains" { "All domains (" (rows.len()) ")" }
+        div.wide {
+            table {
+                thead {
+                    tr {
+                        th { "domain" }
+                        th { "verdict" }
+                        th { "STARTTLS" }
+                        th { "PFS" }
+                        th { "strict" }
+                        th { "lowest TLS" }
+                        th { "MX hosts" }
+                        th { "provider" }
+                        th { "certificate errors" }
+                        th.num { "cert days left" }
+                        th { "last probed (UTC)" }
+                    }
+                }
+                tbody {
+                    @for row in rows {
+                        (domain_row(row, now))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One row of the domain table.
+fn domain_row(row: &TableRow, now: OffsetDateTime) -> Markup {
+    let verdict = row.verdict.map_or("not_probed", Verdict::as_str);
+    let facts: &DomainFacts = &row.facts;
+    let untestable_note = facts.untestable_hosts > 0 && row.verdict != Some(Verdict::Untestable);
+    html! {
+        tr {
+            td { (domain_name(&row.domain)) }
+            td class={ "verdict-" (verdict) } { (verdict.replace('_', " ")) }
+            (yes_no_cell(row.starttls))
+            (yes_no_cell(row.pfs))
+            (yes_no_cell(row.strict_valid))
+            td {
+                (facts.lowest_tls.map_or("", |v| v.as_str()))
+                @if facts.legacy_tls { " (legacy)" }
+            }
+            td {
+                @for (index, host) in facts.mx_hosts.iter().enumerate() {
+                    @if index > 0 { br; }
+                    (Untrusted(host))
+                }
+                @if untestable_note {
+                    br;
+                    span.note {
+                        (facts.untestable_hosts) " of " (facts.mx_hosts.len()) " untestable"
+                    }
+                }
+            }
+            td { (Untrusted(facts.provider.as_deref().unwrap_or(""))) }
+            td { (facts.cert_errors.join(", ")) }
+            td.num {
+                @if let Some(at) = facts.earliest_not_after { (days_left(at, now)) }
+            }
+            td {
+                @if let Some(at) = row.probed_at { (rfc3339(at)) }
+            }
+        }
+    }
+}
+
+/// What the figures mean: DESIGN.md's metric definitions in words.
+fn definitions_section() -> Markup {
+    html! {
+        h2 id="definitions" { "What the figures mean" }
+        dl {
+            dt { "Per MX address, one outcome" }
+            dd {
+                b { "untestable" }
+                ": we could not find out (DNS failure, connection refused or timed out, greeting \
+                 421/554, garbage). Not the same as “no STARTTLS”: left out of every share."
+                br;
+                b { "no STARTTLS" }
+                ": the server answered EHLO but did not offer STARTTLS; mail to it travels in \
+                 plain text."
+                br;
+                b { "TLS failed" }
+                ": STARTTLS was offered but refused, or the TLS handshake failed (also with the \
+                 legacy fallback)."
+                br;
+                b { "TLS ok" }
+                ": the handshake completed."
+            }
+            dt { "PFS (forward secrecy)" }
+            dd {
+                "TLS 1.3, or TLS 1.2 and older with an ECDHE or DHE key exchange. Plain RSA key \
+                 exchange is not forward secret."
+            }
+            dt { "Strict validation" }
+            dd {
+                "The certificate chain leads to a Mozilla root, the certificate is in date, and a \
+                 subjectAltName matches the MX host name as written in the MX record (never the \
+                 mail domain; a wildcard covers one left-most label)."
+            }
+            dt { "A domain" }
+            dd {
+                "is only as safe as its weakest MX: over every testable address of every MX host, \
+                 the verdict is the worst outcome; STARTTLS means every testable address completed \
+                 TLS; PFS and strict mean, on top of that, every testable address was forward \
+                 secret / strictly valid. A domain with a null MX ("
+                code { "MX 0 ." }
+                ") accepts no mail and is left out; a domain without MX records is probed on its \
+                 own address (implicit MX, RFC 5321 section 5.1)."
+            }
+            dt { "Shares" }
+            dd {
+                "Every share is of "
+                em { "testable" }
+                " domains (or unique MX hosts): untestable and no-mail domains, and domains not \
+                 probed yet, are not in the denominator. “All three” is STARTTLS with PFS and \
+                 strict validation together, the headline figure."
+            }
+            dt { "Trends" }
+            dd {
+                "One point per UTC day with results, each domain counted by its latest result as \
+                 of the end of that day."
+            }
+            dt { "Regressions" }
+            dd {
+                "Change events that make things worse: STARTTLS lost, PFS lost, certificate became \
+                 invalid, certificate expiring soon."
+            }
+            dt { "Certificate days left" }
+            dd {
+                "Whole days from the time this report was made until the earliest certificate end \
+                 date; negative once expired."
+            }
+        }
+    }
+}
+
+/// The closing note.
+fn footer() -> Markup {
+    html! {
+        p.note {
+            "Made by starttls-monitor " (VERSION)
+            ". This file is self-contained: it loads nothing from anywhere."
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::changes::ChangeKind;
+    use crate::model::test_support::{address, mx_host, trend_point};
 
-    #[test]
-    fn escape_makes_markup_inert() {
+    /// Tries to leave element content, attributes and the style element, and to look like a
+    /// reference.
+    const HOSTILE: &str = "<script>alert(\"x\")</script> & 'q' </style> http://evil.example";
+    /// [`HOSTILE`] as the page must write it.
+    const HOSTILE_ESCAPED: &str = "&lt;script&gt;alert(&quot;x&quot;)&lt;&#x2F;script&gt; &amp; \
+                                   &#x27;q&#x27; &lt;&#x2F;style&gt; http:&#x2F;&#x2F;evil.example";
+
+    fn at(unix: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(unix).expect("valid time")
+    }
+
+    /// `markup` shows [`HOSTILE`] escaped (`times` times) and nothing of it raw.
+    #[track_caller]
+    fn assert_escaped(markup: &Markup, times: usize) {
+        let text = &markup.0;
+        assert_eq!(text.matches(HOSTILE_ESCAPED).count(), times, "{text}");
+        for raw in ["<script", "</script", "alert(\"", "'q'", "http://"] {
+            assert!(!text.contains(raw), "{raw} in {text}");
+        }
+        // Only our own style element is ever closed.
         assert_eq!(
-            escape("<script>alert('x')</script>&\""),
-            "&lt;script&gt;alert(&#x27;x&#x27;)&lt;&#x2F;script&gt;&amp;&quot;"
+            text.matches("</style").count(),
+            text.matches("<style>").count(),
+            "{text}"
         );
     }
 
@@ -632,5 +830,238 @@ mod tests {
     fn percent_of_nothing_is_a_dash() {
         assert_eq!(percent(1, 0), "–");
         assert_eq!(percent(1, 3), "33.3 %");
+    }
+
+    #[test]
+    fn untrusted_text_is_escaped_for_content_and_attributes() {
+        assert_eq!(
+            Untrusted("<script>alert('x')</script>&\"").render().0,
+            "&lt;script&gt;alert(&#x27;x&#x27;)&lt;&#x2F;script&gt;&amp;&quot;"
+        );
+        assert_eq!(Untrusted("mx.bücher.de").render().0, "mx.bücher.de");
+        assert_eq!(Untrusted("").render().0, "");
+        assert_eq!(Untrusted("//'").render().0, "&#x2F;&#x2F;&#x27;");
+        // A plain splice is escaped too (maud's default), only without `'` and `/`.
+        assert_eq!(
+            html! { (HOSTILE) }.0,
+            HOSTILE_ESCAPED
+                .replace("&#x2F;", "/")
+                .replace("&#x27;", "'")
+        );
+    }
+
+    #[test]
+    fn the_list_name_is_escaped_in_title_and_masthead() {
+        let name = scope_name(Some(HOSTILE));
+        assert_escaped(&name, 1);
+        assert_eq!(scope_name(None).0, "all domains");
+        let head = head(&name);
+        assert_escaped(&head, 1);
+        assert_eq!(head.0.matches("<style>").count(), 1);
+        assert_eq!(head.0.matches("</style>").count(), 1);
+        let summary = ExportSummary::default();
+        assert_escaped(&masthead(&name, &summary, at(0), None), 1);
+    }
+
+    #[test]
+    fn event_domains_and_details_are_escaped() {
+        let event = EventRow {
+            id: 1,
+            domain: HOSTILE.to_string(),
+            at: at(86_400),
+            kind: ChangeKind::StarttlsLost,
+            detail: HOSTILE.to_string(),
+            regression: true,
+        };
+        let section = regressions_section(&[], &[event], at(0), false);
+        assert_escaped(&section, 2);
+        assert!(
+            section.0.contains("<td>starttls_lost</td>"),
+            "{}",
+            section.0
+        );
+        assert!(section.0.contains("1 regression event(s)."));
+    }
+
+    #[test]
+    fn expiring_certificates_escape_host_subject_and_issuer() {
+        let cert = Expiring {
+            days_left: -3,
+            domain: DomainName::parse("xn--bcher-kva.de").expect("valid"),
+            host: HOSTILE.to_string(),
+            ip: "192.0.2.1".to_string(),
+            not_after: at(0),
+            subject: HOSTILE.to_string(),
+            issuer: HOSTILE.to_string(),
+        };
+        let section = expiring_section(&[cert]);
+        assert_escaped(&section, 3);
+        assert!(
+            section.0.contains("<td class=\"num worse\">-3</td>"),
+            "{}",
+            section.0
+        );
+        assert!(
+            section
+                .0
+                .contains("<td>bücher.de <span class=\"note\">(xn--bcher-kva.de)</span></td>"),
+            "{}",
+            section.0
+        );
+        assert!(expiring_section(&[]).0.contains("None."));
+    }
+
+    #[test]
+    fn provider_names_are_escaped() {
+        let provider = ProviderRow {
+            provider: HOSTILE.to_string(),
+            counts: TrendCounts {
+                total: 3,
+                testable: 2,
+                starttls: 1,
+                ..TrendCounts::default()
+            },
+        };
+        let section = providers_section(&[provider]);
+        assert_escaped(&section, 1);
+        assert!(
+            section.0.contains("<td class=\"num\">50.0 %</td>"),
+            "{}",
+            section.0
+        );
+        assert!(providers_section(&[]).0.contains("No results yet."));
+    }
+
+    #[test]
+    fn domain_table_escapes_hosts_and_provider() {
+        let row = TableRow {
+            domain: DomainName::parse("good.example").expect("valid"),
+            verdict: Some(Verdict::TlsOk),
+            starttls: Some(true),
+            pfs: Some(false),
+            strict_valid: None,
+            facts: DomainFacts {
+                mx_hosts: vec![HOSTILE.to_string(), "mx2.good.example".to_string()],
+                untestable_hosts: 1,
+                provider: Some(HOSTILE.to_string()),
+                ..DomainFacts::default()
+            },
+            probed_at: Some(at(0)),
+        };
+        let section = domains_section(&[row], at(0));
+        assert_escaped(&section, 2);
+        let text = &section.0;
+        assert!(text.contains("All domains (1)"));
+        assert!(
+            text.contains("<td class=\"verdict-tls_ok\">tls ok</td>"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "<td class=\"yes\">yes</td><td class=\"no\">no</td><td class=\"na\">–</td>"
+            )
+        );
+        assert!(text.contains(
+            "<br>mx2.good.example<br><span class=\"note\">1 of 2 untestable</span></td>"
+        ));
+        assert!(text.contains("<td>1970-01-01T00:00:00Z</td>"), "{text}");
+    }
+
+    #[test]
+    fn trends_draw_two_charts_and_regressions_compare_the_period() {
+        let day = |n: i64| at(n * 86_400).date();
+        let points = [
+            trend_point(day(100), 4, 2, 1),
+            trend_point(day(110), 4, 1, 0),
+        ];
+        let trends = trends_section(&points).expect("draws");
+        assert_eq!(trends.0.matches("<figure class=\"chart\"><svg").count(), 2);
+        assert!(trends.0.contains("<td>1970-04-11</td>"), "{}", trends.0);
+        let empty = trends_section(&[]).expect("no charts");
+        assert!(empty.0.contains("No finished scans") && !empty.0.contains("<svg"));
+
+        let section = regressions_section(&points, &[], at(105 * 86_400), true);
+        let text = &section.0;
+        assert!(text.contains("Regressions since 1970-04-16"), "{text}");
+        assert!(
+            !text.contains("--since"),
+            "an explicit start is not explained"
+        );
+        // STARTTLS stays at 100 %, all three falls from 50 % to 25 %.
+        assert!(text.contains("<td class=\"num\">+0.0 pp</td>"), "{text}");
+        assert!(
+            text.contains("<td class=\"num worse\">-25.0 pp</td>"),
+            "{text}"
+        );
+        assert!(text.contains("No regression events"));
+        let rising = [points[1].clone(), {
+            let mut later = trend_point(day(120), 4, 2, 0);
+            later.date = day(120);
+            later
+        }];
+        let section = regressions_section(&rising, &[], at(0), false);
+        assert!(
+            section.0.contains("<td class=\"num better\">+25.0 pp</td>"),
+            "{}",
+            section.0
+        );
+        assert!(section.0.contains("<code>--since</code>"));
+    }
+
+    #[test]
+    fn the_page_is_one_inert_document_with_outside_text_escaped() {
+        let store = Store::open_in_memory().expect("store");
+        let list = store.create_list(HOSTILE).expect("list");
+        let name = DomainName::parse("hostile.example").expect("valid");
+        store
+            .add_domains(Some(list), std::slice::from_ref(&name))
+            .expect("add");
+        let now = at(1_800_000_000);
+        let mut tls = address(Outcome::TlsOk, true, true);
+        tls.cert_subject = Some(HOSTILE.to_string());
+        tls.cert_issuer = Some(HOSTILE.to_string());
+        tls.cert_not_after = Some(now + time::Duration::days(5));
+        let result = DomainResult::new(name, false, None, now, vec![mx_host(HOSTILE, vec![tls])]);
+        store.record_result(None, &result, 14).expect("record");
+        store.refresh_rollup(Some(list), now).expect("roll-up");
+        let scope = Scope {
+            list: Some(list),
+            list_name: Some(HOSTILE.to_string()),
+            since: None,
+            generated_at: now,
+        };
+        let mut out = Vec::new();
+        let summary = write(&store, &scope, &mut out).expect("writes");
+        assert_eq!((summary.domains, summary.probed, summary.rows), (1, 1, 1));
+        let page = String::from_utf8(out).expect("UTF-8");
+        assert!(
+            page.starts_with("<!DOCTYPE html><html lang=\"en\"><head>"),
+            "{page}"
+        );
+        assert!(page.ends_with("</html>\n"));
+        let lower = page.to_ascii_lowercase();
+        assert_eq!(lower.matches("<style").count(), 1, "one style element");
+        assert_eq!(lower.matches("</style").count(), 1);
+        assert!(!lower.contains("<script"), "no script");
+        assert!(page.contains(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+             style-src 'unsafe-inline'; img-src data:\">"
+        ));
+        // Title, masthead, the expiring table (host, subject, issuer), the providers (the
+        // host is its own provider) and the domain table (host, provider); no raw piece of it
+        // anywhere.
+        assert_escaped(&PreEscaped(page.clone()), 8);
+        for section in [
+            "id=\"headline\"",
+            "id=\"trends\"",
+            "id=\"regressions\"",
+            "id=\"expiring\"",
+            "id=\"providers\"",
+            "id=\"domains\"",
+            "id=\"definitions\"",
+        ] {
+            assert_eq!(page.matches(section).count(), 1, "{section}");
+        }
+        assert_eq!(page.matches("<svg").count(), 2);
     }
 }
