@@ -1,52 +1,55 @@
 //! The Events tab: recent regressions and improvements across the selected list's domains
 //! (STARTTLS lost, certificate expiring, ...), newest first; a click jumps to the domain.
 //!
-//! Owns: presenting change events. Must not touch: how they are detected (the store does).
+//! Owns: presenting change events and the "regressions only" toggle. Must not touch: how they
+//! are detected (the store does), the Domains tab (a jump is an action the app applies).
 
 use eframe::egui;
 
-use super::app::{App, Tab, format_time};
-use super::style::Grade;
+use super::action::Action;
+use super::style::{Grade, format_time};
 use crate::model::DomainName;
 use crate::monitor::view::EventRow;
 
-impl App {
-    pub(super) fn events_tab_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(view) = &self.view else {
-            return;
-        };
-        let events: Vec<EventRow> = view
-            .events
+/// The Events tab and its toggle.
+#[derive(Debug, Default)]
+pub struct EventsTab {
+    /// Show only regressions.
+    regressions_only: bool,
+}
+
+impl EventsTab {
+    /// Draws `events` (newest first); a click on a domain records [`Action::ShowDomain`].
+    pub fn ui(&mut self, ui: &mut egui::Ui, events: &[EventRow], actions: &mut Vec<Action>) {
+        let shown: Vec<&EventRow> = events
             .iter()
-            .filter(|event| !self.events_regressions_only || event.regression)
-            .cloned()
+            .filter(|event| !self.regressions_only || event.regression)
             .collect();
-        let regressions = view.events.iter().filter(|event| event.regression).count();
+        let regressions = events.iter().filter(|event| event.regression).count();
         ui.horizontal(|ui| {
             ui.heading("Changes");
             ui.label(format!(
                 "{} recent, {regressions} regressions",
-                view.events.len()
+                events.len()
             ));
-            ui.checkbox(&mut self.events_regressions_only, "Regressions only");
+            ui.checkbox(&mut self.regressions_only, "Regressions only");
         });
-        if events.is_empty() {
+        if shown.is_empty() {
             ui.add_space(12.0);
             ui.label("No changes yet. Changes appear when a later scan finds a domain different.");
             return;
         }
         let dark_mode = ui.visuals().dark_mode;
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-        let mut jump: Option<DomainName> = None;
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
-            .show_rows(ui, row_height, events.len(), |ui, range| {
+            .show_rows(ui, row_height, shown.len(), |ui, range| {
                 egui::Grid::new("events_grid")
                     .num_columns(4)
                     .spacing([14.0, 4.0])
                     .striped(true)
                     .show(ui, |ui| {
-                        for event in &events[range] {
+                        for event in &shown[range] {
                             let (icon, grade) = if event.regression {
                                 ("⏷ worse", Grade::NoStarttls)
                             } else {
@@ -57,8 +60,9 @@ impl App {
                                 .link(&event.domain)
                                 .on_hover_text("Show this domain")
                                 .clicked()
+                                && let Ok(domain) = DomainName::parse(&event.domain)
                             {
-                                jump = DomainName::parse(&event.domain).ok();
+                                actions.push(Action::ShowDomain(domain));
                             }
                             ui.label(egui::RichText::new(icon).color(grade.color(dark_mode)));
                             ui.label(&event.detail);
@@ -66,15 +70,5 @@ impl App {
                         }
                     });
             });
-        if let Some(domain) = jump {
-            self.saved.tab = Tab::Domains;
-            if self.table.position_of(&domain).is_none() {
-                // Hidden by a filter: clear the filters so the row can be shown.
-                self.filter_text.clear();
-                self.table.set_filter_text("");
-                self.table.set_grade_filter(None);
-            }
-            self.open_domain(domain);
-        }
     }
 }

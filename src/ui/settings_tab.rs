@@ -2,14 +2,16 @@
 //! ranges), and sends the rest to the monitor, which checks the DNS server and CA file and
 //! saves; rejected settings come back with each problem in words.
 //!
-//! Owns: the editable text of each field. Must not touch: the store or the files named.
+//! Owns: the editable text of each field, and what the monitor answered about them. Must not
+//! touch: the store or the files named (saving and picking a file are actions).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use eframe::egui;
 
-use super::app::App;
-use super::dialogs::{FilePick, PickPurpose};
+use super::action::Action;
+use super::file_pick::FilePurpose;
+use super::state::SettingsNews;
 use super::style::Grade;
 use crate::monitor::Command;
 use crate::settings::Settings;
@@ -147,18 +149,46 @@ impl SettingsForm {
     }
 }
 
-impl App {
-    pub(super) fn settings_tab_ui(&mut self, ui: &mut egui::Ui) {
+/// The Settings tab: its form, filled from stored settings.
+#[derive(Debug, Default)]
+pub struct SettingsTab {
+    form: SettingsForm,
+}
+
+impl SettingsTab {
+    /// Takes the monitor's answer: stored settings (kept out while the form is being edited),
+    /// saved, or rejected with problems.
+    pub fn on_news(&mut self, news: SettingsNews) {
+        match news {
+            SettingsNews::Loaded(settings) => {
+                if !self.form.is_editing() {
+                    self.form.load(&settings);
+                }
+            }
+            SettingsNews::Saved(settings) => {
+                self.form.load(&settings);
+                self.form.saved_message = Some("Saved; the next scan uses them.".into());
+            }
+            SettingsNews::Rejected(problems) => {
+                self.form.problems = problems;
+                self.form.saved_message = None;
+            }
+        }
+    }
+
+    /// The CA file the native dialog picked.
+    pub fn ca_file_picked(&mut self, path: &Path) {
+        self.form.ca_file = path.display().to_string();
+    }
+
+    /// Draws the form; `db_path` is the database in use.
+    pub fn ui(&mut self, ui: &mut egui::Ui, db_path: &Path, actions: &mut Vec<Action>) {
         let dark_mode = ui.visuals().dark_mode;
-        let db_path = self
-            .view
-            .as_ref()
-            .map_or_else(|| self.db_path.clone(), |view| view.db_path.clone());
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.heading("Settings");
             ui.label("Saved in the database and used from the next scan on.");
             ui.add_space(6.0);
-            let form = &mut self.settings_form;
+            let form = &mut self.form;
             let mut pick_ca = false;
             egui::Grid::new("settings_grid")
                 .num_columns(3)
@@ -296,15 +326,13 @@ impl App {
             if let Some(settings) = save {
                 form.problems.clear();
                 form.saved_message = None;
-                self.send(Command::SaveSettings(Box::new(settings)));
+                actions.push(Action::Send(Command::SaveSettings(Box::new(settings))));
             }
-            if pick_ca && self.file_pick.is_none() {
-                self.file_pick = Some(FilePick::open(
-                    PickPurpose::CaFile,
-                    "Extra trusted CA certificates (PEM)",
-                    &[("PEM certificates", &["pem", "crt", "cer"])],
-                    Some(ui.ctx().clone()),
-                ));
+            if pick_ca {
+                actions.push(Action::PickFile {
+                    purpose: FilePurpose::SettingsCaFile,
+                    file_name: None,
+                });
             }
         });
     }
