@@ -423,7 +423,185 @@ fn count_domains(count: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use egui::accesskit::Role;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::{NodeT, Queryable};
+
     use super::*;
+    use crate::monitor::view::ImportReport;
+
+    /// The dialogs alone, with hand-made lists and the actions they recorded.
+    struct Fixture {
+        dialogs: Dialogs,
+        lists: Vec<String>,
+        selected: Option<String>,
+        actions: Vec<Action>,
+    }
+
+    fn harness(request: DialogRequest, selected: Option<&str>) -> Harness<'static, Fixture> {
+        let mut dialogs = Dialogs::default();
+        dialogs.open(request);
+        let fixture = Fixture {
+            dialogs,
+            lists: vec!["Customers".into(), "Partners".into()],
+            selected: selected.map(str::to_string),
+            actions: Vec::new(),
+        };
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(800.0, 600.0))
+            .build_ui_state(
+                |ui, fixture: &mut Fixture| {
+                    fixture.dialogs.ui(
+                        ui.ctx(),
+                        &fixture.lists,
+                        fixture.selected.as_deref(),
+                        &mut fixture.actions,
+                    );
+                },
+                fixture,
+            );
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn renaming_the_shown_list_records_the_edit_and_moves_the_selection_along() {
+        let mut harness = harness(
+            DialogRequest::RenameList("Partners".into()),
+            Some("Partners"),
+        );
+        assert!(harness.query_by_label("Rename list 'Partners'").is_some());
+        harness.get_by_role(Role::TextInput).click();
+        harness.run();
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.get_by_role(Role::TextInput).type_text("Customers");
+        harness.run();
+        assert!(
+            harness
+                .get_by_label("Rename")
+                .accesskit_node()
+                .is_disabled(),
+            "a name that is taken"
+        );
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.get_by_role(Role::TextInput).type_text("Clients ");
+        harness.run();
+        harness.get_by_label("Rename").click();
+        harness.run();
+        let state = harness.state();
+        assert!(!state.dialogs.is_open());
+        assert!(
+            matches!(
+                state.actions.as_slice(),
+                [
+                    Action::Send(Command::Edit(Edit::RenameList { from, to })),
+                    Action::SelectListAfterEdit(Some(selected)),
+                ] if from == "Partners" && to == "Clients" && selected == "Clients"
+            ),
+            "{:?}",
+            state.actions
+        );
+    }
+
+    #[test]
+    fn removing_domains_records_the_edit_and_forgets_their_detail() {
+        let domains = vec![DomainName::parse("a.example").expect("valid")];
+        let mut harness = harness(
+            DialogRequest::ConfirmRemove {
+                domains,
+                list: None,
+            },
+            None,
+        );
+        assert!(
+            harness
+                .query_by_label("Delete 1 domain and their history?")
+                .is_some()
+        );
+        harness.get_by_label("Remove").click();
+        harness.run();
+        assert!(
+            matches!(
+                harness.state().actions.as_slice(),
+                [
+                    Action::Send(Command::Edit(Edit::RemoveDomains { list: None, domains })),
+                    Action::ForgetDetail,
+                ] if domains.len() == 1
+            ),
+            "{:?}",
+            harness.state().actions
+        );
+    }
+
+    #[test]
+    fn the_monitors_answers_reach_the_open_dialog_or_else_the_status_line() {
+        let path = PathBuf::from("/tmp/customers.csv");
+        let mut dialogs = Dialogs::default();
+        let mut actions = Vec::new();
+        dialogs.on_news(
+            DialogNews::ImportFailed {
+                path: path.clone(),
+                message: "no such file".into(),
+            },
+            &mut actions,
+        );
+        assert!(matches!(
+            actions.as_slice(),
+            [Action::SetStatus { text, error: true }] if text == "no such file"
+        ));
+        actions.clear();
+        dialogs.open_import(path.clone(), None, &mut actions);
+        assert!(matches!(
+            actions.as_slice(),
+            [Action::Send(Command::PreviewImport { path: asked, .. })] if *asked == path
+        ));
+        actions.clear();
+        dialogs.on_news(
+            DialogNews::ImportProgress {
+                path: PathBuf::from("/tmp/other.csv"),
+                done_bytes: 1,
+                total_bytes: 2,
+            },
+            &mut actions,
+        );
+        dialogs.on_news(
+            DialogNews::ImportPreviewed(Box::new(ImportReport {
+                path: path.clone(),
+                preview: crate::import::ImportPreview::default(),
+                already_present: 0,
+            })),
+            &mut actions,
+        );
+        let Some(Dialog::Import(import)) = &dialogs.open else {
+            panic!("the import dialog is open");
+        };
+        assert_eq!(
+            import.progress, None,
+            "another file's progress is not this one's"
+        );
+        assert!(import.report.is_some());
+
+        dialogs.open(DialogRequest::Export { list: None });
+        dialogs.export_to(PathBuf::from("/tmp/report.html"), &mut actions);
+        assert!(matches!(
+            actions.as_slice(),
+            [Action::Send(Command::Export { .. })]
+        ));
+        dialogs.on_news(
+            DialogNews::ExportFailed {
+                message: "disk full".into(),
+            },
+            &mut actions,
+        );
+        let Some(Dialog::Export(export)) = &dialogs.open else {
+            panic!("the export dialog is open");
+        };
+        assert_eq!(export.error.as_deref(), Some("disk full"));
+        assert!(!export.busy);
+        dialogs.on_news(DialogNews::Exported, &mut actions);
+        assert!(!dialogs.is_open(), "a written report closes the dialog");
+        assert_eq!(actions.len(), 1, "nothing went to the status line");
+    }
 
     #[test]
     fn pasted_lines_are_split_and_bad_ones_reported_with_line_numbers() {

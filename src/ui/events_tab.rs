@@ -72,3 +72,87 @@ impl EventsTab {
             });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::monitor::view::ChangeKind;
+
+    struct Fixture {
+        tab: EventsTab,
+        events: Vec<EventRow>,
+        actions: Vec<Action>,
+    }
+
+    fn event(domain: &str, kind: ChangeKind, detail: &str) -> EventRow {
+        EventRow {
+            id: 1,
+            domain: domain.into(),
+            at: OffsetDateTime::UNIX_EPOCH,
+            regression: kind.is_regression(),
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    fn harness(events: Vec<EventRow>) -> Harness<'static, Fixture> {
+        let fixture = Fixture {
+            tab: EventsTab::default(),
+            events,
+            actions: Vec::new(),
+        };
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(800.0, 400.0))
+            .build_ui_state(
+                |ui, fixture: &mut Fixture| {
+                    fixture.tab.ui(ui, &fixture.events, &mut fixture.actions);
+                },
+                fixture,
+            );
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn regressions_can_be_shown_alone_and_a_domain_click_records_showing_it() {
+        let mut harness = harness(vec![
+            event("lost.example", ChangeKind::StarttlsLost, "STARTTLS lost"),
+            event("gained.example", ChangeKind::PfsGained, "PFS gained"),
+        ]);
+        assert!(harness.query_by_label("2 recent, 1 regressions").is_some());
+        assert_eq!(harness.query_all_by_label("1970-01-01 00:00").count(), 2);
+        assert!(harness.query_by_label("gained.example").is_some());
+        harness.get_by_label("Regressions only").click();
+        harness.run();
+        assert!(harness.query_by_label("gained.example").is_none());
+        assert!(harness.query_by_label("⏷ worse").is_some());
+        assert!(
+            harness.state().actions.is_empty(),
+            "the toggle is the tab's own"
+        );
+        harness.get_by_label("lost.example").click();
+        harness.run();
+        assert!(
+            matches!(
+                harness.state().actions.as_slice(),
+                [Action::ShowDomain(domain)] if domain.as_str() == "lost.example"
+            ),
+            "{:?}",
+            harness.state().actions
+        );
+    }
+
+    #[test]
+    fn without_events_the_tab_says_when_they_appear() {
+        let harness = harness(Vec::new());
+        assert!(
+            harness
+                .query_by_label_contains("Changes appear when a later scan")
+                .is_some()
+        );
+    }
+}

@@ -135,3 +135,132 @@ fn rate_color(rate: f64, dark_mode: bool) -> egui::Color32 {
     };
     grade.color(dark_mode)
 }
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+
+    /// The panel alone, with hand-made lists and the actions it recorded.
+    struct Fixture {
+        panel: ListsPanel,
+        lists: Vec<ListSummary>,
+        selected: Option<String>,
+        actions: Vec<Action>,
+    }
+
+    fn harness(selected: Option<&str>) -> Harness<'static, Fixture> {
+        let fixture = Fixture {
+            panel: ListsPanel,
+            lists: vec![
+                ListSummary {
+                    name: None,
+                    domain_count: 5,
+                    latest: None,
+                },
+                ListSummary {
+                    name: Some("Customers".into()),
+                    domain_count: 3,
+                    latest: Some(TrendCounts {
+                        total: 3,
+                        testable: 3,
+                        starttls: 3,
+                        pfs: 2,
+                        strict_valid: 2,
+                        all_three: 2,
+                        ..TrendCounts::default()
+                    }),
+                },
+                ListSummary {
+                    name: Some("Partners".into()),
+                    domain_count: 2,
+                    latest: None,
+                },
+            ],
+            selected: selected.map(str::to_string),
+            actions: Vec::new(),
+        };
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(400.0, 500.0))
+            .build_ui_state(
+                |ui, fixture: &mut Fixture| {
+                    fixture.panel.ui(
+                        ui,
+                        &fixture.lists,
+                        fixture.selected.as_deref(),
+                        &mut fixture.actions,
+                    );
+                },
+                fixture,
+            );
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn each_list_shows_its_size_and_rate_and_a_click_records_selecting_it() {
+        let mut harness = harness(None);
+        assert!(
+            harness
+                .query_by_label("67% secure · 2 of 3 testable")
+                .is_some()
+        );
+        assert_eq!(
+            harness.query_all_by_label("not scanned yet").count(),
+            2,
+            "All domains and Partners"
+        );
+        assert!(
+            harness.state().actions.is_empty(),
+            "drawing records nothing"
+        );
+        harness.get_by_label("Customers  (3)").click();
+        harness.run();
+        assert!(
+            matches!(
+                harness.state().actions.as_slice(),
+                [Action::SelectList(Some(name))] if name == "Customers"
+            ),
+            "{:?}",
+            harness.state().actions
+        );
+    }
+
+    #[test]
+    fn the_buttons_and_the_context_menu_record_dialogs_and_scans() {
+        let mut harness = harness(Some("Partners"));
+        harness.get_by_label("+ Add domains…").click();
+        harness.run();
+        harness.get_by_label("Partners  (2)").click_secondary();
+        harness.run();
+        harness.get_by_label("Scan now").click();
+        harness.run();
+        harness.get_by_label("Partners  (2)").click_secondary();
+        harness.run();
+        harness.get_by_label("Rename…").click();
+        harness.run();
+        harness.get_by_label("All domains  (5)").click_secondary();
+        harness.run();
+        assert!(
+            harness.query_by_label("Rename…").is_none(),
+            "All domains cannot be renamed"
+        );
+        harness.get_by_label("Scan now").click();
+        harness.run();
+        let actions = &harness.state().actions;
+        assert!(
+            matches!(
+                actions.as_slice(),
+                [
+                    Action::OpenDialog(DialogRequest::AddDomains { list: Some(added_to) }),
+                    Action::Scan(ScanTarget::List(scanned)),
+                    Action::OpenDialog(DialogRequest::RenameList(renamed)),
+                    Action::Scan(ScanTarget::All),
+                ] if added_to == "Partners" && scanned == "Partners" && renamed == "Partners"
+            ),
+            "{actions:?}"
+        );
+    }
+}

@@ -351,6 +351,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stored_settings_do_not_overwrite_an_edit_and_answers_show_in_the_form() {
+        let mut tab = SettingsTab::default();
+        tab.on_news(SettingsNews::Loaded(Settings::default()));
+        assert!(tab.form.loaded);
+        tab.form.concurrency = "16".into();
+        let stored = Settings {
+            concurrency: 4,
+            ..Settings::default()
+        };
+        tab.on_news(SettingsNews::Loaded(stored.clone()));
+        assert_eq!(tab.form.concurrency, "16", "the edit is kept");
+        tab.on_news(SettingsNews::Rejected(vec!["DNS server: no answer".into()]));
+        assert_eq!(tab.form.problems, ["DNS server: no answer"]);
+        tab.on_news(SettingsNews::Saved(stored.clone()));
+        assert_eq!(tab.form.concurrency, "4");
+        assert!(tab.form.problems.is_empty());
+        assert_eq!(
+            tab.form.saved_message.as_deref(),
+            Some("Saved; the next scan uses them.")
+        );
+        tab.ca_file_picked(Path::new("/etc/ssl/extra.pem"));
+        assert_eq!(tab.form.ca_file, "/etc/ssl/extra.pem");
+        assert!(tab.form.is_editing());
+    }
+
+    #[test]
     fn the_form_round_trips_settings_and_names_each_bad_field() {
         let mut form = SettingsForm::default();
         let settings = Settings {

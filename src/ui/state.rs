@@ -391,3 +391,249 @@ impl UiState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DomainName, DomainResult, Verdict};
+    use crate::monitor::view::{ChangeKind, LatestRow, ListSummary, ScanCounts};
+    use crate::store::{ChangeEvent, ScanId};
+
+    fn domain(name: &str) -> DomainName {
+        DomainName::parse(name).expect("valid test domain")
+    }
+
+    fn row(name: &str) -> LatestRow {
+        LatestRow {
+            domain: domain(name),
+            verdict: None,
+            starttls: None,
+            pfs: None,
+            strict_valid: None,
+            tls_version: None,
+            cert_not_after: None,
+            provider: None,
+            mx_count: 0,
+            last_probed: None,
+            state_since: None,
+        }
+    }
+
+    fn snapshot(list: Option<&str>, rows: &[&str]) -> Box<ViewSnapshot> {
+        Box::new(ViewSnapshot {
+            list: list.map(str::to_string),
+            lists: vec![ListSummary {
+                name: None,
+                domain_count: rows.len(),
+                latest: None,
+            }],
+            rows: rows.iter().map(|name| row(name)).collect(),
+            trends: Vec::new(),
+            providers: Vec::new(),
+            events: Vec::new(),
+            settings: Settings::default(),
+            recent_scans: Vec::new(),
+            db_path: PathBuf::from("/tmp/monitor.sqlite3"),
+            load_time: Duration::from_millis(3),
+        })
+    }
+
+    fn sent_views(reactions: &[Reaction]) -> Vec<Option<String>> {
+        reactions
+            .iter()
+            .filter_map(|reaction| match reaction {
+                Reaction::Send(Command::LoadView { list }) => Some(list.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_snapshot_fills_the_table_and_requests_made_meanwhile_are_made_once_it_arrives() {
+        let mut state = UiState::new(None, SortOrder::default());
+        assert!(matches!(
+            state.request_view(),
+            Some(Command::LoadView { list: None })
+        ));
+        assert!(state.view_in_flight());
+        // Switching lists while the first snapshot is on its way: remembered, not sent.
+        assert!(state.select_list(Some("Customers".into())).is_none());
+        let mut reactions = Vec::new();
+        state.apply_event(
+            Event::ViewLoaded(snapshot(None, &["b.example", "a.example"])),
+            &mut reactions,
+        );
+        assert_eq!(state.table.total_len(), 2);
+        assert!(state.view.as_ref().is_some_and(|view| view.rows.is_empty()));
+        assert_eq!(state.list, None, "the snapshot says which list it shows");
+        assert!(reactions.iter().any(|reaction| matches!(
+            reaction,
+            Reaction::Settings(SettingsNews::Loaded(settings)) if *settings == Settings::default()
+        )));
+        assert_eq!(sent_views(&reactions), [None], "the remembered request");
+        assert!(state.view_in_flight());
+        reactions.clear();
+        state.apply_event(Event::Failed("the store is locked".into()), &mut reactions);
+        assert!(!state.view_in_flight());
+        assert_eq!(
+            state
+                .status
+                .as_ref()
+                .map(|status| (status.text.as_str(), status.error)),
+            Some(("the store is locked", true))
+        );
+    }
+
+    #[test]
+    fn a_scan_shows_progress_updates_rows_and_ends_with_a_summary_and_a_reload() {
+        let mut state = UiState::new(Some("Customers".into()), SortOrder::default());
+        let mut reactions = Vec::new();
+        let _first = state.request_view();
+        state.apply_event(
+            Event::ViewLoaded(snapshot(
+                Some("Customers"),
+                &["a.example", "b.example", "c.example"],
+            )),
+            &mut reactions,
+        );
+        assert!(state.table.select_only(&domain("b.example")));
+        let events = [
+            Event::Scan(ScanEvent::Started {
+                scan: ScanId(7),
+                scope: "Customers".into(),
+                total: 3,
+            }),
+            Event::Scan(ScanEvent::Progress {
+                scan: ScanId(7),
+                done: 2,
+                total: 3,
+                eta: Some(Duration::from_secs(4)),
+            }),
+            Event::Scan(ScanEvent::DomainProbed(Box::new(DomainResult::new(
+                domain("b.example"),
+                true,
+                None,
+                OffsetDateTime::UNIX_EPOCH,
+                Vec::new(),
+            )))),
+            Event::Scan(ScanEvent::Changes(vec![ChangeEvent {
+                domain: domain("b.example"),
+                kind: ChangeKind::StarttlsLost,
+                at: OffsetDateTime::UNIX_EPOCH,
+                detail: "STARTTLS lost".into(),
+            }])),
+            Event::Scan(ScanEvent::Port25Blocked { attempts: 12 }),
+        ];
+        reactions.clear();
+        for event in events {
+            state.apply_event(event, &mut reactions);
+        }
+        assert_eq!(state.scan_progress(), Some((2, 3)));
+        assert_eq!(
+            state.status.as_ref().map(|status| status.text.as_str()),
+            Some("scan of Customers started (3 domains)")
+        );
+        assert_eq!(
+            state
+                .table
+                .row_of(&domain("b.example"))
+                .and_then(|row| row.verdict),
+            Some(Verdict::NoMail),
+            "the row is updated in place"
+        );
+        assert!(
+            matches!(
+                reactions.as_slice(),
+                [Reaction::Send(Command::LoadDomain(loaded))] if loaded.as_str() == "b.example"
+            ),
+            "the cursor row's detail is reloaded: {reactions:?}"
+        );
+        let events = &state.view.as_ref().expect("view").events;
+        assert_eq!(events.len(), 1);
+        assert!(events[0].regression);
+        assert_eq!(state.port_blocked, Some(12));
+
+        reactions.clear();
+        state.apply_event(
+            Event::Scan(ScanEvent::Finished {
+                scan: ScanId(7),
+                scope: "ignored: the running scan's scope is used".into(),
+                end: ScanEnd::Finished,
+                counts: ScanCounts {
+                    done: 3,
+                    all_three: 1,
+                    no_starttls: 1,
+                    untestable: 1,
+                    ..ScanCounts::default()
+                },
+                elapsed: Duration::from_secs(5),
+            }),
+            &mut reactions,
+        );
+        assert_eq!(state.scan_progress(), None);
+        let status = state.status.as_ref().map(|status| status.text.clone());
+        assert!(
+            status
+                .as_deref()
+                .is_some_and(|text| text.starts_with("scan of Customers finished in")
+                    && text.ends_with(": 3 domains, 1 secure, 1 no STARTTLS, 1 untestable")),
+            "{status:?}"
+        );
+        assert_eq!(sent_views(&reactions), [Some("Customers".to_string())]);
+    }
+
+    #[test]
+    fn answers_for_panels_are_handed_on_and_detail_only_follows_the_cursor() {
+        let mut state = UiState::new(None, SortOrder::default());
+        let mut reactions = Vec::new();
+        let _first = state.request_view();
+        state.apply_event(
+            Event::ViewLoaded(snapshot(None, &["a.example", "b.example"])),
+            &mut reactions,
+        );
+        assert!(state.table.select_only(&domain("a.example")));
+        let detail = |name: &str| {
+            Event::DomainLoaded(Box::new(DomainDetail {
+                domain: domain(name),
+                latest: None,
+                history: Vec::new(),
+                events: Vec::new(),
+            }))
+        };
+        state.apply_event(detail("b.example"), &mut reactions);
+        assert!(state.detail.is_none(), "a late answer for another row");
+        state.apply_event(detail("a.example"), &mut reactions);
+        assert_eq!(
+            state.detail.as_ref().map(|detail| detail.domain.as_str()),
+            Some("a.example")
+        );
+
+        reactions.clear();
+        let saved = Settings {
+            concurrency: 8,
+            ..Settings::default()
+        };
+        state.apply_event(
+            Event::SettingsSaved(Box::new(saved.clone())),
+            &mut reactions,
+        );
+        state.apply_event(
+            Event::ImportFailed {
+                path: PathBuf::from("/tmp/x.csv"),
+                message: "line 1: not UTF-8".into(),
+            },
+            &mut reactions,
+        );
+        assert_eq!(
+            state.view.as_ref().map(|view| view.settings.concurrency),
+            Some(8)
+        );
+        assert!(matches!(
+            reactions.as_slice(),
+            [
+                Reaction::Settings(SettingsNews::Saved(settings)),
+                Reaction::Dialog(DialogNews::ImportFailed { message, .. }),
+            ] if *settings == saved && message == "line 1: not UTF-8"
+        ));
+    }
+}
