@@ -1,134 +1,60 @@
-//! The app's state and its frame: applies monitor events, lays out the panels, handles keys.
+//! The app's frame: events in (through the reducer), panels drawn, keys read, and the actions
+//! the panels recorded applied — after the frame, in one place ([`App::apply`]).
 //!
-//! Owns: UI state (saved across restarts in [`Saved`], runtime beside it) and the one place
-//! where events from the monitor change that state. Must not touch: the store, the network,
-//! anything that blocks — it only sends [`Command`]s and reads [`Event`]s, never waits.
+//! Owns: the panels, the shared [`UiState`], the monitor handle, the one native file dialog
+//! that may be open, and routing answers (monitor events, picked files) to the panel that
+//! asked. Must not touch: the store, the network, anything that blocks — it only sends
+//! [`Command`]s and reads [`Event`]s, never waits.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui;
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
-use super::dialogs::{Dialog, FilePick};
-use super::settings_tab::SettingsForm;
-use super::table_model::{SortOrder, TableModel};
+use super::action::{Action, Banner, DialogRequest};
+use super::detail::DetailPanel;
+use super::dialogs::Dialogs;
+use super::events_tab::EventsTab;
+use super::file_pick::{FilePick, FilePurpose};
+use super::lists_panel::ListsPanel;
+use super::saved::{SAVED_KEY, Saved, Tab, ThemeChoice};
+use super::settings_tab::SettingsTab;
+use super::state::{Reaction, UiState};
+use super::table::DomainsTab;
+use super::table_model::TableModel;
+use super::top_bar::TopBar;
+use super::trends::TrendsTab;
+use super::welcome::Welcome;
 use crate::model::DomainName;
-use crate::monitor::view::{self, DomainDetail, Edit, ViewSnapshot};
-use crate::monitor::{Command, Event, MonitorHandle, Overrides, ScanEnd, ScanEvent, ScanTarget};
-
-/// Key under which [`Saved`] is kept in eframe's storage.
-pub const SAVED_KEY: &str = "starttls-monitor-ui";
-
-/// The centre's tabs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Tab {
-    #[default]
-    Domains,
-    Trends,
-    Events,
-    Settings,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Domains, Tab::Trends, Tab::Events, Tab::Settings];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Domains => "Domains",
-            Tab::Trends => "Trends",
-            Tab::Events => "Events",
-            Tab::Settings => "Settings",
-        }
-    }
-}
-
-/// Light, dark, or follow the system.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ThemeChoice {
-    #[default]
-    System,
-    Light,
-    Dark,
-}
-
-/// Trend charts count domains or unique MX hosts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TrendBasis {
-    #[default]
-    Domains,
-    MxHosts,
-}
-
-/// What survives a restart (window size and panel widths are kept by eframe itself).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Saved {
-    /// The selected list (None: all domains).
-    pub list: Option<String>,
-    pub sort: SortOrder,
-    pub tab: Tab,
-    pub theme: ThemeChoice,
-    pub trend_basis: TrendBasis,
-}
-
-/// A scan that is running, as the top bar shows it.
-#[derive(Clone, Debug)]
-pub struct RunningScan {
-    pub scope: String,
-    pub done: usize,
-    pub total: usize,
-    pub eta: Option<Duration>,
-}
-
-/// The status line: the last thing that happened.
-#[derive(Clone, Debug)]
-pub struct Status {
-    pub text: String,
-    pub error: bool,
-    pub at: OffsetDateTime,
-}
+use crate::monitor::{Command, Event, MonitorHandle, Overrides};
 
 /// Wakes the UI from the monitor's thread once the context is known.
 type RepaintSlot = Arc<Mutex<Option<egui::Context>>>;
 
 /// The desktop app.
 pub struct App {
-    pub(super) saved: Saved,
-    pub(super) monitor: Option<MonitorHandle>,
+    monitor: Option<MonitorHandle>,
     /// Why the database could not be opened (the app then shows only this).
-    pub(super) open_error: Option<String>,
-    pub(super) db_path: PathBuf,
+    open_error: Option<String>,
+    db_path: PathBuf,
     repaint: RepaintSlot,
-    /// The last snapshot, without its rows (they live in `table`).
-    pub(super) view: Option<ViewSnapshot>,
-    view_in_flight: bool,
-    view_dirty: bool,
-    pub(super) table: TableModel,
-    pub(super) filter_text: String,
-    pub(super) detail: Option<DomainDetail>,
-    pub(super) scans: BTreeMap<i64, RunningScan>,
-    pub(super) schedule_paused: bool,
-    pub(super) next_scan_at: Option<OffsetDateTime>,
-    /// Connection attempts when the monitor said port 25 looks blocked.
-    pub(super) port_blocked: Option<usize>,
-    /// Lookups and resolver when the monitor said the DNS server answers nothing.
-    pub(super) dns_unanswered: Option<(usize, String)>,
-    pub(super) status: Option<Status>,
-    pub(super) settings_form: SettingsForm,
-    pub(super) dialog: Option<Dialog>,
-    pub(super) file_pick: Option<FilePick>,
-    /// Ctrl+F asked for the filter box to take focus.
-    pub(super) focus_filter: bool,
-    /// The table should scroll to this position next frame.
-    pub(super) scroll_to: Option<usize>,
-    /// The Events tab shows only regressions.
-    pub(super) events_regressions_only: bool,
-    last_table_rebuild: Instant,
+    /// What every panel reads.
+    state: UiState,
+    tab: Tab,
+    theme: ThemeChoice,
     applied_theme: Option<ThemeChoice>,
+    /// The native file dialog that is open, if any (one at a time).
+    file_pick: Option<FilePick>,
+    top_bar: TopBar,
+    lists: ListsPanel,
+    detail: DetailPanel,
+    welcome: Welcome,
+    domains: DomainsTab,
+    trends: TrendsTab,
+    events: EventsTab,
+    settings: SettingsTab,
+    dialogs: Dialogs,
 }
 
 impl App {
@@ -149,414 +75,323 @@ impl App {
             Ok(monitor) => (Some(monitor), None),
             Err(error) => (None, Some(error.to_string())),
         };
-        let mut table = TableModel::default();
-        table.set_sort(saved.sort);
+        let Saved {
+            list,
+            sort,
+            tab,
+            theme,
+            trend_basis,
+        } = saved;
         let mut app = Self {
-            saved,
             monitor,
             open_error,
             db_path,
             repaint,
-            view: None,
-            view_in_flight: false,
-            view_dirty: false,
-            table,
-            filter_text: String::new(),
-            detail: None,
-            scans: BTreeMap::new(),
-            schedule_paused: false,
-            next_scan_at: None,
-            port_blocked: None,
-            dns_unanswered: None,
-            status: None,
-            settings_form: SettingsForm::default(),
-            dialog: None,
-            file_pick: None,
-            focus_filter: false,
-            scroll_to: None,
-            events_regressions_only: false,
-            last_table_rebuild: Instant::now(),
+            state: UiState::new(list, sort),
+            tab,
+            theme,
             applied_theme: None,
+            file_pick: None,
+            top_bar: TopBar,
+            lists: ListsPanel,
+            detail: DetailPanel,
+            welcome: Welcome,
+            domains: DomainsTab::default(),
+            trends: TrendsTab::new(trend_basis),
+            events: EventsTab::default(),
+            settings: SettingsTab::default(),
+            dialogs: Dialogs::default(),
         };
-        app.request_view();
+        if let Some(command) = app.state.request_view() {
+            app.send(command);
+        }
         app
     }
 
-    /// What to keep across restarts.
+    /// What to keep across restarts, gathered from the panels that own each part.
     pub fn saved(&self) -> Saved {
-        let mut saved = self.saved.clone();
-        saved.sort = self.table.sort();
-        saved
+        Saved {
+            list: self.state.list.clone(),
+            sort: self.state.table.sort(),
+            tab: self.tab,
+            theme: self.theme,
+            trend_basis: self.trends.basis(),
+        }
     }
 
     /// The table model (tests and benchmarks look at it).
     pub fn table(&self) -> &TableModel {
-        &self.table
+        &self.state.table
     }
 
     /// Whether a snapshot has arrived since the last request.
     pub fn view_loaded(&self) -> bool {
-        self.view.is_some() && !self.view_in_flight
+        self.state.view.is_some() && !self.state.view_in_flight()
     }
 
     /// Done and total of the running scans, when any runs.
     pub fn scan_progress(&self) -> Option<(usize, usize)> {
-        (!self.scans.is_empty()).then(|| {
-            self.scans.values().fold((0, 0), |(done, total), scan| {
-                (done + scan.done, total + scan.total)
-            })
-        })
+        self.state.scan_progress()
     }
 
     /// The domain the detail panel shows, once loaded.
     pub fn detail_domain(&self) -> Option<&DomainName> {
-        self.detail.as_ref().map(|detail| &detail.domain)
+        self.state.detail.as_ref().map(|detail| &detail.domain)
     }
 
     /// Whether the monitor said outbound port 25 looks blocked (and the banner shows).
     pub fn port_blocked_banner(&self) -> bool {
-        self.port_blocked.is_some()
+        self.state.port_blocked.is_some()
     }
 
     /// Whether the monitor said the DNS server answers nothing (and the banner shows).
     pub fn dns_unanswered_banner(&self) -> bool {
-        self.dns_unanswered.is_some()
+        self.state.dns_unanswered.is_some()
     }
 
     /// The status line's text, if any.
     pub fn status_text(&self) -> Option<&str> {
-        self.status.as_ref().map(|status| status.text.as_str())
+        self.state
+            .status
+            .as_ref()
+            .map(|status| status.text.as_str())
     }
 
-    /// Sends a command to the monitor (dropped when the database could not be opened).
-    pub(super) fn send(&self, command: Command) {
-        if let Some(monitor) = &self.monitor {
-            monitor.send(command);
-        }
+    /// Opens the import preview for `path`, as if it had been picked in File → Import CSV….
+    pub fn open_import(&mut self, path: PathBuf) {
+        self.file_picked(FilePurpose::ImportCsv, Some(path));
     }
 
-    /// Asks for a fresh snapshot of the selected list; coalesces while one is in flight.
-    pub(super) fn request_view(&mut self) {
-        if self.view_in_flight {
-            self.view_dirty = true;
-            return;
-        }
-        self.view_in_flight = true;
-        self.view_dirty = false;
-        self.send(Command::LoadView {
-            list: self.saved.list.clone(),
-        });
+    /// Writes the report to `path` with the open export dialog's options, as if it had been
+    /// chosen in its "Save as…" dialog (nothing when no export dialog is open).
+    pub fn export_to(&mut self, path: PathBuf) {
+        self.file_picked(FilePurpose::ExportReport, Some(path));
     }
 
-    /// Switches to another list.
-    pub(super) fn select_list(&mut self, list: Option<String>) {
-        if self.saved.list != list {
-            self.saved.list = list;
-            self.request_view();
-        }
-    }
-
-    /// Makes `domain` the cursor row and loads its detail.
-    pub(super) fn open_domain(&mut self, domain: DomainName) {
-        if self.table.select_only(&domain) {
-            self.scroll_to = self.table.position_of(&domain);
-        }
-        self.send(Command::LoadDomain(domain));
-    }
-
-    /// Applies an edit of domains or lists through the monitor.
-    pub(super) fn edit(&self, edit: Edit) {
-        self.send(Command::Edit(edit));
-    }
-
-    /// Starts a scan.
-    pub(super) fn scan(&mut self, target: ScanTarget) {
-        self.port_blocked = None;
-        self.dns_unanswered = None;
-        self.send(Command::ScanNow(target));
-    }
-
-    /// The scan target F5 and "Scan this list" mean: the selected list, or everything.
-    pub(super) fn current_scan_target(&self) -> ScanTarget {
-        match &self.saved.list {
-            Some(name) => ScanTarget::List(name.clone()),
-            None => ScanTarget::All,
-        }
-    }
-
-    pub(super) fn set_status(&mut self, text: impl Into<String>, error: bool) {
-        self.status = Some(Status {
-            text: text.into(),
-            error,
-            at: OffsetDateTime::now_utc(),
-        });
-    }
-
-    /// Takes every waiting event from the monitor and applies it.
+    /// Takes every waiting event from the monitor and applies it through the reducer; the
+    /// answers meant for a panel go to that panel.
     pub fn drain_events(&mut self) {
-        let mut events = Vec::new();
+        let mut events: Vec<Event> = Vec::new();
         if let Some(monitor) = &self.monitor {
             while let Some(event) = monitor.try_recv() {
                 events.push(event);
             }
         }
+        let mut reactions = Vec::new();
+        let mut actions = Vec::new();
         for event in events {
-            self.apply_event(event);
-        }
-    }
-
-    fn apply_event(&mut self, event: Event) {
-        match event {
-            Event::ViewLoaded(mut snapshot) => {
-                self.view_in_flight = false;
-                self.saved.list = snapshot.list.clone();
-                let rows = std::mem::take(&mut snapshot.rows);
-                self.table.set_rows(rows);
-                self.last_table_rebuild = Instant::now();
-                if !self.settings_form.is_editing() {
-                    self.settings_form.load(&snapshot.settings);
+            self.state.apply_event(event, &mut reactions);
+            for reaction in reactions.drain(..) {
+                match reaction {
+                    Reaction::Send(command) => self.send(command),
+                    Reaction::Settings(news) => self.settings.on_news(news),
+                    Reaction::Dialog(news) => self.dialogs.on_news(news, &mut actions),
                 }
-                self.view = Some(*snapshot);
-                if self.view_dirty {
-                    self.request_view();
-                }
-            }
-            Event::DomainLoaded(detail) => {
-                if self.table.cursor() == Some(&detail.domain) || self.table.cursor().is_none() {
-                    self.detail = Some(*detail);
-                }
-            }
-            Event::ImportProgress {
-                path,
-                done_bytes,
-                total_bytes,
-            } => {
-                if let Some(Dialog::Import(dialog)) = &mut self.dialog
-                    && dialog.path == path
-                {
-                    dialog.progress = Some((done_bytes, total_bytes));
-                }
-            }
-            Event::ImportPreviewed(report) => {
-                if let Some(Dialog::Import(dialog)) = &mut self.dialog
-                    && dialog.path == report.path
-                {
-                    dialog.progress = None;
-                    dialog.report = Some(*report);
-                }
-            }
-            Event::ImportFailed { path, message } => match &mut self.dialog {
-                Some(Dialog::Import(dialog)) if dialog.path == path => {
-                    dialog.progress = None;
-                    dialog.error = Some(message);
-                }
-                _ => self.set_status(message, true),
-            },
-            Event::Exported { path, summary } => {
-                if matches!(self.dialog, Some(Dialog::Export(_))) {
-                    self.dialog = None;
-                }
-                self.set_status(
-                    format!(
-                        "exported {} domains ({} probed) to {} ({} bytes)",
-                        summary.domains,
-                        summary.probed,
-                        path.display(),
-                        summary.bytes
-                    ),
-                    false,
-                );
-            }
-            Event::ExportFailed { message, .. } => match &mut self.dialog {
-                Some(Dialog::Export(dialog)) => {
-                    dialog.busy = false;
-                    dialog.error = Some(message);
-                }
-                _ => self.set_status(message, true),
-            },
-            Event::Edited { message } => {
-                self.set_status(message, false);
-                self.request_view();
-            }
-            Event::Scan(scan_event) => self.apply_scan_event(scan_event),
-            Event::ScanSkipped { reason } => self.set_status(reason, false),
-            Event::ScheduleChanged {
-                paused,
-                next_scan_at,
-            } => {
-                self.schedule_paused = paused;
-                self.next_scan_at = next_scan_at;
-            }
-            Event::SettingsSaved(settings) => {
-                self.settings_form.load(&settings);
-                self.settings_form.saved_message = Some("Saved; the next scan uses them.".into());
-                if let Some(view) = &mut self.view {
-                    view.settings = *settings;
-                }
-                self.set_status("settings saved", false);
-            }
-            Event::SettingsRejected { problems } => {
-                self.settings_form.problems = problems;
-                self.settings_form.saved_message = None;
-            }
-            Event::Failed(message) => {
-                self.view_in_flight = false;
-                self.set_status(message, true);
-            }
-            Event::Stopped => {
-                self.set_status("the monitor stopped", true);
             }
         }
+        self.apply(actions);
     }
 
-    fn apply_scan_event(&mut self, event: ScanEvent) {
-        match event {
-            ScanEvent::Started { scan, scope, total } => {
-                self.scans.insert(
-                    scan.0,
-                    RunningScan {
-                        scope: scope.clone(),
-                        done: 0,
-                        total,
-                        eta: None,
-                    },
-                );
-                self.set_status(format!("scan of {scope} started ({total} domains)"), false);
-            }
-            ScanEvent::Progress {
-                scan,
-                done,
-                total,
-                eta,
-            } => {
-                if let Some(running) = self.scans.get_mut(&scan.0) {
-                    running.done = done;
-                    running.total = total;
-                    running.eta = eta;
-                }
-            }
-            ScanEvent::DomainProbed(result) => {
-                let previous = self.table.row_of(&result.domain).cloned();
-                let row = view::row_from_result(&result, previous.as_ref());
-                self.table.update_row(row);
-                if self.table.cursor() == Some(&result.domain) {
-                    self.send(Command::LoadDomain(result.domain.clone()));
-                }
-            }
-            ScanEvent::Changes(changes) => {
-                if let Some(view) = &mut self.view {
-                    for change in changes.into_iter().rev() {
-                        view.events.insert(
-                            0,
-                            view::EventRow {
-                                id: 0,
-                                domain: change.domain.to_string(),
-                                at: change.at,
-                                regression: change.kind.is_regression(),
-                                kind: change.kind,
-                                detail: change.detail,
-                            },
-                        );
-                    }
-                    view.events.truncate(view::VIEW_EVENT_LIMIT);
-                }
-            }
-            ScanEvent::Port25Blocked { attempts } => self.port_blocked = Some(attempts),
-            ScanEvent::DnsUnanswered { lookups, resolver } => {
-                self.dns_unanswered = Some((lookups, resolver));
-            }
-            ScanEvent::StoreFailed(message) => self.set_status(message, true),
-            ScanEvent::Finished {
-                scan,
-                scope,
-                end,
-                counts,
-                elapsed,
-            } => {
-                let scope = self
-                    .scans
-                    .remove(&scan.0)
-                    .map_or(scope, |running| running.scope);
-                let how = match end {
-                    ScanEnd::Finished => "finished",
-                    ScanEnd::DeadlineReached => "stopped at its deadline",
-                    ScanEnd::Cancelled => "cancelled",
-                };
-                let text = if end == ScanEnd::Cancelled {
-                    format!("scan of {scope} cancelled")
-                } else {
-                    format!(
-                        "scan of {scope} {how} in {}: {} domains, {} secure, {} no STARTTLS, {} untestable",
-                        view::describe_duration(elapsed),
-                        counts.done,
-                        counts.all_three,
-                        counts.no_starttls,
-                        counts.untestable
-                    )
-                };
-                self.set_status(text, false);
-                self.request_view();
-            }
-        }
-    }
-
-    /// One frame: events in, panels drawn, keys handled.
+    /// One frame: events in, keys read, panels drawn, then what they asked for applied.
     pub fn ui_root(&mut self, ui: &mut egui::Ui) {
         self.attach_context(ui.ctx());
         self.apply_theme(ui.ctx());
         self.drain_events();
-        if self.last_table_rebuild.elapsed() >= Duration::from_millis(250) {
-            self.table.rebuild_if_stale();
-            self.last_table_rebuild = Instant::now();
-        }
+        self.state.rebuild_table_if_due();
         self.poll_file_pick();
-        self.handle_keys(ui.ctx());
+        // Keys act before drawing, so the frame shows what they did.
+        let mut actions = Vec::new();
+        self.keys(ui.ctx(), &mut actions);
+        self.apply(actions);
 
-        self.top_bar_ui(ui);
-        if self.port_blocked.is_some() {
-            self.port_blocked_banner_ui(ui);
+        let mut actions = Vec::new();
+        self.panels_ui(ui, &mut actions);
+        self.apply(actions);
+        // The dialogs go on top, after the panels' actions: one a panel opened shows at once.
+        if self.open_error.is_none() && self.dialogs.is_open() {
+            let mut actions = Vec::new();
+            self.dialogs.ui(
+                ui.ctx(),
+                &self.state.list_names(),
+                self.state.list.as_deref(),
+                &mut actions,
+            );
+            self.apply(actions);
         }
-        if self.dns_unanswered.is_some() {
-            self.dns_unanswered_banner_ui(ui);
-        }
-        self.status_bar_ui(ui);
-        if let Some(error) = self.open_error.clone() {
-            egui::CentralPanel::default().show(ui, |ui| self.open_error_ui(ui, &error));
-            return;
-        }
-        self.lists_panel_ui(ui);
-        let empty = self
-            .view
-            .as_ref()
-            .is_some_and(|view| view.lists.first().is_some_and(|all| all.domain_count == 0));
-        if !empty && self.saved.tab == Tab::Domains && self.table.cursor().is_some() {
-            self.detail_panel_ui(ui);
-        }
-        egui::CentralPanel::default().show(ui, |ui| {
-            if self.view.is_none() {
-                ui.centered_and_justified(|ui| {
-                    ui.spinner();
-                });
-                return;
-            }
-            self.tabs_ui(ui);
-            ui.separator();
-            match self.saved.tab {
-                Tab::Domains if empty => self.welcome_ui(ui),
-                Tab::Domains => self.domains_tab_ui(ui),
-                Tab::Trends => self.trends_tab_ui(ui),
-                Tab::Events => self.events_tab_ui(ui),
-                Tab::Settings => self.settings_tab_ui(ui),
-            }
-        });
-        self.dialog_ui(ui.ctx());
-        if !self.scans.is_empty() || self.view_in_flight {
+        if !self.state.scans.is_empty() || self.state.view_in_flight() {
             ui.ctx().request_repaint_after(Duration::from_millis(500));
         }
     }
 
+    /// Draws every panel but the dialogs; they only record what they want done.
+    fn panels_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        let usable = self.open_error.is_none();
+        self.top_bar
+            .ui(ui, &self.state, usable, self.theme, actions);
+        self.top_bar.banners_ui(ui, &self.state, actions);
+        self.top_bar
+            .status_bar_ui(ui, &self.state, &self.db_path, actions);
+        if let Some(error) = &self.open_error {
+            egui::CentralPanel::default().show(ui, |ui| open_error_ui(ui, error));
+            return;
+        }
+        let state = &self.state;
+        let lists = state.view.as_ref().map_or(&[][..], |view| &view.lists[..]);
+        self.lists.ui(ui, lists, state.list.as_deref(), actions);
+        let empty = state.is_empty();
+        if !empty && self.tab == Tab::Domains && state.table.cursor().is_some() {
+            self.detail.ui(
+                ui,
+                &state.table,
+                state.detail.as_ref(),
+                state.list.as_deref(),
+                actions,
+            );
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            let Some(view) = &state.view else {
+                ui.centered_and_justified(|ui| {
+                    ui.spinner();
+                });
+                return;
+            };
+            tabs_ui(ui, self.tab, actions);
+            ui.separator();
+            match self.tab {
+                Tab::Domains if empty => self.welcome.ui(ui, actions),
+                Tab::Domains => {
+                    self.domains
+                        .ui(ui, &state.table, view, state.list.as_deref(), actions);
+                }
+                Tab::Trends => self.trends.ui(ui, view),
+                Tab::Events => self.events.ui(ui, &view.events, actions),
+                Tab::Settings => self.settings.ui(ui, &view.db_path, actions),
+            }
+        });
+    }
+
+    /// Applies what the panels asked for — the one place where they change the app.
+    fn apply(&mut self, actions: Vec<Action>) {
+        if actions.is_empty() {
+            return;
+        }
+        for action in actions {
+            self.apply_one(action);
+        }
+        // What the actions changed shows in the next frame: ask for it now.
+        if let Some(ctx) = self.repaint_context() {
+            ctx.request_repaint();
+        }
+    }
+
+    fn apply_one(&mut self, action: Action) {
+        let state = &mut self.state;
+        match action {
+            Action::SelectList(list) => {
+                if let Some(command) = state.select_list(list) {
+                    send(self.monitor.as_ref(), command);
+                }
+            }
+            Action::SelectListAfterEdit(list) => state.list = list,
+            Action::SelectTab(tab) => self.tab = tab,
+            Action::SetTheme(theme) => self.theme = theme,
+            Action::Scan(target) => {
+                state.port_blocked = None;
+                state.dns_unanswered = None;
+                send(self.monitor.as_ref(), Command::ScanNow(target));
+            }
+            Action::Send(command) => send(self.monitor.as_ref(), command),
+            Action::ShowDomain(domain) => {
+                self.tab = Tab::Domains;
+                if state.table.position_of(&domain).is_none() {
+                    // Hidden by a filter: clear the filters so the row can be shown.
+                    self.domains.clear_filter_text();
+                    state.table.set_filter_text("");
+                    state.table.set_grade_filter(None);
+                }
+                if state.table.select_only(&domain) {
+                    self.domains.scroll_to(state.table.position_of(&domain));
+                }
+                send(self.monitor.as_ref(), Command::LoadDomain(domain));
+            }
+            Action::SetFilterText(text) => state.table.set_filter_text(&text),
+            Action::SetGradeFilter(grade) => state.table.set_grade_filter(grade),
+            Action::SortBy(column) => state.table.click_heading(column),
+            Action::ClickRow {
+                position,
+                toggle,
+                extend,
+            } => {
+                if let Some(domain) = state.table.click(position, toggle, extend) {
+                    state.detail = None;
+                    send(self.monitor.as_ref(), Command::LoadDomain(domain));
+                }
+            }
+            Action::SelectAllVisible => state.table.select_all_visible(),
+            Action::MoveCursor(delta) => {
+                if let Some((domain, position)) = state.table.move_cursor(delta) {
+                    self.domains.scroll_to(Some(position));
+                    send(self.monitor.as_ref(), Command::LoadDomain(domain));
+                }
+            }
+            Action::FocusFilter => {
+                self.tab = Tab::Domains;
+                self.domains.focus_filter();
+            }
+            Action::ForgetDetail => state.detail = None,
+            Action::OpenDialog(request) => self.dialogs.open(request),
+            Action::PickFile { purpose, file_name } => {
+                if self.file_pick.is_none() {
+                    let ctx = self.repaint_context();
+                    self.file_pick = Some(FilePick::start(purpose, file_name.as_deref(), ctx));
+                } else {
+                    // One native dialog at a time: this one counts as cancelled.
+                    self.file_picked(purpose, None);
+                }
+            }
+            Action::SetStatus { text, error } => state.set_status(text, error),
+            Action::DismissStatus => state.status = None,
+            Action::DismissBanner(Banner::Port25Blocked) => state.port_blocked = None,
+            Action::DismissBanner(Banner::DnsUnanswered) => state.dns_unanswered = None,
+        }
+    }
+
+    /// Sends a command to the monitor (dropped when the database could not be opened).
+    fn send(&self, command: Command) {
+        send(self.monitor.as_ref(), command);
+    }
+
+    /// Hands a finished native file dialog's answer to the panel that asked.
+    fn poll_file_pick(&mut self) {
+        let Some(pick) = &self.file_pick else {
+            return;
+        };
+        let Some(choice) = pick.poll() else {
+            return;
+        };
+        let purpose = pick.purpose();
+        self.file_pick = None;
+        self.file_picked(purpose, choice);
+    }
+
+    /// Routes a picked file (None: cancelled) by its purpose.
+    fn file_picked(&mut self, purpose: FilePurpose, choice: Option<PathBuf>) {
+        let mut actions = Vec::new();
+        match (purpose, choice) {
+            (FilePurpose::SettingsCaFile, Some(path)) => self.settings.ca_file_picked(&path),
+            (FilePurpose::ImportCsv, Some(path)) => {
+                self.dialogs
+                    .open_import(path, self.state.list.clone(), &mut actions);
+            }
+            (FilePurpose::ExportReport, Some(path)) => self.dialogs.export_to(path, &mut actions),
+            (FilePurpose::ExportReport, None) => self.dialogs.export_cancelled(),
+            (FilePurpose::ImportCsv | FilePurpose::SettingsCaFile, None) => {}
+        }
+        self.apply(actions);
+    }
+
     /// The context, once the first frame has run (for waking the UI from helper threads).
-    pub(super) fn repaint_context(&self) -> Option<egui::Context> {
+    fn repaint_context(&self) -> Option<egui::Context> {
         self.repaint.lock().ok().and_then(|slot| slot.clone())
     }
 
@@ -569,33 +404,20 @@ impl App {
     }
 
     fn apply_theme(&mut self, ctx: &egui::Context) {
-        if self.applied_theme == Some(self.saved.theme) {
+        if self.applied_theme == Some(self.theme) {
             return;
         }
-        ctx.set_theme(match self.saved.theme {
+        ctx.set_theme(match self.theme {
             ThemeChoice::System => egui::ThemePreference::System,
             ThemeChoice::Light => egui::ThemePreference::Light,
             ThemeChoice::Dark => egui::ThemePreference::Dark,
         });
-        self.applied_theme = Some(self.saved.theme);
-    }
-
-    fn tabs_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            for tab in Tab::ALL {
-                if ui
-                    .selectable_label(self.saved.tab == tab, tab.title())
-                    .clicked()
-                {
-                    self.saved.tab = tab;
-                }
-            }
-        });
+        self.applied_theme = Some(self.theme);
     }
 
     /// Ctrl+F filter, F5 scan, Delete remove (asks first), arrows move the selection.
-    fn handle_keys(&mut self, ctx: &egui::Context) {
-        if self.dialog.is_some() || self.open_error.is_some() {
+    fn keys(&self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        if self.dialogs.is_open() || self.open_error.is_some() {
             return;
         }
         let typing = ctx.egui_wants_keyboard_input();
@@ -610,54 +432,69 @@ impl App {
             )
         });
         if find {
-            self.saved.tab = Tab::Domains;
-            self.focus_filter = true;
+            actions.push(Action::FocusFilter);
         }
         if rescan {
-            let target = self.current_scan_target();
-            self.scan(target);
+            actions.push(Action::Scan(self.state.current_scan_target()));
         }
-        if self.saved.tab != Tab::Domains {
+        let tab = if find { Tab::Domains } else { self.tab };
+        if tab != Tab::Domains {
             return;
         }
-        if delete && self.table.selected_count() > 0 {
-            self.dialog = Some(Dialog::confirm_remove(
-                self.table.selected_domains(),
-                self.saved.list.clone(),
-            ));
+        let table = &self.state.table;
+        if delete && table.selected_count() > 0 {
+            actions.push(Action::OpenDialog(DialogRequest::ConfirmRemove {
+                domains: table.selected_domains(),
+                list: self.state.list.clone(),
+            }));
         }
         if select_all {
-            self.table.select_all_visible();
+            actions.push(Action::SelectAllVisible);
         }
         let delta = match (up, down) {
             (true, false) => -1,
             (false, true) => 1,
             _ => 0,
         };
-        if delta != 0
-            && let Some((domain, position)) = self.table.move_cursor(delta)
-        {
-            self.scroll_to = Some(position);
-            self.send(Command::LoadDomain(domain));
+        if delta != 0 {
+            actions.push(Action::MoveCursor(delta));
         }
     }
+}
 
-    fn open_error_ui(&self, ui: &mut egui::Ui, error: &str) {
-        ui.add_space(40.0);
-        ui.vertical_centered(|ui| {
-            ui.heading("The database could not be opened");
-            ui.add_space(8.0);
-            ui.label(
-                egui::RichText::new(error)
-                    .color(super::style::Grade::NoStarttls.color(ui.visuals().dark_mode)),
-            );
-            ui.add_space(8.0);
-            ui.label(
-                "Nothing was changed in that file. Start the app with another database \
-                 (starttls-monitor --db PATH), or move the file away to start afresh.",
-            );
-        });
+/// Sends `command` to `monitor`, if there is one (none when the database could not be opened).
+fn send(monitor: Option<&MonitorHandle>, command: Command) {
+    if let Some(monitor) = monitor {
+        monitor.send(command);
     }
+}
+
+/// The tab row.
+fn tabs_ui(ui: &mut egui::Ui, current: Tab, actions: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        for tab in Tab::ALL {
+            if ui.selectable_label(current == tab, tab.title()).clicked() {
+                actions.push(Action::SelectTab(tab));
+            }
+        }
+    });
+}
+
+fn open_error_ui(ui: &mut egui::Ui, error: &str) {
+    ui.add_space(40.0);
+    ui.vertical_centered(|ui| {
+        ui.heading("The database could not be opened");
+        ui.add_space(8.0);
+        ui.label(
+            egui::RichText::new(error)
+                .color(super::style::Grade::NoStarttls.color(ui.visuals().dark_mode)),
+        );
+        ui.add_space(8.0);
+        ui.label(
+            "Nothing was changed in that file. Start the app with another database \
+             (starttls-monitor --db PATH), or move the file away to start afresh.",
+        );
+    });
 }
 
 impl eframe::App for App {
@@ -674,15 +511,4 @@ impl eframe::App for App {
             monitor.shutdown();
         }
     }
-}
-
-/// A timestamp as the tables show it: `2026-11-28 10:12` (UTC).
-pub fn format_time(at: OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
-    at.format(format).unwrap_or_else(|_| at.to_string())
-}
-
-/// A date: `2026-11-28`.
-pub fn format_date(at: OffsetDateTime) -> String {
-    at.date().to_string()
 }

@@ -2,13 +2,14 @@
 //! certificate facts, why strict validation failed, EHLO extensions before and after TLS, and
 //! the domain's timeline of results and change events.
 //!
-//! Owns: presenting one [`DomainDetail`]. Must not touch: loading it (the monitor does).
+//! Owns: presenting one [`DomainDetail`]. Must not touch: loading it (the monitor does), the
+//! dialogs and scans its buttons ask for (they are actions the app applies).
 
 use eframe::egui;
 
-use super::app::{App, format_time};
-use super::dialogs::Dialog;
-use super::style::{self, Grade};
+use super::action::{Action, DialogRequest};
+use super::style::{self, Grade, format_time};
+use super::table_model::TableModel;
 use crate::model::format::yes_no;
 use crate::model::{AddressResult, CertError, DomainResult, MxResult};
 use crate::monitor::ScanTarget;
@@ -32,13 +33,26 @@ pub fn describe_cert_error(error: CertError) -> &'static str {
     }
 }
 
-impl App {
-    pub(super) fn detail_panel_ui(&mut self, ui: &mut egui::Ui) {
+/// The detail panel; it keeps no state of its own (the loaded detail is shared).
+#[derive(Debug, Default)]
+pub struct DetailPanel;
+
+impl DetailPanel {
+    /// Draws the panel at the window's right for `table`'s cursor row: `detail` once it is
+    /// that domain's; `list` is where Remove removes from.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        table: &TableModel,
+        detail: Option<&DomainDetail>,
+        list: Option<&str>,
+        actions: &mut Vec<Action>,
+    ) {
         egui::Panel::right("detail_panel")
             .default_size(430.0)
             .min_size(280.0)
             .show(ui, |ui| {
-                let Some(cursor) = self.table.cursor().cloned() else {
+                let Some(cursor) = table.cursor().cloned() else {
                     return;
                 };
                 ui.add_space(4.0);
@@ -54,26 +68,22 @@ impl App {
                             .on_hover_text("Remove this domain…")
                             .clicked()
                         {
-                            self.dialog = Some(Dialog::confirm_remove(
-                                vec![cursor.clone()],
-                                self.saved.list.clone(),
-                            ));
+                            actions.push(Action::OpenDialog(DialogRequest::ConfirmRemove {
+                                domains: vec![cursor.clone()],
+                                list: list.map(str::to_string),
+                            }));
                         }
                         if ui.button("⟳ Rescan").clicked() {
-                            self.scan(ScanTarget::Domains(vec![cursor.clone()]));
+                            actions.push(Action::Scan(ScanTarget::Domains(vec![cursor.clone()])));
                         }
                     });
                 });
-                let detail = self
-                    .detail
-                    .as_ref()
-                    .filter(|detail| detail.domain == cursor)
-                    .cloned();
+                let detail = detail.filter(|detail| detail.domain == cursor);
                 match detail {
                     Some(detail) => {
                         egui::ScrollArea::vertical()
                             .auto_shrink([false, false])
-                            .show(ui, |ui| detail_ui(ui, &detail));
+                            .show(ui, |ui| detail_ui(ui, detail));
                     }
                     None => {
                         ui.spinner();

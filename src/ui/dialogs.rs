@@ -1,21 +1,22 @@
-//! Modal dialogs (add domains, confirm removal, new/rename/delete list) and native file
-//! dialogs run on a helper thread so the UI never waits for them.
+//! Modal dialogs (add domains, confirm removal, new/rename/delete list, and the import and
+//! export dialogs of [`super::import_export`]): at most one open at a time.
 //!
-//! Owns: dialog state and validation of what the user typed (pasted domains are cut into
-//! entries by [`crate::import::domain_list`], like the command line's). Must not touch: the
-//! store; edits go to the monitor as commands.
+//! Owns: dialog state, validation of what the user typed (pasted domains are cut into
+//! entries by [`crate::import::domain_list`], like the command line's), and routing the
+//! monitor's answers and picked files to the open dialog. Must not touch: the store or the
+//! selection; edits go to the monitor as recorded actions.
 
 use std::path::PathBuf;
-use std::sync::mpsc;
 
 use eframe::egui;
 
-use super::app::App;
+use super::action::{Action, DialogRequest};
 use super::import_export::{ExportDialog, ImportDialog};
+use super::state::DialogNews;
 use super::style::Grade;
 use crate::import::domain_list::{DomainList, InvalidEntry, LineSyntax, Origin};
 use crate::model::DomainName;
-use crate::monitor::Edit;
+use crate::monitor::{Command, Edit};
 
 /// The open dialog.
 #[derive(Clone, Debug)]
@@ -47,147 +48,40 @@ pub enum Dialog {
 }
 
 impl Dialog {
-    pub fn add_domains(list: Option<String>) -> Self {
-        Dialog::AddDomains {
-            list,
-            text: String::new(),
-            rejected: Vec::new(),
-        }
-    }
-
-    pub fn confirm_remove(domains: Vec<DomainName>, list: Option<String>) -> Self {
-        Dialog::ConfirmRemove { domains, list }
-    }
-
-    pub fn export(list: Option<String>) -> Self {
-        Dialog::Export(ExportDialog::new(list))
-    }
-}
-
-/// What a native file dialog is picking.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PickPurpose {
-    CaFile,
-    ImportCsv,
-    ExportReport,
-}
-
-/// A native file dialog running on its own thread; polled each frame.
-pub struct FilePick {
-    pub purpose: PickPurpose,
-    receiver: mpsc::Receiver<Option<PathBuf>>,
-}
-
-impl FilePick {
-    /// Opens a "pick a file" dialog without blocking the caller.
-    pub fn open(
-        purpose: PickPurpose,
-        title: &str,
-        filters: &[(&str, &[&str])],
-        ctx: Option<egui::Context>,
-    ) -> Self {
-        let dialog = with_filters(rfd::FileDialog::new().set_title(title), filters);
-        Self::run(purpose, ctx, move || dialog.pick_file())
-    }
-
-    /// Opens a "save as" dialog without blocking the caller.
-    pub fn save(
-        purpose: PickPurpose,
-        title: &str,
-        file_name: &str,
-        ctx: Option<egui::Context>,
-    ) -> Self {
-        let dialog = rfd::FileDialog::new()
-            .set_title(title)
-            .set_file_name(file_name);
-        Self::run(purpose, ctx, move || dialog.save_file())
-    }
-
-    fn run(
-        purpose: PickPurpose,
-        ctx: Option<egui::Context>,
-        show: impl FnOnce() -> Option<PathBuf> + Send + 'static,
-    ) -> Self {
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ignored = sender.send(show());
-            if let Some(ctx) = ctx {
-                ctx.request_repaint();
+    /// The dialog `request` asks for, empty.
+    pub fn from_request(request: DialogRequest) -> Self {
+        match request {
+            DialogRequest::AddDomains { list } => Dialog::AddDomains {
+                list,
+                text: String::new(),
+                rejected: Vec::new(),
+            },
+            DialogRequest::ConfirmRemove { domains, list } => {
+                Dialog::ConfirmRemove { domains, list }
             }
-        });
-        Self { purpose, receiver }
-    }
-
-    /// The chosen path once the dialog closed: `Some(Some(path))`, `Some(None)` when
-    /// cancelled, None while still open.
-    pub fn poll(&self) -> Option<Option<PathBuf>> {
-        match self.receiver.try_recv() {
-            Ok(choice) => Some(choice),
-            Err(mpsc::TryRecvError::Empty) => None,
-            Err(mpsc::TryRecvError::Disconnected) => Some(None),
-        }
-    }
-}
-
-fn with_filters(mut dialog: rfd::FileDialog, filters: &[(&str, &[&str])]) -> rfd::FileDialog {
-    for (name, extensions) in filters {
-        dialog = dialog.add_filter(*name, extensions);
-    }
-    dialog
-}
-
-impl App {
-    /// Applies a finished file dialog.
-    pub(super) fn poll_file_pick(&mut self) {
-        let Some(pick) = &self.file_pick else {
-            return;
-        };
-        let Some(choice) = pick.poll() else {
-            return;
-        };
-        let purpose = pick.purpose;
-        self.file_pick = None;
-        match (purpose, choice) {
-            (PickPurpose::CaFile, Some(path)) => {
-                self.settings_form.ca_file = path.display().to_string();
-            }
-            (PickPurpose::ImportCsv, Some(path)) => self.open_import(path),
-            (PickPurpose::ExportReport, Some(path)) => self.export_to(path),
-            (PickPurpose::ExportReport, None) => {
-                if let Some(Dialog::Export(dialog)) = &mut self.dialog {
-                    dialog.busy = false;
-                }
-            }
-            (_, None) => {}
+            DialogRequest::NewList => Dialog::NewList {
+                name: String::new(),
+            },
+            DialogRequest::RenameList(name) => Dialog::RenameList {
+                from: name.clone(),
+                to: name,
+            },
+            DialogRequest::DeleteList(name) => Dialog::ConfirmDeleteList { name },
+            DialogRequest::Export { list } => Dialog::Export(ExportDialog::new(list)),
         }
     }
 
-    pub(super) fn dialog_ui(&mut self, ctx: &egui::Context) {
-        let Some(mut dialog) = self.dialog.take() else {
-            return;
-        };
-        let lists: Vec<String> = self
-            .view
-            .as_ref()
-            .map(|view| view.lists.iter().filter_map(|l| l.name.clone()).collect())
-            .unwrap_or_default();
-        let mut keep_open = true;
-        let response = egui::Modal::new(egui::Id::unique("dialog")).show(ctx, |ui| {
-            ui.set_max_width(520.0);
-            keep_open = self.dialog_body_ui(ui, &mut dialog, &lists);
-        });
-        if response.should_close() {
-            keep_open = false;
-        }
-        if keep_open {
-            self.dialog = Some(dialog);
-        }
-    }
-
-    /// Draws the dialog; false when it should close.
-    fn dialog_body_ui(&mut self, ui: &mut egui::Ui, dialog: &mut Dialog, lists: &[String]) -> bool {
+    /// Draws the dialog; false when it should close. `lists`: the named lists; `selected`:
+    /// the list shown (a rename or delete of it moves the selection along).
+    fn body_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        lists: &[String],
+        selected: Option<&str>,
+        actions: &mut Vec<Action>,
+    ) -> bool {
         let dark_mode = ui.visuals().dark_mode;
-        match dialog {
+        match self {
             Dialog::AddDomains {
                 list,
                 text,
@@ -243,10 +137,10 @@ impl App {
                         .add_enabled(!parsed.domains.is_empty(), egui::Button::new("Add"))
                         .clicked()
                     {
-                        self.edit(Edit::AddDomains {
+                        actions.push(Action::Send(Command::Edit(Edit::AddDomains {
                             list: list.clone(),
                             domains: parsed.domains.clone(),
-                        });
+                        })));
                         if parsed.invalid.is_empty() {
                             open = false;
                         } else {
@@ -290,11 +184,11 @@ impl App {
                 let mut open = true;
                 ui.horizontal(|ui| {
                     if ui.button("Remove").clicked() {
-                        self.edit(Edit::RemoveDomains {
+                        actions.push(Action::Send(Command::Edit(Edit::RemoveDomains {
                             list: list.clone(),
                             domains: domains.clone(),
-                        });
-                        self.detail = None;
+                        })));
+                        actions.push(Action::ForgetDetail);
                         open = false;
                     }
                     if ui.button("Cancel").clicked() {
@@ -318,8 +212,10 @@ impl App {
                     let valid = !trimmed.is_empty() && !taken;
                     let clicked = ui.add_enabled(valid, egui::Button::new("Create")).clicked();
                     if valid && (clicked || submit) {
-                        self.edit(Edit::CreateList(trimmed.clone()));
-                        self.select_list(Some(trimmed.clone()));
+                        actions.push(Action::Send(Command::Edit(Edit::CreateList(
+                            trimmed.clone(),
+                        ))));
+                        actions.push(Action::SelectList(Some(trimmed.clone())));
                         open = false;
                     }
                     if ui.button("Cancel").clicked() {
@@ -336,12 +232,12 @@ impl App {
                 let mut open = true;
                 ui.horizontal(|ui| {
                     if ui.add_enabled(valid, egui::Button::new("Rename")).clicked() {
-                        self.edit(Edit::RenameList {
+                        actions.push(Action::Send(Command::Edit(Edit::RenameList {
                             from: from.clone(),
                             to: trimmed.clone(),
-                        });
-                        if self.saved.list.as_deref() == Some(from.as_str()) {
-                            self.saved.list = Some(trimmed.clone());
+                        })));
+                        if selected == Some(from.as_str()) {
+                            actions.push(Action::SelectListAfterEdit(Some(trimmed.clone())));
                         }
                         open = false;
                     }
@@ -351,17 +247,17 @@ impl App {
                 });
                 open
             }
-            Dialog::Import(import) => self.import_dialog_ui(ui, import, lists),
-            Dialog::Export(export) => self.export_dialog_ui(ui, export, lists),
+            Dialog::Import(import) => import.ui(ui, lists, actions),
+            Dialog::Export(export) => export.ui(ui, lists, actions),
             Dialog::ConfirmDeleteList { name } => {
                 ui.heading(format!("Delete list '{name}'?"));
                 ui.label("Its domains and their results stay in the database (under All domains).");
                 let mut open = true;
                 ui.horizontal(|ui| {
                     if ui.button("Delete list").clicked() {
-                        self.edit(Edit::DeleteList(name.clone()));
-                        if self.saved.list.as_deref() == Some(name.as_str()) {
-                            self.saved.list = None;
+                        actions.push(Action::Send(Command::Edit(Edit::DeleteList(name.clone()))));
+                        if selected == Some(name.as_str()) {
+                            actions.push(Action::SelectListAfterEdit(None));
                         }
                         open = false;
                     }
@@ -383,6 +279,121 @@ fn invalid_entry_text(entry: &InvalidEntry) -> String {
     }
 }
 
+/// The open dialog, if any; at most one at a time (they are modal).
+#[derive(Debug, Default)]
+pub struct Dialogs {
+    open: Option<Dialog>,
+}
+
+impl Dialogs {
+    /// Whether a dialog is open (the app's keys wait then).
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// Opens the dialog `request` asks for, in place of any open one.
+    pub fn open(&mut self, request: DialogRequest) {
+        self.open = Some(Dialog::from_request(request));
+    }
+
+    /// Opens the import preview of `path` (into `list`, or a new list named after the file)
+    /// and asks the monitor to read it.
+    pub fn open_import(&mut self, path: PathBuf, list: Option<String>, actions: &mut Vec<Action>) {
+        self.open = Some(Dialog::Import(ImportDialog::start(path, list, actions)));
+    }
+
+    /// Starts writing the report to `path` with the export dialog's options (nothing when no
+    /// export dialog is open).
+    pub fn export_to(&mut self, path: PathBuf, actions: &mut Vec<Action>) {
+        if let Some(Dialog::Export(dialog)) = &mut self.open {
+            dialog.export_to(path, actions);
+        }
+    }
+
+    /// The "save as" dialog was cancelled: the export dialog can be used again.
+    pub fn export_cancelled(&mut self) {
+        if let Some(Dialog::Export(dialog)) = &mut self.open {
+            dialog.busy = false;
+        }
+    }
+
+    /// Takes the monitor's answer about an import or export: the open dialog shows it, or the
+    /// status line does (a failure) when that dialog is gone.
+    pub fn on_news(&mut self, news: DialogNews, actions: &mut Vec<Action>) {
+        match news {
+            DialogNews::ImportProgress {
+                path,
+                done_bytes,
+                total_bytes,
+            } => {
+                if let Some(Dialog::Import(dialog)) = &mut self.open
+                    && dialog.path == path
+                {
+                    dialog.progress = Some((done_bytes, total_bytes));
+                }
+            }
+            DialogNews::ImportPreviewed(report) => {
+                if let Some(Dialog::Import(dialog)) = &mut self.open
+                    && dialog.path == report.path
+                {
+                    dialog.progress = None;
+                    dialog.report = Some(*report);
+                }
+            }
+            DialogNews::ImportFailed { path, message } => match &mut self.open {
+                Some(Dialog::Import(dialog)) if dialog.path == path => {
+                    dialog.progress = None;
+                    dialog.error = Some(message);
+                }
+                _ => actions.push(Action::SetStatus {
+                    text: message,
+                    error: true,
+                }),
+            },
+            DialogNews::Exported => {
+                if matches!(self.open, Some(Dialog::Export(_))) {
+                    self.open = None;
+                }
+            }
+            DialogNews::ExportFailed { message } => match &mut self.open {
+                Some(Dialog::Export(dialog)) => {
+                    dialog.busy = false;
+                    dialog.error = Some(message);
+                }
+                _ => actions.push(Action::SetStatus {
+                    text: message,
+                    error: true,
+                }),
+            },
+        }
+    }
+
+    /// Draws the open dialog as a modal window. `lists`: the named lists; `selected`: the
+    /// list shown.
+    pub fn ui(
+        &mut self,
+        ctx: &egui::Context,
+        lists: &[String],
+        selected: Option<&str>,
+        actions: &mut Vec<Action>,
+    ) {
+        let Some(mut dialog) = self.open.take() else {
+            return;
+        };
+        let mut keep_open = true;
+        let response = egui::Modal::new(egui::Id::unique("dialog")).show(ctx, |ui| {
+            ui.set_max_width(520.0);
+            keep_open = dialog.body_ui(ui, lists, selected, actions);
+        });
+        if response.should_close() {
+            keep_open = false;
+        }
+        if keep_open {
+            self.open = Some(dialog);
+        }
+    }
+}
+
 fn count_domains(count: usize) -> String {
     if count == 1 {
         "1 domain".to_string()
@@ -393,7 +404,185 @@ fn count_domains(count: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use egui::accesskit::Role;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::{NodeT, Queryable};
+
     use super::*;
+    use crate::monitor::view::ImportReport;
+
+    /// The dialogs alone, with hand-made lists and the actions they recorded.
+    struct Fixture {
+        dialogs: Dialogs,
+        lists: Vec<String>,
+        selected: Option<String>,
+        actions: Vec<Action>,
+    }
+
+    fn harness(request: DialogRequest, selected: Option<&str>) -> Harness<'static, Fixture> {
+        let mut dialogs = Dialogs::default();
+        dialogs.open(request);
+        let fixture = Fixture {
+            dialogs,
+            lists: vec!["Customers".into(), "Partners".into()],
+            selected: selected.map(str::to_string),
+            actions: Vec::new(),
+        };
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(800.0, 600.0))
+            .build_ui_state(
+                |ui, fixture: &mut Fixture| {
+                    fixture.dialogs.ui(
+                        ui.ctx(),
+                        &fixture.lists,
+                        fixture.selected.as_deref(),
+                        &mut fixture.actions,
+                    );
+                },
+                fixture,
+            );
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn renaming_the_shown_list_records_the_edit_and_moves_the_selection_along() {
+        let mut harness = harness(
+            DialogRequest::RenameList("Partners".into()),
+            Some("Partners"),
+        );
+        assert!(harness.query_by_label("Rename list 'Partners'").is_some());
+        harness.get_by_role(Role::TextInput).click();
+        harness.run();
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.get_by_role(Role::TextInput).type_text("Customers");
+        harness.run();
+        assert!(
+            harness
+                .get_by_label("Rename")
+                .accesskit_node()
+                .is_disabled(),
+            "a name that is taken"
+        );
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.get_by_role(Role::TextInput).type_text("Clients ");
+        harness.run();
+        harness.get_by_label("Rename").click();
+        harness.run();
+        let state = harness.state();
+        assert!(!state.dialogs.is_open());
+        assert!(
+            matches!(
+                state.actions.as_slice(),
+                [
+                    Action::Send(Command::Edit(Edit::RenameList { from, to })),
+                    Action::SelectListAfterEdit(Some(selected)),
+                ] if from == "Partners" && to == "Clients" && selected == "Clients"
+            ),
+            "{:?}",
+            state.actions
+        );
+    }
+
+    #[test]
+    fn removing_domains_records_the_edit_and_forgets_their_detail() {
+        let domains = vec![DomainName::parse("a.example").expect("valid")];
+        let mut harness = harness(
+            DialogRequest::ConfirmRemove {
+                domains,
+                list: None,
+            },
+            None,
+        );
+        assert!(
+            harness
+                .query_by_label("Delete 1 domain and their history?")
+                .is_some()
+        );
+        harness.get_by_label("Remove").click();
+        harness.run();
+        assert!(
+            matches!(
+                harness.state().actions.as_slice(),
+                [
+                    Action::Send(Command::Edit(Edit::RemoveDomains { list: None, domains })),
+                    Action::ForgetDetail,
+                ] if domains.len() == 1
+            ),
+            "{:?}",
+            harness.state().actions
+        );
+    }
+
+    #[test]
+    fn the_monitors_answers_reach_the_open_dialog_or_else_the_status_line() {
+        let path = PathBuf::from("/tmp/customers.csv");
+        let mut dialogs = Dialogs::default();
+        let mut actions = Vec::new();
+        dialogs.on_news(
+            DialogNews::ImportFailed {
+                path: path.clone(),
+                message: "no such file".into(),
+            },
+            &mut actions,
+        );
+        assert!(matches!(
+            actions.as_slice(),
+            [Action::SetStatus { text, error: true }] if text == "no such file"
+        ));
+        actions.clear();
+        dialogs.open_import(path.clone(), None, &mut actions);
+        assert!(matches!(
+            actions.as_slice(),
+            [Action::Send(Command::PreviewImport { path: asked, .. })] if *asked == path
+        ));
+        actions.clear();
+        dialogs.on_news(
+            DialogNews::ImportProgress {
+                path: PathBuf::from("/tmp/other.csv"),
+                done_bytes: 1,
+                total_bytes: 2,
+            },
+            &mut actions,
+        );
+        dialogs.on_news(
+            DialogNews::ImportPreviewed(Box::new(ImportReport {
+                path: path.clone(),
+                preview: crate::import::ImportPreview::default(),
+                already_present: 0,
+            })),
+            &mut actions,
+        );
+        let Some(Dialog::Import(import)) = &dialogs.open else {
+            panic!("the import dialog is open");
+        };
+        assert_eq!(
+            import.progress, None,
+            "another file's progress is not this one's"
+        );
+        assert!(import.report.is_some());
+
+        dialogs.open(DialogRequest::Export { list: None });
+        dialogs.export_to(PathBuf::from("/tmp/report.html"), &mut actions);
+        assert!(matches!(
+            actions.as_slice(),
+            [Action::Send(Command::Export { .. })]
+        ));
+        dialogs.on_news(
+            DialogNews::ExportFailed {
+                message: "disk full".into(),
+            },
+            &mut actions,
+        );
+        let Some(Dialog::Export(export)) = &dialogs.open else {
+            panic!("the export dialog is open");
+        };
+        assert_eq!(export.error.as_deref(), Some("disk full"));
+        assert!(!export.busy);
+        dialogs.on_news(DialogNews::Exported, &mut actions);
+        assert!(!dialogs.is_open(), "a written report closes the dialog");
+        assert_eq!(actions.len(), 1, "nothing went to the status line");
+    }
 
     #[test]
     fn a_bad_pasted_entry_is_listed_with_its_line() {

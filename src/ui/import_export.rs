@@ -3,14 +3,15 @@
 //! list, since, per-address; then a save dialog).
 //!
 //! Owns: the two dialogs' state. Must not touch: reading or writing files — the monitor does
-//! that on its own threads and answers with events; native dialogs run on helper threads.
+//! that on its own threads and answers with events; native dialogs run on helper threads
+//! (asked for with [`Action::PickFile`]).
 
 use std::path::{Path, PathBuf};
 
 use eframe::egui;
 
-use super::app::App;
-use super::dialogs::{Dialog, FilePick, PickPurpose};
+use super::action::Action;
+use super::file_pick::FilePurpose;
 use super::style::Grade;
 use crate::monitor::{ColumnChoice, Command, Edit, ExportFormat, ExportOptions, ImportReport};
 
@@ -36,6 +37,16 @@ pub struct ImportDialog {
 }
 
 impl ImportDialog {
+    /// A dialog for `path`, importing into `list` (or a new list named after the file); asks
+    /// the monitor to read the file.
+    pub fn start(path: PathBuf, list: Option<String>, actions: &mut Vec<Action>) -> Self {
+        actions.push(Action::Send(Command::PreviewImport {
+            path: path.clone(),
+            column: ColumnChoice::Auto,
+        }));
+        Self::new(path, list)
+    }
+
     /// A dialog for `path`, importing into `list` (or a new list named after the file).
     pub fn new(path: PathBuf, list: Option<String>) -> Self {
         let target = match list {
@@ -119,56 +130,10 @@ impl ExportDialog {
     }
 }
 
-impl App {
-    /// File → Import CSV…: asks for a file without blocking.
-    pub(super) fn start_import_pick(&mut self) {
-        if self.file_pick.is_none() {
-            self.file_pick = Some(FilePick::open(
-                PickPurpose::ImportCsv,
-                "Import domains from a CSV file",
-                &[
-                    ("CSV and text files", &["csv", "tsv", "txt"]),
-                    ("All files", &["*"]),
-                ],
-                self.repaint_context(),
-            ));
-        }
-    }
-
-    /// Opens the import preview for `path` and asks the monitor to read it.
-    pub fn open_import(&mut self, path: PathBuf) {
-        self.dialog = Some(Dialog::Import(ImportDialog::new(
-            path.clone(),
-            self.saved.list.clone(),
-        )));
-        self.send(Command::PreviewImport {
-            path,
-            column: ColumnChoice::Auto,
-        });
-    }
-
-    /// Starts writing the report to `path` with the export dialog's options.
-    pub fn export_to(&mut self, path: PathBuf) {
-        let Some(Dialog::Export(dialog)) = &mut self.dialog else {
-            return;
-        };
-        match dialog.options() {
-            Ok(options) => {
-                dialog.busy = true;
-                dialog.error = None;
-                self.send(Command::Export { options, path });
-            }
-            Err(problem) => dialog.error = Some(problem),
-        }
-    }
-
+impl ImportDialog {
     /// Draws the import dialog; false when it should close.
-    pub(super) fn import_dialog_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        dialog: &mut ImportDialog,
-        lists: &[String],
-    ) -> bool {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lists: &[String], actions: &mut Vec<Action>) -> bool {
+        let dialog = self;
         let dark_mode = ui.visuals().dark_mode;
         ui.heading("Import domains from CSV");
         ui.label(dialog.path.display().to_string());
@@ -213,10 +178,10 @@ impl App {
         if chosen_column != preview.column {
             dialog.report = None;
             dialog.progress = Some((0, 0));
-            self.send(Command::PreviewImport {
+            actions.push(Action::Send(Command::PreviewImport {
                 path: dialog.path.clone(),
                 column: ColumnChoice::Index(chosen_column + 1),
-            });
+            }));
             return true;
         }
         ui.horizontal(|ui| {
@@ -325,12 +290,12 @@ impl App {
                 .clicked()
                 && let Ok(list) = list.clone()
             {
-                self.edit(Edit::AddDomains {
+                actions.push(Action::Send(Command::Edit(Edit::AddDomains {
                     list: list.clone(),
                     domains: preview.domains.clone(),
-                });
+                })));
                 if list.is_some() {
-                    self.select_list(list);
+                    actions.push(Action::SelectList(list));
                 }
                 open = false;
             }
@@ -340,14 +305,24 @@ impl App {
         });
         open
     }
+}
+
+impl ExportDialog {
+    /// Starts writing the report to `path` with the dialog's options, or says why it cannot.
+    pub fn export_to(&mut self, path: PathBuf, actions: &mut Vec<Action>) {
+        match self.options() {
+            Ok(options) => {
+                self.busy = true;
+                self.error = None;
+                actions.push(Action::Send(Command::Export { options, path }));
+            }
+            Err(problem) => self.error = Some(problem),
+        }
+    }
 
     /// Draws the export dialog; false when it should close.
-    pub(super) fn export_dialog_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        dialog: &mut ExportDialog,
-        lists: &[String],
-    ) -> bool {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lists: &[String], actions: &mut Vec<Action>) -> bool {
+        let dialog = self;
         let dark_mode = ui.visuals().dark_mode;
         ui.heading("Export a report");
         ui.horizontal(|ui| {
@@ -395,15 +370,12 @@ impl App {
                     egui::Button::new("Save as…"),
                 )
                 .clicked()
-                && self.file_pick.is_none()
             {
                 dialog.busy = true;
-                self.file_pick = Some(FilePick::save(
-                    PickPurpose::ExportReport,
-                    "Save the report",
-                    &dialog.default_file_name(),
-                    self.repaint_context(),
-                ));
+                actions.push(Action::PickFile {
+                    purpose: FilePurpose::ExportReport,
+                    file_name: Some(dialog.default_file_name()),
+                });
             }
             if ui.button("Close").clicked() {
                 open = false;

@@ -5,13 +5,17 @@
 //! rusqlite, hickory or rustls — it talks only to the monitor ([`crate::monitor`]) through
 //! commands and events, reads owned snapshots, and never blocks inside a frame.
 
+mod action;
 mod app;
 mod detail;
 mod dialogs;
 mod events_tab;
+mod file_pick;
 mod import_export;
 mod lists_panel;
+mod saved;
 mod settings_tab;
+mod state;
 pub mod style;
 mod table;
 pub mod table_model;
@@ -23,7 +27,8 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-pub use app::{App, SAVED_KEY, Saved, Tab, ThemeChoice, TrendBasis};
+pub use app::App;
+pub use saved::{SAVED_KEY, Saved, Tab, ThemeChoice, TrendBasis};
 pub use welcome::{SAMPLE_LIST_NAME, sample_domains};
 
 use crate::monitor::Overrides;

@@ -2,16 +2,18 @@
 //! ranges), and sends the rest to the monitor, which checks the DNS server and CA file and
 //! saves; rejected settings come back with each problem in words.
 //!
-//! Owns: the editable text of each field. The hints state the defaults from
-//! [`Settings::default`], which takes them from the one set of default constants. Must not
-//! touch: the store or the files named.
+//! Owns: the editable text of each field, and what the monitor answered about them. The
+//! hints state the defaults from [`Settings::default`], which takes them from the one set of
+//! default constants. Must not touch: the store or the files named (saving and picking a
+//! file are actions).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use eframe::egui;
 
-use super::app::App;
-use super::dialogs::{FilePick, PickPurpose};
+use super::action::Action;
+use super::file_pick::FilePurpose;
+use super::state::SettingsNews;
 use super::style::Grade;
 use crate::monitor::Command;
 use crate::settings::Settings;
@@ -149,18 +151,46 @@ impl SettingsForm {
     }
 }
 
-impl App {
-    pub(super) fn settings_tab_ui(&mut self, ui: &mut egui::Ui) {
+/// The Settings tab: its form, filled from stored settings.
+#[derive(Debug, Default)]
+pub struct SettingsTab {
+    form: SettingsForm,
+}
+
+impl SettingsTab {
+    /// Takes the monitor's answer: stored settings (kept out while the form is being edited),
+    /// saved, or rejected with problems.
+    pub fn on_news(&mut self, news: SettingsNews) {
+        match news {
+            SettingsNews::Loaded(settings) => {
+                if !self.form.is_editing() {
+                    self.form.load(&settings);
+                }
+            }
+            SettingsNews::Saved(settings) => {
+                self.form.load(&settings);
+                self.form.saved_message = Some("Saved; the next scan uses them.".into());
+            }
+            SettingsNews::Rejected(problems) => {
+                self.form.problems = problems;
+                self.form.saved_message = None;
+            }
+        }
+    }
+
+    /// The CA file the native dialog picked.
+    pub fn ca_file_picked(&mut self, path: &Path) {
+        self.form.ca_file = path.display().to_string();
+    }
+
+    /// Draws the form; `db_path` is the database in use.
+    pub fn ui(&mut self, ui: &mut egui::Ui, db_path: &Path, actions: &mut Vec<Action>) {
         let dark_mode = ui.visuals().dark_mode;
-        let db_path = self
-            .view
-            .as_ref()
-            .map_or_else(|| self.db_path.clone(), |view| view.db_path.clone());
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.heading("Settings");
             ui.label("Saved in the database and used from the next scan on.");
             ui.add_space(6.0);
-            let form = &mut self.settings_form;
+            let form = &mut self.form;
             let defaults = Settings::default();
             let mut pick_ca = false;
             egui::Grid::new("settings_grid")
@@ -305,15 +335,13 @@ impl App {
             if let Some(settings) = save {
                 form.problems.clear();
                 form.saved_message = None;
-                self.send(Command::SaveSettings(Box::new(settings)));
+                actions.push(Action::Send(Command::SaveSettings(Box::new(settings))));
             }
-            if pick_ca && self.file_pick.is_none() {
-                self.file_pick = Some(FilePick::open(
-                    PickPurpose::CaFile,
-                    "Extra trusted CA certificates (PEM)",
-                    &[("PEM certificates", &["pem", "crt", "cer"])],
-                    Some(ui.ctx().clone()),
-                ));
+            if pick_ca {
+                actions.push(Action::PickFile {
+                    purpose: FilePurpose::SettingsCaFile,
+                    file_name: None,
+                });
             }
         });
     }
@@ -330,6 +358,32 @@ fn text_row(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_settings_do_not_overwrite_an_edit_and_answers_show_in_the_form() {
+        let mut tab = SettingsTab::default();
+        tab.on_news(SettingsNews::Loaded(Settings::default()));
+        assert!(tab.form.loaded);
+        tab.form.concurrency = "16".into();
+        let stored = Settings {
+            concurrency: 4,
+            ..Settings::default()
+        };
+        tab.on_news(SettingsNews::Loaded(stored.clone()));
+        assert_eq!(tab.form.concurrency, "16", "the edit is kept");
+        tab.on_news(SettingsNews::Rejected(vec!["DNS server: no answer".into()]));
+        assert_eq!(tab.form.problems, ["DNS server: no answer"]);
+        tab.on_news(SettingsNews::Saved(stored.clone()));
+        assert_eq!(tab.form.concurrency, "4");
+        assert!(tab.form.problems.is_empty());
+        assert_eq!(
+            tab.form.saved_message.as_deref(),
+            Some("Saved; the next scan uses them.")
+        );
+        tab.ca_file_picked(Path::new("/etc/ssl/extra.pem"));
+        assert_eq!(tab.form.ca_file, "/etc/ssl/extra.pem");
+        assert!(tab.form.is_editing());
+    }
 
     #[test]
     fn the_form_round_trips_settings_and_names_each_bad_field() {

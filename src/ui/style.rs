@@ -1,10 +1,11 @@
 //! How verdicts look: one grade per domain row, each with a label, an icon and a colour that
 //! reads in both light and dark themes (never colour alone: every badge has its icon and word).
 //!
-//! Owns: the visual vocabulary shared by the table, the detail panel, the legend and the charts.
-//! Must not touch: app state.
+//! Owns: the visual vocabulary shared by the table, the detail panel, the legend and the charts
+//! (grades, flags, how timestamps read). Must not touch: app state.
 
 use eframe::egui::{self, Color32, RichText};
+use time::OffsetDateTime;
 
 use crate::model::{Outcome, Verdict};
 use crate::monitor::view::LatestRow;
@@ -170,6 +171,17 @@ pub fn legend_ui(ui: &mut egui::Ui) {
             ui.add_space(6.0);
         }
     });
+}
+
+/// A timestamp as the tables show it: `2026-11-28 10:12` (UTC).
+pub fn format_time(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    at.format(format).unwrap_or_else(|_| at.to_string())
+}
+
+/// A date: `2026-11-28`.
+pub fn format_date(at: OffsetDateTime) -> String {
+    at.date().to_string()
 }
 
 #[cfg(test)]

@@ -1,30 +1,70 @@
 //! The Domains tab: filter bar, legend and the virtualized domains table (only visible rows are
 //! laid out, so 100k rows scroll smoothly).
 //!
-//! Owns: drawing rows and turning clicks into selection changes. Must not touch: the data's
-//! filtering and sorting (that is [`super::table_model`]), the store.
+//! Owns: drawing rows, the filter box's text, where the table scrolls to, and turning clicks
+//! into actions. Must not touch: the data's filtering, sorting and selection (that is
+//! [`super::table_model`], changed by the app when it applies the actions), the store.
 
 use eframe::egui;
 use egui_extras::{Column, TableBuilder};
 
-use super::app::{App, format_date, format_time};
-use super::dialogs::Dialog;
-use super::style::{self, Grade};
-use super::table_model::SortColumn;
+use super::action::{Action, DialogRequest};
+use super::style::{self, Grade, format_date, format_time};
+use super::table_model::{SortColumn, TableModel};
 use crate::monitor::ScanTarget;
+use crate::monitor::view::ViewSnapshot;
 
 /// Id of the filter box (Ctrl+F focuses it).
 pub const FILTER_ID: &str = "domains_filter";
 
-impl App {
-    pub(super) fn domains_tab_ui(&mut self, ui: &mut egui::Ui) {
-        self.domains_toolbar_ui(ui);
-        style::legend_ui(ui);
-        ui.separator();
-        self.domains_table_ui(ui);
+/// The Domains tab's own state: what is typed in the filter box, and scrolling.
+#[derive(Debug, Default)]
+pub struct DomainsTab {
+    filter_text: String,
+    /// Ctrl+F asked for the filter box to take focus.
+    focus_filter: bool,
+    /// The table should scroll to this position next frame.
+    scroll_to: Option<usize>,
+}
+
+impl DomainsTab {
+    /// Gives the filter box the keyboard focus next frame.
+    pub fn focus_filter(&mut self) {
+        self.focus_filter = true;
     }
 
-    fn domains_toolbar_ui(&mut self, ui: &mut egui::Ui) {
+    /// Scrolls the table to `position` next frame (None: leaves it).
+    pub fn scroll_to(&mut self, position: Option<usize>) {
+        self.scroll_to = position;
+    }
+
+    /// Empties the filter box (the app clears the table's filter with it).
+    pub fn clear_filter_text(&mut self) {
+        self.filter_text.clear();
+    }
+
+    /// Draws the tab: `table`'s rows of `view`'s list (`list`), filter bar and legend.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        table: &TableModel,
+        view: &ViewSnapshot,
+        list: Option<&str>,
+        actions: &mut Vec<Action>,
+    ) {
+        self.toolbar_ui(ui, table, list, actions);
+        style::legend_ui(ui);
+        ui.separator();
+        self.table_ui(ui, table, view, actions);
+    }
+
+    fn toolbar_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        table: &TableModel,
+        list: Option<&str>,
+        actions: &mut Vec<Action>,
+    ) {
         ui.horizontal(|ui| {
             let filter = ui.add(
                 egui::TextEdit::singleline(&mut self.filter_text)
@@ -37,11 +77,10 @@ impl App {
                 self.focus_filter = false;
             }
             if filter.changed() {
-                let text = self.filter_text.clone();
-                self.table.set_filter_text(&text);
+                actions.push(Action::SetFilterText(self.filter_text.clone()));
             }
-            let current = self.table.grade_filter();
-            let counts = self.table.grade_counts().clone();
+            let current = table.grade_filter();
+            let counts = table.grade_counts();
             let mut chosen = current;
             egui::ComboBox::from_label("Verdict filter")
                 .selected_text(match current {
@@ -52,7 +91,7 @@ impl App {
                     ui.selectable_value(
                         &mut chosen,
                         None,
-                        format!("All verdicts ({})", self.table.total_len()),
+                        format!("All verdicts ({})", table.total_len()),
                     );
                     for grade in Grade::ALL {
                         let count = counts.get(&grade).copied().unwrap_or(0);
@@ -64,38 +103,41 @@ impl App {
                     }
                 });
             if chosen != current {
-                self.table.set_grade_filter(chosen);
+                actions.push(Action::SetGradeFilter(chosen));
             }
-            let selected = self.table.selected_count();
+            let selected = table.selected_count();
             ui.separator();
             ui.label(format!("{selected} selected"));
             if ui
                 .add_enabled(selected > 0, egui::Button::new("⟳ Rescan selected"))
                 .clicked()
             {
-                self.scan(ScanTarget::Domains(self.table.selected_domains()));
+                actions.push(Action::Scan(ScanTarget::Domains(table.selected_domains())));
             }
             if ui
                 .add_enabled(selected > 0, egui::Button::new("🗑 Remove…"))
                 .on_hover_text("Delete key")
                 .clicked()
             {
-                self.dialog = Some(Dialog::confirm_remove(
-                    self.table.selected_domains(),
-                    self.saved.list.clone(),
-                ));
+                actions.push(Action::OpenDialog(DialogRequest::ConfirmRemove {
+                    domains: table.selected_domains(),
+                    list: list.map(str::to_string),
+                }));
             }
         });
     }
 
-    fn domains_table_ui(&mut self, ui: &mut egui::Ui) {
+    fn table_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        table: &TableModel,
+        view: &ViewSnapshot,
+        actions: &mut Vec<Action>,
+    ) {
         let dark_mode = ui.visuals().dark_mode;
-        let warning_days = self
-            .view
-            .as_ref()
-            .map_or(14, |view| i64::from(view.settings.expiry_warning_days));
+        let warning_days = i64::from(view.settings.expiry_warning_days);
         let now = time::OffsetDateTime::now_utc();
-        let sort = self.table.sort();
+        let sort = table.sort();
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut heading_clicked = None;
         let mut row_clicked: Option<(usize, egui::Modifiers)> = None;
@@ -122,7 +164,6 @@ impl App {
         if let Some(position) = self.scroll_to.take() {
             builder = builder.scroll_to_row(position, Some(egui::Align::Center));
         }
-        let table = &self.table;
         builder
             .header(row_height + 2.0, |mut header| {
                 for column in SortColumn::ALL {
@@ -212,16 +253,14 @@ impl App {
                 });
             });
         if let Some(column) = heading_clicked {
-            self.table.click_heading(column);
-            self.saved.sort = self.table.sort();
+            actions.push(Action::SortBy(column));
         }
-        if let Some((position, modifiers)) = row_clicked
-            && let Some(domain) = self
-                .table
-                .click(position, modifiers.command, modifiers.shift)
-        {
-            self.detail = None;
-            self.send(crate::monitor::Command::LoadDomain(domain));
+        if let Some((position, modifiers)) = row_clicked {
+            actions.push(Action::ClickRow {
+                position,
+                toggle: modifiers.command,
+                extend: modifiers.shift,
+            });
         }
     }
 }

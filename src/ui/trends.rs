@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use eframe::egui::{self, Color32};
 use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoints, Points};
 
-use super::app::{App, TrendBasis};
+use super::saved::TrendBasis;
 use super::style::Grade;
 use crate::model::adoption::{Basis, Measure, date_of_day_number, day_number, share, share_series};
 use crate::monitor::view::{ProviderRow, TrendCounts, TrendPoint};
@@ -98,32 +98,42 @@ fn series_color(name: &str, dark_mode: bool) -> Color32 {
     }
 }
 
-impl App {
-    pub(super) fn trends_tab_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(view) = &self.view else {
-            return;
-        };
-        let points = view.trends.clone();
-        let providers = view.providers.clone();
+/// The Trends tab and its basis toggle (saved across restarts).
+#[derive(Debug, Default)]
+pub struct TrendsTab {
+    basis: TrendBasis,
+}
+
+impl TrendsTab {
+    /// The tab counting by `basis`.
+    pub fn new(basis: TrendBasis) -> Self {
+        Self { basis }
+    }
+
+    /// Whether the charts count domains or unique MX hosts.
+    pub fn basis(&self) -> TrendBasis {
+        self.basis
+    }
+
+    /// Draws the charts of `view`'s list.
+    pub fn ui(&mut self, ui: &mut egui::Ui, view: &crate::monitor::view::ViewSnapshot) {
+        let points = &view.trends;
+        let providers = &view.providers;
         let list_name = view.list.clone().unwrap_or_else(|| "All domains".into());
         ui.horizontal(|ui| {
             ui.heading(format!("Trends: {list_name}"));
             ui.separator();
             ui.label("Count");
-            ui.radio_value(&mut self.saved.trend_basis, TrendBasis::Domains, "domains");
-            ui.radio_value(
-                &mut self.saved.trend_basis,
-                TrendBasis::MxHosts,
-                "unique MX hosts",
-            );
+            ui.radio_value(&mut self.basis, TrendBasis::Domains, "domains");
+            ui.radio_value(&mut self.basis, TrendBasis::MxHosts, "unique MX hosts");
         });
         if points.is_empty() {
             ui.add_space(20.0);
             ui.label("No trend yet: each finished scan adds a point for its UTC day.");
             return;
         }
-        let basis = self.saved.trend_basis;
-        let series = adoption_series(&points, basis);
+        let basis = self.basis;
+        let series = adoption_series(points, basis);
         headline_ui(ui, &series);
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
@@ -134,11 +144,11 @@ impl App {
                 ui.columns(2, |columns| {
                     columns[0]
                         .label(egui::RichText::new("Mail providers (latest results)").strong());
-                    provider_chart_ui(&mut columns[0], &providers);
+                    provider_chart_ui(&mut columns[0], providers);
                     columns[1].label(
                         egui::RichText::new("TLS version mix (% of testable domains)").strong(),
                     );
-                    tls_mix_plot_ui(&mut columns[1], &points);
+                    tls_mix_plot_ui(&mut columns[1], points);
                 });
             });
     }

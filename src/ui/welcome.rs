@@ -1,15 +1,16 @@
 //! The first-launch view: what the app measures, in two sentences, and three ways to start —
 //! import a CSV, type or paste domains, or load the bundled sample list.
 //!
-//! Owns: the sample list (assets/sample-domains.txt, compiled in). Must not touch: the store.
+//! Owns: the sample list (assets/sample-domains.txt, compiled in). Must not touch: the store,
+//! the dialogs (opening one is an action the app applies).
 
 use eframe::egui;
 
-use super::app::App;
-use super::dialogs::Dialog;
+use super::action::{Action, DialogRequest};
+use super::file_pick::FilePurpose;
 use crate::import::domain_list::{DomainList, LineSyntax};
 use crate::model::DomainName;
-use crate::monitor::Edit;
+use crate::monitor::{Command, Edit};
 
 /// The bundled sample list, one domain per line with `#` comments.
 pub const SAMPLE_LIST: &str = include_str!("../../assets/sample-domains.txt");
@@ -22,8 +23,13 @@ pub fn sample_domains() -> Vec<DomainName> {
     DomainList::from_text(SAMPLE_LIST, LineSyntax::Pasted).domains
 }
 
-impl App {
-    pub(super) fn welcome_ui(&mut self, ui: &mut egui::Ui) {
+/// The welcome view; it keeps no state of its own.
+#[derive(Debug, Default)]
+pub struct Welcome;
+
+impl Welcome {
+    /// Draws the welcome in the centre; the three ways to start are recorded as actions.
+    pub fn ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         ui.add_space(48.0);
         ui.vertical_centered(|ui| {
             ui.set_max_width(640.0);
@@ -46,14 +52,17 @@ impl App {
                 .on_hover_text("A column of domains, e-mail addresses or URLs")
                 .clicked()
             {
-                self.start_import_pick();
+                actions.push(Action::PickFile {
+                    purpose: FilePurpose::ImportCsv,
+                    file_name: None,
+                });
             }
             ui.add_space(6.0);
             if ui
                 .add_sized([300.0, 32.0], egui::Button::new("Type or paste domains…"))
                 .clicked()
             {
-                self.dialog = Some(Dialog::add_domains(None));
+                actions.push(Action::OpenDialog(DialogRequest::AddDomains { list: None }));
             }
             ui.add_space(6.0);
             if ui
@@ -64,11 +73,13 @@ impl App {
                 .on_hover_text("Large mail providers, universities and governments")
                 .clicked()
             {
-                self.edit(Edit::AddDomains {
+                actions.push(Action::Send(Command::Edit(Edit::AddDomains {
                     list: Some(SAMPLE_LIST_NAME.to_string()),
                     domains: samples,
-                });
-                self.saved.list = Some(SAMPLE_LIST_NAME.to_string());
+                })));
+                actions.push(Action::SelectListAfterEdit(Some(
+                    SAMPLE_LIST_NAME.to_string(),
+                )));
             }
         });
     }

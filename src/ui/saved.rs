@@ -1,0 +1,66 @@
+//! What the app keeps across restarts: the selected list, the table's sort, the tab, the theme
+//! and the trend basis (window size and panel widths are kept by eframe itself).
+//!
+//! Owns: the saved-state types and their storage key. Must not touch: runtime state — the app
+//! assembles a [`Saved`] from its panels when eframe asks, and hands its parts back at start.
+
+use serde::{Deserialize, Serialize};
+
+use super::table_model::SortOrder;
+
+/// Key under which [`Saved`] is kept in eframe's storage.
+pub const SAVED_KEY: &str = "starttls-monitor-ui";
+
+/// The centre's tabs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    #[default]
+    Domains,
+    Trends,
+    Events,
+    Settings,
+}
+
+impl Tab {
+    /// Every tab, in the order the tab row shows them.
+    pub const ALL: [Tab; 4] = [Tab::Domains, Tab::Trends, Tab::Events, Tab::Settings];
+
+    /// The tab's title in the tab row.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Domains => "Domains",
+            Tab::Trends => "Trends",
+            Tab::Events => "Events",
+            Tab::Settings => "Settings",
+        }
+    }
+}
+
+/// Light, dark, or follow the system (the default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// Trend charts count domains (the default) or unique MX hosts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrendBasis {
+    #[default]
+    Domains,
+    MxHosts,
+}
+
+/// What survives a restart (window size and panel widths are kept by eframe itself).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Saved {
+    /// The selected list (None: all domains).
+    pub list: Option<String>,
+    pub sort: SortOrder,
+    pub tab: Tab,
+    pub theme: ThemeChoice,
+    pub trend_basis: TrendBasis,
+}
