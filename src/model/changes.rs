@@ -7,46 +7,27 @@
 
 use std::collections::BTreeSet;
 
+use super::vocabulary::vocabulary;
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 
 use super::{DomainName, DomainResult, Verdict};
 
-/// Kinds of change between two results of a domain.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    IntoStaticStr,
-    EnumString,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ChangeKind {
-    StarttlsLost,
-    StarttlsGained,
-    PfsLost,
-    PfsGained,
-    CertBecameInvalid,
-    CertBecameValid,
-    CertExpiring,
-    MxChanged,
+vocabulary! {
+    /// Kinds of change between two results of a domain.
+    pub enum ChangeKind {
+        StarttlsLost,
+        StarttlsGained,
+        PfsLost,
+        PfsGained,
+        CertBecameInvalid,
+        CertBecameValid,
+        CertExpiring,
+        MxChanged,
+    }
 }
 
 impl ChangeKind {
-    /// The snake_case name stored and shown (the serde name); stored text reads back with
-    /// `str::parse` (strum's `FromStr`).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// Whether this change makes things worse (shown as a regression).
     pub fn is_regression(self) -> bool {
         matches!(

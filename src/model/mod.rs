@@ -12,6 +12,8 @@
 //! Submodules: [`adoption`] (adoption counts, shares and chart series), [`changes`] (change
 //! events between results), [`format`] (yes / no and percentages for people).
 
+pub(crate) mod vocabulary;
+
 pub mod adoption;
 pub mod changes;
 pub mod format;
@@ -23,8 +25,8 @@ use std::fmt;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
+use vocabulary::vocabulary;
 
 /// A syntactically valid, lower-case ASCII domain name without a trailing dot.
 ///
@@ -190,32 +192,19 @@ impl From<DomainName> for String {
     }
 }
 
-/// What happened at one MX address. Exactly one per probed address (DESIGN.md).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    IntoStaticStr,
-    EnumString,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Outcome {
-    /// We could not find out: DNS failure, refused, timed out, 421/554 greeting, garbage.
-    /// Never counts as "no STARTTLS".
-    Untestable,
-    /// Connected and EHLO worked, but STARTTLS was not advertised.
-    NoStarttls,
-    /// STARTTLS advertised, but the command was refused or the handshake failed.
-    TlsFailed,
-    /// The TLS handshake completed.
-    TlsOk,
+vocabulary! {
+    /// What happened at one MX address. Exactly one per probed address (DESIGN.md).
+    pub enum Outcome {
+        /// We could not find out: DNS failure, refused, timed out, 421/554 greeting, garbage.
+        /// Never counts as "no STARTTLS".
+        Untestable,
+        /// Connected and EHLO worked, but STARTTLS was not advertised.
+        NoStarttls,
+        /// STARTTLS advertised, but the command was refused or the handshake failed.
+        TlsFailed,
+        /// The TLS handshake completed.
+        TlsOk,
+    }
 }
 
 impl Outcome {
@@ -228,45 +217,22 @@ impl Outcome {
             Outcome::Untestable => 3,
         }
     }
-
-    /// The snake_case name used in JSON, tables and the database (the serde name).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
-/// A domain's (or MX host's) overall verdict.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    IntoStaticStr,
-    EnumString,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Verdict {
-    /// Null MX (`MX 0 .`): the domain accepts no mail. Excluded from adoption denominators.
-    NoMail,
-    /// No testable address at all. Excluded from adoption denominators.
-    Untestable,
-    NoStarttls,
-    TlsFailed,
-    TlsOk,
+vocabulary! {
+    /// A domain's (or MX host's) overall verdict.
+    pub enum Verdict {
+        /// Null MX (`MX 0 .`): the domain accepts no mail. Excluded from adoption denominators.
+        NoMail,
+        /// No testable address at all. Excluded from adoption denominators.
+        Untestable,
+        NoStarttls,
+        TlsFailed,
+        TlsOk,
+    }
 }
 
 impl Verdict {
-    /// The snake_case name used in JSON, tables and the database (the serde name).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// Whether this verdict counts in adoption denominators.
     pub fn is_testable(self) -> bool {
         !matches!(self, Verdict::NoMail | Verdict::Untestable)
@@ -285,193 +251,113 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// How a DNS lookup failed. Kept with the result so "untestable" says why.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    IntoStaticStr,
-    EnumString,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum DnsError {
-    /// The name does not exist.
-    Nxdomain,
-    /// The server failed (SERVFAIL).
-    Servfail,
-    /// The server refused to answer (REFUSED).
-    Refused,
-    /// No answer in time.
-    Timeout,
-    /// The name exists but has no A/AAAA (for an MX host or an implicit MX).
-    NoAddress,
-    /// The answer could not be used (malformed, wrong type, unusable address).
-    BadAnswer,
-    /// Any other resolver failure (no connection to the server, ...).
-    Other,
-}
-
-impl DnsError {
-    /// The snake_case name used in JSON and tables (the serde name).
-    pub fn as_str(self) -> &'static str {
-        self.into()
+vocabulary! {
+    /// How a DNS lookup failed. Kept with the result so "untestable" says why.
+    pub enum DnsError {
+        /// The name does not exist.
+        Nxdomain,
+        /// The server failed (SERVFAIL).
+        Servfail,
+        /// The server refused to answer (REFUSED).
+        Refused,
+        /// No answer in time.
+        Timeout,
+        /// The name exists but has no A/AAAA (for an MX host or an implicit MX).
+        NoAddress,
+        /// The answer could not be used (malformed, wrong type, unusable address).
+        BadAnswer,
+        /// Any other resolver failure (no connection to the server, ...).
+        Other,
     }
 }
 
-/// Why an address ended where it did, as a stable code (the `detail` field says it in words).
-///
-/// The monitor uses these codes to tell "outbound port 25 looks blocked" (only timeouts and
-/// unreachable) from servers that answer.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    IntoStaticStr,
-    EnumString,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Reason {
-    /// The peer answered everything asked; see the outcome.
-    Completed,
-    ConnectRefused,
-    ConnectTimeout,
-    /// Network or host unreachable (no route).
-    Unreachable,
-    ConnectFailed,
-    GreetingTimeout,
-    /// Greeting with 421, 554 or another non-220 code.
-    GreetingRejected,
-    /// A reply that is not SMTP (garbage, mixed codes).
-    BadReply,
-    /// A reply line or a whole reply longer than our caps.
-    ReplyTooLong,
-    /// The peer closed the connection where we expected a reply.
-    Closed,
-    ReplyTimeout,
-    /// EHLO answered 4xx (temporary).
-    EhloRejected,
-    /// STARTTLS answered 454 or 5xx.
-    StarttlsRejected,
-    /// STARTTLS answered 421: the server is going away; untestable.
-    StarttlsUnavailable,
-    /// Bytes were buffered right after the 220 to STARTTLS: possible plaintext injection.
-    PlaintextAfterStarttls,
-    HandshakeFailed,
-    HandshakeTimeout,
-    /// The DNS step failed for this address's host.
-    Dns,
-    /// Our own probe failed (a task panicked): the address is untestable and `detail` carries
-    /// the panic message. Never a finding about the server.
-    InternalError,
-}
-
-impl Reason {
-    /// The snake_case code used in JSON and tables (the serde name).
-    pub fn as_str(self) -> &'static str {
-        self.into()
+vocabulary! {
+    /// Why an address ended where it did, as a stable code (the `detail` field says it in words).
+    ///
+    /// The monitor uses these codes to tell "outbound port 25 looks blocked" (only timeouts and
+    /// unreachable) from servers that answer.
+    pub enum Reason {
+        /// The peer answered everything asked; see the outcome.
+        Completed,
+        ConnectRefused,
+        ConnectTimeout,
+        /// Network or host unreachable (no route).
+        Unreachable,
+        ConnectFailed,
+        GreetingTimeout,
+        /// Greeting with 421, 554 or another non-220 code.
+        GreetingRejected,
+        /// A reply that is not SMTP (garbage, mixed codes).
+        BadReply,
+        /// A reply line or a whole reply longer than our caps.
+        ReplyTooLong,
+        /// The peer closed the connection where we expected a reply.
+        Closed,
+        ReplyTimeout,
+        /// EHLO answered 4xx (temporary).
+        EhloRejected,
+        /// STARTTLS answered 454 or 5xx.
+        StarttlsRejected,
+        /// STARTTLS answered 421: the server is going away; untestable.
+        StarttlsUnavailable,
+        /// Bytes were buffered right after the 220 to STARTTLS: possible plaintext injection.
+        PlaintextAfterStarttls,
+        HandshakeFailed,
+        HandshakeTimeout,
+        /// The DNS step failed for this address's host.
+        Dns,
+        /// Our own probe failed (a task panicked): the address is untestable and `detail` carries
+        /// the panic message. Never a finding about the server.
+        InternalError,
     }
 }
 
-/// Protocol version of a completed TLS session.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    IntoStaticStr,
-    EnumString,
-    VariantArray,
-)]
-pub enum TlsVersion {
-    #[serde(rename = "SSLv3")]
-    #[strum(serialize = "SSLv3")]
-    Ssl3,
-    #[serde(rename = "TLSv1.0")]
-    #[strum(serialize = "TLSv1.0")]
-    Tls10,
-    #[serde(rename = "TLSv1.1")]
-    #[strum(serialize = "TLSv1.1")]
-    Tls11,
-    #[serde(rename = "TLSv1.2")]
-    #[strum(serialize = "TLSv1.2")]
-    Tls12,
-    #[serde(rename = "TLSv1.3")]
-    #[strum(serialize = "TLSv1.3")]
-    Tls13,
-}
-
-impl TlsVersion {
-    /// The name used in JSON, tables and the database, e.g. `TLSv1.3` (the serde name).
-    pub fn as_str(self) -> &'static str {
-        self.into()
+vocabulary! {
+    /// Protocol version of a completed TLS session.
+    #[derive(PartialOrd, Ord)]
+    pub enum TlsVersion {
+        #[serde(rename = "SSLv3")]
+        #[strum(serialize = "SSLv3")]
+        Ssl3,
+        #[serde(rename = "TLSv1.0")]
+        #[strum(serialize = "TLSv1.0")]
+        Tls10,
+        #[serde(rename = "TLSv1.1")]
+        #[strum(serialize = "TLSv1.1")]
+        Tls11,
+        #[serde(rename = "TLSv1.2")]
+        #[strum(serialize = "TLSv1.2")]
+        Tls12,
+        #[serde(rename = "TLSv1.3")]
+        #[strum(serialize = "TLSv1.3")]
+        Tls13,
     }
 }
 
-/// One reason why strict certificate validation failed. Every reason that applies is listed.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    IntoStaticStr,
-    EnumString,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum CertError {
-    /// The chain does not lead to a trusted root.
-    UnknownIssuer,
-    /// The leaf is its own issuer and its self-signature verifies.
-    SelfSigned,
-    /// No subjectAltName DNS entry matches the MX host name.
-    NameMismatch,
-    Expired,
-    NotYetValid,
-    BadSignature,
-    /// Key or signature algorithm we cannot verify.
-    UnsupportedKey,
-    /// Certificate not valid for TLS server use (extended key usage).
-    InvalidPurpose,
-    Revoked,
-    /// The certificate could not be parsed.
-    BadEncoding,
-    /// The server sent no certificate.
-    NoCertificate,
-    /// Anything else WebPKI rejected.
-    Other,
-}
-
-impl CertError {
-    /// The snake_case name used in JSON and tables (the serde name).
-    pub fn as_str(self) -> &'static str {
-        self.into()
+vocabulary! {
+    /// One reason why strict certificate validation failed. Every reason that applies is listed.
+    #[derive(PartialOrd, Ord)]
+    pub enum CertError {
+        /// The chain does not lead to a trusted root.
+        UnknownIssuer,
+        /// The leaf is its own issuer and its self-signature verifies.
+        SelfSigned,
+        /// No subjectAltName DNS entry matches the MX host name.
+        NameMismatch,
+        Expired,
+        NotYetValid,
+        BadSignature,
+        /// Key or signature algorithm we cannot verify.
+        UnsupportedKey,
+        /// Certificate not valid for TLS server use (extended key usage).
+        InvalidPurpose,
+        Revoked,
+        /// The certificate could not be parsed.
+        BadEncoding,
+        /// The server sent no certificate.
+        NoCertificate,
+        /// Anything else WebPKI rejected.
+        Other,
     }
 }
 

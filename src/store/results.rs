@@ -11,12 +11,13 @@ use std::str::FromStr;
 
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::VariantArray;
 use time::OffsetDateTime;
 
 use super::{ListId, ScanId, Store, StoreError, now_seconds};
 use crate::model::adoption::AdoptionState;
 use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState};
+use crate::model::vocabulary::vocabulary;
 use crate::model::{DomainName, DomainResult, Outcome, TlsVersion, Verdict};
 use crate::settings::Settings;
 
@@ -115,28 +116,22 @@ impl FromStr for RecordedScope {
     }
 }
 
-/// How far a scan got, as stored in the scans table (the snake_case name, e.g. `finished`;
-/// `DeadlineReached` is stored as `deadline`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoStaticStr, EnumString, VariantArray)]
-#[strum(serialize_all = "snake_case")]
-pub enum ScanStatus {
-    /// Begun and not yet closed (by this process or another live one).
-    Running,
-    /// Every domain was probed.
-    Finished,
-    /// The scan deadline passed; the rest is left for the next scan.
-    #[strum(serialize = "deadline")]
-    DeadlineReached,
-    /// Cancelled (by the user, or the monitor stopping mid-scan).
-    Cancelled,
-    /// The process died mid-scan; closed when the database was next opened.
-    Interrupted,
-}
-
-impl ScanStatus {
-    /// The name stored in the scans table and shown, e.g. `finished`.
-    pub fn as_str(self) -> &'static str {
-        self.into()
+vocabulary! {
+    /// How far a scan got, as stored in the scans table (the snake_case name, e.g. `finished`;
+    /// `DeadlineReached` is stored as `deadline`).
+    pub enum ScanStatus {
+        /// Begun and not yet closed (by this process or another live one).
+        Running,
+        /// Every domain was probed.
+        Finished,
+        /// The scan deadline passed; the rest is left for the next scan.
+        #[serde(rename = "deadline")]
+        #[strum(serialize = "deadline")]
+        DeadlineReached,
+        /// Cancelled (by the user, or the monitor stopping mid-scan).
+        Cancelled,
+        /// The process died mid-scan; closed when the database was next opened.
+        Interrupted,
     }
 }
 
@@ -710,6 +705,13 @@ mod tests {
 
     fn domain(name: &str) -> DomainName {
         DomainName::parse(name).expect("valid")
+    }
+
+    #[test]
+    fn scan_states_are_named_once() {
+        crate::model::test_support::assert_names_agree::<ScanStatus>();
+        assert_eq!(ScanStatus::DeadlineReached.as_str(), "deadline");
+        assert_eq!("interrupted".parse(), Ok(ScanStatus::Interrupted));
     }
 
     #[test]
