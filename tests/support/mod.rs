@@ -9,6 +9,7 @@
 //! Each test binary uses only part of the harness, so unused items are allowed here.
 #![allow(dead_code, unused_imports)]
 
+pub mod contract;
 pub mod demo;
 pub mod dns;
 pub mod pki;

@@ -1,0 +1,68 @@
+//! The domain result JSON contract of DESIGN.md ("every field is always present") as the tests
+//! check it: one list of fields per level, so extending the contract is one edit here.
+
+use serde_json::Value;
+
+/// Every field DESIGN.md's domain result JSON always has, at all three levels.
+pub fn missing_fields(result: &Value) -> Vec<String> {
+    const DOMAIN: &[&str] = &[
+        "domain",
+        "verdict",
+        "starttls",
+        "pfs",
+        "strict_valid",
+        "dns_error",
+        "probed_at",
+        "mx",
+    ];
+    const MX_HOST: &[&str] = &[
+        "host",
+        "preference",
+        "implicit",
+        "cname_target",
+        "dns_error",
+        "addresses",
+    ];
+    const ADDRESS: &[&str] = &[
+        "ip",
+        "outcome",
+        "smtp_code",
+        "smtp_text",
+        "detail",
+        "starttls_advertised",
+        "ehlo_before_tls",
+        "ehlo_after_tls",
+        "tls_version",
+        "cipher_suite",
+        "kx_group",
+        "pfs",
+        "legacy_tls",
+        "strict_valid",
+        "cert_errors",
+        "cert_subject",
+        "cert_sans",
+        "cert_issuer",
+        "cert_not_before",
+        "cert_not_after",
+        "cert_days_left",
+        "cert_key",
+        "cert_sha256",
+        "elapsed_ms",
+    ];
+    let mut missing = Vec::new();
+    let mut require = |object: &Value, fields: &[&str], place: &str| {
+        for field in fields {
+            if object.get(field).is_none() {
+                missing.push(format!("{place} has no {field}"));
+            }
+        }
+    };
+    require(result, DOMAIN, "the domain");
+    for host in result["mx"].as_array().into_iter().flatten() {
+        require(host, MX_HOST, "an MX host");
+        for address in host["addresses"].as_array().into_iter().flatten() {
+            require(address, ADDRESS, "an address");
+        }
+    }
+    missing
+}
