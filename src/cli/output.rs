@@ -37,7 +37,7 @@ pub fn domain_table(result: &DomainResult) -> String {
     let _ = writeln!(
         text,
         "{:<32} {:<12} starttls={:<3} pfs={:<3} strict={:<3}{}",
-        shown_name(result),
+        result.domain.display_with_ascii(),
         result.verdict.as_str(),
         yes_no(result.starttls, "-"),
         yes_no(result.pfs, "-"),
@@ -63,18 +63,6 @@ pub fn domain_table(result: &DomainResult) -> String {
         }
     }
     text
-}
-
-/// The domain as people read it: the Unicode form, with the ASCII form beside it where it
-/// differs (`bücher.de (xn--bcher-kva.de)`).
-fn shown_name(result: &DomainResult) -> String {
-    let ascii = result.domain.as_str();
-    let shown = result.domain.display_name();
-    if shown == ascii {
-        ascii.to_string()
-    } else {
-        format!("{shown} ({ascii})")
-    }
 }
 
 fn domain_note(result: &DomainResult) -> String {

@@ -373,7 +373,7 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
             for change in &changes {
                 println!(
                     "  {} {}: {}",
-                    change.domain,
+                    change.domain.display_with_ascii(),
                     change.kind.as_str(),
                     change.detail
                 );

@@ -130,6 +130,17 @@ impl DomainName {
         }
     }
 
+    /// The name as plain text for people: the Unicode form, with the ASCII form beside it where
+    /// they differ (`bücher.de (xn--bcher-kva.de)`), e.g. in the command line's tables.
+    pub fn display_with_ascii(&self) -> String {
+        let shown = self.display_name();
+        if shown == self.0 {
+            self.0.clone()
+        } else {
+            format!("{shown} ({})", self.0)
+        }
+    }
+
     /// Whether `unicode` turns back into this very name the way an import does (UTS 46 as
     /// browsers do), with nothing in it that an import would cut or trim first.
     fn is_read_back_from(&self, unicode: &str) -> bool {
@@ -609,6 +620,15 @@ mod tests {
 
     use crate::model::changes::ChangeKind;
     use crate::model::test_support::assert_names_agree;
+
+    #[test]
+    fn people_see_the_unicode_form_with_the_ascii_form_beside_it() {
+        let idn = DomainName::parse("xn--bcher-kva.de").expect("valid");
+        assert_eq!(idn.display_name(), "bücher.de");
+        assert_eq!(idn.display_with_ascii(), "bücher.de (xn--bcher-kva.de)");
+        let plain = DomainName::parse("example.org").expect("valid");
+        assert_eq!(plain.display_with_ascii(), "example.org");
+    }
 
     #[test]
     fn every_enum_name_is_its_serde_name_and_reads_back() {

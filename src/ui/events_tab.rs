@@ -8,6 +8,8 @@ use eframe::egui;
 
 use super::action::Action;
 use super::style::{Grade, format_time};
+use std::borrow::Cow;
+
 use crate::model::DomainName;
 use crate::monitor::view::EventRow;
 
@@ -56,11 +58,19 @@ impl EventsTab {
                                 ("⏶ better", Grade::Secure)
                             };
                             ui.label(format_time(event.at));
-                            if ui
-                                .link(&event.domain)
-                                .on_hover_text("Show this domain")
-                                .clicked()
-                                && let Ok(domain) = DomainName::parse(&event.domain)
+                            let domain = DomainName::parse(&event.domain).ok();
+                            let shown = domain
+                                .as_ref()
+                                .map_or(Cow::Borrowed(event.domain.as_str()), |domain| {
+                                    domain.display_name()
+                                });
+                            let hover = if shown == event.domain {
+                                "Show this domain".to_string()
+                            } else {
+                                format!("{}: show this domain", event.domain)
+                            };
+                            if ui.link(shown.as_ref()).on_hover_text(hover).clicked()
+                                && let Some(domain) = domain
                             {
                                 actions.push(Action::ShowDomain(domain));
                             }

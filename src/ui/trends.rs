@@ -177,17 +177,23 @@ fn headline_ui(ui: &mut egui::Ui, series: &[Series]) {
     });
 }
 
-fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series]) {
-    let dark_mode = ui.visuals().dark_mode;
-    let lookup: BTreeMap<&str, &Series> = series.iter().map(|line| (line.name, line)).collect();
-    Plot::new("adoption_plot")
-        .height(260.0)
+/// A plot of percentages (0-100 %) by UTC day, legend bottom left: the look both trend charts
+/// share.
+fn percent_by_day_plot(id: &'static str, height: f32) -> Plot<'static> {
+    Plot::new(id)
+        .height(height)
         .include_y(0.0)
         .include_y(100.0)
         .allow_scroll(false)
         .legend(Legend::default().position(Corner::LeftBottom))
         .x_axis_formatter(|mark, _| date_of_day(mark.value))
         .y_axis_formatter(|mark, _| format!("{:.0}%", mark.value))
+}
+
+fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series]) {
+    let dark_mode = ui.visuals().dark_mode;
+    let lookup: BTreeMap<&str, &Series> = series.iter().map(|line| (line.name, line)).collect();
+    percent_by_day_plot("adoption_plot", 260.0)
         .label_formatter(move |hover| match hover {
             egui_plot::HoverPosition::NearDataPoint {
                 plot_name, index, ..
@@ -302,29 +308,21 @@ fn tls_mix_plot_ui(ui: &mut egui::Ui, points: &[TrendPoint]) {
         Color32::from_rgb(0x3b, 0x82, 0xf6),
         Color32::from_rgb(0x22, 0xa0, 0x6b),
     ];
-    Plot::new("tls_mix_plot")
-        .height(220.0)
-        .include_y(0.0)
-        .include_y(100.0)
-        .allow_scroll(false)
-        .legend(Legend::default().position(Corner::LeftBottom))
-        .x_axis_formatter(|mark, _| date_of_day(mark.value))
-        .y_axis_formatter(|mark, _| format!("{:.0}%", mark.value))
-        .show(ui, |plot| {
-            for (index, (version, line)) in series.into_iter().enumerate() {
-                let color = palette[index.min(palette.len() - 1)];
-                plot.points(
-                    Points::new(version.clone(), PlotPoints::from(line.clone()))
-                        .color(color)
-                        .radius(3.5),
-                );
-                plot.line(
-                    Line::new(version, PlotPoints::from(line))
-                        .color(color)
-                        .width(2.0),
-                );
-            }
-        });
+    percent_by_day_plot("tls_mix_plot", 220.0).show(ui, |plot| {
+        for (index, (version, line)) in series.into_iter().enumerate() {
+            let color = palette[index.min(palette.len() - 1)];
+            plot.points(
+                Points::new(version.clone(), PlotPoints::from(line.clone()))
+                    .color(color)
+                    .radius(3.5),
+            );
+            plot.line(
+                Line::new(version, PlotPoints::from(line))
+                    .color(color)
+                    .width(2.0),
+            );
+        }
+    });
 }
 
 #[cfg(test)]
