@@ -9,6 +9,7 @@
 //! events between results), [`format`] (yes / no and percentages for people).
 
 pub mod adoption;
+pub mod auth;
 pub mod changes;
 pub mod format;
 #[cfg(test)]
