@@ -12,6 +12,7 @@
 //! `model` and its own configuration.
 
 pub mod config;
+pub mod dane;
 pub mod dns;
 pub mod fault;
 pub mod legacy;
