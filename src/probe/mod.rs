@@ -16,6 +16,7 @@ pub mod dane;
 pub mod dns;
 pub mod fault;
 pub mod legacy;
+pub mod mta_sts;
 pub mod reply;
 pub mod smtp;
 pub mod tls;
