@@ -20,6 +20,7 @@ pub mod mta_sts;
 pub mod reply;
 pub mod smtp;
 pub mod tls;
+pub mod tls_rpt;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};

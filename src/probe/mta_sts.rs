@@ -8,10 +8,10 @@
 //! Strictness: RFC 8461 §3.1 says a syntactically invalid TXT record means no policy, so the
 //! record is held to its ABNF (`;` between fields with optional white space, one optional
 //! trailing `;`, `name=value` fields); unknown fields must be well-formed and are otherwise
-//! ignored. The policy's keys and values
-//! are case-sensitive as the ABNF (`%s`) says; white space around keys and values is allowed;
-//! blank lines are skipped; unknown keys are ignored; for a repeated `version`, `mode` or
-//! `max_age` the first wins (later copies are not even checked).
+//! ignored. The policy's keys and values are case-sensitive as the ABNF (`%s`) says; white
+//! space around keys and values is allowed; blank lines are skipped; unknown keys are ignored;
+//! for a repeated `version`, `mode` or `max_age` the first wins (later copies are not even
+//! checked).
 
 use std::fmt;
 
