@@ -19,7 +19,7 @@
 set -euo pipefail
 
 CARGO_FUZZ_VERSION=0.13.2
-TARGETS=(smtp_reply cert_details csv_import normalize_domain)
+TARGETS=(smtp_reply cert_details csv_import normalize_domain mta_sts_policy sts_record tls_rpt_record)
 
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$fuzz_dir"

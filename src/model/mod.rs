@@ -15,6 +15,7 @@
 pub(crate) mod vocabulary;
 
 pub mod adoption;
+pub mod auth;
 pub mod changes;
 pub mod format;
 #[cfg(test)]

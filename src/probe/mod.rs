@@ -12,12 +12,15 @@
 //! `model` and its own configuration.
 
 pub mod config;
+pub mod dane;
 pub mod dns;
 pub mod fault;
 pub mod legacy;
+pub mod mta_sts;
 pub mod reply;
 pub mod smtp;
 pub mod tls;
+pub mod tls_rpt;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
