@@ -307,6 +307,7 @@ impl App {
             Action::SelectTab(tab) => self.tab = tab,
             Action::SetTheme(theme) => self.theme = theme,
             Action::Refresh => {
+                state.set_status("reloading from the database", false);
                 if let Some(command) = state.request_view() {
                     send(self.monitor.as_ref(), command);
                 }
