@@ -270,7 +270,7 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
     let json = args.json;
     let total = domains.len();
     let resolver = prober.config().dns.to_string();
-    let mut silent_dns = crate::monitor::scan::SilentDnsDetector::default();
+    let mut failing_dns = crate::monitor::scan::FailingDnsDetector::default();
     runtime.block_on(async {
         let run = prober.start_run();
         // Print in argument order as soon as every earlier domain is done.
@@ -279,8 +279,11 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
         let stdout = std::io::stdout();
         let mut write_error = None;
         run.probe_many(domains, |index, result| {
-            if silent_dns.observe(&result) {
-                eprintln!("{}", silent_dns_warning(&resolver, silent_dns.lookups()));
+            if failing_dns.observe(&result) {
+                eprintln!(
+                    "{}",
+                    failing_dns_warning(&resolver, failing_dns.lookups(), failing_dns.failures())
+                );
             }
             ready[index] = Some(result);
             while let Some(Some(result)) = ready.get_mut(next_to_print).map(Option::take) {
@@ -309,11 +312,24 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
     })
 }
 
-/// The one-line warning when the resolver answered none of a run's first lookups.
-pub(crate) fn silent_dns_warning(resolver: &str, lookups: usize) -> String {
+/// The one-line warning when the DNS server failed every one of a run's first lookups: who,
+/// how ("refused: not a recursive resolver?") and what to do.
+pub(crate) fn failing_dns_warning(
+    resolver: &str,
+    lookups: usize,
+    failures: crate::monitor::scan::DnsFailures,
+) -> String {
+    let cause = failures.cause();
+    let verb = if cause == crate::monitor::scan::DnsFailureCause::Timeout {
+        "answered none of"
+    } else {
+        "failed all of"
+    };
     format!(
-        "warning: {resolver} answered none of the first {lookups} domain lookups (all timed out or \
-         could not reach it): check --dns or the DNS server setting; those domains are untestable"
+        "warning: {resolver} {verb} the first {lookups} domain lookups ({}; {}): give a recursive \
+         resolver with --dns or the DNS server setting; those domains are untestable",
+        cause.explain(),
+        failures.describe()
     )
 }
 
@@ -403,6 +419,40 @@ mod tests {
             error.message.contains("; '10.0.0.1': "),
             "{}",
             error.message
+        );
+    }
+
+    #[test]
+    fn the_dns_warning_names_the_server_and_the_likely_cause() {
+        use crate::monitor::scan::DnsFailures;
+        let refused = failing_dns_warning(
+            "the DNS server 127.0.0.1:5353",
+            3,
+            DnsFailures {
+                refused: 3,
+                ..DnsFailures::default()
+            },
+        );
+        assert_eq!(
+            refused,
+            "warning: the DNS server 127.0.0.1:5353 failed all of the first 3 domain lookups \
+             (refused: not a recursive resolver?; 3 refused): give a recursive resolver with \
+             --dns or the DNS server setting; those domains are untestable"
+        );
+        let silent = failing_dns_warning(
+            "the system resolver (/etc/resolv.conf)",
+            3,
+            DnsFailures {
+                timeout: 3,
+                ..DnsFailures::default()
+            },
+        );
+        assert!(
+            silent.starts_with(
+                "warning: the system resolver (/etc/resolv.conf) answered none of the first 3 \
+                 domain lookups (timeout: not answering; 3 timed out or unreachable)"
+            ),
+            "{silent}"
         );
     }
 }

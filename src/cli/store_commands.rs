@@ -321,9 +321,16 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
                      (many home and cloud networks block it); results are stored as untestable"
                 );
             }),
-            ScanEvent::DnsUnanswered { lookups, resolver } => {
-                progress.suspend(|| eprintln!("{}", super::silent_dns_warning(&resolver, lookups)));
-            }
+            ScanEvent::DnsFailing {
+                lookups,
+                resolver,
+                failures,
+            } => progress.suspend(|| {
+                eprintln!(
+                    "{}",
+                    super::failing_dns_warning(&resolver, lookups, failures)
+                );
+            }),
             ScanEvent::StoreFailed(message) => progress.suspend(|| eprintln!("error: {message}")),
             ScanEvent::Finished {
                 end,

@@ -3,7 +3,8 @@
 //!
 //! Owns: scheduling (interval + jitter, resume after restart from the last scheduled scan),
 //! concurrent scans that never probe one domain twice at once, cancellation, settings changes,
-//! and the only place where probe and store meet ([`scan`]).
+//! watching the database for other processes' writes ([`STORE_POLL_INTERVAL`]), and the only
+//! place where probe and store meet ([`scan`]).
 //! Must not touch: the UI. Nothing of tokio, rusqlite, hickory or rustls crosses its API: the
 //! UI sends [`Command`]s through a [`MonitorHandle`] and reads [`Event`]s; the monitor calls the
 //! waker after each event (the app passes `ctx.request_repaint`).
@@ -13,6 +14,7 @@ pub mod view;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,8 +30,14 @@ pub use crate::report::{ExportFormat, ExportOptions, ExportSummary};
 use crate::settings::Settings;
 pub use crate::settings::{Overrides, SettingsError};
 use crate::store::{RecordedScope, ScanCounts, ScanId, ScanScope, Store, StoreError};
-pub use scan::{ScanEnd, ScanEvent, SharedStore};
+pub use scan::{DnsFailureCause, DnsFailures, ScanEnd, ScanEvent, SharedStore};
 pub use view::{DomainDetail, Edit, ImportReport, ViewSnapshot};
+
+/// How often the monitor asks the database whether another process (a cron `scan`, the
+/// command line) wrote to it: `PRAGMA data_version` on the monitor's own connection, a cheap
+/// read that changes only for other connections' commits. Nothing more is read until it
+/// changes; then the app reloads its view ([`Event::StoreChanged`]).
+pub const STORE_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// What a scan covers, as the user asks for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,9 +57,12 @@ pub enum Command {
     ResumeSchedule,
     /// Validates, saves and uses new settings from the next scan on.
     SaveSettings(Box<Settings>),
-    /// Reads what the app shows for a list (None: all domains); answered by `ViewLoaded`.
+    /// Reads what the app shows for a list (None: all domains), and the detail of `detail`
+    /// in the same read transaction (so a row and its detail never disagree); answered by
+    /// `ViewLoaded`.
     LoadView {
         list: Option<String>,
+        detail: Option<DomainName>,
     },
     /// Reads one domain in full; answered by `DomainLoaded`.
     LoadDomain(DomainName),
@@ -116,6 +127,9 @@ pub enum Event {
     Edited {
         message: String,
     },
+    /// Another process committed to the database (a scan, an edit from the command line):
+    /// views should reload. Polled every [`STORE_POLL_INTERVAL`].
+    StoreChanged,
     /// Something failed; the message names what and where.
     Failed(String),
     Stopped,
@@ -265,6 +279,17 @@ impl Monitor {
         };
         let mut next_scan_at = self.next_scheduled_scan(&settings);
         self.emit_schedule(&settings, next_scan_at);
+        // The version seen before any view is read: a commit after it is always noticed.
+        let watch = Arc::new(StoreWatch::new(
+            scan::lock(&self.store)
+                .and_then(|store| store.data_version())
+                .ok(),
+        ));
+        let mut poll = tokio::time::interval_at(
+            tokio::time::Instant::now() + STORE_POLL_INTERVAL,
+            STORE_POLL_INTERVAL,
+        );
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let sleep_for = match (self.schedule && !settings.paused, next_scan_at) {
                 (true, Some(at)) => {
@@ -311,8 +336,8 @@ impl Monitor {
                                 self.emit_schedule(&settings, next_scan_at);
                             }
                         }
-                        Command::LoadView { list } => self.spawn_read(move |store| {
-                            view::load_view(store, list.as_deref())
+                        Command::LoadView { list, detail } => self.spawn_read(move |store| {
+                            view::load_view_with_detail(store, list.as_deref(), detail.as_ref())
                                 .map(|snapshot| Event::ViewLoaded(Box::new(snapshot)))
                         }),
                         Command::LoadDomain(domain) => self.spawn_read(move |store| {
@@ -332,6 +357,7 @@ impl Monitor {
                     next_scan_at = Some(OffsetDateTime::now_utc() + jittered_interval(&settings));
                     self.emit_schedule(&settings, next_scan_at);
                 }
+                _ = poll.tick() => self.poll_store(&watch),
                 Some(joined) = scans.join_next_with_id(), if !scans.is_empty() => {
                     let task = match &joined {
                         Ok((task, ())) => *task,
@@ -370,6 +396,27 @@ impl Monitor {
             })),
             Err(error) => self.emitter.emit(Event::Failed(error.to_string())),
         }
+    }
+
+    /// Asks the store, on the blocking pool, whether another process committed since the last
+    /// look, and says so when it did. One look at a time: a look still waiting for the store
+    /// (a long export holds it) is not doubled.
+    fn poll_store(&self, watch: &Arc<StoreWatch>) {
+        if watch.looking.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let store = self.store.clone();
+        let emitter = self.emitter.clone();
+        let watch = watch.clone();
+        tokio::task::spawn_blocking(move || {
+            let version = scan::lock(&store).and_then(|store| store.data_version());
+            if let Ok(version) = version
+                && watch.changed(version)
+            {
+                emitter.emit(Event::StoreChanged);
+            }
+            watch.looking.store(false, Ordering::Release);
+        });
     }
 
     /// Runs store work on the blocking pool (never on the scheduler's thread) and emits its
@@ -590,6 +637,32 @@ impl Monitor {
     }
 }
 
+/// The database version the monitor last saw (SQLite's `data_version` on its connection).
+struct StoreWatch {
+    /// `NO_VERSION` until a version was read.
+    seen: AtomicI64,
+    /// A look is under way.
+    looking: AtomicBool,
+}
+
+impl StoreWatch {
+    const NO_VERSION: i64 = i64::MIN;
+
+    fn new(seen: Option<i64>) -> Self {
+        Self {
+            seen: AtomicI64::new(seen.unwrap_or(Self::NO_VERSION)),
+            looking: AtomicBool::new(false),
+        }
+    }
+
+    /// Records `version`; true when it differs from a version seen before (the first version
+    /// read is only a baseline).
+    fn changed(&self, version: i64) -> bool {
+        let before = self.seen.swap(version, Ordering::AcqRel);
+        before != Self::NO_VERSION && before != version
+    }
+}
+
 /// Frees a scan's domains for other scans when its task ends, however it ends.
 struct ReleaseOnDrop {
     active: Arc<Mutex<HashSet<DomainName>>>,
@@ -611,4 +684,21 @@ fn jittered_interval(settings: &Settings) -> Duration {
     let base = settings.scan_interval();
     let jitter = (fastrand::f64() - 0.5) * 0.1;
     base.mul_f64(1.0 + jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watch_takes_a_baseline_then_reports_each_change_once() {
+        let watch = StoreWatch::new(None);
+        assert!(!watch.changed(4), "the first version read is a baseline");
+        assert!(!watch.changed(4));
+        assert!(watch.changed(5));
+        assert!(!watch.changed(5), "said once");
+        let watch = StoreWatch::new(Some(7));
+        assert!(!watch.changed(7));
+        assert!(watch.changed(9));
+    }
 }

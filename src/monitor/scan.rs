@@ -1,9 +1,11 @@
 //! One scan: probe a set of domains in one probe run, store every result as it arrives, report
-//! progress, detect a blocked port 25, and close the scan in the store.
+//! progress, detect a blocked port 25 and a DNS server that fails every lookup, and close the
+//! scan in the store.
 //!
 //! Owns: the join between probe and store for a scan. Used by the background monitor and by the
 //! headless `scan` command, so both behave the same. Must not touch: scheduling, the UI.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,8 +20,9 @@ pub type SharedStore = Arc<Mutex<Store>>;
 /// How many addresses a scan must have tried before "port 25 looks blocked" may be said.
 pub const BLOCKED_PORT_MIN_ATTEMPTS: usize = 20;
 
-/// How many domains' lookups must have failed for "the DNS server does not answer" to be said.
-pub const SILENT_DNS_MIN_LOOKUPS: usize = 3;
+/// How many distinct domains' lookups must all have failed for "the DNS server fails every
+/// lookup" to be said (one bogus domain's SERVFAIL is not an outage).
+pub const FAILING_DNS_MIN_DOMAINS: usize = 3;
 
 /// What a scan reports while it runs.
 #[derive(Clone, Debug)]
@@ -42,12 +45,16 @@ pub enum ScanEvent {
     Port25Blocked {
         attempts: usize,
     },
-    /// Every domain's MX lookup so far timed out or could not reach the resolver: the DNS
-    /// server (the configured one, or the system's) is not answering. Said once per scan.
-    DnsUnanswered {
+    /// Every domain's MX lookup so far failed (refused, SERVFAIL, timed out or could not reach
+    /// the resolver), for at least [`FAILING_DNS_MIN_DOMAINS`] domains: the DNS server (the
+    /// configured one, or the system's) is not usable. Said once per scan.
+    DnsFailing {
+        /// Distinct domains looked up when it was said.
         lookups: usize,
         /// Who was asked, for people: "the DNS server 127.0.0.1:5353" or "the system resolver".
         resolver: String,
+        /// How those lookups failed.
+        failures: DnsFailures,
     },
     /// A result could not be stored (the scan goes on; the message names the domain).
     StoreFailed(String),
@@ -108,36 +115,146 @@ impl BlockedPortDetector {
     }
 }
 
-/// Counts domain lookups to tell a DNS server that answers nothing from domains that fail.
+/// Why a DNS server failed a scan's lookups, the kind most of them failed with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsFailureCause {
+    /// REFUSED: the server answers but will not resolve for us.
+    Refused,
+    /// SERVFAIL: the server tried and could not resolve anything.
+    Servfail,
+    /// No answer in time, or the server could not be reached at all.
+    Timeout,
+}
+
+impl DnsFailureCause {
+    /// The cause and what it likely means, for people: "refused: not a recursive resolver?".
+    pub fn explain(self) -> &'static str {
+        match self {
+            DnsFailureCause::Refused => "refused: not a recursive resolver?",
+            DnsFailureCause::Servfail => {
+                "servfail: it cannot resolve anything (no working upstream, or DNSSEC trouble?)"
+            }
+            DnsFailureCause::Timeout => "timeout: not answering",
+        }
+    }
+}
+
+/// How a scan's failed domain lookups failed, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DnsFailures {
+    /// Answered REFUSED.
+    pub refused: usize,
+    /// Answered SERVFAIL.
+    pub servfail: usize,
+    /// Timed out, or the server could not be reached (`timeout`, `other`).
+    pub timeout: usize,
+}
+
+impl DnsFailures {
+    /// Failed lookups counted.
+    pub fn total(&self) -> usize {
+        self.refused + self.servfail + self.timeout
+    }
+
+    /// The kind most lookups failed with (a tie goes to the more telling one: refused, then
+    /// servfail, then timeout).
+    pub fn cause(&self) -> DnsFailureCause {
+        let ranked = [
+            (self.refused, DnsFailureCause::Refused),
+            (self.servfail, DnsFailureCause::Servfail),
+            (self.timeout, DnsFailureCause::Timeout),
+        ];
+        let mut cause = DnsFailureCause::Refused;
+        let mut most = 0;
+        for (count, kind) in ranked {
+            if count > most {
+                most = count;
+                cause = kind;
+            }
+        }
+        cause
+    }
+
+    /// The kinds with their counts, for people: "3 refused", "2 refused, 1 timed out or
+    /// unreachable".
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [
+            (self.refused, "refused"),
+            (self.servfail, "servfail"),
+            (self.timeout, "timed out or unreachable"),
+        ]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, kind)| format!("{count} {kind}"))
+        .collect();
+        parts.join(", ")
+    }
+}
+
+/// Tells a DNS server that fails every lookup of a scan from domains that fail on their own.
 ///
-/// Only the domain's own MX lookup counts, and only timeouts and transport failures
-/// (`timeout`, `other`): an NXDOMAIN or SERVFAIL is an answer.
+/// Only each domain's own MX lookup counts, once per domain. REFUSED, SERVFAIL, timeouts and
+/// transport failures (`refused`, `servfail`, `timeout`, `other`) are failures; an answer of
+/// any other kind, even NXDOMAIN, means the server works. It is said once, when at least
+/// [`FAILING_DNS_MIN_DOMAINS`] distinct domains were looked up and every one failed.
 #[derive(Debug, Default, Clone)]
-pub struct SilentDnsDetector {
-    tally: SilenceTally<SILENT_DNS_MIN_LOOKUPS>,
+pub struct FailingDnsDetector {
+    /// Domains counted while the verdict is open (at most the minimum: then it is decided).
+    domains: HashSet<DomainName>,
+    failures: DnsFailures,
+    answered: bool,
+    reported: bool,
 }
 
-impl SilentDnsDetector {
-    /// Looks at one result; true exactly once, when the resolver first looks silent.
+impl FailingDnsDetector {
+    /// Looks at one result; true exactly once, when the server first looks like it fails
+    /// every lookup.
     pub fn observe(&mut self, result: &DomainResult) -> bool {
-        let silent = matches!(result.dns_error, Some(DnsError::Timeout | DnsError::Other));
-        self.tally.count(silent);
-        self.tally.first_time_all_silent()
+        let failure = match result.dns_error {
+            Some(DnsError::Refused) => Some(DnsFailureCause::Refused),
+            Some(DnsError::Servfail) => Some(DnsFailureCause::Servfail),
+            Some(DnsError::Timeout | DnsError::Other) => Some(DnsFailureCause::Timeout),
+            _ => None,
+        };
+        let Some(failure) = failure else {
+            self.answered = true;
+            self.domains.clear();
+            return false;
+        };
+        if self.answered || self.reported || !self.domains.insert(result.domain.clone()) {
+            return false;
+        }
+        match failure {
+            DnsFailureCause::Refused => self.failures.refused += 1,
+            DnsFailureCause::Servfail => self.failures.servfail += 1,
+            DnsFailureCause::Timeout => self.failures.timeout += 1,
+        }
+        if self.domains.len() >= FAILING_DNS_MIN_DOMAINS {
+            self.reported = true;
+            self.domains.clear();
+            return true;
+        }
+        false
     }
 
-    /// Whether every lookup so far went unanswered (and there were enough of them).
-    pub fn looks_silent(&self) -> bool {
-        self.tally.all_silent()
+    /// Whether it was said and no lookup has been answered since.
+    pub fn looks_failing(&self) -> bool {
+        self.reported && !self.answered
     }
 
-    /// Domain lookups seen.
+    /// Distinct domains whose failed lookups were counted.
     pub fn lookups(&self) -> usize {
-        self.tally.seen
+        self.failures.total()
+    }
+
+    /// How the counted lookups failed.
+    pub fn failures(&self) -> DnsFailures {
+        self.failures
     }
 }
 
-/// "Nothing answered, and we asked at least `MINIMUM` times", said once: the rule shared by
-/// the blocked-port and silent-DNS detectors.
+/// "Nothing answered, and we asked at least `MINIMUM` times", said once: the blocked-port
+/// detector's rule.
 #[derive(Debug, Default, Clone)]
 struct SilenceTally<const MINIMUM: usize> {
     seen: usize,
@@ -198,7 +315,7 @@ pub async fn run_scan(
         ..ScanCounts::default()
     };
     let mut detector = BlockedPortDetector::default();
-    let mut silent_dns = SilentDnsDetector::default();
+    let mut failing_dns = FailingDnsDetector::default();
     let deadline = settings.scan_deadline();
     let expiry_days = settings.expiry_warning_days;
     let run = prober.start_run();
@@ -211,10 +328,11 @@ pub async fn run_scan(
         if detector.looks_blocked() {
             annotate_blocked(&mut result);
         }
-        if silent_dns.observe(&result) {
-            emit(ScanEvent::DnsUnanswered {
-                lookups: silent_dns.lookups(),
+        if failing_dns.observe(&result) {
+            emit(ScanEvent::DnsFailing {
+                lookups: failing_dns.lookups(),
                 resolver: prober.config().dns.to_string(),
+                failures: failing_dns.failures(),
             });
         }
         counts.add(&result);
@@ -326,9 +444,9 @@ mod tests {
         assert!(detector.looks_blocked());
     }
 
-    fn result_with_dns_error(dns_error: Option<DnsError>) -> DomainResult {
+    fn lookup(domain: &str, dns_error: Option<DnsError>) -> DomainResult {
         DomainResult::new(
-            DomainName::parse("example.org").expect("valid"),
+            DomainName::parse(domain).expect("valid"),
             false,
             dns_error,
             time::OffsetDateTime::UNIX_EPOCH,
@@ -338,27 +456,95 @@ mod tests {
 
     #[test]
     fn a_silent_resolver_is_said_once_after_three_unanswered_lookups() {
-        let mut detector = SilentDnsDetector::default();
-        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
-        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Other))));
-        assert!(detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
-        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
-        assert!(detector.looks_silent());
+        let mut detector = FailingDnsDetector::default();
+        assert!(!detector.observe(&lookup("a.example", Some(DnsError::Timeout))));
+        assert!(!detector.observe(&lookup("b.example", Some(DnsError::Other))));
+        assert!(detector.observe(&lookup("c.example", Some(DnsError::Timeout))));
+        assert!(!detector.observe(&lookup("d.example", Some(DnsError::Timeout))));
+        assert!(detector.looks_failing());
+        assert_eq!(detector.failures().cause(), DnsFailureCause::Timeout);
+        assert_eq!(detector.failures().describe(), "3 timed out or unreachable");
+    }
+
+    #[test]
+    fn three_refused_lookups_say_it_two_do_not() {
+        let mut detector = FailingDnsDetector::default();
+        assert!(!detector.observe(&lookup("a.example", Some(DnsError::Refused))));
+        assert!(!detector.observe(&lookup("b.example", Some(DnsError::Refused))));
+        assert!(!detector.looks_failing(), "two domains are not enough");
+        assert!(detector.observe(&lookup("c.example", Some(DnsError::Refused))));
+        assert_eq!(detector.lookups(), 3);
+        assert_eq!(
+            detector.failures(),
+            DnsFailures {
+                refused: 3,
+                ..DnsFailures::default()
+            }
+        );
+        assert_eq!(
+            detector.failures().cause().explain(),
+            "refused: not a recursive resolver?"
+        );
+    }
+
+    #[test]
+    fn one_domain_looked_up_three_times_is_one_domain() {
+        let mut detector = FailingDnsDetector::default();
+        for _ in 0..3 {
+            assert!(!detector.observe(&lookup("a.example", Some(DnsError::Servfail))));
+        }
+        assert!(!detector.looks_failing());
+        assert!(!detector.observe(&lookup("b.example", Some(DnsError::Servfail))));
+        assert!(detector.observe(&lookup("c.example", Some(DnsError::Servfail))));
+        assert_eq!(detector.failures().cause(), DnsFailureCause::Servfail);
+    }
+
+    #[test]
+    fn a_mix_of_failures_names_the_most_common_kind() {
+        let mut detector = FailingDnsDetector::default();
+        assert!(!detector.observe(&lookup("a.example", Some(DnsError::Timeout))));
+        assert!(!detector.observe(&lookup("b.example", Some(DnsError::Refused))));
+        assert!(detector.observe(&lookup("c.example", Some(DnsError::Refused))));
+        assert_eq!(detector.failures().cause(), DnsFailureCause::Refused);
+        assert_eq!(
+            detector.failures().describe(),
+            "2 refused, 1 timed out or unreachable"
+        );
+    }
+
+    #[test]
+    fn one_servfail_among_good_answers_is_not_an_outage() {
+        let mut detector = FailingDnsDetector::default();
+        assert!(!detector.observe(&lookup("a.example", None)));
+        assert!(!detector.observe(&lookup("bogus.example", Some(DnsError::Servfail))));
+        assert!(!detector.observe(&lookup("b.example", None)));
+        assert!(!detector.observe(&lookup("c.example", Some(DnsError::Servfail))));
+        assert!(!detector.observe(&lookup("d.example", Some(DnsError::Servfail))));
+        assert!(!detector.looks_failing());
+        // The bogus domain first, then good answers: still not said.
+        let mut detector = FailingDnsDetector::default();
+        assert!(!detector.observe(&lookup("bogus.example", Some(DnsError::Servfail))));
+        for name in ["a.example", "b.example", "c.example"] {
+            assert!(!detector.observe(&lookup(name, None)));
+        }
+        assert!(!detector.looks_failing());
     }
 
     #[test]
     fn one_answered_lookup_even_nxdomain_means_the_resolver_works() {
-        let mut detector = SilentDnsDetector::default();
-        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Nxdomain))));
-        for _ in 0..10 {
-            assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
+        let names = |prefix: &'static str| (0..10).map(move |i| format!("{prefix}{i}.example"));
+        let mut detector = FailingDnsDetector::default();
+        assert!(!detector.observe(&lookup("gone.example", Some(DnsError::Nxdomain))));
+        for name in names("t") {
+            assert!(!detector.observe(&lookup(&name, Some(DnsError::Timeout))));
         }
-        assert!(!detector.looks_silent());
-        let mut detector = SilentDnsDetector::default();
-        assert!(!detector.observe(&result_with_dns_error(None)));
-        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
-        assert!(!detector.observe(&result_with_dns_error(Some(DnsError::Timeout))));
-        assert!(!detector.looks_silent());
+        assert!(!detector.looks_failing());
+        let mut detector = FailingDnsDetector::default();
+        assert!(!detector.observe(&lookup("good.example", None)));
+        for name in names("r") {
+            assert!(!detector.observe(&lookup(&name, Some(DnsError::Refused))));
+        }
+        assert!(!detector.looks_failing());
     }
 
     #[test]

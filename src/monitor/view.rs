@@ -52,6 +52,8 @@ pub struct ViewSnapshot {
     pub db_path: PathBuf,
     /// How long the store took to produce this snapshot.
     pub load_time: Duration,
+    /// The domain detail asked for with the view, read in the same transaction as the rows.
+    pub detail: Option<Box<DomainDetail>>,
 }
 
 /// What importing a CSV file would do.
@@ -98,6 +100,27 @@ pub enum Edit {
 
 /// Reads the snapshot of `list` (None: all domains).
 pub fn load_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreError> {
+    load_view_with_detail(store, list, None)
+}
+
+/// Reads the snapshot of `list` (None: all domains) and the detail of `detail`, all in one read
+/// transaction: another process committing meanwhile shows in the next snapshot, never in half
+/// of this one.
+pub fn load_view_with_detail(
+    store: &Store,
+    list: Option<&str>,
+    detail: Option<&DomainName>,
+) -> Result<ViewSnapshot, StoreError> {
+    store.read_consistent(|store| {
+        let mut snapshot = read_view(store, list)?;
+        snapshot.detail = detail
+            .map(|domain| load_domain(store, domain).map(Box::new))
+            .transpose()?;
+        Ok(snapshot)
+    })
+}
+
+fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreError> {
     let started = Instant::now();
     // A list deleted meanwhile (by the command line, say) falls back to all domains; the
     // snapshot's `list` tells the app which list it got.
@@ -136,6 +159,7 @@ pub fn load_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, Stor
         recent_scans: store.scans(5)?,
         db_path: store.path().to_path_buf(),
         load_time: started.elapsed(),
+        detail: None,
     })
 }
 

@@ -187,6 +187,30 @@ impl Store {
         classify(&self.path, error)
     }
 
+    /// SQLite's `PRAGMA data_version` for this connection: it changes when another connection
+    /// (another process: a cron `scan`, the command line) commits, never for this connection's
+    /// own writes. A cheap read for watching the file.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        self.connection
+            .query_row("PRAGMA data_version", [], |row| row.get(0))
+            .map_err(|error| self.fail(error))
+    }
+
+    /// Runs `read` in one read transaction, so all its queries see one state of the database
+    /// even while another process writes. `read` must only read.
+    pub fn read_consistent<T>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let transaction = self
+            .connection
+            .unchecked_transaction()
+            .map_err(|error| self.fail(error))?;
+        let value = read(self)?;
+        transaction.commit().map_err(|error| self.fail(error))?;
+        Ok(value)
+    }
+
     /// Runs SQLite's integrity check; `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<(), StoreError> {
         let verdict: String = self
@@ -538,5 +562,48 @@ fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
             StoreError::Open { path, problem }
         }
         _ => StoreError::Other { path, problem },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_version_moves_only_for_other_connections_commits() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("monitor.sqlite3");
+        let watcher = Store::open(&path).expect("open");
+        let writer = Store::open(&path).expect("second connection");
+        let start = watcher.data_version().expect("version");
+        assert_eq!(watcher.data_version().expect("version"), start, "stable");
+        watcher.create_list("Own").expect("own write");
+        assert_eq!(
+            watcher.data_version().expect("version"),
+            start,
+            "own commits do not count"
+        );
+        writer.create_list("Other").expect("other write");
+        let after = watcher.data_version().expect("version");
+        assert_ne!(after, start, "another connection's commit is seen");
+        assert_eq!(watcher.data_version().expect("version"), after);
+    }
+
+    #[test]
+    fn a_consistent_read_sees_one_state_while_another_connection_writes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("monitor.sqlite3");
+        let reader = Store::open(&path).expect("open");
+        let writer = Store::open(&path).expect("second connection");
+        writer.create_list("First").expect("write");
+        let (before, during) = reader
+            .read_consistent(|store| {
+                let before = store.lists()?.len();
+                writer.create_list("Second")?;
+                Ok((before, store.lists()?.len()))
+            })
+            .expect("read");
+        assert_eq!((before, during), (1, 1));
+        assert_eq!(reader.lists().expect("lists").len(), 2, "seen afterwards");
     }
 }

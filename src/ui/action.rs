@@ -23,6 +23,8 @@ pub enum Action {
     SelectListAfterEdit(Option<String>),
     SelectTab(Tab),
     SetTheme(ThemeChoice),
+    /// View ▸ Refresh (Ctrl+R): reloads the snapshot and the open detail from the database.
+    Refresh,
     /// Starts a scan; the warning banners go until the scan raises them again.
     Scan(ScanTarget),
     /// Sends a command to the monitor as it is (edits, settings, schedule, import preview...).
@@ -91,6 +93,6 @@ pub enum DialogRequest {
 pub enum Banner {
     /// Outbound port 25 looks blocked.
     Port25Blocked,
-    /// The DNS server answers nothing.
-    DnsUnanswered,
+    /// The DNS server failed every lookup (refused, servfail, timed out).
+    DnsFailing,
 }

@@ -27,7 +27,7 @@ use super::top_bar::TopBar;
 use super::trends::TrendsTab;
 use super::welcome::Welcome;
 use crate::model::DomainName;
-use crate::monitor::{Command, Event, MonitorHandle, Overrides};
+use crate::monitor::{Command, DomainDetail, Event, MonitorHandle, Overrides, ViewSnapshot};
 
 /// Wakes the UI from the monitor's thread once the context is known.
 type RepaintSlot = Arc<Mutex<Option<egui::Context>>>;
@@ -144,9 +144,20 @@ impl App {
         self.state.port_blocked.is_some()
     }
 
-    /// Whether the monitor said the DNS server answers nothing (and the banner shows).
+    /// Whether the monitor said the DNS server fails every lookup — refused, servfail or
+    /// timed out (and the banner shows).
     pub fn dns_unanswered_banner(&self) -> bool {
-        self.state.dns_unanswered.is_some()
+        self.state.dns_failing.is_some()
+    }
+
+    /// The last snapshot (its rows are in [`Self::table`]); tests compare it with the store.
+    pub fn view(&self) -> Option<&ViewSnapshot> {
+        self.state.view.as_ref()
+    }
+
+    /// The loaded detail of the cursor row, if any.
+    pub fn detail(&self) -> Option<&DomainDetail> {
+        self.state.detail.as_ref()
     }
 
     /// The status line's text, if any.
@@ -295,9 +306,15 @@ impl App {
             Action::SelectListAfterEdit(list) => state.list = list,
             Action::SelectTab(tab) => self.tab = tab,
             Action::SetTheme(theme) => self.theme = theme,
+            Action::Refresh => {
+                state.set_status("reloading from the database", false);
+                if let Some(command) = state.request_view() {
+                    send(self.monitor.as_ref(), command);
+                }
+            }
             Action::Scan(target) => {
                 state.port_blocked = None;
-                state.dns_unanswered = None;
+                state.dns_failing = None;
                 send(self.monitor.as_ref(), Command::ScanNow(target));
             }
             Action::Send(command) => send(self.monitor.as_ref(), command),
@@ -352,7 +369,7 @@ impl App {
             Action::SetStatus { text, error } => state.set_status(text, error),
             Action::DismissStatus => state.status = None,
             Action::DismissBanner(Banner::Port25Blocked) => state.port_blocked = None,
-            Action::DismissBanner(Banner::DnsUnanswered) => state.dns_unanswered = None,
+            Action::DismissBanner(Banner::DnsFailing) => state.dns_failing = None,
         }
     }
 
@@ -415,16 +432,18 @@ impl App {
         self.applied_theme = Some(self.theme);
     }
 
-    /// Ctrl+F filter, F5 scan, Delete remove (asks first), arrows move the selection.
+    /// Ctrl+F filter, F5 scan, Ctrl+R refresh, Delete remove (asks first), arrows move the
+    /// selection.
     fn keys(&self, ctx: &egui::Context, actions: &mut Vec<Action>) {
         if self.dialogs.is_open() || self.open_error.is_some() {
             return;
         }
         let typing = ctx.egui_wants_keyboard_input();
-        let (find, rescan, delete, up, down, select_all) = ctx.input_mut(|input| {
+        let (find, rescan, refresh, delete, up, down, select_all) = ctx.input_mut(|input| {
             (
                 input.consume_key(egui::Modifiers::COMMAND, egui::Key::F),
                 input.consume_key(egui::Modifiers::NONE, egui::Key::F5),
+                input.consume_key(egui::Modifiers::COMMAND, egui::Key::R),
                 !typing && input.consume_key(egui::Modifiers::NONE, egui::Key::Delete),
                 !typing && input.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
                 !typing && input.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
@@ -436,6 +455,9 @@ impl App {
         }
         if rescan {
             actions.push(Action::Scan(self.state.current_scan_target()));
+        }
+        if refresh {
+            actions.push(Action::Refresh);
         }
         let tab = if find { Tab::Domains } else { self.tab };
         if tab != Tab::Domains {

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use super::table_model::{SortOrder, TableModel};
 use crate::monitor::view::{self, DomainDetail, ImportReport, ViewSnapshot};
-use crate::monitor::{Command, Event, ScanEnd, ScanEvent, ScanTarget};
+use crate::monitor::{Command, DnsFailures, Event, ScanEnd, ScanEvent, ScanTarget};
 use crate::settings::Settings;
 
 /// How often rows updated in place during a scan are re-filtered and re-sorted.
@@ -28,6 +28,17 @@ pub struct RunningScan {
     pub done: usize,
     pub total: usize,
     pub eta: Option<Duration>,
+}
+
+/// What the monitor said about a DNS server that failed every lookup of a scan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsTrouble {
+    /// Distinct domains looked up when it was said.
+    pub lookups: usize,
+    /// Who was asked, for people ("the DNS server 127.0.0.1:5353").
+    pub resolver: String,
+    /// How the lookups failed (refused, servfail, timed out).
+    pub failures: DnsFailures,
 }
 
 /// The status line: the last thing that happened.
@@ -99,8 +110,8 @@ pub struct UiState {
     pub next_scan_at: Option<OffsetDateTime>,
     /// Connection attempts when the monitor said port 25 looks blocked.
     pub port_blocked: Option<usize>,
-    /// Lookups and resolver when the monitor said the DNS server answers nothing.
-    pub dns_unanswered: Option<(usize, String)>,
+    /// What the monitor said when the DNS server failed every lookup of a scan.
+    pub dns_failing: Option<DnsTrouble>,
     pub status: Option<Status>,
     view_in_flight: bool,
     view_dirty: bool,
@@ -121,7 +132,7 @@ impl UiState {
             schedule_paused: false,
             next_scan_at: None,
             port_blocked: None,
-            dns_unanswered: None,
+            dns_failing: None,
             status: None,
             view_in_flight: false,
             view_dirty: false,
@@ -134,8 +145,9 @@ impl UiState {
         self.view_in_flight
     }
 
-    /// Asks for a fresh snapshot of the selected list; while one is in flight, the request is
-    /// remembered and made when it arrives (None then).
+    /// Asks for a fresh snapshot of the selected list, with the detail of the cursor row read
+    /// in the same transaction (so row and detail never show two states of one domain); while
+    /// one is in flight, the request is remembered and made when it arrives (None then).
     pub fn request_view(&mut self) -> Option<Command> {
         if self.view_in_flight {
             self.view_dirty = true;
@@ -145,6 +157,18 @@ impl UiState {
         self.view_dirty = false;
         Some(Command::LoadView {
             list: self.list.clone(),
+            detail: self.table.cursor().cloned(),
+        })
+    }
+
+    /// Whether no domain has ever had a testable result here (a first launch, or a network
+    /// that never let a probe through): the banners then say how to try the app anyway.
+    pub fn nothing_ever_testable(&self) -> bool {
+        self.view.as_ref().is_some_and(|view| {
+            view.lists
+                .first()
+                .and_then(|all| all.latest.as_ref())
+                .is_none_or(|counts| counts.testable == 0)
         })
     }
 
@@ -217,6 +241,15 @@ impl UiState {
                 let rows = std::mem::take(&mut snapshot.rows);
                 self.table.set_rows(rows);
                 self.last_table_rebuild = Instant::now();
+                // The detail read with these rows replaces the shown one; a cursor that moved
+                // meanwhile has its own answer coming.
+                match (snapshot.detail.take(), self.table.cursor()) {
+                    (Some(detail), Some(cursor)) if detail.domain == *cursor => {
+                        self.detail = Some(*detail);
+                    }
+                    (_, None) => self.detail = None,
+                    _ => {}
+                }
                 reactions.push(Reaction::Settings(SettingsNews::Loaded(
                     snapshot.settings.clone(),
                 )));
@@ -265,6 +298,9 @@ impl UiState {
                 self.set_status(message, false);
                 self.request_view_into(reactions);
             }
+            // Another process (a cron `scan`, the command line) wrote to the database: reload
+            // the rows, the list figures, the events and the open detail, in one snapshot.
+            Event::StoreChanged => self.request_view_into(reactions),
             Event::Scan(scan_event) => self.apply_scan_event(scan_event, reactions),
             Event::ScanSkipped { reason } => self.set_status(reason, false),
             Event::ScheduleChanged {
@@ -353,8 +389,16 @@ impl UiState {
                 }
             }
             ScanEvent::Port25Blocked { attempts } => self.port_blocked = Some(attempts),
-            ScanEvent::DnsUnanswered { lookups, resolver } => {
-                self.dns_unanswered = Some((lookups, resolver));
+            ScanEvent::DnsFailing {
+                lookups,
+                resolver,
+                failures,
+            } => {
+                self.dns_failing = Some(DnsTrouble {
+                    lookups,
+                    resolver,
+                    failures,
+                });
             }
             ScanEvent::StoreFailed(message) => self.set_status(message, true),
             ScanEvent::Finished {
@@ -435,6 +479,7 @@ mod tests {
             recent_scans: Vec::new(),
             db_path: PathBuf::from("/tmp/monitor.sqlite3"),
             load_time: Duration::from_millis(3),
+            detail: None,
         })
     }
 
@@ -442,7 +487,7 @@ mod tests {
         reactions
             .iter()
             .filter_map(|reaction| match reaction {
-                Reaction::Send(Command::LoadView { list }) => Some(list.clone()),
+                Reaction::Send(Command::LoadView { list, .. }) => Some(list.clone()),
                 _ => None,
             })
             .collect()
@@ -453,7 +498,10 @@ mod tests {
         let mut state = UiState::new(None, SortOrder::default());
         assert!(matches!(
             state.request_view(),
-            Some(Command::LoadView { list: None })
+            Some(Command::LoadView {
+                list: None,
+                detail: None
+            })
         ));
         assert!(state.view_in_flight());
         // Switching lists while the first snapshot is on its way: remembered, not sent.
@@ -635,5 +683,111 @@ mod tests {
                 Reaction::Dialog(DialogNews::ImportFailed { message, .. }),
             ] if *settings == saved && message == "line 1: not UTF-8"
         ));
+    }
+
+    fn detail_of(name: &str) -> Box<DomainDetail> {
+        Box::new(DomainDetail {
+            domain: domain(name),
+            latest: None,
+            history: Vec::new(),
+            events: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn another_process_writing_reloads_the_view_with_the_open_detail_in_one_snapshot() {
+        let mut state = UiState::new(None, SortOrder::default());
+        let mut reactions = Vec::new();
+        let _first = state.request_view();
+        state.apply_event(
+            Event::ViewLoaded(snapshot(None, &["a.example", "b.example"])),
+            &mut reactions,
+        );
+        assert!(state.table.select_only(&domain("b.example")));
+        state.apply_event(Event::DomainLoaded(detail_of("b.example")), &mut reactions);
+        reactions.clear();
+
+        state.apply_event(Event::StoreChanged, &mut reactions);
+        assert!(
+            matches!(
+                reactions.as_slice(),
+                [Reaction::Send(Command::LoadView { list: None, detail: Some(asked) })]
+                    if asked.as_str() == "b.example"
+            ),
+            "the cursor's detail is asked with the view: {reactions:?}"
+        );
+        // A second change while that snapshot is on its way: asked again once it arrives.
+        reactions.clear();
+        state.apply_event(Event::StoreChanged, &mut reactions);
+        assert!(reactions.is_empty());
+
+        let mut fresh = snapshot(None, &["a.example", "b.example"]);
+        let mut detail = detail_of("b.example");
+        detail.events.push(view::EventRow {
+            id: 9,
+            domain: "b.example".into(),
+            at: OffsetDateTime::UNIX_EPOCH,
+            kind: ChangeKind::CertBecameInvalid,
+            regression: true,
+            detail: "certificate became invalid".into(),
+        });
+        fresh.detail = Some(detail);
+        state.apply_event(Event::ViewLoaded(fresh), &mut reactions);
+        assert_eq!(
+            state.detail.as_ref().map(|detail| detail.events.len()),
+            Some(1),
+            "the detail read with the rows replaces the shown one"
+        );
+        assert_eq!(sent_views(&reactions), [None], "the remembered reload");
+
+        // The cursor moved while the snapshot was on its way: its detail is not taken.
+        reactions.clear();
+        assert!(state.table.select_only(&domain("a.example")));
+        let mut late = snapshot(None, &["a.example", "b.example"]);
+        late.detail = Some(detail_of("b.example"));
+        state.apply_event(Event::ViewLoaded(late), &mut reactions);
+        assert_eq!(
+            state.detail.as_ref().map(|detail| detail.domain.as_str()),
+            Some("b.example"),
+            "unchanged: a.example's own answer is coming"
+        );
+        assert!(
+            state
+                .detail
+                .as_ref()
+                .is_some_and(|detail| detail.events.len() == 1),
+            "not replaced by the other row's late detail"
+        );
+
+        // The cursor's domain is gone (removed by another process): no detail is left.
+        let gone = snapshot(None, &["b.example"]);
+        state.apply_event(Event::ViewLoaded(gone), &mut reactions);
+        assert!(state.table.cursor().is_none());
+        assert!(state.detail.is_none());
+    }
+
+    #[test]
+    fn a_failing_dns_server_raises_the_banner_state() {
+        let mut state = UiState::new(None, SortOrder::default());
+        let failures = DnsFailures {
+            refused: 3,
+            ..DnsFailures::default()
+        };
+        state.apply_event(
+            Event::Scan(ScanEvent::DnsFailing {
+                lookups: 3,
+                resolver: "the DNS server 127.0.0.1:5353".into(),
+                failures,
+            }),
+            &mut Vec::new(),
+        );
+        assert_eq!(
+            state.dns_failing,
+            Some(DnsTrouble {
+                lookups: 3,
+                resolver: "the DNS server 127.0.0.1:5353".into(),
+                failures,
+            })
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! The top bar (menus, scan controls, progress), the warning banners and the status line.
 //!
-//! Owns: how scans are started, paused and cancelled from the UI and how their progress reads.
+//! Owns: how scans are started, paused and cancelled from the UI and how their progress reads;
+//! what the warning banners say (a blocked port 25, a DNS server that fails every lookup, and
+//! what the user can do about either).
 //! Must not touch: the table or the store; it only records actions (and asks the window to
 //! close on Quit).
 
@@ -11,10 +13,10 @@ use eframe::egui;
 use super::action::{Action, Banner, DialogRequest};
 use super::file_pick::FilePurpose;
 use super::saved::ThemeChoice;
-use super::state::UiState;
+use super::state::{DnsTrouble, UiState};
 use super::style::{Grade, format_time};
 use crate::monitor::view::describe_duration;
-use crate::monitor::{Command, ScanTarget, view};
+use crate::monitor::{Command, DnsFailureCause, ScanTarget, view};
 
 /// The top bar, the banners below it and the status line; they keep no state of their own.
 #[derive(Debug, Default)]
@@ -41,13 +43,15 @@ impl TopBar {
         });
     }
 
-    /// Draws the warning banners the monitor raised.
+    /// Draws the warning banners the monitor raised; when nothing here was ever testable
+    /// (a first launch without a usable network), they also point to the demo fleet.
     pub fn banners_ui(&mut self, ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action>) {
+        let newcomer = state.nothing_ever_testable();
         if let Some(attempts) = state.port_blocked {
-            port_blocked_banner_ui(ui, attempts, actions);
+            port_blocked_banner_ui(ui, attempts, newcomer, actions);
         }
-        if let Some((lookups, resolver)) = &state.dns_unanswered {
-            dns_unanswered_banner_ui(ui, *lookups, resolver, actions);
+        if let Some(trouble) = &state.dns_failing {
+            dns_failing_banner_ui(ui, trouble, newcomer, actions);
         }
     }
 
@@ -139,6 +143,15 @@ fn menus_ui(
         }
     });
     ui.menu_button("View", |ui| {
+        if ui
+            .add_enabled(usable, egui::Button::new("Refresh").shortcut_text("Ctrl+R"))
+            .on_hover_text("Reload from the database (other processes' scans show by themselves)")
+            .clicked()
+        {
+            actions.push(Action::Refresh);
+            ui.close();
+        }
+        ui.separator();
         ui.label("Theme");
         for (choice, label) in [
             (ThemeChoice::System, "Follow the system"),
@@ -237,13 +250,31 @@ fn scan_controls_ui(ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action
     }
 }
 
-fn port_blocked_banner_ui(ui: &mut egui::Ui, attempts: usize, actions: &mut Vec<Action>) {
-    let text = format!(
+/// What to do about a DNS server that fails, for the banner.
+const DNS_HELP: &str = "What you can do: set a recursive resolver as the DNS server in Settings (or \
+     choose the system resolver there), or check this machine's network.";
+
+/// For a first launch: how to see the app at work without any network.
+const DEMO_HELP: &str = "New here? Try the app on a loopback demo fleet with no network at \
+     all: cargo run --example demo_fleet (it prints the options to start the app with).";
+
+fn port_blocked_banner_ui(
+    ui: &mut egui::Ui,
+    attempts: usize,
+    newcomer: bool,
+    actions: &mut Vec<Action>,
+) {
+    let mut text = format!(
         "All {attempts} connection attempts so far timed out without an answer. Many home, \
          office and cloud networks block outgoing SMTP. Results are kept as untestable, not \
-         as failures. Run the monitor on a host that may connect to port 25 (a mail server, \
-         say), or ask your provider to allow it."
+         as failures. What you can do: run the monitor on a host that may connect to port 25 \
+         (a mail server, say), or ask your provider to allow it; a SOCKS5 proxy setting for \
+         networks like this one is planned."
     );
+    if newcomer {
+        text.push(' ');
+        text.push_str(DEMO_HELP);
+    }
     if warning_banner_ui(
         ui,
         "port25_banner",
@@ -254,25 +285,61 @@ fn port_blocked_banner_ui(ui: &mut egui::Ui, attempts: usize, actions: &mut Vec<
     }
 }
 
-fn dns_unanswered_banner_ui(
+/// The title and text of the DNS banner: who failed, how, the likely cause, what to do.
+fn dns_failing_text(trouble: &DnsTrouble, newcomer: bool) -> (&'static str, String) {
+    let DnsTrouble {
+        lookups,
+        resolver,
+        failures,
+    } = trouble;
+    let resolver = capitalized(resolver);
+    let cause = failures.cause();
+    let (title, what) = match cause {
+        DnsFailureCause::Timeout => (
+            "⚠ The DNS server is not answering",
+            format!(
+                "{resolver} answered none of the first {lookups} domain lookups: they all timed \
+                 out or could not reach it ({}; {}).",
+                cause.explain(),
+                failures.describe()
+            ),
+        ),
+        DnsFailureCause::Refused => (
+            "⚠ The DNS server refuses to look domains up",
+            format!(
+                "{resolver} refused all of the first {lookups} domain lookups ({}; {}). It \
+                 answers, but will not resolve other domains for us: it is probably an \
+                 authoritative-only server, or one that serves only its own network.",
+                cause.explain(),
+                failures.describe()
+            ),
+        ),
+        DnsFailureCause::Servfail => (
+            "⚠ The DNS server fails every lookup",
+            format!(
+                "{resolver} failed all of the first {lookups} domain lookups ({}; {}).",
+                cause.explain(),
+                failures.describe()
+            ),
+        ),
+    };
+    let mut text = format!("{what} Results are kept as untestable, not as failures. {DNS_HELP}");
+    if newcomer {
+        text.push(' ');
+        text.push_str(DEMO_HELP);
+    }
+    (title, text)
+}
+
+fn dns_failing_banner_ui(
     ui: &mut egui::Ui,
-    lookups: usize,
-    resolver: &str,
+    trouble: &DnsTrouble,
+    newcomer: bool,
     actions: &mut Vec<Action>,
 ) {
-    let text = format!(
-        "{} answered none of the first {lookups} domain lookups: they all timed out or could \
-         not reach it. Results are kept as untestable, not as failures. Check the DNS server \
-         in Settings (empty means the system resolver) or this machine's network.",
-        capitalized(resolver)
-    );
-    if warning_banner_ui(
-        ui,
-        "dns_unanswered_banner",
-        "⚠ The DNS server is not answering",
-        &text,
-    ) {
-        actions.push(Action::DismissBanner(Banner::DnsUnanswered));
+    let (title, text) = dns_failing_text(trouble, newcomer);
+    if warning_banner_ui(ui, "dns_failing_banner", title, &text) {
+        actions.push(Action::DismissBanner(Banner::DnsFailing));
     }
 }
 
@@ -315,5 +382,167 @@ fn capitalized(text: &str) -> String {
     match characters.next() {
         Some(first) => first.to_uppercase().chain(characters).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::{NodeT, Queryable};
+
+    use super::*;
+    use crate::monitor::DnsFailures;
+    use crate::monitor::view::{ListSummary, TrendCounts, ViewSnapshot};
+    use crate::settings::Settings;
+    use crate::ui::table_model::SortOrder;
+
+    struct Fixture {
+        bar: TopBar,
+        state: UiState,
+        actions: Vec<Action>,
+    }
+
+    fn state(testable_before: Option<usize>, trouble: Option<DnsTrouble>) -> UiState {
+        let mut state = UiState::new(None, SortOrder::default());
+        state.view = Some(ViewSnapshot {
+            list: None,
+            lists: vec![ListSummary {
+                name: None,
+                domain_count: 3,
+                latest: testable_before.map(|testable| TrendCounts {
+                    total: 3,
+                    testable,
+                    ..TrendCounts::default()
+                }),
+            }],
+            rows: Vec::new(),
+            trends: Vec::new(),
+            providers: Vec::new(),
+            events: Vec::new(),
+            settings: Settings::default(),
+            recent_scans: Vec::new(),
+            db_path: PathBuf::from("/tmp/monitor.sqlite3"),
+            load_time: Duration::from_millis(1),
+            detail: None,
+        });
+        state.dns_failing = trouble;
+        state
+    }
+
+    fn refused() -> DnsTrouble {
+        DnsTrouble {
+            lookups: 3,
+            resolver: "the DNS server 127.0.0.1:5353".into(),
+            failures: DnsFailures {
+                refused: 3,
+                ..DnsFailures::default()
+            },
+        }
+    }
+
+    fn harness(state: UiState) -> Harness<'static, Fixture> {
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1200.0, 400.0))
+            .build_ui_state(
+                |ui, fixture: &mut Fixture| {
+                    fixture.bar.ui(
+                        ui,
+                        &fixture.state,
+                        true,
+                        ThemeChoice::System,
+                        &mut fixture.actions,
+                    );
+                    fixture
+                        .bar
+                        .banners_ui(ui, &fixture.state, &mut fixture.actions);
+                },
+                Fixture {
+                    bar: TopBar,
+                    state,
+                    actions: Vec::new(),
+                },
+            );
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn a_refusing_resolver_is_named_with_its_likely_cause_and_what_to_do() {
+        let mut harness = harness(state(None, Some(refused())));
+        assert!(
+            harness
+                .query_by_label_contains("The DNS server refuses to look domains up")
+                .is_some()
+        );
+        let text = harness
+            .query_by_label_contains("refused all of the first 3 domain lookups")
+            .and_then(|node| node.accesskit_node().value())
+            .expect("the banner text");
+        for expected in [
+            "The DNS server 127.0.0.1:5353 refused",
+            "refused: not a recursive resolver?",
+            "as the DNS server in Settings",
+            "cargo run --example demo_fleet",
+        ] {
+            assert!(text.contains(expected), "'{expected}' in: {text}");
+        }
+        harness.get_by_label("Dismiss").click();
+        harness.run();
+        assert!(
+            matches!(
+                harness.state().actions.as_slice(),
+                [Action::DismissBanner(Banner::DnsFailing)]
+            ),
+            "{:?}",
+            harness.state().actions
+        );
+    }
+
+    #[test]
+    fn the_demo_fleet_is_suggested_only_where_nothing_was_ever_testable() {
+        let (_, text) = dns_failing_text(&refused(), false);
+        assert!(!text.contains("demo_fleet"), "{text}");
+        let state = state(Some(2), Some(refused()));
+        assert!(!state.nothing_ever_testable());
+        let harness = harness(state);
+        assert!(
+            harness.query_by_label_contains("demo_fleet").is_none(),
+            "a network that worked before needs no demo"
+        );
+        let state = self::state(Some(0), None);
+        assert!(
+            state.nothing_ever_testable(),
+            "only untestable results so far"
+        );
+        let mut timeout = refused();
+        timeout.failures = DnsFailures {
+            timeout: 3,
+            ..DnsFailures::default()
+        };
+        let (title, text) = dns_failing_text(&timeout, true);
+        assert_eq!(title, "⚠ The DNS server is not answering");
+        assert!(
+            text.starts_with("The DNS server 127.0.0.1:5353 answered none of the first 3"),
+            "{text}"
+        );
+        assert!(text.contains("timeout: not answering"), "{text}");
+        assert!(text.contains("demo_fleet"), "{text}");
+    }
+
+    #[test]
+    fn view_refresh_records_a_refresh() {
+        let mut harness = harness(state(Some(3), None));
+        harness.get_by_label("View").click();
+        harness.run();
+        harness.get_by_label_contains("Refresh").click();
+        harness.run();
+        assert!(
+            matches!(harness.state().actions.as_slice(), [Action::Refresh]),
+            "{:?}",
+            harness.state().actions
+        );
     }
 }

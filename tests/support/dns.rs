@@ -4,10 +4,15 @@
 //! It serves only the zones a test hands it: names under a zone that do not exist answer
 //! NXDOMAIN, names that exist with other types answer NOERROR with no data, and names outside
 //! every zone answer REFUSED. It never forwards or recurses.
+//!
+//! [`FailingDns`] is a server that answers every query with one error code (REFUSED, as an
+//! authoritative-only server does for other names; SERVFAIL, as a resolver without upstream).
 
 use std::{
+    future::Future,
     io,
     net::{Ipv4Addr, SocketAddr},
+    pin::Pin,
     str::FromStr,
     sync::Arc,
     time::Duration,
@@ -16,12 +21,15 @@ use std::{
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
 use hickory_server::{
     Server,
+    net::runtime::Time,
     proto::{
+        op::{Header, HeaderCounts, MessageType, Metadata, ResponseCode},
         rr::{LowerName, Name},
         serialize::txt::Parser,
     },
+    server::{Request, RequestHandler, ResponseHandler, ResponseInfo},
     store::in_memory::InMemoryZoneHandler,
-    zone_handler::{AxfrPolicy, Catalog, ZoneType},
+    zone_handler::{AxfrPolicy, Catalog, MessageResponseBuilder, ZoneType},
 };
 use tokio::net::{TcpListener, UdpSocket};
 
@@ -77,6 +85,80 @@ impl TestDns {
             true,
             vec![udp, tcp],
         )])
+    }
+}
+
+/// A running DNS server that answers every query with one response code (no records).
+/// Dropping it stops the server.
+pub struct FailingDns {
+    /// The address (127.0.0.1:port) answering on both UDP and TCP.
+    pub addr: SocketAddr,
+    /// Owns the server's tasks.
+    server: Server<FixedResponse>,
+}
+
+impl FailingDns {
+    /// Answers REFUSED to everything: what a server that is not a recursive resolver does.
+    pub async fn refusing() -> FailingDns {
+        Self::answering(ResponseCode::Refused).await
+    }
+
+    /// Answers SERVFAIL to everything: a resolver that cannot reach anything upstream.
+    pub async fn servfailing() -> FailingDns {
+        Self::answering(ResponseCode::ServFail).await
+    }
+
+    /// Answers `code` to every query, on 127.0.0.1:<free port> (UDP and TCP).
+    pub async fn answering(code: ResponseCode) -> FailingDns {
+        let (udp_socket, tcp_listener) = bind_udp_and_tcp_on_one_port().await;
+        let addr = udp_socket
+            .local_addr()
+            .expect("a bound UDP socket has a local address");
+        let mut server = Server::new(FixedResponse(code));
+        server.register_socket(udp_socket);
+        server.register_listener(tcp_listener, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
+        FailingDns { addr, server }
+    }
+}
+
+/// The request handler of [`FailingDns`]: one response code for every request.
+struct FixedResponse(ResponseCode);
+
+// The trait is declared with `async_trait`; this is its expansion, written out so the tests
+// need no macro crate of their own.
+impl RequestHandler for FixedResponse {
+    fn handle_request<'handler, 'request, 'future, R, T>(
+        &'handler self,
+        request: &'request Request,
+        mut response_handle: R,
+    ) -> Pin<Box<dyn Future<Output = ResponseInfo> + Send + 'future>>
+    where
+        R: ResponseHandler + 'future,
+        T: Time + 'future,
+        'handler: 'future,
+        'request: 'future,
+        Self: 'future,
+    {
+        let code = self.0;
+        Box::pin(async move {
+            let response = MessageResponseBuilder::new(&request.queries, None)
+                .error_msg(&request.metadata, code);
+            match response_handle.send_response(response).await {
+                Ok(info) => info,
+                Err(_) => {
+                    let mut metadata = Metadata::new(
+                        request.metadata.id,
+                        MessageType::Response,
+                        request.metadata.op_code,
+                    );
+                    metadata.response_code = code;
+                    ResponseInfo::from(Header {
+                        metadata,
+                        counts: HeaderCounts::default(),
+                    })
+                }
+            }
+        })
     }
 }
 

@@ -15,7 +15,7 @@ pub mod dns;
 pub mod pki;
 pub mod smtp;
 
-pub use dns::{TestDns, soa_header};
+pub use dns::{FailingDns, TestDns, soa_header};
 pub use pki::{TestCert, TestPki, Validity};
 pub use smtp::{
     FAKE_SMTP_HOSTNAME, FakeSmtp, Scenario, SmtpFleet, TlsVersions, unique_loopback_ips,
