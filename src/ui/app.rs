@@ -70,6 +70,7 @@ impl App {
                 ctx.request_repaint();
             }
         });
+        let settings = SettingsTab::with_overrides(overrides.clone());
         let (monitor, open_error) = match MonitorHandle::start(&db_path, overrides, schedule, waker)
         {
             Ok(monitor) => (Some(monitor), None),
@@ -99,7 +100,7 @@ impl App {
             domains: DomainsTab::default(),
             trends: TrendsTab::new(trend_basis),
             events: EventsTab::default(),
-            settings: SettingsTab::default(),
+            settings,
             dialogs: Dialogs::default(),
         };
         if let Some(command) = app.state.request_view() {
