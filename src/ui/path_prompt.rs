@@ -145,18 +145,24 @@ pub fn find(listing: Option<&Listing>, text: &str) -> Found {
 
 /// The completions of the typed name from `listing`: folders (with a `/` to go on) and the
 /// files `purpose` picks whose names start with it (any case); hidden entries only when the
-/// name starts with a dot; a file typed in full is no suggestion.
+/// name starts with a dot. A file typed in full has none, so that Enter takes it rather than a
+/// longer name (`a.csv`, not `a.csv.bak`).
 pub fn suggestions(listing: &Listing, name: &str, purpose: FilePurpose) -> Vec<Entry> {
     let Ok(entries) = &listing.entries else {
         return Vec::new();
     };
+    if entries
+        .iter()
+        .any(|entry| !entry.is_dir && entry.name == name)
+    {
+        return Vec::new();
+    }
     let typed = name.to_lowercase();
     let extensions = purpose.extensions();
     entries
         .iter()
         .filter(|entry| name.starts_with('.') || !entry.name.starts_with('.'))
         .filter(|entry| entry.name.to_lowercase().starts_with(&typed))
-        .filter(|entry| entry.is_dir || entry.name != name)
         .filter(|entry| {
             entry.is_dir
                 || extensions.is_empty()
@@ -221,6 +227,14 @@ pub struct PathPrompt {
     dropped_for_saving: bool,
     completion: Completion,
     focused: bool,
+    /// Whether the window gets file drops (not on native Wayland: winit 0.30 does not deliver them).
+    drops_arrive: bool,
+}
+
+/// Whether files dropped on the window reach the app: winit 0.30 delivers no drops on native
+/// Wayland (egui#1563, winit#1881), which eframe uses whenever `WAYLAND_DISPLAY` is set.
+fn drops_arrive() -> bool {
+    std::env::var_os("WAYLAND_DISPLAY").is_none_or(|display| display.is_empty())
 }
 
 impl PathPrompt {
@@ -248,6 +262,7 @@ impl PathPrompt {
             dropped_for_saving: false,
             completion: Completion::default(),
             focused: false,
+            drops_arrive: drops_arrive(),
         }
     }
 
@@ -310,10 +325,15 @@ impl PathPrompt {
             );
             ui.label(INSTALL_HINT);
         }
-        ui.label(if saves {
-            "Type where to save it (Tab completes), or drop a folder onto the window."
-        } else {
-            "Type the file's path (Tab completes), or drop the file onto the window."
+        ui.label(match (saves, self.drops_arrive) {
+            (true, true) => {
+                "Type where to save it (Tab completes), or drop a folder onto the window."
+            }
+            (true, false) => "Type where to save it (Tab completes).",
+            (false, true) => {
+                "Type the file's path (Tab completes), or drop the file onto the window."
+            }
+            (false, false) => "Type the file's path (Tab completes).",
         });
         ui.add_space(4.0);
 
@@ -480,6 +500,12 @@ mod tests {
             names("notes.txt", FilePurpose::ImportCsv).is_empty(),
             "a name typed in full"
         );
+        let longer = listing("/data/", &[("a.csv", false), ("a.csv.bak.csv", false)]);
+        assert!(
+            suggestions(&longer, "a.csv", FilePurpose::ImportCsv).is_empty(),
+            "Enter takes the file typed, not a longer one"
+        );
+        assert_eq!(suggestions(&longer, "a.c", FilePurpose::ImportCsv).len(), 2);
     }
 
     #[test]
@@ -539,7 +565,7 @@ mod tests {
     }
 
     #[test]
-    fn tab_completes_from_the_folder_and_open_answers_the_path() {
+    fn tab_completes_from_the_folder_and_enter_answers_the_path() {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("customers.csv"), "a.example\n").expect("write");
         std::fs::write(dir.path().join("other.pem"), "").expect("write");
@@ -582,7 +608,8 @@ mod tests {
                 .next()
                 .is_some()
         });
-        harness.get_by_label("Open").click();
+        // Enter takes the file typed in full (there is nothing left to complete).
+        harness.key_press(egui::Key::Enter);
         harness.run_steps(2);
         assert_eq!(harness.state().1, Some(Some(expected)));
     }
