@@ -5,7 +5,8 @@
 //! constants of [`crate::probe::config`], so each default exists once) and validation, the one
 //! edge where the saved seconds and minutes become [`Duration`]s
 //! ([`Settings::probe_config_builder`], [`Settings::scan_interval`], [`Settings::scan_deadline`]),
-//! and [`Overrides::apply`], the one place command-line options win over settings. Stored by
+//! and [`Overrides::apply`], the one place command-line options win over settings (with
+//! [`Overrides::overridden`] and [`Overrides::saved_into`] saying which and keeping them). Stored by
 //! `store` as JSON (missing fields take their defaults, so old databases keep working). Must not
 //! touch: I/O (reading the CA file happens in `ProbeConfigBuilder::build`).
 
@@ -152,6 +153,179 @@ impl Overrides {
     }
 }
 
+/// A saved setting that a command-line option can override for one run; the Settings tab names
+/// each one in effect, with the option that set it, and can save its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverriddenSetting {
+    /// `--dns`, over the DNS server.
+    Dns,
+    /// `--ca-file`, over the extra CA file.
+    CaFile,
+    /// `--smtp-port`, over the SMTP port.
+    SmtpPort,
+    /// `--timeout`, over the connect and the reply/TLS timeouts.
+    Timeout,
+    /// `--greeting-timeout`, over the greeting timeout.
+    GreetingTimeout,
+    /// `--ehlo-name`, over the EHLO name.
+    EhloName,
+    /// `--concurrency`, over the concurrency.
+    Concurrency,
+    /// `--deep`, over deep mode.
+    Deep,
+}
+
+impl OverriddenSetting {
+    /// Every one, in the order of the Settings tab.
+    pub const ALL: [OverriddenSetting; 8] = [
+        OverriddenSetting::Concurrency,
+        OverriddenSetting::Timeout,
+        OverriddenSetting::GreetingTimeout,
+        OverriddenSetting::EhloName,
+        OverriddenSetting::SmtpPort,
+        OverriddenSetting::Dns,
+        OverriddenSetting::CaFile,
+        OverriddenSetting::Deep,
+    ];
+
+    /// The command-line option, as typed.
+    pub fn flag(self) -> &'static str {
+        match self {
+            OverriddenSetting::Dns => "--dns",
+            OverriddenSetting::CaFile => "--ca-file",
+            OverriddenSetting::SmtpPort => "--smtp-port",
+            OverriddenSetting::Timeout => "--timeout",
+            OverriddenSetting::GreetingTimeout => "--greeting-timeout",
+            OverriddenSetting::EhloName => "--ehlo-name",
+            OverriddenSetting::Concurrency => "--concurrency",
+            OverriddenSetting::Deep => "--deep",
+        }
+    }
+
+    /// The setting's name, as the Settings tab says it.
+    pub fn setting_name(self) -> &'static str {
+        match self {
+            OverriddenSetting::Dns => "DNS server",
+            OverriddenSetting::CaFile => "Extra trusted CA file",
+            OverriddenSetting::SmtpPort => "SMTP port",
+            OverriddenSetting::Timeout => "Connect, reply and TLS timeouts",
+            OverriddenSetting::GreetingTimeout => "Greeting timeout",
+            OverriddenSetting::EhloName => "EHLO name",
+            OverriddenSetting::Concurrency => "Concurrency",
+            OverriddenSetting::Deep => "Deep mode",
+        }
+    }
+}
+
+/// Whole seconds of a deadline given on the command line, rounded up (settings keep whole
+/// seconds; a deadline is never shortened by saving it).
+fn seconds_rounded_up(duration: Duration) -> u32 {
+    let seconds = duration
+        .as_secs()
+        .saturating_add(u64::from(duration.subsec_nanos() > 0));
+    u32::try_from(seconds).unwrap_or(u32::MAX)
+}
+
+/// A deadline for people: `5 s`, `2.5 s`.
+fn seconds_text(duration: Duration) -> String {
+    format!("{} s", duration.as_secs_f64())
+}
+
+impl Overrides {
+    /// The settings these options override, in the order of the Settings tab (empty: none).
+    pub fn overridden(&self) -> Vec<OverriddenSetting> {
+        OverriddenSetting::ALL
+            .into_iter()
+            .filter(|setting| self.value_text(*setting).is_some())
+            .collect()
+    }
+
+    /// The value in effect for `setting` when an option overrides it, for people
+    /// (`127.0.0.53:53`, `2.5 s`, `on`); None when no option does.
+    pub fn value_text(&self, setting: OverriddenSetting) -> Option<String> {
+        match setting {
+            OverriddenSetting::Dns => self.dns.as_ref().map(|dns| match dns {
+                DnsServer::System => "the system resolver".to_string(),
+                DnsServer::Custom(address) => address.to_string(),
+            }),
+            OverriddenSetting::CaFile => {
+                self.ca_file.as_ref().map(|path| path.display().to_string())
+            }
+            OverriddenSetting::SmtpPort => self.smtp_port.map(|port| port.to_string()),
+            OverriddenSetting::Timeout => self.timeout.map(seconds_text),
+            OverriddenSetting::GreetingTimeout => self.greeting_timeout.map(seconds_text),
+            OverriddenSetting::EhloName => self.ehlo_name.clone(),
+            OverriddenSetting::Concurrency => self.concurrency.map(|count| count.to_string()),
+            OverriddenSetting::Deep => self.deep.then(|| "on".to_string()),
+        }
+    }
+
+    /// `settings` with the value the option gives `setting` saved in it (deadlines rounded up
+    /// to whole seconds; `--timeout` sets the connect and the reply/TLS timeouts); `settings`
+    /// as they are when no option overrides it.
+    pub fn saved_into(&self, setting: OverriddenSetting, settings: &Settings) -> Settings {
+        let mut saved = settings.clone();
+        match setting {
+            OverriddenSetting::Dns => {
+                if let Some(dns) = &self.dns {
+                    saved.dns_server = match dns {
+                        DnsServer::System => String::new(),
+                        DnsServer::Custom(address) => address.to_string(),
+                    };
+                }
+            }
+            OverriddenSetting::CaFile => {
+                if let Some(path) = &self.ca_file {
+                    saved.ca_file = Some(path.clone());
+                }
+            }
+            OverriddenSetting::SmtpPort => {
+                if let Some(port) = self.smtp_port {
+                    saved.smtp_port = port;
+                }
+            }
+            OverriddenSetting::Timeout => {
+                if let Some(limit) = self.timeout {
+                    saved.connect_timeout_secs = seconds_rounded_up(limit);
+                    saved.command_timeout_secs = seconds_rounded_up(limit);
+                }
+            }
+            OverriddenSetting::GreetingTimeout => {
+                if let Some(limit) = self.greeting_timeout {
+                    saved.greeting_timeout_secs = seconds_rounded_up(limit);
+                }
+            }
+            OverriddenSetting::EhloName => {
+                if let Some(name) = &self.ehlo_name {
+                    saved.ehlo_name = name.trim().to_string();
+                }
+            }
+            OverriddenSetting::Concurrency => {
+                if let Some(count) = self.concurrency {
+                    saved.concurrency = count;
+                }
+            }
+            OverriddenSetting::Deep => saved.deep |= self.deep,
+        }
+        saved
+    }
+
+    /// `settings` with every overriding option's value saved in it.
+    pub fn all_saved_into(&self, settings: &Settings) -> Settings {
+        self.overridden()
+            .into_iter()
+            .fold(settings.clone(), |saved, setting| {
+                self.saved_into(setting, &saved)
+            })
+    }
+
+    /// Whether `settings` already hold what the option gives `setting` (saving it changes
+    /// nothing).
+    pub fn is_saved_in(&self, setting: OverriddenSetting, settings: &Settings) -> bool {
+        self.saved_into(setting, settings) == *settings
+    }
+}
+
 impl Settings {
     /// A probe configuration builder holding these settings (timeouts as [`Duration`]s; an
     /// empty EHLO name or DNS server leaves the probe's default). The CA file is read when the
@@ -233,6 +407,8 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -357,6 +533,75 @@ mod tests {
             .probe_config(&Overrides::default())
             .expect_err("the saved CA file is missing");
         assert!(error.to_string().contains("saved-ca.pem"), "{error}");
+    }
+
+    #[test]
+    fn each_override_is_named_with_its_value_and_can_be_saved() {
+        assert!(Overrides::default().overridden().is_empty());
+        let overrides = Overrides {
+            dns: Some(DnsServer::parse("127.0.0.53").expect("address")),
+            ca_file: Some(PathBuf::from("/tmp/lab-ca.pem")),
+            timeout: Some(Duration::from_millis(2500)),
+            greeting_timeout: Some(Duration::from_secs(20)),
+            deep: true,
+            ..Overrides::default()
+        };
+        assert_eq!(
+            overrides.overridden(),
+            [
+                OverriddenSetting::Timeout,
+                OverriddenSetting::GreetingTimeout,
+                OverriddenSetting::Dns,
+                OverriddenSetting::CaFile,
+                OverriddenSetting::Deep,
+            ]
+        );
+        assert_eq!(
+            overrides.value_text(OverriddenSetting::Dns).as_deref(),
+            Some("127.0.0.53:53")
+        );
+        assert_eq!(
+            overrides.value_text(OverriddenSetting::Timeout).as_deref(),
+            Some("2.5 s")
+        );
+        assert_eq!(
+            overrides
+                .value_text(OverriddenSetting::GreetingTimeout)
+                .as_deref(),
+            Some("20 s")
+        );
+        assert_eq!(overrides.value_text(OverriddenSetting::SmtpPort), None);
+        assert_eq!(OverriddenSetting::Dns.flag(), "--dns");
+
+        let saved = Settings::default();
+        let with_dns = overrides.saved_into(OverriddenSetting::Dns, &saved);
+        assert_eq!(with_dns.dns_server, "127.0.0.53:53");
+        assert_eq!(
+            Settings {
+                dns_server: saved.dns_server.clone(),
+                ..with_dns.clone()
+            },
+            saved,
+            "only the DNS server changed"
+        );
+        assert!(overrides.is_saved_in(OverriddenSetting::Dns, &with_dns));
+        assert!(!overrides.is_saved_in(OverriddenSetting::CaFile, &with_dns));
+        assert!(
+            overrides.is_saved_in(OverriddenSetting::SmtpPort, &saved),
+            "not overridden"
+        );
+
+        let all = overrides.all_saved_into(&saved);
+        assert_eq!(all.dns_server, "127.0.0.53:53");
+        assert_eq!(all.ca_file.as_deref(), Some(Path::new("/tmp/lab-ca.pem")));
+        assert_eq!(all.connect_timeout_secs, 3, "2.5 s rounds up");
+        assert_eq!(all.command_timeout_secs, 3);
+        assert_eq!(all.greeting_timeout_secs, 20);
+        assert!(all.deep);
+        assert_eq!(all.concurrency, saved.concurrency);
+        for setting in overrides.overridden() {
+            assert!(overrides.is_saved_in(setting, &all), "{setting:?}");
+        }
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The app's frame: events in (through the reducer), panels drawn, keys read, and the actions
 //! the panels recorded applied — after the frame, in one place ([`App::apply`]).
 //!
-//! Owns: the panels, the shared [`UiState`], the monitor handle, the one native file dialog
-//! that may be open, and routing answers (monitor events, picked files) to the panel that
+//! Owns: the panels, the shared [`UiState`], the monitor handle, the one file choice that may
+//! be open (native dialog or typed path prompt), files dropped on the window (by the rules of
+//! [`super::file_drop`]), and routing answers (monitor events, picked files) to the panel that
 //! asked. Must not touch: the store, the network, anything that blocks — it only sends
 //! [`Command`]s and reads [`Event`]s, never waits.
 
@@ -16,7 +17,8 @@ use super::action::{Action, Banner, DialogRequest};
 use super::detail::DetailPanel;
 use super::dialogs::Dialogs;
 use super::events_tab::EventsTab;
-use super::file_pick::{FilePick, FilePurpose};
+use super::file_drop::{DropContext, DropPlan};
+use super::file_pick::{FileChooser, FileDialogs, FilePurpose};
 use super::lists_panel::ListsPanel;
 use super::saved::{SAVED_KEY, Saved, Tab, ThemeChoice};
 use super::settings_tab::SettingsTab;
@@ -44,8 +46,8 @@ pub struct App {
     tab: Tab,
     theme: ThemeChoice,
     applied_theme: Option<ThemeChoice>,
-    /// The native file dialog that is open, if any (one at a time).
-    file_pick: Option<FilePick>,
+    /// The file choice that is open, if any (one at a time).
+    files: FileChooser,
     top_bar: TopBar,
     lists: ListsPanel,
     detail: DetailPanel,
@@ -70,6 +72,7 @@ impl App {
                 ctx.request_repaint();
             }
         });
+        let settings = SettingsTab::with_overrides(overrides.clone());
         let (monitor, open_error) = match MonitorHandle::start(&db_path, overrides, schedule, waker)
         {
             Ok(monitor) => (Some(monitor), None),
@@ -91,7 +94,7 @@ impl App {
             tab,
             theme,
             applied_theme: None,
-            file_pick: None,
+            files: FileChooser::default(),
             top_bar: TopBar,
             lists: ListsPanel,
             detail: DetailPanel,
@@ -99,13 +102,20 @@ impl App {
             domains: DomainsTab::default(),
             trends: TrendsTab::new(trend_basis),
             events: EventsTab::default(),
-            settings: SettingsTab::default(),
+            settings,
             dialogs: Dialogs::default(),
         };
         if let Some(command) = app.state.request_view() {
             app.send(command);
         }
         app
+    }
+
+    /// Uses `dialogs` for file choices (a test seam: [`FileDialogs::Unavailable`] stands for a
+    /// desktop with neither an xdg portal nor zenity).
+    pub fn with_file_dialogs(mut self, dialogs: FileDialogs) -> Self {
+        self.files.set_dialogs(dialogs);
+        self
     }
 
     /// What to keep across restarts, gathered from the panels that own each part.
@@ -228,6 +238,9 @@ impl App {
                 &mut actions,
             );
             self.apply(actions);
+        }
+        if self.open_error.is_none() {
+            self.files_ui(ui.ctx());
         }
         if !self.state.scans.is_empty() || self.state.view_in_flight() {
             ui.ctx().request_repaint_after(Duration::from_millis(500));
@@ -358,11 +371,9 @@ impl App {
             Action::ForgetDetail => state.detail = None,
             Action::OpenDialog(request) => self.dialogs.open(request),
             Action::PickFile { purpose, file_name } => {
-                if self.file_pick.is_none() {
-                    let ctx = self.repaint_context();
-                    self.file_pick = Some(FilePick::start(purpose, file_name.as_deref(), ctx));
-                } else {
-                    // One native dialog at a time: this one counts as cancelled.
+                let ctx = self.repaint_context();
+                if !self.files.start(purpose, file_name, ctx) {
+                    // One file choice at a time: this one counts as cancelled.
                     self.file_picked(purpose, None);
                 }
             }
@@ -378,17 +389,67 @@ impl App {
         send(self.monitor.as_ref(), command);
     }
 
-    /// Hands a finished native file dialog's answer to the panel that asked.
+    /// Hands a finished native file dialog's answer to the panel that asked (one that could
+    /// not open leaves the typed path prompt open instead).
     fn poll_file_pick(&mut self) {
-        let Some(pick) = &self.file_pick else {
+        if let Some((purpose, choice)) = self.files.poll() {
+            self.file_picked(purpose, choice);
+        }
+    }
+
+    /// The typed path prompt on top of everything, and files dropped on the window.
+    fn files_ui(&mut self, ctx: &egui::Context) {
+        if let Some((purpose, choice)) = self.files.prompt_ui(ctx) {
+            self.file_picked(purpose, choice);
+        }
+        let context = DropContext {
+            prompt_open: self.files.prompt_is_open(),
+            export_open: self.dialogs.export_file_name().is_some(),
+            other_dialog_open: self.dialogs.is_open()
+                && !self.dialogs.is_import_open()
+                && self.dialogs.export_file_name().is_none(),
+        };
+        let Some((plan, left_alone)) = super::file_drop::dropped_ui(ctx, context) else {
             return;
         };
-        let Some(choice) = pick.poll() else {
-            return;
-        };
-        let purpose = pick.purpose();
-        self.file_pick = None;
-        self.file_picked(purpose, choice);
+        let mut status = None;
+        match plan {
+            DropPlan::FillPrompt(path) => {
+                self.files.drop_into_prompt(&path);
+            }
+            DropPlan::ExportTo(path) => {
+                let file_name = self.dialogs.export_file_name();
+                if !self
+                    .files
+                    .prompt_with(FilePurpose::ExportReport, path, file_name)
+                {
+                    status = Some(("a file dialog is open: choose there".to_string(), true));
+                }
+            }
+            DropPlan::Import(path) => self.file_picked(FilePurpose::ImportCsv, Some(path)),
+            DropPlan::CaFile(path) => {
+                self.settings.ca_file_picked(&path);
+                self.tab = Tab::Settings;
+                let text = format!(
+                    "{} is the extra CA file in Settings: Save settings to keep it",
+                    path.display()
+                );
+                status = Some((text, false));
+            }
+            DropPlan::Refuse(why) => status = Some((why, true)),
+        }
+        if left_alone > 0 {
+            let (text, _) = status.get_or_insert_with(|| (String::new(), true));
+            let more = match left_alone {
+                1 => "1 more dropped file was left alone".to_string(),
+                count => format!("{count} more dropped files were left alone"),
+            };
+            let joiner = if text.is_empty() { "" } else { "; " };
+            *text = format!("{text}{joiner}{more}: drop one file at a time");
+        }
+        if let Some((text, error)) = status {
+            self.apply(vec![Action::SetStatus { text, error }]);
+        }
     }
 
     /// Routes a picked file (None: cancelled) by its purpose.
@@ -435,7 +496,7 @@ impl App {
     /// Ctrl+F filter, F5 scan, Ctrl+R refresh, Delete remove (asks first), arrows move the
     /// selection.
     fn keys(&self, ctx: &egui::Context, actions: &mut Vec<Action>) {
-        if self.dialogs.is_open() || self.open_error.is_some() {
+        if self.dialogs.is_open() || self.files.prompt_is_open() || self.open_error.is_some() {
             return;
         }
         let typing = ctx.egui_wants_keyboard_input();

@@ -310,6 +310,19 @@ impl Dialogs {
         }
     }
 
+    /// The name the export dialog gives a saved report, when it is open.
+    pub fn export_file_name(&self) -> Option<String> {
+        match &self.open {
+            Some(Dialog::Export(dialog)) => Some(dialog.default_file_name()),
+            _ => None,
+        }
+    }
+
+    /// Whether the import preview is open (a dropped file replaces it).
+    pub fn is_import_open(&self) -> bool {
+        matches!(self.open, Some(Dialog::Import(_)))
+    }
+
     /// The "save as" dialog was cancelled: the export dialog can be used again.
     pub fn export_cancelled(&mut self) {
         if let Some(Dialog::Export(dialog)) = &mut self.open {
@@ -582,6 +595,23 @@ mod tests {
         dialogs.on_news(DialogNews::Exported, &mut actions);
         assert!(!dialogs.is_open(), "a written report closes the dialog");
         assert_eq!(actions.len(), 1, "nothing went to the status line");
+    }
+
+    #[test]
+    fn a_drop_can_tell_which_dialog_is_open() {
+        let mut dialogs = Dialogs::default();
+        assert_eq!(dialogs.export_file_name(), None);
+        dialogs.open(DialogRequest::Export {
+            list: Some("Customers".into()),
+        });
+        assert_eq!(
+            dialogs.export_file_name().as_deref(),
+            Some("starttls-Customers.html")
+        );
+        assert!(!dialogs.is_import_open());
+        dialogs.open_import(PathBuf::from("/tmp/a.csv"), None, &mut Vec::new());
+        assert!(dialogs.is_import_open());
+        assert_eq!(dialogs.export_file_name(), None);
     }
 
     #[test]

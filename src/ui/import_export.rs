@@ -116,7 +116,8 @@ impl ExportDialog {
         })
     }
 
-    fn default_file_name(&self) -> String {
+    /// The name a saved report gets: after the list and the format (`starttls-Customers.csv`).
+    pub fn default_file_name(&self) -> String {
         let stem = self.list.as_deref().map_or_else(
             || "starttls-report".to_string(),
             |name| format!("starttls-{name}"),

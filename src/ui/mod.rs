@@ -10,9 +10,11 @@ mod app;
 mod detail;
 mod dialogs;
 mod events_tab;
+mod file_drop;
 mod file_pick;
 mod import_export;
 mod lists_panel;
+mod path_prompt;
 mod saved;
 mod settings_tab;
 mod state;
@@ -28,6 +30,7 @@ use std::path::PathBuf;
 use eframe::egui;
 
 pub use app::App;
+pub use file_pick::FileDialogs;
 pub use saved::{SAVED_KEY, Saved, Tab, ThemeChoice, TrendBasis};
 pub use welcome::{SAMPLE_LIST_NAME, sample_domains};
 

@@ -2,6 +2,10 @@
 //! ranges), and sends the rest to the monitor, which checks the DNS server and CA file and
 //! saves; rejected settings come back with each problem in words.
 //!
+//! Command-line options that override settings for this run ([`Overrides`]) show above the
+//! form, each with its value and the option that set it ("set by --dns for this run"), and
+//! beside the field they override; each can be saved as the setting.
+//!
 //! Owns: the editable text of each field, and what the monitor answered about them. The
 //! hints state the defaults from [`Settings::default`], which takes them from the one set of
 //! default constants. Must not touch: the store or the files named (saving and picking a
@@ -16,7 +20,7 @@ use super::file_pick::FilePurpose;
 use super::state::SettingsNews;
 use super::style::Grade;
 use crate::monitor::Command;
-use crate::settings::Settings;
+use crate::settings::{OverriddenSetting, Overrides, Settings};
 
 /// The form's fields as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -151,13 +155,23 @@ impl SettingsForm {
     }
 }
 
-/// The Settings tab: its form, filled from stored settings.
+/// The Settings tab: its form, filled from stored settings, and the command-line options in
+/// effect for this run.
 #[derive(Debug, Default)]
 pub struct SettingsTab {
     form: SettingsForm,
+    overrides: Overrides,
 }
 
 impl SettingsTab {
+    /// A tab that shows `overrides` (the command line's, for this run) over the settings.
+    pub fn with_overrides(overrides: Overrides) -> Self {
+        Self {
+            form: SettingsForm::default(),
+            overrides,
+        }
+    }
+
     /// Takes the monitor's answer: stored settings (kept out while the form is being edited),
     /// saved, or rejected with problems.
     pub fn on_news(&mut self, news: SettingsNews) {
@@ -190,7 +204,17 @@ impl SettingsTab {
             ui.heading("Settings");
             ui.label("Saved in the database and used from the next scan on.");
             ui.add_space(6.0);
+            overrides_ui(ui, &self.overrides, &self.form, actions);
             let form = &mut self.form;
+            let overrides = &self.overrides;
+            let note = |setting: OverriddenSetting| {
+                overrides.value_text(setting).map(|value| {
+                    format!(
+                        "⚑ not in effect: {} {value} is used for this run",
+                        setting.flag()
+                    )
+                })
+            };
             let defaults = Settings::default();
             let mut pick_ca = false;
             egui::Grid::new("settings_grid")
@@ -202,6 +226,7 @@ impl SettingsTab {
                         "Scan every (hours)",
                         &mut form.scan_interval_hours,
                         &format!("default {}", defaults.scan_interval_hours),
+                        None,
                     );
                     text_row(
                         ui,
@@ -211,12 +236,14 @@ impl SettingsTab {
                             "default {}; one connection per IP address at a time",
                             defaults.concurrency
                         ),
+                        note(OverriddenSetting::Concurrency),
                     );
                     text_row(
                         ui,
                         "Connect timeout (s)",
                         &mut form.connect_timeout_secs,
                         &format!("default {}", defaults.connect_timeout_secs),
+                        note(OverriddenSetting::Timeout),
                     );
                     text_row(
                         ui,
@@ -226,36 +253,42 @@ impl SettingsTab {
                             "default {}: postscreen delays of 6-15 s are normal",
                             defaults.greeting_timeout_secs
                         ),
+                        note(OverriddenSetting::GreetingTimeout),
                     );
                     text_row(
                         ui,
                         "Reply and TLS timeout (s)",
                         &mut form.command_timeout_secs,
                         &format!("default {}", defaults.command_timeout_secs),
+                        note(OverriddenSetting::Timeout),
                     );
                     text_row(
                         ui,
                         "Scan deadline (min)",
                         &mut form.scan_deadline_minutes,
                         "what is not done by then waits for the next scan",
+                        None,
                     );
                     text_row(
                         ui,
                         "Warn of expiry (days ahead)",
                         &mut form.expiry_warning_days,
                         &format!("default {}", defaults.expiry_warning_days),
+                        None,
                     );
                     text_row(
                         ui,
                         "EHLO name",
                         &mut form.ehlo_name,
                         "empty: this machine's default name",
+                        note(OverriddenSetting::EhloName),
                     );
                     text_row(
                         ui,
                         "SMTP port",
                         &mut form.smtp_port,
                         &format!("{}; other ports only for test fleets", defaults.smtp_port),
+                        note(OverriddenSetting::SmtpPort),
                     );
 
                     ui.label("DNS server");
@@ -269,7 +302,11 @@ impl SettingsTab {
                                 .desired_width(180.0),
                         );
                     });
-                    ui.label(egui::RichText::new("your own resolver, or a test zone").weak());
+                    hint_ui(
+                        ui,
+                        "your own resolver, or a test zone",
+                        note(OverriddenSetting::Dns),
+                    );
                     ui.end_row();
 
                     ui.label("Extra trusted CA file");
@@ -283,7 +320,11 @@ impl SettingsTab {
                             pick_ca = true;
                         }
                     });
-                    ui.label(egui::RichText::new("added to the Mozilla roots").weak());
+                    hint_ui(
+                        ui,
+                        "added to the Mozilla roots",
+                        note(OverriddenSetting::CaFile),
+                    );
                     ui.end_row();
 
                     ui.label("Deep mode");
@@ -291,7 +332,11 @@ impl SettingsTab {
                         &mut form.deep,
                         "Also ask whether servers prefer non-PFS suites",
                     );
-                    ui.label(egui::RichText::new("a second connection per server").weak());
+                    hint_ui(
+                        ui,
+                        "a second connection per server",
+                        note(OverriddenSetting::Deep),
+                    );
                     ui.end_row();
 
                     ui.label("Database");
@@ -347,12 +392,93 @@ impl SettingsTab {
     }
 }
 
-fn text_row(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
+/// One row of the form: label, field, and the hint — or, when a command-line option
+/// overrides the field for this run, `note` saying so.
+fn text_row(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str, note: Option<String>) {
     let label = ui.label(label);
     ui.add(egui::TextEdit::singleline(value).desired_width(240.0))
         .labelled_by(label.id);
-    ui.label(egui::RichText::new(hint).weak());
+    hint_ui(ui, hint, note);
     ui.end_row();
+}
+
+/// A row's hint, or the note that a command-line option overrides the field for this run.
+fn hint_ui(ui: &mut egui::Ui, hint: &str, note: Option<String>) {
+    match note {
+        Some(note) => {
+            let color = Grade::Encrypted.color(ui.visuals().dark_mode);
+            ui.label(egui::RichText::new(note).color(color));
+        }
+        None => {
+            ui.label(egui::RichText::new(hint).weak());
+        }
+    }
+}
+
+/// The command-line options in effect for this run: each overridden setting with its value,
+/// the option that set it, and a button that saves it as the setting (all at once with "Save
+/// all as settings"). Saving waits while the form has unsaved changes, so it never saves them
+/// by the way or loses them.
+fn overrides_ui(
+    ui: &mut egui::Ui,
+    overrides: &Overrides,
+    form: &SettingsForm,
+    actions: &mut Vec<Action>,
+) {
+    let overridden = overrides.overridden();
+    if overridden.is_empty() {
+        return;
+    }
+    let dark_mode = ui.visuals().dark_mode;
+    let saved = &form.original;
+    let can_save = form.loaded && !form.is_editing();
+    let mut save = None;
+    ui.group(|ui| {
+        ui.label(egui::RichText::new("Set on the command line for this run").strong());
+        ui.label(
+            "These options win over the saved settings below until the app is closed; the              next start without them uses the saved settings.",
+        );
+        egui::Grid::new("overrides_grid")
+            .num_columns(4)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| {
+                for setting in &overridden {
+                    let value = overrides.value_text(*setting).unwrap_or_default();
+                    ui.label(setting.setting_name());
+                    ui.label(egui::RichText::new(value).strong());
+                    ui.label(
+                        egui::RichText::new(format!("set by {} for this run", setting.flag()))
+                            .color(Grade::Encrypted.color(dark_mode)),
+                    );
+                    if overrides.is_saved_in(*setting, saved) {
+                        ui.label(egui::RichText::new("saved as the setting too").weak());
+                    } else if ui
+                        .add_enabled(can_save, egui::Button::new("Save as setting"))
+                        .on_disabled_hover_text("Save or revert your changes below first")
+                        .clicked()
+                    {
+                        save = Some(overrides.saved_into(*setting, saved));
+                    }
+                    ui.end_row();
+                }
+            });
+        let unsaved = overridden
+            .iter()
+            .filter(|setting| !overrides.is_saved_in(**setting, saved))
+            .count();
+        if unsaved > 1
+            && ui
+                .add_enabled(can_save, egui::Button::new("Save all as settings"))
+                .on_disabled_hover_text("Save or revert your changes below first")
+                .clicked()
+        {
+            save = Some(overrides.all_saved_into(saved));
+        }
+    });
+    ui.add_space(6.0);
+    if let Some(settings) = save {
+        actions.push(Action::Send(Command::SaveSettings(Box::new(settings))));
+    }
 }
 
 #[cfg(test)]
@@ -383,6 +509,101 @@ mod tests {
         tab.ca_file_picked(Path::new("/etc/ssl/extra.pem"));
         assert_eq!(tab.form.ca_file, "/etc/ssl/extra.pem");
         assert!(tab.form.is_editing());
+    }
+
+    #[test]
+    fn command_line_overrides_show_with_their_option_and_save_as_settings() {
+        use egui_kittest::Harness;
+        use egui_kittest::kittest::Queryable;
+
+        use crate::probe::DnsServer;
+
+        let overrides = Overrides {
+            dns: Some(DnsServer::parse("127.0.0.53").expect("address")),
+            ca_file: Some(PathBuf::from("/tmp/lab-ca.pem")),
+            ..Overrides::default()
+        };
+        let mut tab = SettingsTab::with_overrides(overrides);
+        tab.on_news(SettingsNews::Loaded(Settings::default()));
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1400.0, 1000.0))
+            .build_ui_state(
+                |ui, (tab, actions): &mut (SettingsTab, Vec<Action>)| {
+                    tab.ui(ui, Path::new("/tmp/monitor.sqlite3"), actions);
+                },
+                (tab, Vec::new()),
+            );
+        harness.run();
+        let shown = |harness: &Harness<'_, (SettingsTab, Vec<Action>)>, text: &str| {
+            harness.query_all_by_label_contains(text).next().is_some()
+        };
+        for text in [
+            "Set on the command line for this run",
+            "127.0.0.53:53",
+            "set by --dns for this run",
+            "/tmp/lab-ca.pem",
+            "set by --ca-file for this run",
+            "⚑ not in effect: --dns 127.0.0.53:53 is used for this run",
+        ] {
+            assert!(shown(&harness, text), "{text}");
+        }
+        harness.get_by_label("Save all as settings").click();
+        harness.run();
+        let saved = match harness.state().1.as_slice() {
+            [Action::Send(Command::SaveSettings(settings))] => (**settings).clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(saved.dns_server, "127.0.0.53:53");
+        assert_eq!(saved.ca_file, Some(PathBuf::from("/tmp/lab-ca.pem")));
+        assert_eq!(
+            Settings {
+                dns_server: String::new(),
+                ca_file: None,
+                ..saved.clone()
+            },
+            Settings::default(),
+            "nothing else changed"
+        );
+        harness.state_mut().0.on_news(SettingsNews::Saved(saved));
+        harness.run();
+        assert_eq!(
+            harness
+                .query_all_by_label("saved as the setting too")
+                .count(),
+            2
+        );
+        assert!(harness.query_by_label("Save all as settings").is_none());
+        assert!(
+            shown(&harness, "set by --dns for this run"),
+            "still in effect"
+        );
+    }
+
+    #[test]
+    fn an_unsaved_edit_holds_back_saving_an_override() {
+        let overrides = Overrides {
+            smtp_port: Some(2525),
+            ..Overrides::default()
+        };
+        let mut tab = SettingsTab::with_overrides(overrides);
+        tab.on_news(SettingsNews::Loaded(Settings::default()));
+        tab.form.concurrency = "16".into();
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size(egui::vec2(1400.0, 1000.0))
+            .build_ui_state(
+                |ui, (tab, actions): &mut (SettingsTab, Vec<Action>)| {
+                    tab.ui(ui, Path::new("/tmp/monitor.sqlite3"), actions);
+                },
+                (tab, Vec::new()),
+            );
+        harness.run();
+        use egui_kittest::kittest::{NodeT, Queryable};
+        assert!(
+            harness
+                .get_by_label("Save as setting")
+                .accesskit_node()
+                .is_disabled()
+        );
     }
 
     #[test]
