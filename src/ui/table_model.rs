@@ -5,6 +5,7 @@
 //! Owns: filtering, sorting, selection (by domain, so it survives re-sorting and reloads) and
 //! keyboard cursor movement. Must not touch: drawing, the monitor.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 
@@ -352,7 +353,9 @@ impl TableModel {
             .filter(|(_, row)| {
                 needle.is_empty()
                     || row.domain.as_str().contains(&needle)
-                    || row.domain.display_name().to_lowercase().contains(&needle)
+                    // The Unicode form only where it differs (IDN): no string per row else.
+                    || matches!(row.domain.display_name(),
+                        Cow::Owned(unicode) if unicode.to_lowercase().contains(&needle))
                     || row
                         .provider
                         .as_deref()
