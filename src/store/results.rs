@@ -268,11 +268,24 @@ pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
 
 /// A stable hash of what matters in a result: verdicts, outcomes, TLS facts, certificate
 /// fingerprints, MX set. Timings, greeting texts and day counts are left out, so an unchanged
-/// server probed again extends its run.
+/// server probed again extends its run; so is what the store itself adds (`stale_since`,
+/// `last_known`), hashed as the result's JSON was before those fields existed.
 pub fn fingerprint(result: &DomainResult) -> i64 {
-    let mut stable = result.clone();
-    stable.probed_at = OffsetDateTime::UNIX_EPOCH;
-    for host in &mut stable.mx {
+    /// The probe's own fields of a result, in the order of its JSON.
+    #[derive(Serialize)]
+    struct Probed<'a> {
+        domain: &'a DomainName,
+        verdict: Verdict,
+        starttls: Option<bool>,
+        pfs: Option<bool>,
+        strict_valid: Option<bool>,
+        dns_error: Option<crate::model::DnsError>,
+        #[serde(with = "time::serde::rfc3339")]
+        probed_at: OffsetDateTime,
+        mx: &'a [crate::model::MxResult],
+    }
+    let mut mx = result.mx.clone();
+    for host in &mut mx {
         for address in &mut host.addresses {
             address.smtp_text = None;
             address.detail.clear();
@@ -280,6 +293,16 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
             address.cert_days_left = None;
         }
     }
+    let stable = Probed {
+        domain: &result.domain,
+        verdict: result.verdict,
+        starttls: result.starttls,
+        pfs: result.pfs,
+        strict_valid: result.strict_valid,
+        dns_error: result.dns_error,
+        probed_at: OffsetDateTime::UNIX_EPOCH,
+        mx: &mx,
+    };
     let bytes = serde_json::to_vec(&stable).unwrap_or_default();
     let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
     let mut first = [0u8; 8];
@@ -846,6 +869,58 @@ mod tests {
             matches!(&error, StoreError::Corrupt { problem, .. } if problem.contains("'paused'")),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_stale_state_and_is_the_one_of_older_builds() {
+        let address = {
+            let mut address = crate::model::AddressResult::new(
+                std::net::IpAddr::from([192, 0, 2, 1]),
+                Outcome::TlsOk,
+                crate::model::Reason::Completed,
+                "handshake completed",
+            );
+            address.pfs = Some(true);
+            address.strict_valid = Some(true);
+            address.elapsed_ms = 12;
+            address
+        };
+        let host = crate::model::MxResult {
+            host: "mx.a.example".into(),
+            preference: 10,
+            implicit: false,
+            cname_target: None,
+            dns_error: None,
+            verdict: Verdict::TlsOk,
+            addresses: vec![address],
+        };
+        let result = DomainResult::new(
+            domain("a.example"),
+            false,
+            None,
+            OffsetDateTime::UNIX_EPOCH,
+            vec![host],
+        );
+        let mut stale = result.clone();
+        stale.stale_since = Some(OffsetDateTime::UNIX_EPOCH);
+        stale.last_known = Some(Box::new(result.clone()));
+        assert_eq!(fingerprint(&stale), fingerprint(&result));
+        // Older builds hashed the whole result's JSON (with the same fields cleared), which
+        // then ended at `mx`: stored runs keep extending after the upgrade.
+        let mut cleared = result.clone();
+        for address in cleared.mx.iter_mut().flat_map(|host| &mut host.addresses) {
+            address.detail.clear();
+            address.elapsed_ms = 0;
+        }
+        let json = serde_json::to_string(&cleared).expect("serializes");
+        let old_shape = json
+            .strip_suffix(",\"stale_since\":null,\"last_known\":null}")
+            .map(|start| format!("{start}}}"))
+            .expect("the new fields come last");
+        let digest = ring::digest::digest(&ring::digest::SHA256, old_shape.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest.as_ref()[..8]);
+        assert_eq!(fingerprint(&result), i64::from_le_bytes(first));
     }
 
     #[test]
