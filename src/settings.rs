@@ -27,6 +27,8 @@ pub const DEFAULT_SCAN_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_SCAN_DEADLINE: Duration = Duration::from_secs(360 * 60);
 /// How many days ahead "certificate expires soon" is raised.
 pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 14;
+/// How many days an untestable domain keeps its last known testable state (`model::stale`).
+pub const DEFAULT_STALE_MAX_DAYS: u32 = 7;
 
 /// Settings saved in the database and used by the next scan. Times are kept in whole seconds,
 /// minutes or hours, as saved and as typed in the settings tab; they become [`Duration`]s only
@@ -63,6 +65,9 @@ pub struct Settings {
     /// Raise "certificate expires soon" this many days ahead. Default
     /// [`DEFAULT_EXPIRY_WARNING_DAYS`].
     pub expiry_warning_days: u32,
+    /// An untestable domain keeps its last known testable state for this many days after that
+    /// state was last confirmed (0: never). Default [`DEFAULT_STALE_MAX_DAYS`].
+    pub stale_max_days: u32,
 }
 
 /// Whole seconds of a default, as saved (the defaults are whole seconds well below `u32::MAX`).
@@ -86,6 +91,7 @@ impl Default for Settings {
             smtp_port: DEFAULT_SMTP_PORT,
             deep: false,
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
+            stale_max_days: DEFAULT_STALE_MAX_DAYS,
         }
     }
 }
@@ -401,6 +407,9 @@ impl Settings {
         if self.expiry_warning_days > 365 {
             problems.push("expiry warning must be at most 365 days".to_string());
         }
+        if self.stale_max_days > 365 {
+            problems.push("stale state must be kept at most 365 days".to_string());
+        }
         problems
     }
 }
@@ -418,6 +427,22 @@ mod tests {
         assert_eq!(settings.concurrency, 8);
         assert_eq!(settings.scan_interval_hours, 24);
         assert_eq!(settings.expiry_warning_days, 14);
+        assert_eq!(settings.stale_max_days, DEFAULT_STALE_MAX_DAYS);
+    }
+
+    #[test]
+    fn the_stale_window_is_seven_days_and_at_most_a_year() {
+        assert_eq!(DEFAULT_STALE_MAX_DAYS, 7);
+        assert_eq!(Settings::default().stale_max_days, 7);
+        let settings: Settings = serde_json::from_str(r#"{"stale_max_days": 0}"#).expect("parses");
+        assert_eq!(settings.stale_max_days, 0, "0 turns the rule off");
+        assert!(settings.problems().is_empty());
+        let too_long = Settings {
+            stale_max_days: 366,
+            ..Settings::default()
+        };
+        assert_eq!(too_long.problems().len(), 1);
+        assert!(too_long.problems()[0].contains("stale"));
     }
 
     #[test]

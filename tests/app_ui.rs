@@ -3,6 +3,7 @@
 //! end, the domain detail, keyboard navigation, trends, settings, and a damaged database.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod fixtures;
 mod support;
 
 use std::path::Path;
@@ -472,5 +473,102 @@ fn a_dns_server_that_does_not_answer_gets_a_banner_not_failing_domains() {
     harness.get_by_label("Dismiss").click();
     harness.run_steps(2);
     assert!(!harness.state().dns_unanswered_banner());
+    drop(silent);
+}
+
+/// DESIGN.md "Stale state" in the app: a scan through a DNS server that never answers leaves
+/// every domain's last known verdict in the table, marked stale, the list's headline unchanged,
+/// and the detail pane says since when, why, and what was known.
+#[test]
+fn an_outage_leaves_the_last_known_verdicts_marked_stale() {
+    use fixtures::{Shape, result};
+    use starttls_monitor::model::Verdict;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let earlier = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    {
+        let store = Store::open(&db).expect("store");
+        for (name, shape) in [
+            ("a.example", Shape::Good),
+            ("b.example", Shape::Good),
+            ("c.example", Shape::NoStarttls),
+        ] {
+            store
+                .add_domains(None, &[DomainName::parse(name).expect("valid")])
+                .expect("add");
+            store
+                .record_result(None, &result(name, shape, earlier), 14)
+                .expect("record");
+        }
+        store.refresh_rollup(None, earlier).expect("roll-up");
+    }
+    let headline = "67% secure · 2 of 3 testable";
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let overrides = Overrides {
+        dns: Some(DnsServer::Custom(silent.local_addr().expect("addr"))),
+        timeout: Some(Duration::from_secs(2)),
+        ..Overrides::default()
+    };
+    let mut harness = start_app(&db, overrides);
+    harness.step();
+    assert!(has_label(&harness, headline), "before the outage");
+    assert!(!has_label(&harness, "(stale)"));
+    harness.key_press(egui::Key::F5);
+    pump(
+        &mut harness,
+        Duration::from_secs(60),
+        "the scan to finish",
+        |h| {
+            h.state()
+                .status_text()
+                .is_some_and(|text| text.contains("finished"))
+        },
+    );
+    harness.run_steps(3);
+    for (name, verdict) in [
+        ("a.example", Verdict::TlsOk),
+        ("b.example", Verdict::TlsOk),
+        ("c.example", Verdict::NoStarttls),
+    ] {
+        let domain = DomainName::parse(name).expect("valid");
+        let row = harness
+            .state()
+            .table()
+            .row_of(&domain)
+            .cloned()
+            .expect("a row");
+        assert_eq!(row.verdict, Some(verdict), "{name}: the last known verdict");
+        let stale = row.stale.expect("marked stale");
+        assert!(stale.why.starts_with("DNS"), "{name}: {}", stale.why);
+    }
+    assert_eq!(
+        harness.query_all_by_label("(stale)").count(),
+        3,
+        "every row shows the stale mark"
+    );
+    assert!(has_label(&harness, headline), "the headline holds");
+    let counts = harness.state().table().grade_counts().clone();
+    assert_eq!(counts.get(&Grade::Secure), Some(&2));
+    assert_eq!(counts.get(&Grade::Untestable), None);
+
+    // The domain's cell (its provider's is the same name).
+    harness
+        .query_all_by_label("a.example")
+        .next()
+        .expect("the row")
+        .click();
+    pump(&mut harness, Duration::from_secs(10), "the detail", |h| {
+        h.state().detail_domain().map(DomainName::as_str) == Some("a.example")
+    });
+    harness.run_steps(2);
+    assert!(
+        has_label(&harness, "untestable since"),
+        "the detail says since when"
+    );
+    assert!(has_label(&harness, "; last known: secure, 2 h"));
+    assert!(
+        has_label(&harness, "mx.a.example"),
+        "the last known MX hosts"
+    );
     drop(silent);
 }

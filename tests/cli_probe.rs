@@ -59,6 +59,9 @@ async fn probe_json_gives_the_true_verdict_for_every_scenario() {
     for result in &results {
         let missing = support::contract::missing_fields(result);
         assert!(missing.is_empty(), "{missing:?} in {result}");
+        // `probe` has no history: never stale.
+        assert_eq!(result["last_known"], Value::Null, "{result}");
+        assert_eq!(result["stale_since"], Value::Null, "{result}");
     }
     let failures = world.check_all(&results);
     assert!(

@@ -309,3 +309,106 @@ async fn a_scan_killed_mid_way_loses_nothing_committed_and_the_next_scan_runs() 
     );
     assert!(summary.contains("scanned 7 of 7 domains"), "{summary}");
 }
+
+/// DESIGN.md "Stale state" from the command line: a good scan, then a scan through a DNS
+/// server that never answers. `scan --json` gives each result its last known one, `trends
+/// --json` counts the domains by it (and in `stale`), `domains list --json` says since when.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_through_a_dead_dns_server_keeps_what_we_know() {
+    let world = World::build().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let names = ["valid.test", "nostarttls.test", "failover.test"];
+    let mut add = binary(&db);
+    add.args(["domains", "add", "--list", "Customers"])
+        .args(names);
+    stdout(&run(add).await);
+    let mut scan = binary(&db);
+    scan.args(["scan", "--json"]).args(world_options(&world));
+    let good: Vec<Value> = stdout(&run(scan).await)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON line"))
+        .collect();
+    assert_eq!(good.len(), 3);
+    for result in &good {
+        assert_eq!(result["last_known"], Value::Null, "{result}");
+        assert_eq!(result["stale_since"], Value::Null, "{result}");
+    }
+    let trends_json = || {
+        let mut command = binary(&db);
+        command.args(["trends", "--json", "--list", "Customers"]);
+        command
+    };
+    let before: Value = serde_json::from_str(&stdout(&run(trends_json()).await)).expect("JSON");
+    let before = before[0]["domains"].clone();
+    assert_eq!(before["stale"], 0, "the trends JSON always has stale");
+    assert_eq!(before["testable"], 3);
+
+    // A UDP socket that never answers, and no TCP listener on its port.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let mut outage = binary(&db);
+    outage.args([
+        "scan",
+        "--json",
+        "--dns",
+        &silent.local_addr().expect("addr").to_string(),
+        "--timeout",
+        "2",
+    ]);
+    let output = run(outage).await;
+    let lines: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for result in &lines {
+        assert_eq!(result["verdict"], "untestable", "as probed: {result}");
+        assert_eq!(result["dns_error"], "timeout", "{result}");
+        let known = &result["last_known"];
+        let earlier = good
+            .iter()
+            .find(|good| good["domain"] == result["domain"])
+            .expect("scanned before");
+        assert_eq!(known["verdict"], earlier["verdict"], "{result}");
+        assert!(known["mx"].as_array().is_some_and(|mx| !mx.is_empty()));
+        assert!(result["stale_since"].is_string(), "{result}");
+    }
+    let summary = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        summary.contains("untestable 3 (3 keep their last known state: stale)"),
+        "{summary}"
+    );
+
+    let after: Value = serde_json::from_str(&stdout(&run(trends_json()).await)).expect("JSON");
+    let points = after.as_array().expect("points");
+    assert_eq!(points.len(), 1, "the same UTC day");
+    let after = &points[0]["domains"];
+    assert_eq!(after["stale"], 3);
+    for count in [
+        "total",
+        "untestable",
+        "testable",
+        "starttls",
+        "pfs",
+        "strict_valid",
+        "all_three",
+    ] {
+        assert_eq!(
+            after[count], before[count],
+            "{count} unchanged by the outage"
+        );
+    }
+    let mut table = binary(&db);
+    table.args(["trends", "--list", "Customers"]);
+    let table = stdout(&run(table).await);
+    assert!(table.contains("stale"), "{table}");
+
+    let mut list = binary(&db);
+    list.args(["domains", "list", "--json"]);
+    let rows: Value = serde_json::from_str(&stdout(&run(list).await)).expect("JSON");
+    for row in rows.as_array().expect("rows") {
+        assert_ne!(row["verdict"], "untestable", "{row}");
+        assert!(row["stale_since"].is_string(), "{row}");
+    }
+    drop(silent);
+}

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fixtures::{Shape, domain, result, result_with};
-use starttls_monitor::model::DomainResult;
+use fixtures::{Shape, dns_failure, domain, result, result_with};
+use starttls_monitor::model::{DnsError, DomainResult};
 use starttls_monitor::report::{self, ExportFormat, ExportOptions, ReportError};
 use starttls_monitor::settings::Settings;
 use starttls_monitor::store::{ScanCounts, ScanScope, ScanStatus, Store, StoreError};
@@ -182,7 +182,7 @@ fn json_export_round_trips_the_stored_results() {
     // The trends JSON is a contract: byte for byte, key order included.
     let exact = format!(
         "{{\"date\":\"{}\",\
-         \"domains\":{{\"total\":5,\"no_mail\":1,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1}},\
+         \"domains\":{{\"total\":5,\"no_mail\":1,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"stale\":0}},\
          \"mx_hosts\":{{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1}}}}",
         now().date()
     );
@@ -530,4 +530,72 @@ fn a_failing_writer_is_reported_as_a_write_error() {
         assert!(matches!(error, ReportError::Write(_)), "{format}: {error}");
         assert!(error.to_string().contains("disk full"), "{error}");
     }
+}
+
+/// Every format reports a stale domain (untestable at its latest probe, `model::stale`) by its
+/// last known result, and says so: JSON nests it as `last_known` with `stale_since`, CSV shows
+/// it with `stale_since`, HTML counts it in the headline and marks its row.
+#[test]
+fn reports_show_a_stale_domain_by_its_last_known_result() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = populated_store(&dir.path().join("monitor.sqlite3"));
+    let outage = now();
+    store
+        .record_result(
+            None,
+            &dns_failure("good.example", DnsError::Timeout, outage),
+            14,
+        )
+        .expect("record");
+
+    let (text, _) = export_to_string(&store, &options(ExportFormat::Json, true));
+    let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let domains = json["domains"].as_array().expect("a list");
+    let good = domains
+        .iter()
+        .find(|object| object["domain"] == "good.example")
+        .expect("good.example");
+    assert_eq!(good["verdict"], "untestable", "as probed");
+    assert_eq!(good["last_known"]["verdict"], "tls_ok");
+    assert!(good["stale_since"].is_string());
+    for object in domains
+        .iter()
+        .filter(|object| object["domain"] != "good.example")
+    {
+        assert_eq!(object["last_known"], serde_json::Value::Null, "{object}");
+        assert_eq!(object["stale_since"], serde_json::Value::Null, "{object}");
+    }
+
+    let (text, _) = export_to_string(&store, &options(ExportFormat::Csv, true));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let good = rows
+        .iter()
+        .find(|row| &row[0] == "good.example")
+        .expect("good.example row");
+    assert_eq!(&good[column("verdict")], "tls_ok");
+    assert_eq!(&good[column("strict_valid")], "true");
+    assert!(!good[column("stale_since")].is_empty());
+    let lost = rows
+        .iter()
+        .find(|row| &row[0] == "lost.example")
+        .expect("row");
+    assert_eq!(&lost[column("stale_since")], "");
+
+    let (html, _) = export_to_string(&store, &options(ExportFormat::Html, true));
+    assert!(
+        html.contains("stale: untestable since"),
+        "the row is marked"
+    );
+    assert!(
+        html.contains("1 of the testable domains were untestable at their latest probe"),
+        "the headline says how many are stale"
+    );
 }

@@ -6,8 +6,8 @@ mod fixtures;
 
 use std::time::Duration;
 
-use fixtures::{Shape, domain, result, result_with};
-use starttls_monitor::model::Verdict;
+use fixtures::{Shape, dns_failure, domain, result, result_with};
+use starttls_monitor::model::{DnsError, Verdict};
 use starttls_monitor::settings::Settings;
 use starttls_monitor::store::{
     ChangeKind, LatestFilter, ScanCounts, ScanScope, ScanStatus, Store, StoreError,
@@ -450,7 +450,7 @@ fn latest_rows_filter_by_list_verdict_and_text() {
         .expect("latest");
     assert_eq!(text.len(), 1);
     assert_eq!(text[0].provider.as_deref(), Some("alpha.example"));
-    let providers = store.providers(Some(list), 10).expect("providers");
+    let providers = store.providers(None, 10).expect("providers");
     assert_eq!(providers.len(), 2);
 }
 
@@ -501,4 +501,244 @@ fn count_present_changes_nothing_and_latest_results_stream_by_name() {
     });
     assert!(matches!(stopped, Err(StoreError::Invalid(_))));
     assert_eq!(visits, 1);
+}
+
+/// DESIGN.md "Stale state": a scan through a dead DNS server leaves every domain's last known
+/// state in the table, the results, the roll-ups and the provider breakdown, counted once more
+/// in `stale`; NXDOMAIN replaces the state at once; past the window the domain is untestable.
+#[test]
+fn an_outage_keeps_the_last_known_state_marked_stale() {
+    let store = Store::open_in_memory().expect("store");
+    let list = store.create_list("L").expect("list");
+    let names = [
+        "a.example",
+        "b.example",
+        "c.example",
+        "d.example",
+        "e.example",
+    ];
+    store
+        .add_domains(
+            Some(list),
+            &names[..4]
+                .iter()
+                .map(|name| domain(name))
+                .collect::<Vec<_>>(),
+        )
+        .expect("add");
+    store
+        .add_domains(None, &[domain("e.example")])
+        .expect("add outside the list");
+    // A good scan: a, b secure; c without STARTTLS; d never answers; e secure.
+    let shapes = [
+        Shape::Good,
+        Shape::Good,
+        Shape::NoStarttls,
+        Shape::Untestable,
+        Shape::Good,
+    ];
+    for (name, shape) in names.iter().zip(shapes) {
+        let outcome = store
+            .record_result(None, &result(name, shape, day(0)), 14)
+            .expect("record");
+        assert_eq!(outcome.last_known, None, "{name}: a first result stands");
+    }
+    store.refresh_rollup(Some(list), day(0)).expect("rollup");
+    store.refresh_rollup(None, day(0)).expect("rollup");
+    let before = store.trends(Some(list), None).expect("trends")[0]
+        .domains
+        .clone();
+    assert_eq!((before.testable, before.all_three), (3, 2));
+    assert_eq!((before.untestable, before.stale), (1, 0));
+
+    // Two hours later, a scan through a dead DNS server; e.example is really gone.
+    let outage = day(0) + time::Duration::hours(2);
+    for name in &names[..4] {
+        let outcome = store
+            .record_result(None, &dns_failure(name, DnsError::Timeout, outage), 14)
+            .expect("record");
+        assert!(outcome.events.is_empty(), "{name}: no change event");
+        if *name == "d.example" {
+            assert_eq!(outcome.last_known, None, "never testable: nothing to keep");
+        } else {
+            let known = outcome.last_known.expect("the last known result");
+            assert_eq!(known.probed_at, day(0), "{name}");
+            assert_eq!(outcome.stale_since, Some(outage), "{name}");
+        }
+    }
+    let gone = store
+        .record_result(
+            None,
+            &dns_failure("e.example", DnsError::Nxdomain, outage),
+            14,
+        )
+        .expect("record");
+    assert_eq!(gone.last_known, None, "NXDOMAIN replaces the state at once");
+    // The same outage seen again an hour later extends its run; stale since the first probe.
+    let again = outage + time::Duration::hours(1);
+    let outcome = store
+        .record_result(
+            None,
+            &dns_failure("a.example", DnsError::Timeout, again),
+            14,
+        )
+        .expect("record");
+    assert!(!outcome.new_run);
+    assert_eq!(outcome.stale_since, Some(outage));
+    store.refresh_rollup(Some(list), again).expect("rollup");
+    store.refresh_rollup(None, again).expect("rollup");
+
+    let rows = store.latest(&LatestFilter::default()).expect("latest");
+    let row = |name: &str| {
+        rows.iter()
+            .find(|row| row.domain.as_str() == name)
+            .expect("a row")
+    };
+    let a = row("a.example");
+    assert_eq!(a.verdict, Some(Verdict::TlsOk), "the last known verdict");
+    assert_eq!(a.strict_valid, Some(true));
+    assert_eq!(a.provider.as_deref(), Some("a.example"));
+    assert_eq!(a.last_probed, Some(again), "probed since");
+    assert_eq!(a.state_since, Some(day(0)));
+    let stale = a.stale.as_ref().expect("marked stale");
+    assert_eq!(stale.since, outage);
+    assert_eq!(stale.last_known_at, day(0));
+    assert_eq!(stale.why, "DNS timeout");
+    assert_eq!(row("b.example").verdict, Some(Verdict::TlsOk));
+    assert_eq!(row("c.example").verdict, Some(Verdict::NoStarttls));
+    assert!(row("c.example").stale.is_some());
+    assert_eq!(row("d.example").verdict, Some(Verdict::Untestable));
+    assert_eq!(row("d.example").stale, None, "never testable: untestable");
+    assert_eq!(row("e.example").verdict, Some(Verdict::Untestable));
+    assert_eq!(row("e.example").stale, None, "NXDOMAIN: not stale");
+    let secure = store
+        .latest(&LatestFilter {
+            list: Some(list),
+            verdict: Some(Verdict::TlsOk),
+            ..LatestFilter::default()
+        })
+        .expect("latest");
+    assert_eq!(
+        secure.len(),
+        2,
+        "the verdict filter sees the last known verdict"
+    );
+
+    let points = store.trends(Some(list), None).expect("trends");
+    assert_eq!(points.len(), 1, "the same UTC day");
+    let after = &points[0].domains;
+    assert_eq!(
+        (
+            after.total,
+            after.testable,
+            after.starttls,
+            after.pfs,
+            after.strict_valid,
+            after.all_three,
+            after.untestable
+        ),
+        (
+            before.total,
+            before.testable,
+            before.starttls,
+            before.pfs,
+            before.strict_valid,
+            before.all_three,
+            before.untestable
+        ),
+        "the roll-up and its headline are unchanged"
+    );
+    assert_eq!(after.stale, 3, "the three testable domains are stale");
+    let json = serde_json::to_value(points[0].contract()).expect("serializes");
+    assert_eq!(json["domains"]["stale"], 3);
+    assert_eq!(json["domains"]["all_three"], 2);
+    assert_eq!(
+        points[0].mx_hosts.testable, 3,
+        "their MX hosts as last known"
+    );
+    assert_eq!(points[0].tls_versions.get("TLSv1.3"), Some(&2));
+    let everything = &store.trends(None, None).expect("trends")[0].domains;
+    assert_eq!(
+        (everything.testable, everything.untestable, everything.stale),
+        (3, 2, 3),
+        "e.example is gone (NXDOMAIN) at once, not stale"
+    );
+
+    // The full result: untestable, with the last known result nested and since when.
+    let latest = store
+        .latest_result(&domain("a.example"))
+        .expect("query")
+        .expect("a result");
+    assert_eq!(latest.verdict, Verdict::Untestable);
+    assert_eq!(latest.probed_at, again);
+    assert_eq!(latest.stale_since, Some(outage));
+    let known = latest.last_known.as_deref().expect("last known");
+    assert_eq!(known.verdict, Verdict::TlsOk);
+    assert_eq!(known.probed_at, day(0));
+    assert!(known.last_known.is_none());
+    let mut walked = Vec::new();
+    store
+        .each_latest_result(Some(list), |name, result| {
+            let result = result.expect("probed");
+            walked.push((
+                name.to_string(),
+                result.stale_since.is_some(),
+                result.last_known.map(|known| known.verdict),
+            ));
+            Ok::<(), StoreError>(())
+        })
+        .expect("walk");
+    assert_eq!(
+        walked,
+        [
+            ("a.example".to_string(), true, Some(Verdict::TlsOk)),
+            ("b.example".to_string(), true, Some(Verdict::TlsOk)),
+            ("c.example".to_string(), true, Some(Verdict::NoStarttls)),
+            ("d.example".to_string(), false, None),
+        ]
+    );
+    let history = store.history(&domain("a.example")).expect("history");
+    assert!(
+        history
+            .iter()
+            .all(|run| run.result.last_known.is_none() && run.result.stale_since.is_none()),
+        "the store keeps what the probe saw; stale state is worked out when read"
+    );
+    let providers = store.providers(None, 10).expect("providers");
+    let of = |name: &str| {
+        providers
+            .iter()
+            .find(|row| row.provider == name)
+            .map(|row| row.counts.clone())
+    };
+    let a_counts = of("a.example").expect("a.example by its last known provider");
+    assert_eq!((a_counts.all_three, a_counts.stale), (1, 1));
+    assert_eq!(of("e.example"), None, "gone: no MX, no provider");
+
+    // Past the window (7 days after the last known state) the domain is untestable.
+    let later = day(8);
+    store
+        .record_result(
+            None,
+            &dns_failure("a.example", DnsError::Timeout, later),
+            14,
+        )
+        .expect("record");
+    let row = store
+        .latest(&LatestFilter {
+            text: Some("a.example".into()),
+            ..LatestFilter::default()
+        })
+        .expect("latest")
+        .remove(0);
+    assert_eq!(row.verdict, Some(Verdict::Untestable));
+    assert_eq!(row.stale, None);
+    store.refresh_rollup(Some(list), later).expect("rollup");
+    let points = store.trends(Some(list), None).expect("trends");
+    let last = &points[1].domains;
+    assert_eq!(
+        (last.stale, last.untestable),
+        (2, 2),
+        "a is untestable now; b and c were last probed within their window"
+    );
 }

@@ -199,6 +199,9 @@ pub fn run_domains(global: &GlobalOptions, command: &DomainsCommand) -> Result<(
                     provider: Option<&'a str>,
                     #[serde(with = "time::serde::rfc3339::option")]
                     last_probed: Option<time::OffsetDateTime>,
+                    /// Set while the row shows the last known state (`model::stale`).
+                    #[serde(with = "time::serde::rfc3339::option")]
+                    stale_since: Option<time::OffsetDateTime>,
                 }
                 let rows: Vec<Row<'_>> = rows
                     .iter()
@@ -211,6 +214,7 @@ pub fn run_domains(global: &GlobalOptions, command: &DomainsCommand) -> Result<(
                         tls_version: row.tls_version.as_deref(),
                         provider: row.provider.as_deref(),
                         last_probed: row.last_probed,
+                        stale_since: row.stale.as_ref().map(|stale| stale.since),
                     })
                     .collect();
                 let text = serde_json::to_string_pretty(&rows)
@@ -297,6 +301,8 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
     let mut write_failure = None;
     let mut changes = Vec::new();
     let mut finish = None;
+    // Untestable results that leave the domain's last known state counting.
+    let mut stale = 0;
     let outcome = runtime.block_on(run_scan(
         &shared,
         &prober,
@@ -306,6 +312,7 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
         |event| match event {
             ScanEvent::DomainProbed(result) => {
                 progress.inc(1);
+                stale += usize::from(result.last_known.is_some());
                 if json {
                     let line = output::json_line(&result);
                     let mut out = std::io::stdout().lock();
@@ -351,7 +358,7 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
     if let Some((end, counts, elapsed)) = finish {
         let testable = counts.no_starttls + counts.tls_failed + counts.tls_ok;
         let summary = format!(
-            "scanned {} of {} domains in {:.1} s{}: tls_ok {}, tls_failed {}, no_starttls {}, untestable {}, no_mail {}; \
+            "scanned {} of {} domains in {:.1} s{}: tls_ok {}, tls_failed {}, no_starttls {}, untestable {}{}, no_mail {}; \
              of {} testable: STARTTLS {}, PFS {}, strict {}, all three {}",
             counts.done,
             counts.total,
@@ -366,6 +373,11 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
             counts.tls_failed,
             counts.no_starttls,
             counts.untestable,
+            if stale > 0 {
+                format!(" ({stale} keep their last known state: stale)")
+            } else {
+                String::new()
+            },
             counts.no_mail,
             testable,
             percent(counts.starttls, testable),
@@ -405,7 +417,7 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
     }
     writeln!(
         out,
-        "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10}   {:>8} {:>8} {:>10}",
+        "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10} {:>6}   {:>8} {:>8} {:>10}",
         "date",
         "domains",
         "testable",
@@ -414,6 +426,7 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
         "strict",
         "all 3",
         "untestable",
+        "stale",
         "MX hosts",
         "MX all 3",
         "MX untest."
@@ -424,7 +437,7 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
         let hosts = &point.mx_hosts;
         writeln!(
             out,
-            "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10}   {:>8} {:>8} {:>10}",
+            "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10} {:>6}   {:>8} {:>8} {:>10}",
             point.date.to_string(),
             domains.total,
             domains.testable,
@@ -433,6 +446,7 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
             percent(domains.strict_valid, domains.testable),
             percent(domains.all_three, domains.testable),
             percent(domains.untestable, domains.total - domains.no_mail),
+            domains.stale,
             hosts.total,
             percent(hosts.all_three, hosts.testable),
             percent(hosts.untestable, hosts.total),
@@ -441,6 +455,12 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
     }
     if points.is_empty() {
         writeln!(out, "(no scans yet)").map_err(write_error)?;
+    } else if points.iter().any(|point| point.domains.stale > 0) {
+        writeln!(
+            out,
+            "stale: untestable at their latest probe, counted by their last known state"
+        )
+        .map_err(write_error)?;
     }
     Ok(())
 }

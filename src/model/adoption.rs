@@ -2,7 +2,8 @@
 //! one place.
 //!
 //! Owns: what one domain or MX host contributes to the counts ([`AdoptionState`], the only place
-//! where "all three" is defined), the counts of a set of domains ([`TrendCounts`]) and of unique
+//! where "all three" is defined), the counts of a set of domains ([`TrendCounts`]; a stale
+//! domain by its last known state, see [`super::stale`], and once more in `stale`) and of unique
 //! MX hosts ([`HostTrendCounts`], folded by [`HostFold`]: the latest state per unique MX host),
 //! one UTC day of a trend ([`TrendPoint`], whose JSON is the `trends --json` contract), and
 //! turning trend points into chart series of percentages ([`share_series`]).
@@ -97,12 +98,33 @@ pub struct TrendCounts {
     pub pfs: usize,
     pub strict_valid: usize,
     pub all_three: usize,
+    /// Domains whose latest probe was untestable but that are counted above by their last known
+    /// state (`model::stale`): part of `testable` and of the rates, not of `untestable`. Roll-ups
+    /// from before the rule read as 0 (the migration recomputed every day it changes).
+    #[serde(default)]
+    pub stale: usize,
 }
 
 impl TrendCounts {
     /// Counts one more domain (or MX host) in `state`.
     pub fn add(&mut self, state: AdoptionState) {
         self.add_many(state, 1);
+    }
+
+    /// Counts one more domain by its last known state `last_known`, kept while its latest probe
+    /// is untestable (`model::stale`): as that state, and once more in `stale`.
+    pub fn add_stale(&mut self, last_known: AdoptionState) {
+        self.add_many(last_known, 1);
+        self.stale += 1;
+    }
+
+    /// Counts a domain by its standing: by `last_known` when that is kept (stale), else by
+    /// `latest`.
+    pub fn add_standing(&mut self, latest: AdoptionState, last_known: Option<AdoptionState>) {
+        match last_known {
+            Some(known) => self.add_stale(known),
+            None => self.add(latest),
+        }
     }
 
     /// Counts `count` more domains that are all in `state` (a grouped query's row).
@@ -171,6 +193,7 @@ impl From<HostTrendCounts> for TrendCounts {
             pfs: hosts.pfs,
             strict_valid: hosts.strict_valid,
             all_three: hosts.all_three,
+            stale: 0,
         }
     }
 }
@@ -478,6 +501,7 @@ mod tests {
                 pfs: 1,
                 strict_valid: 2,
                 all_three: 1,
+                stale: 0,
             }
         );
         assert_eq!(counts.fraction(Measure::AllThree), (1, 4));
@@ -492,6 +516,41 @@ mod tests {
             (grouped.total, grouped.testable, grouped.all_three),
             (3, 3, 3)
         );
+    }
+
+    #[test]
+    fn a_stale_domain_counts_by_its_last_known_state_and_once_in_stale() {
+        let good = AdoptionState::new(Verdict::TlsOk, Some(true), Some(true), Some(true));
+        let untestable = AdoptionState::new(Verdict::Untestable, None, None, None);
+        let mut counts = TrendCounts::default();
+        counts.add_standing(untestable, Some(good));
+        counts.add_standing(untestable, None);
+        counts.add_standing(good, None);
+        assert_eq!(
+            counts,
+            TrendCounts {
+                total: 3,
+                no_mail: 0,
+                untestable: 1,
+                testable: 2,
+                starttls: 2,
+                pfs: 2,
+                strict_valid: 2,
+                all_three: 2,
+                stale: 1,
+            }
+        );
+        assert_eq!(
+            counts.fraction(Measure::AllThree),
+            (2, 2),
+            "the headline holds"
+        );
+        let old: TrendCounts = serde_json::from_str(
+            r#"{"total":1,"no_mail":0,"untestable":0,"testable":1,"starttls":1,"pfs":1,"strict_valid":1,"all_three":1}"#,
+        )
+        .expect("a roll-up written before the stale count reads");
+        assert_eq!(old.stale, 0);
+        assert_eq!(HostTrendCounts::from(counts.clone()).testable, 2);
     }
 
     #[test]
@@ -599,7 +658,7 @@ mod tests {
         assert_eq!(
             json,
             "{\"date\":\"2026-01-09\",\
-             \"domains\":{\"total\":5,\"no_mail\":1,\"untestable\":1,\"testable\":3,\"starttls\":3,\"pfs\":1,\"strict_valid\":1,\"all_three\":1},\
+             \"domains\":{\"total\":5,\"no_mail\":1,\"untestable\":1,\"testable\":3,\"starttls\":3,\"pfs\":1,\"strict_valid\":1,\"all_three\":1,\"stale\":0},\
              \"mx_hosts\":{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":4,\"pfs\":4,\"strict_valid\":2,\"all_three\":2}}"
         );
         let pretty = serde_json::to_string_pretty(&[point.contract()]).expect("serializes");

@@ -10,7 +10,8 @@
 //! strum, and one test checks for every variant that the two agree and read back.
 //!
 //! Submodules: [`adoption`] (adoption counts, shares and chart series), [`changes`] (change
-//! events between results), [`format`] (yes / no and percentages for people).
+//! events between results), [`format`] (yes / no and percentages for people), [`stale`] (when
+//! an untestable probe keeps the last known state).
 
 pub(crate) mod vocabulary;
 
@@ -18,6 +19,7 @@ pub mod adoption;
 pub mod auth;
 pub mod changes;
 pub mod format;
+pub mod stale;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -564,6 +566,15 @@ pub struct DomainResult {
     pub probed_at: OffsetDateTime,
     /// MX hosts by preference (then name).
     pub mx: Vec<MxResult>,
+    /// While this result is untestable and the domain keeps its last known state
+    /// ([`stale`]): the first untestable probe since `last_known`. Null otherwise, and always
+    /// from the probe itself (only the store knows a domain's history).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub stale_since: Option<OffsetDateTime>,
+    /// The full last testable result, which still counts while this one is untestable (see
+    /// `stale_since`); null otherwise.
+    #[serde(default)]
+    pub last_known: Option<Box<DomainResult>>,
 }
 
 impl DomainResult {
@@ -594,6 +605,8 @@ impl DomainResult {
             dns_error,
             probed_at,
             mx,
+            stale_since: None,
+            last_known: None,
         }
     }
 
@@ -860,6 +873,21 @@ mod tests {
         assert_eq!(json["verdict"], "tls_ok");
         assert_eq!(json["probed_at"], "1970-01-01T00:00:00Z");
         assert_eq!(json["dns_error"], serde_json::Value::Null);
+        assert_eq!(
+            json["stale_since"],
+            serde_json::Value::Null,
+            "always present"
+        );
+        assert_eq!(
+            json["last_known"],
+            serde_json::Value::Null,
+            "always present"
+        );
+        let text = serde_json::to_string(&result).expect("serializes");
+        assert!(
+            text.ends_with(",\"stale_since\":null,\"last_known\":null}"),
+            "after mx, the nested last known result last: {text}"
+        );
         let address_json = &json["mx"][0]["addresses"][0];
         assert_eq!(address_json["tls_version"], "TLSv1.3");
         assert_eq!(address_json["prefers_non_pfs"], serde_json::Value::Null);
@@ -897,6 +925,26 @@ mod tests {
             assert!(address_json.get(field).is_some(), "missing field {field}");
         }
         let back: DomainResult = serde_json::from_value(json).expect("round-trips");
+        assert_eq!(back, result);
+
+        // Stale: the last known result nested whole; results stored before the fields existed
+        // read back with both null.
+        let mut stale = result.clone();
+        stale.verdict = Verdict::Untestable;
+        stale.dns_error = Some(DnsError::Timeout);
+        stale.stale_since = Some(OffsetDateTime::UNIX_EPOCH + time::Duration::hours(2));
+        stale.last_known = Some(Box::new(result.clone()));
+        let json = serde_json::to_value(&stale).expect("serializes");
+        assert_eq!(json["stale_since"], "1970-01-01T02:00:00Z");
+        assert_eq!(json["last_known"]["verdict"], "tls_ok");
+        assert_eq!(json["last_known"]["last_known"], serde_json::Value::Null);
+        let back: DomainResult = serde_json::from_value(json).expect("round-trips");
+        assert_eq!(back, stale);
+        let mut old = serde_json::to_value(&result).expect("serializes");
+        let object = old.as_object_mut().expect("an object");
+        object.remove("stale_since");
+        object.remove("last_known");
+        let back: DomainResult = serde_json::from_value(old).expect("old results read");
         assert_eq!(back, result);
     }
 }

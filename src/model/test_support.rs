@@ -61,6 +61,7 @@ pub(crate) fn trend_point(
             pfs: all_three,
             strict_valid: all_three,
             all_three,
+            stale: 0,
         },
         mx_hosts: HostTrendCounts {
             total: 4,

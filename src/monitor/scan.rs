@@ -339,8 +339,13 @@ pub async fn run_scan(
         let stored =
             lock(store).and_then(|store| store.record_result(Some(scan), &result, expiry_days));
         match stored {
-            Ok(outcome) if !outcome.events.is_empty() => emit(ScanEvent::Changes(outcome.events)),
-            Ok(_) => {}
+            Ok(mut outcome) => {
+                // The result as the store now reads it (a stale one carries its last known).
+                outcome.annotate(&mut result);
+                if !outcome.events.is_empty() {
+                    emit(ScanEvent::Changes(outcome.events));
+                }
+            }
             Err(error) => emit(ScanEvent::StoreFailed(format!(
                 "result for {} not stored: {error}",
                 result.domain

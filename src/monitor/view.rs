@@ -14,7 +14,7 @@ use crate::model::{DomainName, DomainResult};
 use crate::settings::Settings;
 pub use crate::store::{
     AddReport, ChangeKind, DomainHistoryRun, EventRow, HostTrendCounts, LatestRow, ProviderRow,
-    ScanCounts, ScanInfo, TrendCounts, TrendPoint,
+    ScanCounts, ScanInfo, Staleness, TrendCounts, TrendPoint,
 };
 use crate::store::{LatestFilter, ListId, Store, StoreError};
 
@@ -226,13 +226,13 @@ pub fn apply_edit(store: &Store, edit: &Edit) -> Result<String, StoreError> {
 }
 
 /// The table row a fresh result gives, so the app can update one row while a scan runs
-/// without reloading every row. `previous` keeps "state since" when the verdict is unchanged.
+/// without reloading every row: a stale result (one the store gave its `last_known`) shows
+/// that state, marked stale. `previous` keeps "state since" when the verdict is unchanged.
 pub fn row_from_result(result: &DomainResult, previous: Option<&LatestRow>) -> LatestRow {
     let mut row = crate::store::latest_row_of(result);
-    row.state_since = match previous {
-        Some(previous) if previous.verdict == row.verdict => previous.state_since,
-        _ => Some(result.probed_at),
-    };
+    if let Some(previous) = previous.filter(|previous| previous.verdict == row.verdict) {
+        row.state_since = previous.state_since;
+    }
     row
 }
 
@@ -332,6 +332,45 @@ mod tests {
         let view = load_view(&store, Some("clients")).expect("falls back to all domains");
         assert_eq!(view.list, None);
         assert_eq!(view.rows.len(), 2);
+    }
+
+    #[test]
+    fn a_stale_result_updates_its_row_to_the_last_known_state_marked_stale() {
+        use crate::model::test_support::{address, mx_host};
+        use crate::model::{DnsError, Outcome, Verdict};
+        let at = |hours: i64| OffsetDateTime::UNIX_EPOCH + time::Duration::hours(hours);
+        let host = mx_host("mx.a.example", vec![address(Outcome::TlsOk, true, true)]);
+        let good = DomainResult::new(name("a.example"), false, None, at(1), vec![host]);
+        let first = row_from_result(&good, None);
+        assert_eq!(first.stale, None);
+        assert_eq!(first.state_since, Some(at(1)));
+
+        let mut outage = DomainResult::new(
+            name("a.example"),
+            false,
+            Some(DnsError::Timeout),
+            at(3),
+            vec![],
+        );
+        let plain = row_from_result(&outage, Some(&first));
+        assert_eq!(
+            plain.verdict,
+            Some(Verdict::Untestable),
+            "no last known: as probed"
+        );
+        outage.stale_since = Some(at(3));
+        outage.last_known = Some(Box::new(good));
+        let row = row_from_result(&outage, Some(&first));
+        assert_eq!(row.verdict, Some(Verdict::TlsOk));
+        assert_eq!(row.strict_valid, Some(true));
+        assert_eq!(row.mx_count, 1);
+        assert_eq!(row.last_probed, Some(at(3)));
+        assert_eq!(row.state_since, Some(at(1)), "the state did not change");
+        let stale = row.stale.expect("marked stale");
+        assert_eq!(stale.since, at(3));
+        assert_eq!(stale.last_known_at, at(1));
+        assert_eq!(stale.why, "DNS timeout");
+        assert_eq!(row_from_result(&outage, None).state_since, Some(at(1)));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! CSV export: one row per domain, or one per MX address.
+//! CSV export: one row per domain, or one per MX address; a stale domain (`model::stale`) by
+//! its last known result, with `stale_since`.
 //!
 //! Owns: the column sets and the spreadsheet-safety rule: a text cell that starts with `=`,
 //! `+`, `-`, `@`, tab or carriage return gets a leading apostrophe, so a spreadsheet shows it
@@ -11,6 +12,7 @@ use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
 use super::{DomainFacts, ExportSummary, ReportError, Scope, days_left, rfc3339};
+use crate::model::stale;
 use crate::model::{
     AddressResult, CertError, DnsError, DomainName, DomainResult, MxResult, Outcome, Reason,
     TlsVersion, Verdict,
@@ -60,7 +62,8 @@ fn cert_error_names(errors: &[CertError]) -> String {
 }
 
 /// One row of the per-domain CSV; the field names are the header (README documents them). A
-/// domain never probed has only `domain`.
+/// domain never probed has only `domain`; a stale one (`model::stale`) shows its last known
+/// result (`probed_at`: when that was last confirmed) and `stale_since`.
 #[derive(Debug, Default, Serialize)]
 struct DomainRow {
     domain: SafeText,
@@ -79,10 +82,13 @@ struct DomainRow {
     cert_days_left: Option<i64>,
     provider: Option<SafeText>,
     probed_at: Option<String>,
+    /// The first untestable probe since the last known result shown; empty when current.
+    stale_since: Option<String>,
 }
 
 /// One row of the per-address CSV (one per MX address; one per MX host without addresses, one
-/// per domain without MX hosts, with the address columns empty).
+/// per domain without MX hosts, with the address columns empty); of the last known result, and
+/// `stale_since`, while the domain is stale.
 #[derive(Debug, Default, Serialize)]
 struct AddressRow {
     domain: SafeText,
@@ -118,6 +124,7 @@ struct AddressRow {
     cert_sha256: Option<SafeText>,
     elapsed_ms: Option<u64>,
     probed_at: Option<String>,
+    stale_since: Option<String>,
 }
 
 /// The header of a row type: its field names, as the csv crate writes them.
@@ -217,12 +224,18 @@ impl AddressRow {
         }
     }
 
-    /// The domain and MX host columns, the address columns empty.
-    fn of_host(result: &DomainResult, host: Option<&MxResult>) -> Self {
+    /// The domain and MX host columns, the address columns empty (`result` is the one shown,
+    /// `stale_since` the latest result's).
+    fn of_host(
+        result: &DomainResult,
+        stale_since: Option<OffsetDateTime>,
+        host: Option<&MxResult>,
+    ) -> Self {
         let mut row = Self {
             domain: result.domain.as_str().into(),
             domain_verdict: Some(result.verdict),
             probed_at: Some(rfc3339(result.probed_at)),
+            stale_since: stale_since.map(rfc3339),
             ..Self::default()
         };
         if let Some(host) = host {
@@ -237,7 +250,8 @@ impl AddressRow {
     }
 }
 
-fn domain_row(result: &DomainResult, now: OffsetDateTime) -> DomainRow {
+fn domain_row(latest: &DomainResult, now: OffsetDateTime) -> DomainRow {
+    let result = stale::counted(latest);
     let facts = DomainFacts::of(result);
     DomainRow {
         domain: result.domain.as_str().into(),
@@ -256,20 +270,23 @@ fn domain_row(result: &DomainResult, now: OffsetDateTime) -> DomainRow {
         cert_days_left: facts.earliest_not_after.map(|at| days_left(at, now)),
         provider: safe(facts.provider.as_deref()),
         probed_at: Some(rfc3339(result.probed_at)),
+        stale_since: latest.stale_since.map(rfc3339),
     }
 }
 
-fn address_rows(result: &DomainResult, now: OffsetDateTime) -> Vec<AddressRow> {
+fn address_rows(latest: &DomainResult, now: OffsetDateTime) -> Vec<AddressRow> {
+    let result = stale::counted(latest);
+    let since = latest.stale_since;
     let mut rows = Vec::new();
     if result.mx.is_empty() {
-        rows.push(AddressRow::of_host(result, None));
+        rows.push(AddressRow::of_host(result, since, None));
     }
     for host in &result.mx {
         if host.addresses.is_empty() {
-            rows.push(AddressRow::of_host(result, Some(host)));
+            rows.push(AddressRow::of_host(result, since, Some(host)));
         }
         for address in &host.addresses {
-            let mut row = AddressRow::of_host(result, Some(host));
+            let mut row = AddressRow::of_host(result, since, Some(host));
             address_cells(&mut row, address, now);
             rows.push(row);
         }
@@ -354,7 +371,7 @@ mod tests {
             provider: Some("=cmd".into()),
             ..DomainRow::default()
         };
-        assert_eq!(line(row), "'-5.example,,false,,,,,2,,,,,,-5,'=cmd,\n");
+        assert_eq!(line(row), "'-5.example,,false,,,,,2,,,,,,-5,'=cmd,,\n");
     }
 
     #[test]
@@ -378,16 +395,44 @@ mod tests {
                 "cert_days_left",
                 "provider",
                 "probed_at",
+                "stale_since",
             ]
         );
         let address = header::<AddressRow>();
-        assert_eq!(address.len(), 33);
+        assert_eq!(address.len(), 34);
         assert_eq!(address[..3], ["domain", "domain_verdict", "mx_host"]);
-        assert_eq!(address[32], "probed_at");
+        assert_eq!(address[32..], ["probed_at", "stale_since"]);
         let mut sorted = address.clone();
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted.len(), address.len());
+    }
+
+    #[test]
+    fn a_stale_domain_is_written_as_last_known_with_stale_since() {
+        use crate::model::test_support::{address, mx_host};
+        let at = |hours: i64| OffsetDateTime::UNIX_EPOCH + time::Duration::hours(hours);
+        let domain = DomainName::parse("a.example").expect("valid");
+        let host = mx_host("mx.a.example", vec![address(Outcome::TlsOk, true, true)]);
+        let good = DomainResult::new(domain.clone(), false, None, at(1), vec![host]);
+        let mut latest = DomainResult::new(domain, false, Some(DnsError::Timeout), at(3), vec![]);
+        latest.stale_since = Some(at(2));
+        latest.last_known = Some(Box::new(good));
+        let row = domain_row(&latest, at(4));
+        assert_eq!(row.verdict, Some(Verdict::TlsOk));
+        assert_eq!(row.strict_valid, Some(true));
+        assert_eq!(row.dns_error, None);
+        assert_eq!(row.probed_at.as_deref(), Some("1970-01-01T01:00:00Z"));
+        assert_eq!(row.stale_since.as_deref(), Some("1970-01-01T02:00:00Z"));
+        let rows = address_rows(&latest, at(4));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].outcome, Some(Outcome::TlsOk));
+        assert_eq!(rows[0].stale_since.as_deref(), Some("1970-01-01T02:00:00Z"));
+        latest.last_known = None;
+        latest.stale_since = None;
+        let current = domain_row(&latest, at(4));
+        assert_eq!(current.verdict, Some(Verdict::Untestable));
+        assert_eq!(current.stale_since, None);
     }
 
     #[test]

@@ -27,6 +27,7 @@ use crate::model::adoption::{
     share, share_series,
 };
 use crate::model::format::{PercentFormat, yes_no};
+use crate::model::stale;
 use crate::model::{DomainName, DomainResult, Outcome, Verdict};
 use crate::store::{EventRow, ProviderRow, Store};
 
@@ -52,6 +53,9 @@ struct TableRow {
     strict_valid: Option<bool>,
     facts: DomainFacts,
     probed_at: Option<OffsetDateTime>,
+    /// While the domain shows its last known state (`model::stale`): since when its probes
+    /// were untestable, and why.
+    stale: Option<(OffsetDateTime, String)>,
 }
 
 /// A certificate that ends soon (or has ended).
@@ -89,10 +93,25 @@ impl Latest {
                 strict_valid: None,
                 facts: DomainFacts::default(),
                 probed_at: None,
+                stale: None,
             });
             return;
         };
-        self.domains.add(AdoptionState::of_domain(&result));
+        let stale = result
+            .stale_since
+            .filter(|_| result.last_known.is_some())
+            .map(|since| (since, stale::why_untestable(&result)));
+        // A stale domain counts, and is shown, by its last known result.
+        let result = match result.last_known {
+            Some(known) => {
+                self.domains.add_stale(AdoptionState::of_domain(&known));
+                *known
+            }
+            None => {
+                self.domains.add(AdoptionState::of_domain(&result));
+                result
+            }
+        };
         self.hosts.add_result(&result);
         for host in &result.mx {
             for address in &host.addresses {
@@ -124,6 +143,7 @@ impl Latest {
             pfs: result.pfs,
             strict_valid: result.strict_valid,
             probed_at: Some(result.probed_at),
+            stale,
         });
     }
 }
@@ -220,6 +240,7 @@ pub(super) fn write(
     out: &mut dyn Write,
 ) -> Result<ExportSummary, ReportError> {
     let now = scope.generated_at;
+    let stale_max_days = store.settings()?.stale_max_days;
     let mut latest = Latest::default();
     store.each_latest_result(scope.list, |domain, result| {
         latest.add(domain, result, now);
@@ -262,7 +283,7 @@ pub(super) fn write(
                 (expiring_section(&latest.expiring))
                 (providers_section(&providers))
                 (domains_section(&latest.rows, now))
-                (definitions_section())
+                (definitions_section(stale_max_days))
                 (footer())
             }
         }
@@ -327,6 +348,13 @@ fn headline_section(domains: &TrendCounts, not_probed: usize, hosts: &HostTrendC
     if not_probed > 0 {
         domain_notes.push(format!("{not_probed} not probed yet"));
     }
+    let stale_note = (domains.stale > 0).then(|| {
+        format!(
+            "{} of the testable domains were untestable at their latest probe and are counted by \
+             their last known state (stale, see the definitions).",
+            domains.stale
+        )
+    });
     let figures = [
         (
             "domains",
@@ -362,6 +390,9 @@ fn headline_section(domains: &TrendCounts, not_probed: usize, hosts: &HostTrendC
                 }
             }
             p.note { "Not counted in the shares: " (notes.join(", ")) "." }
+            @if what == "domains" && let Some(note) = &stale_note {
+                p.note { (note) }
+            }
         }
     }
 }
@@ -681,7 +712,13 @@ fn domain_row(row: &TableRow, now: OffsetDateTime) -> Markup {
     html! {
         tr {
             td { (domain_name(&row.domain)) }
-            td class={ "verdict-" (verdict) } { (verdict.replace('_', " ")) }
+            td class={ "verdict-" (verdict) } {
+                (verdict.replace('_', " "))
+                @if let Some((since, why)) = &row.stale {
+                    br;
+                    span.note { "stale: untestable since " (rfc3339(*since)) " (" (why) ")" }
+                }
+            }
             (yes_no_cell(row.starttls))
             (yes_no_cell(row.pfs))
             (yes_no_cell(row.strict_valid))
@@ -714,7 +751,7 @@ fn domain_row(row: &TableRow, now: OffsetDateTime) -> Markup {
 }
 
 /// What the figures mean: DESIGN.md's metric definitions in words.
-fn definitions_section() -> Markup {
+fn definitions_section(stale_max_days: u32) -> Markup {
     html! {
         h2 id="definitions" { "What the figures mean" }
         dl {
@@ -764,10 +801,21 @@ fn definitions_section() -> Markup {
                  probed yet, are not in the denominator. “All three” is STARTTLS with PFS and \
                  strict validation together, the headline figure."
             }
+            dt { "Stale state" }
+            dd {
+                "An outage must not erase what we know. A domain whose latest probe was untestable \
+                 (a DNS timeout, refused connections …) keeps its last known testable state in \
+                 every figure, marked stale, when that state was confirmed at most "
+                (stale_max_days)
+                " days (the setting stale_max_days) before the latest probe; it is also counted \
+                 as stale. Definitive answers are never stale: NXDOMAIN of the domain, a null MX, \
+                 or NXDOMAIN for every MX host count at once. A domain never testable stays \
+                 untestable."
+            }
             dt { "Trends" }
             dd {
                 "One point per UTC day with results, each domain counted by its latest result as \
-                 of the end of that day."
+                 of the end of that day (a stale domain by its last known one)."
             }
             dt { "Regressions" }
             dd {
@@ -933,6 +981,52 @@ mod tests {
     }
 
     #[test]
+    fn a_stale_domain_counts_and_shows_as_last_known_marked_stale() {
+        use crate::model::DnsError;
+        use crate::model::test_support::{address, mx_host};
+        let domain = DomainName::parse("a.example").expect("valid");
+        let host = mx_host("mx.a.example", vec![address(Outcome::TlsOk, true, true)]);
+        let good = DomainResult::new(domain.clone(), false, None, at(0), vec![host]);
+        let mut outage = DomainResult::new(
+            domain.clone(),
+            false,
+            Some(DnsError::Timeout),
+            at(3600),
+            vec![],
+        );
+        outage.stale_since = Some(at(3600));
+        outage.last_known = Some(Box::new(good));
+        let mut latest = Latest::default();
+        latest.add(domain, Some(outage), at(7200));
+        assert_eq!(
+            (
+                latest.domains.testable,
+                latest.domains.all_three,
+                latest.domains.stale
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            latest.hosts.counts().testable,
+            1,
+            "its MX host as last known"
+        );
+        let row = &latest.rows[0];
+        assert_eq!(row.verdict, Some(Verdict::TlsOk));
+        let cell = domain_row(row, at(7200)).0;
+        assert!(
+            cell.contains("stale: untestable since 1970-01-01T01:00:00Z (DNS timeout)"),
+            "{cell}"
+        );
+        let headline = headline_section(&latest.domains, 0, &latest.hosts.counts()).0;
+        assert!(
+            headline.contains("1 of the testable domains were untestable"),
+            "{headline}"
+        );
+        assert!(definitions_section(7).0.contains("at most 7 days"));
+    }
+
+    #[test]
     fn domain_table_escapes_hosts_and_provider() {
         let row = TableRow {
             domain: DomainName::parse("good.example").expect("valid"),
@@ -947,6 +1041,7 @@ mod tests {
                 ..DomainFacts::default()
             },
             probed_at: Some(at(0)),
+            stale: None,
         };
         let section = domains_section(&[row], at(0));
         assert_escaped(&section, 2);

@@ -1,5 +1,6 @@
 //! JSON export: one document with the domain result objects (the same serializer and field
-//! names as `probe --json`), the domains never probed, the trends JSON and the change events.
+//! names as `probe --json`; `last_known` and `stale_since` as the store reads them), the
+//! domains never probed, the trends JSON and the change events.
 //!
 //! Owns: the top-level shape (README documents it). Domains are streamed one object per line,
 //! so a 100k-domain export never holds every result in memory.

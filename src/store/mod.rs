@@ -19,7 +19,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use time::OffsetDateTime;
 
-pub use queries::{DomainHistoryRun, EventRow, LatestFilter, LatestRow, ProviderRow};
+pub use queries::{DomainHistoryRun, EventRow, LatestFilter, LatestRow, ProviderRow, Staleness};
 pub use results::{
     RecordOutcome, RecordedScope, ScanCounts, ScanInfo, ScanScope, ScanStatus, latest_row_of,
 };
@@ -153,6 +153,10 @@ impl Store {
                 known,
             },
             schema::SchemaError::Sqlite(error) => classify(&path, error),
+            schema::SchemaError::Damaged(problem) => StoreError::Corrupt {
+                path: path.clone(),
+                problem,
+            },
         })?;
         let journal: String = connection
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))

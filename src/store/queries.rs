@@ -2,20 +2,25 @@
 //! (from roll-ups), provider breakdown, recent events; and the roll-up computation itself.
 //!
 //! Owns: query shapes and the trend definitions of DESIGN.md ("each domain counted by its
-//! latest result as of the end of that day"). Must not touch: writes other than `rollups`.
+//! latest result as of the end of that day"), and finding, for a domain whose latest run is
+//! untestable, the run that may still count (its last conclusive run; whether it does is
+//! `model::stale`'s rule, applied here to every count, row and result the store hands out).
+//! Must not touch: writes other than `rollups`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::results::timestamp;
-use super::{ListId, Store, StoreError};
+use super::results::{testable_verdicts_sql, timestamp};
+use super::{ListId, Store, StoreError, now_seconds};
 use crate::model::adoption::{
-    AdoptionState, HostFold, TrendCounts, TrendPoint, date_of_day_number, day_number,
+    AdoptionState, HostFold, HostTrendCounts, TrendCounts, TrendPoint, date_of_day_number,
+    day_number,
 };
 use crate::model::changes::ChangeKind;
+use crate::model::stale::{self, Answer};
 use crate::model::{DomainName, DomainResult, Verdict};
 
 /// A row of the domains table: the latest state of one domain.
@@ -31,10 +36,24 @@ pub struct LatestRow {
     pub cert_not_after: Option<OffsetDateTime>,
     pub provider: Option<String>,
     pub mx_count: usize,
-    /// When the current state was last confirmed.
+    /// When the domain was last probed.
     pub last_probed: Option<OffsetDateTime>,
-    /// When the current state began.
+    /// When the state shown began.
     pub state_since: Option<OffsetDateTime>,
+    /// Set while the domain's latest probes were untestable and it keeps its last known state
+    /// (`model::stale`): the fields above from `verdict` to `mx_count` are that state's.
+    pub stale: Option<Staleness>,
+}
+
+/// Why, and since when, a row shows its last known state instead of its latest probe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Staleness {
+    /// The first untestable probe since the last known state.
+    pub since: OffsetDateTime,
+    /// When the last known state was last confirmed.
+    pub last_known_at: OffsetDateTime,
+    /// Why the latest probe was untestable, in a few words (e.g. `DNS timeout`).
+    pub why: String,
 }
 
 /// Which domains `latest` returns.
@@ -94,89 +113,403 @@ fn day_text(day: i64) -> String {
     date_of_day_number(day).map_or_else(|| format!("day {day}"), |date| date.to_string())
 }
 
+/// SQL: for run `{run}` (a table alias) that is untestable and not definitive, the id of its
+/// domain's most recent earlier run that was testable or definitive; NULL for any other run,
+/// or when no earlier run answered. Whether that run still counts is `model::stale`'s rule.
+pub(super) fn last_conclusive_sql(run: &str) -> String {
+    format!(
+        "CASE WHEN {run}.verdict = '{untestable}' AND {run}.definitive = 0 THEN
+           (SELECT c.id FROM runs c WHERE c.domain_id = {run}.domain_id
+              AND c.first_at <= {run}.first_at AND (c.first_at < {run}.first_at OR c.id < {run}.id)
+              AND (c.verdict IN ({testable}) OR c.definitive = 1)
+            ORDER BY c.first_at DESC, c.id DESC LIMIT 1)
+         END",
+        untestable = Verdict::Untestable.as_str(),
+        testable = testable_verdicts_sql(),
+    )
+}
+
+/// SQL: when the first run after run `{run}` (a table alias) of the same domain began: the
+/// `stale_since` of a domain whose last known run is `{run}`.
+pub(super) fn first_after_sql(run: &str) -> String {
+    format!(
+        "(SELECT min(s.first_at) FROM runs s WHERE s.domain_id = {run}.domain_id
+           AND s.first_at >= {run}.first_at AND (s.first_at > {run}.first_at OR s.id > {run}.id))"
+    )
+}
+
+/// A stored run as the stale rule sees it.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    verdict: Verdict,
+    definitive: bool,
+    /// When it was last confirmed (seconds).
+    last_at: i64,
+}
+
+impl Seen {
+    fn answer(self) -> Answer {
+        Answer::new(self.verdict, self.definitive)
+    }
+}
+
+/// `model::stale`'s rule for a domain whose latest run is `latest`, confirmed up to
+/// `latest_at`, and whose last conclusive run is `known`.
+fn keeps(latest: Seen, latest_at: i64, known: Option<Seen>, max_days: u32) -> bool {
+    stale::keeps_last_known(
+        latest.answer(),
+        timestamp(latest_at),
+        known.map(|known| (known.answer(), timestamp(known.last_at))),
+        max_days,
+    )
+}
+
+/// Why a roll-up could not be computed.
+#[derive(Debug)]
+pub(super) enum RollupError {
+    Sqlite(rusqlite::Error),
+    /// A stored value this build never writes (the file was damaged).
+    Damaged(String),
+}
+
+impl From<rusqlite::Error> for RollupError {
+    fn from(error: rusqlite::Error) -> Self {
+        RollupError::Sqlite(error)
+    }
+}
+
+fn verdict_of(text: &str) -> Result<Verdict, RollupError> {
+    text.parse()
+        .map_err(|_| RollupError::Damaged(format!("unknown verdict '{text}' in a stored run")))
+}
+
+/// One roll-up row's counts.
+pub(super) struct Rollup {
+    domains: TrendCounts,
+    hosts: HostTrendCounts,
+    tls_versions: BTreeMap<String, usize>,
+}
+
+/// The roll-up of `list` (0: all domains) as of `cutoff` (seconds): each domain by its latest
+/// run that began by then, or by its last conclusive run while the stale rule keeps that one
+/// (its MX hosts too, as last confirmed).
+pub(super) fn rollup_of(
+    connection: &Connection,
+    list: i64,
+    cutoff: i64,
+    max_days: u32,
+) -> Result<Rollup, RollupError> {
+    // One row per (run, MX host), runs together. A domain's run as of `cutoff` is the latest
+    // one that began by then; for "now" that is simply its latest run.
+    let run_as_of = if cutoff + 60 >= now_seconds() {
+        "r.id = d.latest_run_id"
+    } else {
+        "r.id = (SELECT id FROM runs WHERE domain_id = d.id AND first_at <= ?2
+                 ORDER BY first_at DESC, id DESC LIMIT 1)"
+    };
+    let sql = format!(
+        "SELECT r.id, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_version, r.last_at,
+                r.definitive,
+                k.id, k.verdict, k.starttls, k.pfs, k.strict_valid, k.tls_version, k.last_at,
+                k.definitive,
+                m.host, m.verdict, m.starttls, m.pfs, m.strict_valid
+         FROM domains d
+         JOIN runs r ON {run_as_of}
+         LEFT JOIN runs k ON k.id = ({known})
+         LEFT JOIN run_mx m ON m.run_id = r.id
+         WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
+           AND ?2 = ?2
+         ORDER BY r.id",
+        known = last_conclusive_sql("r")
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    let mut domains = TrendCounts::default();
+    let mut tls_versions: BTreeMap<String, usize> = BTreeMap::new();
+    // Unique MX hosts: each host's state from the most recently confirmed run naming it.
+    let mut hosts = HostFold::default();
+    let mut previous_run = None;
+    let mut hosts_count = true;
+    // Last known runs that count instead of a latest one, with when they were confirmed.
+    let mut kept: Vec<(i64, i64)> = Vec::new();
+    let mut rows = statement.query(params![list, cutoff])?;
+    while let Some(row) = rows.next()? {
+        let run_id: i64 = row.get(0)?;
+        let last_at: i64 = row.get(6)?;
+        if previous_run != Some(run_id) {
+            previous_run = Some(run_id);
+            let latest = AdoptionState::new(
+                verdict_of(&row.get::<_, String>(1)?)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            );
+            let seen = Seen {
+                verdict: latest.verdict,
+                definitive: row.get(7)?,
+                last_at,
+            };
+            let known = match row.get::<_, Option<i64>>(8)? {
+                Some(id) => Some((
+                    id,
+                    Seen {
+                        verdict: verdict_of(&row.get::<_, String>(9)?)?,
+                        definitive: row.get(15)?,
+                        last_at: row.get(14)?,
+                    },
+                )),
+                None => None,
+            };
+            let stale = keeps(
+                seen,
+                last_at.min(cutoff),
+                known.map(|(_, known)| known),
+                max_days,
+            );
+            let (state, version) = match known.filter(|_| stale) {
+                Some((id, known)) => {
+                    kept.push((id, known.last_at));
+                    let state =
+                        AdoptionState::new(known.verdict, row.get(10)?, row.get(11)?, row.get(12)?);
+                    domains.add_stale(state);
+                    (state, row.get::<_, Option<String>>(13)?)
+                }
+                None => {
+                    domains.add(latest);
+                    (latest, row.get::<_, Option<String>>(5)?)
+                }
+            };
+            hosts_count = !stale;
+            if state.is_testable()
+                && let Some(version) = version
+            {
+                *tls_versions.entry(version).or_default() += 1;
+            }
+        }
+        if !hosts_count {
+            continue;
+        }
+        let Some(host) = row.get::<_, Option<String>>(16)? else {
+            continue;
+        };
+        let state = AdoptionState::new(
+            verdict_of(&row.get::<_, String>(17)?)?,
+            row.get(18)?,
+            row.get(19)?,
+            row.get(20)?,
+        );
+        hosts.add(&host, timestamp(last_at), state);
+    }
+    drop(rows);
+    let mut host_rows = connection.prepare_cached(
+        "SELECT host, verdict, starttls, pfs, strict_valid FROM run_mx WHERE run_id = ?1",
+    )?;
+    for (run, confirmed) in kept {
+        let mut rows = host_rows.query([run])?;
+        while let Some(row) = rows.next()? {
+            let host: String = row.get(0)?;
+            let state = AdoptionState::new(
+                verdict_of(&row.get::<_, String>(1)?)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            );
+            hosts.add(&host, timestamp(confirmed), state);
+        }
+    }
+    Ok(Rollup {
+        domains,
+        hosts: hosts.counts(),
+        tls_versions,
+    })
+}
+
+/// Writes (or replaces) the roll-up of `list` (0: all domains) for `day`.
+pub(super) fn write_rollup(
+    connection: &Connection,
+    list: i64,
+    day: i64,
+    rollup: &Rollup,
+) -> rusqlite::Result<()> {
+    connection.execute(
+        "INSERT INTO rollups (list_id, day, domains, mx_hosts, tls_versions) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(list_id, day) DO UPDATE SET domains = excluded.domains,
+         mx_hosts = excluded.mx_hosts, tls_versions = excluded.tls_versions",
+        params![
+            list,
+            day,
+            to_json(&rollup.domains),
+            to_json(&rollup.hosts),
+            to_json(&rollup.tls_versions),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Seconds in a UTC day.
+const DAY_SECONDS: i64 = 86_400;
+
+/// Recomputes with the stale rule (window `max_days`) every stored roll-up of a day on which
+/// some domain's latest run may have been untestable while an earlier testable run still
+/// counted: each as of the end of its day (today: now). The migration to the rule uses it;
+/// on the other days the rule changes no count.
+pub(super) fn recompute_stale_rollups(
+    connection: &Connection,
+    max_days: u32,
+) -> Result<(), RollupError> {
+    let now = now_seconds();
+    let sql = format!(
+        "SELECT u.first_at, k.verdict, k.definitive, k.last_at, {next}
+         FROM runs u JOIN runs k ON k.id = ({known})
+         WHERE u.verdict = ?1 AND u.definitive = 0",
+        next = first_after_sql("u"),
+        known = last_conclusive_sql("u"),
+    );
+    // Days from an untestable run's start to the next run's (or now).
+    let mut spans: Vec<(i64, i64)> = Vec::new();
+    {
+        let mut statement = connection.prepare(&sql)?;
+        let mut rows = statement.query([Verdict::Untestable.as_str()])?;
+        while let Some(row) = rows.next()? {
+            let first_at: i64 = row.get(0)?;
+            let known = Seen {
+                verdict: verdict_of(&row.get::<_, String>(1)?)?,
+                definitive: row.get(2)?,
+                last_at: row.get(3)?,
+            };
+            let next: Option<i64> = row.get(4)?;
+            let latest = Seen {
+                verdict: Verdict::Untestable,
+                definitive: false,
+                last_at: first_at,
+            };
+            // Its earliest moment is the likeliest to be within the window.
+            if keeps(latest, first_at, Some(known), max_days) {
+                let until = next.map_or(now, |next| next - 1).max(first_at);
+                spans.push((
+                    first_at.div_euclid(DAY_SECONDS),
+                    until.div_euclid(DAY_SECONDS),
+                ));
+            }
+        }
+    }
+    let mut days = BTreeSet::new();
+    {
+        let mut statement =
+            connection.prepare("SELECT DISTINCT day FROM rollups WHERE day BETWEEN ?1 AND ?2")?;
+        for (from, to) in spans {
+            let mut rows = statement.query(params![from, to])?;
+            while let Some(row) = rows.next()? {
+                days.insert(row.get::<_, i64>(0)?);
+            }
+        }
+    }
+    let mut targets: Vec<(i64, i64)> = Vec::new();
+    {
+        let mut statement = connection.prepare("SELECT list_id, day FROM rollups ORDER BY day")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let (list, day): (i64, i64) = (row.get(0)?, row.get(1)?);
+            if days.contains(&day) {
+                targets.push((list, day));
+            }
+        }
+    }
+    for (list, day) in targets {
+        let end_of_day = (day + 1) * DAY_SECONDS - 1;
+        let rollup = rollup_of(connection, list, end_of_day.min(now), max_days)?;
+        write_rollup(connection, list, day, &rollup)?;
+    }
+    Ok(())
+}
+
+/// The columns of run `{run}` (an alias) a row of the domains table shows, in the order
+/// [`Shown::read`] reads them.
+fn shown_columns(run: &str) -> String {
+    format!(
+        "{run}.verdict, {run}.starttls, {run}.pfs, {run}.strict_valid, {run}.tls_version,
+         {run}.cert_not_after, {run}.provider, {run}.mx_count, {run}.last_at, {run}.first_at,
+         {run}.definitive"
+    )
+}
+
+/// What the domains table shows of one run (all None for a missing run).
+struct Shown {
+    verdict: Option<Verdict>,
+    starttls: Option<bool>,
+    pfs: Option<bool>,
+    strict_valid: Option<bool>,
+    tls_version: Option<String>,
+    cert_not_after: Option<i64>,
+    provider: Option<String>,
+    mx_count: Option<i64>,
+    last_at: Option<i64>,
+    first_at: Option<i64>,
+    definitive: Option<bool>,
+}
+
+impl Shown {
+    /// Reads [`shown_columns`] from column `start` on.
+    fn read(row: &rusqlite::Row<'_>, start: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            verdict: row
+                .get::<_, Option<String>>(start)?
+                .and_then(|text| text.parse().ok()),
+            starttls: row.get(start + 1)?,
+            pfs: row.get(start + 2)?,
+            strict_valid: row.get(start + 3)?,
+            tls_version: row.get(start + 4)?,
+            cert_not_after: row.get(start + 5)?,
+            provider: row.get(start + 6)?,
+            mx_count: row.get(start + 7)?,
+            last_at: row.get(start + 8)?,
+            first_at: row.get(start + 9)?,
+            definitive: row.get(start + 10)?,
+        })
+    }
+
+    fn seen(&self) -> Option<Seen> {
+        Some(Seen {
+            verdict: self.verdict?,
+            definitive: self.definitive.unwrap_or(false),
+            last_at: self.last_at?,
+        })
+    }
+}
+
 impl Store {
     /// Recomputes the roll-up of `list` (None: all domains) for the UTC day of `as_of`, from
-    /// each domain's latest run that began no later than `as_of`.
+    /// each domain's latest run that began no later than `as_of` (or the last known one that
+    /// still counts while that run is untestable, `model::stale`).
     pub fn refresh_rollup(
         &self,
         list: Option<ListId>,
         as_of: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let fail = |error: rusqlite::Error| self.fail(error);
-        let cutoff = as_of.unix_timestamp();
-        // One row per (run, MX host), runs together. A domain's run as of `cutoff` is the
-        // latest one that began by then; for "now" that is simply its latest run.
-        let run_as_of = if cutoff + 60 >= super::now_seconds() {
-            "r.id = d.latest_run_id"
-        } else {
-            "r.id = (SELECT id FROM runs WHERE domain_id = d.id AND first_at <= ?2
-                     ORDER BY first_at DESC, id DESC LIMIT 1)"
-        };
-        let sql = format!(
-            "SELECT r.id, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_version, r.last_at,
-                    m.host, m.verdict, m.starttls, m.pfs, m.strict_valid
-             FROM domains d
-             JOIN runs r ON {run_as_of}
-             LEFT JOIN run_mx m ON m.run_id = r.id
-             WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
-               AND ?2 = ?2
-             ORDER BY r.id"
-        );
-        let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
-        let mut domains = TrendCounts::default();
-        let mut tls_versions: BTreeMap<String, usize> = BTreeMap::new();
-        // Unique MX hosts: each host's state from the most recently confirmed run naming it.
-        let mut hosts = HostFold::default();
-        let mut previous_run = None;
-        let mut rows = statement
-            .query(params![list_key(list), cutoff])
-            .map_err(fail)?;
-        while let Some(row) = rows.next().map_err(fail)? {
-            let run_id: i64 = row.get(0).map_err(fail)?;
-            let last_at = timestamp(row.get(6).map_err(fail)?);
-            if previous_run != Some(run_id) {
-                previous_run = Some(run_id);
-                let state = AdoptionState::new(
-                    self.stored_verdict(&row.get::<_, String>(1).map_err(fail)?)?,
-                    row.get(2).map_err(fail)?,
-                    row.get(3).map_err(fail)?,
-                    row.get(4).map_err(fail)?,
-                );
-                domains.add(state);
-                if state.is_testable()
-                    && let Some(version) = row.get::<_, Option<String>>(5).map_err(fail)?
-                {
-                    *tls_versions.entry(version).or_default() += 1;
-                }
-            }
-            let Some(host) = row.get::<_, Option<String>>(7).map_err(fail)? else {
-                continue;
-            };
-            let state = AdoptionState::new(
-                self.stored_verdict(&row.get::<_, String>(8).map_err(fail)?)?,
-                row.get(9).map_err(fail)?,
-                row.get(10).map_err(fail)?,
-                row.get(11).map_err(fail)?,
-            );
-            hosts.add(&host, last_at, state);
+        let max_days = self.stale_max_days()?;
+        let rollup = rollup_of(
+            &self.connection,
+            list_key(list),
+            as_of.unix_timestamp(),
+            max_days,
+        )
+        .map_err(|error| self.rollup_error(error))?;
+        write_rollup(&self.connection, list_key(list), utc_day(as_of), &rollup)
+            .map_err(|error| self.fail(error))
+    }
+
+    fn rollup_error(&self, error: RollupError) -> StoreError {
+        match error {
+            RollupError::Sqlite(error) => self.fail(error),
+            RollupError::Damaged(problem) => StoreError::Corrupt {
+                path: self.path.clone(),
+                problem,
+            },
         }
-        drop(rows);
-        let hosts = hosts.counts();
-        self.connection
-            .execute(
-                "INSERT INTO rollups (list_id, day, domains, mx_hosts, tls_versions) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(list_id, day) DO UPDATE SET domains = excluded.domains,
-                 mx_hosts = excluded.mx_hosts, tls_versions = excluded.tls_versions",
-                params![
-                    list_key(list),
-                    utc_day(as_of),
-                    to_json(&domains),
-                    to_json(&hosts),
-                    to_json(&tls_versions),
-                ],
-            )
-            .map_err(fail)?;
-        Ok(())
+    }
+
+    /// The saved window of the stale rule, in days.
+    fn stale_max_days(&self) -> Result<u32, StoreError> {
+        Ok(self.settings()?.stale_max_days)
     }
 
     /// The trend series of `list` (None: all domains), oldest first; `since` drops earlier days.
@@ -258,99 +591,113 @@ impl Store {
         Ok(latest)
     }
 
-    /// Latest state of each domain matching `filter`, by domain name.
+    /// Latest state of each domain matching `filter`, by domain name: a domain whose latest
+    /// probes were untestable shows its last known state, marked stale, while the rule keeps it.
     pub fn latest(&self, filter: &LatestFilter) -> Result<Vec<LatestRow>, StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);
+        let max_days = self.stale_max_days()?;
         let text = filter.text.as_ref().map(|text| {
             format!(
                 "%{}%",
                 text.trim().to_ascii_lowercase().replace(['%', '_'], "")
             )
         });
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT d.name, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_version,
-                        r.cert_not_after, r.provider, coalesce(r.mx_count, 0), r.last_at, r.first_at
-                 FROM domains d LEFT JOIN runs r ON r.id = d.latest_run_id
-                 WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
-                   AND (?2 IS NULL OR r.verdict = ?2)
-                   AND (?3 IS NULL OR d.name LIKE ?3)
-                 ORDER BY d.name LIMIT ?4 OFFSET ?5",
-            )
-            .map_err(fail)?;
-        let limit = filter.limit.map_or(-1, |limit| limit as i64);
+        let sql = format!(
+            "SELECT d.name, {latest}, r.untestable_why, {known},
+                    CASE WHEN k.id IS NOT NULL THEN {since} END
+             FROM domains d LEFT JOIN runs r ON r.id = d.latest_run_id
+             LEFT JOIN runs k ON k.id = ({last_conclusive})
+             WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
+               AND (?2 IS NULL OR d.name LIKE ?2)
+             ORDER BY d.name",
+            latest = shown_columns("r"),
+            known = shown_columns("k"),
+            since = first_after_sql("k"),
+            last_conclusive = last_conclusive_sql("r"),
+        );
+        let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
         let rows = statement
-            .query_map(
-                params![
-                    list_key(filter.list),
-                    filter.verdict.map(Verdict::as_str),
-                    text,
-                    limit,
-                    filter.offset as i64
-                ],
-                |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, Option<String>>(1)?,
-                        row.get::<_, Option<bool>>(2)?,
-                        row.get::<_, Option<bool>>(3)?,
-                        row.get::<_, Option<bool>>(4)?,
-                        row.get::<_, Option<String>>(5)?,
-                        row.get::<_, Option<i64>>(6)?,
-                        row.get::<_, Option<String>>(7)?,
-                        row.get::<_, i64>(8)?,
-                        row.get::<_, Option<i64>>(9)?,
-                        row.get::<_, Option<i64>>(10)?,
-                    ))
-                },
-            )
+            .query_map(params![list_key(filter.list), text], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    Shown::read(row, 1)?,
+                    row.get::<_, Option<String>>(12)?,
+                    Shown::read(row, 13)?,
+                    row.get::<_, Option<i64>>(24)?,
+                ))
+            })
             .map_err(fail)?;
         let mut latest = Vec::new();
+        let mut skipped = 0;
         for row in rows {
-            let row = row.map_err(fail)?;
-            let Ok(domain) = DomainName::parse(&row.0) else {
+            let (name, run, why, known, since) = row.map_err(fail)?;
+            let Ok(domain) = DomainName::parse(&name) else {
                 continue;
             };
-            latest.push(LatestRow {
+            let stale = match (run.seen(), known.seen()) {
+                (Some(seen), Some(known_seen)) => {
+                    keeps(seen, seen.last_at, Some(known_seen), max_days)
+                }
+                _ => false,
+            };
+            let shown = if stale { &known } else { &run };
+            let row = LatestRow {
                 domain,
-                verdict: row.1.as_deref().and_then(|text| text.parse().ok()),
-                starttls: row.2,
-                pfs: row.3,
-                strict_valid: row.4,
-                tls_version: row.5,
-                cert_not_after: row.6.map(timestamp),
-                provider: row.7,
-                mx_count: row.8 as usize,
-                last_probed: row.9.map(timestamp),
-                state_since: row.10.map(timestamp),
-            });
+                verdict: shown.verdict,
+                starttls: shown.starttls,
+                pfs: shown.pfs,
+                strict_valid: shown.strict_valid,
+                tls_version: shown.tls_version.clone(),
+                cert_not_after: shown.cert_not_after.map(timestamp),
+                provider: shown.provider.clone(),
+                mx_count: shown.mx_count.unwrap_or(0) as usize,
+                last_probed: run.last_at.map(timestamp),
+                state_since: shown.first_at.map(timestamp),
+                stale: stale.then(|| Staleness {
+                    since: timestamp(since.or(run.first_at).unwrap_or_default()),
+                    last_known_at: timestamp(known.last_at.unwrap_or_default()),
+                    why: why.unwrap_or_else(|| Verdict::Untestable.as_str().to_string()),
+                }),
+            };
+            if filter
+                .verdict
+                .is_some_and(|verdict| row.verdict != Some(verdict))
+            {
+                continue;
+            }
+            if skipped < filter.offset {
+                skipped += 1;
+                continue;
+            }
+            if filter.limit.is_some_and(|limit| latest.len() >= limit) {
+                break;
+            }
+            latest.push(row);
         }
         Ok(latest)
     }
 
-    /// The full latest result of `domain`, with `probed_at` set to when it was last confirmed.
+    /// The full latest result of `domain`, with `probed_at` set to when it was last confirmed
+    /// (and `last_known`, `stale_since` while it keeps its last known state).
     pub fn latest_result(&self, domain: &DomainName) -> Result<Option<DomainResult>, StoreError> {
-        let row: Option<(String, i64)> = self
+        let max_days = self.stale_max_days()?;
+        let sql = latest_results_sql("d.name = ?1");
+        let mut statement = self
             .connection
-            .query_row(
-                "SELECT r.result, r.last_at FROM domains d JOIN runs r ON r.id = d.latest_run_id
-                 WHERE d.name = ?1",
-                params![domain.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
+            .prepare_cached(&sql)
             .map_err(|error| self.fail(error))?;
-        let Some((json, last_at)) = row else {
-            return Ok(None);
-        };
-        let mut result = self.parse_result(&json, domain)?;
-        result.probed_at = timestamp(last_at);
-        Ok(Some(result))
+        let mut rows = statement
+            .query(params![domain.as_str()])
+            .map_err(|error| self.fail(error))?;
+        match rows.next().map_err(|error| self.fail(error))? {
+            Some(row) => self.read_latest_result(row, domain, max_days),
+            None => Ok(None),
+        }
     }
 
     /// Visits every domain of `list` (None: all), by name, with its full latest result
-    /// (`probed_at` = when it was last confirmed), or `None` when it was never probed.
+    /// (`probed_at` = when it was last confirmed; `last_known`, `stale_since` while it keeps
+    /// its last known state), or `None` when it was never probed.
     ///
     /// Streams: one result in memory at a time, so reports on 100k domains stay small. The
     /// visitor's error stops the walk and is returned.
@@ -360,35 +707,63 @@ impl Store {
         mut visit: impl FnMut(DomainName, Option<DomainResult>) -> Result<(), E>,
     ) -> Result<(), E> {
         let fail = |error: rusqlite::Error| self.fail(error);
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT d.name, r.result, r.last_at FROM domains d
-                 LEFT JOIN runs r ON r.id = d.latest_run_id
-                 WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
-                 ORDER BY d.name",
-            )
-            .map_err(fail)?;
+        let max_days = self.stale_max_days()?;
+        let sql = latest_results_sql(
+            "(?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))",
+        );
+        let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
         let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
             let name: String = row.get(0).map_err(fail)?;
             let Ok(domain) = DomainName::parse(&name) else {
                 continue;
             };
-            let json: Option<String> = row.get(1).map_err(fail)?;
-            let result = match json {
-                Some(json) => {
-                    let mut result = self.parse_result(&json, &domain)?;
-                    if let Some(last_at) = row.get::<_, Option<i64>>(2).map_err(fail)? {
-                        result.probed_at = timestamp(last_at);
-                    }
-                    Some(result)
-                }
-                None => None,
-            };
+            let result = self.read_latest_result(row, &domain, max_days)?;
             visit(domain, result)?;
         }
         Ok(())
+    }
+
+    /// A row of [`latest_results_sql`] as the domain's latest result, stale state included.
+    fn read_latest_result(
+        &self,
+        row: &rusqlite::Row<'_>,
+        domain: &DomainName,
+        max_days: u32,
+    ) -> Result<Option<DomainResult>, StoreError> {
+        let fail = |error: rusqlite::Error| self.fail(error);
+        let Some(json) = row.get::<_, Option<String>>(1).map_err(fail)? else {
+            return Ok(None);
+        };
+        let mut result = self.parse_result(&json, domain)?;
+        result.stale_since = None;
+        result.last_known = None;
+        if let Some(last_at) = row.get::<_, Option<i64>>(2).map_err(fail)? {
+            result.probed_at = timestamp(last_at);
+        }
+        let Some(known_json) = row.get::<_, Option<String>>(3).map_err(fail)? else {
+            return Ok(Some(result));
+        };
+        let known = Seen {
+            verdict: self.stored_verdict(&row.get::<_, String>(4).map_err(fail)?)?,
+            definitive: row.get(5).map_err(fail)?,
+            last_at: row.get(6).map_err(fail)?,
+        };
+        let latest = Seen {
+            verdict: result.verdict,
+            definitive: stale::is_definitive(&result),
+            last_at: result.probed_at.unix_timestamp(),
+        };
+        if keeps(latest, latest.last_at, Some(known), max_days) {
+            let mut last_known = self.parse_result(&known_json, domain)?;
+            last_known.stale_since = None;
+            last_known.last_known = None;
+            last_known.probed_at = timestamp(known.last_at);
+            let since: Option<i64> = row.get(7).map_err(fail)?;
+            result.stale_since = Some(since.map_or(result.probed_at, timestamp));
+            result.last_known = Some(Box::new(last_known));
+        }
+        Ok(Some(result))
     }
 
     fn parse_result(&self, json: &str, domain: &DomainName) -> Result<DomainResult, StoreError> {
@@ -432,26 +807,28 @@ impl Store {
     }
 
     /// Domains of `list` grouped by mail provider, largest first (then by name), at most
-    /// `limit` rows.
+    /// `limit` rows; a stale domain by its last known state (and provider).
     pub fn providers(
         &self,
         list: Option<ListId>,
         limit: usize,
     ) -> Result<Vec<ProviderRow>, StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);
-        // SQLite groups by state, the adoption module counts: a few rows per provider.
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, count(*)
-                 FROM domains d JOIN runs r ON r.id = d.latest_run_id
-                 WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
-                   AND r.provider IS NOT NULL
-                 GROUP BY r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid",
-            )
-            .map_err(fail)?;
-        let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
+        let max_days = self.stale_max_days()?;
         let mut providers: HashMap<String, TrendCounts> = HashMap::new();
+        // SQLite groups by state, the adoption module counts: a few rows per provider. Runs
+        // that may leave the count to a last known run are read one by one below.
+        let grouped = format!(
+            "SELECT r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, count(*)
+             FROM domains d JOIN runs r ON r.id = d.latest_run_id
+             WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
+               AND r.provider IS NOT NULL
+               AND NOT (r.verdict = '{untestable}' AND r.definitive = 0)
+             GROUP BY r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid",
+            untestable = Verdict::Untestable.as_str()
+        );
+        let mut statement = self.connection.prepare_cached(&grouped).map_err(fail)?;
+        let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
             let provider: String = row.get(0).map_err(fail)?;
             let state = AdoptionState::new(
@@ -465,6 +842,58 @@ impl Store {
                 .entry(provider)
                 .or_default()
                 .add_many(state, count);
+        }
+        drop(rows);
+        let inconclusive = format!(
+            "SELECT r.provider, r.last_at, k.provider, k.verdict, k.starttls, k.pfs,
+                    k.strict_valid, k.last_at, k.definitive
+             FROM domains d JOIN runs r ON r.id = d.latest_run_id
+             LEFT JOIN runs k ON k.id = ({known})
+             WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
+               AND r.verdict = '{untestable}' AND r.definitive = 0",
+            known = last_conclusive_sql("r"),
+            untestable = Verdict::Untestable.as_str()
+        );
+        let mut statement = self
+            .connection
+            .prepare_cached(&inconclusive)
+            .map_err(fail)?;
+        let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            let latest = Seen {
+                verdict: Verdict::Untestable,
+                definitive: false,
+                last_at: row.get(1).map_err(fail)?,
+            };
+            let known = match row.get::<_, Option<String>>(3).map_err(fail)? {
+                Some(verdict) => Some(Seen {
+                    verdict: self.stored_verdict(&verdict)?,
+                    definitive: row.get(8).map_err(fail)?,
+                    last_at: row.get(7).map_err(fail)?,
+                }),
+                None => None,
+            };
+            if let Some(known) =
+                known.filter(|&known| keeps(latest, latest.last_at, Some(known), max_days))
+            {
+                let Some(provider) = row.get::<_, Option<String>>(2).map_err(fail)? else {
+                    continue;
+                };
+                providers
+                    .entry(provider)
+                    .or_default()
+                    .add_stale(AdoptionState::new(
+                        known.verdict,
+                        row.get(4).map_err(fail)?,
+                        row.get(5).map_err(fail)?,
+                        row.get(6).map_err(fail)?,
+                    ));
+            } else if let Some(provider) = row.get::<_, Option<String>>(0).map_err(fail)? {
+                providers
+                    .entry(provider)
+                    .or_default()
+                    .add(AdoptionState::new(Verdict::Untestable, None, None, None));
+            }
         }
         let mut providers: Vec<ProviderRow> = providers
             .into_iter()
@@ -544,6 +973,24 @@ impl Store {
         }
         Ok(events)
     }
+}
+
+/// The query of [`Store::latest_result`] and [`Store::each_latest_result`]: name, latest
+/// result and when it was last confirmed, then the last conclusive run (result, verdict,
+/// definitive, last confirmed) and when the runs after it began, for the domains `filter`
+/// selects, by name.
+fn latest_results_sql(filter: &str) -> String {
+    format!(
+        "SELECT d.name, r.result, r.last_at, k.result, k.verdict, k.definitive, k.last_at,
+                CASE WHEN k.id IS NOT NULL THEN {since} END
+         FROM domains d
+         LEFT JOIN runs r ON r.id = d.latest_run_id
+         LEFT JOIN runs k ON k.id = ({known})
+         WHERE {filter}
+         ORDER BY d.name",
+        since = first_after_sql("k"),
+        known = last_conclusive_sql("r"),
+    )
 }
 
 /// Roll-up parts as JSON; serializing plain counts cannot fail.

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use super::{ListId, ScanId, Store, StoreError, now_seconds};
 use crate::model::adoption::AdoptionState;
 use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState};
+use crate::model::stale::{self, Answer};
 use crate::model::vocabulary::vocabulary;
 use crate::model::{DomainName, DomainResult, Outcome, TlsVersion, Verdict};
 use crate::settings::Settings;
@@ -192,11 +193,25 @@ pub struct ScanInfo {
 }
 
 /// What recording one result did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordOutcome {
     /// True when the result differs from the domain's current state (a new run started).
     pub new_run: bool,
     pub events: Vec<ChangeEvent>,
+    /// While the result is untestable and the domain keeps its last known state
+    /// (`model::stale`): the first untestable probe since that state.
+    pub stale_since: Option<OffsetDateTime>,
+    /// The last known (testable) result that still counts, `probed_at` = when last confirmed.
+    pub last_known: Option<Box<DomainResult>>,
+}
+
+impl RecordOutcome {
+    /// Gives `result` what the store knows of its standing (`stale_since`, `last_known`): the
+    /// domain result a scan prints and the app shows, like the store's own reads.
+    pub fn annotate(&mut self, result: &mut DomainResult) {
+        result.stale_since = self.stale_since;
+        result.last_known = self.last_known.take();
+    }
 }
 
 /// The previous state of a domain, as far as events need it.
@@ -243,16 +258,19 @@ fn summarize(result: &DomainResult) -> RunSummary {
 }
 
 /// The latest-results row `result` would give, computed the way the store computes its columns
-/// (so a row updated in place while a scan runs matches the row a reload returns). "State
-/// since" is the probe time; the caller keeps an older one when the state did not change.
+/// (so a row updated in place while a scan runs matches the row a reload returns): a result
+/// that carries a `last_known` one (stale) shows that one, marked stale. "State since" is the
+/// probe time (of the last known result, when stale); the caller keeps an older one when the
+/// state did not change.
 pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
-    let summary = summarize(result);
+    let shown = stale::counted(result);
+    let summary = summarize(shown);
     super::LatestRow {
         domain: result.domain.clone(),
-        verdict: Some(result.verdict),
-        starttls: result.starttls,
-        pfs: result.pfs,
-        strict_valid: result.strict_valid,
+        verdict: Some(shown.verdict),
+        starttls: shown.starttls,
+        pfs: shown.pfs,
+        strict_valid: shown.strict_valid,
         tls_version: summary
             .tls_version
             .map(|version| version.as_str().to_string()),
@@ -262,17 +280,38 @@ pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
         provider: summary.provider,
         mx_count: summary.mx_count,
         last_probed: Some(result.probed_at),
-        state_since: Some(result.probed_at),
+        state_since: Some(shown.probed_at),
+        stale: result
+            .last_known
+            .as_deref()
+            .map(|known| super::queries::Staleness {
+                since: result.stale_since.unwrap_or(result.probed_at),
+                last_known_at: known.probed_at,
+                why: stale::why_untestable(result),
+            }),
     }
 }
 
 /// A stable hash of what matters in a result: verdicts, outcomes, TLS facts, certificate
 /// fingerprints, MX set. Timings, greeting texts and day counts are left out, so an unchanged
-/// server probed again extends its run.
+/// server probed again extends its run; so is what the store itself adds (`stale_since`,
+/// `last_known`), hashed as the result's JSON was before those fields existed.
 pub fn fingerprint(result: &DomainResult) -> i64 {
-    let mut stable = result.clone();
-    stable.probed_at = OffsetDateTime::UNIX_EPOCH;
-    for host in &mut stable.mx {
+    /// The probe's own fields of a result, in the order of its JSON.
+    #[derive(Serialize)]
+    struct Probed<'a> {
+        domain: &'a DomainName,
+        verdict: Verdict,
+        starttls: Option<bool>,
+        pfs: Option<bool>,
+        strict_valid: Option<bool>,
+        dns_error: Option<crate::model::DnsError>,
+        #[serde(with = "time::serde::rfc3339")]
+        probed_at: OffsetDateTime,
+        mx: &'a [crate::model::MxResult],
+    }
+    let mut mx = result.mx.clone();
+    for host in &mut mx {
         for address in &mut host.addresses {
             address.smtp_text = None;
             address.detail.clear();
@@ -280,6 +319,16 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
             address.cert_days_left = None;
         }
     }
+    let stable = Probed {
+        domain: &result.domain,
+        verdict: result.verdict,
+        starttls: result.starttls,
+        pfs: result.pfs,
+        strict_valid: result.strict_valid,
+        dns_error: result.dns_error,
+        probed_at: OffsetDateTime::UNIX_EPOCH,
+        mx: &mx,
+    };
     let bytes = serde_json::to_vec(&stable).unwrap_or_default();
     let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
     let mut first = [0u8; 8];
@@ -321,9 +370,11 @@ impl Store {
         expiry_warning_days: u32,
     ) -> Result<RecordOutcome, StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);
+        let max_days = self.settings()?.stale_max_days;
         let transaction = self.connection.unchecked_transaction().map_err(fail)?;
         let now = now_seconds();
         let at = result.probed_at.unix_timestamp();
+        let answer = Answer::of(result);
         transaction
             .execute(
                 "INSERT OR IGNORE INTO domains (name, added_at) VALUES (?1, ?2)",
@@ -374,7 +425,9 @@ impl Store {
         let same_state = previous
             .as_ref()
             .is_some_and(|previous| previous.fingerprint == summary.fingerprint);
+        let current_run;
         if let (true, Some(previous)) = (same_state, previous.as_ref()) {
+            current_run = previous.id;
             transaction
                 .execute(
                     "UPDATE runs SET last_at = max(last_at, ?1), last_scan_id = coalesce(?2, last_scan_id),
@@ -384,14 +437,24 @@ impl Store {
                 .map_err(fail)?;
         } else {
             outcome.new_run = true;
-            let json = serde_json::to_string(result)
-                .map_err(|error| StoreError::Invalid(error.to_string()))?;
+            // The store's own annotations are worked out when read, never stored.
+            let json = if result.last_known.is_some() || result.stale_since.is_some() {
+                let mut bare = result.clone();
+                bare.last_known = None;
+                bare.stale_since = None;
+                serde_json::to_string(&bare)
+            } else {
+                serde_json::to_string(result)
+            }
+            .map_err(|error| StoreError::Invalid(error.to_string()))?;
+            let why =
+                (result.verdict == Verdict::Untestable).then(|| stale::why_untestable(result));
             transaction
                 .execute(
                     "INSERT INTO runs (domain_id, first_scan_id, last_scan_id, first_at, last_at, fingerprint,
                      verdict, starttls, pfs, strict_valid, tls_version, cert_not_after, mx_hosts, mx_count,
-                     provider, result)
-                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     provider, result, definitive, untestable_why)
+                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                     params![
                         domain_id,
                         scan_id,
@@ -407,10 +470,13 @@ impl Store {
                         summary.mx_count as i64,
                         summary.provider,
                         json,
+                        answer == Answer::Definitive,
+                        why,
                     ],
                 )
                 .map_err(fail)?;
             let run_id = transaction.last_insert_rowid();
+            current_run = run_id;
             {
                 let mut insert_mx = transaction
                     .prepare_cached(
@@ -526,6 +592,57 @@ impl Store {
                     params![scan.0],
                 )
                 .map_err(fail)?;
+        }
+
+        // Stale state: an inconclusive result may leave the last known state counting.
+        if answer == Answer::Inconclusive {
+            let known: Option<(String, bool, i64, Option<i64>, String)> = transaction
+                .query_row(
+                    &format!(
+                        "SELECT k.verdict, k.definitive, k.last_at, {since}, k.result
+                         FROM runs r JOIN runs k ON k.id = ({known}) WHERE r.id = ?1",
+                        since = super::queries::first_after_sql("k"),
+                        known = super::queries::last_conclusive_sql("r"),
+                    ),
+                    params![current_run],
+                    |row| {
+                        Ok((
+                            row.get(0)?,
+                            row.get(1)?,
+                            row.get(2)?,
+                            row.get(3)?,
+                            row.get(4)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(fail)?;
+            if let Some((verdict, definitive, last_at, since, json)) = known {
+                let known_answer = verdict
+                    .parse::<Verdict>()
+                    .map(|verdict| Answer::new(verdict, definitive))
+                    .unwrap_or(Answer::Inconclusive);
+                if stale::keeps_last_known(
+                    answer,
+                    result.probed_at,
+                    Some((known_answer, timestamp(last_at))),
+                    max_days,
+                ) {
+                    let mut last_known: DomainResult =
+                        serde_json::from_str(&json).map_err(|error| StoreError::Corrupt {
+                            path: self.path.clone(),
+                            problem: format!(
+                                "stored result of {} is unreadable: {error}",
+                                result.domain
+                            ),
+                        })?;
+                    last_known.probed_at = timestamp(last_at);
+                    last_known.stale_since = None;
+                    last_known.last_known = None;
+                    outcome.stale_since = Some(since.map_or(result.probed_at, timestamp));
+                    outcome.last_known = Some(Box::new(last_known));
+                }
+            }
         }
         transaction.commit().map_err(fail)?;
         Ok(outcome)
@@ -685,7 +802,7 @@ impl Store {
 
 /// The testable verdicts as an SQL list, `'no_starttls', 'tls_failed', 'tls_ok'` (our own
 /// names, never outside text, so quoting them in place is safe).
-fn testable_verdicts_sql() -> String {
+pub(super) fn testable_verdicts_sql() -> String {
     Verdict::VARIANTS
         .iter()
         .filter(|verdict| verdict.is_testable())
@@ -846,6 +963,58 @@ mod tests {
             matches!(&error, StoreError::Corrupt { problem, .. } if problem.contains("'paused'")),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_stale_state_and_is_the_one_of_older_builds() {
+        let address = {
+            let mut address = crate::model::AddressResult::new(
+                std::net::IpAddr::from([192, 0, 2, 1]),
+                Outcome::TlsOk,
+                crate::model::Reason::Completed,
+                "handshake completed",
+            );
+            address.pfs = Some(true);
+            address.strict_valid = Some(true);
+            address.elapsed_ms = 12;
+            address
+        };
+        let host = crate::model::MxResult {
+            host: "mx.a.example".into(),
+            preference: 10,
+            implicit: false,
+            cname_target: None,
+            dns_error: None,
+            verdict: Verdict::TlsOk,
+            addresses: vec![address],
+        };
+        let result = DomainResult::new(
+            domain("a.example"),
+            false,
+            None,
+            OffsetDateTime::UNIX_EPOCH,
+            vec![host],
+        );
+        let mut stale = result.clone();
+        stale.stale_since = Some(OffsetDateTime::UNIX_EPOCH);
+        stale.last_known = Some(Box::new(result.clone()));
+        assert_eq!(fingerprint(&stale), fingerprint(&result));
+        // Older builds hashed the whole result's JSON (with the same fields cleared), which
+        // then ended at `mx`: stored runs keep extending after the upgrade.
+        let mut cleared = result.clone();
+        for address in cleared.mx.iter_mut().flat_map(|host| &mut host.addresses) {
+            address.detail.clear();
+            address.elapsed_ms = 0;
+        }
+        let json = serde_json::to_string(&cleared).expect("serializes");
+        let old_shape = json
+            .strip_suffix(",\"stale_since\":null,\"last_known\":null}")
+            .map(|start| format!("{start}}}"))
+            .expect("the new fields come last");
+        let digest = ring::digest::digest(&ring::digest::SHA256, old_shape.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest.as_ref()[..8]);
+        assert_eq!(fingerprint(&result), i64::from_le_bytes(first));
     }
 
     #[test]

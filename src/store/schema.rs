@@ -10,17 +10,40 @@
 //! the domain's current run only extends that run (`last_at`, `last_scan_id`, `times_seen`);
 //! anything new starts a new run holding the full result JSON. History stays exact while a
 //! year of daily scans of 100k stable domains stays small. Trend series are rolled up per list
-//! and UTC day when scans finish (`rollups`).
+//! and UTC day when scans finish (`rollups`). Since schema 2 each run also says whether it was a
+//! definitive answer and why an untestable one was untestable (`model::stale`), so the store
+//! finds the state that still counts for a domain whose latest run is untestable.
+//!
+//! A migration is SQL, optionally followed by code in the same transaction (reading stored
+//! JSON, recomputing roll-ups); migrations already released are never edited.
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction};
+
+use crate::model::stale;
+use crate::model::{DomainResult, Verdict};
+use crate::settings::Settings;
 
 /// `PRAGMA application_id` of our files: "STMN".
 pub const APPLICATION_ID: i32 = 0x5354_4d4e;
 
-/// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[
-    // 0 -> 1: first schema.
-    r#"
+/// Each entry migrates from version `index` to `index + 1`: its SQL, then its code.
+const MIGRATIONS: &[(&str, Option<MigrationCode>)] =
+    &[(FIRST_SCHEMA, None), (STALE_STATE, Some(stale_state_code))];
+
+/// A migration step that SQL alone cannot do (it reads stored JSON, or recomputes roll-ups);
+/// it runs in the migration's transaction, after the step's SQL.
+type MigrationCode = fn(&Transaction<'_>) -> Result<(), SchemaError>;
+
+/// 1 -> 2, stale state (`model::stale`): what each run answered, and why an untestable one
+/// was untestable, so the store finds the state that still counts without reading results. The
+/// code fills both for stored runs and recomputes the roll-ups the rule changes.
+const STALE_STATE: &str = r#"
+ALTER TABLE runs ADD COLUMN definitive INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN untestable_why TEXT;
+"#;
+
+/// 0 -> 1: first schema.
+const FIRST_SCHEMA: &str = r#"
 CREATE TABLE lists (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -103,8 +126,7 @@ CREATE TABLE rollups (
     tls_versions TEXT NOT NULL,
     PRIMARY KEY (list_id, day)
 ) WITHOUT ROWID;
-"#,
-];
+"#;
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -118,6 +140,63 @@ pub enum SchemaError {
     TooNew { found: i64, known: i64 },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// Stored data a migration must read is not what this build wrote.
+    #[error("{0}")]
+    Damaged(String),
+}
+
+/// The code of [`STALE_STATE`]: for every stored untestable run, whether it was definitive and
+/// why it was untestable (read from its result JSON; an unreadable one stays inconclusive);
+/// then, with the saved `stale_max_days`, the roll-ups of every day on which some domain may
+/// have kept its last known state are recomputed by the rule. The other roll-ups count the
+/// same under the rule (their missing `stale` reads as 0).
+fn stale_state_code(transaction: &Transaction<'_>) -> Result<(), SchemaError> {
+    transaction.execute(
+        "UPDATE runs SET definitive = 1 WHERE verdict = ?1",
+        [Verdict::NoMail.as_str()],
+    )?;
+    let mut answers: Vec<(i64, bool, String)> = Vec::new();
+    {
+        let mut statement =
+            transaction.prepare("SELECT id, result FROM runs WHERE verdict = ?1 ORDER BY id")?;
+        let mut rows = statement.query([Verdict::Untestable.as_str()])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let json: String = row.get(1)?;
+            match serde_json::from_str::<DomainResult>(&json) {
+                Ok(result) => answers.push((
+                    id,
+                    stale::is_definitive(&result),
+                    stale::why_untestable(&result),
+                )),
+                Err(error) => {
+                    tracing::warn!("stored run {id} is unreadable ({error}); left inconclusive");
+                }
+            }
+        }
+    }
+    {
+        let mut update = transaction
+            .prepare("UPDATE runs SET definitive = ?1, untestable_why = ?2 WHERE id = ?3")?;
+        for (id, definitive, why) in &answers {
+            update.execute(rusqlite::params![definitive, why, id])?;
+        }
+    }
+    let settings: Option<String> = transaction
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'settings'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let max_days = settings
+        .and_then(|json| serde_json::from_str::<Settings>(&json).ok())
+        .unwrap_or_default()
+        .stale_max_days;
+    super::queries::recompute_stale_rollups(transaction, max_days).map_err(|error| match error {
+        super::queries::RollupError::Sqlite(error) => SchemaError::Sqlite(error),
+        super::queries::RollupError::Damaged(problem) => SchemaError::Damaged(problem),
+    })
 }
 
 /// Brings `connection` to [`CURRENT_VERSION`], refusing foreign or newer files.
@@ -139,12 +218,209 @@ pub fn migrate(connection: &mut Connection) -> Result<(), SchemaError> {
             known: CURRENT_VERSION,
         });
     }
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    for (index, (migration, code)) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let transaction: Transaction<'_> = connection.transaction()?;
         transaction.execute_batch(migration)?;
+        if let Some(code) = code {
+            code(&transaction)?;
+        }
         transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
         transaction.pragma_update(None, "user_version", (index + 1) as i64)?;
         transaction.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::adoption::day_number;
+    use crate::model::test_support::{address, mx_host};
+    use crate::model::{DnsError, DomainName, Outcome};
+    use crate::store::Store;
+    use rusqlite::params;
+    use time::OffsetDateTime;
+
+    /// 2026-01-10 12:00 UTC, plus `days`.
+    fn day(days: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_768_046_400).expect("valid")
+            + time::Duration::days(days)
+    }
+
+    /// A result's JSON as the previous build stored it (without the stale fields).
+    fn stored_json(result: &DomainResult) -> String {
+        let mut json = serde_json::to_value(result).expect("serializes");
+        let object = json.as_object_mut().expect("an object");
+        object.remove("stale_since");
+        object.remove("last_known");
+        json.to_string()
+    }
+
+    fn good(name: &str, at: OffsetDateTime) -> DomainResult {
+        let domain = DomainName::parse(name).expect("valid");
+        let host = mx_host(
+            &format!("mx.{name}"),
+            vec![address(Outcome::TlsOk, true, true)],
+        );
+        DomainResult::new(domain, false, None, at, vec![host])
+    }
+
+    fn failed(name: &str, error: DnsError, at: OffsetDateTime) -> DomainResult {
+        let domain = DomainName::parse(name).expect("valid");
+        DomainResult::new(domain, false, Some(error), at, vec![])
+    }
+
+    /// Writes a database as schema version 1 left it: a.example good, then untestable through
+    /// a dead DNS server a day later; b.example good, then gone (NXDOMAIN); the roll-ups of
+    /// both days as that build counted them.
+    fn write_version_1(path: &std::path::Path) {
+        let mut connection = Connection::open(path).expect("open");
+        let transaction = connection.transaction().expect("transaction");
+        transaction.execute_batch(FIRST_SCHEMA).expect("schema 1");
+        transaction
+            .pragma_update(None, "application_id", APPLICATION_ID)
+            .expect("id");
+        transaction
+            .pragma_update(None, "user_version", 1)
+            .expect("version");
+        transaction
+            .execute_batch(
+                "INSERT INTO lists (id, name, created_at) VALUES (1, 'L', 0);
+                 INSERT INTO domains (id, name, added_at) VALUES (1, 'a.example', 0), (2, 'b.example', 0);
+                 INSERT INTO list_domains VALUES (1, 1), (1, 2);",
+            )
+            .expect("lists and domains");
+        let runs = [
+            (1, 1, good("a.example", day(0))),
+            (2, 1, failed("a.example", DnsError::Timeout, day(1))),
+            (3, 2, good("b.example", day(0))),
+            (4, 2, failed("b.example", DnsError::Nxdomain, day(1))),
+        ];
+        for (id, domain, result) in &runs {
+            let testable = result.verdict.is_testable();
+            transaction
+                .execute(
+                    "INSERT INTO runs (id, domain_id, first_at, last_at, fingerprint, verdict, starttls,
+                     pfs, strict_valid, tls_version, mx_hosts, mx_count, provider, result)
+                     VALUES (?1, ?2, ?3, ?3, ?1, ?4, ?5, ?5, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        id,
+                        domain,
+                        result.probed_at.unix_timestamp(),
+                        result.verdict.as_str(),
+                        testable.then_some(true),
+                        testable.then_some("TLSv1.3"),
+                        crate::model::changes::mx_host_set(result),
+                        result.mx.len() as i64,
+                        result.provider(),
+                        stored_json(result),
+                    ],
+                )
+                .expect("run");
+            for host in &result.mx {
+                transaction
+                    .execute(
+                        "INSERT INTO run_mx VALUES (?1, ?2, 'tls_ok', 1, 1, 1)",
+                        params![id, host.host],
+                    )
+                    .expect("run_mx");
+            }
+        }
+        transaction
+            .execute_batch("UPDATE domains SET latest_run_id = id * 2;")
+            .expect("latest runs");
+        let before = r#"{"total":2,"no_mail":0,"untestable":0,"testable":2,"starttls":2,"pfs":2,"strict_valid":2,"all_three":2}"#;
+        let outage = r#"{"total":2,"no_mail":0,"untestable":2,"testable":0,"starttls":0,"pfs":0,"strict_valid":0,"all_three":0}"#;
+        for list in [0, 1] {
+            for (at, domains, hosts, versions) in [
+                (
+                    day(0),
+                    before,
+                    r#"{"total":2,"untestable":0,"testable":2,"starttls":2,"pfs":2,"strict_valid":2,"all_three":2}"#,
+                    r#"{"TLSv1.3":2}"#,
+                ),
+                (
+                    day(1),
+                    outage,
+                    r#"{"total":0,"untestable":0,"testable":0,"starttls":0,"pfs":0,"strict_valid":0,"all_three":0}"#,
+                    "{}",
+                ),
+            ] {
+                transaction
+                    .execute(
+                        "INSERT INTO rollups VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![list, day_number(at.date()), domains, hosts, versions],
+                    )
+                    .expect("rollup");
+            }
+        }
+        transaction.commit().expect("commit");
+    }
+
+    #[test]
+    fn a_schema_1_database_keeps_its_history_and_gets_its_roll_ups_recomputed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("old.sqlite3");
+        write_version_1(&path);
+
+        let store = Store::open(&path).expect("an old database opens");
+        let version: i64 = store
+            .connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, CURRENT_VERSION);
+        let a = DomainName::parse("a.example").expect("valid");
+        assert_eq!(store.history(&a).expect("history").len(), 2, "history kept");
+        let answers: Vec<(i64, bool, Option<String>)> = {
+            let mut statement = store
+                .connection
+                .prepare("SELECT id, definitive, untestable_why FROM runs ORDER BY id")
+                .expect("prepare");
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows")
+        };
+        assert_eq!(
+            answers,
+            [
+                (1, false, None),
+                (2, false, Some("DNS timeout".to_string())),
+                (3, false, None),
+                (4, true, Some("DNS nxdomain".to_string())),
+            ]
+        );
+
+        for list in [None, store.list_id("L").expect("query")] {
+            let points = store.trends(list, None).expect("trends");
+            assert_eq!(points.len(), 2);
+            let (before, outage) = (&points[0].domains, &points[1].domains);
+            assert_eq!(
+                (before.testable, before.all_three, before.stale),
+                (2, 2, 0),
+                "a day the rule does not change is left as it was"
+            );
+            assert_eq!(
+                (
+                    outage.total,
+                    outage.testable,
+                    outage.all_three,
+                    outage.untestable,
+                    outage.stale
+                ),
+                (2, 1, 1, 1, 1),
+                "a.example keeps its last known state, b.example is gone"
+            );
+            assert_eq!(points[1].mx_hosts.testable, 1);
+            assert_eq!(points[1].tls_versions.get("TLSv1.3"), Some(&1));
+        }
+        let latest = store.latest_result(&a).expect("query").expect("a result");
+        assert_eq!(latest.stale_since, Some(day(1)));
+        assert_eq!(
+            latest.last_known.map(|known| known.verdict),
+            Some(Verdict::TlsOk)
+        );
+        store.integrity_check().expect("sound");
+    }
 }

@@ -2,15 +2,18 @@
 //! certificate facts, why strict validation failed, EHLO extensions before and after TLS, and
 //! the domain's timeline of results and change events.
 //!
-//! Owns: presenting one [`DomainDetail`]. Must not touch: loading it (the monitor does), the
+//! Owns: presenting one [`DomainDetail`] (a stale domain: why and since when, then its last
+//! known state). Must not touch: loading it (the monitor does), the
 //! dialogs and scans its buttons ask for (they are actions the app applies).
 
 use eframe::egui;
 
 use super::action::{Action, DialogRequest};
 use super::style::{self, Grade, format_time};
+use super::table::{describe_stale, stale_mark};
 use super::table_model::TableModel;
 use crate::model::format::yes_no;
+use crate::model::stale;
 use crate::model::{AddressResult, CertError, DomainResult, MxResult};
 use crate::monitor::ScanTarget;
 use crate::monitor::view::DomainDetail;
@@ -95,9 +98,17 @@ impl DetailPanel {
 
 fn detail_ui(ui: &mut egui::Ui, detail: &DomainDetail) {
     let dark_mode = ui.visuals().dark_mode;
-    let Some(result) = &detail.latest else {
+    let Some(latest) = &detail.latest else {
         ui.label("Not probed yet. Use Rescan, or wait for the next scheduled scan.");
         return;
+    };
+    // A stale domain: what its latest probes found, then the last known state that counts.
+    let result = match (latest.last_known.as_deref(), latest.stale_since) {
+        (Some(known), Some(since)) => {
+            stale_ui(ui, latest, known, since, dark_mode);
+            known
+        }
+        _ => latest,
     };
     summary_ui(ui, result, dark_mode);
     ui.separator();
@@ -110,6 +121,39 @@ fn detail_ui(ui: &mut egui::Ui, detail: &DomainDetail) {
     }
     ui.separator();
     timeline_ui(ui, detail, dark_mode);
+}
+
+/// The stale banner: since when the domain was untestable and why, and that the state below
+/// is the last known one.
+fn stale_ui(
+    ui: &mut egui::Ui,
+    latest: &DomainResult,
+    known: &DomainResult,
+    since: time::OffsetDateTime,
+    dark_mode: bool,
+) {
+    let grade = Grade::of(Some(known.verdict), known.pfs, known.strict_valid);
+    let text = describe_stale(
+        since,
+        &stale::why_untestable(latest),
+        grade,
+        known.probed_at,
+    );
+    ui.horizontal_wrapped(|ui| {
+        ui.label(stale_mark(dark_mode));
+        ui.label(egui::RichText::new(text).color(Grade::Untestable.color(dark_mode)))
+            .on_hover_text(
+                "The latest probes could not test this domain (an outage, not an answer): it \
+                 keeps its last known state in every count for stale_max_days days after that \
+                 state was last confirmed. NXDOMAIN or a null MX replace it at once.",
+            );
+    });
+    ui.label(format!(
+        "Latest probe {} UTC: untestable. Last known state, confirmed {} UTC:",
+        format_time(latest.probed_at),
+        format_time(known.probed_at)
+    ));
+    ui.add_space(4.0);
 }
 
 fn summary_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool) {

@@ -142,6 +142,7 @@ impl SettingsForm {
             deep: self.deep,
             expiry_warning_days: number(&self.expiry_warning_days, "expiry warning", &mut problems)
                 .unwrap_or(original.expiry_warning_days),
+            stale_max_days: original.stale_max_days,
         };
         if self.custom_dns && settings.dns_server.is_empty() {
             problems.push("DNS server: give an address, or choose the system resolver".into());

@@ -460,6 +460,7 @@ mod tests {
             mx_count: 0,
             last_probed: None,
             state_since: None,
+            stale: None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! The Domains tab: filter bar, legend and the virtualized domains table (only visible rows are
 //! laid out, so 100k rows scroll smoothly).
 //!
-//! Owns: drawing rows, the filter box's text, where the table scrolls to, and turning clicks
+//! Owns: drawing rows (a stale row's last known verdict with its mark and why, see
+//! [`describe_stale`]), the filter box's text, where the table scrolls to, and turning clicks
 //! into actions. Must not touch: the data's filtering, sorting and selection (that is
 //! [`super::table_model`], changed by the app when it applies the actions), the store.
 
@@ -12,10 +13,41 @@ use super::action::{Action, DialogRequest};
 use super::style::{self, Grade, format_date, format_time};
 use super::table_model::{SortColumn, TableModel};
 use crate::monitor::ScanTarget;
-use crate::monitor::view::ViewSnapshot;
+use crate::monitor::view::{ViewSnapshot, describe_duration};
 
 /// Id of the filter box (Ctrl+F focuses it).
 pub const FILTER_ID: &str = "domains_filter";
+
+/// The word beside a verdict that is a domain's last known one, not its latest probe's.
+pub const STALE_MARK: &str = "(stale)";
+
+/// [`STALE_MARK`] as the table and the detail pane show it.
+pub fn stale_mark(dark_mode: bool) -> egui::RichText {
+    egui::RichText::new(STALE_MARK)
+        .italics()
+        .color(Grade::Untestable.color(dark_mode))
+}
+
+/// What a stale verdict means, in words: "untestable since 2026-01-10 02:35: DNS timeout; last
+/// known: secure, 2 h 0 min earlier" (`since`: the first untestable probe; `last_known_at`: when
+/// the last known state, graded `last_known`, was last confirmed).
+pub fn describe_stale(
+    since: time::OffsetDateTime,
+    why: &str,
+    last_known: Grade,
+    last_known_at: time::OffsetDateTime,
+) -> String {
+    let earlier = (since - last_known_at)
+        .whole_seconds()
+        .max(0)
+        .unsigned_abs();
+    format!(
+        "untestable since {}: {why}; last known: {}, {} earlier",
+        format_time(since),
+        last_known.label(),
+        describe_duration(std::time::Duration::from_secs(earlier))
+    )
+}
 
 /// The Domains tab's own state: what is typed in the filter box, and scrolling.
 #[derive(Debug, Default)]
@@ -201,8 +233,22 @@ impl DomainsTab {
                         }
                     });
                     row.col(|ui| {
-                        ui.label(grade.badge(dark_mode))
-                            .on_hover_text(grade.meaning());
+                        let badge = ui.label(grade.badge(dark_mode));
+                        match &data.stale {
+                            Some(stale) => {
+                                let text = describe_stale(
+                                    stale.since,
+                                    &stale.why,
+                                    grade,
+                                    stale.last_known_at,
+                                );
+                                badge.on_hover_text(&text);
+                                ui.label(stale_mark(dark_mode)).on_hover_text(text);
+                            }
+                            None => {
+                                badge.on_hover_text(grade.meaning());
+                            }
+                        }
                     });
                     row.col(|ui| {
                         ui.label(style::flag(data.starttls, dark_mode));
@@ -262,5 +308,25 @@ impl DomainsTab {
                 extend: modifiers.shift,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_verdict_says_since_when_why_and_what_was_known() {
+        let since = time::macros::datetime!(2026-01-10 02:35 UTC);
+        let text = describe_stale(
+            since,
+            "DNS timeout",
+            Grade::Secure,
+            since - time::Duration::hours(2),
+        );
+        assert_eq!(
+            text,
+            "untestable since 2026-01-10 02:35: DNS timeout; last known: secure, 2 h 0 min earlier"
+        );
     }
 }

@@ -429,6 +429,7 @@ mod tests {
             mx_count: 1,
             last_probed: None,
             state_since: None,
+            stale: None,
         }
     }
 

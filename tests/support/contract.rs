@@ -14,6 +14,8 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
         "dns_error",
         "probed_at",
         "mx",
+        "stale_since",
+        "last_known",
     ];
     const MX_HOST: &[&str] = &[
         "host",
