@@ -280,14 +280,25 @@ async fn cancel_stops_a_scan_and_settings_are_saved() {
     let monitor = MonitorHandle::start_with_store(store, overrides, false, Arc::new(|| {}));
 
     monitor.send(Command::ScanNow(ScanTarget::All));
-    wait_for(&monitor, Duration::from_secs(10), |event| {
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
         matches!(event, Event::Scan(ScanEvent::Started { .. }))
     });
+    // The scope in words for the status line, not the stored `all`.
+    assert!(
+        matches!(events.last(), Some(Event::Scan(ScanEvent::Started { scope, .. })) if scope == "all domains"),
+        "{:?}",
+        events.last()
+    );
     // A second scan of the same domains while the first runs has nothing to do.
     monitor.send(Command::ScanNow(ScanTarget::All));
-    wait_for(&monitor, Duration::from_secs(10), |event| {
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
         matches!(event, Event::ScanSkipped { .. })
     });
+    assert!(
+        matches!(events.last(), Some(Event::ScanSkipped { reason }) if reason.starts_with("nothing to scan for all domains:")),
+        "{:?}",
+        events.last()
+    );
     monitor.send(Command::CancelScans);
     let events = wait_for(&monitor, Duration::from_secs(10), is_finished);
     assert!(matches!(

@@ -559,7 +559,7 @@ impl Monitor {
             self.emitter.emit(Event::ScanSkipped {
                 reason: format!(
                     "nothing to scan for {}: no domains, or all are being scanned already",
-                    scope.describe()
+                    scope.describe_for_people()
                 ),
             });
             return;
