@@ -280,14 +280,25 @@ async fn cancel_stops_a_scan_and_settings_are_saved() {
     let monitor = MonitorHandle::start_with_store(store, overrides, false, Arc::new(|| {}));
 
     monitor.send(Command::ScanNow(ScanTarget::All));
-    wait_for(&monitor, Duration::from_secs(10), |event| {
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
         matches!(event, Event::Scan(ScanEvent::Started { .. }))
     });
+    // The scope in words for the status line, not the stored `all`.
+    assert!(
+        matches!(events.last(), Some(Event::Scan(ScanEvent::Started { scope, .. })) if scope == "all domains"),
+        "{:?}",
+        events.last()
+    );
     // A second scan of the same domains while the first runs has nothing to do.
     monitor.send(Command::ScanNow(ScanTarget::All));
-    wait_for(&monitor, Duration::from_secs(10), |event| {
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
         matches!(event, Event::ScanSkipped { .. })
     });
+    assert!(
+        matches!(events.last(), Some(Event::ScanSkipped { reason }) if reason.starts_with("nothing to scan for all domains:")),
+        "{:?}",
+        events.last()
+    );
     monitor.send(Command::CancelScans);
     let events = wait_for(&monitor, Duration::from_secs(10), is_finished);
     assert!(matches!(
@@ -348,7 +359,7 @@ async fn cancel_stops_a_scan_and_settings_are_saved() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_schedule_runs_a_first_scan_at_once_and_says_when_the_next_is_due() {
+async fn the_schedule_waits_for_the_users_first_scan_and_then_says_when_the_next_is_due() {
     let pki = TestPki::new();
     let ips = unique_loopback_ips(1);
     let mut zone = soa_header("test");
@@ -378,7 +389,32 @@ async fn the_schedule_runs_a_first_scan_at_once_and_says_when_the_next_is_due() 
         true,
         Arc::new(|| {}),
     );
-    // Never scanned before: the first scheduled scan starts right away.
+    // Never scanned before: no scan starts by itself (the user may still be adding domains),
+    // and no next scan time is announced.
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::ScheduleChanged { .. })
+    });
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::ScheduleChanged {
+                paused: false,
+                next_scan_at: None
+            })
+        ),
+        "{events:#?}"
+    );
+    let quiet = std::time::Instant::now();
+    while quiet.elapsed() < Duration::from_millis(1500) {
+        if let Some(event) = monitor.recv_timeout(Duration::from_millis(100)) {
+            assert!(
+                !matches!(event, Event::Scan(ScanEvent::Started { .. })),
+                "a scan started before the user asked: {event:?}"
+            );
+        }
+    }
+    // The user's first scan starts the schedule.
+    monitor.send(Command::ScanNow(ScanTarget::All));
     let events = wait_for(&monitor, Duration::from_secs(20), is_finished);
     let next = events.iter().rev().find_map(|event| match event {
         Event::ScheduleChanged {

@@ -290,7 +290,7 @@ pub fn run_export(global: &GlobalOptions, args: &ExportArgs) -> Result<(), CliEr
         since: args.since,
         per_address: args.per_address,
     };
-    let store = global.open_store()?;
+    let store = global.open_existing_store()?;
     let to_stdout = args.output.as_os_str() == "-";
     let report_error = |error: ReportError, place: &str| match error {
         ReportError::Store(error) => store_error(error),

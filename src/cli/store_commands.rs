@@ -90,9 +90,15 @@ impl GlobalOptions {
         }
     }
 
-    /// Opens the database.
+    /// Opens the database, creating it (and its folder) if needed: for commands that write.
     pub fn open_store(&self) -> Result<Store, CliError> {
         Store::open(&self.db_path()?).map_err(|error| CliError::error(error.to_string()))
+    }
+
+    /// Opens the database only if it exists (exit 1 naming the path otherwise, nothing
+    /// created): for commands that only read.
+    pub fn open_existing_store(&self) -> Result<Store, CliError> {
+        Store::open_existing(&self.db_path()?).map_err(|error| CliError::error(error.to_string()))
     }
 }
 
@@ -178,7 +184,7 @@ pub fn run_domains(global: &GlobalOptions, command: &DomainsCommand) -> Result<(
             Ok(())
         }
         DomainsCommand::List { list, json } => {
-            let store = global.open_store()?;
+            let store = global.open_existing_store()?;
             let list_id = list_option(&store, list.as_deref())?;
             let rows = store
                 .latest(&LatestFilter {
@@ -232,7 +238,10 @@ pub fn run_domains(global: &GlobalOptions, command: &DomainsCommand) -> Result<(
 
 /// Runs `lists ...`; without a subcommand prints name and count per line.
 pub fn run_lists(global: &GlobalOptions, command: Option<&ListsCommand>) -> Result<(), CliError> {
-    let store = global.open_store()?;
+    let store = match command {
+        None => global.open_existing_store()?,
+        Some(_) => global.open_store()?,
+    };
     match command {
         None => {
             let mut out = std::io::stdout().lock();
@@ -404,7 +413,7 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
 
 /// Runs `trends`: a table, or the trends JSON.
 pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliError> {
-    let store = global.open_store()?;
+    let store = global.open_existing_store()?;
     let list = list_option(&store, args.list.as_deref())?;
     let points = store.trends(list, None).map_err(store_error)?;
     let mut out = std::io::stdout().lock();

@@ -625,6 +625,20 @@ impl DomainResult {
             .filter(|host| host.verdict == Verdict::Untestable)
             .count()
     }
+
+    /// True when the domain names MX hosts and every one dangles: its name does not exist or
+    /// has no address (DNS answered, so this is the domain's state, not a passing failure).
+    /// Such a domain cannot receive mail; its verdict stays `untestable`.
+    pub fn every_mx_host_dangles(&self) -> bool {
+        !self.mx.is_empty()
+            && self.mx.iter().all(|host| {
+                host.addresses.is_empty()
+                    && matches!(
+                        host.dns_error,
+                        Some(DnsError::NoAddress | DnsError::Nxdomain)
+                    )
+            })
+    }
 }
 
 #[cfg(test)]
@@ -781,6 +795,45 @@ mod tests {
         assert_eq!(result.provider(), Some("google.com".into()));
         let none = DomainResult::new(domain, true, None, OffsetDateTime::UNIX_EPOCH, vec![]);
         assert_eq!(none.provider(), None);
+    }
+
+    #[test]
+    fn a_domain_whose_every_mx_host_dangles_cannot_receive_mail() {
+        let domain = DomainName::parse("example.org").expect("valid");
+        let host = |name: &str, dns_error: Option<DnsError>| MxResult {
+            host: name.into(),
+            preference: 10,
+            implicit: false,
+            cname_target: None,
+            dns_error,
+            verdict: Verdict::Untestable,
+            addresses: vec![],
+        };
+        let result = |hosts: Vec<MxResult>| {
+            DomainResult::new(
+                domain.clone(),
+                false,
+                None,
+                OffsetDateTime::UNIX_EPOCH,
+                hosts,
+            )
+        };
+        let dangling = result(vec![
+            host("mx1.example.org", Some(DnsError::NoAddress)),
+            host("mx2.example.org", Some(DnsError::Nxdomain)),
+        ]);
+        assert!(dangling.every_mx_host_dangles());
+        assert_eq!(dangling.verdict, Verdict::Untestable, "the verdict stays");
+        // One host timing out is a passing failure, not the domain's state.
+        let timeout = result(vec![
+            host("mx1.example.org", Some(DnsError::NoAddress)),
+            host("mx2.example.org", Some(DnsError::Timeout)),
+        ]);
+        assert!(!timeout.every_mx_host_dangles());
+        assert!(
+            !result(vec![]).every_mx_host_dangles(),
+            "no MX hosts at all"
+        );
     }
 
     #[test]

@@ -303,7 +303,15 @@ impl Monitor {
                     let Some(command) = command else { break };
                     match command {
                         Command::ScanNow(target) => {
+                            let before = running.len();
                             self.start_scan(&mut scans, &mut running, target, &settings);
+                            // The user's first scan starts the schedule: the next one is an
+                            // interval away.
+                            if next_scan_at.is_none() && running.len() > before {
+                                next_scan_at =
+                                    Some(OffsetDateTime::now_utc() + jittered_interval(&settings));
+                                self.emit_schedule(&settings, next_scan_at);
+                            }
                         }
                         Command::CancelScans => {
                             scans.abort_all();
@@ -513,22 +521,17 @@ impl Monitor {
     }
 
     /// When the next scheduled scan is due: the last full scan's start plus the interval (with
-    /// jitter), or now when there never was one. None when there is nothing to scan.
+    /// jitter); without a full scan, the latest scan's start plus the interval. None while no
+    /// scan was ever run: the schedule waits for the user's first scan (while they are still
+    /// adding domains), then follows the interval.
     fn next_scheduled_scan(&self, settings: &Settings) -> Option<OffsetDateTime> {
         let store = scan::lock(&self.store).ok()?;
-        if store.domain_count(None).ok()? == 0 {
-            // Nothing to scan yet: check again in a minute (domains may be added).
-            return Some(OffsetDateTime::now_utc() + Duration::from_secs(60));
-        }
-        let last_full = store
-            .scans(200)
-            .ok()?
-            .into_iter()
-            .find(|scan| scan.scope == RecordedScope::All);
-        Some(match last_full {
-            Some(scan) => scan.started_at + jittered_interval(settings),
-            None => OffsetDateTime::now_utc(),
-        })
+        let scans = store.scans(200).ok()?;
+        let base = scans
+            .iter()
+            .find(|scan| scan.scope == RecordedScope::All)
+            .or_else(|| scans.first())?;
+        Some(base.started_at + jittered_interval(settings))
     }
 
     fn start_scan(
@@ -559,7 +562,7 @@ impl Monitor {
             self.emitter.emit(Event::ScanSkipped {
                 reason: format!(
                     "nothing to scan for {}: no domains, or all are being scanned already",
-                    scope.describe()
+                    scope.describe_for_people()
                 ),
             });
             return;

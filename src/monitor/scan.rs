@@ -29,6 +29,7 @@ pub const FAILING_DNS_MIN_DOMAINS: usize = 3;
 pub enum ScanEvent {
     Started {
         scan: ScanId,
+        /// The scope in words for people (`list Sample`), not the stored `list:Sample`.
         scope: String,
         total: usize,
     },
@@ -60,6 +61,7 @@ pub enum ScanEvent {
     StoreFailed(String),
     Finished {
         scan: ScanId,
+        /// The scope in words for people, as in `Started`.
         scope: String,
         end: ScanEnd,
         counts: ScanCounts,
@@ -303,7 +305,7 @@ pub async fn run_scan(
 ) -> Result<ScanCounts, StoreError> {
     let total = domains.len();
     let scan = lock(store)?.begin_scan(&scope, settings, total)?;
-    let scope_text = scope.describe();
+    let scope_text = scope.describe_for_people();
     emit(ScanEvent::Started {
         scan,
         scope: scope_text.clone(),

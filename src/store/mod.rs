@@ -84,6 +84,9 @@ pub enum StoreError {
     Corrupt { path: PathBuf, problem: String },
     #[error("database {path}: {problem}")]
     Other { path: PathBuf, problem: String },
+    /// A command that only reads was given a file that is not there (nothing was created).
+    #[error("database {path} does not exist; nothing to read (domains add or import creates it)")]
+    Missing { path: PathBuf },
     #[error("{0}")]
     Invalid(String),
 }
@@ -122,6 +125,41 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|error| classify(path, error))?;
+        Self::set_up(connection, path.to_path_buf())
+    }
+
+    /// Opens the database at `path` only if the file is already there: a missing file is
+    /// [`StoreError::Missing`], and neither its folder nor the file is created. For commands
+    /// that only read; an existing file's schema is still brought up to date.
+    pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
+        match std::fs::metadata(path) {
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(error) => {
+                return Err(StoreError::Open {
+                    path: path.to_path_buf(),
+                    problem: error.to_string(),
+                });
+            }
+        }
+        if path.is_dir() {
+            return Err(StoreError::Open {
+                path: path.to_path_buf(),
+                problem: "is a folder, not a file".to_string(),
+            });
+        }
+        // Without SQLITE_OPEN_CREATE: a file removed since the check is an error, not new.
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
                 | OpenFlags::SQLITE_OPEN_URI,
         )
@@ -572,6 +610,29 @@ fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_existing_refuses_a_missing_file_and_creates_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("no-such-folder").join("monitor.sqlite3");
+        let error = Store::open_existing(&path)
+            .err()
+            .expect("missing file refused");
+        assert!(matches!(&error, StoreError::Missing { path: missing } if missing == &path));
+        assert!(error.to_string().contains(&path.display().to_string()));
+        assert!(
+            !dir.path().join("no-such-folder").exists(),
+            "no folder made"
+        );
+        // An existing file opens, and sees what was written.
+        let path = dir.path().join("monitor.sqlite3");
+        Store::open(&path)
+            .expect("create")
+            .create_list("Kept")
+            .expect("list");
+        let store = Store::open_existing(&path).expect("open existing");
+        assert_eq!(store.lists().expect("lists")[0].name, "Kept");
+    }
 
     #[test]
     fn data_version_moves_only_for_other_connections_commits() {

@@ -36,6 +36,12 @@ impl ScanScope {
     pub fn describe(&self) -> String {
         RecordedScope::from(self).to_string()
     }
+
+    /// The scope in words for status lines and summaries (see
+    /// [`RecordedScope::describe_for_people`]); never stored.
+    pub fn describe_for_people(&self) -> String {
+        RecordedScope::from(self).describe_for_people()
+    }
 }
 
 /// What a stored scan covered, as the scans table remembers it: `all`, `list:NAME`,
@@ -87,6 +93,19 @@ impl fmt::Display for RecordedScope {
 }
 
 impl RecordedScope {
+    /// The scope in words for people: `all domains`, `list Sample`, `example.com` (its Unicode
+    /// form), `3 domains`. Status lines and summaries show this; the database keeps the
+    /// `Display` text (`list:Sample`), which stays as it is.
+    pub fn describe_for_people(&self) -> String {
+        match self {
+            RecordedScope::All => "all domains".to_string(),
+            RecordedScope::List(name) => format!("list {name}"),
+            RecordedScope::Domain(domain) => domain.display_name().into_owned(),
+            RecordedScope::Domains { count: 1 } => "1 domain".to_string(),
+            RecordedScope::Domains { count } => format!("{count} domains"),
+        }
+    }
+
     const ALL: &'static str = "all";
     const LIST: &'static str = "list";
     const DOMAIN: &'static str = "domain";
@@ -829,6 +848,35 @@ mod tests {
         crate::model::test_support::assert_names_agree::<ScanStatus>();
         assert_eq!(ScanStatus::DeadlineReached.as_str(), "deadline");
         assert_eq!("interrupted".parse(), Ok(ScanStatus::Interrupted));
+    }
+
+    #[test]
+    fn a_scope_reads_in_words_for_people_while_the_stored_text_stays() {
+        let cases = [
+            (ScanScope::All, "all domains"),
+            (ScanScope::List("Sample".to_string()), "list Sample"),
+            (ScanScope::Domains(vec![domain("a.example")]), "a.example"),
+            (
+                ScanScope::Domains(vec![domain("xn--bcher-kva.example")]),
+                "bücher.example",
+            ),
+            (
+                ScanScope::Domains(vec![domain("a.example"), domain("b.example")]),
+                "2 domains",
+            ),
+        ];
+        for (scope, words) in cases {
+            assert_eq!(scope.describe_for_people(), words);
+            assert!(!scope.describe_for_people().contains(':'), "{words}");
+        }
+        assert_eq!(
+            RecordedScope::Domains { count: 1 }.describe_for_people(),
+            "1 domain"
+        );
+        assert_eq!(
+            ScanScope::List("Sample".to_string()).describe(),
+            "list:Sample"
+        );
     }
 
     #[test]

@@ -168,10 +168,14 @@ fn summary_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool) {
             ui.label(style::flag(result.starttls, dark_mode));
             ui.end_row();
             ui.label("Forward secrecy");
-            ui.label(style::flag(result.pfs, dark_mode));
+            ui.label(style::tls_flag(result.pfs, Some(result.verdict), dark_mode));
             ui.end_row();
             ui.label("Strict validation");
-            ui.label(style::flag(result.strict_valid, dark_mode));
+            ui.label(style::tls_flag(
+                result.strict_valid,
+                Some(result.verdict),
+                dark_mode,
+            ));
             ui.end_row();
             ui.label("Verdict");
             ui.label(result.verdict.as_str());
@@ -186,7 +190,15 @@ fn summary_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool) {
             ui.end_row();
         });
     let untestable = result.untestable_host_count();
-    if untestable > 0 && !result.mx.is_empty() {
+    if result.every_mx_host_dangles() {
+        ui.label(
+            egui::RichText::new(format!(
+                "cannot receive mail: none of its {} MX hosts has an address",
+                result.mx.len()
+            ))
+            .color(Grade::NoStarttls.color(dark_mode)),
+        );
+    } else if untestable > 0 && !result.mx.is_empty() {
         ui.label(
             egui::RichText::new(format!(
                 "{untestable} of {} MX hosts untestable (not counted against the domain)",

@@ -348,7 +348,11 @@ impl UiState {
                         eta: None,
                     },
                 );
-                self.set_status(format!("scan of {scope} started ({total} domains)"), false);
+                let domains = if total == 1 { "domain" } else { "domains" };
+                self.set_status(
+                    format!("scan of {scope} started ({total} {domains})"),
+                    false,
+                );
             }
             ScanEvent::Progress {
                 scan,
@@ -629,6 +633,39 @@ mod tests {
             "{status:?}"
         );
         assert_eq!(sent_views(&reactions), [Some("Customers".to_string())]);
+    }
+
+    #[test]
+    fn the_status_line_names_the_scan_scope_in_words() {
+        let mut state = UiState::new(None, SortOrder::default());
+        let mut reactions = Vec::new();
+        let scope = crate::store::ScanScope::List("Sample".to_string()).describe_for_people();
+        state.apply_event(
+            Event::Scan(ScanEvent::Started {
+                scan: ScanId(1),
+                scope,
+                total: 1,
+            }),
+            &mut reactions,
+        );
+        assert_eq!(
+            state.status.as_ref().map(|status| status.text.as_str()),
+            Some("scan of list Sample started (1 domain)")
+        );
+        state.apply_event(
+            Event::Scan(ScanEvent::Finished {
+                scan: ScanId(1),
+                scope: String::new(),
+                end: ScanEnd::Cancelled,
+                counts: ScanCounts::default(),
+                elapsed: Duration::ZERO,
+            }),
+            &mut reactions,
+        );
+        assert_eq!(
+            state.status.as_ref().map(|status| status.text.as_str()),
+            Some("scan of list Sample cancelled")
+        );
     }
 
     #[test]

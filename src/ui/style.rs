@@ -150,6 +150,21 @@ pub fn flag(value: Option<bool>, dark_mode: bool) -> RichText {
     }
 }
 
+/// A forward-secrecy or strict-validation cell: `n/a` when the verdict says there was no TLS
+/// session to judge (no STARTTLS, TLS failed), else as [`flag`].
+pub fn tls_flag(value: Option<bool>, verdict: Option<Verdict>, dark_mode: bool) -> RichText {
+    if no_tls_session(verdict) {
+        RichText::new("n/a").color(Grade::NotProbed.color(dark_mode))
+    } else {
+        flag(value, dark_mode)
+    }
+}
+
+/// True when a verdict leaves no TLS session whose forward secrecy or certificate one could judge.
+pub fn no_tls_session(verdict: Option<Verdict>) -> bool {
+    matches!(verdict, Some(Verdict::NoStarttls | Verdict::TlsFailed))
+}
+
 /// Colour for "days left" on a certificate: red when expired, amber within the warning window.
 pub fn days_left_color(days_left: i64, warning_days: i64, dark_mode: bool) -> Option<Color32> {
     if days_left < 0 {
@@ -211,6 +226,24 @@ mod tests {
             Grade::NoStarttls
         );
         assert_eq!(Grade::of(None, None, None), Grade::NotProbed);
+    }
+
+    #[test]
+    fn forward_secrecy_and_strict_read_n_a_without_a_tls_session() {
+        for verdict in [Verdict::NoStarttls, Verdict::TlsFailed] {
+            assert_eq!(tls_flag(Some(false), Some(verdict), true).text(), "n/a");
+            assert_eq!(tls_flag(Some(false), Some(verdict), false).text(), "n/a");
+        }
+        assert_eq!(
+            tls_flag(Some(false), Some(Verdict::TlsOk), true).text(),
+            "✖ no"
+        );
+        assert_eq!(
+            tls_flag(Some(true), Some(Verdict::TlsOk), true).text(),
+            "✔ yes"
+        );
+        assert_eq!(tls_flag(None, Some(Verdict::Untestable), true).text(), "–");
+        assert_eq!(tls_flag(None, None, true).text(), "–");
     }
 
     #[test]

@@ -254,10 +254,10 @@ impl DomainsTab {
                         ui.label(style::flag(data.starttls, dark_mode));
                     });
                     row.col(|ui| {
-                        ui.label(style::flag(data.pfs, dark_mode));
+                        ui.label(style::tls_flag(data.pfs, data.verdict, dark_mode));
                     });
                     row.col(|ui| {
-                        ui.label(style::flag(data.strict_valid, dark_mode));
+                        ui.label(style::tls_flag(data.strict_valid, data.verdict, dark_mode));
                     });
                     row.col(|ui| {
                         ui.label(data.tls_version.as_deref().unwrap_or("–"));

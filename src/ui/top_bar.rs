@@ -218,7 +218,12 @@ fn scan_controls_ui(ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action
         (true, _) => {
             ui.label("Schedule paused");
         }
-        (false, None) => {}
+        (false, None) => {
+            ui.label("Scheduled scans begin after your first scan")
+                .on_hover_text(
+                    "Add your domains, then start the first scan; the schedule follows it",
+                );
+        }
     }
 
     if let Some((done, total)) = state.scan_progress() {
