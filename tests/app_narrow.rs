@@ -130,6 +130,13 @@ fn a_hidden_column_loses_its_heading_and_stays_hidden_after_a_restart() {
         .get_by(|node| node.role() == Role::CheckBox && node.label().as_deref() == Some("Provider"))
         .click();
     harness.run_steps(2);
+    assert!(
+        harness
+            .query_by(|node| node.role() == Role::CheckBox
+                && node.label().as_deref() == Some("Last change"))
+            .is_some(),
+        "the menu stays open for the next box"
+    );
     harness.key_press(egui::Key::Escape); // closes the menu
     harness.run_steps(3);
     assert!(!has_label(&harness, "Provider"), "the heading is gone");

@@ -137,12 +137,20 @@ impl DomainsTab {
                 0 => "Columns".to_string(),
                 count => format!("Columns ({count} hidden)"),
             };
-            ui.menu_button(title, |ui| columns_menu_ui(ui, &mut self.columns))
-                .response
-                .on_hover_text("Show or hide table columns (or right-click a heading)");
+            // Stays open while boxes are ticked: several columns go in one visit.
+            let (button, _) = egui::containers::menu::MenuButton::new(title)
+                .config(
+                    egui::containers::menu::MenuConfig::new()
+                        .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside),
+                )
+                .ui(ui, |ui| columns_menu_ui(ui, &mut self.columns));
+            button.on_hover_text("Show or hide table columns (or right-click a heading)");
             let selected = table.selected_count();
             ui.separator();
-            ui.label(format!("{selected} selected"));
+            ui.add(
+                egui::Label::new(format!("{selected} selected"))
+                    .wrap_mode(egui::TextWrapMode::Extend),
+            );
             if ui
                 .add_enabled(selected > 0, egui::Button::new("⟳ Rescan selected"))
                 .clicked()
@@ -230,7 +238,9 @@ impl DomainsTab {
                 }
                 // Right-click on the heading row: the same menu as the Columns button.
                 if let Some(row) = heading_row {
-                    row.context_menu(|ui| columns_menu_ui(ui, columns));
+                    egui::Popup::context_menu(&row)
+                        .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
+                        .show(|ui| columns_menu_ui(ui, columns));
                 }
             })
             .body(|body| {
