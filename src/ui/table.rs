@@ -306,7 +306,8 @@ fn columns_menu_ui(ui: &mut egui::Ui, columns: &mut HiddenColumns) {
     }
     if columns.hidden_count() > 0 {
         ui.separator();
-        if ui.button("Show all columns").clicked() {
+        let show_all = egui::Button::new("Show all columns").wrap_mode(egui::TextWrapMode::Extend);
+        if ui.add(show_all).clicked() {
             *columns = HiddenColumns::default();
         }
     }
