@@ -52,6 +52,9 @@ pub enum Action {
     FocusFilter,
     /// Drops the loaded domain detail (its domain is being removed).
     ForgetDetail,
+    /// Closes the detail pane (its ✖ Close button, Escape): the cursor goes, the selection
+    /// stays; a click on a row opens the pane again.
+    CloseDetail,
     OpenDialog(DialogRequest),
     /// Opens a native file dialog; its answer goes back to the panel `purpose` names.
     /// `file_name` is the name a "save as" dialog suggests.

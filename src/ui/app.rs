@@ -84,6 +84,7 @@ impl App {
             tab,
             theme,
             trend_basis,
+            hidden_columns,
         } = saved;
         let mut app = Self {
             monitor,
@@ -99,7 +100,7 @@ impl App {
             lists: ListsPanel,
             detail: DetailPanel,
             welcome: Welcome,
-            domains: DomainsTab::default(),
+            domains: DomainsTab::new(hidden_columns),
             trends: TrendsTab::new(trend_basis),
             events: EventsTab::default(),
             settings,
@@ -126,6 +127,7 @@ impl App {
             tab: self.tab,
             theme: self.theme,
             trend_basis: self.trends.basis(),
+            hidden_columns: self.domains.hidden_columns().clone(),
         }
     }
 
@@ -369,6 +371,10 @@ impl App {
                 self.domains.focus_filter();
             }
             Action::ForgetDetail => state.detail = None,
+            Action::CloseDetail => {
+                state.table.clear_cursor();
+                state.detail = None;
+            }
             Action::OpenDialog(request) => self.dialogs.open(request),
             Action::PickFile { purpose, file_name } => {
                 let ctx = self.repaint_context();
@@ -494,12 +500,22 @@ impl App {
     }
 
     /// Ctrl+F filter, F5 scan, Ctrl+R refresh, Delete remove (asks first), arrows move the
-    /// selection.
+    /// selection, Escape closes the detail pane (not while typing or a menu is open).
     fn keys(&self, ctx: &egui::Context, actions: &mut Vec<Action>) {
         if self.dialogs.is_open() || self.files.prompt_is_open() || self.open_error.is_some() {
             return;
         }
         let typing = ctx.egui_wants_keyboard_input();
+        // Escape in an open menu or combo box closes that first; in the filter box it only
+        // lets go of the focus (egui drops the focus before this frame: ask about the last).
+        let popup = egui::Popup::is_any_open(ctx);
+        let in_filter = ctx.memory(|memory| memory.had_focus_last_frame(super::table::filter_id()));
+        let pane_open = self.tab == Tab::Domains && self.state.table.cursor().is_some();
+        let close = pane_open
+            && !typing
+            && !popup
+            && !in_filter
+            && ctx.input_mut(|input| input.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
         let (find, rescan, refresh, delete, up, down, select_all) = ctx.input_mut(|input| {
             (
                 input.consume_key(egui::Modifiers::COMMAND, egui::Key::F),
@@ -525,6 +541,9 @@ impl App {
             return;
         }
         let table = &self.state.table;
+        if close {
+            actions.push(Action::CloseDetail);
+        }
         if delete && table.selected_count() > 0 {
             actions.push(Action::OpenDialog(DialogRequest::ConfirmRemove {
                 domains: table.selected_domains(),

@@ -66,6 +66,9 @@ impl DetailPanel {
                         heading.on_hover_text(cursor.as_str());
                     }
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui.button("✖ Close").on_hover_text("Esc").clicked() {
+                            actions.push(Action::CloseDetail);
+                        }
                         if ui
                             .button("🗑")
                             .on_hover_text("Remove this domain…")

@@ -11,9 +11,9 @@ use egui_extras::{Column, TableBuilder};
 
 use super::action::{Action, DialogRequest};
 use super::style::{self, Grade, format_date, format_time};
-use super::table_model::{SortColumn, TableModel};
+use super::table_model::{HiddenColumns, SortColumn, TableModel};
 use crate::monitor::ScanTarget;
-use crate::monitor::view::{ViewSnapshot, describe_duration};
+use crate::monitor::view::{LatestRow, ViewSnapshot, describe_duration};
 
 /// Id of the filter box (Ctrl+F focuses it).
 pub const FILTER_ID: &str = "domains_filter";
@@ -49,9 +49,20 @@ pub fn describe_stale(
     )
 }
 
-/// The Domains tab's own state: what is typed in the filter box, and scrolling.
+/// The filter box's widget id (the app asks whether it has the keyboard).
+pub fn filter_id() -> egui::Id {
+    egui::Id::unique(FILTER_ID)
+}
+
+/// How wide the filter box is when there is room.
+const FILTER_WIDTH: f32 = 260.0;
+
+/// The Domains tab's own state: what is typed in the filter box, scrolling, and which columns
+/// are hidden.
 #[derive(Debug, Default)]
 pub struct DomainsTab {
+    /// The columns the user hid (saved across restarts).
+    columns: HiddenColumns,
     filter_text: String,
     /// Ctrl+F asked for the filter box to take focus.
     focus_filter: bool,
@@ -60,6 +71,19 @@ pub struct DomainsTab {
 }
 
 impl DomainsTab {
+    /// The tab with the columns hidden last time.
+    pub fn new(columns: HiddenColumns) -> Self {
+        Self {
+            columns,
+            ..Self::default()
+        }
+    }
+
+    /// The columns the user hid (for the saved state).
+    pub fn hidden_columns(&self) -> &HiddenColumns {
+        &self.columns
+    }
+
     /// Gives the filter box the keyboard focus next frame.
     pub fn focus_filter(&mut self) {
         self.focus_filter = true;
@@ -97,12 +121,14 @@ impl DomainsTab {
         list: Option<&str>,
         actions: &mut Vec<Action>,
     ) {
-        ui.horizontal(|ui| {
+        // Wrapped, not one row: in a narrow window (detail pane open) the buttons go onto a
+        // second line instead of being cut off.
+        ui.horizontal_wrapped(|ui| {
             let filter = ui.add(
                 egui::TextEdit::singleline(&mut self.filter_text)
-                    .id(egui::Id::unique(FILTER_ID))
+                    .id(filter_id())
                     .hint_text("Filter domains or providers (Ctrl+F)")
-                    .desired_width(260.0),
+                    .desired_width(FILTER_WIDTH.min(ui.available_width().max(120.0))),
             );
             if self.focus_filter {
                 filter.request_focus();
@@ -137,9 +163,25 @@ impl DomainsTab {
             if chosen != current {
                 actions.push(Action::SetGradeFilter(chosen));
             }
+            let hidden = self.columns.hidden_count();
+            let title = match hidden {
+                0 => "Columns".to_string(),
+                count => format!("Columns ({count} hidden)"),
+            };
+            // Stays open while boxes are ticked: several columns go in one visit.
+            let (button, _) = egui::containers::menu::MenuButton::new(title)
+                .config(
+                    egui::containers::menu::MenuConfig::new()
+                        .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside),
+                )
+                .ui(ui, |ui| columns_menu_ui(ui, &mut self.columns));
+            button.on_hover_text("Show or hide table columns (or right-click a heading)");
             let selected = table.selected_count();
             ui.separator();
-            ui.label(format!("{selected} selected"));
+            ui.add(
+                egui::Label::new(format!("{selected} selected"))
+                    .wrap_mode(egui::TextWrapMode::Extend),
+            );
             if ui
                 .add_enabled(selected > 0, egui::Button::new("⟳ Rescan selected"))
                 .clicked()
@@ -166,40 +208,43 @@ impl DomainsTab {
         view: &ViewSnapshot,
         actions: &mut Vec<Action>,
     ) {
-        let dark_mode = ui.visuals().dark_mode;
-        let warning_days = i64::from(view.settings.expiry_warning_days);
-        let now = time::OffsetDateTime::now_utc();
+        let cells = CellContext {
+            dark_mode: ui.visuals().dark_mode,
+            warning_days: i64::from(view.settings.expiry_warning_days),
+            now: time::OffsetDateTime::now_utc(),
+        };
         let sort = table.sort();
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut heading_clicked = None;
         let mut row_clicked: Option<(usize, egui::Modifiers)> = None;
+        let shown = self.columns.shown();
         // Plain text in cells: a click anywhere on a row selects the row (selectable labels
         // would take the click for text selection).
         ui.style_mut().interaction.selectable_labels = false;
-        let mut builder = TableBuilder::new(ui)
-            .id_salt("domains_table")
+        let builder = TableBuilder::new(ui);
+        // Widths are remembered per set of shown columns (egui keeps them by index).
+        let mut builder = if self.columns.hidden_count() == 0 {
+            builder.id_salt("domains_table")
+        } else {
+            builder.id_salt(("domains_table", &shown))
+        };
+        builder = builder
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::initial(210.0).at_least(120.0).clip(true))
-            .column(Column::initial(120.0).at_least(80.0))
-            .column(Column::initial(78.0).at_least(50.0))
-            .column(Column::initial(62.0).at_least(40.0))
-            .column(Column::initial(62.0).at_least(40.0))
-            .column(Column::initial(64.0).at_least(40.0))
-            .column(Column::initial(96.0).at_least(60.0))
-            .column(Column::initial(130.0).at_least(60.0).clip(true))
-            .column(Column::initial(36.0).at_least(30.0))
-            .column(Column::initial(122.0).at_least(60.0))
-            .column(Column::remainder().at_least(60.0));
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+        for (index, &column) in shown.iter().enumerate() {
+            builder = builder.column(column_spec(column, index + 1 == shown.len()));
+        }
         if let Some(position) = self.scroll_to.take() {
             builder = builder.scroll_to_row(position, Some(egui::Align::Center));
         }
+        let columns = &mut self.columns;
         builder
             .header(row_height + 2.0, |mut header| {
-                for column in SortColumn::ALL {
-                    header.col(|ui| {
+                let mut heading_row: Option<egui::Response> = None;
+                for &column in &shown {
+                    let (_, cell) = header.col(|ui| {
                         let arrow = match (sort.column == column, sort.ascending) {
                             (true, true) => " ⏶",
                             (true, false) => " ⏷",
@@ -211,10 +256,22 @@ impl DomainsTab {
                             )
                             .frame(false),
                         );
-                        if response.on_hover_text("Sort by this column").clicked() {
+                        let response = response.on_hover_text("Sort by this column");
+                        if response.clicked() {
                             heading_clicked = Some(column);
                         }
+                        heading_row = Some(match heading_row.take() {
+                            Some(row) => row.union(response),
+                            None => response,
+                        });
                     });
+                    heading_row = heading_row.map(|row| row.union(cell));
+                }
+                // Right-click on the heading row: the same menu as the Columns button.
+                if let Some(row) = heading_row {
+                    egui::Popup::context_menu(&row)
+                        .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
+                        .show(|ui| columns_menu_ui(ui, columns));
                 }
             })
             .body(|body| {
@@ -224,75 +281,9 @@ impl DomainsTab {
                         return;
                     };
                     row.set_selected(table.is_selected(&data.domain));
-                    let grade = Grade::of_row(data);
-                    row.col(|ui| {
-                        let shown = data.domain.display_name();
-                        let label = ui.label(shown.as_ref());
-                        if shown != data.domain.as_str() {
-                            label.on_hover_text(data.domain.as_str());
-                        }
-                    });
-                    row.col(|ui| {
-                        let badge = ui.label(grade.badge(dark_mode));
-                        match &data.stale {
-                            Some(stale) => {
-                                let text = describe_stale(
-                                    stale.since,
-                                    &stale.why,
-                                    grade,
-                                    stale.last_known_at,
-                                );
-                                badge.on_hover_text(&text);
-                                ui.label(stale_mark(dark_mode)).on_hover_text(text);
-                            }
-                            None => {
-                                badge.on_hover_text(grade.meaning());
-                            }
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(style::flag(data.starttls, dark_mode));
-                    });
-                    row.col(|ui| {
-                        ui.label(style::tls_flag(data.pfs, data.verdict, dark_mode));
-                    });
-                    row.col(|ui| {
-                        ui.label(style::tls_flag(data.strict_valid, data.verdict, dark_mode));
-                    });
-                    row.col(|ui| {
-                        ui.label(data.tls_version.as_deref().unwrap_or("–"));
-                    });
-                    row.col(|ui| match data.cert_not_after {
-                        Some(not_after) => {
-                            let days_left = (not_after - now).whole_days();
-                            let text = egui::RichText::new(format_date(not_after));
-                            let text =
-                                match style::days_left_color(days_left, warning_days, dark_mode) {
-                                    Some(color) => text.color(color),
-                                    None => text,
-                                };
-                            ui.label(text).on_hover_text(if days_left < 0 {
-                                format!("expired {} days ago", -days_left)
-                            } else {
-                                format!("{days_left} days left")
-                            });
-                        }
-                        None => {
-                            ui.label("–");
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(data.provider.as_deref().unwrap_or("–"));
-                    });
-                    row.col(|ui| {
-                        ui.label(data.mx_count.to_string());
-                    });
-                    row.col(|ui| {
-                        ui.label(data.last_probed.map_or_else(|| "never".into(), format_time));
-                    });
-                    row.col(|ui| {
-                        ui.label(data.state_since.map_or_else(|| "–".into(), format_time));
-                    });
+                    for &column in &shown {
+                        row.col(|ui| cells.cell_ui(ui, column, data));
+                    }
                     if row.response().clicked() {
                         row_clicked = Some((position, row.response().ctx.input(|i| i.modifiers)));
                     }
@@ -307,6 +298,129 @@ impl DomainsTab {
                 toggle: modifiers.command,
                 extend: modifiers.shift,
             });
+        }
+    }
+}
+
+/// Width and limits of `column`; the last column shown takes what is left.
+fn column_spec(column: SortColumn, last: bool) -> Column {
+    let (initial, at_least) = match column {
+        SortColumn::Domain => (210.0, 120.0),
+        SortColumn::Verdict => (120.0, 80.0),
+        SortColumn::Starttls => (78.0, 50.0),
+        SortColumn::Pfs | SortColumn::Strict => (62.0, 40.0),
+        SortColumn::TlsVersion => (64.0, 40.0),
+        SortColumn::CertExpiry => (96.0, 60.0),
+        SortColumn::Provider => (130.0, 60.0),
+        SortColumn::MxCount => (36.0, 30.0),
+        SortColumn::LastProbed | SortColumn::LastChange => (122.0, 60.0),
+    };
+    let spec = if last {
+        Column::remainder()
+    } else {
+        Column::initial(initial)
+    };
+    let clip = matches!(column, SortColumn::Domain | SortColumn::Provider);
+    spec.at_least(at_least).clip(clip)
+}
+
+/// The Columns menu (the toolbar button and a right-click on the headings): a checkbox per
+/// column; Domain is always shown.
+fn columns_menu_ui(ui: &mut egui::Ui, columns: &mut HiddenColumns) {
+    for column in SortColumn::ALL {
+        let mut shown = columns.is_shown(column);
+        let enabled = column != SortColumn::Domain;
+        let checkbox = ui.add_enabled(enabled, egui::Checkbox::new(&mut shown, column.title()));
+        if checkbox.changed() {
+            columns.set_shown(column, shown);
+        }
+    }
+    if columns.hidden_count() > 0 {
+        ui.separator();
+        let show_all = egui::Button::new("Show all columns").wrap_mode(egui::TextWrapMode::Extend);
+        if ui.add(show_all).clicked() {
+            *columns = HiddenColumns::default();
+        }
+    }
+}
+
+/// What every cell needs besides its row.
+struct CellContext {
+    dark_mode: bool,
+    warning_days: i64,
+    now: time::OffsetDateTime,
+}
+
+impl CellContext {
+    /// Draws `column`'s cell of `data`.
+    fn cell_ui(&self, ui: &mut egui::Ui, column: SortColumn, data: &LatestRow) {
+        let dark_mode = self.dark_mode;
+        match column {
+            SortColumn::Domain => {
+                let shown = data.domain.display_name();
+                let label = ui.label(shown.as_ref());
+                if shown != data.domain.as_str() {
+                    label.on_hover_text(data.domain.as_str());
+                }
+            }
+            SortColumn::Verdict => {
+                let grade = Grade::of_row(data);
+                let badge = ui.label(grade.badge(dark_mode));
+                match &data.stale {
+                    Some(stale) => {
+                        let text =
+                            describe_stale(stale.since, &stale.why, grade, stale.last_known_at);
+                        badge.on_hover_text(&text);
+                        ui.label(stale_mark(dark_mode)).on_hover_text(text);
+                    }
+                    None => {
+                        badge.on_hover_text(grade.meaning());
+                    }
+                }
+            }
+            SortColumn::Starttls => {
+                ui.label(style::flag(data.starttls, dark_mode));
+            }
+            SortColumn::Pfs => {
+                ui.label(style::tls_flag(data.pfs, data.verdict, dark_mode));
+            }
+            SortColumn::Strict => {
+                ui.label(style::tls_flag(data.strict_valid, data.verdict, dark_mode));
+            }
+            SortColumn::TlsVersion => {
+                ui.label(data.tls_version.as_deref().unwrap_or("–"));
+            }
+            SortColumn::CertExpiry => match data.cert_not_after {
+                Some(not_after) => {
+                    let days_left = (not_after - self.now).whole_days();
+                    let text = egui::RichText::new(format_date(not_after));
+                    let text = match style::days_left_color(days_left, self.warning_days, dark_mode)
+                    {
+                        Some(color) => text.color(color),
+                        None => text,
+                    };
+                    ui.label(text).on_hover_text(if days_left < 0 {
+                        format!("expired {} days ago", -days_left)
+                    } else {
+                        format!("{days_left} days left")
+                    });
+                }
+                None => {
+                    ui.label("–");
+                }
+            },
+            SortColumn::Provider => {
+                ui.label(data.provider.as_deref().unwrap_or("–"));
+            }
+            SortColumn::MxCount => {
+                ui.label(data.mx_count.to_string());
+            }
+            SortColumn::LastProbed => {
+                ui.label(data.last_probed.map_or_else(|| "never".into(), format_time));
+            }
+            SortColumn::LastChange => {
+                ui.label(data.state_since.map_or_else(|| "–".into(), format_time));
+            }
         }
     }
 }

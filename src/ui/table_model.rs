@@ -2,8 +2,9 @@
 //! them, and the selection. Rebuilt only when rows, filter or sort change — never per frame —
 //! so drawing 100k rows costs only the visible ones.
 //!
-//! Owns: filtering, sorting, selection (by domain, so it survives re-sorting and reloads) and
-//! keyboard cursor movement. Must not touch: drawing, the monitor.
+//! Owns: filtering, sorting, selection (by domain, so it survives re-sorting and reloads),
+//! keyboard cursor movement, and which columns are hidden ([`HiddenColumns`], the rule that the
+//! Domain column always shows). Must not touch: drawing, the monitor.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -16,7 +17,7 @@ use crate::model::DomainName;
 use crate::monitor::view::LatestRow;
 
 /// A sortable column of the domains table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SortColumn {
     Domain,
     Verdict,
@@ -78,6 +79,63 @@ impl Default for SortOrder {
             column: SortColumn::Domain,
             ascending: true,
         }
+    }
+}
+
+/// The table columns the user hid (from the Columns menu); saved across restarts. The Domain
+/// column can never be hidden: a saved list that names it loads without it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Vec<SortColumn>", into = "Vec<SortColumn>")]
+pub struct HiddenColumns {
+    /// In [`SortColumn::ALL`] order, without duplicates, never [`SortColumn::Domain`].
+    hidden: Vec<SortColumn>,
+}
+
+impl HiddenColumns {
+    /// Whether `column` is drawn.
+    pub fn is_shown(&self, column: SortColumn) -> bool {
+        !self.hidden.contains(&column)
+    }
+
+    /// Shows or hides `column` (the Domain column stays shown whatever is asked).
+    pub fn set_shown(&mut self, column: SortColumn, shown: bool) {
+        let hidden: Vec<SortColumn> = self
+            .hidden
+            .iter()
+            .copied()
+            .filter(|&other| other != column)
+            .chain((!shown).then_some(column))
+            .collect();
+        *self = Self::from(hidden);
+    }
+
+    /// The columns drawn, in table order (the Domain column first, always).
+    pub fn shown(&self) -> Vec<SortColumn> {
+        SortColumn::ALL
+            .into_iter()
+            .filter(|&column| self.is_shown(column))
+            .collect()
+    }
+
+    /// How many columns are hidden.
+    pub fn hidden_count(&self) -> usize {
+        self.hidden.len()
+    }
+}
+
+impl From<Vec<SortColumn>> for HiddenColumns {
+    fn from(hidden: Vec<SortColumn>) -> Self {
+        let hidden = SortColumn::ALL
+            .into_iter()
+            .filter(|column| *column != SortColumn::Domain && hidden.contains(column))
+            .collect();
+        Self { hidden }
+    }
+}
+
+impl From<HiddenColumns> for Vec<SortColumn> {
+    fn from(columns: HiddenColumns) -> Self {
+        columns.hidden
     }
 }
 
@@ -271,6 +329,12 @@ impl TableModel {
         self.cursor.as_ref()
     }
 
+    /// Drops the cursor (the detail pane closes); the selection stays, and a click or an
+    /// arrow key sets the cursor again.
+    pub fn clear_cursor(&mut self) {
+        self.cursor = None;
+    }
+
     /// A click on the row at `position`: plain selects only it, `toggle` (Ctrl) adds or removes
     /// it, `extend` (Shift) selects the range from the anchor. Returns the new cursor domain.
     pub fn click(&mut self, position: usize, toggle: bool, extend: bool) -> Option<DomainName> {
@@ -414,6 +478,60 @@ fn compare(a: &LatestRow, b: &LatestRow, column: SortColumn) -> Ordering {
 mod tests {
     use super::*;
     use crate::model::Verdict;
+
+    #[test]
+    fn hidden_columns_keep_table_order_and_never_hide_the_domain() {
+        let mut columns = HiddenColumns::default();
+        assert_eq!(columns.shown(), SortColumn::ALL.to_vec());
+        columns.set_shown(SortColumn::Provider, false);
+        columns.set_shown(SortColumn::Pfs, false);
+        columns.set_shown(SortColumn::Pfs, false);
+        columns.set_shown(SortColumn::Domain, false);
+        assert!(columns.is_shown(SortColumn::Domain));
+        assert!(!columns.is_shown(SortColumn::Provider));
+        assert_eq!(columns.hidden_count(), 2);
+        assert_eq!(
+            Vec::from(columns.clone()),
+            [SortColumn::Pfs, SortColumn::Provider]
+        );
+        assert_eq!(columns.shown().len(), SortColumn::ALL.len() - 2);
+        assert_eq!(columns.shown()[0], SortColumn::Domain);
+        columns.set_shown(SortColumn::Pfs, true);
+        assert!(columns.is_shown(SortColumn::Pfs));
+        assert_eq!(columns.hidden_count(), 1);
+    }
+
+    #[test]
+    fn hidden_columns_round_trip_and_a_saved_domain_column_is_dropped() {
+        let mut columns = HiddenColumns::default();
+        columns.set_shown(SortColumn::MxCount, false);
+        let json = serde_json::to_string(&columns).expect("serialize");
+        assert_eq!(json, r#"["MxCount"]"#);
+        let back: HiddenColumns = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, columns);
+        let odd: HiddenColumns =
+            serde_json::from_str(r#"["Domain","Tls","TlsVersion","TlsVersion"]"#)
+                .unwrap_or_default();
+        // An unknown name fails the whole value; the caller falls back to the default.
+        assert_eq!(odd, HiddenColumns::default());
+        let known: HiddenColumns =
+            serde_json::from_str(r#"["Domain","TlsVersion","TlsVersion"]"#).expect("known");
+        assert_eq!(Vec::from(known), [SortColumn::TlsVersion]);
+    }
+
+    #[test]
+    fn clearing_the_cursor_keeps_the_selection() {
+        let mut table = TableModel::default();
+        table.set_rows(vec![
+            row("a.example", None, None),
+            row("b.example", None, None),
+        ]);
+        table.click(1, false, false);
+        table.clear_cursor();
+        assert_eq!(table.cursor(), None);
+        assert_eq!(table.selected_count(), 1);
+        assert_eq!(table.move_cursor(1).map(|(_, position)| position), Some(0));
+    }
 
     fn row(name: &str, verdict: Option<Verdict>, provider: Option<&str>) -> LatestRow {
         let good = verdict == Some(Verdict::TlsOk);
