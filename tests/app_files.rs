@@ -6,10 +6,12 @@
 //! with the option that set them, and are saved on request.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod app_support;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use app_support::{has_label, pump};
 use eframe::egui;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -22,47 +24,11 @@ use starttls_monitor::ui::{App, FileDialogs, Saved, Tab};
 /// What the check says on a bare desktop.
 const NO_DIALOG: &str = "no xdg desktop portal is installed, and zenity is not installed";
 
-fn harness(app: App) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
-        .build_ui_state(|ui, app: &mut App| app.ui_root(ui), app)
-}
-
-/// Steps frames until `done` holds (the monitor and the folder listing answer from their own
-/// threads).
-fn pump(
-    harness: &mut Harness<'static, App>,
-    what: &str,
-    mut done: impl FnMut(&Harness<'static, App>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        harness.step();
-        if done(harness) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; status: {:?}",
-            harness.state().status_text()
-        );
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
-
-fn has_label(harness: &Harness<'static, App>, text: &str) -> bool {
-    harness.query_all_by_label_contains(text).next().is_some()
-}
-
 /// The app on `db`, on a desktop where no native file dialog can open.
 fn start_app(db: &Path, overrides: Overrides) -> Harness<'static, App> {
     let app = App::start(db.to_path_buf(), overrides, false, Saved::default())
         .with_file_dialogs(FileDialogs::Unavailable(NO_DIALOG.into()));
-    let mut harness = harness(app);
-    pump(&mut harness, "the first snapshot", |h| {
-        h.state().view_loaded()
-    });
-    harness
+    app_support::start(app)
 }
 
 /// Replaces what the prompt's Path field holds with `text`.

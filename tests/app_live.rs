@@ -5,12 +5,15 @@
 //! cause and what to do.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod app_support;
+
 mod fixtures;
 mod support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use app_support::{has_label, pump_until, pump_within as pump, start_app};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -20,49 +23,10 @@ use starttls_monitor::monitor::{Overrides, STORE_POLL_INTERVAL};
 use starttls_monitor::probe::DnsServer;
 use starttls_monitor::settings::Settings;
 use starttls_monitor::store::{LatestFilter, ScanCounts, ScanScope, ScanStatus, Store};
-use starttls_monitor::ui::{App, Saved, Tab};
+use starttls_monitor::ui::{App, Tab};
 use time::OffsetDateTime;
 
 const DOMAINS: [&str; 3] = ["a.example", "b.example", "c.example"];
-
-fn harness(app: App) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
-        .build_ui_state(|ui, app: &mut App| app.ui_root(ui), app)
-}
-
-/// Steps frames until `done` holds; false when `limit` passed first.
-fn pump_until(
-    harness: &mut Harness<'static, App>,
-    limit: Duration,
-    mut done: impl FnMut(&Harness<'static, App>) -> bool,
-) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        harness.step();
-        if done(harness) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
-
-fn pump(
-    harness: &mut Harness<'static, App>,
-    limit: Duration,
-    what: &str,
-    done: impl FnMut(&Harness<'static, App>) -> bool,
-) {
-    if !pump_until(harness, limit, done) {
-        panic!(
-            "timed out waiting for {what}; status: {:?}",
-            harness.state().status_text()
-        );
-    }
-}
 
 /// Clicks a domain's row: its first cell (the provider column may say the same name).
 fn click_row(harness: &mut Harness<'static, App>, name: &str) {
@@ -71,22 +35,6 @@ fn click_row(harness: &mut Harness<'static, App>, name: &str) {
         .next()
         .expect("the domain's row")
         .click();
-}
-
-fn has_label(harness: &Harness<'static, App>, text: &str) -> bool {
-    harness.query_all_by_label_contains(text).next().is_some()
-}
-
-fn start_app(db: &Path, overrides: Overrides) -> Harness<'static, App> {
-    let app = App::start(db.to_path_buf(), overrides, false, Saved::default());
-    let mut harness = harness(app);
-    pump(
-        &mut harness,
-        Duration::from_secs(10),
-        "the first snapshot",
-        |h| h.state().view_loaded(),
-    );
-    harness
 }
 
 /// What a second writer does: one whole scan of `results`, stored as `scan` stores it.

@@ -3,9 +3,11 @@
 //! (and stay hidden after a restart), and the detail pane closes with its button or Escape.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+mod app_support;
 
+use std::path::Path;
+
+use app_support::{harness, has_label, pump};
 use eframe::egui;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -17,22 +19,6 @@ use starttls_monitor::ui::table_model::SortColumn;
 use starttls_monitor::ui::{App, Saved};
 
 const NARROW: egui::Vec2 = egui::vec2(1024.0, 700.0);
-
-fn pump(
-    harness: &mut Harness<'static, App>,
-    what: &str,
-    mut done: impl FnMut(&Harness<'static, App>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        harness.step();
-        if done(harness) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
 
 /// A database with a few domains (never probed: no network needed).
 fn seeded_db(dir: &Path) -> std::path::PathBuf {
@@ -48,9 +34,7 @@ fn seeded_db(dir: &Path) -> std::path::PathBuf {
 
 fn start(db: &Path, saved: Saved, size: egui::Vec2) -> Harness<'static, App> {
     let app = App::start(db.to_path_buf(), Overrides::default(), false, saved);
-    let mut harness = Harness::builder()
-        .with_size(size)
-        .build_ui_state(|ui, app: &mut App| app.ui_root(ui), app);
+    let mut harness = harness(app, size);
     pump(&mut harness, "the first snapshot", |h| {
         h.state().view_loaded() && h.state().table().total_len() == 3
     });
@@ -64,10 +48,6 @@ fn open_detail(harness: &mut Harness<'static, App>, name: &str) {
         h.state().detail_domain().map(DomainName::as_str) == Some(name)
     });
     harness.run_steps(3);
-}
-
-fn has_label(harness: &Harness<'static, App>, text: &str) -> bool {
-    harness.query_by_label(text).is_some()
 }
 
 #[test]

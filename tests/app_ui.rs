@@ -3,15 +3,16 @@
 //! end, the domain detail, keyboard navigation, trends, settings, and a damaged database.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+mod app_support;
+
 mod fixtures;
 mod support;
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use app_support::{harness, has_label, pump_within as pump, start_app};
 use eframe::egui;
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use starttls_monitor::model::DomainName;
 use starttls_monitor::monitor::Overrides;
@@ -20,50 +21,6 @@ use starttls_monitor::settings::Settings;
 use starttls_monitor::store::Store;
 use starttls_monitor::ui::style::Grade;
 use starttls_monitor::ui::{App, Saved, Tab};
-
-fn harness(app: App) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
-        .build_ui_state(|ui, app: &mut App| app.ui_root(ui), app)
-}
-
-/// Steps frames until `done` holds (the monitor answers from its own thread).
-fn pump(
-    harness: &mut Harness<'static, App>,
-    limit: Duration,
-    what: &str,
-    mut done: impl FnMut(&Harness<'static, App>) -> bool,
-) {
-    let deadline = Instant::now() + limit;
-    loop {
-        harness.step();
-        if done(harness) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; status: {:?}",
-            harness.state().status_text()
-        );
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
-
-fn has_label(harness: &Harness<'static, App>, text: &str) -> bool {
-    harness.query_all_by_label_contains(text).next().is_some()
-}
-
-fn start_app(db: &Path, overrides: Overrides) -> Harness<'static, App> {
-    let app = App::start(db.to_path_buf(), overrides, false, Saved::default());
-    let mut harness = harness(app);
-    pump(
-        &mut harness,
-        Duration::from_secs(10),
-        "the first snapshot",
-        |h| h.state().view_loaded(),
-    );
-    harness
-}
 
 #[test]
 fn first_launch_welcomes_and_the_sample_list_loads() {
@@ -301,7 +258,7 @@ fn a_damaged_database_is_reported_in_the_window_and_left_untouched() {
     let bytes = b"this is not a database, it is a shopping list\n".repeat(200);
     std::fs::write(&db, &bytes).expect("write");
     let app = App::start(db.clone(), Overrides::default(), false, Saved::default());
-    let mut harness = harness(app);
+    let mut harness = harness(app, app_support::WINDOW);
     harness.run_steps(3);
     assert!(has_label(&harness, "The database could not be opened"));
     assert!(has_label(&harness, "monitor.sqlite3"));
@@ -406,7 +363,7 @@ fn a_database_from_a_newer_version_is_reported_in_the_window_and_left_untouched(
     }
     let bytes = std::fs::read(&db).expect("read");
     let app = App::start(db.clone(), Overrides::default(), false, Saved::default());
-    let mut harness = harness(app);
+    let mut harness = harness(app, app_support::WINDOW);
     harness.run_steps(3);
     assert!(has_label(&harness, "The database could not be opened"));
     assert!(has_label(&harness, "newer starttls-monitor"));
