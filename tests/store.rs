@@ -21,6 +21,30 @@ fn day(offset: i64) -> OffsetDateTime {
 }
 
 #[test]
+fn a_first_result_is_a_baseline_even_with_an_expiring_certificate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("monitor.sqlite3")).expect("open");
+    // First seen with a certificate 5 days from its end: stored, no event.
+    let first = result_with("new.example", "mx.new.example", Shape::Good, day(0), day(5));
+    let outcome = store.record_result(None, &first, 14).expect("record");
+    assert!(outcome.events.is_empty(), "{:?}", outcome.events);
+    // Still inside the window at the next probe: it was the baseline, still no event.
+    let again = result_with("new.example", "mx.new.example", Shape::Good, day(1), day(5));
+    let outcome = store.record_result(None, &again, 14).expect("record");
+    assert!(outcome.events.is_empty(), "{:?}", outcome.events);
+    // A renewed certificate that is already short-lived is news.
+    let renewed = result_with("new.example", "mx.new.example", Shape::Good, day(2), day(9));
+    let kinds: Vec<ChangeKind> = store
+        .record_result(None, &renewed, 14)
+        .expect("record")
+        .events
+        .iter()
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(kinds, vec![ChangeKind::CertExpiring]);
+}
+
+#[test]
 fn restart_keeps_lists_domains_settings_and_results() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("nested").join("monitor.sqlite3");

@@ -227,6 +227,39 @@ pub fn cert_expiring(after: &DomainResult, warning_days: u32) -> Option<Expiring
     })
 }
 
+/// The domain's latest stored probe before a new result, as far as `cert_expiring` needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EarlierProbe {
+    /// Its earliest certificate end date, if it saw a certificate.
+    pub cert_not_after: Option<OffsetDateTime>,
+    /// When it was (last) probed.
+    pub probed_at: OffsetDateTime,
+}
+
+/// Whether `expiring` is news: a change event, not a state. A domain's first result is a
+/// baseline (DESIGN.md: no event for it; its expiring certificate shows in the expiry views),
+/// and a certificate that was already within the window at the domain's previous probe raised
+/// its event then (or was that baseline). Anything else — a certificate that entered the
+/// window since, or a new certificate already inside it — raises the event.
+pub fn cert_expiring_is_news(
+    expiring: &ExpiringCertificate,
+    earlier: Option<&EarlierProbe>,
+    warning_days: u32,
+) -> bool {
+    let Some(earlier) = earlier else {
+        return false;
+    };
+    match earlier.cert_not_after {
+        Some(not_after) if not_after == expiring.not_after => {
+            let days_left_then = (not_after - earlier.probed_at)
+                .whole_seconds()
+                .div_euclid(86_400);
+            days_left_then >= i64::from(warning_days)
+        }
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,5 +438,46 @@ mod tests {
         assert_eq!(expired.event.detail, "a certificate expired on 1972-09-26");
         result.mx[0].addresses[0].cert_not_after = None;
         assert_eq!(cert_expiring(&result, 14), None, "no certificate");
+    }
+
+    #[test]
+    fn an_expiring_certificate_is_news_once_it_enters_the_window_never_on_a_first_result() {
+        let probed = time::macros::datetime!(2026-03-20 00:00 UTC);
+        let not_after = probed + time::Duration::days(5);
+        let candidate = ExpiringCertificate {
+            not_after,
+            dedupe_key: String::new(),
+            event: ChangeEvent {
+                domain: crate::model::DomainName::parse("example.org").expect("valid"),
+                kind: ChangeKind::CertExpiring,
+                at: probed,
+                detail: String::new(),
+            },
+        };
+        let before = |days_earlier: i64, cert: Option<OffsetDateTime>| EarlierProbe {
+            cert_not_after: cert,
+            probed_at: probed - time::Duration::days(days_earlier),
+        };
+        assert!(
+            !cert_expiring_is_news(&candidate, None, 14),
+            "first result: baseline"
+        );
+        assert!(
+            cert_expiring_is_news(&candidate, Some(&before(30, Some(not_after))), 14),
+            "it entered the window since the last probe"
+        );
+        assert!(
+            !cert_expiring_is_news(&candidate, Some(&before(1, Some(not_after))), 14),
+            "already inside the window at the last probe"
+        );
+        let renewed = Some(not_after - time::Duration::days(60));
+        assert!(
+            cert_expiring_is_news(&candidate, Some(&before(1, renewed)), 14),
+            "another certificate"
+        );
+        assert!(
+            cert_expiring_is_news(&candidate, Some(&before(1, None)), 14),
+            "no certificate seen at the last probe"
+        );
     }
 }

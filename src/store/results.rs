@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use super::{ListId, ScanId, Store, StoreError, now_seconds};
 use crate::model::adoption::AdoptionState;
-use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState};
+use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState, EarlierProbe};
 use crate::model::stale::{self, Answer};
 use crate::model::vocabulary::vocabulary;
 use crate::model::{DomainName, DomainResult, Outcome, TlsVersion, Verdict};
@@ -239,6 +239,8 @@ struct PreviousRun {
     id: i64,
     fingerprint: i64,
     state: DomainState,
+    /// Its earliest certificate end date and when it was last probed.
+    earlier: EarlierProbe,
 }
 
 /// The columns a run stores besides the JSON.
@@ -426,11 +428,16 @@ impl Store {
                     strict_valid: row.get(5)?,
                     mx_hosts: row.get(6)?,
                 },
+                earlier: EarlierProbe {
+                    cert_not_after: row.get::<_, Option<i64>>(7)?.map(timestamp),
+                    probed_at: timestamp(row.get(8)?),
+                },
             })
         };
         let previous: Option<PreviousRun> = transaction
             .query_row(
-                "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, r.mx_hosts
+                "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, r.mx_hosts,
+                 r.cert_not_after, r.last_at
                  FROM domains d JOIN runs r ON r.id = d.latest_run_id WHERE d.id = ?1",
                 params![domain_id],
                 read_run,
@@ -532,7 +539,7 @@ impl Store {
                 _ => transaction
                     .query_row(
                         &format!(
-                            "SELECT id, fingerprint, verdict, starttls, pfs, strict_valid, mx_hosts FROM runs
+                            "SELECT id, fingerprint, verdict, starttls, pfs, strict_valid, mx_hosts, cert_not_after, last_at FROM runs
                              WHERE domain_id = ?1 AND id != ?2 AND verdict IN ({})
                              ORDER BY first_at DESC, id DESC LIMIT 1",
                             testable_verdicts_sql()
@@ -552,7 +559,14 @@ impl Store {
         }
 
         // Expiring certificates: once per certificate end date.
-        if let Some(expiring) = changes::cert_expiring(result, expiry_warning_days) {
+        // A first result is a baseline; afterwards, news when the certificate entered the window.
+        if let Some(expiring) = changes::cert_expiring(result, expiry_warning_days)
+            && changes::cert_expiring_is_news(
+                &expiring,
+                previous.as_ref().map(|previous| &previous.earlier),
+                expiry_warning_days,
+            )
+        {
             let already: bool = transaction
                 .query_row(
                     "SELECT EXISTS(SELECT 1 FROM events WHERE domain_id = ?1 AND kind = ?2 AND dedupe_key = ?3)",
