@@ -298,25 +298,14 @@ impl TableModel {
         self.selected.contains(domain)
     }
 
-    /// Selected domains in the order shown (selected rows hidden by a filter come last).
+    /// Selected domains in the order shown (a filter that hides a row also unselects it).
     pub fn selected_domains(&self) -> Vec<DomainName> {
-        let mut shown: Vec<DomainName> = self
-            .visible
+        self.visible
             .iter()
             .map(|&index| &self.rows[index].domain)
             .filter(|domain| self.selected.contains(*domain))
             .cloned()
-            .collect();
-        let shown_set: HashSet<&DomainName> = shown.iter().collect();
-        let mut hidden: Vec<DomainName> = self
-            .selected
-            .iter()
-            .filter(|domain| !shown_set.contains(domain))
-            .cloned()
-            .collect();
-        hidden.sort();
-        shown.extend(hidden);
-        shown
+            .collect()
     }
 
     /// How many domains are selected.
@@ -427,6 +416,15 @@ impl TableModel {
             })
             .map(|(index, _)| index)
             .collect();
+        // A row the filters hide is no longer selected: Rescan and Remove act on what is shown.
+        if !self.selected.is_empty() {
+            let shown: HashSet<&DomainName> = self
+                .visible
+                .iter()
+                .map(|&index| &self.rows[index].domain)
+                .collect();
+            self.selected.retain(|domain| shown.contains(domain));
+        }
         let sort = self.sort;
         if sort.column == SortColumn::Domain {
             // Rows are kept in name order: the filtered indexes already are.
@@ -634,6 +632,24 @@ mod tests {
         let (domain, position) = model.move_cursor(1).expect("moved");
         assert_eq!(model.selected_count(), 1);
         assert_eq!(model.position_of(&domain), Some(position));
+    }
+
+    #[test]
+    fn a_filter_that_hides_a_selected_row_unselects_it() {
+        let mut model = model();
+        model.click(0, false, false);
+        model.click(3, false, true);
+        assert_eq!(model.selected_count(), 4);
+        model.set_filter_text("b.example");
+        model.rebuild_if_stale();
+        assert_eq!(model.selected_count(), 1);
+        assert_eq!(
+            model.selected_domains(),
+            [DomainName::parse("b.example").expect("valid")]
+        );
+        model.set_filter_text("");
+        model.rebuild_if_stale();
+        assert_eq!(model.selected_count(), 1, "hidden rows stay unselected");
     }
 
     #[test]
