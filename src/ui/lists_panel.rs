@@ -82,6 +82,12 @@ fn list_entry_ui(
                 ))
                 .small()
                 .color(rate_color(rate, dark_mode)),
+                // Scanned, but nothing was testable: say so, not "not scanned yet".
+                (None, Some(counts)) if counts.total > 0 => {
+                    egui::RichText::new(format!("scanned · none of {} testable", counts.total))
+                        .small()
+                        .weak()
+                }
                 _ => egui::RichText::new("not scanned yet").small().weak(),
             };
             ui.label(rate_text);
@@ -178,6 +184,15 @@ mod tests {
                     domain_count: 2,
                     latest: None,
                 },
+                ListSummary {
+                    name: Some("Dark".into()),
+                    domain_count: 2,
+                    latest: Some(TrendCounts {
+                        total: 2,
+                        untestable: 2,
+                        ..TrendCounts::default()
+                    }),
+                },
             ],
             selected: selected.map(str::to_string),
             actions: Vec::new(),
@@ -211,6 +226,12 @@ mod tests {
             harness.query_all_by_label("not scanned yet").count(),
             2,
             "All domains and Partners"
+        );
+        assert!(
+            harness
+                .query_by_label("scanned · none of 2 testable")
+                .is_some(),
+            "a list whose scans found nothing testable says so"
         );
         assert!(
             harness.state().actions.is_empty(),
