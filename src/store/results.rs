@@ -293,6 +293,7 @@ pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
         tls_version: summary
             .tls_version
             .map(|version| version.as_str().to_string()),
+        tls_grade: shown.tls_grade,
         cert_not_after: summary
             .cert_not_after
             .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok()),
