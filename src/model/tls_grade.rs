@@ -312,6 +312,23 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_table_is_this_table() {
+        let readme = include_str!("../../README.md");
+        let rows: Vec<(&str, &str)> = readme
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split_once("` | "))
+            .filter(|(suite, _)| suite.starts_with("TLS_"))
+            .map(|(suite, grade)| (suite, grade.trim_end_matches(" |")))
+            .collect();
+        let table: Vec<(&str, &str)> = SUITES
+            .iter()
+            .map(|(suite, grade)| (*suite, grade.label()))
+            .collect();
+        assert_eq!(rows, table);
+    }
+
+    #[test]
     fn key_exchange() {
         let cases = [
             (Tls13, "TLS_AES_128_GCM_SHA256", Some("X25519"), Good),
