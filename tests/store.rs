@@ -766,3 +766,36 @@ fn an_outage_keeps_the_last_known_state_marked_stale() {
         "a is untestable now; b and c were last probed within their window"
     );
 }
+
+#[test]
+fn the_tls_grade_is_read_back_from_stored_results_and_null_for_older_ones() {
+    use starttls_monitor::model::TlsGrade;
+    let store = Store::open_in_memory().expect("store");
+    store
+        .add_domains(None, &[domain("graded.example"), domain("old.example")])
+        .expect("add");
+    let mut graded = result("graded.example", Shape::Good, day(0));
+    for address in graded.mx.iter_mut().flat_map(|host| &mut host.addresses) {
+        address.tls_grade = Some(TlsGrade::PhaseOut);
+    }
+    graded.tls_grade = Some(TlsGrade::PhaseOut);
+    store.record_result(None, &graded, 14).expect("record");
+    // A result stored before grading existed reads back with a null grade.
+    store
+        .record_result(None, &result("old.example", Shape::Good, day(0)), 14)
+        .expect("record");
+    let rows = store.latest(&LatestFilter::default()).expect("latest");
+    assert_eq!(rows[0].domain, domain("graded.example"));
+    assert_eq!(rows[0].tls_grade, Some(TlsGrade::PhaseOut));
+    assert_eq!(rows[1].tls_grade, None);
+    assert_eq!(
+        starttls_monitor::store::latest_row_of(&graded).tls_grade,
+        Some(TlsGrade::PhaseOut),
+        "the row a fresh result gives matches the stored one"
+    );
+    let back = store
+        .latest_result(&domain("graded.example"))
+        .expect("read")
+        .expect("a result");
+    assert_eq!(back.tls_grade, Some(TlsGrade::PhaseOut));
+}

@@ -36,12 +36,13 @@ pub fn domain_table(result: &DomainResult) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "{:<32} {:<12} starttls={:<3} pfs={:<3} strict={:<3}{}",
+        "{:<32} {:<12} starttls={:<3} pfs={:<3} strict={:<3} tls_grade={}{}",
         result.domain.display_with_ascii(),
         result.verdict.as_str(),
         yes_no(result.starttls, "-"),
         yes_no(result.pfs, "-"),
         yes_no(result.strict_valid, "-"),
+        result.tls_grade.map_or("-", |grade| grade.as_str()),
         domain_note(result),
     );
     for host in &result.mx {
@@ -103,6 +104,9 @@ fn address_line(address: &AddressResult) -> String {
             address.cipher_suite.as_deref().unwrap_or("?"),
             address.kx_group.as_deref().unwrap_or("?"),
         );
+        if let Some(grade) = address.tls_grade {
+            let _ = write!(line, " (TLS grade: {})", grade.label());
+        }
         if address.legacy_tls == Some(true) {
             line.push_str(" (legacy TLS)");
         }

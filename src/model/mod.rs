@@ -22,6 +22,7 @@ pub mod format;
 pub mod stale;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod tls_grade;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -29,6 +30,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+pub use tls_grade::TlsGrade;
 use vocabulary::vocabulary;
 
 /// A syntactically valid, lower-case ASCII domain name without a trailing dot.
@@ -418,6 +420,10 @@ pub struct AddressResult {
     pub pfs: Option<bool>,
     /// True when the session came from the legacy (OpenSSL) fallback; null without TLS.
     pub legacy_tls: Option<bool>,
+    /// NCSC-NL's grade of the session ([`tls_grade`]); null without TLS (and in results stored
+    /// before the field existed).
+    #[serde(default)]
+    pub tls_grade: Option<TlsGrade>,
     /// Deep mode only (`--deep`): true when the server chose a suite without forward secrecy
     /// while a TLS 1.0-1.2 sender offered RSA key exchange first (next to ECDHE and DHE); false
     /// when it chose ECDHE/DHE or refused TLS 1.2 and older altogether. Null when deep mode did
@@ -457,6 +463,7 @@ impl AddressResult {
             kx_group: None,
             pfs: None,
             legacy_tls: None,
+            tls_grade: None,
             prefers_non_pfs: None,
             strict_valid: None,
             cert_errors: Vec::new(),
@@ -508,6 +515,8 @@ pub struct Aggregate {
     pub starttls: Option<bool>,
     pub pfs: Option<bool>,
     pub strict_valid: Option<bool>,
+    /// The worst TLS grade over the addresses where TLS worked; None when there are none.
+    pub tls_grade: Option<TlsGrade>,
 }
 
 /// Applies DESIGN.md's domain rule to a set of probed addresses (null MX is the caller's case).
@@ -529,6 +538,7 @@ pub fn aggregate<'a>(addresses: impl IntoIterator<Item = &'a AddressResult>) -> 
             starttls: None,
             pfs: None,
             strict_valid: None,
+            tls_grade: None,
         };
     };
     let verdict = match worst {
@@ -544,11 +554,18 @@ pub fn aggregate<'a>(addresses: impl IntoIterator<Item = &'a AddressResult>) -> 
         && testable
             .iter()
             .all(|address| address.strict_valid == Some(true));
+    let tls_grade = TlsGrade::worst(
+        testable
+            .iter()
+            .filter(|address| address.outcome == Outcome::TlsOk)
+            .filter_map(|address| address.tls_grade),
+    );
     Aggregate {
         verdict,
         starttls: Some(starttls),
         pfs: Some(pfs),
         strict_valid: Some(strict_valid),
+        tls_grade,
     }
 }
 
@@ -560,6 +577,10 @@ pub struct DomainResult {
     pub starttls: Option<bool>,
     pub pfs: Option<bool>,
     pub strict_valid: Option<bool>,
+    /// The worst `tls_grade` over the addresses where TLS worked; null when there are none (and
+    /// in results stored before the field existed).
+    #[serde(default)]
+    pub tls_grade: Option<TlsGrade>,
     /// How the domain's own MX lookup failed, if it did.
     pub dns_error: Option<DnsError>,
     #[serde(with = "time::serde::rfc3339")]
@@ -592,6 +613,7 @@ impl DomainResult {
                 starttls: None,
                 pfs: None,
                 strict_valid: None,
+                tls_grade: None,
             }
         } else {
             aggregate(mx.iter().flat_map(|host| host.addresses.iter()))
@@ -602,6 +624,7 @@ impl DomainResult {
             starttls: summary.starttls,
             pfs: summary.pfs,
             strict_valid: summary.strict_valid,
+            tls_grade: summary.tls_grade,
             dns_error,
             probed_at,
             mx,
@@ -663,6 +686,7 @@ mod tests {
         assert_names_agree::<Outcome>();
         assert_names_agree::<Verdict>();
         assert_names_agree::<DnsError>();
+        assert_names_agree::<TlsGrade>();
         assert_names_agree::<Reason>();
         assert_names_agree::<TlsVersion>();
         assert_names_agree::<CertError>();
@@ -911,6 +935,7 @@ mod tests {
         let domain = DomainName::parse("example.org").expect("valid");
         let mut tls_address = address(Outcome::TlsOk, Some(true), Some(false));
         tls_address.tls_version = Some(TlsVersion::Tls13);
+        tls_address.tls_grade = Some(TlsGrade::Good);
         tls_address.cert_errors = vec![CertError::SelfSigned, CertError::NameMismatch];
         let host = MxResult {
             host: "mx.example.org".into(),
@@ -944,6 +969,8 @@ mod tests {
         let address_json = &json["mx"][0]["addresses"][0];
         assert_eq!(address_json["tls_version"], "TLSv1.3");
         assert_eq!(address_json["prefers_non_pfs"], serde_json::Value::Null);
+        assert_eq!(address_json["tls_grade"], "good");
+        assert_eq!(json["tls_grade"], "good", "the worst over TLS addresses");
         assert_eq!(
             address_json["cert_errors"],
             serde_json::json!(["self_signed", "name_mismatch"])
@@ -962,6 +989,7 @@ mod tests {
             "kx_group",
             "pfs",
             "legacy_tls",
+            "tls_grade",
             "prefers_non_pfs",
             "strict_valid",
             "cert_errors",
@@ -997,7 +1025,24 @@ mod tests {
         let object = old.as_object_mut().expect("an object");
         object.remove("stale_since");
         object.remove("last_known");
+        object.remove("tls_grade");
+        for host in object["mx"].as_array_mut().expect("hosts") {
+            for address in host["addresses"].as_array_mut().expect("addresses") {
+                address
+                    .as_object_mut()
+                    .expect("an object")
+                    .remove("tls_grade");
+            }
+        }
         let back: DomainResult = serde_json::from_value(old).expect("old results read");
-        assert_eq!(back, result);
+        let mut ungraded = result.clone();
+        ungraded.tls_grade = None;
+        for address in ungraded.mx.iter_mut().flat_map(|host| &mut host.addresses) {
+            address.tls_grade = None;
+        }
+        assert_eq!(
+            back, ungraded,
+            "results stored before tls_grade read it as null"
+        );
     }
 }

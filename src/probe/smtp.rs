@@ -483,6 +483,14 @@ fn record_session(
 ) {
     result.outcome = Outcome::TlsOk;
     result.reason = Reason::Completed;
+    result.tls_grade = match (facts.version, facts.cipher_suite.as_deref()) {
+        (Some(version), Some(suite)) => Some(crate::model::tls_grade::grade_session(
+            version,
+            suite,
+            facts.kx_group.as_deref(),
+        )),
+        _ => None,
+    };
     result.tls_version = facts.version;
     result.cipher_suite = facts.cipher_suite;
     result.kx_group = facts.kx_group;

@@ -15,7 +15,7 @@ use super::{DomainFacts, ExportSummary, ReportError, Scope, days_left, rfc3339};
 use crate::model::stale;
 use crate::model::{
     AddressResult, CertError, DnsError, DomainName, DomainResult, MxResult, Outcome, Reason,
-    TlsVersion, Verdict,
+    TlsGrade, TlsVersion, Verdict,
 };
 use crate::store::Store;
 
@@ -84,6 +84,8 @@ struct DomainRow {
     probed_at: Option<String>,
     /// The first untestable probe since the last known result shown; empty when current.
     stale_since: Option<String>,
+    /// The domain's `tls_grade` (last, so older columns keep their places).
+    tls_grade: Option<TlsGrade>,
 }
 
 /// One row of the per-address CSV (one per MX address; one per MX host without addresses, one
@@ -125,6 +127,8 @@ struct AddressRow {
     elapsed_ms: Option<u64>,
     probed_at: Option<String>,
     stale_since: Option<String>,
+    /// The address's `tls_grade` (last, so older columns keep their places).
+    tls_grade: Option<TlsGrade>,
 }
 
 /// The header of a row type: its field names, as the csv crate writes them.
@@ -271,6 +275,7 @@ fn domain_row(latest: &DomainResult, now: OffsetDateTime) -> DomainRow {
         provider: safe(facts.provider.as_deref()),
         probed_at: Some(rfc3339(result.probed_at)),
         stale_since: latest.stale_since.map(rfc3339),
+        tls_grade: result.tls_grade,
     }
 }
 
@@ -308,6 +313,7 @@ fn address_cells(row: &mut AddressRow, address: &AddressResult, now: OffsetDateT
     row.pfs = address.pfs;
     row.legacy_tls = address.legacy_tls;
     row.prefers_non_pfs = address.prefers_non_pfs;
+    row.tls_grade = address.tls_grade;
     row.strict_valid = address.strict_valid;
     row.cert_errors = Some(cert_error_names(&address.cert_errors));
     row.cert_subject = safe(address.cert_subject.as_deref());
@@ -371,7 +377,7 @@ mod tests {
             provider: Some("=cmd".into()),
             ..DomainRow::default()
         };
-        assert_eq!(line(row), "'-5.example,,false,,,,,2,,,,,,-5,'=cmd,,\n");
+        assert_eq!(line(row), "'-5.example,,false,,,,,2,,,,,,-5,'=cmd,,,\n");
     }
 
     #[test]
@@ -396,12 +402,13 @@ mod tests {
                 "provider",
                 "probed_at",
                 "stale_since",
+                "tls_grade",
             ]
         );
         let address = header::<AddressRow>();
-        assert_eq!(address.len(), 34);
+        assert_eq!(address.len(), 35);
         assert_eq!(address[..3], ["domain", "domain_verdict", "mx_host"]);
-        assert_eq!(address[32..], ["probed_at", "stale_since"]);
+        assert_eq!(address[32..], ["probed_at", "stale_since", "tls_grade"]);
         let mut sorted = address.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -444,9 +451,11 @@ mod tests {
             reason: Some(Reason::ConnectTimeout),
             tls_version: Some(TlsVersion::Tls12),
             mx_dns_error: Some(DnsError::NoAddress),
+            tls_grade: Some(TlsGrade::PhaseOut),
             ..AddressRow::default()
         };
         let text = line(row);
+        assert!(text.ends_with(",phase_out\n"), "{text}");
         for name in [
             "tls_ok",
             "untestable",

@@ -28,7 +28,7 @@ use crate::model::adoption::{
 };
 use crate::model::format::{PercentFormat, yes_no};
 use crate::model::stale;
-use crate::model::{DomainName, DomainResult, Outcome, Verdict};
+use crate::model::{DomainName, DomainResult, Outcome, TlsGrade, Verdict};
 use crate::store::{EventRow, ProviderRow, Store};
 
 /// Rows shown at most in the expiring-certificates and regressions tables.
@@ -51,6 +51,7 @@ struct TableRow {
     starttls: Option<bool>,
     pfs: Option<bool>,
     strict_valid: Option<bool>,
+    tls_grade: Option<TlsGrade>,
     facts: DomainFacts,
     probed_at: Option<OffsetDateTime>,
     /// While the domain shows its last known state (`model::stale`): since when its probes
@@ -91,6 +92,7 @@ impl Latest {
                 starttls: None,
                 pfs: None,
                 strict_valid: None,
+                tls_grade: None,
                 facts: DomainFacts::default(),
                 probed_at: None,
                 stale: None,
@@ -142,6 +144,7 @@ impl Latest {
             starttls: result.starttls,
             pfs: result.pfs,
             strict_valid: result.strict_valid,
+            tls_grade: result.tls_grade,
             probed_at: Some(result.probed_at),
             stale,
         });
@@ -226,6 +229,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.yes { color: #1a7f37; } td.no { color: #b3261e; font-weight: 600; } td.na { color: #999; }
 .verdict-tls_ok { color: #1a7f37; } .verdict-no_starttls, .verdict-tls_failed { color: #b3261e; font-weight: 600; }
 .verdict-untestable, .verdict-no_mail, .verdict-not_probed { color: #777; }
+.tls-good, .tls-sufficient { color: #1a7f37; } .tls-phase_out { color: #8a5a00; } .tls-insufficient { color: #b3261e; font-weight: 600; }
 .worse { color: #b3261e; font-weight: 600; } .better { color: #1a7f37; }
 .chart svg { width: 100%; height: auto; max-width: 880px; }
 .note { color: #555; font-size: 0.9em; }
@@ -686,6 +690,7 @@ fn domains_section(rows: &[TableRow], now: OffsetDateTime) -> Markup {
                         th { "STARTTLS" }
                         th { "PFS" }
                         th { "strict" }
+                        th { "TLS grade" }
                         th { "lowest TLS" }
                         th { "MX hosts" }
                         th { "provider" }
@@ -722,6 +727,10 @@ fn domain_row(row: &TableRow, now: OffsetDateTime) -> Markup {
             (yes_no_cell(row.starttls))
             (yes_no_cell(row.pfs))
             (yes_no_cell(row.strict_valid))
+            @match row.tls_grade {
+                Some(grade) => td class={ "tls-" (grade.as_str()) } { (grade.label()) },
+                None => td.na { "–" },
+            }
             td {
                 (facts.lowest_tls.map_or("", |v| v.as_str()))
                 @if facts.legacy_tls { " (legacy)" }
@@ -1034,6 +1043,7 @@ mod tests {
             starttls: Some(true),
             pfs: Some(false),
             strict_valid: None,
+            tls_grade: Some(TlsGrade::PhaseOut),
             facts: DomainFacts {
                 mx_hosts: vec![HOSTILE.to_string(), "mx2.good.example".to_string()],
                 untestable_hosts: 1,
@@ -1055,6 +1065,10 @@ mod tests {
             text.contains(
                 "<td class=\"yes\">yes</td><td class=\"no\">no</td><td class=\"na\">–</td>"
             )
+        );
+        assert!(
+            text.contains("<td class=\"tls-phase_out\">phase out</td>"),
+            "{text}"
         );
         assert!(text.contains(
             "<br>mx2.good.example<br><span class=\"note\">1 of 2 untestable</span></td>"

@@ -21,7 +21,7 @@ use crate::model::adoption::{
 };
 use crate::model::changes::ChangeKind;
 use crate::model::stale::{self, Answer};
-use crate::model::{DomainName, DomainResult, Verdict};
+use crate::model::{DomainName, DomainResult, TlsGrade, Verdict};
 
 /// A row of the domains table: the latest state of one domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub struct LatestRow {
     pub pfs: Option<bool>,
     pub strict_valid: Option<bool>,
     pub tls_version: Option<String>,
+    /// The domain's `tls_grade` (null without TLS, and for results stored before it existed).
+    pub tls_grade: Option<TlsGrade>,
     pub cert_not_after: Option<OffsetDateTime>,
     pub provider: Option<String>,
     pub mx_count: usize,
@@ -428,7 +430,7 @@ fn shown_columns(run: &str) -> String {
     format!(
         "{run}.verdict, {run}.starttls, {run}.pfs, {run}.strict_valid, {run}.tls_version,
          {run}.cert_not_after, {run}.provider, {run}.mx_count, {run}.last_at, {run}.first_at,
-         {run}.definitive"
+         {run}.definitive, json_extract({run}.result, '$.tls_grade')"
     )
 }
 
@@ -445,6 +447,7 @@ struct Shown {
     last_at: Option<i64>,
     first_at: Option<i64>,
     definitive: Option<bool>,
+    tls_grade: Option<TlsGrade>,
 }
 
 impl Shown {
@@ -464,6 +467,9 @@ impl Shown {
             last_at: row.get(start + 8)?,
             first_at: row.get(start + 9)?,
             definitive: row.get(start + 10)?,
+            tls_grade: row
+                .get::<_, Option<String>>(start + 11)?
+                .and_then(|text| text.parse().ok()),
         })
     }
 
@@ -621,9 +627,9 @@ impl Store {
                 Ok((
                     row.get::<_, String>(0)?,
                     Shown::read(row, 1)?,
-                    row.get::<_, Option<String>>(12)?,
-                    Shown::read(row, 13)?,
-                    row.get::<_, Option<i64>>(24)?,
+                    row.get::<_, Option<String>>(13)?,
+                    Shown::read(row, 14)?,
+                    row.get::<_, Option<i64>>(26)?,
                 ))
             })
             .map_err(fail)?;
@@ -648,6 +654,7 @@ impl Store {
                 pfs: shown.pfs,
                 strict_valid: shown.strict_valid,
                 tls_version: shown.tls_version.clone(),
+                tls_grade: shown.tls_grade,
                 cert_not_after: shown.cert_not_after.map(timestamp),
                 provider: shown.provider.clone(),
                 mx_count: shown.mx_count.unwrap_or(0) as usize,

@@ -295,6 +295,7 @@ pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
         tls_version: summary
             .tls_version
             .map(|version| version.as_str().to_string()),
+        tls_grade: shown.tls_grade,
         cert_not_after: summary
             .cert_not_after
             .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok()),
@@ -316,7 +317,8 @@ pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
 /// A stable hash of what matters in a result: verdicts, outcomes, TLS facts, certificate
 /// fingerprints, MX set. Timings, greeting texts and day counts are left out, so an unchanged
 /// server probed again extends its run; so is what the store itself adds (`stale_since`,
-/// `last_known`), hashed as the result's JSON was before those fields existed.
+/// `last_known`) and the derived `tls_grade`, hashed as the result's JSON was before those fields
+/// existed.
 pub fn fingerprint(result: &DomainResult) -> i64 {
     /// The probe's own fields of a result, in the order of its JSON.
     #[derive(Serialize)]
@@ -350,7 +352,19 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
         probed_at: OffsetDateTime::UNIX_EPOCH,
         mx: &mx,
     };
-    let bytes = serde_json::to_vec(&stable).unwrap_or_default();
+    let json = serde_json::to_string(&stable).unwrap_or_default();
+    // `tls_grade` follows from version, suite and group, which are hashed already; left out so
+    // results hash as before the field existed. Outside strings a `"` is never escaped, so these
+    // exact key-value texts can only be the field itself.
+    let mut text = json;
+    for value in std::iter::once("null".to_string()).chain(
+        crate::model::TlsGrade::ALL
+            .iter()
+            .map(|grade| format!("\"{}\"", grade.as_str())),
+    ) {
+        text = text.replace(&format!(",\"tls_grade\":{value}"), "");
+    }
+    let bytes = text.into_bytes();
     let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest.as_ref()[..8]);
@@ -1072,11 +1086,20 @@ mod tests {
         let old_shape = json
             .strip_suffix(",\"stale_since\":null,\"last_known\":null}")
             .map(|start| format!("{start}}}"))
-            .expect("the new fields come last");
+            .expect("the new fields come last")
+            .replace(",\"tls_grade\":null", "");
+        assert!(!old_shape.contains("tls_grade"), "{old_shape}");
         let digest = ring::digest::digest(&ring::digest::SHA256, old_shape.as_bytes());
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest.as_ref()[..8]);
         assert_eq!(fingerprint(&result), i64::from_le_bytes(first));
+        // The grade follows from facts already hashed: grading changes no run.
+        let mut graded = result.clone();
+        graded.tls_grade = Some(crate::model::TlsGrade::PhaseOut);
+        for address in graded.mx.iter_mut().flat_map(|host| &mut host.addresses) {
+            address.tls_grade = Some(crate::model::TlsGrade::PhaseOut);
+        }
+        assert_eq!(fingerprint(&graded), fingerprint(&result));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use eframe::egui;
 
 use super::action::{Action, DialogRequest};
-use super::style::{self, Grade, format_time};
+use super::style::{self, Grade, format_time, tls_grade_text};
 use super::table::{describe_stale, stale_mark};
 use super::table_model::TableModel;
 use crate::model::format::yes_no;
@@ -135,7 +135,12 @@ fn stale_ui(
     since: time::OffsetDateTime,
     dark_mode: bool,
 ) {
-    let grade = Grade::of(Some(known.verdict), known.pfs, known.strict_valid);
+    let grade = Grade::of(
+        Some(known.verdict),
+        known.pfs,
+        known.strict_valid,
+        known.tls_grade,
+    );
     let text = describe_stale(
         since,
         &stale::why_untestable(latest),
@@ -160,7 +165,12 @@ fn stale_ui(
 }
 
 fn summary_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool) {
-    let grade = Grade::of(Some(result.verdict), result.pfs, result.strict_valid);
+    let grade = Grade::of(
+        Some(result.verdict),
+        result.pfs,
+        result.strict_valid,
+        result.tls_grade,
+    );
     ui.label(grade.badge(dark_mode).size(16.0))
         .on_hover_text(grade.meaning());
     egui::Grid::new("detail_summary")
@@ -179,6 +189,10 @@ fn summary_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool) {
                 Some(result.verdict),
                 dark_mode,
             ));
+            ui.end_row();
+            ui.label("TLS grade");
+            ui.label(tls_grade_text(result.tls_grade, dark_mode))
+                .on_hover_text("NCSC-NL TLS guidelines v2.1: the worst over the addresses");
             ui.end_row();
             ui.label("Verdict");
             ui.label(result.verdict.as_str());
@@ -243,6 +257,13 @@ fn host_ui(ui: &mut egui::Ui, host: &MxResult, dark_mode: bool) {
     });
 }
 
+/// One name/value row of an address's grid.
+fn field_row(ui: &mut egui::Ui, name: &str, value: String) {
+    ui.label(name);
+    ui.add(egui::Label::new(value).wrap());
+    ui.end_row();
+}
+
 fn host_grade(host: &MxResult) -> Grade {
     let all = |value: fn(&AddressResult) -> Option<bool>| {
         let testable: Vec<&AddressResult> = host
@@ -252,11 +273,27 @@ fn host_grade(host: &MxResult) -> Grade {
             .collect();
         (!testable.is_empty()).then(|| testable.iter().all(|a| value(a) == Some(true)))
     };
-    Grade::of(Some(host.verdict), all(|a| a.pfs), all(|a| a.strict_valid))
+    let tls_grade = crate::model::TlsGrade::worst(
+        host.addresses
+            .iter()
+            .filter(|a| a.outcome == crate::model::Outcome::TlsOk)
+            .filter_map(|a| a.tls_grade),
+    );
+    Grade::of(
+        Some(host.verdict),
+        all(|a| a.pfs),
+        all(|a| a.strict_valid),
+        tls_grade,
+    )
 }
 
 fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode: bool) {
-    let grade = Grade::of_outcome(address.outcome, address.pfs, address.strict_valid);
+    let grade = Grade::of_outcome(
+        address.outcome,
+        address.pfs,
+        address.strict_valid,
+        address.tls_grade,
+    );
     egui::CollapsingHeader::new(
         egui::RichText::new(format!(
             "{}   {} {}",
@@ -275,40 +312,47 @@ fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode:
             .spacing([12.0, 2.0])
             .striped(true)
             .show(ui, |ui| {
-                let mut field = |name: &str, value: String| {
-                    ui.label(name);
-                    ui.add(egui::Label::new(value).wrap());
-                    ui.end_row();
-                };
                 if let Some(code) = address.smtp_code {
-                    field(
+                    field_row(
+                        ui,
                         "Reply",
                         format!("{code} {}", address.smtp_text.as_deref().unwrap_or("")),
                     );
                 }
                 if let Some(advertised) = address.starttls_advertised {
-                    field("STARTTLS offered", yes_no(Some(advertised), "").into());
+                    field_row(ui, "STARTTLS offered", yes_no(Some(advertised), "").into());
                 }
                 if let Some(version) = address.tls_version {
-                    field("TLS version", version.as_str().to_string());
+                    field_row(ui, "TLS version", version.as_str().to_string());
                 }
                 if let Some(suite) = &address.cipher_suite {
-                    field("Cipher suite", suite.clone());
+                    field_row(ui, "Cipher suite", suite.clone());
                 }
                 if let Some(group) = &address.kx_group {
-                    field("Key exchange", group.clone());
+                    field_row(ui, "Key exchange", group.clone());
                 }
                 if let Some(pfs) = address.pfs {
-                    field("Forward secrecy", yes_no(Some(pfs), "").into());
+                    field_row(ui, "Forward secrecy", yes_no(Some(pfs), "").into());
+                }
+                if let Some(tls_grade) = address.tls_grade {
+                    ui.label("TLS grade");
+                    ui.label(tls_grade_text(Some(tls_grade), dark_mode))
+                        .on_hover_text(
+                            "NCSC-NL TLS guidelines v2.1: the worst of the grades of the \
+                             version, the key exchange and the cipher suite",
+                        );
+                    ui.end_row();
                 }
                 if address.legacy_tls == Some(true) {
-                    field(
+                    field_row(
+                        ui,
                         "Legacy TLS",
                         "yes: only an older TLS client (OpenSSL fallback) could connect".into(),
                     );
                 }
                 if let Some(prefers) = address.prefers_non_pfs {
-                    field(
+                    field_row(
+                        ui,
                         "Prefers non-PFS",
                         if prefers {
                             "yes: chose RSA key exchange when a sender offered it first".into()
@@ -318,7 +362,7 @@ fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode:
                     );
                 }
                 if let Some(strict) = address.strict_valid {
-                    field("Strict validation", yes_no(Some(strict), "").into());
+                    field_row(ui, "Strict validation", yes_no(Some(strict), "").into());
                 }
                 if !address.cert_errors.is_empty() {
                     let reasons: Vec<&str> = address
@@ -326,26 +370,28 @@ fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode:
                         .iter()
                         .map(|error| describe_cert_error(*error))
                         .collect();
-                    field("Why not strict", reasons.join("; "));
+                    field_row(ui, "Why not strict", reasons.join("; "));
                 }
                 if let Some(subject) = &address.cert_subject {
-                    field("Subject", subject.clone());
+                    field_row(ui, "Subject", subject.clone());
                 }
                 if let Some(sans) = &address.cert_sans {
-                    field("Names (SAN)", sans.join(", "));
+                    field_row(ui, "Names (SAN)", sans.join(", "));
                 }
                 if let Some(issuer) = &address.cert_issuer {
-                    field("Issuer", issuer.clone());
+                    field_row(ui, "Issuer", issuer.clone());
                 }
                 if let (Some(from), Some(until)) = (address.cert_not_before, address.cert_not_after)
                 {
-                    field(
+                    field_row(
+                        ui,
                         "Valid",
                         format!("{} – {}", format_time(from), format_time(until)),
                     );
                 }
                 if let Some(days) = address.cert_days_left {
-                    field(
+                    field_row(
+                        ui,
                         "Days to expiry",
                         if days < 0 {
                             format!("expired {} days ago", -days)
@@ -355,12 +401,12 @@ fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode:
                     );
                 }
                 if let Some(key) = &address.cert_key {
-                    field("Key", key.clone());
+                    field_row(ui, "Key", key.clone());
                 }
                 if let Some(sha256) = &address.cert_sha256 {
-                    field("SHA-256", sha256.clone());
+                    field_row(ui, "SHA-256", sha256.clone());
                 }
-                field("Took", format!("{} ms", address.elapsed_ms));
+                field_row(ui, "Took", format!("{} ms", address.elapsed_ms));
             });
         if !address.ehlo_before_tls.is_empty() {
             egui::CollapsingHeader::new(format!(
@@ -401,7 +447,12 @@ fn timeline_ui(ui: &mut egui::Ui, detail: &DomainDetail, dark_mode: bool) {
         .show(ui, |ui| {
             for run in detail.history.iter().rev() {
                 let result = &run.result;
-                let grade = Grade::of(Some(result.verdict), result.pfs, result.strict_valid);
+                let grade = Grade::of(
+                    Some(result.verdict),
+                    result.pfs,
+                    result.strict_valid,
+                    result.tls_grade,
+                );
                 ui.label(if run.first_at == run.last_at {
                     format_time(run.first_at)
                 } else {

@@ -459,6 +459,7 @@ mod tests {
             pfs: None,
             strict_valid: None,
             tls_version: None,
+            tls_grade: None,
             cert_not_after: None,
             provider: None,
             mx_count: 0,

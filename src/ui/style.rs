@@ -7,14 +7,17 @@
 use eframe::egui::{self, Color32, RichText};
 use time::OffsetDateTime;
 
-use crate::model::{Outcome, Verdict};
+use crate::model::{Outcome, TlsGrade, Verdict};
 use crate::monitor::view::LatestRow;
 
 /// What a table row says at a glance, derived from the exact verdict and booleans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Grade {
-    /// STARTTLS + forward secrecy + strict certificate validation.
+    /// STARTTLS + forward secrecy + strict certificate validation, and TLS graded good or
+    /// sufficient (NCSC-NL) on every testable address.
     Secure,
+    /// All three, but the TLS grade is phase out or insufficient somewhere (`weak TLS`).
+    WeakTls,
     /// Encrypted, but without forward secrecy or without a strictly valid certificate.
     Encrypted,
     /// STARTTLS offered, but the command or the handshake failed.
@@ -31,8 +34,9 @@ pub enum Grade {
 
 impl Grade {
     /// Every grade, in the legend's order.
-    pub const ALL: [Grade; 7] = [
+    pub const ALL: [Grade; 8] = [
         Grade::Secure,
+        Grade::WeakTls,
         Grade::Encrypted,
         Grade::TlsFailed,
         Grade::NoStarttls,
@@ -41,8 +45,15 @@ impl Grade {
         Grade::NotProbed,
     ];
 
-    /// The grade of a verdict with its booleans.
-    pub fn of(verdict: Option<Verdict>, pfs: Option<bool>, strict_valid: Option<bool>) -> Self {
+    /// The grade of a verdict with its booleans and TLS grade (the worst over the addresses
+    /// where TLS worked). A null TLS grade (results stored before grading) does not pull a
+    /// domain down from secure.
+    pub fn of(
+        verdict: Option<Verdict>,
+        pfs: Option<bool>,
+        strict_valid: Option<bool>,
+        tls_grade: Option<TlsGrade>,
+    ) -> Self {
         match verdict {
             None => Grade::NotProbed,
             Some(Verdict::NoMail) => Grade::NoMail,
@@ -50,7 +61,11 @@ impl Grade {
             Some(Verdict::NoStarttls) => Grade::NoStarttls,
             Some(Verdict::TlsFailed) => Grade::TlsFailed,
             Some(Verdict::TlsOk) if pfs == Some(true) && strict_valid == Some(true) => {
-                Grade::Secure
+                if tls_grade.is_some_and(TlsGrade::is_weak) {
+                    Grade::WeakTls
+                } else {
+                    Grade::Secure
+                }
             }
             Some(Verdict::TlsOk) => Grade::Encrypted,
         }
@@ -58,24 +73,30 @@ impl Grade {
 
     /// The grade of a table row.
     pub fn of_row(row: &LatestRow) -> Self {
-        Self::of(row.verdict, row.pfs, row.strict_valid)
+        Self::of(row.verdict, row.pfs, row.strict_valid, row.tls_grade)
     }
 
     /// The grade of one address's outcome.
-    pub fn of_outcome(outcome: Outcome, pfs: Option<bool>, strict_valid: Option<bool>) -> Self {
+    pub fn of_outcome(
+        outcome: Outcome,
+        pfs: Option<bool>,
+        strict_valid: Option<bool>,
+        tls_grade: Option<TlsGrade>,
+    ) -> Self {
         let verdict = match outcome {
             Outcome::Untestable => Verdict::Untestable,
             Outcome::NoStarttls => Verdict::NoStarttls,
             Outcome::TlsFailed => Verdict::TlsFailed,
             Outcome::TlsOk => Verdict::TlsOk,
         };
-        Self::of(Some(verdict), pfs, strict_valid)
+        Self::of(Some(verdict), pfs, strict_valid, tls_grade)
     }
 
     /// Short word shown in the table.
     pub fn label(self) -> &'static str {
         match self {
             Grade::Secure => "secure",
+            Grade::WeakTls => "all three, weak TLS",
             Grade::Encrypted => "encrypted",
             Grade::TlsFailed => "TLS failed",
             Grade::NoStarttls => "no STARTTLS",
@@ -88,7 +109,14 @@ impl Grade {
     /// What the grade means, for the legend and tooltips.
     pub fn meaning(self) -> &'static str {
         match self {
-            Grade::Secure => "STARTTLS, forward secrecy and a strictly valid certificate",
+            Grade::Secure => {
+                "STARTTLS, forward secrecy, a strictly valid certificate and TLS graded good or \
+                 sufficient (NCSC-NL TLS guidelines v2.1)"
+            }
+            Grade::WeakTls => {
+                "STARTTLS, forward secrecy and a strictly valid certificate, but TLS graded phase \
+                 out or insufficient (NCSC-NL TLS guidelines v2.1: version, key exchange, suite)"
+            }
             Grade::Encrypted => {
                 "encrypted, but without forward secrecy or without a strictly valid certificate"
             }
@@ -106,6 +134,7 @@ impl Grade {
     pub fn icon(self) -> &'static str {
         match self {
             Grade::Secure => "✔",
+            Grade::WeakTls => "☑",
             Grade::Encrypted => "⚠",
             Grade::TlsFailed => "✖",
             Grade::NoStarttls => "🔓",
@@ -120,8 +149,8 @@ impl Grade {
         match (self, dark_mode) {
             (Grade::Secure, true) => Color32::from_rgb(0x5c, 0xd6, 0x7a),
             (Grade::Secure, false) => Color32::from_rgb(0x1b, 0x7a, 0x35),
-            (Grade::Encrypted, true) => Color32::from_rgb(0xf2, 0xc1, 0x4e),
-            (Grade::Encrypted, false) => Color32::from_rgb(0x8a, 0x5a, 0x00),
+            (Grade::Encrypted | Grade::WeakTls, true) => Color32::from_rgb(0xf2, 0xc1, 0x4e),
+            (Grade::Encrypted | Grade::WeakTls, false) => Color32::from_rgb(0x8a, 0x5a, 0x00),
             (Grade::TlsFailed, true) => Color32::from_rgb(0xff, 0x8c, 0x5a),
             (Grade::TlsFailed, false) => Color32::from_rgb(0xb3, 0x41, 0x00),
             (Grade::NoStarttls, true) => Color32::from_rgb(0xff, 0x6b, 0x6b),
@@ -139,6 +168,21 @@ impl Grade {
     pub fn badge(self, dark_mode: bool) -> RichText {
         RichText::new(format!("{} {}", self.icon(), self.label())).color(self.color(dark_mode))
     }
+}
+
+/// A TLS grade in words (`good`, `sufficient`, `phase out`, `insufficient`), coloured: good and
+/// sufficient green, phase out amber, insufficient red; `–` when there is none.
+pub fn tls_grade_text(grade: Option<TlsGrade>, dark_mode: bool) -> RichText {
+    let Some(grade) = grade else {
+        return RichText::new("–").color(Grade::NotProbed.color(dark_mode));
+    };
+    let color = match grade {
+        TlsGrade::Good | TlsGrade::Sufficient => Grade::Secure,
+        TlsGrade::PhaseOut => Grade::Encrypted,
+        TlsGrade::Insufficient => Grade::NoStarttls,
+    }
+    .color(dark_mode);
+    RichText::new(grade.label()).color(color)
 }
 
 /// A yes/no/unknown cell: "yes" / "no" / "–", coloured good or bad.
@@ -206,26 +250,91 @@ mod tests {
     #[test]
     fn grades_follow_the_verdict_and_both_booleans() {
         assert_eq!(
-            Grade::of(Some(Verdict::TlsOk), Some(true), Some(true)),
+            Grade::of(Some(Verdict::TlsOk), Some(true), Some(true), None),
             Grade::Secure
         );
         assert_eq!(
-            Grade::of(Some(Verdict::TlsOk), Some(false), Some(true)),
+            Grade::of(Some(Verdict::TlsOk), Some(false), Some(true), None),
             Grade::Encrypted
         );
         assert_eq!(
-            Grade::of(Some(Verdict::TlsOk), Some(true), Some(false)),
+            Grade::of(Some(Verdict::TlsOk), Some(true), Some(false), None),
             Grade::Encrypted
         );
         assert_eq!(
-            Grade::of(Some(Verdict::Untestable), None, None),
+            Grade::of(Some(Verdict::Untestable), None, None, None),
             Grade::Untestable
         );
         assert_eq!(
-            Grade::of(Some(Verdict::NoStarttls), Some(false), Some(false)),
+            Grade::of(Some(Verdict::NoStarttls), Some(false), Some(false), None),
             Grade::NoStarttls
         );
-        assert_eq!(Grade::of(None, None, None), Grade::NotProbed);
+        assert_eq!(Grade::of(None, None, None, None), Grade::NotProbed);
+    }
+
+    #[test]
+    fn all_three_is_secure_only_with_tls_graded_good_or_sufficient() {
+        let all_three = |grade| Grade::of(Some(Verdict::TlsOk), Some(true), Some(true), grade);
+        assert_eq!(all_three(Some(TlsGrade::Good)), Grade::Secure);
+        assert_eq!(all_three(Some(TlsGrade::Sufficient)), Grade::Secure);
+        assert_eq!(all_three(Some(TlsGrade::PhaseOut)), Grade::WeakTls);
+        assert_eq!(all_three(Some(TlsGrade::Insufficient)), Grade::WeakTls);
+        assert_eq!(all_three(None), Grade::Secure, "stored before grading");
+        assert_eq!(Grade::WeakTls.label(), "all three, weak TLS");
+        assert_eq!(
+            Grade::WeakTls.color(true),
+            Grade::Encrypted.color(true),
+            "amber"
+        );
+        // Weak TLS does not make a domain without forward secrecy any worse than encrypted.
+        assert_eq!(
+            Grade::of(
+                Some(Verdict::TlsOk),
+                Some(false),
+                Some(true),
+                Some(TlsGrade::PhaseOut)
+            ),
+            Grade::Encrypted
+        );
+        assert_eq!(
+            tls_grade_text(Some(TlsGrade::PhaseOut), true).text(),
+            "phase out"
+        );
+        assert_eq!(tls_grade_text(None, true).text(), "–");
+    }
+
+    #[test]
+    fn a_tls_1_2_domain_with_rsa_key_exchange_is_all_three_weak_tls_not_secure() {
+        use crate::model::test_support::{address, mx_host};
+        use crate::model::{DomainName, DomainResult, TlsVersion, tls_grade};
+        let mut rsa = address(Outcome::TlsOk, true, true);
+        rsa.tls_version = Some(TlsVersion::Tls12);
+        rsa.cipher_suite = Some("TLS_RSA_WITH_AES_128_GCM_SHA256".into());
+        rsa.tls_grade = Some(tls_grade::grade_session(
+            TlsVersion::Tls12,
+            "TLS_RSA_WITH_AES_128_GCM_SHA256",
+            None,
+        ));
+        // The forward-secrecy flag is the probe's; the grade alone must keep "secure" away.
+        let mut good = address(Outcome::TlsOk, true, true);
+        good.tls_grade = Some(TlsGrade::Good);
+        let domain = DomainResult::new(
+            DomainName::parse("a.example").expect("valid"),
+            false,
+            None,
+            OffsetDateTime::UNIX_EPOCH,
+            vec![mx_host("mx.a.example", vec![good, rsa])],
+        );
+        assert_eq!(domain.tls_grade, Some(TlsGrade::PhaseOut));
+        let grade = Grade::of(
+            Some(domain.verdict),
+            domain.pfs,
+            domain.strict_valid,
+            domain.tls_grade,
+        );
+        assert_eq!(grade, Grade::WeakTls);
+        assert_eq!(grade.badge(true).text(), "☑ all three, weak TLS");
+        assert!(Grade::ALL.contains(&Grade::WeakTls), "legend and filter");
     }
 
     #[test]

@@ -540,6 +540,7 @@ mod tests {
             pfs: verdict.map(|_| good),
             strict_valid: verdict.map(|_| good),
             tls_version: good.then(|| "TLSv1.3".to_string()),
+            tls_grade: good.then_some(crate::model::TlsGrade::Good),
             cert_not_after: None,
             provider: provider.map(str::to_string),
             mx_count: 1,

@@ -236,14 +236,23 @@ impl World {
         });
 
         // TLS 1.2 only and TLS 1.3 only.
-        for (label, versions, version, suite_part) in [
+        // NCSC-NL grade: TLS 1.3 with an AEAD suite and ECDHE is good; TLS 1.2 at best
+        // sufficient (the version's grade).
+        for (label, versions, version, suite_part, grade) in [
             (
                 "tls12",
                 TlsVersions::Tls12Only,
                 "TLSv1.2",
                 "TLS_ECDHE_ECDSA_WITH_",
+                "sufficient",
             ),
-            ("tls13", TlsVersions::Tls13Only, "TLSv1.3", "TLS_AES_"),
+            (
+                "tls13",
+                TlsVersions::Tls13Only,
+                "TLSv1.3",
+                "TLS_AES_",
+                "good",
+            ),
         ] {
             let name = format!("mx.{label}.test");
             simple(
@@ -259,6 +268,8 @@ impl World {
             let mut checks = summary(Value::Bool(true), Value::Bool(true), Value::Bool(true));
             checks.push(first_address("tls_version", Value::from(version)));
             checks.push(first_address("pfs", Value::Bool(true)));
+            checks.push(first_address("tls_grade", Value::from(grade)));
+            checks.push(field_is(&["tls_grade"], Value::from(grade)));
             checks.push(Box::new(move |json: &Value| {
                 let address = &json["mx"][0]["addresses"][0];
                 let suite = address["cipher_suite"].as_str().unwrap_or("");
@@ -324,6 +335,8 @@ impl World {
             let mut checks = summary(Value::Bool(false), Value::Bool(false), Value::Bool(false));
             checks.push(first_address("reason", Value::from(reason)));
             checks.push(first_address("tls_version", Value::Null));
+            checks.push(first_address("tls_grade", Value::Null));
+            checks.push(field_is(&["tls_grade"], Value::Null));
             cases.push(Case {
                 domain: Box::leak(format!("{label}.test").into_boxed_str()),
                 verdict: "tls_failed",
