@@ -74,6 +74,7 @@ fn import_reports_adds_and_dry_runs_change_nothing() {
         "{report}"
     );
     assert!(report.contains("with a header, delimiter ';', domains from column 2 \"E-Mail\""));
+    assert!(report.contains("joined the list:           3"), "{report}");
     let lists = ok(&run(&db, &["lists"]));
     assert_eq!(lists, "CRM\t3\n");
 
@@ -91,6 +92,13 @@ fn import_reports_adds_and_dry_runs_change_nothing() {
         "CRM\t3\n",
         "no --list: no list joined"
     );
+    // Stored domains that join another list count in "joined the list", not in "added".
+    let report = ok(&run(&db, &["import", &crm, "--list", "Partners"]));
+    assert!(
+        report.contains("added:                     0 (list 'Partners')"),
+        "{report}"
+    );
+    assert!(report.contains("joined the list:           3"), "{report}");
 }
 
 #[test]

@@ -156,7 +156,7 @@ pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliEr
     let preview = preview.map_err(import_error)?;
 
     let db_path = global.db_path()?;
-    let (added, already_present, list_note) = if args.dry_run {
+    let (added, already_present, joined_list, list_note) = if args.dry_run {
         // A dry run never creates the database or the list.
         let (already, list_exists) = if db_path.exists() {
             let store = global.open_store()?;
@@ -176,7 +176,7 @@ pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliEr
             Some(name) => format!(" (list '{name}')"),
             None => String::new(),
         };
-        (preview.domains.len() - already, already, note)
+        (preview.domains.len() - already, already, None, note)
     } else {
         let store = global.open_store()?;
         let list_id = args
@@ -193,7 +193,8 @@ pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliEr
             .as_ref()
             .map(|name| format!(" (list '{name}')"))
             .unwrap_or_default();
-        (report.added, report.already_present, note)
+        let joined = list_id.map(|_| report.joined_list);
+        (report.added, report.already_present, joined, note)
     };
     let text = import_report(
         &source_name,
@@ -201,6 +202,7 @@ pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliEr
         args.dry_run,
         added,
         already_present,
+        joined_list,
         &list_note,
     );
     let mut out = std::io::stdout().lock();
@@ -219,6 +221,7 @@ fn import_report(
     dry_run: bool,
     added: usize,
     already_present: usize,
+    joined_list: Option<usize>,
     list_note: &str,
 ) -> String {
     use std::fmt::Write as _;
@@ -255,6 +258,10 @@ fn import_report(
         added
     );
     let _ = writeln!(text, "already present:    {already_present:>8}");
+    if let Some(joined) = joined_list {
+        // Domains already in the database join the list too: "added" alone undercounts it.
+        let _ = writeln!(text, "joined the list:    {joined:>8}");
+    }
     let _ = writeln!(text, "duplicates in file: {:>8}", preview.duplicates);
     let _ = writeln!(text, "invalid:            {:>8}", preview.invalid_total);
     for line in &preview.invalid {

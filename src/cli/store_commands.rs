@@ -168,7 +168,7 @@ pub fn run_domains(global: &GlobalOptions, command: &DomainsCommand) -> Result<(
                 report.already_present,
                 report.duplicates,
                 list.as_ref()
-                    .map(|name| format!(" (list '{name}')"))
+                    .map(|name| format!(" (list '{name}': {} joined it)", report.joined_list))
                     .unwrap_or_default()
             );
             Ok(())

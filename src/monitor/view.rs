@@ -182,17 +182,26 @@ pub fn apply_edit(store: &Store, edit: &Edit) -> Result<String, StoreError> {
                 .map(|name| store.ensure_list(name))
                 .transpose()?;
             let report = store.add_domains(list_id, domains)?;
-            let target = list.as_deref().map_or_else(
-                || "the database".to_string(),
-                |name| format!("list '{name}'"),
-            );
-            Ok(format!(
-                "{} added to {target}, {} already present, {} duplicate{}",
-                plural(report.added, "domain"),
-                report.already_present,
+            let duplicates = format!(
+                "{} duplicate{}",
                 report.duplicates,
                 if report.duplicates == 1 { "" } else { "s" }
-            ))
+            );
+            // With a list, what the user did is how many joined it; domains already in the
+            // database join too, so "added" alone would undercount.
+            Ok(match list.as_deref() {
+                Some(name) => format!(
+                    "{} added to list '{name}' ({} new, {} already in the database), {duplicates}",
+                    plural(report.joined_list, "domain"),
+                    report.added,
+                    report.already_present,
+                ),
+                None => format!(
+                    "{} added to the database, {} already present, {duplicates}",
+                    plural(report.added, "domain"),
+                    report.already_present,
+                ),
+            })
         }
         Edit::RemoveDomains { list, domains } => {
             let list_id: Option<ListId> = list
@@ -287,6 +296,29 @@ mod tests {
     }
 
     #[test]
+    fn domains_already_stored_that_join_a_list_count_as_added_to_it() {
+        let store = Store::open_in_memory().expect("store");
+        let add = |list: Option<&str>, domains: &[&str]| {
+            apply_edit(
+                &store,
+                &Edit::AddDomains {
+                    list: list.map(str::to_string),
+                    domains: domains.iter().map(|domain| name(domain)).collect(),
+                },
+            )
+            .expect("add")
+        };
+        assert_eq!(
+            add(None, &["a.example"]),
+            "1 domain added to the database, 0 already present, 0 duplicates"
+        );
+        assert_eq!(
+            add(Some("partners"), &["a.example", "c.example"]),
+            "2 domains added to list 'partners' (1 new, 1 already in the database), 0 duplicates"
+        );
+    }
+
+    #[test]
     fn edits_are_applied_and_described() {
         let store = Store::open_in_memory().expect("store");
         let message = apply_edit(
@@ -299,7 +331,7 @@ mod tests {
         .expect("add");
         assert_eq!(
             message,
-            "2 domains added to list 'customers', 0 already present, 1 duplicate"
+            "2 domains added to list 'customers' (2 new, 0 already in the database), 1 duplicate"
         );
         let view = load_view(&store, Some("customers")).expect("view");
         assert_eq!(view.lists.len(), 2);

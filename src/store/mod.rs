@@ -59,6 +59,8 @@ pub struct AddReport {
     pub already_present: usize,
     /// Given more than once in this call.
     pub duplicates: usize,
+    /// Made members of the list given (new to the database or not); 0 without a list.
+    pub joined_list: usize,
 }
 
 /// A database problem, always naming the file.
@@ -417,7 +419,7 @@ impl Store {
                     let domain_id: i64 = find
                         .query_row(params![domain.as_str()], |row| row.get(0))
                         .map_err(|error| self.fail(error))?;
-                    member
+                    report.joined_list += member
                         .execute(params![list.0, domain_id])
                         .map_err(|error| self.fail(error))?;
                 }
