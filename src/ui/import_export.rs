@@ -296,7 +296,9 @@ impl ImportDialog {
                     domains: preview.domains.clone(),
                 })));
                 if list.is_some() {
-                    actions.push(Action::SelectList(list));
+                    // Shown once the edit is applied (its reload loads the list): asking for
+                    // the view now could race the edit and find no such list yet.
+                    actions.push(Action::SelectListAfterEdit(list));
                 }
                 open = false;
             }
