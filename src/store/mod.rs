@@ -117,21 +117,7 @@ impl Store {
                 problem: format!("cannot create folder {}: {error}", parent.display()),
             })?;
         }
-        if path.is_dir() {
-            return Err(StoreError::Open {
-                path: path.to_path_buf(),
-                problem: "is a folder, not a file".to_string(),
-            });
-        }
-        let connection = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
-        )
-        .map_err(|error| classify(path, error))?;
-        Self::set_up(connection, path.to_path_buf())
+        Self::open_file(path, OpenFlags::SQLITE_OPEN_CREATE)
     }
 
     /// Opens the database at `path` only if the file is already there: a missing file is
@@ -152,18 +138,24 @@ impl Store {
                 });
             }
         }
+        // Without SQLITE_OPEN_CREATE: a file removed since the check is an error, not new.
+        Self::open_file(path, OpenFlags::empty())
+    }
+
+    /// Opens `path` read-write (plus `extra` flags), refusing a folder; then [`Self::set_up`].
+    fn open_file(path: &Path, extra: OpenFlags) -> Result<Self, StoreError> {
         if path.is_dir() {
             return Err(StoreError::Open {
                 path: path.to_path_buf(),
                 problem: "is a folder, not a file".to_string(),
             });
         }
-        // Without SQLITE_OPEN_CREATE: a file removed since the check is an error, not new.
         let connection = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
+                | OpenFlags::SQLITE_OPEN_URI
+                | extra,
         )
         .map_err(|error| classify(path, error))?;
         Self::set_up(connection, path.to_path_buf())
