@@ -25,8 +25,8 @@ use crate::probe::{DnsServer, ProbeConfig};
 pub const DEFAULT_SCAN_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 /// Deadline for a whole scan; what is not done by then is left for the next.
 pub const DEFAULT_SCAN_DEADLINE: Duration = Duration::from_secs(360 * 60);
-/// How many days ahead "certificate expires soon" is raised.
-pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 14;
+/// How many days ahead "certificate expires soon" is raised (defined with the probe's defaults).
+pub use crate::probe::config::DEFAULT_EXPIRY_WARNING_DAYS;
 /// How many days an untestable domain keeps its last known testable state (`model::stale`).
 pub const DEFAULT_STALE_MAX_DAYS: u32 = 7;
 
@@ -113,6 +113,8 @@ pub struct Overrides {
     pub ca_file: Option<PathBuf>,
     /// The SMTP port.
     pub smtp_port: Option<u16>,
+    /// The HTTPS port of MTA-STS policy hosts (`--https-port`; tests only, never saved).
+    pub https_port: Option<u16>,
     /// One deadline for connecting, each reply and the TLS handshake.
     pub timeout: Option<Duration>,
     /// The deadline for the whole greeting.
@@ -137,11 +139,15 @@ impl Overrides {
         if let Some(port) = self.smtp_port {
             builder = builder.smtp_port(port);
         }
+        if let Some(port) = self.https_port {
+            builder = builder.https_port(port);
+        }
         if let Some(limit) = self.timeout {
             builder = builder
                 .connect_timeout(limit)
                 .command_timeout(limit)
-                .tls_timeout(limit);
+                .tls_timeout(limit)
+                .https_timeout(limit);
         }
         if let Some(limit) = self.greeting_timeout {
             builder = builder.greeting_timeout(limit);
@@ -344,6 +350,8 @@ impl Settings {
             .greeting_timeout(seconds(self.greeting_timeout_secs))
             .command_timeout(seconds(self.command_timeout_secs))
             .tls_timeout(seconds(self.command_timeout_secs))
+            .https_timeout(seconds(self.command_timeout_secs))
+            .expiry_warning_days(self.expiry_warning_days)
             .smtp_port(self.smtp_port)
             .deep(self.deep);
         let ehlo_name = self.ehlo_name.trim();
@@ -531,6 +539,7 @@ mod tests {
             dns: Some(DnsServer::parse("10.0.0.53").expect("address")),
             ca_file: Some(ca_file.clone()),
             smtp_port: Some(2526),
+            https_port: Some(8443),
             timeout: Some(Duration::from_millis(2500)),
             greeting_timeout: Some(Duration::from_secs(3)),
             ehlo_name: Some("override.example.org".into()),
@@ -548,6 +557,8 @@ mod tests {
         assert_eq!(config.connect_timeout, Duration::from_millis(2500));
         assert_eq!(config.command_timeout, Duration::from_millis(2500));
         assert_eq!(config.tls_timeout, Duration::from_millis(2500));
+        assert_eq!(config.https_port, 8443);
+        assert_eq!(config.https_timeout, Duration::from_millis(2500));
         assert_eq!(config.greeting_timeout, Duration::from_secs(3));
         assert_eq!(config.ehlo_name, "override.example.org");
         assert_eq!(config.concurrency, 9);

@@ -103,6 +103,9 @@ fn mx_host(name: &str, preference: u16, probes: &[Probed]) -> MxResult {
         dns_error: None,
         verdict,
         addresses,
+        sts_matched: None,
+        sts_passes: None,
+        tls_rpt: None,
     }
 }
 

@@ -20,7 +20,8 @@ use crate::import::domain_list::DomainList;
 use crate::model::{DomainName, DomainResult};
 use crate::probe::config::{
     DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_GREETING_TIMEOUT, DEFAULT_SMTP_PORT, DEFAULT_TLS_TIMEOUT, FALLBACK_EHLO_NAME,
+    DEFAULT_GREETING_TIMEOUT, DEFAULT_HTTPS_PORT, DEFAULT_SMTP_PORT, DEFAULT_TLS_TIMEOUT,
+    FALLBACK_EHLO_NAME,
 };
 use crate::probe::{DnsServer, ProbeConfig, Prober};
 use crate::settings::Overrides;
@@ -57,6 +58,9 @@ pub struct GlobalOptions {
     /// SMTP port to probe; the help states the default ([`DEFAULT_SMTP_PORT`]).
     #[arg(long = "smtp-port", global = true, value_name = "N", help = smtp_port_help())]
     pub smtp_port: Option<u16>,
+    /// HTTPS port of MTA-STS policy hosts; the help states the default ([`DEFAULT_HTTPS_PORT`]).
+    #[arg(long = "https-port", global = true, value_name = "N", help = https_port_help())]
+    pub https_port: Option<u16>,
     /// One deadline for connecting, each reply and the TLS handshake; the help states the
     /// defaults ([`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_COMMAND_TIMEOUT`], [`DEFAULT_TLS_TIMEOUT`]).
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds, help = timeout_help())]
@@ -78,6 +82,14 @@ fn smtp_port_help() -> String {
     format!(
         "SMTP port to probe (default {DEFAULT_SMTP_PORT}, or the saved setting; other values are \
          for test fleets and demos)"
+    )
+}
+
+/// `--https-port` help, with the default from its constant.
+fn https_port_help() -> String {
+    format!(
+        "HTTPS port of MTA-STS policy hosts (default {DEFAULT_HTTPS_PORT}; other values are for \
+         test fleets)"
     )
 }
 
@@ -201,6 +213,7 @@ impl GlobalOptions {
             dns: self.dns.clone(),
             ca_file: self.ca_file.clone(),
             smtp_port: self.smtp_port,
+            https_port: self.https_port,
             timeout: self.timeout,
             greeting_timeout: self.greeting_timeout,
             ehlo_name: self.ehlo_name.clone(),
@@ -380,6 +393,8 @@ mod tests {
             "example.org",
             "--smtp-port",
             "2525",
+            "--https-port",
+            "8443",
             "--timeout",
             "2.5",
             "--concurrency",
@@ -393,6 +408,7 @@ mod tests {
             .build()
             .expect("valid");
         assert_eq!(config.smtp_port, 2525);
+        assert_eq!(config.https_port, 8443);
         assert_eq!(config.connect_timeout, Duration::from_millis(2500));
         assert_eq!(config.tls_timeout, Duration::from_millis(2500));
         assert_eq!(config.greeting_timeout, DEFAULT_GREETING_TIMEOUT);

@@ -490,6 +490,61 @@ pub struct MtaSts {
     pub policy: Option<String>,
 }
 
+/// An MTA-STS policy a domain served before, as a stored scan remembers it: what a sender that
+/// cached it would still apply while `fetched_at + max_age` has not passed (RFC 8461 §3.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownPolicy {
+    /// The TXT record's `id` when it was fetched.
+    pub id: String,
+    /// The policy text as served.
+    pub text: String,
+    /// When it was last fetched successfully.
+    pub fetched_at: OffsetDateTime,
+    /// Its `max_age`, in seconds.
+    pub max_age: u32,
+}
+
+impl KnownPolicy {
+    /// Whether a sender may still apply it at `now` (`now < fetched_at + max_age`).
+    pub fn in_date(&self, now: OffsetDateTime) -> bool {
+        now < self.expires_at()
+    }
+
+    /// When it stops applying: `fetched_at + max_age`.
+    pub fn expires_at(&self) -> OffsetDateTime {
+        self.fetched_at + time::Duration::seconds(i64::from(self.max_age))
+    }
+}
+
+impl MtaSts {
+    /// The policy in force in this (stored) object, as a later scan remembers it; `None` when
+    /// no policy was in force or a field is missing.
+    ///
+    /// `confirmed_at` is when the stored result was last confirmed: the store keeps one copy of
+    /// a result while later probes find the same (the fetch time is left out of that
+    /// comparison), so a policy that was fetched, not taken from the cache, was fetched again
+    /// at each confirmation; its `fetched_at` is then the later of the two. A cached policy
+    /// keeps the time it was really fetched.
+    pub fn known_policy(&self, confirmed_at: OffsetDateTime) -> Option<KnownPolicy> {
+        let (Some(id), Some(text), Some(fetched_at), Some(max_age)) =
+            (&self.id, &self.policy, self.fetched_at, self.max_age)
+        else {
+            return None;
+        };
+        let fetched_at = if self.cached {
+            fetched_at
+        } else {
+            fetched_at.max(confirmed_at)
+        };
+        Some(KnownPolicy {
+            id: id.clone(),
+            text: text.clone(),
+            fetched_at,
+            max_age,
+        })
+    }
+}
+
 /// The `status` of a TLS-RPT lookup (RFC 8460 §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -882,6 +937,46 @@ mod tests {
             "mx_cert_invalid"
         );
         assert_eq!(serde_json::to_value(O::ModeNone).unwrap(), "mode_none");
+    }
+
+    #[test]
+    fn a_stored_policy_is_remembered_until_max_age_passes() {
+        let fetched = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1000);
+        let confirmed = fetched + time::Duration::hours(20);
+        let stored = MtaSts {
+            outcome: MtaStsOutcome::EnforceOk,
+            id: Some("20260101".to_string()),
+            mode: Some(StsMode::Enforce),
+            max_age: Some(86_400),
+            mx_patterns: Some(vec!["mx.example.org".to_string()]),
+            fetched_at: Some(fetched),
+            cached: false,
+            failure: None,
+            policy: Some(
+                "version: STSv1\nmode: enforce\nmx: mx.example.org\nmax_age: 86400\n".into(),
+            ),
+        };
+        // Fetched afresh at every confirmation: in force for a day after the last one.
+        let known = stored.known_policy(confirmed).unwrap();
+        assert_eq!(known.fetched_at, confirmed);
+        assert_eq!(known.id, "20260101");
+        assert_eq!(known.max_age, 86_400);
+        assert!(known.in_date(confirmed + time::Duration::hours(23)));
+        assert!(!known.in_date(confirmed + time::Duration::days(1)));
+        assert_eq!(known.expires_at(), confirmed + time::Duration::days(1));
+        // A cached policy keeps the time of its real fetch.
+        let cached = MtaSts {
+            cached: true,
+            ..stored.clone()
+        };
+        assert_eq!(cached.known_policy(confirmed).unwrap().fetched_at, fetched);
+        // Nothing in force: nothing to remember.
+        let failed = MtaSts {
+            outcome: MtaStsOutcome::PolicyFailed,
+            policy: None,
+            ..stored
+        };
+        assert_eq!(failed.known_policy(confirmed), None);
     }
 
     #[test]

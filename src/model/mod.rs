@@ -506,6 +506,18 @@ pub struct MxResult {
     /// The host's verdict over its addresses (same rule as for a domain).
     pub verdict: Verdict,
     pub addresses: Vec<AddressResult>,
+    /// A pattern of the MTA-STS policy in force matches this host name; null without a policy
+    /// in force (and in results stored before the field existed).
+    #[serde(default)]
+    pub sts_matched: Option<bool>,
+    /// Matched, STARTTLS on every testable address and WebPKI valid for the host name
+    /// ([`auth::sts_passes`]); null without a policy in force, or when the host is untestable.
+    #[serde(default)]
+    pub sts_passes: Option<bool>,
+    /// TLS-RPT of `_smtp._tls.<host>`, looked up when the host has a secure TLSA RRset (the
+    /// DANE policy domain); null otherwise.
+    #[serde(default)]
+    pub tls_rpt: Option<auth::TlsRpt>,
 }
 
 /// The domain-level summary booleans of DESIGN.md; null when not applicable.
@@ -587,6 +599,13 @@ pub struct DomainResult {
     pub probed_at: OffsetDateTime,
     /// MX hosts by preference (then name).
     pub mx: Vec<MxResult>,
+    /// The domain's MTA-STS state (RFC 8461; DESIGN.md "Authenticated transport"); null when
+    /// not looked up (null MX, a failed probe, results stored before the field existed).
+    #[serde(default)]
+    pub mta_sts: Option<auth::MtaSts>,
+    /// The domain's TLS-RPT record (`_smtp._tls.<domain>`, RFC 8460); null when not looked up.
+    #[serde(default)]
+    pub tls_rpt: Option<auth::TlsRpt>,
     /// While this result is untestable and the domain keeps its last known state
     /// ([`stale`]): the first untestable probe since `last_known`. Null otherwise, and always
     /// from the probe itself (only the store knows a domain's history).
@@ -628,6 +647,8 @@ impl DomainResult {
             dns_error,
             probed_at,
             mx,
+            mta_sts: None,
+            tls_rpt: None,
             stale_since: None,
             last_known: None,
         }
@@ -808,6 +829,9 @@ mod tests {
             dns_error: None,
             verdict: Verdict::Untestable,
             addresses: vec![],
+            sts_matched: None,
+            sts_passes: None,
+            tls_rpt: None,
         };
         let result = DomainResult::new(
             domain.clone(),
@@ -832,6 +856,9 @@ mod tests {
             dns_error,
             verdict: Verdict::Untestable,
             addresses: vec![],
+            sts_matched: None,
+            sts_passes: None,
+            tls_rpt: None,
         };
         let result = |hosts: Vec<MxResult>| {
             DomainResult::new(
@@ -945,6 +972,9 @@ mod tests {
             dns_error: None,
             verdict: Verdict::TlsOk,
             addresses: vec![tls_address],
+            sts_matched: None,
+            sts_passes: None,
+            tls_rpt: None,
         };
         let result = DomainResult::new(domain, false, None, OffsetDateTime::UNIX_EPOCH, vec![host]);
         let json = serde_json::to_value(&result).expect("serializes");

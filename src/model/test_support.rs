@@ -39,6 +39,9 @@ pub(crate) fn mx_host(name: &str, addresses: Vec<AddressResult>) -> MxResult {
             aggregate(&addresses).verdict
         },
         addresses,
+        sts_matched: None,
+        sts_passes: None,
+        tls_rpt: None,
     }
 }
 

@@ -2,15 +2,17 @@
 //! progress, detect a blocked port 25 and a DNS server that fails every lookup, and close the
 //! scan in the store.
 //!
-//! Owns: the join between probe and store for a scan. Used by the background monitor and by the
+//! Owns: the join between probe and store for a scan, including the MTA-STS memory a stored
+//! scan gets ([`StoredPolicies`]: the policy in force in each domain's latest stored result). Used by the background monitor and by the
 //! headless `scan` command, so both behave the same. Must not touch: scheduling, the UI.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::model::auth::KnownPolicy;
 use crate::model::{DnsError, DomainName, DomainResult, Reason};
-use crate::probe::Prober;
+use crate::probe::{PolicyMemory, Prober};
 use crate::settings::Settings;
 use crate::store::{ChangeEvent, ScanCounts, ScanId, ScanScope, ScanStatus, Store, StoreError};
 
@@ -286,6 +288,27 @@ impl<const MINIMUM: usize> SilenceTally<MINIMUM> {
     }
 }
 
+/// The MTA-STS policies a stored scan remembers: the policy in force in each domain's latest
+/// stored result (`MtaSts::known_policy`), read when the probe asks. A store that cannot be read
+/// remembers nothing (the probe then acts like `probe`, which has no history).
+pub struct StoredPolicies(pub SharedStore);
+
+impl PolicyMemory for StoredPolicies {
+    fn last_policy(&self, domain: &DomainName) -> Option<KnownPolicy> {
+        let latest = match lock(&self.0).and_then(|store| store.latest_result(domain)) {
+            Ok(latest) => latest?,
+            Err(error) => {
+                tracing::warn!("the stored MTA-STS policy of {domain} could not be read: {error}");
+                return None;
+            }
+        };
+        latest
+            .mta_sts
+            .as_ref()
+            .and_then(|mta_sts| mta_sts.known_policy(latest.probed_at))
+    }
+}
+
 /// Locks the shared store, turning a poisoned lock into a store error.
 pub fn lock(store: &SharedStore) -> Result<std::sync::MutexGuard<'_, Store>, StoreError> {
     store
@@ -320,7 +343,9 @@ pub async fn run_scan(
     let mut failing_dns = FailingDnsDetector::default();
     let deadline = settings.scan_deadline();
     let expiry_days = settings.expiry_warning_days;
-    let run = prober.start_run();
+    let run = prober
+        .start_run()
+        .remembering(Arc::new(StoredPolicies(store.clone())));
     let probing = run.probe_many(domains, |_, mut result| {
         if detector.observe(&result) {
             emit(ScanEvent::Port25Blocked {
@@ -429,6 +454,9 @@ mod tests {
             dns_error: None,
             verdict: Verdict::Untestable,
             addresses: vec![address],
+            sts_matched: None,
+            sts_passes: None,
+            tls_rpt: None,
         };
         DomainResult::new(
             DomainName::parse("example.org").expect("valid"),

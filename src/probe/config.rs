@@ -67,6 +67,14 @@ pub const DEFAULT_GREETING_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deadline for the TLS handshake: the same as for a reply.
 pub const DEFAULT_TLS_TIMEOUT: Duration = DEFAULT_COMMAND_TIMEOUT;
+/// The HTTPS port of MTA-STS policy hosts (RFC 8461 §3.3); other values are for tests.
+pub const DEFAULT_HTTPS_PORT: u16 = 443;
+/// Deadline for a whole MTA-STS policy fetch: resolve, connect, TLS, request, body. RFC 8461
+/// §3.3 suggests a minute at most; a probe waits as long as for one SMTP reply.
+pub const DEFAULT_HTTPS_TIMEOUT: Duration = DEFAULT_COMMAND_TIMEOUT;
+/// How many days ahead a certificate's end is news ("certificate expires soon"): the saved
+/// setting's default, and the window of the MTA-STS policy host warning.
+pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 14;
 /// Most addresses probed per MX host (A and AAAA interleaved).
 pub const DEFAULT_MAX_ADDRESSES_PER_HOST: usize = 8;
 /// Most MX hosts probed per domain, by preference.
@@ -111,6 +119,15 @@ pub struct ProbeConfig {
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// Where `extra_roots` came from, for messages and settings.
     pub ca_file: Option<PathBuf>,
+    /// HTTPS port of MTA-STS policy hosts. Default [`DEFAULT_HTTPS_PORT`]; other values are for
+    /// tests.
+    pub https_port: u16,
+    /// Deadline for a whole MTA-STS policy fetch (the connect part also within
+    /// `connect_timeout`). Default [`DEFAULT_HTTPS_TIMEOUT`].
+    pub https_timeout: Duration,
+    /// A policy host certificate ending within this many days is warned about. Default
+    /// [`DEFAULT_EXPIRY_WARNING_DAYS`].
+    pub expiry_warning_days: u32,
     /// Deep mode: for every address that completed TLS, one more session in which the legacy
     /// (OpenSSL) client offers RSA key exchange first, to learn whether the server would choose
     /// a suite without forward secrecy (`prefers_non_pfs`). Default false: it costs a second
@@ -135,6 +152,9 @@ impl Default for ProbeConfig {
             concurrency: DEFAULT_CONCURRENCY,
             extra_roots: Vec::new(),
             ca_file: None,
+            https_port: DEFAULT_HTTPS_PORT,
+            https_timeout: DEFAULT_HTTPS_TIMEOUT,
+            expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
             deep: false,
         }
     }
@@ -192,12 +212,16 @@ impl ProbeConfig {
         if self.smtp_port == 0 {
             return Err(ConfigError::Zero("SMTP port"));
         }
+        if self.https_port == 0 {
+            return Err(ConfigError::Zero("HTTPS port"));
+        }
         for (value, name) in [
             (self.dns_timeout, "DNS timeout"),
             (self.connect_timeout, "connect timeout"),
             (self.greeting_timeout, "greeting timeout"),
             (self.command_timeout, "reply timeout"),
             (self.tls_timeout, "TLS handshake timeout"),
+            (self.https_timeout, "HTTPS fetch timeout"),
         ] {
             if value.is_zero() {
                 return Err(ConfigError::Zero(name));
@@ -329,6 +353,25 @@ impl ProbeConfigBuilder {
         self
     }
 
+    /// The HTTPS port of MTA-STS policy hosts. Default [`DEFAULT_HTTPS_PORT`].
+    pub fn https_port(mut self, port: u16) -> Self {
+        self.config.https_port = port;
+        self
+    }
+
+    /// Deadline for a whole MTA-STS policy fetch. Default [`DEFAULT_HTTPS_TIMEOUT`].
+    pub fn https_timeout(mut self, limit: Duration) -> Self {
+        self.config.https_timeout = limit;
+        self
+    }
+
+    /// Days ahead a policy host certificate's end is warned about. Default
+    /// [`DEFAULT_EXPIRY_WARNING_DAYS`].
+    pub fn expiry_warning_days(mut self, days: u32) -> Self {
+        self.config.expiry_warning_days = days;
+        self
+    }
+
     /// Deep mode (a second session per address to learn `prefers_non_pfs`). Default false.
     pub fn deep(mut self, deep: bool) -> Self {
         self.config.deep = deep;
@@ -411,6 +454,11 @@ mod tests {
         assert!(config.validate().is_err());
         let config = ProbeConfig {
             concurrency: 0,
+            ..ProbeConfig::default()
+        };
+        assert!(config.validate().is_err());
+        let config = ProbeConfig {
+            https_port: 0,
             ..ProbeConfig::default()
         };
         assert!(config.validate().is_err());

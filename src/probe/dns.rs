@@ -1,7 +1,8 @@
 //! DNS for the probe (hickory-resolver): a domain's MX set, and each MX host's addresses.
 //!
 //! Owns: resolver setup and the translation of DNS answers and failures into model values
-//! (null MX, implicit MX, CNAME'd hosts, `DnsError`). Must not touch: SMTP, TLS, storage.
+//! (null MX, implicit MX, CNAME'd hosts, `DnsError`), and TXT lookups for the policy records
+//! of MTA-STS and TLS-RPT ([`Dns::txt`]). Must not touch: SMTP, TLS, storage.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -50,6 +51,16 @@ pub struct HostAddresses {
     pub error: Option<DnsError>,
 }
 
+/// What a TXT lookup says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxtAnswer {
+    /// The TXT records at the name (after any CNAMEs), each as its character-strings; empty
+    /// when the name does not exist or has no TXT record.
+    Records(Vec<Vec<Vec<u8>>>),
+    /// The lookup failed (no answer, SERVFAIL, refused ...).
+    Failed(DnsError),
+}
+
 /// Resolver could not be set up.
 #[derive(Debug, thiserror::Error)]
 #[error("DNS resolver setup failed: {0}")]
@@ -94,6 +105,32 @@ impl Dns {
             Err(error) => match classify(&error) {
                 Classified::NoData => MxAnswer::Implicit,
                 Classified::Failed(dns_error) => MxAnswer::Failed(dns_error),
+            },
+        }
+    }
+
+    /// Looks up the TXT records of `name` (absolute or not; one trailing dot is added), following
+    /// CNAMEs, with the resolver and timeouts of every other lookup.
+    pub async fn txt(&self, name: &str) -> TxtAnswer {
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        match self.resolver.txt_lookup(fqdn.as_str()).await {
+            Ok(lookup) => TxtAnswer::Records(
+                lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|record| match &record.data {
+                        RData::TXT(txt) => {
+                            Some(txt.txt_data.iter().map(|string| string.to_vec()).collect())
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Err(error) => match classify(&error) {
+                Classified::NoData | Classified::Failed(DnsError::Nxdomain) => {
+                    TxtAnswer::Records(Vec::new())
+                }
+                Classified::Failed(dns_error) => TxtAnswer::Failed(dns_error),
             },
         }
     }

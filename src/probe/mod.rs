@@ -3,7 +3,8 @@
 //!
 //! Owns: DNS ([`dns`]), SMTP sessions ([`smtp`]), reply parsing ([`reply`]), TLS and certificate
 //! verdicts ([`tls`]), the legacy OpenSSL client for servers rustls cannot talk to ([`legacy`]),
-//! and a run's politeness state: MX hosts shared by many domains are probed
+//! MTA-STS and TLS-RPT lookups ([`sts`], over the HTTPS client [`https`]; beside the SMTP
+//! probes, never changing their verdicts), and a run's politeness state: MX hosts shared by many domains are probed
 //! once per run, and at most one connection at a time goes to any IP address.
 //! A task that fails (panics) still yields its result: the address, MX host or domain is
 //! untestable with reason `internal_error` and the panic message in `detail`, and the run goes
@@ -15,10 +16,12 @@ pub mod config;
 pub mod dane;
 pub mod dns;
 pub mod fault;
+pub mod https;
 pub mod legacy;
 pub mod mta_sts;
 pub mod reply;
 pub mod smtp;
+pub mod sts;
 pub mod tls;
 pub mod tls_rpt;
 
@@ -34,12 +37,14 @@ pub use config::{ConfigError, DnsServer, ProbeConfig};
 
 use crate::model::{
     AddressResult, DnsError, DomainName, DomainResult, MxResult, Outcome, Reason, Verdict,
-    aggregate,
+    aggregate, auth,
 };
 use dns::{Dns, MxAnswer};
 use fault::FaultLevel;
+use https::HttpsClient;
 use legacy::LegacyTls;
 use smtp::SessionSettings;
+pub use sts::PolicyMemory;
 use tls::TlsSetup;
 
 /// The probe could not be set up (bad configuration, resolver or trust anchors).
@@ -67,6 +72,7 @@ struct ProberInner {
     tls: TlsSetup,
     legacy: LegacyTls,
     session: SessionSettings,
+    https: HttpsClient,
     /// One lock per IP address, shared by all runs of this prober, so that no address ever
     /// sees two of our connections at once.
     ip_locks: Mutex<HashMap<IpAddr, Arc<tokio::sync::Mutex<()>>>>,
@@ -80,6 +86,13 @@ impl Prober {
         let dns = Dns::new(&config.dns, config.dns_timeout)?;
         let tls = TlsSetup::new(&config.extra_roots)?;
         let legacy = LegacyTls::new()?;
+        let https = HttpsClient::new(
+            dns.clone(),
+            tls.clone(),
+            config.connect_timeout,
+            config.https_timeout,
+            config.max_addresses_per_host,
+        );
         let session = SessionSettings {
             port: config.smtp_port,
             ehlo_name: config.ehlo_name.clone(),
@@ -97,6 +110,7 @@ impl Prober {
                 tls,
                 legacy,
                 session,
+                https,
                 ip_locks: Mutex::new(HashMap::new()),
             }),
         })
@@ -113,6 +127,7 @@ impl Prober {
         ProbeRun {
             prober: self.clone(),
             hosts: Arc::new(Mutex::new(HashMap::new())),
+            memory: None,
         }
     }
 
@@ -137,9 +152,20 @@ type HostCell = Arc<OnceCell<Arc<HostProbe>>>;
 pub struct ProbeRun {
     prober: Prober,
     hosts: Arc<Mutex<HashMap<String, HostCell>>>,
+    /// Where a stored scan finds the MTA-STS policies domains served before (None for `probe`,
+    /// which then never applies a cached policy).
+    memory: Option<Arc<dyn PolicyMemory>>,
 }
 
 impl ProbeRun {
+    /// This run, remembering past MTA-STS policies through `memory`: a failed policy fetch then
+    /// applies the last good policy while within its `max_age`, and a policy that changed
+    /// under the same TXT `id` is warned about (the monitor gives a stored scan the store).
+    pub fn remembering(mut self, memory: Arc<dyn PolicyMemory>) -> Self {
+        self.memory = Some(memory);
+        self
+    }
+
     /// Probes every domain, at most `config.concurrency` at a time, calling `on_result` with the
     /// domain's index in `domains` as each finishes (completion order). Every domain gets
     /// exactly one result: a domain whose task failed is untestable, and says why.
@@ -185,11 +211,48 @@ impl ProbeRun {
         }
     }
 
-    /// Probes one domain: MX lookup, then every MX host (in parallel), then the verdict.
+    /// Probes one domain: MX lookup, then every MX host (in parallel) beside the MTA-STS and
+    /// TLS-RPT lookups, then the verdicts.
     pub async fn probe_domain(&self, domain: &DomainName) -> DomainResult {
         let probed_at = OffsetDateTime::now_utc();
-        let config = &self.prober.inner.config;
         let mx_answer = self.prober.inner.dns.mx(domain).await;
+        if mx_answer == MxAnswer::NullMx {
+            // A domain that accepts no mail has no transport policy to judge.
+            return DomainResult::new(domain.clone(), true, None, probed_at, Vec::new());
+        }
+        let (mut result, (findings, tls_rpt)) = tokio::join!(
+            self.probe_mx_set(domain, mx_answer, probed_at),
+            self.look_up_policies(domain)
+        );
+        result.mta_sts = Some(findings.judge(&mut result.mx));
+        result.tls_rpt = Some(tls_rpt);
+        result
+    }
+
+    /// The domain's MTA-STS findings and TLS-RPT record (independent of the SMTP probes).
+    async fn look_up_policies(&self, domain: &DomainName) -> (sts::StsFindings, auth::TlsRpt) {
+        let inner = &self.prober.inner;
+        tokio::join!(
+            sts::look_up_mta_sts(
+                &inner.dns,
+                &inner.https,
+                inner.config.https_port,
+                inner.config.expiry_warning_days,
+                domain,
+                self.memory.as_deref(),
+            ),
+            sts::look_up_tls_rpt(&inner.dns, domain.as_str())
+        )
+    }
+
+    /// Probes the MX set of an MX answer (not a null MX) and builds the opportunistic result.
+    async fn probe_mx_set(
+        &self,
+        domain: &DomainName,
+        mx_answer: MxAnswer,
+        probed_at: OffsetDateTime,
+    ) -> DomainResult {
+        let config = &self.prober.inner.config;
         let (records, implicit) = match mx_answer {
             MxAnswer::NullMx => {
                 return DomainResult::new(domain.clone(), true, None, probed_at, Vec::new());
@@ -262,6 +325,9 @@ impl ProbeRun {
                 cname_target: host_probe.cname_target.clone(),
                 dns_error: host_probe.dns_error,
                 addresses: host_probe.addresses.clone(),
+                sts_matched: None,
+                sts_passes: None,
+                tls_rpt: None,
             })
             .collect();
         let domain_dns_error = if implicit {
@@ -372,6 +438,9 @@ fn failed_domain_result(domain: DomainName, why: &str) -> DomainResult {
         cname_target: None,
         dns_error: None,
         addresses,
+        sts_matched: None,
+        sts_passes: None,
+        tls_rpt: None,
     };
     DomainResult::new(
         domain,

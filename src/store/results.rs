@@ -318,7 +318,9 @@ pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
 /// fingerprints, MX set. Timings, greeting texts and day counts are left out, so an unchanged
 /// server probed again extends its run; so is what the store itself adds (`stale_since`,
 /// `last_known`) and the derived `tls_grade`, hashed as the result's JSON was before those fields
-/// existed.
+/// existed. The MTA-STS and TLS-RPT objects count (a new policy, outcome or record is a new
+/// state) but not the policy's fetch time, which changes at every scan; results without them
+/// (stored before they existed) hash as before.
 pub fn fingerprint(result: &DomainResult) -> i64 {
     /// The probe's own fields of a result, in the order of its JSON.
     #[derive(Serialize)]
@@ -332,6 +334,10 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
         #[serde(with = "time::serde::rfc3339")]
         probed_at: OffsetDateTime,
         mx: &'a [crate::model::MxResult],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mta_sts: Option<crate::model::auth::MtaSts>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tls_rpt: Option<&'a crate::model::auth::TlsRpt>,
     }
     let mut mx = result.mx.clone();
     for host in &mut mx {
@@ -351,6 +357,11 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
         dns_error: result.dns_error,
         probed_at: OffsetDateTime::UNIX_EPOCH,
         mx: &mx,
+        mta_sts: result.mta_sts.clone().map(|mut mta_sts| {
+            mta_sts.fetched_at = None;
+            mta_sts
+        }),
+        tls_rpt: result.tls_rpt.as_ref(),
     };
     let json = serde_json::to_string(&stable).unwrap_or_default();
     // `tls_grade` follows from version, suite and group, which are hashed already; left out so
@@ -364,6 +375,11 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
     ) {
         text = text.replace(&format!(",\"tls_grade\":{value}"), "");
     }
+    // MX hosts' MTA-STS / TLS-RPT fields, null when not looked up: hashed as before they existed.
+    text = text.replace(
+        ",\"sts_matched\":null,\"sts_passes\":null,\"tls_rpt\":null",
+        "",
+    );
     let bytes = text.into_bytes();
     let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
     let mut first = [0u8; 8];
@@ -1063,6 +1079,9 @@ mod tests {
             dns_error: None,
             verdict: Verdict::TlsOk,
             addresses: vec![address],
+            sts_matched: None,
+            sts_passes: None,
+            tls_rpt: None,
         };
         let result = DomainResult::new(
             domain("a.example"),
@@ -1084,11 +1103,18 @@ mod tests {
         }
         let json = serde_json::to_string(&cleared).expect("serializes");
         let old_shape = json
-            .strip_suffix(",\"stale_since\":null,\"last_known\":null}")
+            .strip_suffix(
+                ",\"mta_sts\":null,\"tls_rpt\":null,\"stale_since\":null,\"last_known\":null}",
+            )
             .map(|start| format!("{start}}}"))
             .expect("the new fields come last")
-            .replace(",\"tls_grade\":null", "");
+            .replace(",\"tls_grade\":null", "")
+            .replace(
+                ",\"sts_matched\":null,\"sts_passes\":null,\"tls_rpt\":null",
+                "",
+            );
         assert!(!old_shape.contains("tls_grade"), "{old_shape}");
+        assert!(!old_shape.contains("sts_"), "{old_shape}");
         let digest = ring::digest::digest(&ring::digest::SHA256, old_shape.as_bytes());
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest.as_ref()[..8]);
@@ -1100,6 +1126,37 @@ mod tests {
             address.tls_grade = Some(crate::model::TlsGrade::PhaseOut);
         }
         assert_eq!(fingerprint(&graded), fingerprint(&result));
+        // MTA-STS: a new policy state is a new run; a new fetch time of the same one is not.
+        let policy = crate::model::auth::MtaSts {
+            outcome: crate::model::auth::MtaStsOutcome::EnforceOk,
+            id: Some("1".into()),
+            mode: Some(crate::model::auth::StsMode::Enforce),
+            max_age: Some(86_400),
+            mx_patterns: Some(vec!["mx.a.example".into()]),
+            fetched_at: Some(OffsetDateTime::UNIX_EPOCH),
+            cached: false,
+            failure: None,
+            policy: Some(
+                "version: STSv1\nmode: enforce\nmx: mx.a.example\nmax_age: 86400\n".into(),
+            ),
+        };
+        let mut with_policy = result.clone();
+        with_policy.mta_sts = Some(policy.clone());
+        assert_ne!(fingerprint(&with_policy), fingerprint(&result));
+        let mut fetched_later = with_policy.clone();
+        if let Some(mta_sts) = &mut fetched_later.mta_sts {
+            mta_sts.fetched_at = Some(OffsetDateTime::UNIX_EPOCH + time::Duration::days(1));
+        }
+        assert_eq!(fingerprint(&fetched_later), fingerprint(&with_policy));
+        let mut cached = with_policy.clone();
+        if let Some(mta_sts) = &mut cached.mta_sts {
+            mta_sts.cached = true;
+        }
+        assert_ne!(fingerprint(&cached), fingerprint(&with_policy));
+        let mut matched = with_policy.clone();
+        matched.mx[0].sts_matched = Some(true);
+        matched.mx[0].sts_passes = Some(true);
+        assert_ne!(fingerprint(&matched), fingerprint(&with_policy));
     }
 
     #[test]

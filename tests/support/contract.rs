@@ -15,6 +15,8 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
         "dns_error",
         "probed_at",
         "mx",
+        "mta_sts",
+        "tls_rpt",
         "stale_since",
         "last_known",
     ];
@@ -25,6 +27,9 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
         "cname_target",
         "dns_error",
         "addresses",
+        "sts_matched",
+        "sts_passes",
+        "tls_rpt",
     ];
     const ADDRESS: &[&str] = &[
         "ip",
