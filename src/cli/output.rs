@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use crate::model::auth::{MtaSts, TlsRpt};
 use crate::model::format::yes_no;
 use crate::model::{AddressResult, DomainResult, Outcome, Verdict};
 
@@ -45,6 +46,9 @@ pub fn domain_table(result: &DomainResult) -> String {
         result.tls_grade.map_or("-", |grade| grade.as_str()),
         domain_note(result),
     );
+    if let Some(line) = sts_line(result.mta_sts.as_ref(), result.tls_rpt.as_ref()) {
+        let _ = writeln!(text, "{line}");
+    }
     for host in &result.mx {
         let mut line = format!(
             "  MX {:>5} {}{}",
@@ -64,6 +68,54 @@ pub fn domain_table(result: &DomainResult) -> String {
         }
     }
     text
+}
+
+/// The domain's MTA-STS and TLS-RPT on one line: `  STS  enforce_ok (id 1, mode enforce,
+/// max_age 86400)  TLS-RPT valid  — why / warnings`; None when neither was looked up.
+fn sts_line(mta_sts: Option<&MtaSts>, tls_rpt: Option<&TlsRpt>) -> Option<String> {
+    if mta_sts.is_none() && tls_rpt.is_none() {
+        return None;
+    }
+    let mut line = String::from("  STS  ");
+    let mut notes = Vec::new();
+    match mta_sts {
+        Some(mta_sts) => {
+            line.push_str(mta_sts.outcome.as_str());
+            let mut facts = Vec::new();
+            if let Some(id) = &mta_sts.id {
+                facts.push(format!("id {}", clean(id)));
+            }
+            if let Some(mode) = mta_sts.mode {
+                facts.push(format!("mode {}", mode.as_str()));
+            }
+            if let Some(max_age) = mta_sts.max_age {
+                facts.push(format!("max_age {max_age}"));
+            }
+            if mta_sts.cached {
+                facts.push("cached policy".to_string());
+            }
+            if !facts.is_empty() {
+                let _ = write!(line, " ({})", facts.join(", "));
+            }
+            if let Some(failure) = &mta_sts.failure {
+                notes.push(clean(failure));
+            }
+        }
+        None => line.push('-'),
+    }
+    if let Some(tls_rpt) = tls_rpt {
+        let _ = write!(line, "  TLS-RPT {}", tls_rpt.status.as_str());
+        if !tls_rpt.rua.is_empty() {
+            let _ = write!(line, " ({})", clean(&tls_rpt.rua.join(", ")));
+        }
+        if let Some(detail) = &tls_rpt.detail {
+            notes.push(format!("TLS-RPT: {}", clean(detail)));
+        }
+    }
+    if !notes.is_empty() {
+        let _ = write!(line, "  — {}", notes.join("; "));
+    }
+    Some(line)
 }
 
 fn domain_note(result: &DomainResult) -> String {

@@ -411,6 +411,20 @@ pub enum MtaStsOutcome {
 }
 
 impl MtaStsOutcome {
+    /// The snake_case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MtaStsOutcome::None => "none",
+            MtaStsOutcome::BadRecord => "bad_record",
+            MtaStsOutcome::PolicyFailed => "policy_failed",
+            MtaStsOutcome::Testing => "testing",
+            MtaStsOutcome::ModeNone => "mode_none",
+            MtaStsOutcome::EnforceOk => "enforce_ok",
+            MtaStsOutcome::MxMismatch => "mx_mismatch",
+            MtaStsOutcome::MxCertInvalid => "mx_cert_invalid",
+        }
+    }
+
     /// Whether an `enforce` policy is in force (senders of that kind refuse failing hosts).
     pub fn is_enforce(self) -> bool {
         matches!(
@@ -555,6 +569,17 @@ pub enum TlsRptStatus {
     Valid,
     /// Two or more records, or one that is invalid; senders then assume no TLS-RPT.
     Invalid,
+}
+
+impl TlsRptStatus {
+    /// The snake_case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsRptStatus::None => "none",
+            TlsRptStatus::Valid => "valid",
+            TlsRptStatus::Invalid => "invalid",
+        }
+    }
 }
 
 /// The `tls_rpt` object: status, the report URIs (`rua`, only when valid), and why it is
@@ -920,6 +945,25 @@ mod tests {
                 *expected,
                 "{txt:?} {mode:?} {hosts:?}"
             );
+        }
+        for outcome in [
+            O::None,
+            O::BadRecord,
+            O::PolicyFailed,
+            O::Testing,
+            O::ModeNone,
+            O::EnforceOk,
+            O::MxMismatch,
+            O::MxCertInvalid,
+        ] {
+            assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
+        }
+        for status in [
+            TlsRptStatus::None,
+            TlsRptStatus::Valid,
+            TlsRptStatus::Invalid,
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }
         assert!(O::EnforceOk.is_enforce() && O::MxMismatch.is_enforce());
         assert!(O::MxCertInvalid.is_enforce());

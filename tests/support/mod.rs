@@ -2,9 +2,9 @@
 //! `tests/*.rs` file).
 //!
 //! It owns fake network peers that only ever listen on 127.0.0.0/8 or ::1: an authoritative DNS
-//! server ([`dns`]), a throw-away certificate authority ([`pki`]) and scripted SMTP servers
-//! ([`smtp`]). It must not touch anything outside the test process; nothing here reaches the
-//! internet.
+//! server ([`dns`]), a throw-away certificate authority ([`pki`]), scripted SMTP servers
+//! ([`smtp`]) and MTA-STS policy hosts over HTTPS ([`https`]). It must not touch anything
+//! outside the test process; nothing here reaches the internet.
 //!
 //! Each test binary uses only part of the harness, so unused items are allowed here.
 #![allow(dead_code, unused_imports)]
@@ -12,10 +12,12 @@
 pub mod contract;
 pub mod demo;
 pub mod dns;
+pub mod https;
 pub mod pki;
 pub mod smtp;
 
 pub use dns::{FailingDns, TestDns, soa_header};
+pub use https::{PolicyFleet, PolicyReply, PolicyServer};
 pub use pki::{TestCert, TestPki, Validity};
 pub use smtp::{
     FAKE_SMTP_HOSTNAME, FakeSmtp, Scenario, SmtpFleet, TlsVersions, unique_loopback_ips,
