@@ -19,12 +19,14 @@ use std::time::Duration;
 use serde_json::Value;
 use starttls_monitor::model::DomainName;
 use starttls_monitor::monitor::scan::run_scan;
+use starttls_monitor::probe::dns::Dns;
+use starttls_monitor::probe::sts::look_up_tls_rpt;
 use starttls_monitor::probe::{DnsServer, ProbeConfig, Prober};
 use starttls_monitor::settings::Settings;
 use starttls_monitor::store::{ScanScope, Store};
 use support::{
-    PolicyFleet, PolicyReply, Scenario, SmtpFleet, TestDns, TestPki, TlsVersions, Validity,
-    soa_header, unique_loopback_ips,
+    PolicyFleet, PolicyReply, Scenario, SmtpFleet, TestDns, TestPki, TlsVersions, TxtFailingDns,
+    Validity, soa_header, unique_loopback_ips,
 };
 
 const DEADLINE: Duration = Duration::from_secs(3);
@@ -59,6 +61,8 @@ fn spec(label: &'static str, id: &'static str, policy: Option<PolicyReply>) -> S
 
 struct StsWorld {
     dns: TestDns,
+    /// The zone text served, for a second server of the same zone.
+    zone: String,
     smtp: SmtpFleet,
     policies: PolicyFleet,
     pki: TestPki,
@@ -69,6 +73,11 @@ struct StsWorld {
 
 impl StsWorld {
     async fn build(specs: Vec<Spec>) -> StsWorld {
+        Self::build_with(specs, "").await
+    }
+
+    /// As [`StsWorld::build`], with `extra` records (zone-file lines) in the zone.
+    async fn build_with(specs: Vec<Spec>, extra: &str) -> StsWorld {
         let pki = TestPki::new();
         let dir = tempfile::tempdir().unwrap();
         let ca_file = pki.write_ca_file(dir.path());
@@ -121,11 +130,13 @@ impl StsWorld {
             zone.push_str("_mta-sts.wild IN CNAME record.wild\n");
             zone.push_str("record.wild IN TXT \"v=STSv1; \" \"id=w1\"\n");
         }
+        zone.push_str(extra);
         let dns = TestDns::start(&[(ZONE, &zone)]).await;
         let smtp = SmtpFleet::start(smtp_servers).await;
         let policies = PolicyFleet::start(policy_servers).await;
         StsWorld {
             dns,
+            zone,
             smtp,
             policies,
             pki,
@@ -624,4 +635,92 @@ fn results_stored_before_mta_sts_read_back_with_null_fields() {
             .unwrap()
             .contains_key("sts_passes")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_policy_lookups_change_no_verdict() {
+    let world = StsWorld::build(vec![Spec {
+        tls_rpt_txt: vec!["v=TLSRPTv1; rua=mailto:tlsrpt@enforce.sts.test"],
+        ..spec(
+            "enforce",
+            "v=STSv1; id=1",
+            Some(PolicyReply::policy(&enforce_for("mx.enforce.sts.test"))),
+        )
+    }])
+    .await;
+    let target = domain("enforce");
+    let working = Prober::new(world.config())
+        .unwrap()
+        .probe_domain(&target)
+        .await;
+    assert_eq!(
+        working.mta_sts.as_ref().unwrap().outcome.as_str(),
+        "enforce_ok"
+    );
+    // The same zone, but every TXT query answers SERVFAIL.
+    let txt_failing = TxtFailingDns::start(
+        &[(ZONE, &world.zone)],
+        hickory_server::proto::op::ResponseCode::ServFail,
+    )
+    .await;
+    let mut config = world.config();
+    config.dns = DnsServer::Custom(txt_failing.addr);
+    let failing = Prober::new(config).unwrap().probe_domain(&target).await;
+    assert_eq!(
+        (
+            failing.verdict,
+            failing.starttls,
+            failing.pfs,
+            failing.strict_valid
+        ),
+        (
+            working.verdict,
+            working.starttls,
+            working.pfs,
+            working.strict_valid
+        )
+    );
+    assert_eq!(failing.dns_error, None);
+    assert_eq!(failing.mx[0].addresses.len(), 1);
+    let mta_sts = failing.mta_sts.unwrap();
+    assert_eq!(mta_sts.outcome.as_str(), "none");
+    let why = mta_sts.failure.unwrap_or_default();
+    assert!(
+        why.contains("_mta-sts TXT lookup failed (servfail)"),
+        "{why}"
+    );
+    assert_eq!(failing.mx[0].sts_matched, None);
+    let tls_rpt = failing.tls_rpt.unwrap();
+    assert_eq!(tls_rpt.status.as_str(), "none");
+    assert!(
+        tls_rpt
+            .detail
+            .unwrap_or_default()
+            .contains("lookup failed (servfail)"),
+        "TLS-RPT says why"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_rpt_of_an_mx_host_is_read_at_its_own_name() {
+    // The DANE policy domain is the TLSA base domain: the MX host (RFC 8460 §3).
+    let world = StsWorld::build_with(
+        vec![spec(
+            "enforce",
+            "v=STSv1; id=1",
+            Some(PolicyReply::Status(404)),
+        )],
+        "_smtp._tls.mx.enforce IN TXT \"v=TLSRPTv1; rua=https://reports.sts.test/dane\"\n",
+    )
+    .await;
+    let dns = Dns::new(&DnsServer::Custom(world.dns.addr), DEADLINE).unwrap();
+    let host = look_up_tls_rpt(&dns, "mx.enforce.sts.test").await;
+    assert_eq!(
+        serde_json::to_value(&host).unwrap(),
+        serde_json::json!({"status": "valid", "rua": ["https://reports.sts.test/dane"], "detail": null})
+    );
+    // The mail domain itself has none here.
+    let domain_level = look_up_tls_rpt(&dns, "enforce.sts.test.").await;
+    assert_eq!(domain_level.status.as_str(), "none");
+    assert_eq!(domain_level.detail, None);
 }

@@ -239,7 +239,7 @@ impl ProbeRun {
                 inner.config.https_port,
                 inner.config.expiry_warning_days,
                 domain,
-                self.memory.as_deref(),
+                self.memory.clone(),
             ),
             sts::look_up_tls_rpt(&inner.dns, domain.as_str())
         )

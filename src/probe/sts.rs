@@ -13,6 +13,8 @@
 //! `starttls`, `pfs` or `strict_valid`, and a DNS failure of these lookups is recorded in
 //! `mta_sts` / `tls_rpt` only.
 
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 use time::macros::format_description;
 
@@ -272,7 +274,7 @@ pub async fn look_up_mta_sts(
     https_port: u16,
     expiry_warning_days: u32,
     domain: &DomainName,
-    memory: Option<&dyn PolicyMemory>,
+    memory: Option<Arc<dyn PolicyMemory>>,
 ) -> StsFindings {
     let txt = match dns.txt(&format!("_mta-sts.{}", domain.as_str())).await {
         TxtAnswer::Records(records) => TxtLookup::Found(parse_sts_txt(records)),
@@ -288,7 +290,14 @@ pub async fn look_up_mta_sts(
     // change, or to fall back) or when the lookup failed.
     let remembered = match (&txt, memory) {
         (TxtLookup::Found(StsTxt::Valid { .. }) | TxtLookup::Failed(_), Some(memory)) => {
-            memory.last_policy(domain)
+            // The memory may wait for the store: off the runtime's workers.
+            let domain = domain.clone();
+            tokio::task::spawn_blocking(move || memory.last_policy(&domain))
+                .await
+                .unwrap_or_else(|error| {
+                    tracing::error!("reading the remembered MTA-STS policy failed: {error}");
+                    None
+                })
         }
         _ => None,
     };

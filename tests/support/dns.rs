@@ -7,6 +7,8 @@
 //!
 //! [`FailingDns`] is a server that answers every query with one error code (REFUSED, as an
 //! authoritative-only server does for other names; SERVFAIL, as a resolver without upstream).
+//! [`TxtFailingDns`] serves zones like [`TestDns`] but answers every TXT query with one error
+//! code (policy-record lookups failing while the rest of DNS works).
 
 use std::{
     future::Future,
@@ -24,7 +26,7 @@ use hickory_server::{
     net::runtime::Time,
     proto::{
         op::{Header, HeaderCounts, MessageType, Metadata, ResponseCode},
-        rr::{LowerName, Name},
+        rr::{LowerName, Name, RecordType},
         serialize::txt::Parser,
     },
     server::{Request, RequestHandler, ResponseHandler, ResponseInfo},
@@ -85,6 +87,68 @@ impl TestDns {
             true,
             vec![udp, tcp],
         )])
+    }
+}
+
+/// A test DNS server that serves zones but answers every TXT query with one response code.
+/// Dropping it stops the server.
+pub struct TxtFailingDns {
+    /// The address (127.0.0.1:port) answering on both UDP and TCP.
+    pub addr: SocketAddr,
+    /// Owns the server's tasks.
+    server: Server<TxtFailing>,
+}
+
+impl TxtFailingDns {
+    /// Serves `zones` as [`TestDns::start`] does, except that TXT queries get `code`.
+    pub async fn start(zones: &[(&str, &str)], code: ResponseCode) -> TxtFailingDns {
+        let mut catalog = Catalog::new();
+        for (origin, zone_text) in zones {
+            let (origin_name, zone_handler) = parse_zone(origin, zone_text);
+            catalog.upsert(LowerName::from(origin_name), vec![Arc::new(zone_handler)]);
+        }
+        let (udp_socket, tcp_listener) = bind_udp_and_tcp_on_one_port().await;
+        let addr = udp_socket
+            .local_addr()
+            .expect("a bound UDP socket has a local address");
+        let mut server = Server::new(TxtFailing {
+            catalog,
+            fixed: FixedResponse(code),
+        });
+        server.register_socket(udp_socket);
+        server.register_listener(tcp_listener, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
+        TxtFailingDns { addr, server }
+    }
+}
+
+/// The request handler of [`TxtFailingDns`].
+struct TxtFailing {
+    catalog: Catalog,
+    fixed: FixedResponse,
+}
+
+impl RequestHandler for TxtFailing {
+    fn handle_request<'handler, 'request, 'future, R, T>(
+        &'handler self,
+        request: &'request Request,
+        response_handle: R,
+    ) -> Pin<Box<dyn Future<Output = ResponseInfo> + Send + 'future>>
+    where
+        R: ResponseHandler + 'future,
+        T: Time + 'future,
+        'handler: 'future,
+        'request: 'future,
+        Self: 'future,
+    {
+        let txt = request
+            .request_info()
+            .is_ok_and(|info| info.query.query_type() == RecordType::TXT);
+        if txt {
+            self.fixed.handle_request::<R, T>(request, response_handle)
+        } else {
+            self.catalog
+                .handle_request::<R, T>(request, response_handle)
+        }
     }
 }
 

@@ -16,7 +16,7 @@ pub mod https;
 pub mod pki;
 pub mod smtp;
 
-pub use dns::{FailingDns, TestDns, soa_header};
+pub use dns::{FailingDns, TestDns, TxtFailingDns, soa_header};
 pub use https::{PolicyFleet, PolicyReply, PolicyServer};
 pub use pki::{TestCert, TestPki, Validity};
 pub use smtp::{
