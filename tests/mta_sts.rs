@@ -724,3 +724,62 @@ async fn tls_rpt_of_an_mx_host_is_read_at_its_own_name() {
     assert_eq!(domain_level.status.as_str(), "none");
     assert_eq!(domain_level.detail, None);
 }
+
+#[test]
+fn a_database_row_written_before_mta_sts_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.sqlite3");
+    let target = DomainName::parse("old.example").unwrap();
+    {
+        let store = Store::open(&path).unwrap();
+        let host = starttls_monitor::model::MxResult {
+            host: "mx.old.example".into(),
+            preference: 10,
+            implicit: false,
+            cname_target: None,
+            dns_error: None,
+            verdict: starttls_monitor::model::Verdict::Untestable,
+            addresses: Vec::new(),
+            sts_matched: Some(true),
+            sts_passes: Some(false),
+            tls_rpt: None,
+        };
+        let result = starttls_monitor::model::DomainResult::new(
+            target.clone(),
+            false,
+            None,
+            time::OffsetDateTime::now_utc(),
+            vec![host],
+        );
+        store.record_result(None, &result, 14).unwrap();
+    }
+    // What an older build wrote: the same JSON without the new keys.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let changed = connection
+        .execute(
+            "UPDATE runs SET result = json_remove(result, '$.mta_sts', '$.tls_rpt', \
+             '$.mx[0].sts_matched', '$.mx[0].sts_passes', '$.mx[0].tls_rpt')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let stored: String = connection
+        .query_row("SELECT result FROM runs", [], |row| row.get(0))
+        .unwrap();
+    assert!(!stored.contains("mta_sts"), "{stored}");
+    assert!(!stored.contains("sts_"), "{stored}");
+    assert!(!stored.contains("tls_rpt"), "{stored}");
+    drop(connection);
+    let store = Store::open(&path).unwrap();
+    let read = store.latest_result(&target).unwrap().unwrap();
+    assert_eq!((read.mta_sts, read.tls_rpt), (None, None));
+    assert_eq!(read.mx[0].host, "mx.old.example");
+    assert_eq!(
+        (
+            read.mx[0].sts_matched,
+            read.mx[0].sts_passes,
+            &read.mx[0].tls_rpt
+        ),
+        (None, None, &None)
+    );
+}
