@@ -299,7 +299,13 @@ impl HttpsClient {
         for ip in addresses {
             let address = SocketAddr::new(*ip, port);
             match tokio::time::timeout(self.connect_timeout, TcpStream::connect(address)).await {
-                Ok(Ok(stream)) => return Ok(stream),
+                Ok(Ok(stream)) => {
+                    // One request, written at once: never wait for a delayed ACK.
+                    if let Err(error) = stream.set_nodelay(true) {
+                        tracing::debug!("TCP_NODELAY on {address}: {error}");
+                    }
+                    return Ok(stream);
+                }
                 Ok(Err(error)) => failures.push(format!("{ip}: {error}")),
                 Err(_) => failures.push(format!(
                     "{ip}: no answer within {} s",
