@@ -103,6 +103,11 @@ fn mx_host(name: &str, preference: u16, probes: &[Probed]) -> MxResult {
         dns_error: None,
         verdict,
         addresses,
+        dnssec: None,
+        tlsa: None,
+        tlsa_dnssec: None,
+        dane: None,
+        dane_warnings: Vec::new(),
     }
 }
 

@@ -39,6 +39,11 @@ pub(crate) fn mx_host(name: &str, addresses: Vec<AddressResult>) -> MxResult {
             aggregate(&addresses).verdict
         },
         addresses,
+        dnssec: None,
+        tlsa: None,
+        tlsa_dnssec: None,
+        dane: None,
+        dane_warnings: Vec::new(),
     }
 }
 

@@ -32,13 +32,19 @@ use tokio::task::{JoinError, JoinSet};
 
 pub use config::{ConfigError, DnsServer, ProbeConfig};
 
+use crate::model::auth::{
+    DaneSetStatus, DaneStatus, DaneWarning, DnssecStatus, SIGNATURE_WARNING_DAYS, TlsaRecord,
+    fold_dane,
+};
 use crate::model::{
     AddressResult, DnsError, DomainName, DomainResult, MxResult, Outcome, Reason, Verdict,
     aggregate,
 };
-use dns::{Dns, MxAnswer};
+use dane::DaneCheck;
+use dns::{Dns, MxAnswer, Validated, ValidatingDns};
 use fault::FaultLevel;
 use legacy::LegacyTls;
+use smtp::PresentedChain;
 use smtp::SessionSettings;
 use tls::TlsSetup;
 
@@ -64,6 +70,8 @@ pub struct Prober {
 struct ProberInner {
     config: ProbeConfig,
     dns: Dns,
+    /// The validating resolver beside `dns`: DNSSEC status and TLSA only, never a verdict.
+    validating: ValidatingDns,
     tls: TlsSetup,
     legacy: LegacyTls,
     session: SessionSettings,
@@ -78,6 +86,11 @@ impl Prober {
     pub fn new(config: ProbeConfig) -> Result<Self, ProbeSetupError> {
         config.validate()?;
         let dns = Dns::new(&config.dns, config.dns_timeout)?;
+        let validating = ValidatingDns::new(
+            &config.dns,
+            config.dns_timeout,
+            config.trust_anchor.as_ref(),
+        )?;
         let tls = TlsSetup::new(&config.extra_roots)?;
         let legacy = LegacyTls::new()?;
         let session = SessionSettings {
@@ -94,6 +107,7 @@ impl Prober {
             inner: Arc::new(ProberInner {
                 config,
                 dns,
+                validating,
                 tls,
                 legacy,
                 session,
@@ -113,6 +127,7 @@ impl Prober {
         ProbeRun {
             prober: self.clone(),
             hosts: Arc::new(Mutex::new(HashMap::new())),
+            dnssec_data: Arc::new(OnceCell::new()),
         }
     }
 
@@ -128,6 +143,13 @@ struct HostProbe {
     cname_target: Option<String>,
     dns_error: Option<DnsError>,
     addresses: Vec<AddressResult>,
+    /// DNSSEC status of the address answers; None when the resolver passes no DNSSEC data.
+    dnssec: Option<DnssecStatus>,
+    /// The TLSA answer, looked up when the address answers are secure.
+    tlsa: Option<Validated<TlsaRecord>>,
+    /// Per address (same order), the DANE check of its session when the TLSA RRset is secure
+    /// and not empty and the address is testable.
+    dane_checks: Vec<Option<DaneCheck>>,
 }
 
 type HostCell = Arc<OnceCell<Arc<HostProbe>>>;
@@ -137,9 +159,27 @@ type HostCell = Arc<OnceCell<Arc<HostProbe>>>;
 pub struct ProbeRun {
     prober: Prober,
     hosts: Arc<Mutex<HashMap<String, HostCell>>>,
+    /// Whether the resolver passes DNSSEC data (asked once per run, at the first domain).
+    dnssec_data: Arc<OnceCell<bool>>,
 }
 
 impl ProbeRun {
+    /// True once this run has found that the resolver passes no DNSSEC data (the DNSKEY RRset
+    /// of a trust anchor's zone does not validate: RRSIGs stripped, DO bit dropped, or no
+    /// answer): its results then carry DANE `unknown` and no DNSSEC status. False before the
+    /// first domain's lookups and when DNSSEC data passes. Callers warn once per scan.
+    pub fn dnssec_data_missing(&self) -> bool {
+        self.dnssec_data.get() == Some(&false)
+    }
+
+    /// Whether the resolver passes DNSSEC data, asked once per run.
+    async fn passes_dnssec_data(&self) -> bool {
+        *self
+            .dnssec_data
+            .get_or_init(|| self.prober.inner.validating.passes_dnssec_data())
+            .await
+    }
+
     /// Probes every domain, at most `config.concurrency` at a time, calling `on_result` with the
     /// domain's index in `domains` as each finishes (completion order). Every domain gets
     /// exactly one result: a domain whose task failed is untestable, and says why.
@@ -189,19 +229,40 @@ impl ProbeRun {
     pub async fn probe_domain(&self, domain: &DomainName) -> DomainResult {
         let probed_at = OffsetDateTime::now_utc();
         let config = &self.prober.inner.config;
-        let mx_answer = self.prober.inner.dns.mx(domain).await;
+        // The validating lookup runs beside the plain one and decides nothing but DNSSEC/DANE.
+        let (mx_answer, mx_validated) = tokio::join!(self.prober.inner.dns.mx(domain), async {
+            if self.passes_dnssec_data().await {
+                Some(self.prober.inner.validating.mx(domain).await)
+            } else {
+                None
+            }
+        });
+        let mx_dnssec = mx_validated.as_ref().map(|validated| validated.status);
+        let mut domain_warnings = Vec::new();
+        if let Some(validated) = &mx_validated
+            && validated.status == DnssecStatus::Secure
+            && signature_expires_soon(validated.signature_expires, probed_at)
+        {
+            domain_warnings.push(DaneWarning::MxSignatureExpiring);
+        }
         let (records, implicit) = match mx_answer {
             MxAnswer::NullMx => {
-                return DomainResult::new(domain.clone(), true, None, probed_at, Vec::new());
+                let mut result =
+                    DomainResult::new(domain.clone(), true, None, probed_at, Vec::new());
+                result.dnssec = mx_dnssec;
+                return result;
             }
             MxAnswer::Failed(dns_error) => {
-                return DomainResult::new(
+                let mut result = DomainResult::new(
                     domain.clone(),
                     false,
                     Some(dns_error),
                     probed_at,
                     Vec::new(),
                 );
+                result.dnssec = mx_dnssec;
+                result.dane = fold_dane(mx_dnssec, std::iter::empty::<DaneSetStatus>());
+                return result;
             }
             MxAnswer::Implicit => (
                 vec![dns::MxRecord {
@@ -242,26 +303,20 @@ impl ProbeRun {
                         cname_target: None,
                         dns_error: None,
                         addresses: vec![internal_error_address(UNKNOWN_ADDRESS, detail)],
+                        dnssec: None,
+                        tlsa: None,
+                        dane_checks: vec![None],
                     };
                     hosts.push((position, record, Arc::new(host_probe)));
                 }
             }
         }
         hosts.sort_by_key(|(position, _, _)| *position);
+        let blind = self.dnssec_data_missing();
         let mx: Vec<MxResult> = hosts
             .into_iter()
-            .map(|(_, record, host_probe)| MxResult {
-                verdict: if host_probe.addresses.is_empty() {
-                    Verdict::Untestable
-                } else {
-                    aggregate(&host_probe.addresses).verdict
-                },
-                host: record.host,
-                preference: record.preference,
-                implicit,
-                cname_target: host_probe.cname_target.clone(),
-                dns_error: host_probe.dns_error,
-                addresses: host_probe.addresses.clone(),
+            .map(|(_, record, host_probe)| {
+                host_result(record, implicit, &host_probe, mx_dnssec, blind, probed_at)
             })
             .collect();
         let domain_dns_error = if implicit {
@@ -269,7 +324,15 @@ impl ProbeRun {
         } else {
             None
         };
-        DomainResult::new(domain.clone(), false, domain_dns_error, probed_at, mx)
+        let mut result = DomainResult::new(domain.clone(), false, domain_dns_error, probed_at, mx);
+        result.dnssec = mx_dnssec;
+        result.dane = if blind {
+            fold_dane(None, testable_hosts_dane(&result.mx))
+        } else {
+            fold_dane(mx_dnssec, testable_hosts_dane(&result.mx))
+        };
+        result.dane_warnings = domain_warnings;
+        result
     }
 
     /// Resolves and probes one MX host, once per run whatever number of domains ask.
@@ -287,47 +350,110 @@ impl ProbeRun {
 
     async fn probe_host_uncached(&self, host: &str) -> HostProbe {
         let inner = &self.prober.inner;
-        let resolved = inner
-            .dns
-            .addresses(host, inner.config.max_addresses_per_host)
-            .await;
-        let mut sessions = JoinSet::new();
-        let mut started = HashMap::new();
-        for (position, ip) in resolved.addresses.iter().copied().enumerate() {
-            let run = self.clone();
-            let host = host.to_string();
-            let task = sessions.spawn(async move {
-                fault::trip(FaultLevel::Address, &ip.to_string());
-                (position, run.probe_address(ip, &host).await)
-            });
-            started.insert(task.id(), (position, ip));
-        }
-        let mut addresses = Vec::new();
-        while let Some(joined) = sessions.join_next_with_id().await {
-            match joined {
-                Ok((_, entry)) => addresses.push(entry),
-                Err(error) => {
-                    let Some((position, ip)) = started.remove(&error.id()) else {
-                        tracing::error!("an address probe task nobody started failed: {error}");
-                        continue;
-                    };
-                    let why = task_failure(error);
-                    tracing::error!("the probe of {ip} (MX host {host}) {why}");
-                    let detail = format!("internal error: the probe of this address {why}");
-                    addresses.push((position, internal_error_address(ip, detail)));
+        let dnssec_data = self.passes_dnssec_data().await;
+        let (resolved, validated) = tokio::join!(
+            inner
+                .dns
+                .addresses(host, inner.config.max_addresses_per_host),
+            async {
+                if dnssec_data {
+                    Some(inner.validating.addresses(host).await)
+                } else {
+                    None
                 }
             }
+        );
+        let dnssec = validated.as_ref().map(|validated| validated.status);
+        let tlsa_lookup = async {
+            match &validated {
+                Some(addresses) if addresses.status == DnssecStatus::Secure => {
+                    Some(self.tlsa_for(host, addresses.cname_target.as_deref()).await)
+                }
+                _ => None,
+            }
+        };
+        let sessions = async {
+            let mut sessions = JoinSet::new();
+            let mut started = HashMap::new();
+            for (position, ip) in resolved.addresses.iter().copied().enumerate() {
+                let run = self.clone();
+                let host = host.to_string();
+                let task = sessions.spawn(async move {
+                    fault::trip(FaultLevel::Address, &ip.to_string());
+                    (position, run.probe_address(ip, &host).await)
+                });
+                started.insert(task.id(), (position, ip));
+            }
+            let mut addresses = Vec::new();
+            while let Some(joined) = sessions.join_next_with_id().await {
+                match joined {
+                    Ok((_, entry)) => addresses.push(entry),
+                    Err(error) => {
+                        let Some((position, ip)) = started.remove(&error.id()) else {
+                            tracing::error!("an address probe task nobody started failed: {error}");
+                            continue;
+                        };
+                        let why = task_failure(error);
+                        tracing::error!("the probe of {ip} (MX host {host}) {why}");
+                        let detail = format!("internal error: the probe of this address {why}");
+                        addresses.push((position, (internal_error_address(ip, detail), None)));
+                    }
+                }
+            }
+            addresses.sort_by_key(|(position, _)| *position);
+            addresses
+        };
+        let (tlsa, addresses) = tokio::join!(tlsa_lookup, sessions);
+        let now = rustls::pki_types::UnixTime::now();
+        let mut results = Vec::with_capacity(addresses.len());
+        let mut dane_checks = Vec::with_capacity(addresses.len());
+        for (_, (address, chain)) in addresses {
+            let check = tlsa
+                .as_ref()
+                .and_then(|(answer, names)| dane_check(answer, names, &address, chain, now));
+            dane_checks.push(check);
+            results.push(address);
         }
-        addresses.sort_by_key(|(position, _)| *position);
         HostProbe {
             cname_target: resolved.cname_target,
             dns_error: resolved.error,
-            addresses: addresses.into_iter().map(|(_, result)| result).collect(),
+            addresses: results,
+            dnssec,
+            tlsa: tlsa.map(|(answer, _)| answer),
+            dane_checks,
         }
     }
 
+    /// The TLSA RRset of `host` (RFC 7672 §2.2.2): for a CNAME'd host, first at the expanded
+    /// name, then, when that is securely absent or insecure, at the name in the MX record.
+    /// Gives the answer and the reference names a DANE-TA leaf is checked against (the TLSA
+    /// base domain first, then the MX host name when they differ).
+    async fn tlsa_for(
+        &self,
+        host: &str,
+        cname_target: Option<&str>,
+    ) -> (Validated<TlsaRecord>, Vec<String>) {
+        let validating = &self.prober.inner.validating;
+        if let Some(target) = cname_target.filter(|target| *target != host) {
+            let expanded = validating.tlsa(target).await;
+            let use_expanded = match expanded.status {
+                DnssecStatus::Secure => !expanded.records.is_empty(),
+                DnssecStatus::Bogus | DnssecStatus::Indeterminate => true,
+                DnssecStatus::Insecure => false,
+            };
+            if use_expanded {
+                return (expanded, vec![target.to_string(), host.to_string()]);
+            }
+        }
+        (validating.tlsa(host).await, vec![host.to_string()])
+    }
+
     /// One SMTP session, holding the prober's lock for the IP so no IP sees two at once.
-    async fn probe_address(&self, ip: IpAddr, host: &str) -> AddressResult {
+    async fn probe_address(
+        &self,
+        ip: IpAddr,
+        host: &str,
+    ) -> (AddressResult, Option<PresentedChain>) {
         let inner = &self.prober.inner;
         let lock = match inner.ip_locks.lock() {
             Ok(mut locks) => {
@@ -338,11 +464,149 @@ impl ProbeRun {
                 locks.entry(ip).or_default().clone()
             }
             Err(_) => {
-                return internal_error_address(ip, "internal error: per-IP lock table poisoned");
+                let detail = "internal error: per-IP lock table poisoned";
+                return (internal_error_address(ip, detail), None);
             }
         };
         let _one_at_a_time = lock.lock().await;
         smtp::probe_address(ip, host, &inner.session, &inner.tls, &inner.legacy).await
+    }
+}
+
+/// The DANE check of one address's session against a secure, non-empty TLSA RRset; None when
+/// DANE does not reach the address (no such RRset, or the address is untestable). A session
+/// that presented no chain (no STARTTLS, failed handshake) fails: a DANE sender defers it.
+fn dane_check(
+    answer: &Validated<TlsaRecord>,
+    reference_names: &[String],
+    address: &AddressResult,
+    chain: Option<PresentedChain>,
+    now: rustls::pki_types::UnixTime,
+) -> Option<DaneCheck> {
+    if answer.status != DnssecStatus::Secure
+        || answer.records.is_empty()
+        || address.outcome == Outcome::Untestable
+    {
+        return None;
+    }
+    let names: Vec<&str> = reference_names.iter().map(String::as_str).collect();
+    match chain {
+        Some(chain) if address.outcome == Outcome::TlsOk => {
+            Some(dane::check_chain(&answer.records, &chain, &names, now))
+        }
+        _ => Some(DaneCheck {
+            status: DaneStatus::Failed,
+            matched: None,
+            detail: Some(
+                match address.outcome {
+                    Outcome::NoStarttls => "TLSA records are published but STARTTLS is not offered",
+                    _ => "TLSA records are published but no TLS session was completed",
+                }
+                .to_string(),
+            ),
+            warnings: dane::record_warnings(&answer.records),
+        }),
+    }
+}
+
+/// Whether a signature expiring at `expires` (seconds since the epoch) ends within
+/// [`SIGNATURE_WARNING_DAYS`] of `now`.
+fn signature_expires_soon(expires: Option<i64>, now: OffsetDateTime) -> bool {
+    expires.is_some_and(|expires| {
+        expires - now.unix_timestamp() < SIGNATURE_WARNING_DAYS * 24 * 60 * 60
+    })
+}
+
+/// The `dane` of the testable MX hosts, for the domain's fold.
+fn testable_hosts_dane(hosts: &[MxResult]) -> Vec<DaneSetStatus> {
+    hosts
+        .iter()
+        .filter(|host| host.verdict != Verdict::Untestable)
+        .filter_map(|host| host.dane)
+        .collect()
+}
+
+/// One MX host as this domain sees it: the run's shared facts about the host, with the DNSSEC /
+/// DANE fields as the domain's MX answer (`mx_dnssec`) allows — DANE applies only when it and
+/// the host's address answers are secure (RFC 7672 §2.2); `blind`: the resolver passes no
+/// DNSSEC data, so every testable address is DANE `unknown` and no status is recorded.
+fn host_result(
+    record: dns::MxRecord,
+    implicit: bool,
+    host_probe: &HostProbe,
+    mx_dnssec: Option<DnssecStatus>,
+    blind: bool,
+    now: OffsetDateTime,
+) -> MxResult {
+    let verdict = if host_probe.addresses.is_empty() {
+        Verdict::Untestable
+    } else {
+        aggregate(&host_probe.addresses).verdict
+    };
+    let mut addresses = host_probe.addresses.clone();
+    let dane_applies = !blind
+        && mx_dnssec == Some(DnssecStatus::Secure)
+        && host_probe.dnssec == Some(DnssecStatus::Secure);
+    let answer_bogus = mx_dnssec.is_some_and(DnssecStatus::counts_as_bogus)
+        || host_probe.dnssec.is_some_and(DnssecStatus::counts_as_bogus);
+    let tlsa = host_probe.tlsa.as_ref().filter(|_| dane_applies);
+    let mut warnings: Vec<DaneWarning> = Vec::new();
+    for (address, check) in addresses.iter_mut().zip(&host_probe.dane_checks) {
+        if address.outcome == Outcome::Untestable {
+            continue;
+        }
+        address.dane = Some(if blind {
+            DaneStatus::Unknown
+        } else if let Some(answer) = tlsa {
+            match (answer.status, check) {
+                (DnssecStatus::Bogus | DnssecStatus::Indeterminate, _) => DaneStatus::Bogus,
+                (_, Some(check)) => {
+                    address.dane_matched = check.matched.clone();
+                    if let Some(why) = &check.detail {
+                        address.detail = format!("{}; DANE failed: {why}", address.detail);
+                    }
+                    for warning in &check.warnings {
+                        if !warnings.contains(warning) {
+                            warnings.push(*warning);
+                        }
+                    }
+                    check.status
+                }
+                _ => DaneStatus::None,
+            }
+        } else if answer_bogus {
+            DaneStatus::Bogus
+        } else {
+            DaneStatus::None
+        });
+    }
+    if let Some(answer) = tlsa
+        && answer.status == DnssecStatus::Secure
+        && !answer.records.is_empty()
+        && signature_expires_soon(answer.signature_expires, now)
+    {
+        warnings.push(DaneWarning::TlsaSignatureExpiring);
+    }
+    let dnssec = if blind { None } else { host_probe.dnssec };
+    let testable: Vec<DaneStatus> = addresses
+        .iter()
+        .filter(|address| address.outcome != Outcome::Untestable)
+        .filter_map(|address| address.dane)
+        .collect();
+    let dane = fold_dane(dnssec, testable);
+    MxResult {
+        verdict,
+        host: record.host,
+        preference: record.preference,
+        implicit,
+        cname_target: host_probe.cname_target.clone(),
+        dns_error: host_probe.dns_error,
+        addresses,
+        dnssec,
+        tlsa: tlsa.map(|answer| answer.records.clone()),
+        tlsa_dnssec: tlsa.map(|answer| answer.status),
+        dane,
+        dane_warnings: warnings,
     }
 }
 
@@ -372,6 +636,11 @@ fn failed_domain_result(domain: DomainName, why: &str) -> DomainResult {
         cname_target: None,
         dns_error: None,
         addresses,
+        dnssec: None,
+        tlsa: None,
+        tlsa_dnssec: None,
+        dane: None,
+        dane_warnings: Vec::new(),
     };
     DomainResult::new(
         domain,

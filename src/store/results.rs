@@ -332,6 +332,8 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
         #[serde(with = "time::serde::rfc3339")]
         probed_at: OffsetDateTime,
         mx: &'a [crate::model::MxResult],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        dnssec: Option<crate::model::auth::DnssecStatus>,
     }
     let mut mx = result.mx.clone();
     for host in &mut mx {
@@ -341,6 +343,8 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
             address.elapsed_ms = 0;
             address.cert_days_left = None;
         }
+        // Informational, and partly about time (signatures expiring): not a change of state.
+        host.dane_warnings.clear();
     }
     let stable = Probed {
         domain: &result.domain,
@@ -351,6 +355,7 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
         dns_error: result.dns_error,
         probed_at: OffsetDateTime::UNIX_EPOCH,
         mx: &mx,
+        dnssec: result.dnssec,
     };
     let json = serde_json::to_string(&stable).unwrap_or_default();
     // `tls_grade` follows from version, suite and group, which are hashed already; left out so
@@ -364,6 +369,12 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
     ) {
         text = text.replace(&format!(",\"tls_grade\":{value}"), "");
     }
+    // The DNSSEC / DANE fields hash only when they say something: a result without them (not
+    // validated, or stored before they existed) hashes as before.
+    for key in ["dane", "dane_matched", "dnssec", "tlsa", "tlsa_dnssec"] {
+        text = text.replace(&format!(",\"{key}\":null"), "");
+    }
+    text = text.replace(",\"dane_warnings\":[]", "");
     let bytes = text.into_bytes();
     let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
     let mut first = [0u8; 8];
@@ -1063,6 +1074,11 @@ mod tests {
             dns_error: None,
             verdict: Verdict::TlsOk,
             addresses: vec![address],
+            dnssec: None,
+            tlsa: None,
+            tlsa_dnssec: None,
+            dane: None,
+            dane_warnings: Vec::new(),
         };
         let result = DomainResult::new(
             domain("a.example"),
@@ -1084,10 +1100,18 @@ mod tests {
         }
         let json = serde_json::to_string(&cleared).expect("serializes");
         let old_shape = json
-            .strip_suffix(",\"stale_since\":null,\"last_known\":null}")
+            .strip_suffix(
+                ",\"dnssec\":null,\"dane\":null,\"dane_warnings\":[],\"stale_since\":null,\"last_known\":null}",
+            )
             .map(|start| format!("{start}}}"))
             .expect("the new fields come last")
-            .replace(",\"tls_grade\":null", "");
+            .replace(",\"tls_grade\":null", "")
+            .replace(",\"dane\":null,\"dane_matched\":null", "")
+            .replace(
+                ",\"dnssec\":null,\"tlsa\":null,\"tlsa_dnssec\":null,\"dane\":null,\"dane_warnings\":[]",
+                "",
+            );
+        assert!(!old_shape.contains("dane"), "{old_shape}");
         assert!(!old_shape.contains("tls_grade"), "{old_shape}");
         let digest = ring::digest::digest(&ring::digest::SHA256, old_shape.as_bytes());
         let mut first = [0u8; 8];

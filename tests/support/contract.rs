@@ -15,6 +15,9 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
         "dns_error",
         "probed_at",
         "mx",
+        "dnssec",
+        "dane",
+        "dane_warnings",
         "stale_since",
         "last_known",
     ];
@@ -25,6 +28,11 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
         "cname_target",
         "dns_error",
         "addresses",
+        "dnssec",
+        "tlsa",
+        "tlsa_dnssec",
+        "dane",
+        "dane_warnings",
     ];
     const ADDRESS: &[&str] = &[
         "ip",
@@ -52,6 +60,8 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
         "cert_key",
         "cert_sha256",
         "elapsed_ms",
+        "dane",
+        "dane_matched",
     ];
     let mut missing = Vec::new();
     let mut require = |object: &Value, fields: &[&str], place: &str| {

@@ -13,6 +13,7 @@ pub mod contract;
 pub mod demo;
 pub mod dns;
 pub mod pki;
+pub mod signed_zone;
 pub mod smtp;
 
 pub use dns::{FailingDns, TestDns, soa_header};
