@@ -618,3 +618,254 @@ async fn an_untestable_address_has_no_dane() {
     assert_eq!(mx["dane"], Value::Null);
     assert_eq!(json["dane"], Value::Null);
 }
+
+/// An SMTP server whose TLS only the legacy (OpenSSL) client can complete: TLS 1.2 with a CBC
+/// suite rustls does not offer. Serves `cert` until dropped.
+async fn legacy_server(ip: IpAddr, cert: &TestCert) -> (u16, tokio::task::JoinHandle<()>) {
+    use openssl::pkey::PKey;
+    use openssl::ssl::{Ssl, SslContext, SslMethod, SslVersion};
+    use openssl::x509::X509;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let mut context = SslContext::builder(SslMethod::tls_server()).unwrap();
+    context
+        .set_certificate(&X509::from_der(cert.chain_der[0].as_ref()).unwrap())
+        .unwrap();
+    for extra in &cert.chain_der[1..] {
+        context
+            .add_extra_chain_cert(X509::from_der(extra.as_ref()).unwrap())
+            .unwrap();
+    }
+    context
+        .set_private_key(&PKey::private_key_from_der(cert.key_der.secret_der()).unwrap())
+        .unwrap();
+    context
+        .set_max_proto_version(Some(SslVersion::TLS1_2))
+        .unwrap();
+    context
+        .set_cipher_list("ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0")
+        .unwrap();
+    let context = context.build();
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let context = context.clone();
+            tokio::spawn(async move {
+                let mut plain = BufReader::new(tcp);
+                let _ = plain.write_all(b"220 legacy.test ESMTP\r\n").await;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if plain.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let command = line.trim().to_ascii_uppercase();
+                    if command.starts_with("EHLO") {
+                        let _ = plain
+                            .write_all(b"250-legacy.test\r\n250 STARTTLS\r\n")
+                            .await;
+                    } else if command == "STARTTLS" {
+                        let _ = plain.write_all(b"220 2.0.0 Ready\r\n").await;
+                        break;
+                    } else {
+                        let _ = plain.write_all(b"221 2.0.0 Bye\r\n").await;
+                        return;
+                    }
+                }
+                let ssl = Ssl::new(&context).unwrap();
+                let mut tls = tokio_openssl::SslStream::new(ssl, plain.into_inner()).unwrap();
+                if std::pin::Pin::new(&mut tls).accept().await.is_err() {
+                    return; // the rustls attempt: no shared suite
+                }
+                let mut tls = BufReader::new(tls);
+                loop {
+                    line.clear();
+                    if tls.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line.trim().to_ascii_uppercase().starts_with("EHLO") {
+                        let _ = tls.write_all(b"250 legacy.test\r\n").await;
+                    } else {
+                        let _ = tls.write_all(b"221 2.0.0 Bye\r\n").await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chain_of_a_legacy_openssl_session_is_checked_too() {
+    let pki = TestPki::new();
+    let ip = unique_loopback_ips(1)[0];
+    let cert = pki.leaf(&["mx.legacy.dane.test"], Validity::Current);
+    let (port, server) = legacy_server(ip, &cert).await;
+    let zone_text = format!(
+        "{}legacy IN MX 10 mx.legacy\nmx.legacy IN A {ip}\n_25._tcp.mx.legacy IN TLSA {}\n\
+         other IN MX 10 mx.other\nmx.other IN A {ip}\n_25._tcp.mx.other IN TLSA {}\n\
+         ta IN MX 10 mx.legacy\n",
+        soa_header("dane.test"),
+        ee_311(&cert),
+        ee_311(&self_signed("not.the.server")),
+    );
+    let zone = signed_zone::signed("dane.test.", &zone_text, MONTH);
+    let dir = tempfile::tempdir().unwrap();
+    let anchor_file = dir.path().join("anchors.txt");
+    std::fs::write(&anchor_file, &zone.anchor).unwrap();
+    let dns = TestDns::start_delegating(vec![(zone.origin, zone.handler)], Vec::new()).await;
+    let config = ProbeConfig {
+        dns: DnsServer::Custom(dns.addr),
+        smtp_port: port,
+        connect_timeout: DEADLINE,
+        greeting_timeout: DEADLINE,
+        command_timeout: DEADLINE,
+        tls_timeout: DEADLINE,
+        ehlo_name: "probe.starttls-monitor.test".to_string(),
+        trust_anchor: Some(TrustAnchorFile::load(&anchor_file).unwrap()),
+        ..ProbeConfig::default()
+    };
+    let prober = Prober::new(config).unwrap();
+    let probe = |name: &'static str| {
+        let prober = prober.clone();
+        async move {
+            let domain = DomainName::parse(name).unwrap();
+            serde_json::to_value(prober.probe_domain(&domain).await).unwrap()
+        }
+    };
+    let json = probe("legacy.dane.test").await;
+    let address = &host(&json, "mx.legacy.dane.test")["addresses"][0];
+    assert_eq!(address["legacy_tls"], true, "{json}");
+    assert_eq!(address["tls_version"], "TLSv1.2");
+    assert_eq!(address["dane"], "valid", "{address}");
+    assert_eq!(address["dane_matched"], ee_311(&cert).as_str());
+    // The same server under a TLSA record for another key: the chain really is compared.
+    let json = probe("other.dane.test").await;
+    let address = &host(&json, "mx.other.dane.test")["addresses"][0];
+    assert_eq!(address["legacy_tls"], true, "{json}");
+    assert_eq!(address["dane"], "failed", "{address}");
+    server.abort();
+}
+
+fn binary() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_starttls-monitor"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_warns_once_when_the_resolver_passes_no_dnssec_data_and_prints_a_dane_line() {
+    let mut cases = Cases::new(3);
+    let cert = self_signed("mx.one.dane.test");
+    cases.mx("one", good(cert.clone()), &[ee_311(&cert)]);
+    let cert = self_signed("mx.two.dane.test");
+    cases.mx("two", good(cert.clone()), &[ee_311(&cert)]);
+    let signed = signed_zone::signed("dane.test.", &cases.zone_text, MONTH);
+    let anchor = signed.anchor.clone();
+    let stripped = signed_zone::unsigned("dane.test.", &cases.zone_text);
+    // Two servers: one passes DNSSEC data, one strips it (the same zone, unsigned).
+    let honest = World::start(
+        &cases.pki,
+        vec![signed],
+        Vec::new(),
+        &anchor,
+        cases.servers.clone(),
+    )
+    .await;
+    let stripping =
+        TestDns::start_delegating(vec![(stripped.origin, stripped.handler)], Vec::new()).await;
+    let run = |dns: std::net::SocketAddr, json: bool| {
+        let mut command = binary();
+        command.arg("probe");
+        if json {
+            command.arg("--json");
+        }
+        command
+            .args(["one.dane.test", "two.dane.test"])
+            .args(["--dns", &dns.to_string()])
+            .args(["--smtp-port", &honest.fleet.port.to_string()])
+            .arg("--trust-anchor")
+            .arg(&honest.anchor_file)
+            .args(["--timeout", "3"]);
+        async move {
+            tokio::task::spawn_blocking(move || command.output().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let output = run(stripping.addr, true).await;
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("passes no DNSSEC data").count(),
+        1,
+        "one warning per run: {stderr}"
+    );
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let json: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(json["dane"], "unknown", "{json}");
+        assert_eq!(json["starttls"], true);
+    }
+
+    // A stored scan says it once too, and stores DANE unknown.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("monitor.sqlite3");
+    let store_command = |args: &[&str]| {
+        let mut command = binary();
+        command
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .args(["--dns", &stripping.addr.to_string()])
+            .args(["--smtp-port", &honest.fleet.port.to_string()])
+            .arg("--trust-anchor")
+            .arg(&honest.anchor_file);
+        async move {
+            tokio::task::spawn_blocking(move || command.output().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let added = store_command(&["domains", "add", "one.dane.test", "two.dane.test"]).await;
+    assert!(added.status.success(), "{added:?}");
+    let scanned = store_command(&["scan", "--json"]).await;
+    assert!(scanned.status.success(), "{scanned:?}");
+    let stderr = String::from_utf8_lossy(&scanned.stderr);
+    assert_eq!(
+        stderr.matches("passes no DNSSEC data").count(),
+        1,
+        "{stderr}"
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&scanned.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines.iter().all(|json| json["dane"] == "unknown"),
+        "{lines:?}"
+    );
+
+    let output = run(honest.dns.addr, false).await;
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let dane_lines: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.trim_start().starts_with("DANE "))
+        .collect();
+    assert_eq!(dane_lines.len(), 2, "{stdout}");
+    assert!(
+        dane_lines[0].contains(
+            "DANE valid  (MX answer DNSSEC secure); mx.one.dane.test: valid (1 TLSA, matched 3 1 1"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        dane_lines[0].contains("warnings: no_rollover_key"),
+        "{stdout}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("DNSSEC"),
+        "{output:?}"
+    );
+}

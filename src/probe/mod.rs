@@ -154,6 +154,17 @@ struct HostProbe {
 
 type HostCell = Arc<OnceCell<Arc<HostProbe>>>;
 
+/// What the plain part of a domain's probe found: no mail, a failed MX lookup, or its MX hosts
+/// (in MX order, with their position) and the run's facts about each.
+enum ProbedMx {
+    NullMx,
+    Failed(DnsError),
+    Hosts {
+        implicit: bool,
+        hosts: Vec<(usize, dns::MxRecord, Arc<HostProbe>)>,
+    },
+}
+
 /// One run's shared state. Cheap to clone; clones share the caches.
 #[derive(Clone)]
 pub struct ProbeRun {
@@ -228,15 +239,18 @@ impl ProbeRun {
     /// Probes one domain: MX lookup, then every MX host (in parallel), then the verdict.
     pub async fn probe_domain(&self, domain: &DomainName) -> DomainResult {
         let probed_at = OffsetDateTime::now_utc();
-        let config = &self.prober.inner.config;
-        // The validating lookup runs beside the plain one and decides nothing but DNSSEC/DANE.
-        let (mx_answer, mx_validated) = tokio::join!(self.prober.inner.dns.mx(domain), async {
-            if self.passes_dnssec_data().await {
-                Some(self.prober.inner.validating.mx(domain).await)
-            } else {
-                None
-            }
-        });
+        // The validating lookups run beside the plain ones and the sessions, and decide nothing
+        // but the DNSSEC/DANE fields: nothing of the opportunistic layer waits for them.
+        let (mx_validated, probed) = tokio::join!(
+            async {
+                if self.passes_dnssec_data().await {
+                    Some(self.prober.inner.validating.mx(domain).await)
+                } else {
+                    None
+                }
+            },
+            self.probe_mx_hosts(domain)
+        );
         let mx_dnssec = mx_validated.as_ref().map(|validated| validated.status);
         let mut domain_warnings = Vec::new();
         if let Some(validated) = &mx_validated
@@ -245,14 +259,14 @@ impl ProbeRun {
         {
             domain_warnings.push(DaneWarning::MxSignatureExpiring);
         }
-        let (records, implicit) = match mx_answer {
-            MxAnswer::NullMx => {
+        let (implicit, mut hosts) = match probed {
+            ProbedMx::NullMx => {
                 let mut result =
                     DomainResult::new(domain.clone(), true, None, probed_at, Vec::new());
                 result.dnssec = mx_dnssec;
                 return result;
             }
-            MxAnswer::Failed(dns_error) => {
+            ProbedMx::Failed(dns_error) => {
                 let mut result = DomainResult::new(
                     domain.clone(),
                     false,
@@ -264,6 +278,40 @@ impl ProbeRun {
                 result.dane = fold_dane(mx_dnssec, std::iter::empty::<DaneSetStatus>());
                 return result;
             }
+            ProbedMx::Hosts { implicit, hosts } => (implicit, hosts),
+        };
+        hosts.sort_by_key(|(position, _, _)| *position);
+        let blind = self.dnssec_data_missing();
+        let mx: Vec<MxResult> = hosts
+            .into_iter()
+            .map(|(_, record, host_probe)| {
+                host_result(record, implicit, &host_probe, mx_dnssec, blind, probed_at)
+            })
+            .collect();
+        let domain_dns_error = if implicit {
+            mx.first().and_then(|host| host.dns_error)
+        } else {
+            None
+        };
+        let mut result = DomainResult::new(domain.clone(), false, domain_dns_error, probed_at, mx);
+        result.dnssec = mx_dnssec;
+        result.dane = if blind {
+            fold_dane(None, testable_hosts_dane(&result.mx))
+        } else {
+            fold_dane(mx_dnssec, testable_hosts_dane(&result.mx))
+        };
+        result.dane_warnings = domain_warnings;
+        result
+    }
+
+    /// The plain (opportunistic) part of a domain's probe: the MX lookup, then every MX host
+    /// (in parallel), each with its shared run facts.
+    async fn probe_mx_hosts(&self, domain: &DomainName) -> ProbedMx {
+        let config = &self.prober.inner.config;
+        let mx_answer = self.prober.inner.dns.mx(domain).await;
+        let (records, implicit) = match mx_answer {
+            MxAnswer::NullMx => return ProbedMx::NullMx,
+            MxAnswer::Failed(dns_error) => return ProbedMx::Failed(dns_error),
             MxAnswer::Implicit => (
                 vec![dns::MxRecord {
                     host: domain.as_str().to_string(),
@@ -311,28 +359,7 @@ impl ProbeRun {
                 }
             }
         }
-        hosts.sort_by_key(|(position, _, _)| *position);
-        let blind = self.dnssec_data_missing();
-        let mx: Vec<MxResult> = hosts
-            .into_iter()
-            .map(|(_, record, host_probe)| {
-                host_result(record, implicit, &host_probe, mx_dnssec, blind, probed_at)
-            })
-            .collect();
-        let domain_dns_error = if implicit {
-            mx.first().and_then(|host| host.dns_error)
-        } else {
-            None
-        };
-        let mut result = DomainResult::new(domain.clone(), false, domain_dns_error, probed_at, mx);
-        result.dnssec = mx_dnssec;
-        result.dane = if blind {
-            fold_dane(None, testable_hosts_dane(&result.mx))
-        } else {
-            fold_dane(mx_dnssec, testable_hosts_dane(&result.mx))
-        };
-        result.dane_warnings = domain_warnings;
-        result
+        ProbedMx::Hosts { implicit, hosts }
     }
 
     /// Resolves and probes one MX host, once per run whatever number of domains ask.
@@ -350,29 +377,25 @@ impl ProbeRun {
 
     async fn probe_host_uncached(&self, host: &str) -> HostProbe {
         let inner = &self.prober.inner;
-        let dnssec_data = self.passes_dnssec_data().await;
-        let (resolved, validated) = tokio::join!(
-            inner
-                .dns
-                .addresses(host, inner.config.max_addresses_per_host),
-            async {
-                if dnssec_data {
-                    Some(inner.validating.addresses(host).await)
-                } else {
-                    None
-                }
+        // The DNSSEC side (validated address answers, then TLSA) runs beside the plain lookup
+        // and the sessions; the sessions never wait for it.
+        let dnssec_side = async {
+            if !self.passes_dnssec_data().await {
+                return (None, None);
             }
-        );
-        let dnssec = validated.as_ref().map(|validated| validated.status);
-        let tlsa_lookup = async {
-            match &validated {
-                Some(addresses) if addresses.status == DnssecStatus::Secure => {
-                    Some(self.tlsa_for(host, addresses.cname_target.as_deref()).await)
-                }
-                _ => None,
-            }
+            let validated = inner.validating.addresses(host).await;
+            let tlsa = if validated.status == DnssecStatus::Secure {
+                Some(self.tlsa_for(host, validated.cname_target.as_deref()).await)
+            } else {
+                None
+            };
+            (Some(validated.status), tlsa)
         };
-        let sessions = async {
+        let plain = async {
+            let resolved = inner
+                .dns
+                .addresses(host, inner.config.max_addresses_per_host)
+                .await;
             let mut sessions = JoinSet::new();
             let mut started = HashMap::new();
             for (position, ip) in resolved.addresses.iter().copied().enumerate() {
@@ -401,9 +424,9 @@ impl ProbeRun {
                 }
             }
             addresses.sort_by_key(|(position, _)| *position);
-            addresses
+            (resolved, addresses)
         };
-        let (tlsa, addresses) = tokio::join!(tlsa_lookup, sessions);
+        let ((dnssec, tlsa), (resolved, addresses)) = tokio::join!(dnssec_side, plain);
         let now = rustls::pki_types::UnixTime::now();
         let mut results = Vec::with_capacity(addresses.len());
         let mut dane_checks = Vec::with_capacity(addresses.len());
