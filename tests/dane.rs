@@ -421,9 +421,18 @@ async fn unsigned_zones_bogus_answers_and_proven_absence_are_told_apart() {
     let record = ee_311(&cert);
     let plain_ip = cases.server(good(cert));
     // An unsigned child zone, delegated from the signed one without a DS record.
+    // Its `via` domain uses a DANE provider's MX host in the signed zone.
     let plain_text = format!(
-        "{}@ IN MX 10 mx\nmx IN A {plain_ip}\n_25._tcp.mx IN TLSA {record}\n",
+        "{}@ IN MX 10 mx\nmx IN A {plain_ip}\n_25._tcp.mx IN TLSA {record}\n\
+         via IN MX 10 mx.provider.dane.test.\n",
         soa_header("plain.dane.test")
+    );
+    let provider_cert = self_signed("mx.provider.dane.test");
+    let provider_record = ee_311(&provider_cert);
+    cases.mx(
+        "provider",
+        good(provider_cert),
+        std::slice::from_ref(&provider_record),
     );
     cases.line("plain IN NS ns1.dane.test.");
     // MX RRset spoiled after signing: bogus. The plain lookup still finds the host.
@@ -473,6 +482,39 @@ async fn unsigned_zones_bogus_answers_and_proven_absence_are_told_apart() {
     assert_eq!(mx["tlsa_dnssec"], Value::Null);
     assert_eq!(mx["addresses"][0]["dane"], "none");
     assert_eq!(json["dane"], "none");
+
+    // One MX host with a valid TLSA RRset, used by a signed and an unsigned domain in one run:
+    // DANE reaches it only from the domain whose MX answer is secure.
+    let prober = Prober::new(world.config(false)).unwrap();
+    let mut by_domain = std::collections::HashMap::new();
+    prober
+        .start_run()
+        .probe_many(
+            vec![
+                DomainName::parse("provider.dane.test").unwrap(),
+                DomainName::parse("via.plain.dane.test").unwrap(),
+            ],
+            |_, result| {
+                by_domain.insert(
+                    result.domain.as_str().to_string(),
+                    serde_json::to_value(&result).unwrap(),
+                );
+            },
+        )
+        .await;
+    let signed_view = &by_domain["provider.dane.test"];
+    assert_eq!(signed_view["dane"], "valid", "{signed_view}");
+    let unsigned_view = &by_domain["via.plain.dane.test"];
+    assert_eq!(unsigned_view["dnssec"], "insecure", "{unsigned_view}");
+    let shared = host(unsigned_view, "mx.provider.dane.test");
+    assert_eq!(shared["dnssec"], "secure", "the host itself is signed");
+    assert_eq!(
+        shared["tlsa"],
+        Value::Null,
+        "no DANE through an insecure MX answer"
+    );
+    assert_eq!(shared["addresses"][0]["dane"], "none");
+    assert_eq!(unsigned_view["dane"], "none");
 
     // A bogus MX answer: DANE bogus, the opportunistic verdict unchanged.
     let json = world.probe("bogusmx.dane.test", false).await;

@@ -752,6 +752,120 @@ mod tests {
         assert_eq!(json["mx"][0]["addresses"][0]["reason"], "internal_error");
     }
 
+    fn tls_ok_address(last_octet: u8) -> AddressResult {
+        let mut address = AddressResult::new(
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet)),
+            Outcome::TlsOk,
+            Reason::Completed,
+            "handshake completed",
+        );
+        address.pfs = Some(true);
+        address.strict_valid = Some(false);
+        address
+    }
+
+    fn probe_with(dnssec: Option<DnssecStatus>, tlsa: Option<Validated<TlsaRecord>>) -> HostProbe {
+        let record: TlsaRecord =
+            "3 1 1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+                .parse()
+                .expect("record");
+        HostProbe {
+            cname_target: None,
+            dns_error: None,
+            addresses: vec![
+                tls_ok_address(2),
+                internal_error_address(UNKNOWN_ADDRESS, "x"),
+            ],
+            dnssec,
+            tlsa,
+            dane_checks: vec![
+                Some(DaneCheck {
+                    status: DaneStatus::Valid,
+                    matched: Some(record),
+                    detail: None,
+                    warnings: vec![DaneWarning::NoRolloverKey],
+                }),
+                None,
+            ],
+        }
+    }
+
+    fn secure_tlsa() -> Validated<TlsaRecord> {
+        Validated {
+            status: DnssecStatus::Secure,
+            records: vec![
+                "3 1 1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+                    .parse()
+                    .expect("record"),
+            ],
+            signature_expires: None,
+            cname_target: None,
+        }
+    }
+
+    fn record(host: &str) -> dns::MxRecord {
+        dns::MxRecord {
+            host: host.to_string(),
+            preference: 10,
+        }
+    }
+
+    #[test]
+    fn dane_reaches_a_host_only_through_secure_mx_and_address_answers() {
+        let now = OffsetDateTime::now_utc();
+        let secure = Some(DnssecStatus::Secure);
+        let probe = probe_with(secure, Some(secure_tlsa()));
+        let host = host_result(record("mx.a.test"), false, &probe, secure, false, now);
+        assert_eq!(host.dane, Some(DaneSetStatus::Valid));
+        assert_eq!(host.addresses[0].dane, Some(DaneStatus::Valid));
+        assert_eq!(host.addresses[1].dane, None, "untestable: null");
+        assert_eq!(host.tlsa.as_ref().map(Vec::len), Some(1));
+        assert_eq!(host.dane_warnings, vec![DaneWarning::NoRolloverKey]);
+
+        // The same shared host seen from a domain whose MX answer is insecure.
+        let insecure = Some(DnssecStatus::Insecure);
+        let host = host_result(record("mx.a.test"), false, &probe, insecure, false, now);
+        assert_eq!((host.tlsa.clone(), host.tlsa_dnssec), (None, None));
+        assert_eq!(host.addresses[0].dane, Some(DaneStatus::None));
+        assert_eq!(host.dane, Some(DaneSetStatus::None));
+        assert!(host.dane_warnings.is_empty());
+
+        // An indeterminate MX answer counts as bogus.
+        let indeterminate = Some(DnssecStatus::Indeterminate);
+        let host = host_result(
+            record("mx.a.test"),
+            false,
+            &probe,
+            indeterminate,
+            false,
+            now,
+        );
+        assert_eq!(host.addresses[0].dane, Some(DaneStatus::Bogus));
+
+        // A bogus address answer makes the host bogus.
+        let bogus = probe_with(Some(DnssecStatus::Bogus), None);
+        let host = host_result(record("mx.a.test"), false, &bogus, secure, false, now);
+        assert_eq!(host.dane, Some(DaneSetStatus::Bogus));
+        assert_eq!(host.dnssec, Some(DnssecStatus::Bogus));
+
+        // A resolver without DNSSEC data: unknown, no status recorded.
+        let blind = probe_with(None, None);
+        let host = host_result(record("mx.a.test"), false, &blind, None, true, now);
+        assert_eq!(host.addresses[0].dane, Some(DaneStatus::Unknown));
+        assert_eq!(host.dane, Some(DaneSetStatus::Unknown));
+        assert_eq!(host.dnssec, None);
+    }
+
+    #[test]
+    fn a_signature_expiring_within_seven_days_is_soon() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+        let day = 24 * 60 * 60;
+        assert!(signature_expires_soon(Some(1_800_000_000 + 6 * day), now));
+        assert!(signature_expires_soon(Some(1_800_000_000 - day), now));
+        assert!(!signature_expires_soon(Some(1_800_000_000 + 8 * day), now));
+        assert!(!signature_expires_soon(None, now));
+    }
+
     #[test]
     fn an_internal_error_is_folded_like_any_untestable_address() {
         let mut good = AddressResult::new(

@@ -15,6 +15,7 @@ use std::{
     pin::Pin,
     str::FromStr,
     sync::Arc,
+    sync::atomic::{AtomicUsize, Ordering},
     time::Duration,
 };
 
@@ -97,14 +98,20 @@ impl TestDns {
         let addr = udp_socket
             .local_addr()
             .expect("a bound UDP socket has a local address");
+        let queries = Arc::new(AtomicUsize::new(0));
         let mut server = Server::new(DsToParent {
             all,
             parents: parent_catalog,
             child_origins,
+            queries: queries.clone(),
         });
         server.register_socket(udp_socket);
         server.register_listener(tcp_listener, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
-        DelegatingDns { addr, server }
+        DelegatingDns {
+            addr,
+            server,
+            queries,
+        }
     }
 
     async fn serve(catalog: Catalog) -> TestDns {
@@ -141,6 +148,15 @@ pub struct DelegatingDns {
     pub addr: SocketAddr,
     /// Owns the server's tasks.
     server: Server<DsToParent>,
+    /// Requests answered so far.
+    queries: Arc<AtomicUsize>,
+}
+
+impl DelegatingDns {
+    /// How many requests the server has answered so far (for cost figures).
+    pub fn queries(&self) -> usize {
+        self.queries.load(Ordering::SeqCst)
+    }
 }
 
 /// Sends DS queries for a child zone's apex to the parents' catalog, all else to the full one.
@@ -148,6 +164,7 @@ struct DsToParent {
     all: Catalog,
     parents: Catalog,
     child_origins: Vec<LowerName>,
+    queries: Arc<AtomicUsize>,
 }
 
 impl RequestHandler for DsToParent {
@@ -163,6 +180,7 @@ impl RequestHandler for DsToParent {
         'request: 'future,
         Self: 'future,
     {
+        self.queries.fetch_add(1, Ordering::SeqCst);
         let to_parent = request.request_info().is_ok_and(|info| {
             info.query.query_type() == RecordType::DS
                 && self.child_origins.contains(info.query.name())
