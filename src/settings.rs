@@ -58,6 +58,9 @@ pub struct Settings {
     pub dns_server: String,
     /// Extra trust anchors (PEM file), added to the Mozilla roots.
     pub ca_file: Option<PathBuf>,
+    /// DNSSEC trust anchors (a file of DNSKEY lines) that replace the built-in root keys;
+    /// None: the root keys. For private roots and test fleets.
+    pub trust_anchor: Option<PathBuf>,
     /// SMTP port. Default [`DEFAULT_SMTP_PORT`]; other values are for test fleets.
     pub smtp_port: u16,
     /// Deep mode: also ask whether servers prefer non-forward-secret suites.
@@ -88,6 +91,7 @@ impl Default for Settings {
             ehlo_name: String::new(),
             dns_server: String::new(),
             ca_file: None,
+            trust_anchor: None,
             smtp_port: DEFAULT_SMTP_PORT,
             deep: false,
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
@@ -111,6 +115,8 @@ pub struct Overrides {
     pub dns: Option<DnsServer>,
     /// Extra trust anchors, instead of the saved CA file.
     pub ca_file: Option<PathBuf>,
+    /// DNSSEC trust anchors (`--trust-anchor`), instead of the saved `trust_anchor`.
+    pub trust_anchor: Option<PathBuf>,
     /// The SMTP port.
     pub smtp_port: Option<u16>,
     /// The HTTPS port of MTA-STS policy hosts (`--https-port`; tests only, never saved).
@@ -135,6 +141,9 @@ impl Overrides {
         }
         if let Some(path) = &self.ca_file {
             builder = builder.ca_file(path);
+        }
+        if let Some(path) = &self.trust_anchor {
+            builder = builder.trust_anchor(path);
         }
         if let Some(port) = self.smtp_port {
             builder = builder.smtp_port(port);
@@ -366,6 +375,9 @@ impl Settings {
         if let Some(path) = &self.ca_file {
             builder = builder.ca_file(path);
         }
+        if let Some(path) = &self.trust_anchor {
+            builder = builder.trust_anchor(path);
+        }
         Ok(builder)
     }
 
@@ -545,6 +557,7 @@ mod tests {
             ehlo_name: Some("override.example.org".into()),
             concurrency: Some(9),
             deep: true,
+            trust_anchor: None,
         };
         let config = settings.probe_config(&overrides).expect("valid");
         assert_eq!(

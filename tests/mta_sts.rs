@@ -743,6 +743,11 @@ fn a_database_row_written_before_mta_sts_reads_back() {
             sts_matched: Some(true),
             sts_passes: Some(false),
             tls_rpt: None,
+            dnssec: None,
+            tlsa: None,
+            tlsa_dnssec: None,
+            dane: None,
+            dane_warnings: Vec::new(),
         };
         let result = starttls_monitor::model::DomainResult::new(
             target.clone(),

@@ -106,6 +106,11 @@ fn mx_host(name: &str, preference: u16, probes: &[Probed]) -> MxResult {
         sts_matched: None,
         sts_passes: None,
         tls_rpt: None,
+        dnssec: None,
+        tlsa: None,
+        tlsa_dnssec: None,
+        dane: None,
+        dane_warnings: Vec::new(),
     }
 }
 

@@ -799,3 +799,90 @@ fn the_tls_grade_is_read_back_from_stored_results_and_null_for_older_ones() {
         .expect("a result");
     assert_eq!(back.tls_grade, Some(TlsGrade::PhaseOut));
 }
+
+#[test]
+fn dnssec_and_dane_fields_are_kept_and_rows_stored_before_them_read_back_without() {
+    use starttls_monitor::model::auth::{
+        DaneSetStatus, DaneStatus, DaneWarning, DnssecStatus, TlsaRecord,
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("monitor.sqlite3");
+    let record: TlsaRecord =
+        "3 1 1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+            .parse()
+            .expect("a TLSA record");
+    let mut dane = result("dane.example", Shape::Good, day(0));
+    dane.dnssec = Some(DnssecStatus::Secure);
+    dane.dane = Some(DaneSetStatus::Valid);
+    dane.dane_warnings = vec![DaneWarning::MxSignatureExpiring];
+    for host in &mut dane.mx {
+        host.dnssec = Some(DnssecStatus::Secure);
+        host.tlsa = Some(vec![record.clone()]);
+        host.tlsa_dnssec = Some(DnssecStatus::Secure);
+        host.dane = Some(DaneSetStatus::Valid);
+        host.dane_warnings = vec![DaneWarning::NoRolloverKey];
+        for address in &mut host.addresses {
+            address.dane = Some(DaneStatus::Valid);
+            address.dane_matched = Some(record.clone());
+        }
+    }
+    {
+        let store = Store::open(&path).expect("store");
+        store
+            .add_domains(None, &[domain("dane.example")])
+            .expect("add");
+        store.record_result(None, &dane, 14).expect("record");
+        let back = store
+            .latest_result(&domain("dane.example"))
+            .expect("read")
+            .expect("a result");
+        assert_eq!(back, dane, "every DNSSEC/DANE field survives the store");
+    }
+    // Make the stored row what an older build wrote: none of the new keys.
+    let connection = rusqlite::Connection::open(&path).expect("open the file");
+    let stored: String = connection
+        .query_row("SELECT result FROM runs", [], |row| row.get(0))
+        .expect("one run");
+    let mut json: serde_json::Value = serde_json::from_str(&stored).expect("JSON");
+    let strip = |object: &mut serde_json::Value, keys: &[&str]| {
+        let map = object.as_object_mut().expect("an object");
+        for key in keys {
+            assert!(map.remove(*key).is_some(), "the new build writes {key}");
+        }
+    };
+    strip(&mut json, &["dnssec", "dane", "dane_warnings"]);
+    for host in json["mx"].as_array_mut().expect("mx") {
+        strip(
+            host,
+            &["dnssec", "tlsa", "tlsa_dnssec", "dane", "dane_warnings"],
+        );
+        for address in host["addresses"].as_array_mut().expect("addresses") {
+            strip(address, &["dane", "dane_matched"]);
+        }
+    }
+    connection
+        .execute("UPDATE runs SET result = ?1", [json.to_string()])
+        .expect("rewrite");
+    drop(connection);
+    let store = Store::open(&path).expect("store");
+    let old = store
+        .latest_result(&domain("dane.example"))
+        .expect("an old row reads")
+        .expect("a result");
+    assert_eq!((old.dnssec, old.dane), (None, None));
+    assert!(old.dane_warnings.is_empty());
+    let host = &old.mx[0];
+    assert_eq!(
+        (host.dnssec, host.tlsa_dnssec, host.dane),
+        (None, None, None)
+    );
+    assert_eq!(host.tlsa, None);
+    assert!(host.dane_warnings.is_empty());
+    assert_eq!(host.addresses[0].dane, None);
+    assert_eq!(host.addresses[0].dane_matched, None);
+    assert_eq!(old.verdict, dane.verdict, "the rest as stored");
+    assert_eq!(
+        old.mx[0].addresses[0].cert_sha256,
+        dane.mx[0].addresses[0].cert_sha256
+    );
+}

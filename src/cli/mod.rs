@@ -55,6 +55,10 @@ pub struct GlobalOptions {
     /// Extra trust anchors (PEM), added to the Mozilla roots (instead of the saved CA file).
     #[arg(long = "ca-file", global = true, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// DNSSEC trust anchors: a file of DNSKEY lines (zone-file format) that replaces the
+    /// built-in root keys (instead of the saved setting); for private roots and tests.
+    #[arg(long = "trust-anchor", global = true, value_name = "FILE")]
+    pub trust_anchor: Option<PathBuf>,
     /// SMTP port to probe; the help states the default ([`DEFAULT_SMTP_PORT`]).
     #[arg(long = "smtp-port", global = true, value_name = "N", help = smtp_port_help())]
     pub smtp_port: Option<u16>,
@@ -212,6 +216,7 @@ impl GlobalOptions {
         Overrides {
             dns: self.dns.clone(),
             ca_file: self.ca_file.clone(),
+            trust_anchor: self.trust_anchor.clone(),
             smtp_port: self.smtp_port,
             https_port: self.https_port,
             timeout: self.timeout,
@@ -284,14 +289,20 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
     let total = domains.len();
     let resolver = prober.config().dns.to_string();
     let mut failing_dns = crate::monitor::scan::FailingDnsDetector::default();
+    let mut dnssec_warned = false;
     runtime.block_on(async {
         let run = prober.start_run();
+        let dnssec_watch = run.clone();
         // Print in argument order as soon as every earlier domain is done.
         let mut ready: Vec<Option<DomainResult>> = vec![None; total];
         let mut next_to_print = 0;
         let stdout = std::io::stdout();
         let mut write_error = None;
         run.probe_many(domains, |index, result| {
+            if !dnssec_warned && dnssec_watch.dnssec_data_missing() {
+                dnssec_warned = true;
+                eprintln!("{}", dnssec_unavailable_warning(&resolver));
+            }
             if failing_dns.observe(&result) {
                 eprintln!(
                     "{}",
@@ -323,6 +334,15 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
             _ => Ok(()),
         }
     })
+}
+
+/// The one-line warning when the resolver passes no DNSSEC data (said once per run).
+pub(crate) fn dnssec_unavailable_warning(resolver: &str) -> String {
+    format!(
+        "warning: {resolver} passes no DNSSEC data (the trust anchor's DNSKEY RRset does not \
+         validate: RRSIGs stripped or the DO bit ignored): DANE is reported as unknown; give a \
+         validating or DNSSEC-aware resolver with --dns for DANE results"
+    )
 }
 
 /// The one-line warning when the DNS server failed every one of a run's first lookups: who,

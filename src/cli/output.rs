@@ -49,6 +49,9 @@ pub fn domain_table(result: &DomainResult) -> String {
     if let Some(line) = sts_line(result.mta_sts.as_ref(), result.tls_rpt.as_ref()) {
         let _ = writeln!(text, "{line}");
     }
+    if result.verdict != Verdict::NoMail {
+        let _ = writeln!(text, "{}", dane_line(result));
+    }
     for host in &result.mx {
         let mut line = format!(
             "  MX {:>5} {}{}",
@@ -116,6 +119,59 @@ fn sts_line(mta_sts: Option<&MtaSts>, tls_rpt: Option<&TlsRpt>) -> Option<String
         let _ = write!(line, "  — {}", notes.join("; "));
     }
     Some(line)
+}
+
+/// The one DANE line of a domain: its DANE result, the MX answer's DNSSEC status, each MX
+/// host's DANE (with how many TLSA records and which matched), and any DANE warnings.
+fn dane_line(result: &DomainResult) -> String {
+    let dash = |name: Option<&'static str>| name.unwrap_or("-");
+    let mut line = format!(
+        "  DANE {}  (MX answer DNSSEC {})",
+        dash(result.dane.map(|dane| dane.as_str())),
+        dash(result.dnssec.map(|status| status.as_str())),
+    );
+    let mut warnings: Vec<&str> = result
+        .dane_warnings
+        .iter()
+        .map(|warning| warning.as_str())
+        .collect();
+    for host in &result.mx {
+        let _ = write!(
+            line,
+            "; {}: {}",
+            host.host,
+            dash(host.dane.map(|dane| dane.as_str()))
+        );
+        match &host.tlsa {
+            None => line.push_str(" (no TLSA lookup)"),
+            Some(records) if records.is_empty() => line.push_str(" (no TLSA)"),
+            Some(records) => {
+                let matched: Vec<String> = host
+                    .addresses
+                    .iter()
+                    .filter_map(|address| address.dane_matched.as_ref())
+                    .map(|record| {
+                        let text = record.to_string();
+                        text.chars().take(16).collect::<String>() + "…"
+                    })
+                    .collect();
+                let _ = write!(line, " ({} TLSA", records.len());
+                if let Some(first) = matched.first() {
+                    let _ = write!(line, ", matched {first}");
+                }
+                line.push(')');
+            }
+        }
+        for warning in &host.dane_warnings {
+            if !warnings.contains(&warning.as_str()) {
+                warnings.push(warning.as_str());
+            }
+        }
+    }
+    if !warnings.is_empty() {
+        let _ = write!(line, "; warnings: {}", warnings.join(", "));
+    }
+    line
 }
 
 fn domain_note(result: &DomainResult) -> String {

@@ -347,6 +347,9 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
                     super::failing_dns_warning(&resolver, lookups, failures)
                 );
             }),
+            ScanEvent::DnssecUnavailable { resolver } => progress.suspend(|| {
+                eprintln!("{}", super::dnssec_unavailable_warning(&resolver));
+            }),
             ScanEvent::StoreFailed(message) => progress.suspend(|| eprintln!("error: {message}")),
             ScanEvent::Finished {
                 end,

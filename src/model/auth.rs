@@ -68,6 +68,13 @@ pub enum DaneStatus {
     Unknown,
 }
 
+impl DaneStatus {
+    /// The snake_case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        DaneSetStatus::from(self).as_str()
+    }
+}
+
 /// The DANE result of an MX host (over its testable addresses) or of a domain (over its testable
 /// MX hosts): [`DaneStatus`] plus `Partial`. See [`fold_dane`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -81,6 +88,21 @@ pub enum DaneSetStatus {
     Unknown,
     /// Some members valid or unusable, some without DANE.
     Partial,
+}
+
+impl DaneSetStatus {
+    /// The snake_case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DaneSetStatus::Valid => "valid",
+            DaneSetStatus::Failed => "failed",
+            DaneSetStatus::Unusable => "unusable",
+            DaneSetStatus::None => "none",
+            DaneSetStatus::Bogus => "bogus",
+            DaneSetStatus::Unknown => "unknown",
+            DaneSetStatus::Partial => "partial",
+        }
+    }
 }
 
 impl From<DaneStatus> for DaneSetStatus {
@@ -134,6 +156,38 @@ where
     };
     Some(folded)
 }
+
+/// Something worth telling the operator about DANE that still works; never changes a status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DaneWarning {
+    /// One usable record, a DANE-EE one (typically a lone `3 1 1`): no record for the next key
+    /// is published, so the next key or certificate change breaks DANE until DNS catches up.
+    NoRolloverKey,
+    /// A DANE-TA record matched an intermediate CA (not a self-issued root): a change of
+    /// intermediate by the CA breaks DANE.
+    TaPinnedToIntermediate,
+    /// A signature (RRSIG) over the TLSA RRset expires within [`SIGNATURE_WARNING_DAYS`]: if the
+    /// zone is not re-signed in time, the TLSA RRset turns bogus and DANE senders defer.
+    TlsaSignatureExpiring,
+    /// A signature over the MX RRset expires within [`SIGNATURE_WARNING_DAYS`].
+    MxSignatureExpiring,
+}
+
+impl DaneWarning {
+    /// The snake_case name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DaneWarning::NoRolloverKey => "no_rollover_key",
+            DaneWarning::TaPinnedToIntermediate => "ta_pinned_to_intermediate",
+            DaneWarning::TlsaSignatureExpiring => "tlsa_signature_expiring",
+            DaneWarning::MxSignatureExpiring => "mx_signature_expiring",
+        }
+    }
+}
+
+/// How many days ahead an expiring RRSIG over a TLSA or MX RRset is a [`DaneWarning`].
+pub const SIGNATURE_WARNING_DAYS: i64 = 7;
 
 /// TLSA certificate usage (RFC 6698 §2.1.1; RFC 7672 §3.1: only DANE-TA and DANE-EE are usable
 /// for SMTP).

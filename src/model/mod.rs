@@ -443,6 +443,13 @@ pub struct AddressResult {
     pub cert_key: Option<String>,
     pub cert_sha256: Option<String>,
     pub elapsed_ms: u64,
+    /// DANE result of this address ([`auth::DaneStatus`]); null when the address is untestable,
+    /// and in results stored before the field existed.
+    #[serde(default)]
+    pub dane: Option<auth::DaneStatus>,
+    /// The TLSA record that matched the presented chain (`"3 1 1 <hex>"`), when `dane` is valid.
+    #[serde(default)]
+    pub dane_matched: Option<auth::TlsaRecord>,
 }
 
 impl AddressResult {
@@ -476,6 +483,8 @@ impl AddressResult {
             cert_key: None,
             cert_sha256: None,
             elapsed_ms: 0,
+            dane: None,
+            dane_matched: None,
         }
     }
 
@@ -518,6 +527,24 @@ pub struct MxResult {
     /// DANE policy domain); null otherwise.
     #[serde(default)]
     pub tls_rpt: Option<auth::TlsRpt>,
+    /// DNSSEC status of the host's address answers (A and AAAA, the worst of the two); null
+    /// when not validated (the resolver passes no DNSSEC data, or an older result).
+    #[serde(default)]
+    pub dnssec: Option<auth::DnssecStatus>,
+    /// The TLSA RRset at `_25._tcp.<host>` (or the CNAME target's, RFC 7672 §2.2.2): null when
+    /// not looked up (the MX answer or the address answers are not secure), `[]` when looked up
+    /// and none found.
+    #[serde(default)]
+    pub tlsa: Option<Vec<auth::TlsaRecord>>,
+    /// DNSSEC status of the TLSA answer (or of its denial); null when not looked up.
+    #[serde(default)]
+    pub tlsa_dnssec: Option<auth::DnssecStatus>,
+    /// DANE over the host's testable addresses ([`auth::fold_dane`]); null without any.
+    #[serde(default)]
+    pub dane: Option<auth::DaneSetStatus>,
+    /// Informational DANE findings about this host's TLSA RRset; they never change `dane`.
+    #[serde(default)]
+    pub dane_warnings: Vec<auth::DaneWarning>,
 }
 
 /// The domain-level summary booleans of DESIGN.md; null when not applicable.
@@ -606,6 +633,17 @@ pub struct DomainResult {
     /// The domain's TLS-RPT record (`_smtp._tls.<domain>`, RFC 8460); null when not looked up.
     #[serde(default)]
     pub tls_rpt: Option<auth::TlsRpt>,
+    /// DNSSEC status of the MX answer (or of its denial); null when not validated (the resolver
+    /// passes no DNSSEC data, the domain's probe failed, or an older result).
+    #[serde(default)]
+    pub dnssec: Option<auth::DnssecStatus>,
+    /// DANE over the testable MX hosts ([`auth::fold_dane`]); null for `no_mail` and when
+    /// nothing was testable (unless the MX answer is bogus).
+    #[serde(default)]
+    pub dane: Option<auth::DaneSetStatus>,
+    /// Informational DANE findings about the MX answer (its signatures expiring soon).
+    #[serde(default)]
+    pub dane_warnings: Vec<auth::DaneWarning>,
     /// While this result is untestable and the domain keeps its last known state
     /// ([`stale`]): the first untestable probe since `last_known`. Null otherwise, and always
     /// from the probe itself (only the store knows a domain's history).
@@ -649,6 +687,9 @@ impl DomainResult {
             mx,
             mta_sts: None,
             tls_rpt: None,
+            dnssec: None,
+            dane: None,
+            dane_warnings: Vec::new(),
             stale_since: None,
             last_known: None,
         }
@@ -832,6 +873,11 @@ mod tests {
             sts_matched: None,
             sts_passes: None,
             tls_rpt: None,
+            dnssec: None,
+            tlsa: None,
+            tlsa_dnssec: None,
+            dane: None,
+            dane_warnings: Vec::new(),
         };
         let result = DomainResult::new(
             domain.clone(),
@@ -859,6 +905,11 @@ mod tests {
             sts_matched: None,
             sts_passes: None,
             tls_rpt: None,
+            dnssec: None,
+            tlsa: None,
+            tlsa_dnssec: None,
+            dane: None,
+            dane_warnings: Vec::new(),
         };
         let result = |hosts: Vec<MxResult>| {
             DomainResult::new(
@@ -975,6 +1026,11 @@ mod tests {
             sts_matched: None,
             sts_passes: None,
             tls_rpt: None,
+            dnssec: None,
+            tlsa: None,
+            tlsa_dnssec: None,
+            dane: None,
+            dane_warnings: Vec::new(),
         };
         let result = DomainResult::new(domain, false, None, OffsetDateTime::UNIX_EPOCH, vec![host]);
         let json = serde_json::to_value(&result).expect("serializes");

@@ -42,6 +42,11 @@ pub(crate) fn mx_host(name: &str, addresses: Vec<AddressResult>) -> MxResult {
         sts_matched: None,
         sts_passes: None,
         tls_rpt: None,
+        dnssec: None,
+        tlsa: None,
+        tlsa_dnssec: None,
+        dane: None,
+        dane_warnings: Vec::new(),
     }
 }
 

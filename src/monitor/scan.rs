@@ -59,6 +59,13 @@ pub enum ScanEvent {
         /// How those lookups failed.
         failures: DnsFailures,
     },
+    /// The resolver passes no DNSSEC data (the DNSKEY RRset of a trust anchor's zone does not
+    /// validate): DANE is `unknown` for every domain of this scan, never `bogus`. Said once per
+    /// scan, like `DnsFailing`.
+    DnssecUnavailable {
+        /// Who was asked, for people (as in `DnsFailing`).
+        resolver: String,
+    },
     /// A result could not be stored (the scan goes on; the message names the domain).
     StoreFailed(String),
     Finished {
@@ -346,7 +353,15 @@ pub async fn run_scan(
     let run = prober
         .start_run()
         .remembering(Arc::new(StoredPolicies(store.clone())));
+    let dnssec_watch = run.clone();
+    let mut dnssec_warned = false;
     let probing = run.probe_many(domains, |_, mut result| {
+        if !dnssec_warned && dnssec_watch.dnssec_data_missing() {
+            dnssec_warned = true;
+            emit(ScanEvent::DnssecUnavailable {
+                resolver: prober.config().dns.to_string(),
+            });
+        }
         if detector.observe(&result) {
             emit(ScanEvent::Port25Blocked {
                 attempts: detector.attempts(),
@@ -457,6 +472,11 @@ mod tests {
             sts_matched: None,
             sts_passes: None,
             tls_rpt: None,
+            dnssec: None,
+            tlsa: None,
+            tlsa_dnssec: None,
+            dane: None,
+            dane_warnings: Vec::new(),
         };
         DomainResult::new(
             DomainName::parse("example.org").expect("valid"),

@@ -133,6 +133,70 @@ pub struct ProbeConfig {
     /// a suite without forward secrecy (`prefers_non_pfs`). Default false: it costs a second
     /// connection per address.
     pub deep: bool,
+    /// DNSSEC trust anchors that replace hickory's built-in root keys (`--trust-anchor`, the
+    /// `trust_anchor` setting); None: the root KSKs 20326 and 38696. For tests and private roots.
+    pub trust_anchor: Option<TrustAnchorFile>,
+}
+
+/// DNSSEC trust anchors read from a file of DNSKEY lines in zone-file format (the owner name of
+/// each line is the zone it anchors; DS lines are not accepted, hickory takes DNSKEYs only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustAnchorFile {
+    /// Where the anchors came from, for messages and settings.
+    pub path: PathBuf,
+    /// The file's text, parsed again by the resolver setup.
+    pub text: String,
+    /// The zones the anchors are for (lower case, with the trailing dot: `.`, `test.`), in
+    /// file order without repeats. The probe asks each for its DNSKEY RRset to learn whether
+    /// the resolver passes DNSSEC data at all.
+    pub zones: Vec<String>,
+}
+
+impl TrustAnchorFile {
+    /// Reads and checks `path`: at least one DNSKEY record, each one a key hickory can use.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let anchor_error = |problem: String| ConfigError::TrustAnchor {
+            path: path.to_path_buf(),
+            problem,
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|error| anchor_error(error.to_string()))?;
+        Self::parse(path, text).map_err(anchor_error)
+    }
+
+    /// Checks `text` (read from `path`) as a trust-anchor file; the problem in words if not.
+    fn parse(path: &Path, text: String) -> Result<Self, String> {
+        use std::str::FromStr;
+        hickory_resolver::proto::dnssec::TrustAnchors::from_str(&text)
+            .map_err(|error| format!("not a file of DNSKEY records ({error})"))?;
+        let mut zones: Vec<String> = Vec::new();
+        for line in text.lines() {
+            let line = line.split(';').next().unwrap_or_default();
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let Some(owner) = fields.first() else {
+                continue;
+            };
+            if line.starts_with(char::is_whitespace) || !fields.contains(&"DNSKEY") {
+                continue;
+            }
+            let zone = if owner.ends_with('.') {
+                owner.to_ascii_lowercase()
+            } else {
+                format!("{}.", owner.to_ascii_lowercase())
+            };
+            if !zones.contains(&zone) {
+                zones.push(zone);
+            }
+        }
+        if zones.is_empty() {
+            return Err("no DNSKEY record found (a DS record is not accepted as an anchor)".into());
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            text,
+            zones,
+        })
+    }
 }
 
 impl Default for ProbeConfig {
@@ -156,6 +220,7 @@ impl Default for ProbeConfig {
             https_timeout: DEFAULT_HTTPS_TIMEOUT,
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
             deep: false,
+            trust_anchor: None,
         }
     }
 }
@@ -167,6 +232,9 @@ pub enum ConfigError {
     /// user's syntax).
     #[error("CA file {path}: {problem}")]
     CaFile { path: PathBuf, problem: String },
+    /// The trust-anchor file could not be read or holds no usable DNSKEY record.
+    #[error("trust anchor file {path}: {problem}")]
+    TrustAnchor { path: PathBuf, problem: String },
     /// The EHLO name is empty, too long, or has characters a host name cannot have.
     #[error("EHLO name '{0}' is not a host name")]
     EhloName(String),
@@ -179,7 +247,10 @@ impl ConfigError {
     /// Whether the problem is in what the user asked for (a zero, a bad name), rather than in a
     /// file we could not use.
     pub fn is_usage(&self) -> bool {
-        !matches!(self, ConfigError::CaFile { .. })
+        !matches!(
+            self,
+            ConfigError::CaFile { .. } | ConfigError::TrustAnchor { .. }
+        )
     }
 }
 
@@ -271,6 +342,8 @@ pub struct ProbeConfigBuilder {
     config: ProbeConfig,
     /// Extra trust anchors to load in `build`.
     ca_file: Option<PathBuf>,
+    /// DNSSEC trust anchors to load in `build`.
+    trust_anchor: Option<PathBuf>,
 }
 
 impl ProbeConfigBuilder {
@@ -372,6 +445,13 @@ impl ProbeConfigBuilder {
         self
     }
 
+    /// A file of DNSKEY lines whose keys replace the built-in DNSSEC root keys, read by
+    /// [`build`](Self::build). Default: none (the root keys).
+    pub fn trust_anchor(mut self, path: impl Into<PathBuf>) -> Self {
+        self.trust_anchor = Some(path.into());
+        self
+    }
+
     /// Deep mode (a second session per address to learn `prefers_non_pfs`). Default false.
     pub fn deep(mut self, deep: bool) -> Self {
         self.config.deep = deep;
@@ -384,6 +464,9 @@ impl ProbeConfigBuilder {
         let mut config = self.config;
         if let Some(path) = &self.ca_file {
             config.load_ca_file(path)?;
+        }
+        if let Some(path) = &self.trust_anchor {
+            config.trust_anchor = Some(TrustAnchorFile::load(path)?);
         }
         config.validate()?;
         Ok(config)
@@ -549,6 +632,40 @@ mod tests {
             .expect_err("no such file");
         assert!(!error.is_usage(), "a file we could not use: {error}");
         assert!(error.to_string().contains("missing.pem"), "{error}");
+    }
+
+    #[test]
+    fn a_trust_anchor_file_gives_its_zones_and_bad_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anchors.txt");
+        std::fs::write(
+            &path,
+            "; test anchors\nExample.TEST. 3600 IN DNSKEY 257 3 13 \
+             mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n",
+        )
+        .unwrap();
+        let config = ProbeConfig::builder().trust_anchor(&path).build().unwrap();
+        let anchor = config.trust_anchor.expect("loaded");
+        assert_eq!(anchor.zones, vec!["example.test.".to_string()]);
+        assert_eq!(anchor.path, path);
+
+        std::fs::write(
+            &path,
+            "example.test. 3600 IN DS 12345 13 2 0123456789abcdef\n",
+        )
+        .unwrap();
+        let error = ProbeConfig::builder()
+            .trust_anchor(&path)
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, ConfigError::TrustAnchor { .. }), "{error}");
+        assert!(!error.is_usage());
+        let missing = dir.path().join("missing.txt");
+        let error = ProbeConfig::builder()
+            .trust_anchor(&missing)
+            .build()
+            .unwrap_err();
+        assert!(error.to_string().contains("missing.txt"), "{error}");
     }
 
     #[test]

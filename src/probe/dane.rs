@@ -12,10 +12,10 @@
 
 use ring::digest;
 use rustls::pki_types::{CertificateDer, UnixTime};
-use serde::{Deserialize, Serialize};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 use super::tls::names_match;
+pub use crate::model::auth::DaneWarning;
 use crate::model::auth::{CertUsage, DaneStatus, MatchingType, TlsaRecord, TlsaSelector};
 
 /// What checking one presented chain against a TLSA RRset found.
@@ -29,18 +29,6 @@ pub struct DaneCheck {
     pub detail: Option<String>,
     /// Informational findings about the record set; they never change `status`.
     pub warnings: Vec<DaneWarning>,
-}
-
-/// Something worth telling the operator about a TLSA RRset that still works.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DaneWarning {
-    /// One usable record, a DANE-EE one (typically a lone `3 1 1`): no record for the next key
-    /// is published, so the next key or certificate change breaks DANE until DNS catches up.
-    NoRolloverKey,
-    /// A DANE-TA record matched an intermediate CA (not a self-issued root): a change of
-    /// intermediate by the CA breaks DANE.
-    TaPinnedToIntermediate,
 }
 
 /// Whether a record can authenticate an SMTP server: usage DANE-TA (2) or DANE-EE (3),

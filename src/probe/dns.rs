@@ -1,10 +1,14 @@
 //! DNS for the probe (hickory-resolver): a domain's MX set, and each MX host's addresses.
 //!
 //! Owns: resolver setup and the translation of DNS answers and failures into model values
-//! (null MX, implicit MX, CNAME'd hosts, `DnsError`), and TXT lookups for the policy records
-//! of MTA-STS and TLS-RPT ([`Dns::txt`]). Must not touch: SMTP, TLS, storage.
+//! (null MX, implicit MX, CNAME'd hosts, `DnsError`), TXT lookups for the policy records of
+//! MTA-STS and TLS-RPT ([`Dns::txt`]); beside them, the validating resolver ([`ValidatingDns`])
+//! that gives the DNSSEC status of the MX, address and TLSA answers and the TLSA records. Must
+//! not touch: SMTP, TLS, storage, the DANE rules (`probe::dane`, `probe`).
 
 use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_resolver::config::{
@@ -13,11 +17,14 @@ use hickory_resolver::config::{
 use hickory_resolver::lookup::Lookup;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError as HickoryDnsError, NetError};
+use hickory_resolver::proto::dnssec::rdata::DNSSECRData;
+use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
 use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::proto::rr::RData;
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 
-use super::config::DnsServer;
+use super::config::{DnsServer, TrustAnchorFile};
+use crate::model::auth::{DnssecStatus, TlsaRecord};
 use crate::model::{DnsError, DomainName};
 
 /// One MX record, host name normalized (lower case, no trailing dot).
@@ -291,4 +298,263 @@ fn classify(error: &NetError) -> Classified {
             }
         }
     }
+}
+
+/// The validating resolver, beside [`Dns`]: the same server, the DO bit set, every answer
+/// checked from the trust anchors (hickory's `DnssecDnsHandle`). Its answers decide only the
+/// DNSSEC and DANE fields; the opportunistic layer never waits on it or reads it, so a resolver
+/// that strips DNSSEC data, or a bogus answer, changes no STARTTLS / PFS / WebPKI verdict.
+#[derive(Clone)]
+pub struct ValidatingDns {
+    resolver: TokioResolver,
+    /// The zones of the trust anchors (`.` for the built-in root keys).
+    anchor_zones: Vec<String>,
+}
+
+/// One validated answer: its DNSSEC status, and its records when there were any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validated<T> {
+    /// `Secure` for a validated RRset or a validated denial that there is one.
+    pub status: DnssecStatus,
+    /// The records of the asked type (empty for a denial or a failure).
+    pub records: Vec<T>,
+    /// The earliest expiry (seconds since the epoch) of the RRSIGs over the answer's RRsets.
+    pub signature_expires: Option<i64>,
+    /// The final target when the name was a CNAME (normalized), as in [`HostAddresses`].
+    pub cname_target: Option<String>,
+}
+
+impl<T> Validated<T> {
+    fn empty(status: DnssecStatus) -> Self {
+        Validated {
+            status,
+            records: Vec::new(),
+            signature_expires: None,
+            cname_target: None,
+        }
+    }
+}
+
+impl ValidatingDns {
+    /// A validating resolver for `server`, each query timing out after `timeout`; `anchors`
+    /// replace the built-in root keys.
+    pub fn new(
+        server: &DnsServer,
+        timeout: Duration,
+        anchors: Option<&TrustAnchorFile>,
+    ) -> Result<Self, DnsSetupError> {
+        let mut builder = match server {
+            DnsServer::System => {
+                TokioResolver::builder_tokio().map_err(|error| DnsSetupError(error.to_string()))?
+            }
+            DnsServer::Custom(address) => Resolver::builder_with_config(
+                custom_config(*address),
+                TokioRuntimeProvider::default(),
+            ),
+        };
+        let anchor_zones = match anchors {
+            Some(file) => {
+                let parsed = TrustAnchors::from_str(&file.text).map_err(|error| {
+                    DnsSetupError(format!(
+                        "trust anchor file {}: {error}",
+                        file.path.display()
+                    ))
+                })?;
+                // ResolverOpts.trust_anchor (a path) is not read by the stub resolver: the
+                // anchors go in themselves (DNSSEC-NOTES.md).
+                builder = builder.with_trust_anchor(Arc::new(parsed));
+                file.zones.clone()
+            }
+            None => vec![".".to_string()],
+        };
+        let options: &mut ResolverOpts = builder.options_mut();
+        options.timeout = timeout;
+        options.attempts = 2;
+        options.preserve_intermediates = true;
+        options.ndots = 0;
+        options.validate = true;
+        options.use_hosts_file = ResolveHosts::Never;
+        let resolver = builder
+            .build()
+            .map_err(|error| DnsSetupError(error.to_string()))?;
+        Ok(Self {
+            resolver,
+            anchor_zones,
+        })
+    }
+
+    /// Whether the resolver passes DNSSEC data: the DNSKEY RRset of every trust anchor's zone
+    /// comes back validated. A resolver (or middlebox) that strips RRSIGs, or drops the DO bit,
+    /// fails this; then no DNSSEC status can be told and DANE is `unknown`.
+    pub async fn passes_dnssec_data(&self) -> bool {
+        for zone in &self.anchor_zones {
+            let Ok(name) = Name::from_ascii(zone) else {
+                return false;
+            };
+            match self.resolver.lookup(name, RecordType::DNSKEY).await {
+                Ok(lookup) => {
+                    let secure = lookup.answers().iter().any(|record| {
+                        record.record_type() == RecordType::DNSKEY && record.proof.is_secure()
+                    });
+                    if !secure {
+                        return false;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// The DNSSEC status of the MX answer of `domain` (of its denial when it has none).
+    pub async fn mx(&self, domain: &DomainName) -> Validated<()> {
+        let result = self.resolver.mx_lookup(domain.to_fqdn()).await;
+        validated(result, RecordType::MX, |_| Some(()))
+    }
+
+    /// The DNSSEC status of `host`'s address answers: A and AAAA, the worse of the two (both
+    /// must be secure, as positive answers or as secure denials, for DANE to apply).
+    pub async fn addresses(&self, host: &str) -> Validated<IpAddr> {
+        let fqdn = format!("{}.", host.trim_end_matches('.'));
+        let (v4, v6) = tokio::join!(
+            self.resolver.ipv4_lookup(fqdn.as_str()),
+            self.resolver.ipv6_lookup(fqdn.as_str())
+        );
+        let v4 = validated(v4, RecordType::A, |data| match data {
+            RData::A(a) => Some(IpAddr::V4(a.0)),
+            _ => None,
+        });
+        let v6 = validated(v6, RecordType::AAAA, |data| match data {
+            RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
+            _ => None,
+        });
+        let mut records = v4.records;
+        records.extend(v6.records);
+        Validated {
+            status: worse(v4.status, v6.status),
+            records,
+            signature_expires: earliest(v4.signature_expires, v6.signature_expires),
+            cname_target: v4.cname_target.or(v6.cname_target),
+        }
+    }
+
+    /// The TLSA RRset at `_25._tcp.<host>`, validated.
+    pub async fn tlsa(&self, host: &str) -> Validated<TlsaRecord> {
+        let name = format!("_25._tcp.{}.", host.trim_end_matches('.'));
+        let result = self.resolver.tlsa_lookup(name.as_str()).await;
+        validated(result, RecordType::TLSA, |data| match data {
+            RData::TLSA(tlsa) => Some(TlsaRecord::new(
+                tlsa.cert_usage.into(),
+                tlsa.selector.into(),
+                tlsa.matching.into(),
+                tlsa.cert_data.clone(),
+            )),
+            _ => None,
+        })
+    }
+}
+
+/// The worse of two statuses: bogus, then indeterminate, then insecure, then secure.
+fn worse(first: DnssecStatus, second: DnssecStatus) -> DnssecStatus {
+    let rank = |status: DnssecStatus| match status {
+        DnssecStatus::Bogus => 0,
+        DnssecStatus::Indeterminate => 1,
+        DnssecStatus::Insecure => 2,
+        DnssecStatus::Secure => 3,
+    };
+    if rank(second) < rank(first) {
+        second
+    } else {
+        first
+    }
+}
+
+fn earliest(first: Option<i64>, second: Option<i64>) -> Option<i64> {
+    match (first, second) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (one, other) => one.or(other),
+    }
+}
+
+fn status_of(proof: Proof) -> DnssecStatus {
+    match proof {
+        Proof::Secure => DnssecStatus::Secure,
+        Proof::Insecure => DnssecStatus::Insecure,
+        Proof::Bogus => DnssecStatus::Bogus,
+        Proof::Indeterminate => DnssecStatus::Indeterminate,
+    }
+}
+
+/// Reads one validating lookup: the status of the records of `record_type` and of the CNAMEs
+/// that led to them (each record carries hickory's proof; the worst wins, all four states
+/// kept, unlike `DnssecSummary`), or of the denial; `pick` maps the wanted records.
+fn validated<T>(
+    result: Result<Lookup, NetError>,
+    record_type: RecordType,
+    pick: impl Fn(&RData) -> Option<T>,
+) -> Validated<T> {
+    let lookup = match result {
+        Ok(lookup) => lookup,
+        Err(error) => return denial(&error),
+    };
+    let mut status = None;
+    let mut records = Vec::new();
+    let mut cname_target = None;
+    let mut signature_expires = None;
+    for record in lookup.answers() {
+        match &record.data {
+            RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => {
+                let expires = i64::from(rrsig.input().sig_expiration.get());
+                signature_expires = earliest(signature_expires, Some(expires));
+            }
+            RData::CNAME(target) => {
+                cname_target = Some(normalize(&target.0));
+                status = Some(status.map_or(status_of(record.proof), |seen| {
+                    worse(seen, status_of(record.proof))
+                }));
+            }
+            data if record.record_type() == record_type => {
+                status = Some(status.map_or(status_of(record.proof), |seen| {
+                    worse(seen, status_of(record.proof))
+                }));
+                if let Some(value) = pick(data) {
+                    records.push(value);
+                }
+            }
+            _ => {}
+        }
+    }
+    Validated {
+        status: status.unwrap_or(DnssecStatus::Indeterminate),
+        records,
+        signature_expires,
+        cname_target,
+    }
+}
+
+/// The status of a lookup that returned no records: a validated denial (NODATA or NXDOMAIN
+/// whose SOA validated) is `Secure` ("proven absent"); an unsigned zone's denial is
+/// `Insecure`; a bogus answer `Bogus`; anything else (timeout, SERVFAIL, no SOA) is
+/// `Indeterminate`.
+fn denial<T>(error: &NetError) -> Validated<T> {
+    let status = match error {
+        NetError::Dns(HickoryDnsError::NoRecordsFound(no_records)) => {
+            let soa = no_records.soa.as_ref().map(|soa| status_of(soa.proof));
+            let authorities = no_records.authorities.as_ref().and_then(|records| {
+                records
+                    .iter()
+                    .map(|record| status_of(record.proof))
+                    .reduce(worse)
+            });
+            match (soa, authorities) {
+                (Some(soa), Some(rest)) => worse(soa, rest),
+                (Some(status), None) | (None, Some(status)) => status,
+                (None, None) => DnssecStatus::Indeterminate,
+            }
+        }
+        NetError::Dns(HickoryDnsError::Nsec { proof, .. }) => status_of(*proof),
+        NetError::Dns(HickoryDnsError::DnssecBogus) => DnssecStatus::Bogus,
+        _ => DnssecStatus::Indeterminate,
+    };
+    Validated::empty(status)
 }

@@ -35,14 +35,20 @@ use tokio::task::{JoinError, JoinSet};
 
 pub use config::{ConfigError, DnsServer, ProbeConfig};
 
+use crate::model::auth::{
+    DaneSetStatus, DaneStatus, DaneWarning, DnssecStatus, SIGNATURE_WARNING_DAYS, TlsaRecord,
+    fold_dane,
+};
 use crate::model::{
     AddressResult, DnsError, DomainName, DomainResult, MxResult, Outcome, Reason, Verdict,
     aggregate, auth,
 };
-use dns::{Dns, MxAnswer};
+use dane::DaneCheck;
+use dns::{Dns, MxAnswer, Validated, ValidatingDns};
 use fault::FaultLevel;
 use https::HttpsClient;
 use legacy::LegacyTls;
+use smtp::PresentedChain;
 use smtp::SessionSettings;
 pub use sts::PolicyMemory;
 use tls::TlsSetup;
@@ -69,6 +75,8 @@ pub struct Prober {
 struct ProberInner {
     config: ProbeConfig,
     dns: Dns,
+    /// The validating resolver beside `dns`: DNSSEC status and TLSA only, never a verdict.
+    validating: ValidatingDns,
     tls: TlsSetup,
     legacy: LegacyTls,
     session: SessionSettings,
@@ -84,6 +92,11 @@ impl Prober {
     pub fn new(config: ProbeConfig) -> Result<Self, ProbeSetupError> {
         config.validate()?;
         let dns = Dns::new(&config.dns, config.dns_timeout)?;
+        let validating = ValidatingDns::new(
+            &config.dns,
+            config.dns_timeout,
+            config.trust_anchor.as_ref(),
+        )?;
         let tls = TlsSetup::new(&config.extra_roots)?;
         let legacy = LegacyTls::new()?;
         let https = HttpsClient::new(
@@ -107,6 +120,7 @@ impl Prober {
             inner: Arc::new(ProberInner {
                 config,
                 dns,
+                validating,
                 tls,
                 legacy,
                 session,
@@ -128,6 +142,7 @@ impl Prober {
             prober: self.clone(),
             hosts: Arc::new(Mutex::new(HashMap::new())),
             memory: None,
+            dnssec_data: Arc::new(OnceCell::new()),
         }
     }
 
@@ -143,9 +158,30 @@ struct HostProbe {
     cname_target: Option<String>,
     dns_error: Option<DnsError>,
     addresses: Vec<AddressResult>,
+    /// DNSSEC status of the address answers; None when the resolver passes no DNSSEC data.
+    dnssec: Option<DnssecStatus>,
+    /// The TLSA answer, looked up when the address answers are secure.
+    tlsa: Option<Validated<TlsaRecord>>,
+    /// Per address (same order), the DANE check of its session when the TLSA RRset is secure
+    /// and not empty and the address is testable.
+    dane_checks: Vec<Option<DaneCheck>>,
+    /// TLS-RPT of `_smtp._tls.<host>` (the DANE policy domain), looked up when the TLSA RRset is
+    /// secure and not empty.
+    tls_rpt: Option<auth::TlsRpt>,
 }
 
 type HostCell = Arc<OnceCell<Arc<HostProbe>>>;
+
+/// What the plain part of a domain's probe found: no mail, a failed MX lookup, or its MX hosts
+/// (in MX order, with their position) and the run's facts about each.
+enum ProbedMx {
+    NullMx,
+    Failed(DnsError),
+    Hosts {
+        implicit: bool,
+        hosts: Vec<(usize, dns::MxRecord, Arc<HostProbe>)>,
+    },
+}
 
 /// One run's shared state. Cheap to clone; clones share the caches.
 #[derive(Clone)]
@@ -155,6 +191,8 @@ pub struct ProbeRun {
     /// Where a stored scan finds the MTA-STS policies domains served before (None for `probe`,
     /// which then never applies a cached policy).
     memory: Option<Arc<dyn PolicyMemory>>,
+    /// Whether the resolver passes DNSSEC data (asked once per run, at the first domain).
+    dnssec_data: Arc<OnceCell<bool>>,
 }
 
 impl ProbeRun {
@@ -164,6 +202,22 @@ impl ProbeRun {
     pub fn remembering(mut self, memory: Arc<dyn PolicyMemory>) -> Self {
         self.memory = Some(memory);
         self
+    }
+
+    /// True once this run has found that the resolver passes no DNSSEC data (the DNSKEY RRset
+    /// of a trust anchor's zone does not validate: RRSIGs stripped, DO bit dropped, or no
+    /// answer): its results then carry DANE `unknown` and no DNSSEC status. False before the
+    /// first domain's lookups and when DNSSEC data passes. Callers warn once per scan.
+    pub fn dnssec_data_missing(&self) -> bool {
+        self.dnssec_data.get() == Some(&false)
+    }
+
+    /// Whether the resolver passes DNSSEC data, asked once per run.
+    async fn passes_dnssec_data(&self) -> bool {
+        *self
+            .dnssec_data
+            .get_or_init(|| self.prober.inner.validating.passes_dnssec_data())
+            .await
     }
 
     /// Probes every domain, at most `config.concurrency` at a time, calling `on_result` with the
@@ -215,17 +269,81 @@ impl ProbeRun {
     /// TLS-RPT lookups, then the verdicts.
     pub async fn probe_domain(&self, domain: &DomainName) -> DomainResult {
         let probed_at = OffsetDateTime::now_utc();
-        let mx_answer = self.prober.inner.dns.mx(domain).await;
-        if mx_answer == MxAnswer::NullMx {
-            // A domain that accepts no mail has no transport policy to judge.
-            return DomainResult::new(domain.clone(), true, None, probed_at, Vec::new());
-        }
-        let (mut result, (findings, tls_rpt)) = tokio::join!(
-            self.probe_mx_set(domain, mx_answer, probed_at),
-            self.look_up_policies(domain)
+        // The validating lookups run beside the plain ones and the sessions, and decide nothing
+        // but the DNSSEC/DANE fields: nothing of the opportunistic layer waits for them.
+        let (mx_validated, (probed, policies)) = tokio::join!(
+            async {
+                if self.passes_dnssec_data().await {
+                    Some(self.prober.inner.validating.mx(domain).await)
+                } else {
+                    None
+                }
+            },
+            async {
+                let mx_answer = self.prober.inner.dns.mx(domain).await;
+                if mx_answer == MxAnswer::NullMx {
+                    // A domain that accepts no mail has no transport policy to judge.
+                    return (ProbedMx::NullMx, None);
+                }
+                let (probed, policies) = tokio::join!(
+                    self.probe_mx_hosts(domain, mx_answer),
+                    self.look_up_policies(domain)
+                );
+                (probed, Some(policies))
+            }
         );
-        result.mta_sts = Some(findings.judge(&mut result.mx));
-        result.tls_rpt = Some(tls_rpt);
+        let mx_dnssec = mx_validated.as_ref().map(|validated| validated.status);
+        let mut domain_warnings = Vec::new();
+        if let Some(validated) = &mx_validated
+            && validated.status == DnssecStatus::Secure
+            && signature_expires_soon(validated.signature_expires, probed_at)
+        {
+            domain_warnings.push(DaneWarning::MxSignatureExpiring);
+        }
+        let (implicit, mut hosts) = match probed {
+            ProbedMx::NullMx => {
+                let mut result =
+                    DomainResult::new(domain.clone(), true, None, probed_at, Vec::new());
+                result.dnssec = mx_dnssec;
+                return result;
+            }
+            ProbedMx::Failed(dns_error) => {
+                let mut result = DomainResult::new(
+                    domain.clone(),
+                    false,
+                    Some(dns_error),
+                    probed_at,
+                    Vec::new(),
+                );
+                result.dnssec = mx_dnssec;
+                result.dane = fold_dane(mx_dnssec, std::iter::empty::<DaneSetStatus>());
+                apply_policies(&mut result, policies);
+                return result;
+            }
+            ProbedMx::Hosts { implicit, hosts } => (implicit, hosts),
+        };
+        hosts.sort_by_key(|(position, _, _)| *position);
+        let blind = self.dnssec_data_missing();
+        let mx: Vec<MxResult> = hosts
+            .into_iter()
+            .map(|(_, record, host_probe)| {
+                host_result(record, implicit, &host_probe, mx_dnssec, blind, probed_at)
+            })
+            .collect();
+        let domain_dns_error = if implicit {
+            mx.first().and_then(|host| host.dns_error)
+        } else {
+            None
+        };
+        let mut result = DomainResult::new(domain.clone(), false, domain_dns_error, probed_at, mx);
+        result.dnssec = mx_dnssec;
+        result.dane = if blind {
+            fold_dane(None, testable_hosts_dane(&result.mx))
+        } else {
+            fold_dane(mx_dnssec, testable_hosts_dane(&result.mx))
+        };
+        result.dane_warnings = domain_warnings;
+        apply_policies(&mut result, policies);
         result
     }
 
@@ -245,27 +363,13 @@ impl ProbeRun {
         )
     }
 
-    /// Probes the MX set of an MX answer (not a null MX) and builds the opportunistic result.
-    async fn probe_mx_set(
-        &self,
-        domain: &DomainName,
-        mx_answer: MxAnswer,
-        probed_at: OffsetDateTime,
-    ) -> DomainResult {
+    /// The plain (opportunistic) part of a domain's probe: the MX lookup, then every MX host
+    /// (in parallel), each with its shared run facts.
+    async fn probe_mx_hosts(&self, domain: &DomainName, mx_answer: MxAnswer) -> ProbedMx {
         let config = &self.prober.inner.config;
         let (records, implicit) = match mx_answer {
-            MxAnswer::NullMx => {
-                return DomainResult::new(domain.clone(), true, None, probed_at, Vec::new());
-            }
-            MxAnswer::Failed(dns_error) => {
-                return DomainResult::new(
-                    domain.clone(),
-                    false,
-                    Some(dns_error),
-                    probed_at,
-                    Vec::new(),
-                );
-            }
+            MxAnswer::NullMx => return ProbedMx::NullMx,
+            MxAnswer::Failed(dns_error) => return ProbedMx::Failed(dns_error),
             MxAnswer::Implicit => (
                 vec![dns::MxRecord {
                     host: domain.as_str().to_string(),
@@ -305,37 +409,16 @@ impl ProbeRun {
                         cname_target: None,
                         dns_error: None,
                         addresses: vec![internal_error_address(UNKNOWN_ADDRESS, detail)],
+                        dnssec: None,
+                        tlsa: None,
+                        dane_checks: vec![None],
+                        tls_rpt: None,
                     };
                     hosts.push((position, record, Arc::new(host_probe)));
                 }
             }
         }
-        hosts.sort_by_key(|(position, _, _)| *position);
-        let mx: Vec<MxResult> = hosts
-            .into_iter()
-            .map(|(_, record, host_probe)| MxResult {
-                verdict: if host_probe.addresses.is_empty() {
-                    Verdict::Untestable
-                } else {
-                    aggregate(&host_probe.addresses).verdict
-                },
-                host: record.host,
-                preference: record.preference,
-                implicit,
-                cname_target: host_probe.cname_target.clone(),
-                dns_error: host_probe.dns_error,
-                addresses: host_probe.addresses.clone(),
-                sts_matched: None,
-                sts_passes: None,
-                tls_rpt: None,
-            })
-            .collect();
-        let domain_dns_error = if implicit {
-            mx.first().and_then(|host| host.dns_error)
-        } else {
-            None
-        };
-        DomainResult::new(domain.clone(), false, domain_dns_error, probed_at, mx)
+        ProbedMx::Hosts { implicit, hosts }
     }
 
     /// Resolves and probes one MX host, once per run whatever number of domains ask.
@@ -353,47 +436,115 @@ impl ProbeRun {
 
     async fn probe_host_uncached(&self, host: &str) -> HostProbe {
         let inner = &self.prober.inner;
-        let resolved = inner
-            .dns
-            .addresses(host, inner.config.max_addresses_per_host)
-            .await;
-        let mut sessions = JoinSet::new();
-        let mut started = HashMap::new();
-        for (position, ip) in resolved.addresses.iter().copied().enumerate() {
-            let run = self.clone();
-            let host = host.to_string();
-            let task = sessions.spawn(async move {
-                fault::trip(FaultLevel::Address, &ip.to_string());
-                (position, run.probe_address(ip, &host).await)
+        // The DNSSEC side (validated address answers, then TLSA) runs beside the plain lookup
+        // and the sessions; the sessions never wait for it.
+        let dnssec_side = async {
+            if !self.passes_dnssec_data().await {
+                return (None, None, None);
+            }
+            let validated = inner.validating.addresses(host).await;
+            let tlsa = if validated.status == DnssecStatus::Secure {
+                Some(self.tlsa_for(host, validated.cname_target.as_deref()).await)
+            } else {
+                None
+            };
+            let secure_tlsa = tlsa.as_ref().is_some_and(|(answer, _)| {
+                answer.status == DnssecStatus::Secure && !answer.records.is_empty()
             });
-            started.insert(task.id(), (position, ip));
-        }
-        let mut addresses = Vec::new();
-        while let Some(joined) = sessions.join_next_with_id().await {
-            match joined {
-                Ok((_, entry)) => addresses.push(entry),
-                Err(error) => {
-                    let Some((position, ip)) = started.remove(&error.id()) else {
-                        tracing::error!("an address probe task nobody started failed: {error}");
-                        continue;
-                    };
-                    let why = task_failure(error);
-                    tracing::error!("the probe of {ip} (MX host {host}) {why}");
-                    let detail = format!("internal error: the probe of this address {why}");
-                    addresses.push((position, internal_error_address(ip, detail)));
+            let tls_rpt = if secure_tlsa {
+                Some(sts::look_up_tls_rpt(&inner.dns, host).await)
+            } else {
+                None
+            };
+            (Some(validated.status), tlsa, tls_rpt)
+        };
+        let plain = async {
+            let resolved = inner
+                .dns
+                .addresses(host, inner.config.max_addresses_per_host)
+                .await;
+            let mut sessions = JoinSet::new();
+            let mut started = HashMap::new();
+            for (position, ip) in resolved.addresses.iter().copied().enumerate() {
+                let run = self.clone();
+                let host = host.to_string();
+                let task = sessions.spawn(async move {
+                    fault::trip(FaultLevel::Address, &ip.to_string());
+                    (position, run.probe_address(ip, &host).await)
+                });
+                started.insert(task.id(), (position, ip));
+            }
+            let mut addresses = Vec::new();
+            while let Some(joined) = sessions.join_next_with_id().await {
+                match joined {
+                    Ok((_, entry)) => addresses.push(entry),
+                    Err(error) => {
+                        let Some((position, ip)) = started.remove(&error.id()) else {
+                            tracing::error!("an address probe task nobody started failed: {error}");
+                            continue;
+                        };
+                        let why = task_failure(error);
+                        tracing::error!("the probe of {ip} (MX host {host}) {why}");
+                        let detail = format!("internal error: the probe of this address {why}");
+                        addresses.push((position, (internal_error_address(ip, detail), None)));
+                    }
                 }
             }
+            addresses.sort_by_key(|(position, _)| *position);
+            (resolved, addresses)
+        };
+        let ((dnssec, tlsa, tls_rpt), (resolved, addresses)) = tokio::join!(dnssec_side, plain);
+        let now = rustls::pki_types::UnixTime::now();
+        let mut results = Vec::with_capacity(addresses.len());
+        let mut dane_checks = Vec::with_capacity(addresses.len());
+        for (_, (address, chain)) in addresses {
+            let check = tlsa
+                .as_ref()
+                .and_then(|(answer, names)| dane_check(answer, names, &address, chain, now));
+            dane_checks.push(check);
+            results.push(address);
         }
-        addresses.sort_by_key(|(position, _)| *position);
         HostProbe {
             cname_target: resolved.cname_target,
             dns_error: resolved.error,
-            addresses: addresses.into_iter().map(|(_, result)| result).collect(),
+            addresses: results,
+            dnssec,
+            tlsa: tlsa.map(|(answer, _)| answer),
+            dane_checks,
+            tls_rpt,
         }
     }
 
+    /// The TLSA RRset of `host` (RFC 7672 §2.2.2): for a CNAME'd host, first at the expanded
+    /// name, then, when that is securely absent or insecure, at the name in the MX record.
+    /// Gives the answer and the reference names a DANE-TA leaf is checked against (the TLSA
+    /// base domain first, then the MX host name when they differ).
+    async fn tlsa_for(
+        &self,
+        host: &str,
+        cname_target: Option<&str>,
+    ) -> (Validated<TlsaRecord>, Vec<String>) {
+        let validating = &self.prober.inner.validating;
+        if let Some(target) = cname_target.filter(|target| *target != host) {
+            let expanded = validating.tlsa(target).await;
+            let use_expanded = match expanded.status {
+                DnssecStatus::Secure => !expanded.records.is_empty(),
+                DnssecStatus::Bogus | DnssecStatus::Indeterminate => true,
+                DnssecStatus::Insecure => false,
+            };
+            if use_expanded {
+                return (expanded, vec![target.to_string(), host.to_string()]);
+            }
+        }
+        (validating.tlsa(host).await, vec![host.to_string()])
+    }
+
     /// One SMTP session, holding the prober's lock for the IP so no IP sees two at once.
-    async fn probe_address(&self, ip: IpAddr, host: &str) -> AddressResult {
+    async fn probe_address(
+        &self,
+        ip: IpAddr,
+        host: &str,
+    ) -> (AddressResult, Option<PresentedChain>) {
         let inner = &self.prober.inner;
         let lock = match inner.ip_locks.lock() {
             Ok(mut locks) => {
@@ -404,11 +555,152 @@ impl ProbeRun {
                 locks.entry(ip).or_default().clone()
             }
             Err(_) => {
-                return internal_error_address(ip, "internal error: per-IP lock table poisoned");
+                let detail = "internal error: per-IP lock table poisoned";
+                return (internal_error_address(ip, detail), None);
             }
         };
         let _one_at_a_time = lock.lock().await;
         smtp::probe_address(ip, host, &inner.session, &inner.tls, &inner.legacy).await
+    }
+}
+
+/// The DANE check of one address's session against a secure, non-empty TLSA RRset; None when
+/// DANE does not reach the address (no such RRset, or the address is untestable). A session
+/// that presented no chain (no STARTTLS, failed handshake) fails: a DANE sender defers it.
+fn dane_check(
+    answer: &Validated<TlsaRecord>,
+    reference_names: &[String],
+    address: &AddressResult,
+    chain: Option<PresentedChain>,
+    now: rustls::pki_types::UnixTime,
+) -> Option<DaneCheck> {
+    if answer.status != DnssecStatus::Secure
+        || answer.records.is_empty()
+        || address.outcome == Outcome::Untestable
+    {
+        return None;
+    }
+    let names: Vec<&str> = reference_names.iter().map(String::as_str).collect();
+    match chain {
+        Some(chain) if address.outcome == Outcome::TlsOk => {
+            Some(dane::check_chain(&answer.records, &chain, &names, now))
+        }
+        _ => Some(DaneCheck {
+            status: DaneStatus::Failed,
+            matched: None,
+            detail: Some(
+                match address.outcome {
+                    Outcome::NoStarttls => "TLSA records are published but STARTTLS is not offered",
+                    _ => "TLSA records are published but no TLS session was completed",
+                }
+                .to_string(),
+            ),
+            warnings: dane::record_warnings(&answer.records),
+        }),
+    }
+}
+
+/// Whether a signature expiring at `expires` (seconds since the epoch) ends within
+/// [`SIGNATURE_WARNING_DAYS`] of `now`.
+fn signature_expires_soon(expires: Option<i64>, now: OffsetDateTime) -> bool {
+    expires.is_some_and(|expires| {
+        expires - now.unix_timestamp() < SIGNATURE_WARNING_DAYS * 24 * 60 * 60
+    })
+}
+
+/// The `dane` of the testable MX hosts, for the domain's fold.
+fn testable_hosts_dane(hosts: &[MxResult]) -> Vec<DaneSetStatus> {
+    hosts
+        .iter()
+        .filter(|host| host.verdict != Verdict::Untestable)
+        .filter_map(|host| host.dane)
+        .collect()
+}
+
+/// One MX host as this domain sees it: the run's shared facts about the host, with the DNSSEC /
+/// DANE fields as the domain's MX answer (`mx_dnssec`) allows — DANE applies only when it and
+/// the host's address answers are secure (RFC 7672 §2.2); `blind`: the resolver passes no
+/// DNSSEC data, so every testable address is DANE `unknown` and no status is recorded.
+fn host_result(
+    record: dns::MxRecord,
+    implicit: bool,
+    host_probe: &HostProbe,
+    mx_dnssec: Option<DnssecStatus>,
+    blind: bool,
+    now: OffsetDateTime,
+) -> MxResult {
+    let verdict = if host_probe.addresses.is_empty() {
+        Verdict::Untestable
+    } else {
+        aggregate(&host_probe.addresses).verdict
+    };
+    let mut addresses = host_probe.addresses.clone();
+    let dane_applies = !blind
+        && mx_dnssec == Some(DnssecStatus::Secure)
+        && host_probe.dnssec == Some(DnssecStatus::Secure);
+    let answer_bogus = mx_dnssec.is_some_and(DnssecStatus::counts_as_bogus)
+        || host_probe.dnssec.is_some_and(DnssecStatus::counts_as_bogus);
+    let tlsa = host_probe.tlsa.as_ref().filter(|_| dane_applies);
+    let mut warnings: Vec<DaneWarning> = Vec::new();
+    for (address, check) in addresses.iter_mut().zip(&host_probe.dane_checks) {
+        if address.outcome == Outcome::Untestable {
+            continue;
+        }
+        address.dane = Some(if blind {
+            DaneStatus::Unknown
+        } else if let Some(answer) = tlsa {
+            match (answer.status, check) {
+                (DnssecStatus::Bogus | DnssecStatus::Indeterminate, _) => DaneStatus::Bogus,
+                (_, Some(check)) => {
+                    address.dane_matched = check.matched.clone();
+                    if let Some(why) = &check.detail {
+                        address.detail = format!("{}; DANE failed: {why}", address.detail);
+                    }
+                    for warning in &check.warnings {
+                        if !warnings.contains(warning) {
+                            warnings.push(*warning);
+                        }
+                    }
+                    check.status
+                }
+                _ => DaneStatus::None,
+            }
+        } else if answer_bogus {
+            DaneStatus::Bogus
+        } else {
+            DaneStatus::None
+        });
+    }
+    if let Some(answer) = tlsa
+        && answer.status == DnssecStatus::Secure
+        && !answer.records.is_empty()
+        && signature_expires_soon(answer.signature_expires, now)
+    {
+        warnings.push(DaneWarning::TlsaSignatureExpiring);
+    }
+    let dnssec = if blind { None } else { host_probe.dnssec };
+    let testable: Vec<DaneStatus> = addresses
+        .iter()
+        .filter(|address| address.outcome != Outcome::Untestable)
+        .filter_map(|address| address.dane)
+        .collect();
+    let dane = fold_dane(dnssec, testable);
+    MxResult {
+        verdict,
+        host: record.host,
+        preference: record.preference,
+        implicit,
+        cname_target: host_probe.cname_target.clone(),
+        dns_error: host_probe.dns_error,
+        addresses,
+        dnssec,
+        tlsa: tlsa.map(|answer| answer.records.clone()),
+        tlsa_dnssec: tlsa.map(|answer| answer.status),
+        dane,
+        dane_warnings: warnings,
+        sts_matched: None,
+        sts_passes: None,
+        tls_rpt: host_probe.tls_rpt.clone().filter(|_| dane_applies),
     }
 }
 
@@ -418,6 +710,15 @@ const UNKNOWN_ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 /// An address we could not test because our own probe failed: untestable, `internal_error`.
 fn internal_error_address(ip: IpAddr, detail: impl Into<String>) -> AddressResult {
     AddressResult::new(ip, Outcome::Untestable, Reason::InternalError, detail)
+}
+
+/// Puts a domain's MTA-STS outcome (judged against its MX hosts, which gain `sts_matched` /
+/// `sts_passes`) and TLS-RPT record into its result; None (a null MX) leaves them null.
+fn apply_policies(result: &mut DomainResult, policies: Option<(sts::StsFindings, auth::TlsRpt)>) {
+    if let Some((findings, tls_rpt)) = policies {
+        result.mta_sts = Some(findings.judge(&mut result.mx));
+        result.tls_rpt = Some(tls_rpt);
+    }
 }
 
 /// The result of a domain whose task failed (panicked) before it had a result: untestable,
@@ -441,6 +742,11 @@ fn failed_domain_result(domain: DomainName, why: &str) -> DomainResult {
         sts_matched: None,
         sts_passes: None,
         tls_rpt: None,
+        dnssec: None,
+        tlsa: None,
+        tlsa_dnssec: None,
+        dane: None,
+        dane_warnings: Vec::new(),
     };
     DomainResult::new(
         domain,
@@ -527,6 +833,121 @@ mod tests {
         );
         let json = serde_json::to_value(&result).expect("serializes");
         assert_eq!(json["mx"][0]["addresses"][0]["reason"], "internal_error");
+    }
+
+    fn tls_ok_address(last_octet: u8) -> AddressResult {
+        let mut address = AddressResult::new(
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet)),
+            Outcome::TlsOk,
+            Reason::Completed,
+            "handshake completed",
+        );
+        address.pfs = Some(true);
+        address.strict_valid = Some(false);
+        address
+    }
+
+    fn probe_with(dnssec: Option<DnssecStatus>, tlsa: Option<Validated<TlsaRecord>>) -> HostProbe {
+        let record: TlsaRecord =
+            "3 1 1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+                .parse()
+                .expect("record");
+        HostProbe {
+            cname_target: None,
+            dns_error: None,
+            addresses: vec![
+                tls_ok_address(2),
+                internal_error_address(UNKNOWN_ADDRESS, "x"),
+            ],
+            dnssec,
+            tlsa,
+            tls_rpt: None,
+            dane_checks: vec![
+                Some(DaneCheck {
+                    status: DaneStatus::Valid,
+                    matched: Some(record),
+                    detail: None,
+                    warnings: vec![DaneWarning::NoRolloverKey],
+                }),
+                None,
+            ],
+        }
+    }
+
+    fn secure_tlsa() -> Validated<TlsaRecord> {
+        Validated {
+            status: DnssecStatus::Secure,
+            records: vec![
+                "3 1 1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+                    .parse()
+                    .expect("record"),
+            ],
+            signature_expires: None,
+            cname_target: None,
+        }
+    }
+
+    fn record(host: &str) -> dns::MxRecord {
+        dns::MxRecord {
+            host: host.to_string(),
+            preference: 10,
+        }
+    }
+
+    #[test]
+    fn dane_reaches_a_host_only_through_secure_mx_and_address_answers() {
+        let now = OffsetDateTime::now_utc();
+        let secure = Some(DnssecStatus::Secure);
+        let probe = probe_with(secure, Some(secure_tlsa()));
+        let host = host_result(record("mx.a.test"), false, &probe, secure, false, now);
+        assert_eq!(host.dane, Some(DaneSetStatus::Valid));
+        assert_eq!(host.addresses[0].dane, Some(DaneStatus::Valid));
+        assert_eq!(host.addresses[1].dane, None, "untestable: null");
+        assert_eq!(host.tlsa.as_ref().map(Vec::len), Some(1));
+        assert_eq!(host.dane_warnings, vec![DaneWarning::NoRolloverKey]);
+
+        // The same shared host seen from a domain whose MX answer is insecure.
+        let insecure = Some(DnssecStatus::Insecure);
+        let host = host_result(record("mx.a.test"), false, &probe, insecure, false, now);
+        assert_eq!((host.tlsa.clone(), host.tlsa_dnssec), (None, None));
+        assert_eq!(host.addresses[0].dane, Some(DaneStatus::None));
+        assert_eq!(host.dane, Some(DaneSetStatus::None));
+        assert!(host.dane_warnings.is_empty());
+
+        // An indeterminate MX answer counts as bogus.
+        let indeterminate = Some(DnssecStatus::Indeterminate);
+        let host = host_result(
+            record("mx.a.test"),
+            false,
+            &probe,
+            indeterminate,
+            false,
+            now,
+        );
+        assert_eq!(host.addresses[0].dane, Some(DaneStatus::Bogus));
+
+        // A bogus address answer makes the host bogus.
+        let bogus = probe_with(Some(DnssecStatus::Bogus), None);
+        let host = host_result(record("mx.a.test"), false, &bogus, secure, false, now);
+        assert_eq!(host.dane, Some(DaneSetStatus::Bogus));
+        assert_eq!(host.dnssec, Some(DnssecStatus::Bogus));
+
+        // A resolver without DNSSEC data: unknown, no status recorded.
+        let blind = probe_with(None, None);
+        let host = host_result(record("mx.a.test"), false, &blind, None, true, now);
+        assert_eq!(host.addresses[0].dane, Some(DaneStatus::Unknown));
+        assert_eq!(host.dane, Some(DaneSetStatus::Unknown));
+        assert_eq!(host.dnssec, None);
+    }
+
+    #[test]
+    fn a_signature_expiring_within_seven_days_is_soon() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+        let day = 24 * 60 * 60;
+        assert!(signature_expires_soon(Some(1_800_000_000 + 6 * day), now));
+        assert!(signature_expires_soon(Some(1_800_000_000 - day), now));
+        assert!(!signature_expires_soon(Some(1_800_000_000 + 8 * day), now));
+        assert!(!signature_expires_soon(None, now));
     }
 
     #[test]

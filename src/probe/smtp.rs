@@ -156,15 +156,19 @@ pub async fn probe_address(
     settings: &SessionSettings,
     tls: &TlsSetup,
     legacy: &LegacyTls,
-) -> AddressResult {
+) -> (AddressResult, Option<PresentedChain>) {
     let started = Instant::now();
-    let mut result = run_session(ip, mx_host, settings, tls, legacy).await;
+    let (mut result, chain) = run_session(ip, mx_host, settings, tls, legacy).await;
     if settings.deep && result.outcome == Outcome::TlsOk {
         deep_session(ip, mx_host, settings, legacy, &mut result).await;
     }
     result.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    result
+    (result, chain)
 }
+
+/// The certificate chain a server presented in a completed TLS session (rustls or the legacy
+/// OpenSSL client), leaf first, as sent: what DANE checks (`probe::dane`).
+pub type PresentedChain = Vec<rustls::pki_types::CertificateDer<'static>>;
 
 fn keep_reply(result: &mut AddressResult, reply: &Reply) {
     result.smtp_code = Some(reply.code);
@@ -367,24 +371,24 @@ async fn run_session(
     settings: &SessionSettings,
     tls: &TlsSetup,
     legacy: &LegacyTls,
-) -> AddressResult {
+) -> (AddressResult, Option<PresentedChain>) {
     let (tcp, mut result) = match plaintext_until_tls(ip, settings).await {
         Plaintext::ReadyForTls { tcp, result } => (tcp, result),
-        Plaintext::Ended(result) => return result,
+        Plaintext::Ended(result) => return (result, None),
     };
 
     // 5. TLS handshake, SNI = MX host name.
     let Ok(server_name) = ServerName::try_from(mx_host.to_string()) else {
         result.reason = Reason::HandshakeFailed;
         result.detail = format!("MX host name '{mx_host}' cannot be used as a TLS server name");
-        return result;
+        return (result, None);
     };
     let (config, chain_slot) = match tls.client_config() {
         Ok(parts) => parts,
         Err(error) => {
             result.reason = Reason::HandshakeFailed;
             result.detail = format!("TLS client setup failed: {error}");
-            return result;
+            return (result, None);
         }
     };
     let connector = tokio_rustls::TlsConnector::from(config);
@@ -396,7 +400,7 @@ async fn run_session(
                 "TLS handshake did not finish within {} s",
                 settings.tls_timeout.as_secs_f32()
             );
-            return result;
+            return (result, None);
         }
         Ok(Err(error)) => {
             let failure = classify_handshake_error(&error);
@@ -411,14 +415,14 @@ async fn run_session(
             if failure.legacy_may_help {
                 return legacy_fallback(ip, mx_host, settings, tls, legacy, result).await;
             }
-            return result;
+            return (result, None);
         }
         Ok(Ok(stream)) => stream,
     };
     let facts = session_facts(tls_stream.get_ref().1);
-    record_session(&mut result, facts, None, chain_slot.take(), tls, mx_host);
+    let chain = record_session(&mut result, facts, None, chain_slot.take(), tls, mx_host);
     finish_over_tls(tls_stream, settings, &mut result).await;
-    result
+    (result, chain)
 }
 
 /// The second session: the same plaintext part, then the legacy OpenSSL client. When it fails
@@ -430,7 +434,7 @@ async fn legacy_fallback(
     tls: &TlsSetup,
     legacy: &LegacyTls,
     rustls_failed: AddressResult,
-) -> AddressResult {
+) -> (AddressResult, Option<PresentedChain>) {
     let (tcp, mut result) = match plaintext_until_tls(ip, settings).await {
         Plaintext::ReadyForTls { tcp, result } => (tcp, result),
         Plaintext::Ended(second) => {
@@ -439,7 +443,7 @@ async fn legacy_fallback(
                 "{}; the legacy fallback session (OpenSSL) did not get to TLS: {}",
                 result.detail, second.detail
             );
-            return result;
+            return (result, None);
         }
     };
     match legacy
@@ -452,12 +456,12 @@ async fn legacy_fallback(
                 "{}; legacy fallback (OpenSSL, TLS 1.0-1.2) failed too: {}",
                 result.detail, failure.detail
             );
-            result
+            (result, None)
         }
         Ok(session) => {
             let recorded = (!session.chain.is_empty())
                 .then(|| tls.record_chain(session.chain, mx_host, OffsetDateTime::now_utc()));
-            record_session(
+            let chain = record_session(
                 &mut result,
                 session.facts,
                 Some(&rustls_failed.detail),
@@ -466,13 +470,14 @@ async fn legacy_fallback(
                 mx_host,
             );
             finish_over_tls(session.stream, settings, &mut result).await;
-            result
+            (result, chain)
         }
     }
 }
 
 /// Fills in a completed TLS session: facts, legacy flag and the strict certificate verdict.
-/// `rustls_failure` is the rustls error when the legacy client carried the session.
+/// `rustls_failure` is the rustls error when the legacy client carried the session. Gives back
+/// the presented chain (for DANE), when there was one.
 fn record_session(
     result: &mut AddressResult,
     facts: SessionFacts,
@@ -480,7 +485,7 @@ fn record_session(
     recorded: Option<RecordedChain>,
     tls: &TlsSetup,
     mx_host: &str,
-) {
+) -> Option<PresentedChain> {
     result.outcome = Outcome::TlsOk;
     result.reason = Reason::Completed;
     result.tls_grade = match (facts.version, facts.cipher_suite.as_deref()) {
@@ -497,7 +502,7 @@ fn record_session(
     result.pfs = Some(facts.pfs);
     result.legacy_tls = Some(rustls_failure.is_some());
     let now = OffsetDateTime::now_utc();
-    match recorded {
+    let chain = match recorded {
         Some(recorded) => {
             let assessment = tls.assess(&recorded, mx_host, now);
             result.strict_valid = Some(assessment.strict_valid);
@@ -505,12 +510,14 @@ fn record_session(
             if let Some(details) = assessment.details {
                 result.set_cert(details, now);
             }
+            Some(recorded.chain)
         }
         None => {
             result.strict_valid = Some(false);
             result.cert_errors = vec![CertError::NoCertificate];
+            None
         }
-    }
+    };
     let handshake = match rustls_failure {
         None => "TLS handshake completed".to_string(),
         Some(reason) => format!(
@@ -530,6 +537,7 @@ fn record_session(
             reasons.join(", ")
         )
     };
+    chain
 }
 
 /// 6. `EHLO` over TLS, then `QUIT`, on whichever library's stream.

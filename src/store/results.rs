@@ -338,6 +338,7 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
         mta_sts: Option<crate::model::auth::MtaSts>,
         #[serde(skip_serializing_if = "Option::is_none")]
         tls_rpt: Option<&'a crate::model::auth::TlsRpt>,
+        dnssec: Option<crate::model::auth::DnssecStatus>,
     }
     let mut mx = result.mx.clone();
     for host in &mut mx {
@@ -347,6 +348,8 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
             address.elapsed_ms = 0;
             address.cert_days_left = None;
         }
+        // Informational, and partly about time (signatures expiring): not a change of state.
+        host.dane_warnings.clear();
     }
     let stable = Probed {
         domain: &result.domain,
@@ -362,6 +365,7 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
             mta_sts
         }),
         tls_rpt: result.tls_rpt.as_ref(),
+        dnssec: result.dnssec,
     };
     let json = serde_json::to_string(&stable).unwrap_or_default();
     // `tls_grade` follows from version, suite and group, which are hashed already; left out so
@@ -380,6 +384,12 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
         ",\"sts_matched\":null,\"sts_passes\":null,\"tls_rpt\":null",
         "",
     );
+    // The DNSSEC / DANE fields hash only when they say something: a result without them (not
+    // validated, or stored before they existed) hashes as before.
+    for key in ["dane", "dane_matched", "dnssec", "tlsa", "tlsa_dnssec"] {
+        text = text.replace(&format!(",\"{key}\":null"), "");
+    }
+    text = text.replace(",\"dane_warnings\":[]", "");
     let bytes = text.into_bytes();
     let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
     let mut first = [0u8; 8];
@@ -1082,6 +1092,11 @@ mod tests {
             sts_matched: None,
             sts_passes: None,
             tls_rpt: None,
+            dnssec: None,
+            tlsa: None,
+            tlsa_dnssec: None,
+            dane: None,
+            dane_warnings: Vec::new(),
         };
         let result = DomainResult::new(
             domain("a.example"),
@@ -1104,15 +1119,21 @@ mod tests {
         let json = serde_json::to_string(&cleared).expect("serializes");
         let old_shape = json
             .strip_suffix(
-                ",\"mta_sts\":null,\"tls_rpt\":null,\"stale_since\":null,\"last_known\":null}",
+                ",\"mta_sts\":null,\"tls_rpt\":null,\"dnssec\":null,\"dane\":null,\"dane_warnings\":[],\"stale_since\":null,\"last_known\":null}",
             )
             .map(|start| format!("{start}}}"))
             .expect("the new fields come last")
             .replace(",\"tls_grade\":null", "")
+            .replace(",\"dane\":null,\"dane_matched\":null", "")
             .replace(
                 ",\"sts_matched\":null,\"sts_passes\":null,\"tls_rpt\":null",
                 "",
+            )
+            .replace(
+                ",\"dnssec\":null,\"tlsa\":null,\"tlsa_dnssec\":null,\"dane\":null,\"dane_warnings\":[]",
+                "",
             );
+        assert!(!old_shape.contains("dane"), "{old_shape}");
         assert!(!old_shape.contains("tls_grade"), "{old_shape}");
         assert!(!old_shape.contains("sts_"), "{old_shape}");
         let digest = ring::digest::digest(&ring::digest::SHA256, old_shape.as_bytes());

@@ -162,6 +162,11 @@ impl App {
         self.state.dns_failing.is_some()
     }
 
+    /// Whether the monitor said the resolver passes no DNSSEC data (and the banner shows).
+    pub fn dnssec_unavailable_banner(&self) -> bool {
+        self.state.dnssec_unavailable.is_some()
+    }
+
     /// The last snapshot (its rows are in [`Self::table`]); tests compare it with the store.
     pub fn view(&self) -> Option<&ViewSnapshot> {
         self.state.view.as_ref()
@@ -330,6 +335,7 @@ impl App {
             Action::Scan(target) => {
                 state.port_blocked = None;
                 state.dns_failing = None;
+                state.dnssec_unavailable = None;
                 send(self.monitor.as_ref(), Command::ScanNow(target));
             }
             Action::Send(command) => send(self.monitor.as_ref(), command),
@@ -387,6 +393,7 @@ impl App {
             Action::DismissStatus => state.status = None,
             Action::DismissBanner(Banner::Port25Blocked) => state.port_blocked = None,
             Action::DismissBanner(Banner::DnsFailing) => state.dns_failing = None,
+            Action::DismissBanner(Banner::DnssecUnavailable) => state.dnssec_unavailable = None,
         }
     }
 

@@ -104,6 +104,8 @@ impl SettingsForm {
             scan_interval_hours: number(&self.scan_interval_hours, "scan interval", &mut problems)
                 .unwrap_or(original.scan_interval_hours),
             paused: original.paused,
+            // Not edited in the tab: kept as saved (`settings.json`, `--trust-anchor`).
+            trust_anchor: original.trust_anchor.clone(),
             concurrency: number(&self.concurrency, "concurrency", &mut problems)
                 .unwrap_or(original.concurrency),
             connect_timeout_secs: number(

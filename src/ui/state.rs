@@ -112,6 +112,9 @@ pub struct UiState {
     pub port_blocked: Option<usize>,
     /// What the monitor said when the DNS server failed every lookup of a scan.
     pub dns_failing: Option<DnsTrouble>,
+    /// The resolver the monitor found passing no DNSSEC data (DANE is `unknown`), for the
+    /// banner; None when it passes DNSSEC data or no scan said otherwise.
+    pub dnssec_unavailable: Option<String>,
     pub status: Option<Status>,
     view_in_flight: bool,
     view_dirty: bool,
@@ -133,6 +136,7 @@ impl UiState {
             next_scan_at: None,
             port_blocked: None,
             dns_failing: None,
+            dnssec_unavailable: None,
             status: None,
             view_in_flight: false,
             view_dirty: false,
@@ -404,6 +408,7 @@ impl UiState {
                     failures,
                 });
             }
+            ScanEvent::DnssecUnavailable { resolver } => self.dnssec_unavailable = Some(resolver),
             ScanEvent::StoreFailed(message) => self.set_status(message, true),
             ScanEvent::Finished {
                 scan,
@@ -803,6 +808,22 @@ mod tests {
         state.apply_event(Event::ViewLoaded(gone), &mut reactions);
         assert!(state.table.cursor().is_none());
         assert!(state.detail.is_none());
+    }
+
+    #[test]
+    fn a_resolver_without_dnssec_data_raises_the_banner_state() {
+        let mut state = UiState::new(None, SortOrder::default());
+        assert_eq!(state.dnssec_unavailable, None);
+        state.apply_event(
+            Event::Scan(ScanEvent::DnssecUnavailable {
+                resolver: "the system resolver".into(),
+            }),
+            &mut Vec::new(),
+        );
+        assert_eq!(
+            state.dnssec_unavailable.as_deref(),
+            Some("the system resolver")
+        );
     }
 
     #[test]

@@ -53,6 +53,12 @@ impl TopBar {
         if let Some(trouble) = &state.dns_failing {
             dns_failing_banner_ui(ui, trouble, newcomer, actions);
         }
+        if let Some(resolver) = &state.dnssec_unavailable {
+            let (title, text) = dnssec_unavailable_text(resolver);
+            if warning_banner_ui(ui, "dnssec_unavailable_banner", title, &text) {
+                actions.push(Action::DismissBanner(Banner::DnssecUnavailable));
+            }
+        }
     }
 
     /// Draws the status line: the last thing that happened, what the table shows, and the
@@ -288,6 +294,20 @@ fn port_blocked_banner_ui(
     ) {
         actions.push(Action::DismissBanner(Banner::Port25Blocked));
     }
+}
+
+/// The title and text of the banner when the resolver passes no DNSSEC data.
+fn dnssec_unavailable_text(resolver: &str) -> (&'static str, String) {
+    (
+        "⚠ The DNS resolver passes no DNSSEC data",
+        format!(
+            "{} returns answers without their DNSSEC signatures (or ignores the DO bit), so \
+             no answer can be validated: DANE is shown as unknown for every domain, never as \
+             failed. STARTTLS, PFS and certificate results are not affected. For DANE results, \
+             give a DNSSEC-aware resolver in Settings (DNS server) or with --dns.",
+            capitalized(resolver)
+        ),
+    )
 }
 
 /// The title and text of the DNS banner: who failed, how, the likely cause, what to do.

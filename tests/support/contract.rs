@@ -17,6 +17,9 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
         "mx",
         "mta_sts",
         "tls_rpt",
+        "dnssec",
+        "dane",
+        "dane_warnings",
         "stale_since",
         "last_known",
     ];
@@ -30,6 +33,11 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
         "sts_matched",
         "sts_passes",
         "tls_rpt",
+        "dnssec",
+        "tlsa",
+        "tlsa_dnssec",
+        "dane",
+        "dane_warnings",
     ];
     const ADDRESS: &[&str] = &[
         "ip",
@@ -57,6 +65,8 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
         "cert_key",
         "cert_sha256",
         "elapsed_ms",
+        "dane",
+        "dane_matched",
     ];
     let mut missing = Vec::new();
     let mut require = |object: &Value, fields: &[&str], place: &str| {

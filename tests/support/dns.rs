@@ -17,6 +17,7 @@ use std::{
     pin::Pin,
     str::FromStr,
     sync::Arc,
+    sync::atomic::{AtomicUsize, Ordering},
     time::Duration,
 };
 
@@ -58,12 +59,64 @@ impl TestDns {
     /// relative names are relative to `origin`. [`soa_header`] writes a suitable preamble.
     /// Panics with the zone's origin and the parser's message when a zone is malformed.
     pub async fn start(zones: &[(&str, &str)]) -> TestDns {
+        let handlers = zones
+            .iter()
+            .map(|(origin, zone_text)| parse_zone(origin, zone_text))
+            .collect();
+        Self::start_handlers(handlers).await
+    }
+
+    /// Starts the server (as [`TestDns::start`]) with zone handlers built by the caller, e.g.
+    /// signed ones from [`super::signed_zone`].
+    pub async fn start_handlers(zones: Vec<(Name, InMemoryZoneHandler)>) -> TestDns {
         let mut catalog = Catalog::new();
-        for (origin, zone_text) in zones {
-            let (origin_name, zone_handler) = parse_zone(origin, zone_text);
+        for (origin_name, zone_handler) in zones {
             catalog.upsert(LowerName::from(origin_name), vec![Arc::new(zone_handler)]);
         }
+        Self::serve(catalog).await
+    }
 
+    /// Starts a server for `parents` and for `children` delegated from them (the parent zone
+    /// holds the NS records), answering a DS query for a child's apex from its parent, as the
+    /// real DNS does (one server holding both would otherwise answer it from the child, and a
+    /// validating resolver could never prove an unsigned child insecure).
+    pub async fn start_delegating(
+        parents: Vec<(Name, InMemoryZoneHandler)>,
+        children: Vec<(Name, InMemoryZoneHandler)>,
+    ) -> DelegatingDns {
+        let mut all = Catalog::new();
+        let mut parent_catalog = Catalog::new();
+        let mut child_origins = Vec::new();
+        for (origin_name, zone_handler) in parents {
+            let handler = Arc::new(zone_handler);
+            all.upsert(LowerName::from(origin_name.clone()), vec![handler.clone()]);
+            parent_catalog.upsert(LowerName::from(origin_name), vec![handler]);
+        }
+        for (origin_name, zone_handler) in children {
+            child_origins.push(LowerName::from(origin_name.clone()));
+            all.upsert(LowerName::from(origin_name), vec![Arc::new(zone_handler)]);
+        }
+        let (udp_socket, tcp_listener) = bind_udp_and_tcp_on_one_port().await;
+        let addr = udp_socket
+            .local_addr()
+            .expect("a bound UDP socket has a local address");
+        let queries = Arc::new(AtomicUsize::new(0));
+        let mut server = Server::new(DsToParent {
+            all,
+            parents: parent_catalog,
+            child_origins,
+            queries: queries.clone(),
+        });
+        server.register_socket(udp_socket);
+        server.register_listener(tcp_listener, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
+        DelegatingDns {
+            addr,
+            server,
+            queries,
+        }
+    }
+
+    async fn serve(catalog: Catalog) -> TestDns {
         let (udp_socket, tcp_listener) = bind_udp_and_tcp_on_one_port().await;
         let addr = udp_socket
             .local_addr()
@@ -87,6 +140,59 @@ impl TestDns {
             true,
             vec![udp, tcp],
         )])
+    }
+}
+
+/// A running DNS server of parent and child zones ([`TestDns::start_delegating`]). Dropping it
+/// stops the server.
+pub struct DelegatingDns {
+    /// The address (127.0.0.1:port) answering on both UDP and TCP.
+    pub addr: SocketAddr,
+    /// Owns the server's tasks.
+    server: Server<DsToParent>,
+    /// Requests answered so far.
+    queries: Arc<AtomicUsize>,
+}
+
+impl DelegatingDns {
+    /// How many requests the server has answered so far (for cost figures).
+    pub fn queries(&self) -> usize {
+        self.queries.load(Ordering::SeqCst)
+    }
+}
+
+/// Sends DS queries for a child zone's apex to the parents' catalog, all else to the full one.
+struct DsToParent {
+    all: Catalog,
+    parents: Catalog,
+    child_origins: Vec<LowerName>,
+    queries: Arc<AtomicUsize>,
+}
+
+impl RequestHandler for DsToParent {
+    fn handle_request<'handler, 'request, 'future, R, T>(
+        &'handler self,
+        request: &'request Request,
+        response_handle: R,
+    ) -> Pin<Box<dyn Future<Output = ResponseInfo> + Send + 'future>>
+    where
+        R: ResponseHandler + 'future,
+        T: Time + 'future,
+        'handler: 'future,
+        'request: 'future,
+        Self: 'future,
+    {
+        self.queries.fetch_add(1, Ordering::SeqCst);
+        let to_parent = request.request_info().is_ok_and(|info| {
+            info.query.query_type() == RecordType::DS
+                && self.child_origins.contains(info.query.name())
+        });
+        if to_parent {
+            self.parents
+                .handle_request::<R, T>(request, response_handle)
+        } else {
+            self.all.handle_request::<R, T>(request, response_handle)
+        }
     }
 }
 
@@ -253,6 +359,7 @@ fn parse_zone(origin: &str, zone_text: &str) -> (Name, InMemoryZoneHandler) {
         records,
         ZoneType::Primary,
         AxfrPolicy::Deny,
+        None,
     )
     .unwrap_or_else(|error| panic!("test zone {origin:?} is not a valid zone: {error}"));
     (parsed_origin, zone_handler)

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod dns;
 pub mod https;
 pub mod pki;
+pub mod signed_zone;
 pub mod smtp;
 
 pub use dns::{FailingDns, TestDns, TxtFailingDns, soa_header};
