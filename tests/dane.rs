@@ -245,6 +245,11 @@ async fn dane_ee_ta_mismatch_rollover_and_failures_in_a_signed_zone() {
     assert_eq!(json["dane"], "valid");
     assert_eq!(json["dane_warnings"], serde_json::json!([]));
     assert_eq!(
+        json["sender"],
+        serde_json::json!({"dane": "authenticated", "mta_sts": "opportunistic", "authenticated": true, "at_risk": false}),
+        "{json}"
+    );
+    assert_eq!(
         support::contract::missing_fields(&json),
         Vec::<String>::new()
     );
@@ -275,6 +280,11 @@ async fn dane_ee_ta_mismatch_rollover_and_failures_in_a_signed_zone() {
     assert_eq!(json["strict_valid"], true, "{json}");
     assert_eq!(json["verdict"], "tls_ok");
     assert_eq!(json["dane"], "failed");
+    assert_eq!(
+        json["sender"],
+        serde_json::json!({"dane": "defers", "mta_sts": "opportunistic", "authenticated": false, "at_risk": true}),
+        "{json}"
+    );
     let address = &host(&json, "mx.mismatch.dane.test")["addresses"][0];
     assert_eq!(address["dane"], "failed");
     assert_eq!(address["dane_matched"], Value::Null);
@@ -399,6 +409,11 @@ async fn several_addresses_and_hosts_fold_and_implicit_and_cnamed_hosts_get_thei
     assert_eq!(host(&json, "mx1.two.dane.test")["dane"], "valid", "{json}");
     assert_eq!(host(&json, "mx2.two.dane.test")["dane"], "failed", "{json}");
     assert_eq!(json["dane"], "failed");
+    assert_eq!(
+        json["sender"],
+        serde_json::json!({"dane": "degraded", "mta_sts": "opportunistic", "authenticated": true, "at_risk": true}),
+        "{json}"
+    );
 
     let json = world.probe("implicit.dane.test", false).await;
     let mx = host(&json, "implicit.dane.test");
@@ -482,6 +497,11 @@ async fn unsigned_zones_bogus_answers_and_proven_absence_are_told_apart() {
     assert_eq!(mx["tlsa_dnssec"], Value::Null);
     assert_eq!(mx["addresses"][0]["dane"], "none");
     assert_eq!(json["dane"], "none");
+    assert_eq!(
+        json["sender"],
+        serde_json::json!({"dane": "opportunistic", "mta_sts": "opportunistic", "authenticated": false, "at_risk": false}),
+        "{json}"
+    );
 
     // One MX host with a valid TLSA RRset, used by a signed and an unsigned domain in one run:
     // DANE reaches it only from the domain whose MX answer is secure.
@@ -522,6 +542,11 @@ async fn unsigned_zones_bogus_answers_and_proven_absence_are_told_apart() {
     assert_eq!(json["starttls"], true);
     assert_eq!(json["dnssec"], "bogus");
     assert_eq!(json["dane"], "bogus");
+    assert_eq!(
+        json["sender"],
+        serde_json::json!({"dane": "defers", "mta_sts": "opportunistic", "authenticated": false, "at_risk": true}),
+        "{json}"
+    );
     let mx = host(&json, "mx.bogusmx.dane.test");
     assert_eq!(mx["preference"], 20, "the plain lookup's answer");
     assert_eq!(mx["addresses"][0]["dane"], "bogus");

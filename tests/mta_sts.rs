@@ -348,6 +348,10 @@ async fn every_mta_sts_case_gets_its_outcome() {
     assert_eq!(enforce["mta_sts"]["failure"], Value::Null);
     assert_eq!(enforce["mx"][0]["sts_matched"], true);
     assert_eq!(enforce["mx"][0]["sts_passes"], true);
+    // The sender's view: an MTA-STS sender authenticates every delivery.
+    assert_eq!(enforce["sender"]["mta_sts"], "authenticated", "{enforce}");
+    assert_eq!(enforce["sender"]["authenticated"], true);
+    assert_eq!(enforce["sender"]["at_risk"], false);
     assert_eq!(enforce["mx"][0]["tls_rpt"], Value::Null);
     assert_eq!(
         enforce["tls_rpt"],
@@ -371,6 +375,7 @@ async fn every_mta_sts_case_gets_its_outcome() {
 
     // testing: judged, not enforced (the MX is not even listed); TLS-RPT with an http: URI.
     assert_eq!(outcome("testing"), "testing");
+    assert_eq!(result("testing")["sender"]["mta_sts"], "opportunistic");
     assert_eq!(result("testing")["mx"][0]["sts_matched"], false);
     assert_eq!(result("testing")["tls_rpt"]["status"], "invalid");
     assert!(
@@ -396,6 +401,9 @@ async fn every_mta_sts_case_gets_its_outcome() {
     assert_eq!(outcome("mismatch"), "mx_mismatch");
     assert_eq!(result("mismatch")["mx"][0]["sts_matched"], false);
     assert_eq!(result("mismatch")["mx"][0]["sts_passes"], false);
+    // Its only MX host fails the policy: an MTA-STS sender defers all mail.
+    assert_eq!(result("mismatch")["sender"]["mta_sts"], "defers");
+    assert_eq!(result("mismatch")["sender"]["at_risk"], true);
     let badmx = result("badmx");
     assert_eq!(outcome("badmx"), "mx_cert_invalid", "{badmx}");
     assert_eq!(badmx["mx"][0]["sts_matched"], true);

@@ -644,6 +644,11 @@ pub struct DomainResult {
     /// Informational DANE findings about the MX answer (its signatures expiring soon).
     #[serde(default)]
     pub dane_warnings: Vec<auth::DaneWarning>,
+    /// What a DANE-enforcing and an MTA-STS-enforcing sender would do with this domain's mail
+    /// ([`auth::sender_view`] of [`DomainResult::sender_facts`]); null for `no_mail` and in
+    /// results stored before the field existed.
+    #[serde(default)]
+    pub sender: Option<auth::SenderView>,
     /// While this result is untestable and the domain keeps its last known state
     /// ([`stale`]): the first untestable probe since `last_known`. Null otherwise, and always
     /// from the probe itself (only the store knows a domain's history).
@@ -690,9 +695,38 @@ impl DomainResult {
             dnssec: None,
             dane: None,
             dane_warnings: Vec::new(),
+            sender: None,
             stale_since: None,
             last_known: None,
         }
+    }
+
+    /// What the sender rule reads of this result: the MX answer's DNSSEC status, whether an
+    /// MTA-STS `enforce` policy is in force, and the DANE / `sts_passes` of each testable MX
+    /// host (a host with at least one testable address).
+    pub fn sender_facts(&self) -> auth::SenderFacts {
+        auth::SenderFacts {
+            no_mail: self.verdict == Verdict::NoMail,
+            mx_dnssec: self.dnssec,
+            sts_enforce: self
+                .mta_sts
+                .as_ref()
+                .is_some_and(|mta_sts| mta_sts.outcome.is_enforce()),
+            hosts: self
+                .mx
+                .iter()
+                .filter(|host| host.verdict != Verdict::Untestable)
+                .map(|host| auth::SenderHostFacts {
+                    dane: host.dane,
+                    sts_passes: host.sts_passes,
+                })
+                .collect(),
+        }
+    }
+
+    /// Sets `sender` from the result's DNSSEC, DANE and MTA-STS facts (call it once they are in).
+    pub fn judge_sender(&mut self) {
+        self.sender = auth::sender_view(&self.sender_facts());
     }
 
     /// The domain's mail provider: the registrable domain of its primary (first) MX host, or

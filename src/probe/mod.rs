@@ -318,6 +318,7 @@ impl ProbeRun {
                 result.dnssec = mx_dnssec;
                 result.dane = fold_dane(mx_dnssec, std::iter::empty::<DaneSetStatus>());
                 apply_policies(&mut result, policies);
+                result.judge_sender();
                 return result;
             }
             ProbedMx::Hosts { implicit, hosts } => (implicit, hosts),
@@ -344,6 +345,7 @@ impl ProbeRun {
         };
         result.dane_warnings = domain_warnings;
         apply_policies(&mut result, policies);
+        result.judge_sender();
         result
     }
 
@@ -748,13 +750,15 @@ fn failed_domain_result(domain: DomainName, why: &str) -> DomainResult {
         dane: None,
         dane_warnings: Vec::new(),
     };
-    DomainResult::new(
+    let mut result = DomainResult::new(
         domain,
         false,
         None,
         OffsetDateTime::now_utc(),
         vec![placeholder],
-    )
+    );
+    result.judge_sender();
+    result
 }
 
 /// What ended a task that gave no value, in words: `panicked: <message>` or `was cancelled`.

@@ -1119,7 +1119,7 @@ mod tests {
         let json = serde_json::to_string(&cleared).expect("serializes");
         let old_shape = json
             .strip_suffix(
-                ",\"mta_sts\":null,\"tls_rpt\":null,\"dnssec\":null,\"dane\":null,\"dane_warnings\":[],\"stale_since\":null,\"last_known\":null}",
+                ",\"mta_sts\":null,\"tls_rpt\":null,\"dnssec\":null,\"dane\":null,\"dane_warnings\":[],\"sender\":null,\"stale_since\":null,\"last_known\":null}",
             )
             .map(|start| format!("{start}}}"))
             .expect("the new fields come last")

@@ -20,6 +20,7 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
         "dnssec",
         "dane",
         "dane_warnings",
+        "sender",
         "stale_since",
         "last_known",
     ];
