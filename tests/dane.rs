@@ -18,7 +18,7 @@ use serde_json::Value;
 use starttls_monitor::model::DomainName;
 use starttls_monitor::model::auth::DnssecStatus;
 use starttls_monitor::probe::config::TrustAnchorFile;
-use starttls_monitor::probe::dns::ValidatingDns;
+use starttls_monitor::probe::dns::{DnssecData, ValidatingDns};
 use starttls_monitor::probe::{DnsServer, ProbeConfig, Prober};
 use support::dns::DelegatingDns;
 use support::signed_zone::{self, TestZone};
@@ -554,7 +554,7 @@ async fn unsigned_zones_bogus_answers_and_proven_absence_are_told_apart() {
     let unsigned_present = validating.tlsa("mx.plain.dane.test").await;
     assert_eq!(unsigned_present.status, DnssecStatus::Insecure);
     assert_eq!(unsigned_present.records.len(), 1);
-    assert!(validating.passes_dnssec_data().await);
+    assert_eq!(validating.passes_dnssec_data().await, DnssecData::Passes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -598,6 +598,42 @@ async fn a_resolver_that_strips_dnssec_gives_unknown_and_one_warning_never_bogus
     assert_eq!(mx["tlsa"], Value::Null);
     assert_eq!(mx["dane"], "unknown");
     assert_eq!(mx["addresses"][0]["dane"], "unknown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolver_that_refuses_gives_no_dnssec_warning_and_no_bogus() {
+    // REFUSED for everything: the failing-DNS warning's case, not a DNSSEC one.
+    let refusing = support::FailingDns::refusing().await;
+    let dir = tempfile::tempdir().unwrap();
+    let anchor_file = dir.path().join("anchors.txt");
+    let zone = signed_zone::signed("dane.test.", &soa_header("dane.test"), MONTH);
+    std::fs::write(&anchor_file, &zone.anchor).unwrap();
+    let config = ProbeConfig {
+        dns: DnsServer::Custom(refusing.addr),
+        dns_timeout: DEADLINE,
+        trust_anchor: Some(TrustAnchorFile::load(&anchor_file).unwrap()),
+        ..ProbeConfig::default()
+    };
+    let validating =
+        ValidatingDns::new(&config.dns, DEADLINE, config.trust_anchor.as_ref()).unwrap();
+    assert_eq!(validating.passes_dnssec_data().await, DnssecData::Failed);
+    let prober = Prober::new(config).unwrap();
+    let run = prober.start_run();
+    let mut results = Vec::new();
+    run.probe_many(
+        vec![DomainName::parse("a.dane.test").unwrap()],
+        |_, result| {
+            results.push(serde_json::to_value(&result).unwrap());
+        },
+    )
+    .await;
+    assert!(
+        !run.dnssec_data_missing(),
+        "no DNSSEC warning for a refusing resolver"
+    );
+    assert_eq!(results[0]["verdict"], "untestable", "{}", results[0]);
+    assert_eq!(results[0]["dnssec"], Value::Null);
+    assert_eq!(results[0]["dane"], Value::Null, "never bogus");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
