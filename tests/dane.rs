@@ -672,6 +672,95 @@ async fn signatures_about_to_expire_are_warned_about() {
     );
 }
 
+/// A chain leaf → intermediate → root for `name` (all sent), and the intermediate.
+fn chain_via_intermediate(name: &str) -> (TestCert, CertificateDer<'static>) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
+        ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
+    };
+    let ca = |common_name: &str| {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params
+    };
+    let root =
+        CertifiedIssuer::self_signed(ca("DANE test root"), KeyPair::generate().unwrap()).unwrap();
+    let intermediate = CertifiedIssuer::signed_by(
+        ca("DANE test intermediate"),
+        KeyPair::generate().unwrap(),
+        &root,
+    )
+    .unwrap();
+    let mut params = CertificateParams::new(vec![name.to_string()]).unwrap();
+    params.distinguished_name = DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(90);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = params.signed_by(&leaf_key, &intermediate).unwrap();
+    let cert = TestCert {
+        chain_der: vec![
+            leaf.der().clone(),
+            intermediate.der().clone(),
+            root.der().clone(),
+        ],
+        key_der: rustls::pki_types::PrivateKeyDer::from(leaf_key),
+    };
+    (cert, intermediate.der().clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dane_ta_on_an_intermediate_is_warned_and_a_failed_handshake_fails_dane() {
+    let mut cases = Cases::new(3);
+    let (cert, intermediate) = chain_via_intermediate("mx.inter.dane.test");
+    let pinned = ta_201(&intermediate);
+    cases.mx("inter", good(cert), std::slice::from_ref(&pinned));
+    let some_record = ee_311(&self_signed("mx.alert.dane.test"));
+    cases.mx("alert", Scenario::HandshakeAlert, &[some_record]);
+    let zone = signed_zone::signed("dane.test.", &cases.zone_text, MONTH);
+    let anchors = zone.anchor.clone();
+    let world = World::start(
+        &cases.pki,
+        vec![zone],
+        Vec::new(),
+        &anchors,
+        cases.servers.clone(),
+    )
+    .await;
+
+    let json = world.probe("inter.dane.test", false).await;
+    assert_eq!(json["dane"], "valid", "{json}");
+    let mx = host(&json, "mx.inter.dane.test");
+    assert_eq!(mx["addresses"][0]["dane_matched"], pinned.as_str());
+    assert_eq!(
+        mx["dane_warnings"],
+        serde_json::json!(["ta_pinned_to_intermediate"]),
+        "{mx}"
+    );
+
+    // STARTTLS offered, the handshake fails (also for the legacy client): a DANE sender defers.
+    let json = world.probe("alert.dane.test", false).await;
+    assert_eq!(json["verdict"], "tls_failed", "{json}");
+    assert_eq!(json["dane"], "failed");
+    let address = &host(&json, "mx.alert.dane.test")["addresses"][0];
+    assert!(
+        address["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no TLS session was completed"),
+        "{address}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untestable_address_has_no_dane() {
     let mut cases = Cases::new(2);
