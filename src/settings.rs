@@ -451,6 +451,38 @@ mod tests {
     }
 
     #[test]
+    fn the_trust_anchor_setting_is_loaded_and_the_option_wins() {
+        let settings: Settings = serde_json::from_str(r#"{"concurrency": 8}"#).expect("parses");
+        assert_eq!(settings.trust_anchor, None, "old settings: the root keys");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let saved = dir.path().join("saved.key");
+        let given = dir.path().join("given.key");
+        let line = "example.test. IN DNSKEY 257 3 13 \
+            mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n";
+        std::fs::write(&saved, line).expect("write");
+        std::fs::write(&given, line.replace("example.test.", "other.test.")).expect("write");
+        let settings: Settings =
+            serde_json::from_value(serde_json::json!({ "trust_anchor": saved })).expect("parses");
+        let config = settings.probe_config(&Overrides::default()).expect("valid");
+        let anchor = config.trust_anchor.expect("the saved anchors");
+        assert_eq!(anchor.zones, vec!["example.test.".to_string()]);
+        let overrides = Overrides {
+            trust_anchor: Some(given.clone()),
+            ..Overrides::default()
+        };
+        let config = settings.probe_config(&overrides).expect("valid");
+        assert_eq!(config.trust_anchor.expect("given").path, given);
+        let missing = Settings {
+            trust_anchor: Some(dir.path().join("gone.key")),
+            ..Settings::default()
+        };
+        let error = missing
+            .probe_config(&Overrides::default())
+            .expect_err("a missing anchor file is an error");
+        assert!(error.to_string().contains("gone.key"), "{error}");
+    }
+
+    #[test]
     fn the_stale_window_is_seven_days_and_at_most_a_year() {
         assert_eq!(DEFAULT_STALE_MAX_DAYS, 7);
         assert_eq!(Settings::default().stale_max_days, 7);

@@ -18,7 +18,7 @@ use serde_json::Value;
 use starttls_monitor::model::DomainName;
 use starttls_monitor::model::auth::DnssecStatus;
 use starttls_monitor::probe::config::TrustAnchorFile;
-use starttls_monitor::probe::dns::ValidatingDns;
+use starttls_monitor::probe::dns::{DnssecData, ValidatingDns};
 use starttls_monitor::probe::{DnsServer, ProbeConfig, Prober};
 use support::dns::DelegatingDns;
 use support::signed_zone::{self, TestZone};
@@ -579,7 +579,7 @@ async fn unsigned_zones_bogus_answers_and_proven_absence_are_told_apart() {
     let unsigned_present = validating.tlsa("mx.plain.dane.test").await;
     assert_eq!(unsigned_present.status, DnssecStatus::Insecure);
     assert_eq!(unsigned_present.records.len(), 1);
-    assert!(validating.passes_dnssec_data().await);
+    assert_eq!(validating.passes_dnssec_data().await, DnssecData::Passes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -626,6 +626,42 @@ async fn a_resolver_that_strips_dnssec_gives_unknown_and_one_warning_never_bogus
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolver_that_refuses_gives_no_dnssec_warning_and_no_bogus() {
+    // REFUSED for everything: the failing-DNS warning's case, not a DNSSEC one.
+    let refusing = support::FailingDns::refusing().await;
+    let dir = tempfile::tempdir().unwrap();
+    let anchor_file = dir.path().join("anchors.txt");
+    let zone = signed_zone::signed("dane.test.", &soa_header("dane.test"), MONTH);
+    std::fs::write(&anchor_file, &zone.anchor).unwrap();
+    let config = ProbeConfig {
+        dns: DnsServer::Custom(refusing.addr),
+        dns_timeout: DEADLINE,
+        trust_anchor: Some(TrustAnchorFile::load(&anchor_file).unwrap()),
+        ..ProbeConfig::default()
+    };
+    let validating =
+        ValidatingDns::new(&config.dns, DEADLINE, config.trust_anchor.as_ref()).unwrap();
+    assert_eq!(validating.passes_dnssec_data().await, DnssecData::Failed);
+    let prober = Prober::new(config).unwrap();
+    let run = prober.start_run();
+    let mut results = Vec::new();
+    run.probe_many(
+        vec![DomainName::parse("a.dane.test").unwrap()],
+        |_, result| {
+            results.push(serde_json::to_value(&result).unwrap());
+        },
+    )
+    .await;
+    assert!(
+        !run.dnssec_data_missing(),
+        "no DNSSEC warning for a refusing resolver"
+    );
+    assert_eq!(results[0]["verdict"], "untestable", "{}", results[0]);
+    assert_eq!(results[0]["dnssec"], Value::Null);
+    assert_eq!(results[0]["dane"], Value::Null, "never bogus");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signatures_about_to_expire_are_warned_about() {
     let mut cases = Cases::new(2);
     let cert = self_signed("mx.soon.dane.test");
@@ -658,6 +694,95 @@ async fn signatures_about_to_expire_are_warned_about() {
             .unwrap()
             .contains(&Value::from("tlsa_signature_expiring")),
         "{warnings}"
+    );
+}
+
+/// A chain leaf → intermediate → root for `name` (all sent), and the intermediate.
+fn chain_via_intermediate(name: &str) -> (TestCert, CertificateDer<'static>) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
+        ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
+    };
+    let ca = |common_name: &str| {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params
+    };
+    let root =
+        CertifiedIssuer::self_signed(ca("DANE test root"), KeyPair::generate().unwrap()).unwrap();
+    let intermediate = CertifiedIssuer::signed_by(
+        ca("DANE test intermediate"),
+        KeyPair::generate().unwrap(),
+        &root,
+    )
+    .unwrap();
+    let mut params = CertificateParams::new(vec![name.to_string()]).unwrap();
+    params.distinguished_name = DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(90);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = params.signed_by(&leaf_key, &intermediate).unwrap();
+    let cert = TestCert {
+        chain_der: vec![
+            leaf.der().clone(),
+            intermediate.der().clone(),
+            root.der().clone(),
+        ],
+        key_der: rustls::pki_types::PrivateKeyDer::from(leaf_key),
+    };
+    (cert, intermediate.der().clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dane_ta_on_an_intermediate_is_warned_and_a_failed_handshake_fails_dane() {
+    let mut cases = Cases::new(3);
+    let (cert, intermediate) = chain_via_intermediate("mx.inter.dane.test");
+    let pinned = ta_201(&intermediate);
+    cases.mx("inter", good(cert), std::slice::from_ref(&pinned));
+    let some_record = ee_311(&self_signed("mx.alert.dane.test"));
+    cases.mx("alert", Scenario::HandshakeAlert, &[some_record]);
+    let zone = signed_zone::signed("dane.test.", &cases.zone_text, MONTH);
+    let anchors = zone.anchor.clone();
+    let world = World::start(
+        &cases.pki,
+        vec![zone],
+        Vec::new(),
+        &anchors,
+        cases.servers.clone(),
+    )
+    .await;
+
+    let json = world.probe("inter.dane.test", false).await;
+    assert_eq!(json["dane"], "valid", "{json}");
+    let mx = host(&json, "mx.inter.dane.test");
+    assert_eq!(mx["addresses"][0]["dane_matched"], pinned.as_str());
+    assert_eq!(
+        mx["dane_warnings"],
+        serde_json::json!(["ta_pinned_to_intermediate"]),
+        "{mx}"
+    );
+
+    // STARTTLS offered, the handshake fails (also for the legacy client): a DANE sender defers.
+    let json = world.probe("alert.dane.test", false).await;
+    assert_eq!(json["verdict"], "tls_failed", "{json}");
+    assert_eq!(json["dane"], "failed");
+    let address = &host(&json, "mx.alert.dane.test")["addresses"][0];
+    assert!(
+        address["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no TLS session was completed"),
+        "{address}"
     );
 }
 

@@ -311,6 +311,19 @@ pub struct ValidatingDns {
     anchor_zones: Vec<String>,
 }
 
+/// What asking for the trust anchors' DNSKEY RRsets said about the resolver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnssecData {
+    /// Every anchor's DNSKEY RRset validated: DNSSEC statuses can be told.
+    Passes,
+    /// The resolver answered, without validatable DNSSEC data (RRSIGs stripped, DO bit
+    /// ignored, no DNSKEY): worth a warning.
+    Missing,
+    /// The query failed (timeout, REFUSED, SERVFAIL, unreachable): the resolver's trouble is
+    /// the failing-DNS warning's business, not a DNSSEC one.
+    Failed,
+}
+
 /// One validated answer: its DNSSEC status, and its records when there were any.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Validated<T> {
@@ -384,12 +397,14 @@ impl ValidatingDns {
     }
 
     /// Whether the resolver passes DNSSEC data: the DNSKEY RRset of every trust anchor's zone
-    /// comes back validated. A resolver (or middlebox) that strips RRSIGs, or drops the DO bit,
-    /// fails this; then no DNSSEC status can be told and DANE is `unknown`.
-    pub async fn passes_dnssec_data(&self) -> bool {
+    /// comes back validated ([`DnssecData::Passes`]). A resolver (or middlebox) that strips
+    /// RRSIGs or drops the DO bit answers without it ([`DnssecData::Missing`]); one that does
+    /// not answer, refuses or fails the query gives [`DnssecData::Failed`]. Either way no DNSSEC
+    /// status can be told and DANE is `unknown`.
+    pub async fn passes_dnssec_data(&self) -> DnssecData {
         for zone in &self.anchor_zones {
             let Ok(name) = Name::from_ascii(zone) else {
-                return false;
+                return DnssecData::Missing;
             };
             match self.resolver.lookup(name, RecordType::DNSKEY).await {
                 Ok(lookup) => {
@@ -397,13 +412,22 @@ impl ValidatingDns {
                         record.record_type() == RecordType::DNSKEY && record.proof.is_secure()
                     });
                     if !secure {
-                        return false;
+                        return DnssecData::Missing;
                     }
                 }
-                Err(_) => return false,
+                Err(error) => {
+                    return match error {
+                        NetError::Dns(
+                            HickoryDnsError::NoRecordsFound(_)
+                            | HickoryDnsError::Nsec { .. }
+                            | HickoryDnsError::DnssecBogus,
+                        ) => DnssecData::Missing,
+                        _ => DnssecData::Failed,
+                    };
+                }
             }
         }
-        true
+        DnssecData::Passes
     }
 
     /// The DNSSEC status of the MX answer of `domain` (of its denial when it has none).

@@ -44,7 +44,7 @@ use crate::model::{
     aggregate, auth,
 };
 use dane::DaneCheck;
-use dns::{Dns, MxAnswer, Validated, ValidatingDns};
+use dns::{Dns, DnssecData, MxAnswer, Validated, ValidatingDns};
 use fault::FaultLevel;
 use https::HttpsClient;
 use legacy::LegacyTls;
@@ -192,7 +192,7 @@ pub struct ProbeRun {
     /// which then never applies a cached policy).
     memory: Option<Arc<dyn PolicyMemory>>,
     /// Whether the resolver passes DNSSEC data (asked once per run, at the first domain).
-    dnssec_data: Arc<OnceCell<bool>>,
+    dnssec_data: Arc<OnceCell<DnssecData>>,
 }
 
 impl ProbeRun {
@@ -204,12 +204,21 @@ impl ProbeRun {
         self
     }
 
-    /// True once this run has found that the resolver passes no DNSSEC data (the DNSKEY RRset
-    /// of a trust anchor's zone does not validate: RRSIGs stripped, DO bit dropped, or no
-    /// answer): its results then carry DANE `unknown` and no DNSSEC status. False before the
-    /// first domain's lookups and when DNSSEC data passes. Callers warn once per scan.
+    /// True once this run has found that the resolver answers but passes no DNSSEC data (the
+    /// DNSKEY RRset of a trust anchor's zone does not validate: RRSIGs stripped, DO bit
+    /// dropped): its results carry DANE `unknown` and no DNSSEC status. False before the first
+    /// domain's lookups, when DNSSEC data passes, and when the query failed outright (a
+    /// resolver that does not answer is the failing-DNS detector's to report; DANE is
+    /// `unknown` then too). Callers warn once per scan.
     pub fn dnssec_data_missing(&self) -> bool {
-        self.dnssec_data.get() == Some(&false)
+        self.dnssec_data.get() == Some(&DnssecData::Missing)
+    }
+
+    /// True when DNSSEC statuses cannot be told in this run (data missing or the query failed).
+    fn dnssec_blind(&self) -> bool {
+        self.dnssec_data
+            .get()
+            .is_some_and(|data| *data != DnssecData::Passes)
     }
 
     /// Whether the resolver passes DNSSEC data, asked once per run.
@@ -218,6 +227,7 @@ impl ProbeRun {
             .dnssec_data
             .get_or_init(|| self.prober.inner.validating.passes_dnssec_data())
             .await
+            == DnssecData::Passes
     }
 
     /// Probes every domain, at most `config.concurrency` at a time, calling `on_result` with the
@@ -316,7 +326,10 @@ impl ProbeRun {
                     Vec::new(),
                 );
                 result.dnssec = mx_dnssec;
-                result.dane = fold_dane(mx_dnssec, std::iter::empty::<DaneSetStatus>());
+                // The lookup failed for the plain resolver too: a validator that could not
+                // conclude either (indeterminate) is the same failure, not a bogus answer.
+                let answer = mx_dnssec.filter(|status| *status != DnssecStatus::Indeterminate);
+                result.dane = fold_dane(answer, std::iter::empty::<DaneSetStatus>());
                 apply_policies(&mut result, policies);
                 result.judge_sender();
                 return result;
@@ -324,7 +337,7 @@ impl ProbeRun {
             ProbedMx::Hosts { implicit, hosts } => (implicit, hosts),
         };
         hosts.sort_by_key(|(position, _, _)| *position);
-        let blind = self.dnssec_data_missing();
+        let blind = self.dnssec_blind();
         let mx: Vec<MxResult> = hosts
             .into_iter()
             .map(|(_, record, host_probe)| {
