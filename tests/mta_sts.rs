@@ -227,6 +227,8 @@ fn probe_specs() -> Vec<Spec> {
             )
         },
         spec("nohost", "v=STSv1; id=h1", None),
+        // `mta-sts.refused` has an address where nothing listens (the world adds it).
+        spec("refused", "v=STSv1; id=f1", None),
         Spec {
             policy: Some((
                 PolicyReply::policy(&enforce_for("mx.badcert.sts.test")),
@@ -286,7 +288,9 @@ fn text(value: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_mta_sts_case_gets_its_outcome() {
-    let world = StsWorld::build(probe_specs()).await;
+    let nobody = unique_loopback_ips(1)[0];
+    let world =
+        StsWorld::build_with(probe_specs(), &format!("mta-sts.refused IN A {nobody}\n")).await;
     let prober = Prober::new(world.config()).unwrap();
     let labels: Vec<&str> = probe_specs().iter().map(|spec| spec.label).collect();
     let mut results: HashMap<String, Value> = HashMap::new();
@@ -405,6 +409,7 @@ async fn every_mta_sts_case_gets_its_outcome() {
     // Policy failures, each with its reason; no policy in force, hosts null.
     for (label, reason) in [
         ("nohost", "(connect)"),
+        ("refused", "(connect)"),
         ("badcert", "(tls_certificate)"),
         ("redirect", "(redirect)"),
         ("big", "(too_large)"),
@@ -427,6 +432,16 @@ async fn every_mta_sts_case_gets_its_outcome() {
         failure("badcert").contains("self_signed"),
         "{}",
         failure("badcert")
+    );
+    assert!(
+        failure("nohost").contains("has no address (nxdomain)"),
+        "{}",
+        failure("nohost")
+    );
+    assert!(
+        failure("refused").contains("could not connect to mta-sts.refused.sts.test"),
+        "{}",
+        failure("refused")
     );
     assert!(failure("redirect").contains("https://elsewhere.sts.test/"));
     assert!(failure("status").contains("HTTP 404"));
@@ -782,4 +797,72 @@ fn a_database_row_written_before_mta_sts_reads_back() {
         ),
         (None, None, &None)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_policy_fetch_at_a_time_goes_to_a_shared_policy_host() {
+    // Eight domains whose mta-sts names all point at one provider's address.
+    let pki = TestPki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = pki.write_ca_file(dir.path());
+    let ips = unique_loopback_ips(2);
+    let (mx_ip, web_ip) = (ips[0], ips[1]);
+    let labels: Vec<String> = (0..8).map(|index| format!("shared{index}")).collect();
+    let mut zone = soa_header(ZONE);
+    zone.push_str(&format!("mx IN A {mx_ip}\n"));
+    for label in &labels {
+        zone.push_str(&format!(
+            "{label} IN MX 10 mx\n_mta-sts.{label} IN TXT \"v=STSv1; id=1\"\nmta-sts.{label} IN A {web_ip}\n"
+        ));
+    }
+    let dns = TestDns::start(&[(ZONE, &zone)]).await;
+    let smtp = SmtpFleet::start(vec![(
+        mx_ip,
+        Scenario::Good {
+            cert: pki.leaf(&[&format!("mx.{ZONE}")], Validity::Current),
+            versions: TlsVersions::Any,
+        },
+    )])
+    .await;
+    let names: Vec<String> = labels
+        .iter()
+        .map(|label| format!("mta-sts.{label}.{ZONE}"))
+        .collect();
+    let sans: Vec<&str> = names.iter().map(String::as_str).collect();
+    let web = PolicyFleet::start(vec![(
+        web_ip,
+        pki.leaf(&sans, Validity::Current),
+        PolicyReply::policy(&enforce_for(&format!("mx.{ZONE}"))),
+    )])
+    .await;
+    web.server(web_ip).set_delay(Duration::from_millis(100));
+    let mut config = ProbeConfig {
+        dns: DnsServer::Custom(dns.addr),
+        smtp_port: smtp.port,
+        https_port: web.port,
+        connect_timeout: DEADLINE,
+        greeting_timeout: DEADLINE,
+        command_timeout: DEADLINE,
+        tls_timeout: DEADLINE,
+        https_timeout: DEADLINE,
+        ehlo_name: "probe.starttls-monitor.test".to_string(),
+        ..ProbeConfig::default()
+    };
+    config.load_ca_file(&ca_file).unwrap();
+    let mut outcomes = Vec::new();
+    Prober::new(config)
+        .unwrap()
+        .start_run()
+        .probe_many(
+            labels.iter().map(|label| domain(label)).collect(),
+            |_, result| {
+                outcomes.push(result.mta_sts.unwrap().outcome.as_str().to_string());
+            },
+        )
+        .await;
+    // Every fetch got its policy although they queued (waiting is not counted in the deadline),
+    // and never two connections at once.
+    assert_eq!(outcomes, vec!["enforce_ok"; 8]);
+    assert_eq!(web.server(web_ip).requests().len(), 8);
+    assert_eq!(web.server(web_ip).most_open(), 1);
 }

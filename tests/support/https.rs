@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -114,7 +115,19 @@ pub struct PolicyServer {
     reply: Arc<Mutex<PolicyReply>>,
     requests: Arc<Mutex<Vec<String>>>,
     handshakes: Arc<Mutex<usize>>,
+    delay: Arc<Mutex<Duration>>,
+    open: Arc<AtomicUsize>,
+    most_open: Arc<AtomicUsize>,
     task: JoinHandle<()>,
+}
+
+/// Counts a connection closed when dropped.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Drop for PolicyServer {
@@ -140,18 +153,35 @@ impl PolicyServer {
         let reply = Arc::new(Mutex::new(reply));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let handshakes = Arc::new(Mutex::new(0));
+        let delay = Arc::new(Mutex::new(Duration::ZERO));
+        let open = Arc::new(AtomicUsize::new(0));
+        let most_open = Arc::new(AtomicUsize::new(0));
         let task = tokio::spawn({
-            let (reply, requests, handshakes) =
-                (reply.clone(), requests.clone(), handshakes.clone());
+            let (reply, requests, handshakes, delay, open, most_open) = (
+                reply.clone(),
+                requests.clone(),
+                handshakes.clone(),
+                delay.clone(),
+                open.clone(),
+                most_open.clone(),
+            );
             async move {
                 loop {
                     let Ok((stream, _)) = listener.accept().await else {
                         return;
                     };
+                    let now_open = open.fetch_add(1, Ordering::SeqCst) + 1;
+                    most_open.fetch_max(now_open, Ordering::SeqCst);
+                    let counted = OpenConnection(open.clone());
                     let acceptor = acceptor.clone();
-                    let (reply, requests, handshakes) =
-                        (reply.clone(), requests.clone(), handshakes.clone());
+                    let (reply, requests, handshakes, delay) = (
+                        reply.clone(),
+                        requests.clone(),
+                        handshakes.clone(),
+                        delay.clone(),
+                    );
                     tokio::spawn(async move {
+                        let _counted = counted;
                         let accepting =
                             tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
                         let Ok(Ok(mut tls)) = accepting.await else {
@@ -180,6 +210,8 @@ impl PolicyServer {
                             .lock()
                             .unwrap()
                             .push(String::from_utf8_lossy(&head).into_owned());
+                        let wait = *delay.lock().unwrap();
+                        tokio::time::sleep(wait).await;
                         let response = reply.lock().unwrap().response();
                         // The client may stop reading (a body over its limit).
                         let _ = tls.write_all(&response).await;
@@ -193,6 +225,9 @@ impl PolicyServer {
             reply,
             requests,
             handshakes,
+            delay,
+            open,
+            most_open,
             task,
         })
     }
@@ -200,6 +235,16 @@ impl PolicyServer {
     /// Answers `reply` from now on.
     pub fn set_reply(&self, reply: PolicyReply) {
         *self.reply.lock().unwrap() = reply;
+    }
+
+    /// Waits `delay` before each response from now on.
+    pub fn set_delay(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+
+    /// The most connections that were open at once.
+    pub fn most_open(&self) -> usize {
+        self.most_open.load(Ordering::SeqCst)
     }
 
     /// The request heads received so far (request line and headers, CRLF separated).
