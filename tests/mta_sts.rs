@@ -866,3 +866,61 @@ async fn one_policy_fetch_at_a_time_goes_to_a_shared_policy_host() {
     assert_eq!(web.server(web_ip).requests().len(), 8);
     assert_eq!(web.server(web_ip).most_open(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_json_stores_and_prints_mta_sts() {
+    let world = StsWorld::build(vec![Spec {
+        tls_rpt_txt: vec!["v=TLSRPTv1; rua=mailto:tlsrpt@enforce.sts.test"],
+        ..spec(
+            "enforce",
+            "v=STSv1; id=20260101",
+            Some(PolicyReply::policy(&enforce_for("mx.enforce.sts.test"))),
+        )
+    }])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("monitor.sqlite3");
+    let run = |args: Vec<String>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_starttls-monitor"));
+        command.arg("--db").arg(&db).args(args);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+    let added = run(vec![
+        "domains".into(),
+        "add".into(),
+        "enforce.sts.test".into(),
+    ])
+    .await
+    .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let options = vec![
+        "--dns".to_string(),
+        world.dns.addr.to_string(),
+        "--smtp-port".into(),
+        world.smtp.port.to_string(),
+        "--https-port".into(),
+        world.policies.port.to_string(),
+        "--ca-file".into(),
+        world.ca_file.to_str().unwrap().to_string(),
+        "--timeout".into(),
+        "3".into(),
+        "--greeting-timeout".into(),
+        "3".into(),
+    ];
+    let mut scan_args = vec!["scan".to_string(), "--json".into()];
+    scan_args.extend(options);
+    let scanned = run(scan_args).await.unwrap();
+    assert!(scanned.status.success(), "{scanned:?}");
+    let printed: Value = serde_json::from_slice(&scanned.stdout).unwrap();
+    assert_eq!(printed["mta_sts"]["outcome"], "enforce_ok", "{printed}");
+    assert_eq!(printed["mta_sts"]["cached"], false);
+    assert_eq!(printed["mx"][0]["sts_matched"], true);
+    assert_eq!(printed["tls_rpt"]["status"], "valid");
+    // The stored result carries the same objects.
+    let store = Store::open(&db).unwrap();
+    let stored = store.latest_result(&domain("enforce")).unwrap().unwrap();
+    let stored = serde_json::to_value(&stored).unwrap();
+    assert_eq!(stored["mta_sts"]["policy"], printed["mta_sts"]["policy"]);
+    assert_eq!(stored["tls_rpt"], printed["tls_rpt"]);
+    assert_eq!(stored["mx"][0]["sts_passes"], true);
+}
