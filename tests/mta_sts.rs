@@ -924,3 +924,34 @@ async fn scan_json_stores_and_prints_mta_sts() {
     assert_eq!(stored["tls_rpt"], printed["tls_rpt"]);
     assert_eq!(stored["mx"][0]["sts_passes"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_host_that_never_answers_times_out_within_the_deadline() {
+    let world = StsWorld::build(vec![spec(
+        "slow",
+        "v=STSv1; id=1",
+        Some(PolicyReply::policy(&enforce_for("mx.slow.sts.test"))),
+    )])
+    .await;
+    world
+        .policy_server("slow")
+        .set_delay(Duration::from_secs(30));
+    let mut config = world.config();
+    config.https_timeout = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let result = Prober::new(config)
+        .unwrap()
+        .probe_domain(&domain("slow"))
+        .await;
+    let elapsed = started.elapsed();
+    let mta_sts = result.mta_sts.unwrap();
+    assert_eq!(mta_sts.outcome.as_str(), "policy_failed");
+    let why = mta_sts.failure.unwrap_or_default();
+    assert!(
+        why.contains("(timeout): timed out after 1 s while waiting for the response"),
+        "{why}"
+    );
+    // Bounded: the deadline, plus slack for a loaded machine; the SMTP verdict is unaffected.
+    assert!(elapsed < Duration::from_secs(6), "took {elapsed:?}");
+    assert_eq!(result.verdict.as_str(), "tls_ok");
+}
