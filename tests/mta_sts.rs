@@ -262,6 +262,14 @@ fn probe_specs() -> Vec<Spec> {
             Some(PolicyReply::Oversized { bytes: 70 * 1024 }),
         ),
         spec("status", "v=STSv1; id=s1", Some(PolicyReply::Status(404))),
+        spec("plain", "v=STSv1; id=q1", Some(PolicyReply::NotTls)),
+        spec(
+            "garbage",
+            "v=STSv1; id=p1",
+            Some(PolicyReply::policy(
+                "<html><body>Welcome to nginx!</body></html>\n",
+            )),
+        ),
         spec(
             "html",
             "v=STSv1; id=x1",
@@ -414,6 +422,8 @@ async fn every_mta_sts_case_gets_its_outcome() {
         ("redirect", "(redirect)"),
         ("big", "(too_large)"),
         ("status", "(http_status)"),
+        ("garbage", "(parse)"),
+        ("plain", "(tls)"),
     ] {
         let json = result(label);
         assert_eq!(outcome(label), "policy_failed", "{label}: {json}");
@@ -445,6 +455,11 @@ async fn every_mta_sts_case_gets_its_outcome() {
     );
     assert!(failure("redirect").contains("https://elsewhere.sts.test/"));
     assert!(failure("status").contains("HTTP 404"));
+    assert!(
+        failure("garbage").contains("policy line 1: '<html>"),
+        "{}",
+        failure("garbage")
+    );
     // Nothing was asked of a policy host whose certificate failed.
     assert!(world.policy_server("badcert").handshakes() >= 1);
     assert_eq!(

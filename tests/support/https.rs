@@ -39,6 +39,9 @@ pub enum PolicyReply {
     Redirect { location: String },
     /// This status, with a short text body.
     Status(u16),
+    /// No TLS at all: the server answers the ClientHello with a plain-HTTP error and closes
+    /// (an HTTPS port served by a plain HTTP server).
+    NotTls,
     /// `200 OK`, `text/plain`, a body of `bytes` bytes that starts like a policy (sent in
     /// chunks, with no Content-Length, so only counting stops it).
     Oversized { bytes: usize },
@@ -90,6 +93,10 @@ impl PolicyReply {
                 .into_bytes();
                 bytes.extend_from_slice(body.as_bytes());
                 bytes
+            }
+            PolicyReply::NotTls => {
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec()
             }
             PolicyReply::Oversized { bytes: size } => {
                 let mut bytes = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
@@ -182,6 +189,16 @@ impl PolicyServer {
                     );
                     tokio::spawn(async move {
                         let _counted = counted;
+                        let mut stream = stream;
+                        let not_tls = matches!(*reply.lock().unwrap(), PolicyReply::NotTls);
+                        if not_tls {
+                            let mut hello = [0u8; 512];
+                            let _ = stream.read(&mut hello).await;
+                            let response = reply.lock().unwrap().response();
+                            let _ = stream.write_all(&response).await;
+                            let _ = stream.shutdown().await;
+                            return;
+                        }
                         let accepting =
                             tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
                         let Ok(Ok(mut tls)) = accepting.await else {
