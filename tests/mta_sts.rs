@@ -1,11 +1,13 @@
 //! MTA-STS and TLS-RPT against a loopback internet: an in-process DNS zone with `_mta-sts` and
 //! `_smtp._tls` records, HTTPS policy hosts (tokio + rustls, certificates from the test CA) and
 //! SMTP servers, covering every outcome a sender can reach (enforce ok, testing, mode none,
-//! wildcard, MX not listed, MX certificate invalid, no policy host, bad policy certificate,
-//! malformed and duplicate records, redirect, oversized body, HTTP error, wrong content type),
-//! TLS-RPT valid / invalid / duplicate / none, and, through stored scans, a policy changed under
-//! the same id and a cached policy applied after a failed fetch. `probe --json` and the table
-//! carry the same fields.
+//! wildcard, MX not listed, MX certificate invalid, no policy host, nothing listening, bad
+//! policy certificate, plain HTTP on the HTTPS port, malformed and duplicate records, redirect,
+//! oversized body, HTTP error, a page that is not a policy, wrong content type, a host that never
+//! answers), TLS-RPT valid / invalid / duplicate / none (domain and MX host), one connection at a
+//! time to a shared policy host, failing TXT lookups that change no verdict, and, through stored
+//! scans, a policy changed under the same id and a cached policy applied after a failed fetch.
+//! `probe --json`, the table and `scan --json` carry the same fields; old rows read back.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
