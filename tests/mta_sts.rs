@@ -1,11 +1,13 @@
 //! MTA-STS and TLS-RPT against a loopback internet: an in-process DNS zone with `_mta-sts` and
 //! `_smtp._tls` records, HTTPS policy hosts (tokio + rustls, certificates from the test CA) and
 //! SMTP servers, covering every outcome a sender can reach (enforce ok, testing, mode none,
-//! wildcard, MX not listed, MX certificate invalid, no policy host, bad policy certificate,
-//! malformed and duplicate records, redirect, oversized body, HTTP error, wrong content type),
-//! TLS-RPT valid / invalid / duplicate / none, and, through stored scans, a policy changed under
-//! the same id and a cached policy applied after a failed fetch. `probe --json` and the table
-//! carry the same fields.
+//! wildcard, MX not listed, MX certificate invalid, no policy host, nothing listening, bad
+//! policy certificate, plain HTTP on the HTTPS port, malformed and duplicate records, redirect,
+//! oversized body, HTTP error, a page that is not a policy, wrong content type, a host that never
+//! answers), TLS-RPT valid / invalid / duplicate / none (domain and MX host), one connection at a
+//! time to a shared policy host, failing TXT lookups that change no verdict, and, through stored
+//! scans, a policy changed under the same id and a cached policy applied after a failed fetch.
+//! `probe --json`, the table and `scan --json` carry the same fields; old rows read back.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
@@ -227,6 +229,8 @@ fn probe_specs() -> Vec<Spec> {
             )
         },
         spec("nohost", "v=STSv1; id=h1", None),
+        // `mta-sts.refused` has an address where nothing listens (the world adds it).
+        spec("refused", "v=STSv1; id=f1", None),
         Spec {
             policy: Some((
                 PolicyReply::policy(&enforce_for("mx.badcert.sts.test")),
@@ -260,6 +264,14 @@ fn probe_specs() -> Vec<Spec> {
             Some(PolicyReply::Oversized { bytes: 70 * 1024 }),
         ),
         spec("status", "v=STSv1; id=s1", Some(PolicyReply::Status(404))),
+        spec("plain", "v=STSv1; id=q1", Some(PolicyReply::NotTls)),
+        spec(
+            "garbage",
+            "v=STSv1; id=p1",
+            Some(PolicyReply::policy(
+                "<html><body>Welcome to nginx!</body></html>\n",
+            )),
+        ),
         spec(
             "html",
             "v=STSv1; id=x1",
@@ -286,7 +298,9 @@ fn text(value: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_mta_sts_case_gets_its_outcome() {
-    let world = StsWorld::build(probe_specs()).await;
+    let nobody = unique_loopback_ips(1)[0];
+    let world =
+        StsWorld::build_with(probe_specs(), &format!("mta-sts.refused IN A {nobody}\n")).await;
     let prober = Prober::new(world.config()).unwrap();
     let labels: Vec<&str> = probe_specs().iter().map(|spec| spec.label).collect();
     let mut results: HashMap<String, Value> = HashMap::new();
@@ -413,10 +427,13 @@ async fn every_mta_sts_case_gets_its_outcome() {
     // Policy failures, each with its reason; no policy in force, hosts null.
     for (label, reason) in [
         ("nohost", "(connect)"),
+        ("refused", "(connect)"),
         ("badcert", "(tls_certificate)"),
         ("redirect", "(redirect)"),
         ("big", "(too_large)"),
         ("status", "(http_status)"),
+        ("garbage", "(parse)"),
+        ("plain", "(tls)"),
     ] {
         let json = result(label);
         assert_eq!(outcome(label), "policy_failed", "{label}: {json}");
@@ -436,8 +453,23 @@ async fn every_mta_sts_case_gets_its_outcome() {
         "{}",
         failure("badcert")
     );
+    assert!(
+        failure("nohost").contains("has no address (nxdomain)"),
+        "{}",
+        failure("nohost")
+    );
+    assert!(
+        failure("refused").contains("could not connect to mta-sts.refused.sts.test"),
+        "{}",
+        failure("refused")
+    );
     assert!(failure("redirect").contains("https://elsewhere.sts.test/"));
     assert!(failure("status").contains("HTTP 404"));
+    assert!(
+        failure("garbage").contains("policy line 1: '<html>"),
+        "{}",
+        failure("garbage")
+    );
     // Nothing was asked of a policy host whose certificate failed.
     assert!(world.policy_server("badcert").handshakes() >= 1);
     assert_eq!(
@@ -795,4 +827,161 @@ fn a_database_row_written_before_mta_sts_reads_back() {
         ),
         (None, None, &None)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_policy_fetch_at_a_time_goes_to_a_shared_policy_host() {
+    // Eight domains whose mta-sts names all point at one provider's address.
+    let pki = TestPki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = pki.write_ca_file(dir.path());
+    let ips = unique_loopback_ips(2);
+    let (mx_ip, web_ip) = (ips[0], ips[1]);
+    let labels: Vec<String> = (0..8).map(|index| format!("shared{index}")).collect();
+    let mut zone = soa_header(ZONE);
+    zone.push_str(&format!("mx IN A {mx_ip}\n"));
+    for label in &labels {
+        zone.push_str(&format!(
+            "{label} IN MX 10 mx\n_mta-sts.{label} IN TXT \"v=STSv1; id=1\"\nmta-sts.{label} IN A {web_ip}\n"
+        ));
+    }
+    let dns = TestDns::start(&[(ZONE, &zone)]).await;
+    let smtp = SmtpFleet::start(vec![(
+        mx_ip,
+        Scenario::Good {
+            cert: pki.leaf(&[&format!("mx.{ZONE}")], Validity::Current),
+            versions: TlsVersions::Any,
+        },
+    )])
+    .await;
+    let names: Vec<String> = labels
+        .iter()
+        .map(|label| format!("mta-sts.{label}.{ZONE}"))
+        .collect();
+    let sans: Vec<&str> = names.iter().map(String::as_str).collect();
+    let web = PolicyFleet::start(vec![(
+        web_ip,
+        pki.leaf(&sans, Validity::Current),
+        PolicyReply::policy(&enforce_for(&format!("mx.{ZONE}"))),
+    )])
+    .await;
+    web.server(web_ip).set_delay(Duration::from_millis(100));
+    let mut config = ProbeConfig {
+        dns: DnsServer::Custom(dns.addr),
+        smtp_port: smtp.port,
+        https_port: web.port,
+        connect_timeout: DEADLINE,
+        greeting_timeout: DEADLINE,
+        command_timeout: DEADLINE,
+        tls_timeout: DEADLINE,
+        https_timeout: DEADLINE,
+        ehlo_name: "probe.starttls-monitor.test".to_string(),
+        ..ProbeConfig::default()
+    };
+    config.load_ca_file(&ca_file).unwrap();
+    let mut outcomes = Vec::new();
+    Prober::new(config)
+        .unwrap()
+        .start_run()
+        .probe_many(
+            labels.iter().map(|label| domain(label)).collect(),
+            |_, result| {
+                outcomes.push(result.mta_sts.unwrap().outcome.as_str().to_string());
+            },
+        )
+        .await;
+    // Every fetch got its policy although they queued (waiting is not counted in the deadline),
+    // and never two connections at once.
+    assert_eq!(outcomes, vec!["enforce_ok"; 8]);
+    assert_eq!(web.server(web_ip).requests().len(), 8);
+    assert_eq!(web.server(web_ip).most_open(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_json_stores_and_prints_mta_sts() {
+    let world = StsWorld::build(vec![Spec {
+        tls_rpt_txt: vec!["v=TLSRPTv1; rua=mailto:tlsrpt@enforce.sts.test"],
+        ..spec(
+            "enforce",
+            "v=STSv1; id=20260101",
+            Some(PolicyReply::policy(&enforce_for("mx.enforce.sts.test"))),
+        )
+    }])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("monitor.sqlite3");
+    let run = |args: Vec<String>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_starttls-monitor"));
+        command.arg("--db").arg(&db).args(args);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+    let added = run(vec![
+        "domains".into(),
+        "add".into(),
+        "enforce.sts.test".into(),
+    ])
+    .await
+    .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let options = vec![
+        "--dns".to_string(),
+        world.dns.addr.to_string(),
+        "--smtp-port".into(),
+        world.smtp.port.to_string(),
+        "--https-port".into(),
+        world.policies.port.to_string(),
+        "--ca-file".into(),
+        world.ca_file.to_str().unwrap().to_string(),
+        "--timeout".into(),
+        "3".into(),
+        "--greeting-timeout".into(),
+        "3".into(),
+    ];
+    let mut scan_args = vec!["scan".to_string(), "--json".into()];
+    scan_args.extend(options);
+    let scanned = run(scan_args).await.unwrap();
+    assert!(scanned.status.success(), "{scanned:?}");
+    let printed: Value = serde_json::from_slice(&scanned.stdout).unwrap();
+    assert_eq!(printed["mta_sts"]["outcome"], "enforce_ok", "{printed}");
+    assert_eq!(printed["mta_sts"]["cached"], false);
+    assert_eq!(printed["mx"][0]["sts_matched"], true);
+    assert_eq!(printed["tls_rpt"]["status"], "valid");
+    // The stored result carries the same objects.
+    let store = Store::open(&db).unwrap();
+    let stored = store.latest_result(&domain("enforce")).unwrap().unwrap();
+    let stored = serde_json::to_value(&stored).unwrap();
+    assert_eq!(stored["mta_sts"]["policy"], printed["mta_sts"]["policy"]);
+    assert_eq!(stored["tls_rpt"], printed["tls_rpt"]);
+    assert_eq!(stored["mx"][0]["sts_passes"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_host_that_never_answers_times_out_within_the_deadline() {
+    let world = StsWorld::build(vec![spec(
+        "slow",
+        "v=STSv1; id=1",
+        Some(PolicyReply::policy(&enforce_for("mx.slow.sts.test"))),
+    )])
+    .await;
+    world
+        .policy_server("slow")
+        .set_delay(Duration::from_secs(30));
+    let mut config = world.config();
+    config.https_timeout = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let result = Prober::new(config)
+        .unwrap()
+        .probe_domain(&domain("slow"))
+        .await;
+    let elapsed = started.elapsed();
+    let mta_sts = result.mta_sts.unwrap();
+    assert_eq!(mta_sts.outcome.as_str(), "policy_failed");
+    let why = mta_sts.failure.unwrap_or_default();
+    assert!(
+        why.contains("(timeout): timed out after 1 s while waiting for the response"),
+        "{why}"
+    );
+    // Bounded: the deadline, plus slack for a loaded machine; the SMTP verdict is unaffected.
+    assert!(elapsed < Duration::from_secs(6), "took {elapsed:?}");
+    assert_eq!(result.verdict.as_str(), "tls_ok");
 }

@@ -242,3 +242,47 @@ fn address_line(address: &AddressResult) -> String {
     }
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::auth::{MtaStsOutcome, StsMode, TlsRptStatus};
+
+    #[test]
+    fn the_sts_line_says_outcome_facts_tls_rpt_and_why() {
+        assert_eq!(sts_line(None, None), None);
+        let cached = MtaSts {
+            outcome: MtaStsOutcome::MxMismatch,
+            id: Some("7".into()),
+            mode: Some(StsMode::Enforce),
+            max_age: Some(600),
+            mx_patterns: Some(vec!["mx.example.org".into()]),
+            fetched_at: None,
+            cached: true,
+            failure: Some("policy fetch failed (connect): refused\u{1b}[2J".into()),
+            policy: None,
+        };
+        let invalid = TlsRpt {
+            status: TlsRptStatus::Invalid,
+            rua: Vec::new(),
+            detail: Some("no rua field".into()),
+        };
+        assert_eq!(
+            sts_line(Some(&cached), Some(&invalid)).unwrap(),
+            "  STS  mx_mismatch (id 7, mode enforce, max_age 600, cached policy)  TLS-RPT invalid  \
+             — policy fetch failed (connect): refused?[2J; TLS-RPT: no rua field"
+        );
+        let none = MtaSts {
+            outcome: MtaStsOutcome::None,
+            id: None,
+            mode: None,
+            max_age: None,
+            mx_patterns: None,
+            fetched_at: None,
+            cached: false,
+            failure: None,
+            policy: None,
+        };
+        assert_eq!(sts_line(Some(&none), None).unwrap(), "  STS  none");
+    }
+}

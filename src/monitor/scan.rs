@@ -3,8 +3,9 @@
 //! scan in the store.
 //!
 //! Owns: the join between probe and store for a scan, including the MTA-STS memory a stored
-//! scan gets ([`StoredPolicies`]: the policy in force in each domain's latest stored result). Used by the background monitor and by the
-//! headless `scan` command, so both behave the same. Must not touch: scheduling, the UI.
+//! scan gets ([`StoredPolicies`]: the policy in force in each domain's latest stored result).
+//! Used by the background monitor and by the headless `scan` command, so both behave the same.
+//! Must not touch: scheduling, the UI.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

@@ -7,12 +7,15 @@
 //! `--ca-file`) as the SMTP probe's strict validation, judged **before any byte of the request is
 //! sent** —, one HTTP/1.1 exchange (hyper's client connection, no pool, no redirects followed:
 //! a 3xx is handed back as it is), a cap on the body read, and one deadline over all of it.
+//! Polite like the SMTP probe: at most one of its connections at a time goes to any IP address
+//! (many domains' `mta-sts` names point at one provider's host).
 //! Used for the MTA-STS policy fetch ([`super::sts`]); small and general so that webhooks can
 //! use it too. Must not touch: what a response means (status rules, content types, policy
 //! parsing belong to the caller), SMTP, storage.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
@@ -116,6 +119,20 @@ impl HttpsError {
     }
 }
 
+/// How one address's attempt ended without a response.
+enum Attempt {
+    /// No TCP connection (refused, unreachable, no answer): the next address is tried.
+    NotConnected(String),
+    /// Connected, then failed: so does the request.
+    Failed(HttpsError),
+}
+
+impl From<HttpsError> for Attempt {
+    fn from(error: HttpsError) -> Self {
+        Attempt::Failed(error)
+    }
+}
+
 fn describe_cert_errors(errors: &[CertError]) -> String {
     let names: Vec<&str> = errors.iter().map(|error| error.as_str()).collect();
     names.join(", ")
@@ -129,7 +146,12 @@ pub struct HttpsClient {
     connect_timeout: Duration,
     deadline: Duration,
     max_addresses: usize,
+    /// One lock per IP address, shared by the clones: one connection at a time to each.
+    ip_locks: Arc<Mutex<HashMap<IpAddr, Arc<tokio::sync::Mutex<()>>>>>,
 }
+
+/// Held while a connection to an IP address is open.
+type IpTurn = tokio::sync::OwnedMutexGuard<()>;
 
 impl HttpsClient {
     /// A client resolving with `dns`, trusting what `tls` trusts; each connection attempt waits
@@ -148,33 +170,18 @@ impl HttpsClient {
             connect_timeout,
             deadline,
             max_addresses,
+            ip_locks: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
-    /// Sends one request and reads the response (its body up to the limit), all within the
-    /// deadline.
+    /// Sends one request and reads the response (its body up to the limit).
+    ///
+    /// The host's addresses are tried in turn: for each, the client waits for its turn at that
+    /// IP (one connection of ours at a time), then connects within the connect timeout; the
+    /// first that accepts carries the exchange, which — connect, TLS, request, body — must end
+    /// within the deadline. Waiting for the turn is not counted: a busy shared host does not
+    /// make a policy time out.
     pub async fn send(&self, request: &HttpsRequest) -> Result<HttpsResponse, HttpsError> {
-        let stage = Arc::new(std::sync::Mutex::new("resolving"));
-        let exchange = self.exchange(request, stage.clone());
-        match tokio::time::timeout(self.deadline, exchange).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(HttpsError::Timeout {
-                stage: stage.lock().map(|stage| *stage).unwrap_or("fetching"),
-                limit: self.deadline,
-            }),
-        }
-    }
-
-    async fn exchange(
-        &self,
-        request: &HttpsRequest,
-        stage: Arc<std::sync::Mutex<&'static str>>,
-    ) -> Result<HttpsResponse, HttpsError> {
-        let set_stage = |now: &'static str| {
-            if let Ok(mut stage) = stage.lock() {
-                *stage = now;
-            }
-        };
         let host = request.host.trim_end_matches('.').to_ascii_lowercase();
         let resolved = self.dns.addresses(&host, self.max_addresses).await;
         if resolved.addresses.is_empty() {
@@ -186,10 +193,60 @@ impl HttpsClient {
                     .to_string(),
             });
         }
-        set_stage("connecting");
-        let tcp = self
-            .connect(&host, request.port, &resolved.addresses)
-            .await?;
+        let mut failures = Vec::new();
+        for ip in resolved.addresses {
+            let _turn = self.turn_at(ip).await;
+            let stage = Arc::new(Mutex::new("connecting"));
+            let exchange = self.exchange(request, &host, ip, stage.clone());
+            match tokio::time::timeout(self.deadline, exchange).await {
+                Ok(Err(Attempt::NotConnected(why))) => failures.push(why),
+                Ok(Err(Attempt::Failed(error))) => return Err(error),
+                Ok(Ok(response)) => return Ok(response),
+                Err(_) => {
+                    return Err(HttpsError::Timeout {
+                        stage: stage.lock().map(|stage| *stage).unwrap_or("fetching"),
+                        limit: self.deadline,
+                    });
+                }
+            }
+        }
+        Err(HttpsError::Connect {
+            host,
+            port: request.port,
+            why: failures.join("; "),
+        })
+    }
+
+    /// One exchange with the server at `ip`.
+    async fn exchange(
+        &self,
+        request: &HttpsRequest,
+        host: &str,
+        ip: IpAddr,
+        stage: Arc<Mutex<&'static str>>,
+    ) -> Result<HttpsResponse, Attempt> {
+        let set_stage = |now: &'static str| {
+            if let Ok(mut stage) = stage.lock() {
+                *stage = now;
+            }
+        };
+        let host = host.to_string();
+        let address = SocketAddr::new(ip, request.port);
+        let tcp =
+            match tokio::time::timeout(self.connect_timeout, TcpStream::connect(address)).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(error)) => return Err(Attempt::NotConnected(format!("{ip}: {error}"))),
+                Err(_) => {
+                    return Err(Attempt::NotConnected(format!(
+                        "{ip}: no answer within {} s",
+                        self.connect_timeout.as_secs_f64()
+                    )));
+                }
+            };
+        // One request, written at once: never wait for a delayed ACK.
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY on {address}: {error}");
+        }
 
         set_stage("in the TLS handshake");
         let (config, slot) = self.tls.client_config().map_err(|error| HttpsError::Tls {
@@ -209,17 +266,17 @@ impl HttpsClient {
             why: error.to_string(),
         })?;
         let Some(recorded) = recorded else {
-            return Err(HttpsError::Tls {
+            return Err(Attempt::Failed(HttpsError::Tls {
                 host,
                 why: "the server sent no certificate".to_string(),
-            });
+            }));
         };
         let assessment = self.tls.assess(&recorded, &host, OffsetDateTime::now_utc());
         if !assessment.strict_valid {
-            return Err(HttpsError::Certificate {
+            return Err(Attempt::Failed(HttpsError::Certificate {
                 host,
                 errors: assessment.errors,
-            });
+            }));
         }
 
         set_stage("waiting for the response");
@@ -288,36 +345,17 @@ impl HttpsClient {
         })
     }
 
-    /// Connects to the first address that answers, each within the connect timeout.
-    async fn connect(
-        &self,
-        host: &str,
-        port: u16,
-        addresses: &[IpAddr],
-    ) -> Result<TcpStream, HttpsError> {
-        let mut failures = Vec::new();
-        for ip in addresses {
-            let address = SocketAddr::new(*ip, port);
-            match tokio::time::timeout(self.connect_timeout, TcpStream::connect(address)).await {
-                Ok(Ok(stream)) => {
-                    // One request, written at once: never wait for a delayed ACK.
-                    if let Err(error) = stream.set_nodelay(true) {
-                        tracing::debug!("TCP_NODELAY on {address}: {error}");
-                    }
-                    return Ok(stream);
-                }
-                Ok(Err(error)) => failures.push(format!("{ip}: {error}")),
-                Err(_) => failures.push(format!(
-                    "{ip}: no answer within {} s",
-                    self.connect_timeout.as_secs_f64()
-                )),
+    /// Waits for this client's turn at `ip` (no other connection of ours open to it).
+    async fn turn_at(&self, ip: IpAddr) -> Option<IpTurn> {
+        let lock = {
+            let mut locks = self.ip_locks.lock().ok()?;
+            if locks.len() > 4096 {
+                // Forget locks nobody holds or waits for, so the table stays small.
+                locks.retain(|_, lock| Arc::strong_count(lock) > 1);
             }
-        }
-        Err(HttpsError::Connect {
-            host: host.to_string(),
-            port,
-            why: failures.join("; "),
-        })
+            locks.entry(ip).or_default().clone()
+        };
+        Some(lock.lock_owned().await)
     }
 }
 

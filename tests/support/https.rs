@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,6 +39,9 @@ pub enum PolicyReply {
     Redirect { location: String },
     /// This status, with a short text body.
     Status(u16),
+    /// No TLS at all: the server answers the ClientHello with a plain-HTTP error and closes
+    /// (an HTTPS port served by a plain HTTP server).
+    NotTls,
     /// `200 OK`, `text/plain`, a body of `bytes` bytes that starts like a policy (sent in
     /// chunks, with no Content-Length, so only counting stops it).
     Oversized { bytes: usize },
@@ -90,6 +94,10 @@ impl PolicyReply {
                 bytes.extend_from_slice(body.as_bytes());
                 bytes
             }
+            PolicyReply::NotTls => {
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec()
+            }
             PolicyReply::Oversized { bytes: size } => {
                 let mut bytes = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
                 let mut body = "version: STSv1\nmode: enforce\nmax_age: 86400\n".to_string();
@@ -114,7 +122,19 @@ pub struct PolicyServer {
     reply: Arc<Mutex<PolicyReply>>,
     requests: Arc<Mutex<Vec<String>>>,
     handshakes: Arc<Mutex<usize>>,
+    delay: Arc<Mutex<Duration>>,
+    open: Arc<AtomicUsize>,
+    most_open: Arc<AtomicUsize>,
     task: JoinHandle<()>,
+}
+
+/// Counts a connection closed when dropped.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Drop for PolicyServer {
@@ -140,18 +160,45 @@ impl PolicyServer {
         let reply = Arc::new(Mutex::new(reply));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let handshakes = Arc::new(Mutex::new(0));
+        let delay = Arc::new(Mutex::new(Duration::ZERO));
+        let open = Arc::new(AtomicUsize::new(0));
+        let most_open = Arc::new(AtomicUsize::new(0));
         let task = tokio::spawn({
-            let (reply, requests, handshakes) =
-                (reply.clone(), requests.clone(), handshakes.clone());
+            let (reply, requests, handshakes, delay, open, most_open) = (
+                reply.clone(),
+                requests.clone(),
+                handshakes.clone(),
+                delay.clone(),
+                open.clone(),
+                most_open.clone(),
+            );
             async move {
                 loop {
                     let Ok((stream, _)) = listener.accept().await else {
                         return;
                     };
+                    let now_open = open.fetch_add(1, Ordering::SeqCst) + 1;
+                    most_open.fetch_max(now_open, Ordering::SeqCst);
+                    let counted = OpenConnection(open.clone());
                     let acceptor = acceptor.clone();
-                    let (reply, requests, handshakes) =
-                        (reply.clone(), requests.clone(), handshakes.clone());
+                    let (reply, requests, handshakes, delay) = (
+                        reply.clone(),
+                        requests.clone(),
+                        handshakes.clone(),
+                        delay.clone(),
+                    );
                     tokio::spawn(async move {
+                        let _counted = counted;
+                        let mut stream = stream;
+                        let not_tls = matches!(*reply.lock().unwrap(), PolicyReply::NotTls);
+                        if not_tls {
+                            let mut hello = [0u8; 512];
+                            let _ = stream.read(&mut hello).await;
+                            let response = reply.lock().unwrap().response();
+                            let _ = stream.write_all(&response).await;
+                            let _ = stream.shutdown().await;
+                            return;
+                        }
                         let accepting =
                             tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
                         let Ok(Ok(mut tls)) = accepting.await else {
@@ -180,6 +227,8 @@ impl PolicyServer {
                             .lock()
                             .unwrap()
                             .push(String::from_utf8_lossy(&head).into_owned());
+                        let wait = *delay.lock().unwrap();
+                        tokio::time::sleep(wait).await;
                         let response = reply.lock().unwrap().response();
                         // The client may stop reading (a body over its limit).
                         let _ = tls.write_all(&response).await;
@@ -193,6 +242,9 @@ impl PolicyServer {
             reply,
             requests,
             handshakes,
+            delay,
+            open,
+            most_open,
             task,
         })
     }
@@ -200,6 +252,16 @@ impl PolicyServer {
     /// Answers `reply` from now on.
     pub fn set_reply(&self, reply: PolicyReply) {
         *self.reply.lock().unwrap() = reply;
+    }
+
+    /// Waits `delay` before each response from now on.
+    pub fn set_delay(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+
+    /// The most connections that were open at once.
+    pub fn most_open(&self) -> usize {
+        self.most_open.load(Ordering::SeqCst)
     }
 
     /// The request heads received so far (request line and headers, CRLF separated).
