@@ -22,7 +22,7 @@ use crate::probe::config::{
     DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_GREETING_TIMEOUT, DEFAULT_SMTP_PORT, DEFAULT_TLS_TIMEOUT, FALLBACK_EHLO_NAME,
 };
-use crate::probe::{DnsServer, ProbeConfig, Prober};
+use crate::probe::{DnsServer, ProbeConfig, Prober, ProxyChoice};
 use crate::settings::Overrides;
 
 /// Exit status for "we could not do our job" (bad CA file, DNS setup...).
@@ -71,6 +71,11 @@ pub struct GlobalOptions {
     /// Domains probed at the same time; the help states the default ([`DEFAULT_CONCURRENCY`]).
     #[arg(long, global = true, value_name = "N", help = concurrency_help())]
     pub concurrency: Option<usize>,
+    /// Every SMTP connection through this SOCKS5 proxy (`socks5://[user:pass@]HOST:PORT`, e.g.
+    /// from `ssh -N -D 1080 user@host`), or `direct` (default: the saved setting, else direct).
+    /// DNS stays local.
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_proxy)]
+    pub proxy: Option<ProxyChoice>,
 }
 
 /// `--smtp-port` help, with the default from its constant.
@@ -159,6 +164,10 @@ fn parse_dns(text: &str) -> Result<DnsServer, String> {
     DnsServer::parse(text)
 }
 
+fn parse_proxy(text: &str) -> Result<ProxyChoice, String> {
+    ProxyChoice::parse(text)
+}
+
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .parse()
@@ -206,6 +215,7 @@ impl GlobalOptions {
             ehlo_name: self.ehlo_name.clone(),
             concurrency: self.concurrency,
             deep: false,
+            proxy: self.proxy.clone(),
         }
     }
 }
@@ -272,6 +282,11 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
     let resolver = prober.config().dns.to_string();
     let mut failing_dns = crate::monitor::scan::FailingDnsDetector::default();
     runtime.block_on(async {
+        // The proxy's failure is ours, not the domains': stop before probing any.
+        prober
+            .check_proxy()
+            .await
+            .map_err(|error| CliError::error(format!("{error}: nothing was probed")))?;
         let run = prober.start_run();
         // Print in argument order as soon as every earlier domain is done.
         let mut ready: Vec<Option<DomainResult>> = vec![None; total];
@@ -303,6 +318,13 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
             }
         })
         .await;
+        if run.proxy_lost() {
+            return Err(CliError::error(format!(
+                "the SOCKS proxy was lost in the middle of the probe: {} of {total} domains \
+                 printed, the rest were not probed",
+                next_to_print
+            )));
+        }
         match write_error {
             Some(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::error(
                 format!("could not write results to standard output: {error}"),
@@ -310,6 +332,27 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
             _ => Ok(()),
         }
     })
+}
+
+/// The warning when a run's connection attempts all met silence: port 25 looks blocked. Offers
+/// the way out — a SOCKS5 proxy on a host that may connect out on 25 — unless the run already
+/// went through one (then the proxy host's own port 25 looks blocked).
+pub(crate) fn port_blocked_warning(attempts: usize, proxied: bool) -> String {
+    if proxied {
+        format!(
+            "warning: all {attempts} connection attempts so far met silence through the SOCKS \
+             proxy: outbound port 25 looks blocked on the proxy's host too; results are stored \
+             as untestable"
+        )
+    } else {
+        format!(
+            "warning: all {attempts} connection attempts so far timed out: outbound port 25 looks \
+             blocked on this network (many home and cloud networks block it); results are stored \
+             as untestable. To scan from a host that may connect out on port 25: \
+             'ssh -N -D 1080 user@host', then --proxy socks5://127.0.0.1:1080 (or \
+             'starttls-monitor settings set proxy socks5://127.0.0.1:1080')"
+        )
+    }
 }
 
 /// The one-line warning when the DNS server failed every one of a run's first lookups: who,

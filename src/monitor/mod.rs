@@ -30,7 +30,7 @@ pub use crate::report::{ExportFormat, ExportOptions, ExportSummary};
 use crate::settings::Settings;
 pub use crate::settings::{Overrides, SettingsError};
 use crate::store::{RecordedScope, ScanCounts, ScanId, ScanScope, Store, StoreError};
-pub use scan::{DnsFailureCause, DnsFailures, ScanEnd, ScanEvent, SharedStore};
+pub use scan::{DnsFailureCause, DnsFailures, ScanEnd, ScanError, ScanEvent, SharedStore};
 pub use view::{DomainDetail, Edit, ImportReport, ViewSnapshot};
 
 /// How often the monitor asks the database whether another process (a cron `scan`, the
@@ -130,6 +130,9 @@ pub enum Event {
     /// Another process committed to the database (a scan, an edit from the command line):
     /// views should reload. Polled every [`STORE_POLL_INTERVAL`].
     StoreChanged,
+    /// The SOCKS proxy failed the check before a scan (unreachable, refused us): the scan did
+    /// not start and nothing was written; the message says what the proxy did.
+    ProxyUnusable(String),
     /// Something failed; the message names what and where.
     Failed(String),
     Stopped,
@@ -325,12 +328,7 @@ impl Monitor {
                             }
                         }
                         Command::SaveSettings(changed) => {
-                            let mut problems = changed.problems();
-                            if problems.is_empty()
-                                && let Err(error) = changed.probe_config(&Overrides::default())
-                            {
-                                problems.push(error.to_string());
-                            }
+                            let problems = changed.usable_problems();
                             if !problems.is_empty() {
                                 self.emitter.emit(Event::SettingsRejected { problems });
                             } else if self.save_settings(&changed) {
@@ -605,8 +603,14 @@ impl Monitor {
                 emitter.emit(Event::Scan(event));
             })
             .await;
-            if let Err(error) = result {
-                emitter.emit(Event::Failed(error.to_string()));
+            match result {
+                Ok(_) => {}
+                Err(error @ scan::ScanError::Proxy(_)) => {
+                    emitter.emit(Event::ProxyUnusable(error.to_string()));
+                }
+                Err(scan::ScanError::Store(error)) => {
+                    emitter.emit(Event::Failed(error.to_string()));
+                }
             }
             // Closed normally: nothing for the loop to cancel.
             if let Ok(mut slot) = entry.lock() {

@@ -19,7 +19,7 @@ use crate::model::adoption::AdoptionState;
 use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState, EarlierProbe};
 use crate::model::stale::{self, Answer};
 use crate::model::vocabulary::vocabulary;
-use crate::model::{DomainName, DomainResult, Outcome, TlsVersion, Verdict};
+use crate::model::{DomainName, DomainResult, NetworkPath, Outcome, TlsVersion, Verdict};
 use crate::settings::Settings;
 
 /// What a scan covers.
@@ -152,6 +152,22 @@ vocabulary! {
         Cancelled,
         /// The process died mid-scan; closed when the database was next opened.
         Interrupted,
+        /// Aborted: the SOCKS proxy was lost mid-scan; what was stored before stays.
+        ProxyLost,
+    }
+}
+
+impl ScanStatus {
+    /// For people: `finished`, `deadline reached`, `aborted (proxy lost)`...
+    pub fn describe(self) -> &'static str {
+        match self {
+            ScanStatus::Running => "running",
+            ScanStatus::Finished => "finished",
+            ScanStatus::DeadlineReached => "deadline reached",
+            ScanStatus::Cancelled => "cancelled",
+            ScanStatus::Interrupted => "interrupted",
+            ScanStatus::ProxyLost => "aborted (proxy lost)",
+        }
     }
 }
 
@@ -209,6 +225,8 @@ pub struct ScanInfo {
     pub total: usize,
     pub done: usize,
     pub counts: Option<ScanCounts>,
+    /// The network path its sessions took (direct for scans stored before proxies existed).
+    pub path: NetworkPath,
 }
 
 /// What recording one result did.
@@ -372,23 +390,36 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
 }
 
 impl Store {
-    /// Starts a scan; its status is `running` until [`Store::finish_scan`].
+    /// Starts a direct scan; its status is `running` until [`Store::finish_scan`].
     pub fn begin_scan(
         &self,
         scope: &ScanScope,
         settings: &Settings,
         total: usize,
     ) -> Result<ScanId, StoreError> {
-        let settings_json = serde_json::to_string(settings).unwrap_or_default();
+        self.begin_scan_via(scope, settings, total, &NetworkPath::Direct)
+    }
+
+    /// Starts a scan whose sessions take `path`; the scan keeps a copy of the settings with
+    /// the proxy password masked.
+    pub fn begin_scan_via(
+        &self,
+        scope: &ScanScope,
+        settings: &Settings,
+        total: usize,
+        path: &NetworkPath,
+    ) -> Result<ScanId, StoreError> {
+        let settings_json = serde_json::to_string(&settings.masked()).unwrap_or_default();
         self.connection
             .execute(
-                "INSERT INTO scans (started_at, scope, settings, status, total) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO scans (started_at, scope, settings, status, total, path) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     now_seconds(),
                     scope.describe(),
                     settings_json,
                     ScanStatus::Running.as_str(),
-                    total as i64
+                    total as i64,
+                    path.to_string()
                 ],
             )
             .map_err(|error| self.fail(error))?;
@@ -815,8 +846,8 @@ impl Store {
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT id, started_at, finished_at, scope, status, total, done, counts FROM scans
-                 ORDER BY id DESC LIMIT ?1",
+                "SELECT id, started_at, finished_at, scope, status, total, done, counts, path
+                 FROM scans ORDER BY id DESC LIMIT ?1",
             )
             .map_err(fail)?;
         let mut rows = statement.query(params![limit as i64]).map_err(fail)?;
@@ -830,6 +861,12 @@ impl Store {
             let scope: String = row.get(3).map_err(fail)?;
             let status: String = row.get(4).map_err(fail)?;
             let counts: Option<String> = row.get(7).map_err(fail)?;
+            let path: Option<String> = row.get(8).map_err(fail)?;
+            let path = match path {
+                None => NetworkPath::Direct,
+                Some(text) => NetworkPath::parse(&text)
+                    .ok_or_else(|| corrupt(format!("unknown network path '{text}'")))?,
+            };
             scans.push(ScanInfo {
                 id,
                 started_at: timestamp(row.get(1).map_err(fail)?),
@@ -841,6 +878,7 @@ impl Store {
                 total: row.get::<_, i64>(5).map_err(fail)? as usize,
                 done: row.get::<_, i64>(6).map_err(fail)? as usize,
                 counts: counts.and_then(|json| serde_json::from_str(&json).ok()),
+                path,
             });
         }
         Ok(scans)
@@ -969,7 +1007,8 @@ mod tests {
                 "finished",
                 "deadline",
                 "cancelled",
-                "interrupted"
+                "interrupted",
+                "proxy_lost"
             ]
         );
         for &status in ScanStatus::VARIANTS {

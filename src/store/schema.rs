@@ -27,12 +27,31 @@ use crate::settings::Settings;
 pub const APPLICATION_ID: i32 = 0x5354_4d4e;
 
 /// Each entry migrates from version `index` to `index + 1`: its SQL, then its code.
-const MIGRATIONS: &[(&str, Option<MigrationCode>)] =
-    &[(FIRST_SCHEMA, None), (STALE_STATE, Some(stale_state_code))];
+const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
+    (FIRST_SCHEMA, None),
+    (STALE_STATE, Some(stale_state_code)),
+    (SCAN_PATH, Some(scan_path_code)),
+];
 
 /// A migration step that SQL alone cannot do (it reads stored JSON, or recomputes roll-ups);
 /// it runs in the migration's transaction, after the step's SQL.
 type MigrationCode = fn(&Transaction<'_>) -> Result<(), SchemaError>;
+
+/// 2 -> 3, the network path of each scan (issue "reach and alert"): `direct` or
+/// `socks5://HOST:PORT` (never credentials), so Trends can mark where the vantage point
+/// changed. Self-contained: it only adds the column; [`scan_path_code`] fills it.
+const SCAN_PATH: &str = r#"
+ALTER TABLE scans ADD COLUMN path TEXT;
+"#;
+
+/// Every scan stored before proxies existed went direct.
+fn scan_path_code(transaction: &Transaction<'_>) -> Result<(), SchemaError> {
+    transaction.execute(
+        "UPDATE scans SET path = ?1 WHERE path IS NULL",
+        [crate::model::NetworkPath::Direct.to_string()],
+    )?;
+    Ok(())
+}
 
 /// 1 -> 2, stale state (`model::stale`): what each run answered, and why an untestable one
 /// was untestable, so the store finds the state that still counts without reading results. The

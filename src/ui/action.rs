@@ -98,4 +98,6 @@ pub enum Banner {
     Port25Blocked,
     /// The DNS server failed every lookup (refused, servfail, timed out).
     DnsFailing,
+    /// The SOCKS proxy refused us before a scan, or was lost during one.
+    ProxyTrouble,
 }

@@ -330,6 +330,7 @@ impl App {
             Action::Scan(target) => {
                 state.port_blocked = None;
                 state.dns_failing = None;
+                state.proxy_trouble = None;
                 send(self.monitor.as_ref(), Command::ScanNow(target));
             }
             Action::Send(command) => send(self.monitor.as_ref(), command),
@@ -387,6 +388,7 @@ impl App {
             Action::DismissStatus => state.status = None,
             Action::DismissBanner(Banner::Port25Blocked) => state.port_blocked = None,
             Action::DismissBanner(Banner::DnsFailing) => state.dns_failing = None,
+            Action::DismissBanner(Banner::ProxyTrouble) => state.proxy_trouble = None,
         }
     }
 

@@ -112,6 +112,9 @@ pub struct UiState {
     pub port_blocked: Option<usize>,
     /// What the monitor said when the DNS server failed every lookup of a scan.
     pub dns_failing: Option<DnsTrouble>,
+    /// The SOCKS proxy could not be used (refused before a scan, or lost during one), in
+    /// words for the banner.
+    pub proxy_trouble: Option<String>,
     pub status: Option<Status>,
     view_in_flight: bool,
     view_dirty: bool,
@@ -133,6 +136,7 @@ impl UiState {
             next_scan_at: None,
             port_blocked: None,
             dns_failing: None,
+            proxy_trouble: None,
             status: None,
             view_in_flight: false,
             view_dirty: false,
@@ -320,6 +324,13 @@ impl UiState {
             Event::SettingsRejected { problems } => {
                 reactions.push(Reaction::Settings(SettingsNews::Rejected(problems)));
             }
+            Event::ProxyUnusable(message) => {
+                self.proxy_trouble = Some(format!(
+                    "{}. Check that the proxy runs (for ssh -D: that the ssh session is still \
+                     open), or change or clear the SOCKS5 proxy in Settings.",
+                    capitalized_first(&message)
+                ));
+            }
             Event::Failed(message) => {
                 self.view_in_flight = false;
                 self.set_status(message, true);
@@ -405,6 +416,19 @@ impl UiState {
                 });
             }
             ScanEvent::StoreFailed(message) => self.set_status(message, true),
+            ScanEvent::ProxyFailed { domain, detail } => self.set_status(
+                format!(
+                    "{detail}; {} not stored, left for the next scan",
+                    domain.display_name()
+                ),
+                true,
+            ),
+            ScanEvent::ProxyLost { detail } => {
+                self.proxy_trouble = Some(format!(
+                    "The SOCKS proxy was lost in the middle of a scan ({detail}). The scan is \
+                     marked aborted (proxy lost): what it stored stays, nothing more was written."
+                ));
+            }
             ScanEvent::Finished {
                 scan,
                 scope,
@@ -420,6 +444,7 @@ impl UiState {
                     ScanEnd::Finished => "finished",
                     ScanEnd::DeadlineReached => "stopped at its deadline",
                     ScanEnd::Cancelled => "cancelled",
+                    ScanEnd::ProxyLost => "aborted (proxy lost)",
                 };
                 let text = if end == ScanEnd::Cancelled {
                     format!("scan of {scope} cancelled")
@@ -437,6 +462,15 @@ impl UiState {
                 self.request_view_into(reactions);
             }
         }
+    }
+}
+
+/// `text` with its first letter upper-case, for a banner sentence.
+fn capitalized_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

@@ -53,6 +53,11 @@ impl TopBar {
         if let Some(trouble) = &state.dns_failing {
             dns_failing_banner_ui(ui, trouble, newcomer, actions);
         }
+        if let Some(text) = &state.proxy_trouble
+            && warning_banner_ui(ui, "proxy_banner", "⚠ The SOCKS proxy cannot be used", text)
+        {
+            actions.push(Action::DismissBanner(Banner::ProxyTrouble));
+        }
     }
 
     /// Draws the status line: the last thing that happened, what the table shows, and the
@@ -272,9 +277,10 @@ fn port_blocked_banner_ui(
     let mut text = format!(
         "All {attempts} connection attempts so far timed out without an answer. Many home, \
          office and cloud networks block outgoing SMTP. Results are kept as untestable, not \
-         as failures. What you can do: run the monitor on a host that may connect to port 25 \
-         (a mail server, say), or ask your provider to allow it; a SOCKS5 proxy setting for \
-         networks like this one is planned."
+         as failures. What you can do: go through a host that may connect to port 25 (a VPS, a \
+         mail server): run 'ssh -N -D 1080 user@host' in a terminal, then set SOCKS5 proxy to \
+         socks5://127.0.0.1:1080 in Settings and scan again. If a proxy is set already, its \
+         host blocks port 25 too."
     );
     if newcomer {
         text.push(' ');

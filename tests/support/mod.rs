@@ -14,6 +14,7 @@ pub mod demo;
 pub mod dns;
 pub mod pki;
 pub mod smtp;
+pub mod socks;
 
 pub use dns::{FailingDns, TestDns, soa_header};
 pub use pki::{TestCert, TestPki, Validity};
