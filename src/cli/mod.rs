@@ -5,6 +5,7 @@
 //! touch: probe internals (it uses `probe::Prober` and the config builder only), the desktop app
 //! (`main.rs` starts it when there is no subcommand).
 
+mod admin;
 mod import_export;
 mod output;
 mod store_commands;
@@ -142,6 +143,16 @@ pub enum Command {
     Import(import_export::ImportArgs),
     /// Write a report of the latest results, trends and events: CSV, JSON or HTML.
     Export(import_export::ExportArgs),
+    /// Show the saved settings, or change one (same checks as the Settings tab).
+    Settings {
+        #[command(subcommand)]
+        command: admin::SettingsCommand,
+    },
+    /// Change events, newest first: for cron pipelines (`events --since 1d --regressions`).
+    Events(admin::EventsArgs),
+    /// Run the app's scheduler without a window (a server, a systemd unit), until stopped;
+    /// refuses when another process runs the schedule of this database.
+    Run,
 }
 
 /// `probe [--json] DOMAIN...`
@@ -231,6 +242,9 @@ pub fn run(global: &GlobalOptions, command: &Command) -> Result<(), CliError> {
         Command::Trends(args) => store_commands::run_trends(global, args),
         Command::Import(args) => import_export::run_import(global, args),
         Command::Export(args) => import_export::run_export(global, args),
+        Command::Settings { command } => admin::run_settings(global, command),
+        Command::Events(args) => admin::run_events(global, args),
+        Command::Run => admin::run_scheduler(global),
     }
 }
 

@@ -102,7 +102,7 @@ impl GlobalOptions {
     }
 }
 
-fn store_error(error: crate::store::StoreError) -> CliError {
+pub(super) fn store_error(error: crate::store::StoreError) -> CliError {
     match error {
         crate::store::StoreError::Invalid(message) => CliError::usage(message),
         other => CliError::error(other.to_string()),
@@ -258,7 +258,7 @@ pub fn run_lists(global: &GlobalOptions, command: Option<&ListsCommand>) -> Resu
     }
 }
 
-fn write_error(error: std::io::Error) -> CliError {
+pub(super) fn write_error(error: std::io::Error) -> CliError {
     CliError::error(format!("could not write to standard output: {error}"))
 }
 

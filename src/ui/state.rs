@@ -115,6 +115,9 @@ pub struct UiState {
     /// The SOCKS proxy could not be used (refused before a scan, or lost during one), in
     /// words for the banner.
     pub proxy_trouble: Option<String>,
+    /// Another process (pid) runs the scheduled scans of this database: the app schedules
+    /// nothing and says so.
+    pub scheduled_elsewhere: Option<u32>,
     pub status: Option<Status>,
     view_in_flight: bool,
     view_dirty: bool,
@@ -137,6 +140,7 @@ impl UiState {
             port_blocked: None,
             dns_failing: None,
             proxy_trouble: None,
+            scheduled_elsewhere: None,
             status: None,
             view_in_flight: false,
             view_dirty: false,
@@ -323,6 +327,16 @@ impl UiState {
             }
             Event::SettingsRejected { problems } => {
                 reactions.push(Reaction::Settings(SettingsNews::Rejected(problems)));
+            }
+            Event::ScheduledElsewhere { pid } => self.scheduled_elsewhere = Some(pid),
+            Event::SchedulingHere { took_over_from } => {
+                self.scheduled_elsewhere = None;
+                if let Some(pid) = took_over_from {
+                    self.set_status(
+                        format!("took over scheduled scans from process {pid}, which had stopped"),
+                        false,
+                    );
+                }
             }
             Event::ProxyUnusable(message) => {
                 self.proxy_trouble = Some(format!(

@@ -199,7 +199,16 @@ fn scan_controls_ui(ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action
     .response
     .on_hover_text("Probe now; F5 scans the selected list");
 
-    if state.schedule_paused {
+    if let Some(pid) = state.scheduled_elsewhere {
+        ui.label(format!(
+            "Scheduled scans are run by another process (pid {pid})"
+        ))
+        .on_hover_text(
+            "Another process (starttls-monitor run, or another window) holds the scheduler of \
+             this database; this window shows its scans as they are stored, and scans you \
+             start here still run",
+        );
+    } else if state.schedule_paused {
         if ui
             .button("⏵ Resume schedule")
             .on_hover_text("Scheduled scans are paused")
@@ -215,6 +224,7 @@ fn scan_controls_ui(ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action
         actions.push(Action::Send(Command::PauseSchedule));
     }
     match (state.schedule_paused, state.next_scan_at) {
+        _ if state.scheduled_elsewhere.is_some() => {}
         (false, Some(at)) => {
             let now = time::OffsetDateTime::now_utc();
             ui.label(format!("Next scan {}", view::describe_until(at, now)))
