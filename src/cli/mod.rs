@@ -480,6 +480,49 @@ mod tests {
     }
 
     #[test]
+    fn the_port_25_warning_offers_the_proxy_and_the_ssh_recipe() {
+        let direct = port_blocked_warning(20, false);
+        assert!(
+            direct.contains("outbound port 25 looks blocked"),
+            "{direct}"
+        );
+        assert!(direct.contains("'ssh -N -D 1080 user@host'"), "{direct}");
+        assert!(
+            direct.contains("--proxy socks5://127.0.0.1:1080"),
+            "{direct}"
+        );
+        assert!(direct.contains("settings set proxy"), "{direct}");
+        let proxied = port_blocked_warning(20, true);
+        assert!(proxied.contains("on the proxy's host too"), "{proxied}");
+        assert!(!proxied.contains("ssh -N -D"), "{proxied}");
+    }
+
+    #[test]
+    fn a_proxy_option_parses_and_direct_overrides_a_saved_one() {
+        let cli = Cli::try_parse_from([
+            "starttls-monitor",
+            "scan",
+            "--proxy",
+            "socks5://u:p@127.0.0.1:1080",
+        ])
+        .expect("parses");
+        let proxy = cli.global.overrides().proxy.expect("given");
+        assert_eq!(
+            proxy
+                .proxy()
+                .map(crate::probe::SocksProxy::endpoint)
+                .as_deref(),
+            Some("127.0.0.1:1080")
+        );
+        let cli =
+            Cli::try_parse_from(["starttls-monitor", "--proxy", "direct", "scan"]).expect("parses");
+        assert_eq!(cli.global.overrides().proxy, Some(ProxyChoice::Direct));
+        let error = Cli::try_parse_from(["starttls-monitor", "--proxy", "http://x:1", "scan"])
+            .expect_err("not SOCKS5");
+        assert!(error.to_string().contains("is not SOCKS5"), "{error}");
+    }
+
+    #[test]
     fn the_dns_warning_names_the_server_and_the_likely_cause() {
         use crate::monitor::scan::DnsFailures;
         let refused = failing_dns_warning(

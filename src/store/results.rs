@@ -834,6 +834,34 @@ impl Store {
         self.refresh_rollups_for_scan(scan, OffsetDateTime::now_utc())
     }
 
+    /// Where the network path of the scans changed, oldest first: each change's start time and
+    /// the path from then on (see [`crate::model::network_path::path_changes`]). Trends marks
+    /// them, since two vantage points can see different things.
+    pub fn path_changes(&self) -> Result<Vec<(OffsetDateTime, NetworkPath)>, StoreError> {
+        let fail = |error: rusqlite::Error| self.fail(error);
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT started_at, path FROM scans ORDER BY started_at, id")
+            .map_err(fail)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+            })
+            .map_err(fail)?;
+        let mut scans = Vec::new();
+        for row in rows {
+            let (started_at, path) = row.map_err(fail)?;
+            let path = path
+                .as_deref()
+                .and_then(NetworkPath::parse)
+                .unwrap_or_default();
+            scans.push((timestamp(started_at), path));
+        }
+        Ok(crate::model::network_path::path_changes(
+            scans.iter().map(|(at, path)| (*at, path)),
+        ))
+    }
+
     /// The most recent scan, if any.
     pub fn last_scan(&self) -> Result<Option<ScanInfo>, StoreError> {
         self.scans(1).map(|mut scans| scans.pop())
@@ -1061,6 +1089,45 @@ mod tests {
             .expect("abandon");
         let last = store.last_scan().expect("scan").expect("one");
         assert_eq!(last.status, ScanStatus::Cancelled);
+    }
+
+    #[test]
+    fn each_scan_keeps_its_path_and_the_changes_are_found() {
+        let store = Store::open_in_memory().expect("store");
+        let settings = Settings {
+            proxy: "socks5://alice:hunter2@127.0.0.1:1080".into(),
+            ..Settings::default()
+        };
+        let proxy = NetworkPath::Socks5 {
+            endpoint: "127.0.0.1:1080".into(),
+        };
+        let first = store
+            .begin_scan(&ScanScope::All, &Settings::default(), 1)
+            .expect("begin");
+        let second = store
+            .begin_scan_via(&ScanScope::All, &settings, 1, &proxy)
+            .expect("begin");
+        let scans = store.scans(10).expect("scans");
+        assert_eq!(scans[0].id, second);
+        assert_eq!(scans[0].path, proxy);
+        assert_eq!(scans[1].id, first);
+        assert_eq!(scans[1].path, NetworkPath::Direct);
+        let changes = store.path_changes().expect("read");
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].1, proxy);
+        let stored: String = store
+            .connection
+            .query_row(
+                "SELECT settings FROM scans WHERE id = ?1",
+                params![second.0],
+                |row| row.get(0),
+            )
+            .expect("stored settings");
+        assert!(
+            !stored.contains("hunter2"),
+            "a scan's settings copy is masked: {stored}"
+        );
+        assert!(stored.contains("alice:***@"), "{stored}");
     }
 
     #[test]

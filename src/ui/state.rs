@@ -531,6 +531,7 @@ mod tests {
             events: Vec::new(),
             settings: Settings::default(),
             recent_scans: Vec::new(),
+            path_changes: Vec::new(),
             db_path: PathBuf::from("/tmp/monitor.sqlite3"),
             load_time: Duration::from_millis(3),
             detail: None,
@@ -682,6 +683,50 @@ mod tests {
             "{status:?}"
         );
         assert_eq!(sent_views(&reactions), [Some("Customers".to_string())]);
+    }
+
+    #[test]
+    fn a_proxy_that_fails_raises_a_banner_and_another_scheduler_is_named() {
+        let mut state = UiState::new(None, SortOrder::default());
+        let mut reactions = Vec::new();
+        state.apply_event(
+            Event::ProxyUnusable(
+                "the SOCKS proxy 127.0.0.1:1080 is unreachable: refused: the scan did not start, \
+                 nothing was stored"
+                    .into(),
+            ),
+            &mut reactions,
+        );
+        let banner = state.proxy_trouble.clone().expect("a banner");
+        assert!(
+            banner.starts_with("The SOCKS proxy 127.0.0.1:1080 is unreachable"),
+            "{banner}"
+        );
+        assert!(banner.contains("SOCKS5 proxy in Settings"), "{banner}");
+        state.apply_event(
+            Event::Scan(ScanEvent::ProxyLost {
+                detail: "general SOCKS server failure (reply 01)".into(),
+            }),
+            &mut reactions,
+        );
+        let banner = state.proxy_trouble.clone().expect("a banner");
+        assert!(banner.contains("aborted (proxy lost)"), "{banner}");
+
+        state.apply_event(Event::ScheduledElsewhere { pid: 4242 }, &mut reactions);
+        assert_eq!(state.scheduled_elsewhere, Some(4242));
+        state.apply_event(
+            Event::SchedulingHere {
+                took_over_from: Some(4242),
+            },
+            &mut reactions,
+        );
+        assert_eq!(state.scheduled_elsewhere, None);
+        let status = state.status.clone().expect("status");
+        assert!(
+            status
+                .text
+                .contains("took over scheduled scans from process 4242")
+        );
     }
 
     #[test]

@@ -99,6 +99,20 @@ impl TopBar {
                             ))
                             .weak(),
                         );
+                        if let Some(last) = view.recent_scans.first() {
+                            ui.label(
+                                egui::RichText::new(format!(
+                                    "last scan {} · {}",
+                                    last.status.describe(),
+                                    last.path
+                                ))
+                                .weak(),
+                            )
+                            .on_hover_text(
+                                "How the last scan ended, and its network path: direct, or \
+                                 through the SOCKS5 proxy (HOST:PORT)",
+                            );
+                        }
                     }
                 });
             });
@@ -445,6 +459,7 @@ mod tests {
             events: Vec::new(),
             settings: Settings::default(),
             recent_scans: Vec::new(),
+            path_changes: Vec::new(),
             db_path: PathBuf::from("/tmp/monitor.sqlite3"),
             load_time: Duration::from_millis(1),
             detail: None,
