@@ -5,8 +5,10 @@
 //! [`Settings::usable_problems`], as the Settings tab does; `events --json` prints the event
 //! objects of `export --format json` ([`crate::report::event_json`]); `run` is the monitor's
 //! own scheduler ([`MonitorHandle`] with scheduling on), so the schedule is defined once, and
-//! the scheduler lock keeps it to one process per database. Must not touch: probe or store
-//! internals.
+//! the scheduler lock keeps it to one process per database. Alerts (desktop notifications,
+//! webhooks) hook in where `run` reads the monitor's events ([`run_scheduler`]:
+//! `ScanEvent::Changes` and `ScanEvent::Finished`), as the app does from its own event loop.
+//! Must not touch: probe or store internals.
 
 use std::io::Write;
 use std::time::Duration;
