@@ -519,3 +519,40 @@ fn the_app_schedules_nothing_while_another_process_holds_the_scheduler_lock() {
     );
     monitor.shutdown();
 }
+
+#[test]
+fn settings_saved_by_another_process_reach_a_running_scheduler() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("monitor.sqlite3");
+    let store = Store::open(&db_path).expect("store");
+    let monitor =
+        MonitorHandle::start_with_store(store, Overrides::default(), true, Arc::new(|| {}));
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::ScheduleChanged { .. })
+    });
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::ScheduleChanged { paused: false, .. })
+        ),
+        "{events:#?}"
+    );
+    // `starttls-monitor settings set paused true` from another process.
+    let other = Store::open(&db_path).expect("a second connection");
+    let paused = Settings {
+        paused: true,
+        ..other.settings().expect("read")
+    };
+    other.save_settings(&paused).expect("save");
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::ScheduleChanged { paused: true, .. })
+    });
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::ScheduleChanged { paused: true, .. })
+        ),
+        "the running scheduler saw the saved settings: {events:#?}"
+    );
+    monitor.shutdown();
+}

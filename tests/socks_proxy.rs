@@ -468,3 +468,72 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
         .find(|candidate| candidate.is_file())
         .ok_or(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_exits_1_naming_the_lost_proxy_and_keeps_what_it_stored() {
+    let world = World::build().await;
+    let failing = SocksServer::start(SocksMode::FailAfter(3)).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let names: Vec<String> = world
+        .domains()
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    Store::open(&db)
+        .expect("create")
+        .add_domains(None, &domains(&world))
+        .expect("add");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_starttls-monitor"));
+    command.args([
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--dns",
+        &world.dns.addr.to_string(),
+        "--smtp-port",
+        &world.fleet.port.to_string(),
+        "--ca-file",
+        world.ca_file.to_str().expect("utf-8"),
+        "--timeout",
+        "3",
+        "--greeting-timeout",
+        "3",
+        "--concurrency",
+        "1",
+        "--proxy",
+        &failing.url(None),
+        "scan",
+    ]);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("runs"))
+        .await
+        .expect("join");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the SOCKS proxy was lost in the middle of the scan"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("aborted (proxy lost)"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("(socks5://{})", failing.addr)),
+        "the summary names the path: {stdout}"
+    );
+    let store = Store::open(&db).expect("open");
+    let scans = store.scans(10).expect("scans");
+    assert_eq!(scans[0].status, ScanStatus::ProxyLost);
+    let stored = names
+        .iter()
+        .filter(|name| {
+            store
+                .latest_result(&DomainName::parse(name).expect("valid"))
+                .expect("read")
+                .is_some()
+        })
+        .count();
+    assert!(
+        stored > 0 && stored < names.len(),
+        "{stored} of {}",
+        names.len()
+    );
+}

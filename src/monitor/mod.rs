@@ -312,6 +312,7 @@ impl Monitor {
             STORE_POLL_INTERVAL,
         );
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let (settings_seen, mut stored_settings) = mpsc::unbounded_channel::<Settings>();
         loop {
             let scheduling = scheduler.scheduling();
             let sleep_for = match (scheduling && !settings.paused, next_scan_at) {
@@ -383,8 +384,20 @@ impl Monitor {
                     next_scan_at = Some(OffsetDateTime::now_utc() + jittered_interval(&settings));
                     self.emit_schedule(&settings, next_scan_at, &scheduler);
                 }
+                Some(stored) = stored_settings.recv() => {
+                    // Saved by another process (`settings set`): used from the next scan on.
+                    if stored != settings {
+                        let interval_changed =
+                            stored.scan_interval_hours != settings.scan_interval_hours;
+                        settings = stored;
+                        if interval_changed {
+                            next_scan_at = self.next_scheduled_scan(&settings);
+                        }
+                        self.emit_schedule(&settings, next_scan_at, &scheduler);
+                    }
+                }
                 _ = poll.tick() => {
-                    self.poll_store(&watch);
+                    self.poll_store(&watch, &settings_seen);
                     if self.schedule && !scheduler.scheduling() {
                         self.acquire_scheduler(&mut scheduler);
                         if scheduler.scheduling() {
@@ -438,18 +451,24 @@ impl Monitor {
     /// Asks the store, on the blocking pool, whether another process committed since the last
     /// look, and says so when it did. One look at a time: a look still waiting for the store
     /// (a long export holds it) is not doubled.
-    fn poll_store(&self, watch: &Arc<StoreWatch>) {
+    /// When something changed, the saved settings are read again and handed to the loop on
+    /// `settings_seen` (`settings set` from the command line reaches a running `run` or app).
+    fn poll_store(&self, watch: &Arc<StoreWatch>, settings_seen: &mpsc::UnboundedSender<Settings>) {
         if watch.looking.swap(true, Ordering::AcqRel) {
             return;
         }
         let store = self.store.clone();
         let emitter = self.emitter.clone();
         let watch = watch.clone();
+        let settings_seen = settings_seen.clone();
         tokio::task::spawn_blocking(move || {
             let version = scan::lock(&store).and_then(|store| store.data_version());
             if let Ok(version) = version
                 && watch.changed(version)
             {
+                if let Ok(settings) = scan::lock(&store).and_then(|store| store.settings()) {
+                    let _ignored = settings_seen.send(settings);
+                }
                 emitter.emit(Event::StoreChanged);
             }
             watch.looking.store(false, Ordering::Release);
