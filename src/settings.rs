@@ -74,6 +74,11 @@ pub struct Settings {
     pub proxy: String,
 }
 
+/// Whether a proxy setting's text holds a password (the Settings tab masks it then).
+pub fn proxy_has_password(text: &str) -> bool {
+    mask_in(text) != text
+}
+
 /// A setting's JSON value as text for people: numbers and booleans as written, a text as is,
 /// null as empty, a list comma-separated.
 fn value_text(value: &serde_json::Value) -> String {
@@ -861,6 +866,8 @@ mod tests {
             .find(|(key, _)| key == "proxy")
             .map(|(_, value)| value.as_str());
         assert_eq!(proxy, Some("socks5://alice:***@127.0.0.1:1080"));
+        assert!(proxy_has_password(&settings.proxy));
+        assert!(!proxy_has_password("socks5://127.0.0.1:1080"));
         assert!(!format!("{shown:?}").contains("hunter2"));
         assert_eq!(shown.len(), Settings::keys().len(), "one line per key");
         let config = settings.probe_config(&Overrides::default()).expect("valid");

@@ -597,3 +597,34 @@ fn a_proxy_that_is_down_raises_a_banner_and_another_scheduler_is_named() {
         "nothing written"
     );
 }
+
+#[test]
+fn the_proxy_password_is_masked_in_the_settings_tab_until_shown() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let store = Store::open(&db).expect("create");
+    store
+        .save_settings(&Settings {
+            proxy: "socks5://alice:hunter2@127.0.0.1:1080".into(),
+            ..Settings::default()
+        })
+        .expect("save");
+    drop(store);
+    let mut harness = start_app(&db, Overrides::default());
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    let masked = harness.get_by_role_and_label(Role::PasswordInput, "SOCKS5 proxy");
+    assert!(
+        !masked.value().unwrap_or_default().contains("hunter2"),
+        "{:?}",
+        masked.value()
+    );
+    assert!(!has_label(&harness, "hunter2"));
+    harness.get_by_label("Show").click();
+    harness.run_steps(2);
+    let shown = harness.get_by_role_and_label(Role::TextInput, "SOCKS5 proxy");
+    assert_eq!(
+        shown.value().as_deref(),
+        Some("socks5://alice:hunter2@127.0.0.1:1080")
+    );
+}

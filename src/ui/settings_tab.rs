@@ -20,7 +20,7 @@ use super::file_pick::FilePurpose;
 use super::state::SettingsNews;
 use super::style::Grade;
 use crate::monitor::Command;
-use crate::settings::{OverriddenSetting, Overrides, Settings};
+use crate::settings::{OverriddenSetting, Overrides, Settings, proxy_has_password};
 
 /// The form's fields as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -42,6 +42,8 @@ pub struct SettingsForm {
     pub deep: bool,
     /// The SOCKS5 proxy URL (`socks5://[user:pass@]HOST:PORT`); empty: direct.
     pub proxy: String,
+    /// Whether the proxy URL's password is shown (UI only; masked by default).
+    pub proxy_shown: bool,
     /// Problems found by the form or reported by the monitor.
     pub problems: Vec<String>,
     pub saved_message: Option<String>,
@@ -72,6 +74,7 @@ impl SettingsForm {
                 .unwrap_or_default(),
             deep: settings.deep,
             proxy: settings.proxy.clone(),
+            proxy_shown: false,
             problems: Vec::new(),
             saved_message: self.saved_message.take(),
             loaded: true,
@@ -256,14 +259,28 @@ impl SettingsTab {
                         &format!("{}; other ports only for test fleets", defaults.smtp_port),
                         note(OverriddenSetting::SmtpPort),
                     );
-                    text_row(
+                    let proxy_label = ui.label("SOCKS5 proxy");
+                    ui.horizontal(|ui| {
+                        // A URL with a password is masked until the user asks to see it.
+                        let has_password = proxy_has_password(&form.proxy);
+                        ui.add(
+                            egui::TextEdit::singleline(&mut form.proxy)
+                                .password(has_password && !form.proxy_shown)
+                                .hint_text("socks5://127.0.0.1:1080")
+                                .desired_width(240.0),
+                        )
+                        .labelled_by(proxy_label.id);
+                        if has_password {
+                            ui.checkbox(&mut form.proxy_shown, "Show");
+                        }
+                    });
+                    hint_ui(
                         ui,
-                        "SOCKS5 proxy",
-                        &mut form.proxy,
                         "empty: direct; socks5://[user:pass@]HOST:PORT, e.g. from \
                          'ssh -N -D 1080 user@host': socks5://127.0.0.1:1080",
                         note(OverriddenSetting::Proxy),
                     );
+                    ui.end_row();
 
                     ui.label("DNS server");
                     ui.horizontal(|ui| {
