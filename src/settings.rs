@@ -70,8 +70,9 @@ pub struct Settings {
     /// state was last confirmed (0: never). Default [`DEFAULT_STALE_MAX_DAYS`].
     pub stale_max_days: u32,
     /// SOCKS5 proxy for every SMTP connection, `socks5://[user:pass@]HOST:PORT`; empty means
-    /// direct. Holds the password as saved: show it only through [`Settings::masked`].
-    pub proxy: String,
+    /// direct. Holds the password as saved; its `Debug` masks it, and people see it only
+    /// through [`Settings::masked`].
+    pub proxy: ProxyUrl,
 }
 
 /// Whether a proxy setting's text holds a password (the Settings tab masks it then).
@@ -114,8 +115,54 @@ impl Default for Settings {
             deep: false,
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
             stale_max_days: DEFAULT_STALE_MAX_DAYS,
-            proxy: String::new(),
+            proxy: ProxyUrl::default(),
         }
+    }
+}
+
+/// The proxy setting's text as saved (with any password). `Debug` masks the password, so a
+/// settings value in a log line or a debug print never carries it; the text itself is for
+/// using and saving.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProxyUrl(String);
+
+impl ProxyUrl {
+    /// The text as saved.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ProxyUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for ProxyUrl {
+    fn from(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl From<&str> for ProxyUrl {
+    fn from(text: &str) -> Self {
+        Self(text.to_string())
+    }
+}
+
+impl PartialEq<&str> for ProxyUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{:?}", mask_in(&self.0))
     }
 }
 
@@ -354,7 +401,8 @@ impl Overrides {
                     saved.proxy = choice
                         .proxy()
                         .map(SocksProxy::url_with_password)
-                        .unwrap_or_default();
+                        .unwrap_or_default()
+                        .into();
                 }
             }
         }
@@ -425,8 +473,8 @@ impl Settings {
     pub fn masked(&self) -> Settings {
         let mut masked = self.clone();
         masked.proxy = match SocksProxy::parse(&self.proxy) {
-            Ok(proxy) => proxy.to_string(),
-            Err(_) => mask_in(&self.proxy),
+            Ok(proxy) => proxy.to_string().into(),
+            Err(_) => mask_in(&self.proxy).into(),
         };
         masked
     }
@@ -867,6 +915,10 @@ mod tests {
             .map(|(_, value)| value.as_str());
         assert_eq!(proxy, Some("socks5://alice:***@127.0.0.1:1080"));
         assert!(proxy_has_password(&settings.proxy));
+        assert!(
+            !format!("{settings:?}").contains("hunter2"),
+            "a debug print masks it"
+        );
         assert!(!proxy_has_password("socks5://127.0.0.1:1080"));
         assert!(!format!("{shown:?}").contains("hunter2"));
         assert_eq!(shown.len(), Settings::keys().len(), "one line per key");

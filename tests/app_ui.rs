@@ -545,7 +545,7 @@ fn a_proxy_that_is_down_raises_a_banner_and_another_scheduler_is_named() {
         .expect("address");
     store
         .save_settings(&Settings {
-            proxy: format!("socks5://alice:hunter2@{nothing_there}"),
+            proxy: format!("socks5://alice:hunter2@{nothing_there}").into(),
             ..Settings::default()
         })
         .expect("save");

@@ -73,7 +73,7 @@ impl SettingsForm {
                 .map(|path| path.display().to_string())
                 .unwrap_or_default(),
             deep: settings.deep,
-            proxy: settings.proxy.clone(),
+            proxy: settings.proxy.to_string(),
             proxy_shown: false,
             problems: Vec::new(),
             saved_message: self.saved_message.take(),
