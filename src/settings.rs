@@ -457,14 +457,15 @@ impl Settings {
         Ok(builder)
     }
 
-    /// The saved SOCKS5 proxy, None for direct (an empty setting).
+    /// The saved SOCKS5 proxy, None for direct (an empty setting, or `direct` / `none` as
+    /// `--proxy` takes them).
     pub fn socks_proxy(&self) -> Result<Option<SocksProxy>, SettingsError> {
         let text = self.proxy.trim();
         if text.is_empty() {
             return Ok(None);
         }
-        SocksProxy::parse(text)
-            .map(Some)
+        ProxyChoice::parse(text)
+            .map(|choice| choice.proxy().cloned())
             .map_err(|problem| SettingsError(format!("proxy setting: {problem}")))
     }
 
@@ -933,6 +934,10 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert!(problems[0].starts_with("proxy setting: "), "{problems:?}");
         assert!(!problems[0].contains("hunter2"), "{problems:?}");
+        for direct in ["direct", "none"] {
+            let direct = settings.edited(&[("proxy", direct)]).expect("valid");
+            assert!(direct.socks_proxy().expect("valid").is_none());
+        }
         let direct = settings.edited(&[("proxy", "")]).expect("valid");
         assert!(
             direct

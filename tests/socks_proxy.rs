@@ -537,3 +537,40 @@ async fn scan_exits_1_naming_the_lost_proxy_and_keeps_what_it_stored() {
         names.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_through_an_ssh_d_proxy_on_a_blocked_host_warns_about_the_proxys_host() {
+    let world = World::build().await;
+    let proxy = SocksServer::start(SocksMode::SuccessThenClose).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    Store::open(&db)
+        .expect("create")
+        .add_domains(None, &domains(&world))
+        .expect("add");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_starttls-monitor"));
+    command.args([
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--dns",
+        &world.dns.addr.to_string(),
+        "--smtp-port",
+        &world.fleet.port.to_string(),
+        "--timeout",
+        "3",
+        "--greeting-timeout",
+        "3",
+        "scan",
+        "--proxy",
+        &proxy.url(None),
+    ]);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("runs"))
+        .await
+        .expect("join");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("met silence through the SOCKS proxy: outbound port 25 looks blocked on the proxy's host too"),
+        "{stderr}"
+    );
+}
