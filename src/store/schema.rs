@@ -266,6 +266,41 @@ mod tests {
             + time::Duration::days(days)
     }
 
+    #[test]
+    fn scans_stored_before_the_path_existed_went_direct() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v2.sqlite3");
+        {
+            let mut connection = Connection::open(&path).expect("open");
+            let transaction = connection.transaction().expect("transaction");
+            transaction.execute_batch(FIRST_SCHEMA).expect("schema 1");
+            transaction.execute_batch(STALE_STATE).expect("schema 2");
+            transaction
+                .pragma_update(None, "application_id", APPLICATION_ID)
+                .expect("id");
+            transaction
+                .pragma_update(None, "user_version", 2)
+                .expect("version");
+            transaction
+                .execute(
+                    "INSERT INTO scans (started_at, scope, settings, status, total)
+                     VALUES (?1, 'all', '{}', 'finished', 0)",
+                    params![day(0).unix_timestamp()],
+                )
+                .expect("a scan");
+            transaction.commit().expect("commit");
+        }
+        let store = Store::open(&path).expect("migrates");
+        let scans = store.scans(10).expect("scans");
+        assert_eq!(scans.len(), 1);
+        assert_eq!(scans[0].path, crate::model::NetworkPath::Direct);
+        let stored: Option<String> = Connection::open(&path)
+            .expect("open")
+            .query_row("SELECT path FROM scans", [], |row| row.get(0))
+            .expect("read");
+        assert_eq!(stored.as_deref(), Some("direct"), "filled, not left NULL");
+    }
+
     /// A result's JSON as the previous build stored it (without the stale fields).
     fn stored_json(result: &DomainResult) -> String {
         let mut json = serde_json::to_value(result).expect("serializes");
