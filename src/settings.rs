@@ -19,7 +19,8 @@ use crate::probe::config::{
     DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_GREETING_TIMEOUT, DEFAULT_SMTP_PORT, ProbeConfigBuilder,
 };
-use crate::probe::{DnsServer, ProbeConfig};
+use crate::probe::socks::mask_in;
+use crate::probe::{DnsServer, ProbeConfig, ProxyChoice, SocksProxy};
 
 /// Time between scheduled scans.
 pub const DEFAULT_SCAN_INTERVAL: Duration = Duration::from_secs(24 * 3600);
@@ -71,6 +72,28 @@ pub struct Settings {
     /// An untestable domain keeps its last known testable state for this many days after that
     /// state was last confirmed (0: never). Default [`DEFAULT_STALE_MAX_DAYS`].
     pub stale_max_days: u32,
+    /// SOCKS5 proxy for every SMTP connection, `socks5://[user:pass@]HOST:PORT`; empty means
+    /// direct. Holds the password as saved; its `Debug` masks it, and people see it only
+    /// through [`Settings::masked`].
+    pub proxy: ProxyUrl,
+}
+
+/// Whether a proxy setting's text holds a password (the Settings tab masks it then).
+pub fn proxy_has_password(text: &str) -> bool {
+    mask_in(text) != text
+}
+
+/// A setting's JSON value as text for people: numbers and booleans as written, a text as is,
+/// null as empty, a list comma-separated.
+fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Array(items) => {
+            items.iter().map(value_text).collect::<Vec<_>>().join(",")
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Whole seconds of a default, as saved (the defaults are whole seconds well below `u32::MAX`).
@@ -96,7 +119,54 @@ impl Default for Settings {
             deep: false,
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
             stale_max_days: DEFAULT_STALE_MAX_DAYS,
+            proxy: ProxyUrl::default(),
         }
+    }
+}
+
+/// The proxy setting's text as saved (with any password). `Debug` masks the password, so a
+/// settings value in a log line or a debug print never carries it; the text itself is for
+/// using and saving.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProxyUrl(String);
+
+impl ProxyUrl {
+    /// The text as saved.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ProxyUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for ProxyUrl {
+    fn from(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl From<&str> for ProxyUrl {
+    fn from(text: &str) -> Self {
+        Self(text.to_string())
+    }
+}
+
+impl PartialEq<&str> for ProxyUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{:?}", mask_in(&self.0))
     }
 }
 
@@ -131,6 +201,8 @@ pub struct Overrides {
     pub concurrency: Option<usize>,
     /// Deep mode on, whatever the settings say (false leaves the setting alone).
     pub deep: bool,
+    /// `--proxy`: through this SOCKS5 proxy, or `direct`, instead of the saved proxy.
+    pub proxy: Option<ProxyChoice>,
 }
 
 impl Overrides {
@@ -170,6 +242,9 @@ impl Overrides {
         if self.deep {
             builder = builder.deep(true);
         }
+        if let Some(choice) = &self.proxy {
+            builder = builder.proxy(choice.proxy().cloned());
+        }
         builder
     }
 }
@@ -194,11 +269,13 @@ pub enum OverriddenSetting {
     Concurrency,
     /// `--deep`, over deep mode.
     Deep,
+    /// `--proxy`, over the SOCKS5 proxy.
+    Proxy,
 }
 
 impl OverriddenSetting {
     /// Every one, in the order of the Settings tab.
-    pub const ALL: [OverriddenSetting; 8] = [
+    pub const ALL: [OverriddenSetting; 9] = [
         OverriddenSetting::Concurrency,
         OverriddenSetting::Timeout,
         OverriddenSetting::GreetingTimeout,
@@ -206,6 +283,7 @@ impl OverriddenSetting {
         OverriddenSetting::SmtpPort,
         OverriddenSetting::Dns,
         OverriddenSetting::CaFile,
+        OverriddenSetting::Proxy,
         OverriddenSetting::Deep,
     ];
 
@@ -220,6 +298,7 @@ impl OverriddenSetting {
             OverriddenSetting::EhloName => "--ehlo-name",
             OverriddenSetting::Concurrency => "--concurrency",
             OverriddenSetting::Deep => "--deep",
+            OverriddenSetting::Proxy => "--proxy",
         }
     }
 
@@ -234,6 +313,7 @@ impl OverriddenSetting {
             OverriddenSetting::EhloName => "EHLO name",
             OverriddenSetting::Concurrency => "Concurrency",
             OverriddenSetting::Deep => "Deep mode",
+            OverriddenSetting::Proxy => "SOCKS5 proxy",
         }
     }
 }
@@ -278,6 +358,10 @@ impl Overrides {
             OverriddenSetting::EhloName => self.ehlo_name.clone(),
             OverriddenSetting::Concurrency => self.concurrency.map(|count| count.to_string()),
             OverriddenSetting::Deep => self.deep.then(|| "on".to_string()),
+            OverriddenSetting::Proxy => self.proxy.as_ref().map(|choice| match choice {
+                ProxyChoice::Direct => "direct (no proxy)".to_string(),
+                ProxyChoice::Socks5(proxy) => proxy.to_string(),
+            }),
         }
     }
 
@@ -327,6 +411,15 @@ impl Overrides {
                 }
             }
             OverriddenSetting::Deep => saved.deep |= self.deep,
+            OverriddenSetting::Proxy => {
+                if let Some(choice) = &self.proxy {
+                    saved.proxy = choice
+                        .proxy()
+                        .map(SocksProxy::url_with_password)
+                        .unwrap_or_default()
+                        .into();
+                }
+            }
         }
         saved
     }
@@ -378,7 +471,33 @@ impl Settings {
         if let Some(path) = &self.trust_anchor {
             builder = builder.trust_anchor(path);
         }
+        if let Some(proxy) = self.socks_proxy()? {
+            builder = builder.proxy(Some(proxy));
+        }
         Ok(builder)
+    }
+
+    /// The saved SOCKS5 proxy, None for direct (an empty setting, or `direct` / `none` as
+    /// `--proxy` takes them).
+    pub fn socks_proxy(&self) -> Result<Option<SocksProxy>, SettingsError> {
+        let text = self.proxy.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        ProxyChoice::parse(text)
+            .map(|choice| choice.proxy().cloned())
+            .map_err(|problem| SettingsError(format!("proxy setting: {problem}")))
+    }
+
+    /// These settings with the proxy password masked (`socks5://user:***@HOST:PORT`): what
+    /// `settings show`, logs, exports and a stored scan's copy of the settings hold.
+    pub fn masked(&self) -> Settings {
+        let mut masked = self.clone();
+        masked.proxy = match SocksProxy::parse(&self.proxy) {
+            Ok(proxy) => proxy.to_string().into(),
+            Err(_) => mask_in(&self.proxy).into(),
+        };
+        masked
     }
 
     /// The probe configuration for these settings with `overrides` put over them; the CA file
@@ -388,6 +507,114 @@ impl Settings {
             .apply(self.probe_config_builder()?)
             .build()
             .map_err(|error| SettingsError(error.to_string()))
+    }
+
+    /// The keys of the Settings JSON (`settings show` and `settings set` use them), sorted.
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// One line per key for people: `(key, value)`, the proxy password masked; an empty or
+    /// absent value is an empty text, a list is comma-separated.
+    pub fn shown(&self) -> Vec<(String, String)> {
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(self.masked()) else {
+            return Vec::new();
+        };
+        fields
+            .into_iter()
+            .map(|(key, value)| (key, value_text(&value)))
+            .collect()
+    }
+
+    /// These settings with each `(key, text)` edit applied — the text as typed in the Settings
+    /// tab or given to `settings set KEY VALUE` — then every rule of [`Settings::problems`]
+    /// checked: the one validation of an edit, used by both. Each problem names its key.
+    pub fn edited(&self, edits: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
+        let mut edited = self.clone();
+        let mut problems = Vec::new();
+        for (key, text) in edits {
+            if let Err(problem) = edited.set_text(key, text) {
+                problems.push(problem);
+            }
+        }
+        problems.extend(edited.problems());
+        if problems.is_empty() {
+            Ok(edited)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Sets one setting from its text: a whole number, `true`/`false` (also on/off, yes/no),
+    /// a text, an empty text for "none" where a setting may be absent, a comma-separated
+    /// list. Only the syntax is checked here; [`Settings::edited`] checks the rules.
+    fn set_text(&mut self, key: &str, text: &str) -> Result<(), String> {
+        let text = text.trim();
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::to_value(&*self) else {
+            return Err("internal error: settings are not a JSON object".to_string());
+        };
+        let Some(current) = fields.get(key) else {
+            return Err(format!(
+                "'{key}' is not a setting (the keys are: {})",
+                Settings::keys().join(", ")
+            ));
+        };
+        let shown = if key == "proxy" {
+            mask_in(text)
+        } else {
+            text.to_string()
+        };
+        let candidates: Vec<serde_json::Value> = match current {
+            serde_json::Value::Bool(_) => match text.to_ascii_lowercase().as_str() {
+                "true" | "on" | "yes" | "1" => vec![true.into()],
+                "false" | "off" | "no" | "0" => vec![false.into()],
+                _ => return Err(format!("{key}: '{shown}' is not true or false")),
+            },
+            serde_json::Value::Number(_) => match text.parse::<u64>() {
+                Ok(number) => vec![number.into()],
+                Err(_) => return Err(format!("{key}: '{shown}' is not a whole number")),
+            },
+            serde_json::Value::Array(_) => vec![serde_json::Value::Array(
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(|item| serde_json::Value::String(item.to_string()))
+                    .collect(),
+            )],
+            serde_json::Value::String(_) | serde_json::Value::Null if text.is_empty() => {
+                vec![
+                    serde_json::Value::Null,
+                    serde_json::Value::String(String::new()),
+                ]
+            }
+            _ => vec![serde_json::Value::String(text.to_string())],
+        };
+        for candidate in candidates {
+            fields.insert(key.to_string(), candidate);
+            if let Ok(settings) =
+                serde_json::from_value::<Settings>(serde_json::Value::Object(fields.clone()))
+            {
+                *self = settings;
+                return Ok(());
+            }
+        }
+        Err(format!("{key}: '{shown}' is out of range"))
+    }
+
+    /// Every problem that keeps these settings from being saved and used: the rules of
+    /// [`Settings::problems`], then the probe configuration they make (a DNS server address,
+    /// a CA file that must be readable). The app's save and `settings set` both ask this.
+    pub fn usable_problems(&self) -> Vec<String> {
+        let mut problems = self.problems();
+        if problems.is_empty()
+            && let Err(error) = self.probe_config(&Overrides::default())
+        {
+            problems.push(error.to_string());
+        }
+        problems
     }
 
     /// Time between scheduled scans.
@@ -429,6 +656,9 @@ impl Settings {
         }
         if self.stale_max_days > 365 {
             problems.push("stale state must be kept at most 365 days".to_string());
+        }
+        if let Err(error) = self.socks_proxy() {
+            problems.push(error.to_string());
         }
         problems
     }
@@ -590,6 +820,7 @@ mod tests {
             concurrency: Some(9),
             deep: true,
             trust_anchor: None,
+            proxy: Some(ProxyChoice::parse("socks5://127.0.0.1:1080").expect("valid")),
         };
         let config = settings.probe_config(&overrides).expect("valid");
         assert_eq!(
@@ -608,6 +839,10 @@ mod tests {
         assert_eq!(config.ehlo_name, "override.example.org");
         assert_eq!(config.concurrency, 9);
         assert!(config.deep);
+        assert_eq!(
+            config.proxy.as_ref().map(SocksProxy::endpoint).as_deref(),
+            Some("127.0.0.1:1080")
+        );
 
         // Without overrides the saved CA file is used, and its problem named.
         let error = settings
@@ -683,6 +918,108 @@ mod tests {
         for setting in overrides.overridden() {
             assert!(overrides.is_saved_in(setting, &all), "{setting:?}");
         }
+    }
+
+    #[test]
+    fn an_edit_is_parsed_by_its_type_and_checked_by_the_rules() {
+        let settings = Settings::default();
+        let edited = settings
+            .edited(&[
+                ("concurrency", " 8 "),
+                ("deep", "on"),
+                ("dns_server", "127.0.0.1:5353"),
+                ("ca_file", "/tmp/lab.pem"),
+            ])
+            .expect("valid");
+        assert_eq!(edited.concurrency, 8);
+        assert!(edited.deep);
+        assert_eq!(edited.dns_server, "127.0.0.1:5353");
+        assert_eq!(edited.ca_file.as_deref(), Some(Path::new("/tmp/lab.pem")));
+        let cleared = edited.edited(&[("ca_file", "")]).expect("valid");
+        assert_eq!(cleared.ca_file, None, "empty means none");
+
+        let problems = settings
+            .edited(&[
+                ("concurrency", "lots"),
+                ("deep", "maybe"),
+                ("smtp_port", "70000"),
+                ("colour", "blue"),
+            ])
+            .expect_err("invalid");
+        assert_eq!(problems[0], "concurrency: 'lots' is not a whole number");
+        assert_eq!(problems[1], "deep: 'maybe' is not true or false");
+        assert_eq!(problems[2], "smtp_port: '70000' is out of range");
+        assert!(problems[3].starts_with("'colour' is not a setting (the keys are: "));
+        let problems = settings
+            .edited(&[("scan_interval_hours", "0")])
+            .expect_err("a rule");
+        assert_eq!(
+            problems,
+            ["scan interval must be between 1 hour and 1 year"]
+        );
+    }
+
+    #[test]
+    fn the_proxy_setting_is_checked_and_its_password_never_shown() {
+        let settings = Settings::default()
+            .edited(&[("proxy", "socks5://alice:hunter2@127.0.0.1:1080")])
+            .expect("valid");
+        assert_eq!(settings.proxy, "socks5://alice:hunter2@127.0.0.1:1080");
+        let shown = settings.shown();
+        let proxy = shown
+            .iter()
+            .find(|(key, _)| key == "proxy")
+            .map(|(_, value)| value.as_str());
+        assert_eq!(proxy, Some("socks5://alice:***@127.0.0.1:1080"));
+        assert!(proxy_has_password(&settings.proxy));
+        assert!(
+            !format!("{settings:?}").contains("hunter2"),
+            "a debug print masks it"
+        );
+        assert!(!proxy_has_password("socks5://127.0.0.1:1080"));
+        assert!(!format!("{shown:?}").contains("hunter2"));
+        assert_eq!(shown.len(), Settings::keys().len(), "one line per key");
+        let config = settings.probe_config(&Overrides::default()).expect("valid");
+        assert_eq!(
+            config.proxy.as_ref().map(SocksProxy::endpoint).as_deref(),
+            Some("127.0.0.1:1080")
+        );
+        let problems = Settings::default()
+            .edited(&[("proxy", "http://alice:hunter2@proxy.example:3128")])
+            .expect_err("not SOCKS5");
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("proxy setting: "), "{problems:?}");
+        assert!(!problems[0].contains("hunter2"), "{problems:?}");
+        for direct in ["direct", "none"] {
+            let direct = settings.edited(&[("proxy", direct)]).expect("valid");
+            assert!(direct.socks_proxy().expect("valid").is_none());
+        }
+        let direct = settings.edited(&[("proxy", "")]).expect("valid");
+        assert!(
+            direct
+                .probe_config(&Overrides::default())
+                .expect("valid")
+                .proxy
+                .is_none()
+        );
+        // --proxy direct wins over a saved proxy.
+        let overrides = Overrides {
+            proxy: Some(ProxyChoice::Direct),
+            ..Overrides::default()
+        };
+        assert!(
+            settings
+                .probe_config(&overrides)
+                .expect("valid")
+                .proxy
+                .is_none()
+        );
+        assert_eq!(
+            overrides
+                .saved_into(OverriddenSetting::Proxy, &settings)
+                .proxy,
+            ""
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod support;
 
 use std::time::Duration;
 
-use app_support::{harness, has_label, pump_within as pump, start_app};
+use app_support::{harness, has_label, pump_within as pump, start, start_app};
 use eframe::egui;
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
@@ -528,4 +528,103 @@ fn an_outage_leaves_the_last_known_verdicts_marked_stale() {
         "the last known MX hosts"
     );
     drop(silent);
+}
+
+#[test]
+fn a_proxy_that_is_down_raises_a_banner_and_another_scheduler_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let store = Store::open(&db).expect("create");
+    store
+        .add_domains(None, &[DomainName::parse("example.org").expect("valid")])
+        .expect("add");
+    // A port where no proxy listens.
+    let nothing_there = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("address");
+    store
+        .save_settings(&Settings {
+            proxy: format!("socks5://alice:hunter2@{nothing_there}").into(),
+            ..Settings::default()
+        })
+        .expect("save");
+    drop(store);
+    // Another process runs the schedule of this database.
+    let (_held, _) = starttls_monitor::monitor::lock::SchedulerLock::try_acquire(&db)
+        .expect("io")
+        .expect("free");
+    let mut harness = start(App::start(
+        db.clone(),
+        Overrides::default(),
+        true,
+        Saved::default(),
+    ));
+    pump(
+        &mut harness,
+        Duration::from_secs(10),
+        "the other scheduler named",
+        |h| {
+            h.query_all_by_label_contains(&format!(
+                "Scheduled scans are run by another process (pid {})",
+                std::process::id()
+            ))
+            .next()
+            .is_some()
+        },
+    );
+    harness.get_by_label("▶ Scan now").click();
+    harness.run_steps(2);
+    harness.get_by_label("All domains").click();
+    pump(
+        &mut harness,
+        Duration::from_secs(15),
+        "the proxy banner",
+        |h| {
+            h.query_all_by_label_contains("The SOCKS proxy cannot be used")
+                .next()
+                .is_some()
+        },
+    );
+    assert!(has_label(
+        &harness,
+        &format!("The SOCKS proxy {nothing_there} is unreachable")
+    ));
+    assert!(!has_label(&harness, "hunter2"));
+    let store = Store::open(&db).expect("reopen");
+    assert!(
+        store.scans(10).expect("scans").is_empty(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn the_proxy_password_is_masked_in_the_settings_tab_until_shown() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let store = Store::open(&db).expect("create");
+    store
+        .save_settings(&Settings {
+            proxy: "socks5://alice:hunter2@127.0.0.1:1080".into(),
+            ..Settings::default()
+        })
+        .expect("save");
+    drop(store);
+    let mut harness = start_app(&db, Overrides::default());
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    let masked = harness.get_by_role_and_label(Role::PasswordInput, "SOCKS5 proxy");
+    assert!(
+        !masked.value().unwrap_or_default().contains("hunter2"),
+        "{:?}",
+        masked.value()
+    );
+    assert!(!has_label(&harness, "hunter2"));
+    harness.get_by_label("Show").click();
+    harness.run_steps(2);
+    let shown = harness.get_by_role_and_label(Role::TextInput, "SOCKS5 proxy");
+    assert_eq!(
+        shown.value().as_deref(),
+        Some("socks5://alice:hunter2@127.0.0.1:1080")
+    );
 }

@@ -471,3 +471,88 @@ async fn the_schedule_waits_for_the_users_first_scan_and_then_says_when_the_next
     );
     monitor.shutdown();
 }
+
+#[test]
+fn the_app_schedules_nothing_while_another_process_holds_the_scheduler_lock() {
+    use starttls_monitor::monitor::lock::SchedulerLock;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("monitor.sqlite3");
+    let store = Store::open(&db_path).expect("store");
+    let (held, _) = SchedulerLock::try_acquire(&db_path)
+        .expect("io")
+        .expect("free");
+    let monitor =
+        MonitorHandle::start_with_store(store, Overrides::default(), true, Arc::new(|| {}));
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::ScheduleChanged { .. })
+    });
+    assert!(
+        events.iter().any(|event| matches!(
+            event,
+            Event::ScheduledElsewhere { pid } if *pid == std::process::id()
+        )),
+        "{events:#?}"
+    );
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::ScheduleChanged {
+                paused: true,
+                next_scan_at: None
+            })
+        ),
+        "no schedule here: {events:#?}"
+    );
+    // The other scheduler stops: this one takes over within a poll or two.
+    drop(held);
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::SchedulingHere { .. })
+    });
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::SchedulingHere {
+                took_over_from: None
+            })
+        ),
+        "{events:#?}"
+    );
+    monitor.shutdown();
+}
+
+#[test]
+fn settings_saved_by_another_process_reach_a_running_scheduler() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("monitor.sqlite3");
+    let store = Store::open(&db_path).expect("store");
+    let monitor =
+        MonitorHandle::start_with_store(store, Overrides::default(), true, Arc::new(|| {}));
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::ScheduleChanged { .. })
+    });
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::ScheduleChanged { paused: false, .. })
+        ),
+        "{events:#?}"
+    );
+    // `starttls-monitor settings set paused true` from another process.
+    let other = Store::open(&db_path).expect("a second connection");
+    let paused = Settings {
+        paused: true,
+        ..other.settings().expect("read")
+    };
+    other.save_settings(&paused).expect("save");
+    let events = wait_for(&monitor, Duration::from_secs(10), |event| {
+        matches!(event, Event::ScheduleChanged { paused: true, .. })
+    });
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::ScheduleChanged { paused: true, .. })
+        ),
+        "the running scheduler saw the saved settings: {events:#?}"
+    );
+    monitor.shutdown();
+}

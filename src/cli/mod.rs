@@ -5,6 +5,7 @@
 //! touch: probe internals (it uses `probe::Prober` and the config builder only), the desktop app
 //! (`main.rs` starts it when there is no subcommand).
 
+mod admin;
 mod import_export;
 mod output;
 mod store_commands;
@@ -23,7 +24,7 @@ use crate::probe::config::{
     DEFAULT_GREETING_TIMEOUT, DEFAULT_HTTPS_PORT, DEFAULT_SMTP_PORT, DEFAULT_TLS_TIMEOUT,
     FALLBACK_EHLO_NAME,
 };
-use crate::probe::{DnsServer, ProbeConfig, Prober};
+use crate::probe::{DnsServer, ProbeConfig, Prober, ProxyChoice};
 use crate::settings::Overrides;
 
 /// Exit status for "we could not do our job" (bad CA file, DNS setup...).
@@ -79,6 +80,11 @@ pub struct GlobalOptions {
     /// Domains probed at the same time; the help states the default ([`DEFAULT_CONCURRENCY`]).
     #[arg(long, global = true, value_name = "N", help = concurrency_help())]
     pub concurrency: Option<usize>,
+    /// Every SMTP connection through this SOCKS5 proxy (`socks5://[user:pass@]HOST:PORT`, e.g.
+    /// from `ssh -N -D 1080 user@host`), or `direct` (default: the saved setting, else direct).
+    /// DNS stays local.
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_proxy)]
+    pub proxy: Option<ProxyChoice>,
 }
 
 /// `--smtp-port` help, with the default from its constant.
@@ -153,6 +159,16 @@ pub enum Command {
     Import(import_export::ImportArgs),
     /// Write a report of the latest results, trends and events: CSV, JSON or HTML.
     Export(import_export::ExportArgs),
+    /// Show the saved settings, or change one (same checks as the Settings tab).
+    Settings {
+        #[command(subcommand)]
+        command: admin::SettingsCommand,
+    },
+    /// Change events, newest first: for cron pipelines (`events --since 1d --regressions`).
+    Events(admin::EventsArgs),
+    /// Run the app's scheduler without a window (a server, a systemd unit), until stopped;
+    /// refuses when another process runs the schedule of this database.
+    Run,
 }
 
 /// `probe [--json] DOMAIN...`
@@ -173,6 +189,10 @@ pub struct ProbeArgs {
 
 fn parse_dns(text: &str) -> Result<DnsServer, String> {
     DnsServer::parse(text)
+}
+
+fn parse_proxy(text: &str) -> Result<ProxyChoice, String> {
+    ProxyChoice::parse(text)
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {
@@ -224,6 +244,7 @@ impl GlobalOptions {
             ehlo_name: self.ehlo_name.clone(),
             concurrency: self.concurrency,
             deep: false,
+            proxy: self.proxy.clone(),
         }
     }
 }
@@ -239,6 +260,9 @@ pub fn run(global: &GlobalOptions, command: &Command) -> Result<(), CliError> {
         Command::Trends(args) => store_commands::run_trends(global, args),
         Command::Import(args) => import_export::run_import(global, args),
         Command::Export(args) => import_export::run_export(global, args),
+        Command::Settings { command } => admin::run_settings(global, command),
+        Command::Events(args) => admin::run_events(global, args),
+        Command::Run => admin::run_scheduler(global),
     }
 }
 
@@ -291,6 +315,11 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
     let mut failing_dns = crate::monitor::scan::FailingDnsDetector::default();
     let mut dnssec_warned = false;
     runtime.block_on(async {
+        // The proxy's failure is ours, not the domains': stop before probing any.
+        prober
+            .check_proxy()
+            .await
+            .map_err(|error| CliError::error(format!("{error}: nothing was probed")))?;
         let run = prober.start_run();
         let dnssec_watch = run.clone();
         // Print in argument order as soon as every earlier domain is done.
@@ -327,6 +356,13 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
             }
         })
         .await;
+        if run.proxy_lost() {
+            return Err(CliError::error(format!(
+                "the SOCKS proxy was lost in the middle of the probe: {} of {total} domains \
+                 printed, the rest were not probed",
+                next_to_print
+            )));
+        }
         match write_error {
             Some(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::error(
                 format!("could not write results to standard output: {error}"),
@@ -343,6 +379,27 @@ pub(crate) fn dnssec_unavailable_warning(resolver: &str) -> String {
          validate: RRSIGs stripped or the DO bit ignored): DANE is reported as unknown; give a \
          validating or DNSSEC-aware resolver with --dns for DANE results"
     )
+}
+
+/// The warning when a run's connection attempts all met silence: port 25 looks blocked. Offers
+/// the way out — a SOCKS5 proxy on a host that may connect out on 25 — unless the run already
+/// went through one (then the proxy host's own port 25 looks blocked).
+pub(crate) fn port_blocked_warning(attempts: usize, proxied: bool) -> String {
+    if proxied {
+        format!(
+            "warning: all {attempts} connection attempts so far met silence through the SOCKS \
+             proxy: outbound port 25 looks blocked on the proxy's host too; results are stored \
+             as untestable"
+        )
+    } else {
+        format!(
+            "warning: all {attempts} connection attempts so far timed out: outbound port 25 looks \
+             blocked on this network (many home and cloud networks block it); results are stored \
+             as untestable. To scan from a host that may connect out on port 25: \
+             'ssh -N -D 1080 user@host', then --proxy socks5://127.0.0.1:1080 (or \
+             'starttls-monitor settings set proxy socks5://127.0.0.1:1080')"
+        )
+    }
 }
 
 /// The one-line warning when the DNS server failed every one of a run's first lookups: who,
@@ -456,6 +513,49 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn the_port_25_warning_offers_the_proxy_and_the_ssh_recipe() {
+        let direct = port_blocked_warning(20, false);
+        assert!(
+            direct.contains("outbound port 25 looks blocked"),
+            "{direct}"
+        );
+        assert!(direct.contains("'ssh -N -D 1080 user@host'"), "{direct}");
+        assert!(
+            direct.contains("--proxy socks5://127.0.0.1:1080"),
+            "{direct}"
+        );
+        assert!(direct.contains("settings set proxy"), "{direct}");
+        let proxied = port_blocked_warning(20, true);
+        assert!(proxied.contains("on the proxy's host too"), "{proxied}");
+        assert!(!proxied.contains("ssh -N -D"), "{proxied}");
+    }
+
+    #[test]
+    fn a_proxy_option_parses_and_direct_overrides_a_saved_one() {
+        let cli = Cli::try_parse_from([
+            "starttls-monitor",
+            "scan",
+            "--proxy",
+            "socks5://u:p@127.0.0.1:1080",
+        ])
+        .expect("parses");
+        let proxy = cli.global.overrides().proxy.expect("given");
+        assert_eq!(
+            proxy
+                .proxy()
+                .map(crate::probe::SocksProxy::endpoint)
+                .as_deref(),
+            Some("127.0.0.1:1080")
+        );
+        let cli =
+            Cli::try_parse_from(["starttls-monitor", "--proxy", "direct", "scan"]).expect("parses");
+        assert_eq!(cli.global.overrides().proxy, Some(ProxyChoice::Direct));
+        let error = Cli::try_parse_from(["starttls-monitor", "--proxy", "http://x:1", "scan"])
+            .expect_err("not SOCKS5");
+        assert!(error.to_string().contains("is not SOCKS5"), "{error}");
     }
 
     #[test]

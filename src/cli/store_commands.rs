@@ -14,7 +14,7 @@ use super::{CliError, GlobalOptions, output, runtime};
 use crate::import::domain_list::{DomainList, LineSyntax, Origin};
 use crate::model::DomainName;
 use crate::model::format::PercentFormat;
-use crate::monitor::scan::{ScanEnd, ScanEvent, run_scan};
+use crate::monitor::scan::{ScanEnd, ScanError, ScanEvent, run_scan};
 use crate::probe::Prober;
 use crate::store::{LatestFilter, ListId, ScanScope, Store, TrendPoint, default_path};
 
@@ -102,7 +102,7 @@ impl GlobalOptions {
     }
 }
 
-fn store_error(error: crate::store::StoreError) -> CliError {
+pub(super) fn store_error(error: crate::store::StoreError) -> CliError {
     match error {
         crate::store::StoreError::Invalid(message) => CliError::usage(message),
         other => CliError::error(other.to_string()),
@@ -258,7 +258,7 @@ pub fn run_lists(global: &GlobalOptions, command: Option<&ListsCommand>) -> Resu
     }
 }
 
-fn write_error(error: std::io::Error) -> CliError {
+pub(super) fn write_error(error: std::io::Error) -> CliError {
     CliError::error(format!("could not write to standard output: {error}"))
 }
 
@@ -307,6 +307,9 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let json = args.json;
+    let path = prober.config().network_path();
+    let proxied = path.is_proxy();
+    let mut proxy_lost = None;
     let mut write_failure = None;
     let mut changes = Vec::new();
     let mut finish = None;
@@ -332,11 +335,15 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
             }
             ScanEvent::Changes(events) => changes.extend(events),
             ScanEvent::Port25Blocked { attempts } => progress.suspend(|| {
+                eprintln!("{}", super::port_blocked_warning(attempts, proxied));
+            }),
+            ScanEvent::ProxyFailed { domain, detail } => progress.suspend(|| {
                 eprintln!(
-                    "warning: all {attempts} connection attempts so far timed out: outbound port 25 looks blocked on this network \
-                     (many home and cloud networks block it); results are stored as untestable"
+                    "warning: {detail}; {} not stored, left for the next scan",
+                    domain.display_with_ascii()
                 );
             }),
+            ScanEvent::ProxyLost { detail } => proxy_lost = Some(detail),
             ScanEvent::DnsFailing {
                 lookups,
                 resolver,
@@ -361,7 +368,10 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
         },
     ));
     progress.finish_and_clear();
-    outcome.map_err(store_error)?;
+    outcome.map_err(|error| match error {
+        ScanError::Store(error) => store_error(error),
+        ScanError::Proxy(error) => CliError::error(format!("{}", ScanError::Proxy(error))),
+    })?;
     if let Some(error) = write_failure
         && error.kind() != std::io::ErrorKind::BrokenPipe
     {
@@ -370,7 +380,7 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
     if let Some((end, counts, elapsed)) = finish {
         let testable = counts.no_starttls + counts.tls_failed + counts.tls_ok;
         let summary = format!(
-            "scanned {} of {} domains in {:.1} s{}: tls_ok {}, tls_failed {}, no_starttls {}, untestable {}{}, no_mail {}; \
+            "scanned {} of {} domains in {:.1} s ({path}){}: tls_ok {}, tls_failed {}, no_starttls {}, untestable {}{}, no_mail {}; \
              of {} testable: STARTTLS {}, PFS {}, strict {}, all three {}",
             counts.done,
             counts.total,
@@ -380,6 +390,7 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
                 ScanEnd::DeadlineReached =>
                     " (scan deadline reached; the rest is left for the next scan)",
                 ScanEnd::Cancelled => " (cancelled)",
+                ScanEnd::ProxyLost => " (aborted: the proxy was lost; what was stored stays)",
             },
             counts.tls_ok,
             counts.tls_failed,
@@ -410,6 +421,12 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
                 );
             }
         }
+    }
+    if let Some(detail) = proxy_lost {
+        return Err(CliError::error(format!(
+            "the SOCKS proxy was lost in the middle of the scan ({detail}): the scan is marked \
+             aborted (proxy lost); what was stored before stays, nothing more was written"
+        )));
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod adoption;
 pub mod auth;
 pub mod changes;
 pub mod format;
+pub mod network_path;
 pub mod stale;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -28,6 +29,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
+pub use network_path::NetworkPath;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 pub use tls_grade::TlsGrade;
@@ -325,6 +327,21 @@ vocabulary! {
         /// Our own probe failed (a task panicked): the address is untestable and `detail` carries
         /// the panic message. Never a finding about the server.
         InternalError,
+        /// Through a SOCKS proxy: it could not reach the address (RFC 1928 replies 03 network
+        /// unreachable, 04 host unreachable, 06 TTL expired); `detail` has the proxy's words.
+        ProxyTargetUnreachable,
+        /// Through a SOCKS proxy: the address refused the proxy's connection (reply 05).
+        ProxyTargetRefused,
+        /// Through a SOCKS proxy: it does not support the request (07 command, 08 address
+        /// type, e.g. no IPv6).
+        ProxyUnsupported,
+        /// Through a SOCKS proxy: the tunnel closed, or stayed silent, before the server's
+        /// first byte. `ssh -D` reports success before it connects out, so a refused or
+        /// blocked target looks like this.
+        ProxyNoGreeting,
+        /// The SOCKS proxy itself failed (general failure, ruleset, gone): the address was not
+        /// tested. Our failure, never a finding; a scan does not store such a result.
+        ProxyFailed,
     }
 }
 

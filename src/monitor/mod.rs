@@ -9,6 +9,7 @@
 //! UI sends [`Command`]s through a [`MonitorHandle`] and reads [`Event`]s; the monitor calls the
 //! waker after each event (the app passes `ctx.request_repaint`).
 
+pub mod lock;
 pub mod scan;
 pub mod view;
 
@@ -30,7 +31,7 @@ pub use crate::report::{ExportFormat, ExportOptions, ExportSummary};
 use crate::settings::Settings;
 pub use crate::settings::{Overrides, SettingsError};
 use crate::store::{RecordedScope, ScanCounts, ScanId, ScanScope, Store, StoreError};
-pub use scan::{DnsFailureCause, DnsFailures, ScanEnd, ScanEvent, SharedStore};
+pub use scan::{DnsFailureCause, DnsFailures, ScanEnd, ScanError, ScanEvent, SharedStore};
 pub use view::{DomainDetail, Edit, ImportReport, ViewSnapshot};
 
 /// How often the monitor asks the database whether another process (a cron `scan`, the
@@ -130,6 +131,21 @@ pub enum Event {
     /// Another process committed to the database (a scan, an edit from the command line):
     /// views should reload. Polled every [`STORE_POLL_INTERVAL`].
     StoreChanged,
+    /// The SOCKS proxy failed the check before a scan (unreachable, refused us): the scan did
+    /// not start and nothing was written; the message says what the proxy did.
+    ProxyUnusable(String),
+    /// Scheduled scans of this database are run by another process (the app, or
+    /// `starttls-monitor run`), which holds the scheduler lock; this one schedules nothing and
+    /// asks again every [`STORE_POLL_INTERVAL`].
+    ScheduledElsewhere {
+        /// The other process's id (0 when unknown).
+        pid: u32,
+    },
+    /// This process holds the scheduler lock and runs scheduled scans (said once it has it).
+    SchedulingHere {
+        /// The pid of a dead process whose lock was taken over.
+        took_over_from: Option<u32>,
+    },
     /// Something failed; the message names what and where.
     Failed(String),
     Stopped,
@@ -188,7 +204,9 @@ impl MonitorHandle {
                         return;
                     }
                 };
+                let db_path = store.path().to_path_buf();
                 let monitor = Monitor {
+                    db_path,
                     store: Arc::new(Mutex::new(store)),
                     overrides,
                     schedule,
@@ -255,6 +273,8 @@ impl Emitter {
 }
 
 struct Monitor {
+    /// The database file (`:memory:` for a private in-memory store: no lock is needed).
+    db_path: PathBuf,
     store: SharedStore,
     overrides: Overrides,
     schedule: bool,
@@ -277,8 +297,10 @@ impl Monitor {
                 Settings::default()
             }
         };
+        let mut scheduler = SchedulerState::default();
+        self.acquire_scheduler(&mut scheduler);
         let mut next_scan_at = self.next_scheduled_scan(&settings);
-        self.emit_schedule(&settings, next_scan_at);
+        self.emit_schedule(&settings, next_scan_at, &scheduler);
         // The version seen before any view is read: a commit after it is always noticed.
         let watch = Arc::new(StoreWatch::new(
             scan::lock(&self.store)
@@ -290,8 +312,10 @@ impl Monitor {
             STORE_POLL_INTERVAL,
         );
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let (settings_seen, mut stored_settings) = mpsc::unbounded_channel::<Settings>();
         loop {
-            let sleep_for = match (self.schedule && !settings.paused, next_scan_at) {
+            let scheduling = scheduler.scheduling();
+            let sleep_for = match (scheduling && !settings.paused, next_scan_at) {
                 (true, Some(at)) => {
                     let seconds = (at - OffsetDateTime::now_utc()).as_seconds_f64().max(0.0);
                     Duration::from_secs_f64(seconds.min(86_400.0 * 366.0))
@@ -310,7 +334,7 @@ impl Monitor {
                             if next_scan_at.is_none() && running.len() > before {
                                 next_scan_at =
                                     Some(OffsetDateTime::now_utc() + jittered_interval(&settings));
-                                self.emit_schedule(&settings, next_scan_at);
+                                self.emit_schedule(&settings, next_scan_at, &scheduler);
                             }
                         }
                         Command::CancelScans => {
@@ -321,16 +345,11 @@ impl Monitor {
                             changed.paused = matches!(command, Command::PauseSchedule);
                             if self.save_settings(&changed) {
                                 settings = changed;
-                                self.emit_schedule(&settings, next_scan_at);
+                                self.emit_schedule(&settings, next_scan_at, &scheduler);
                             }
                         }
                         Command::SaveSettings(changed) => {
-                            let mut problems = changed.problems();
-                            if problems.is_empty()
-                                && let Err(error) = changed.probe_config(&Overrides::default())
-                            {
-                                problems.push(error.to_string());
-                            }
+                            let problems = changed.usable_problems();
                             if !problems.is_empty() {
                                 self.emitter.emit(Event::SettingsRejected { problems });
                             } else if self.save_settings(&changed) {
@@ -341,7 +360,7 @@ impl Monitor {
                                     next_scan_at = self.next_scheduled_scan(&settings);
                                 }
                                 self.emitter.emit(Event::SettingsSaved(Box::new(settings.clone())));
-                                self.emit_schedule(&settings, next_scan_at);
+                                self.emit_schedule(&settings, next_scan_at, &scheduler);
                             }
                         }
                         Command::LoadView { list, detail } => self.spawn_read(move |store| {
@@ -360,12 +379,35 @@ impl Monitor {
                         Command::Shutdown => break,
                     }
                 }
-                _ = tokio::time::sleep(sleep_for), if self.schedule && !settings.paused && next_scan_at.is_some() => {
+                _ = tokio::time::sleep(sleep_for), if scheduling && !settings.paused && next_scan_at.is_some() => {
                     self.start_scan(&mut scans, &mut running, ScanTarget::All, &settings);
                     next_scan_at = Some(OffsetDateTime::now_utc() + jittered_interval(&settings));
-                    self.emit_schedule(&settings, next_scan_at);
+                    self.emit_schedule(&settings, next_scan_at, &scheduler);
                 }
-                _ = poll.tick() => self.poll_store(&watch),
+                Some(stored) = stored_settings.recv() => {
+                    // Saved by another process (`settings set`): used from the next scan on.
+                    if stored != settings {
+                        let interval_changed =
+                            stored.scan_interval_hours != settings.scan_interval_hours;
+                        settings = stored;
+                        if interval_changed {
+                            next_scan_at = self.next_scheduled_scan(&settings);
+                        }
+                        self.emit_schedule(&settings, next_scan_at, &scheduler);
+                    }
+                }
+                _ = poll.tick() => {
+                    self.poll_store(&watch, &settings_seen);
+                    if self.schedule && !scheduler.scheduling() {
+                        self.acquire_scheduler(&mut scheduler);
+                        if scheduler.scheduling() {
+                            next_scan_at = self.next_scheduled_scan(&settings);
+                            self.emit_schedule(&settings, next_scan_at, &scheduler);
+                        }
+                    } else {
+                        scheduler.beat();
+                    }
+                }
                 Some(joined) = scans.join_next_with_id(), if !scans.is_empty() => {
                     let task = match &joined {
                         Ok((task, ())) => *task,
@@ -409,18 +451,24 @@ impl Monitor {
     /// Asks the store, on the blocking pool, whether another process committed since the last
     /// look, and says so when it did. One look at a time: a look still waiting for the store
     /// (a long export holds it) is not doubled.
-    fn poll_store(&self, watch: &Arc<StoreWatch>) {
+    /// When something changed, the saved settings are read again and handed to the loop on
+    /// `settings_seen` (`settings set` from the command line reaches a running `run` or app).
+    fn poll_store(&self, watch: &Arc<StoreWatch>, settings_seen: &mpsc::UnboundedSender<Settings>) {
         if watch.looking.swap(true, Ordering::AcqRel) {
             return;
         }
         let store = self.store.clone();
         let emitter = self.emitter.clone();
         let watch = watch.clone();
+        let settings_seen = settings_seen.clone();
         tokio::task::spawn_blocking(move || {
             let version = scan::lock(&store).and_then(|store| store.data_version());
             if let Ok(version) = version
                 && watch.changed(version)
             {
+                if let Ok(settings) = scan::lock(&store).and_then(|store| store.settings()) {
+                    let _ignored = settings_seen.send(settings);
+                }
                 emitter.emit(Event::StoreChanged);
             }
             watch.looking.store(false, Ordering::Release);
@@ -509,15 +557,57 @@ impl Monitor {
         }
     }
 
-    fn emit_schedule(&self, settings: &Settings, next_scan_at: Option<OffsetDateTime>) {
+    fn emit_schedule(
+        &self,
+        settings: &Settings,
+        next_scan_at: Option<OffsetDateTime>,
+        scheduler: &SchedulerState,
+    ) {
+        let scheduling = scheduler.scheduling();
         self.emitter.emit(Event::ScheduleChanged {
-            paused: settings.paused || !self.schedule,
-            next_scan_at: if self.schedule && !settings.paused {
+            paused: settings.paused || !scheduling,
+            next_scan_at: if scheduling && !settings.paused {
                 next_scan_at
             } else {
                 None
             },
         });
+    }
+
+    /// Takes the scheduler lock of the database when this monitor schedules and nobody else
+    /// holds it; says who does otherwise (once per change).
+    fn acquire_scheduler(&self, scheduler: &mut SchedulerState) {
+        if !self.schedule || scheduler.scheduling() {
+            return;
+        }
+        if self.db_path == Path::new(":memory:") {
+            *scheduler = SchedulerState::Private;
+            return;
+        }
+        match lock::SchedulerLock::try_acquire(&self.db_path) {
+            Ok(Ok((held, took_over_from))) => {
+                *scheduler = SchedulerState::Holding {
+                    lock: held,
+                    last_beat: std::time::Instant::now(),
+                };
+                self.emitter.emit(Event::SchedulingHere { took_over_from });
+            }
+            Ok(Err(lock::HeldElsewhere { pid })) => {
+                if *scheduler != (SchedulerState::Elsewhere { pid }) {
+                    *scheduler = SchedulerState::Elsewhere { pid };
+                    self.emitter.emit(Event::ScheduledElsewhere { pid });
+                }
+            }
+            Err(error) => {
+                if *scheduler != SchedulerState::Unavailable {
+                    *scheduler = SchedulerState::Unavailable;
+                    self.emitter.emit(Event::Failed(format!(
+                        "scheduled scans are off: the scheduler lock {} cannot be used: {error}",
+                        lock::SchedulerLock::path_for(&self.db_path).display()
+                    )));
+                }
+            }
+        }
     }
 
     /// When the next scheduled scan is due: the last full scan's start plus the interval (with
@@ -605,8 +695,14 @@ impl Monitor {
                 emitter.emit(Event::Scan(event));
             })
             .await;
-            if let Err(error) = result {
-                emitter.emit(Event::Failed(error.to_string()));
+            match result {
+                Ok(_) => {}
+                Err(error @ scan::ScanError::Proxy(_)) => {
+                    emitter.emit(Event::ProxyUnusable(error.to_string()));
+                }
+                Err(scan::ScanError::Store(error)) => {
+                    emitter.emit(Event::Failed(error.to_string()));
+                }
             }
             // Closed normally: nothing for the loop to cancel.
             if let Ok(mut slot) = entry.lock() {
@@ -637,6 +733,54 @@ impl Monitor {
             }
             ScanTarget::Domains(domains) => (ScanScope::Domains(domains.clone()), domains.clone()),
         })
+    }
+}
+
+/// Whether this monitor runs the schedule of its database.
+#[derive(Debug, Default)]
+enum SchedulerState {
+    /// Not yet asked, or not scheduling at all.
+    #[default]
+    Idle,
+    /// Holds the scheduler lock.
+    Holding {
+        lock: lock::SchedulerLock,
+        last_beat: std::time::Instant,
+    },
+    /// A private in-memory database: nobody else can schedule it.
+    Private,
+    /// Another process holds the lock.
+    Elsewhere { pid: u32 },
+    /// The lock file cannot be used (said once).
+    Unavailable,
+}
+
+impl PartialEq for SchedulerState {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Elsewhere { pid }, Self::Elsewhere { pid: other }) => pid == other,
+            (Self::Holding { .. }, Self::Holding { .. }) => true,
+            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+        }
+    }
+}
+
+impl SchedulerState {
+    /// Whether scheduled scans run here.
+    fn scheduling(&self) -> bool {
+        matches!(self, Self::Holding { .. } | Self::Private)
+    }
+
+    /// Rewrites the heartbeat when one is due.
+    fn beat(&mut self) {
+        if let Self::Holding { lock, last_beat } = self
+            && last_beat.elapsed() >= lock::HEARTBEAT_INTERVAL
+        {
+            *last_beat = std::time::Instant::now();
+            if let Err(error) = lock.heartbeat() {
+                tracing::warn!("scheduler heartbeat not written: {error}");
+            }
+        }
     }
 }
 

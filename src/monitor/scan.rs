@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::model::auth::KnownPolicy;
 use crate::model::{DnsError, DomainName, DomainResult, Reason};
-use crate::probe::{PolicyMemory, Prober};
+use crate::probe::{PolicyMemory, Prober, ProxyError};
 use crate::settings::Settings;
 use crate::store::{ChangeEvent, ScanCounts, ScanId, ScanScope, ScanStatus, Store, StoreError};
 
@@ -69,6 +69,20 @@ pub enum ScanEvent {
     },
     /// A result could not be stored (the scan goes on; the message names the domain).
     StoreFailed(String),
+    /// The SOCKS proxy failed while this domain was probed (our failure, not the domain's):
+    /// its result is not stored and the domain is left for the next scan.
+    ProxyFailed {
+        domain: DomainName,
+        /// What the proxy did, in words.
+        detail: String,
+    },
+    /// The SOCKS proxy was lost in the middle of the scan ([`crate::probe::PROXY_LOST_AFTER`]
+    /// proxy failures in a row): what was stored stays, nothing more is written, and the scan
+    /// ends as [`ScanEnd::ProxyLost`]. Said once, before `Finished`.
+    ProxyLost {
+        /// The last proxy failure, in words.
+        detail: String,
+    },
     Finished {
         scan: ScanId,
         /// The scope in words for people, as in `Started`.
@@ -87,6 +101,8 @@ pub enum ScanEnd {
     /// The scan deadline passed; the rest is left for the next scan.
     DeadlineReached,
     Cancelled,
+    /// Aborted: the SOCKS proxy was lost mid-scan ([`ScanEvent::ProxyLost`]).
+    ProxyLost,
 }
 
 impl From<ScanEnd> for ScanStatus {
@@ -96,8 +112,21 @@ impl From<ScanEnd> for ScanStatus {
             ScanEnd::Finished => ScanStatus::Finished,
             ScanEnd::DeadlineReached => ScanStatus::DeadlineReached,
             ScanEnd::Cancelled => ScanStatus::Cancelled,
+            ScanEnd::ProxyLost => ScanStatus::ProxyLost,
         }
     }
+}
+
+/// Why a scan could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The SOCKS proxy failed the check before the scan (greeting, authentication): the scan
+    /// did not start and nothing was written.
+    #[error("{0}: the scan did not start, nothing was stored")]
+    Proxy(ProxyError),
 }
 
 /// Counts connection attempts to tell a blocked port 25 from servers that answer.
@@ -110,8 +139,7 @@ impl BlockedPortDetector {
     /// Looks at one result; true exactly once, when the scan first looks blocked.
     pub fn observe(&mut self, result: &DomainResult) -> bool {
         for address in result.mx.iter().flat_map(|host| &host.addresses) {
-            let silent = matches!(address.reason, Reason::ConnectTimeout | Reason::Unreachable);
-            self.tally.count(silent);
+            self.tally.count(is_silent(address.reason));
         }
         self.tally.first_time_all_silent()
     }
@@ -125,6 +153,19 @@ impl BlockedPortDetector {
     pub fn attempts(&self) -> usize {
         self.tally.seen
     }
+}
+
+/// Whether an address's connection attempt met silence: a timeout or no route, directly or as
+/// the SOCKS proxy reports it; or, through a proxy, a tunnel that closed (or stayed silent)
+/// before the server's first byte, which is how `ssh -D` shows a refused or filtered target.
+fn is_silent(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::ConnectTimeout
+            | Reason::Unreachable
+            | Reason::ProxyTargetUnreachable
+            | Reason::ProxyNoGreeting
+    )
 }
 
 /// Why a DNS server failed a scan's lookups, the kind most of them failed with.
@@ -324,8 +365,11 @@ pub fn lock(store: &SharedStore) -> Result<std::sync::MutexGuard<'_, Store>, Sto
         .map_err(|_| StoreError::Invalid("internal error: the store lock is poisoned".to_string()))
 }
 
-/// Runs one scan of `domains` to the end, the deadline, or cancellation (drop the future to
-/// cancel: call [`cancel_scan`] afterwards with the id from `Started`).
+/// Runs one scan of `domains` to the end, the deadline, cancellation (drop the future to
+/// cancel: call [`cancel_scan`] afterwards with the id from `Started`), or the loss of the
+/// SOCKS proxy. With a proxy, it is checked first: when it fails, nothing is written and the
+/// error is [`ScanError::Proxy`]. A result in which the proxy failed is not stored
+/// ([`ScanEvent::ProxyFailed`]).
 pub async fn run_scan(
     store: &SharedStore,
     prober: &Prober,
@@ -333,9 +377,11 @@ pub async fn run_scan(
     domains: Vec<DomainName>,
     settings: &Settings,
     mut emit: impl FnMut(ScanEvent),
-) -> Result<ScanCounts, StoreError> {
+) -> Result<ScanCounts, ScanError> {
     let total = domains.len();
-    let scan = lock(store)?.begin_scan(&scope, settings, total)?;
+    prober.check_proxy().await.map_err(ScanError::Proxy)?;
+    let path = prober.config().network_path();
+    let scan = lock(store)?.begin_scan_via(&scope, settings, total, &path)?;
     let scope_text = scope.describe_for_people();
     emit(ScanEvent::Started {
         scan,
@@ -356,7 +402,23 @@ pub async fn run_scan(
         .remembering(Arc::new(StoredPolicies(store.clone())));
     let dnssec_watch = run.clone();
     let mut dnssec_warned = false;
+    let mut last_proxy_failure = None;
     let probing = run.probe_many(domains, |_, mut result| {
+        if run.proxy_lost() {
+            // Nothing more is written once the proxy is lost.
+            if let Some(detail) = proxy_failure(&result) {
+                last_proxy_failure = Some(detail);
+            }
+            return;
+        }
+        if let Some(detail) = proxy_failure(&result) {
+            last_proxy_failure = Some(detail.clone());
+            emit(ScanEvent::ProxyFailed {
+                domain: result.domain.clone(),
+                detail,
+            });
+            return;
+        }
         if !dnssec_warned && dnssec_watch.dnssec_data_missing() {
             dnssec_warned = true;
             emit(ScanEvent::DnssecUnavailable {
@@ -407,9 +469,16 @@ pub async fn run_scan(
         });
     });
     let end = match tokio::time::timeout(deadline, probing).await {
+        Ok(()) if run.proxy_lost() => ScanEnd::ProxyLost,
         Ok(()) => ScanEnd::Finished,
         Err(_) => ScanEnd::DeadlineReached,
     };
+    if end == ScanEnd::ProxyLost {
+        emit(ScanEvent::ProxyLost {
+            detail: last_proxy_failure
+                .unwrap_or_else(|| "the SOCKS proxy failed repeatedly".to_string()),
+        });
+    }
     lock(store)?.finish_scan(scan, end.into(), &counts)?;
     emit(ScanEvent::Finished {
         scan,
@@ -419,6 +488,17 @@ pub async fn run_scan(
         elapsed: started.elapsed(),
     });
     Ok(counts)
+}
+
+/// What the SOCKS proxy did when it failed for one of the result's addresses (reason
+/// `proxy_failed`), None when it carried every session (or there is no proxy).
+fn proxy_failure(result: &DomainResult) -> Option<String> {
+    result
+        .mx
+        .iter()
+        .flat_map(|host| &host.addresses)
+        .find(|address| address.reason == Reason::ProxyFailed)
+        .map(|address| address.detail.clone())
 }
 
 /// Closes a scan whose future was dropped (cancelled).
@@ -433,7 +513,7 @@ fn annotate_blocked(result: &mut DomainResult) {
         .iter_mut()
         .flat_map(|host| host.addresses.iter_mut())
     {
-        if matches!(address.reason, Reason::ConnectTimeout | Reason::Unreachable) {
+        if is_silent(address.reason) {
             address
                 .detail
                 .push_str(" (outbound port 25 looks blocked on this network)");
@@ -601,6 +681,43 @@ mod tests {
             assert!(!detector.observe(&lookup(&name, Some(DnsError::Refused))));
         }
         assert!(!detector.looks_failing());
+    }
+
+    #[test]
+    fn silence_through_a_proxy_counts_as_blocked_too() {
+        // ssh -D answers success, then closes when the target is refused or filtered.
+        let mut detector = BlockedPortDetector::default();
+        let closed = result_with_reason(Reason::ProxyNoGreeting);
+        let unreachable = result_with_reason(Reason::ProxyTargetUnreachable);
+        for _ in 0..10 {
+            assert!(!detector.observe(&closed));
+        }
+        for _ in 0..9 {
+            assert!(!detector.observe(&unreachable));
+        }
+        assert!(detector.observe(&closed), "the 20th silent attempt says it");
+        let mut detector = BlockedPortDetector::default();
+        assert!(!detector.observe(&result_with_reason(Reason::ProxyTargetRefused)));
+        for _ in 0..30 {
+            assert!(!detector.observe(&closed));
+        }
+        assert!(
+            !detector.looks_blocked(),
+            "a refusal means the port is reachable"
+        );
+    }
+
+    #[test]
+    fn a_result_the_proxy_failed_is_told_apart() {
+        assert_eq!(
+            proxy_failure(&result_with_reason(Reason::ConnectTimeout)),
+            None
+        );
+        assert_eq!(
+            proxy_failure(&result_with_reason(Reason::ProxyFailed)).as_deref(),
+            Some("")
+        );
+        assert_eq!(ScanStatus::from(ScanEnd::ProxyLost).as_str(), "proxy_lost");
     }
 
     #[test]

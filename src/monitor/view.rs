@@ -49,6 +49,9 @@ pub struct ViewSnapshot {
     pub settings: Settings,
     /// Newest first, a few.
     pub recent_scans: Vec<ScanInfo>,
+    /// Where the scans' network path changed (direct / through a proxy), oldest first: the
+    /// Trends chart marks each.
+    pub path_changes: Vec<(time::OffsetDateTime, crate::model::NetworkPath)>,
     pub db_path: PathBuf,
     /// How long the store took to produce this snapshot.
     pub load_time: Duration,
@@ -157,6 +160,7 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
         events: store.events(list_id, None, None, VIEW_EVENT_LIMIT)?,
         settings: store.settings()?,
         recent_scans: store.scans(5)?,
+        path_changes: store.path_changes()?,
         db_path: store.path().to_path_buf(),
         load_time: started.elapsed(),
         detail: None,

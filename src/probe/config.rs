@@ -11,9 +11,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
+
+use crate::model::NetworkPath;
 use rustls::pki_types::pem::PemObject;
 
 use super::reply::ReplyLimits;
+use super::socks::SocksProxy;
 
 /// Which DNS server answers our queries.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -133,6 +136,9 @@ pub struct ProbeConfig {
     /// a suite without forward secrecy (`prefers_non_pfs`). Default false: it costs a second
     /// connection per address.
     pub deep: bool,
+    /// A SOCKS5 proxy every SMTP connection goes through (CONNECT to the resolved address;
+    /// DNS stays local). Default None: direct.
+    pub proxy: Option<SocksProxy>,
     /// DNSSEC trust anchors that replace hickory's built-in root keys (`--trust-anchor`, the
     /// `trust_anchor` setting); None: the root KSKs 20326 and 38696. For tests and private roots.
     pub trust_anchor: Option<TrustAnchorFile>,
@@ -221,6 +227,7 @@ impl Default for ProbeConfig {
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
             deep: false,
             trust_anchor: None,
+            proxy: None,
         }
     }
 }
@@ -255,6 +262,17 @@ impl ConfigError {
 }
 
 impl ProbeConfig {
+    /// The network path this configuration's sessions take: direct, or the proxy's
+    /// `HOST:PORT` (never its credentials). A stored scan records it.
+    pub fn network_path(&self) -> NetworkPath {
+        match &self.proxy {
+            None => NetworkPath::Direct,
+            Some(proxy) => NetworkPath::Socks5 {
+                endpoint: proxy.endpoint(),
+            },
+        }
+    }
+
     /// A builder starting from the defaults.
     pub fn builder() -> ProbeConfigBuilder {
         ProbeConfigBuilder::default()
@@ -458,6 +476,12 @@ impl ProbeConfigBuilder {
         self
     }
 
+    /// The SOCKS5 proxy for every SMTP connection (None: direct). Default None.
+    pub fn proxy(mut self, proxy: Option<SocksProxy>) -> Self {
+        self.config.proxy = proxy;
+        self
+    }
+
     /// Loads the CA file, if one was given, then checks the rules of
     /// [`ProbeConfig::validate`].
     pub fn build(self) -> Result<ProbeConfig, ConfigError> {
@@ -567,6 +591,24 @@ mod tests {
         assert_eq!(config.ehlo_name, ProbeConfig::default().ehlo_name);
         assert!(config.extra_roots.is_empty() && config.ca_file.is_none());
         assert!(!config.deep);
+        assert!(config.proxy.is_none());
+        assert_eq!(config.network_path(), NetworkPath::Direct);
+    }
+
+    #[test]
+    fn the_path_names_the_proxy_without_its_credentials() {
+        let proxy = SocksProxy::parse("socks5://u:secret@127.0.0.1:1080").expect("valid");
+        let config = ProbeConfig::builder()
+            .proxy(Some(proxy))
+            .build()
+            .expect("valid");
+        assert_eq!(
+            config.network_path(),
+            NetworkPath::Socks5 {
+                endpoint: "127.0.0.1:1080".into()
+            }
+        );
+        assert_eq!(config.network_path().to_string(), "socks5://127.0.0.1:1080");
     }
 
     #[test]

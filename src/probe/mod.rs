@@ -22,6 +22,7 @@ pub mod legacy;
 pub mod mta_sts;
 pub mod reply;
 pub mod smtp;
+pub mod socks;
 pub mod sts;
 pub mod tls;
 pub mod tls_rpt;
@@ -35,6 +36,7 @@ use tokio::sync::OnceCell;
 use tokio::task::{JoinError, JoinSet};
 
 pub use config::{ConfigError, DnsServer, ProbeConfig};
+pub use socks::{ProxyChoice, ProxyError, SocksProxy};
 
 use crate::model::auth::{
     DaneSetStatus, DaneStatus, DaneWarning, DnssecStatus, SIGNATURE_WARNING_DAYS, TlsaRecord,
@@ -116,6 +118,7 @@ impl Prober {
             tls_timeout: config.tls_timeout,
             limits: config.reply_limits,
             deep: config.deep,
+            proxy: config.proxy.clone(),
         };
         Ok(Self {
             inner: Arc::new(ProberInner {
@@ -144,6 +147,17 @@ impl Prober {
             hosts: Arc::new(Mutex::new(HashMap::new())),
             memory: None,
             dnssec_data: Arc::new(OnceCell::new()),
+            proxy_health: Arc::new(ProxyHealth::default()),
+        }
+    }
+
+    /// Checks the SOCKS5 proxy, when one is configured: greeting and authentication within
+    /// the connect timeout. Ok at once without a proxy. A scan or probe that gets an error
+    /// here stops before it starts: the proxy's failure is ours, not the domains'.
+    pub async fn check_proxy(&self) -> Result<(), ProxyError> {
+        match &self.inner.config.proxy {
+            None => Ok(()),
+            Some(proxy) => proxy.check(self.inner.config.connect_timeout).await,
         }
     }
 
@@ -194,6 +208,38 @@ pub struct ProbeRun {
     memory: Option<Arc<dyn PolicyMemory>>,
     /// Whether the resolver passes DNSSEC data (asked once per run, at the first domain).
     dnssec_data: Arc<OnceCell<DnssecData>>,
+    proxy_health: Arc<ProxyHealth>,
+}
+
+/// How many proxy failures in a row (reason `proxy_failed`, with no session through the proxy
+/// in between) mean the proxy is lost: the run stops starting domains.
+pub const PROXY_LOST_AFTER: usize = 3;
+
+/// A run's view of its SOCKS proxy: failures of the proxy itself in a row, and whether it is
+/// lost.
+#[derive(Debug, Default)]
+struct ProxyHealth {
+    failures_in_a_row: std::sync::atomic::AtomicUsize,
+    lost: std::sync::atomic::AtomicBool,
+}
+
+impl ProxyHealth {
+    /// Counts one address's session: a proxy failure, or anything the proxy carried.
+    fn observe(&self, reason: Reason) {
+        use std::sync::atomic::Ordering;
+        if reason == Reason::ProxyFailed {
+            let failures = self.failures_in_a_row.fetch_add(1, Ordering::AcqRel) + 1;
+            if failures >= PROXY_LOST_AFTER {
+                self.lost.store(true, Ordering::Release);
+            }
+        } else if !self.lost.load(Ordering::Acquire) {
+            self.failures_in_a_row.store(0, Ordering::Release);
+        }
+    }
+
+    fn is_lost(&self) -> bool {
+        self.lost.load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 impl ProbeRun {
@@ -231,9 +277,17 @@ impl ProbeRun {
             == DnssecData::Passes
     }
 
+    /// Whether the SOCKS proxy was lost during this run ([`PROXY_LOST_AFTER`] proxy failures
+    /// in a row). Never true for a direct run.
+    pub fn proxy_lost(&self) -> bool {
+        self.proxy_health.is_lost()
+    }
+
     /// Probes every domain, at most `config.concurrency` at a time, calling `on_result` with the
     /// domain's index in `domains` as each finishes (completion order). Every domain gets
-    /// exactly one result: a domain whose task failed is untestable, and says why.
+    /// exactly one result: a domain whose task failed is untestable, and says why — unless the
+    /// proxy is lost ([`ProbeRun::proxy_lost`]): then no more domains start, those running are
+    /// stopped, and their results never come.
     pub async fn probe_many(
         &self,
         domains: Vec<DomainName>,
@@ -244,6 +298,10 @@ impl ProbeRun {
         let mut running = JoinSet::new();
         let mut started = HashMap::new();
         loop {
+            if self.proxy_lost() {
+                running.abort_all();
+                break;
+            }
             while running.len() < concurrency {
                 let Some((index, domain)) = pending.next() else {
                     break;
@@ -576,7 +634,11 @@ impl ProbeRun {
             }
         };
         let _one_at_a_time = lock.lock().await;
-        smtp::probe_address(ip, host, &inner.session, &inner.tls, &inner.legacy).await
+        let result = smtp::probe_address(ip, host, &inner.session, &inner.tls, &inner.legacy).await;
+        if inner.session.proxy.is_some() {
+            self.proxy_health.observe(result.0.reason);
+        }
+        result
     }
 }
 
@@ -819,6 +881,26 @@ mod tests {
         handle.abort();
         let error = handle.await.expect_err("aborted");
         assert_eq!(task_failure(error), "was cancelled");
+    }
+
+    #[test]
+    fn the_proxy_is_lost_after_failures_in_a_row_only() {
+        let health = ProxyHealth::default();
+        health.observe(Reason::ProxyFailed);
+        health.observe(Reason::ProxyFailed);
+        health.observe(Reason::Completed);
+        health.observe(Reason::ProxyFailed);
+        health.observe(Reason::ProxyTargetRefused);
+        assert!(
+            !health.is_lost(),
+            "a session the proxy carried resets the count"
+        );
+        for _ in 0..PROXY_LOST_AFTER {
+            health.observe(Reason::ProxyFailed);
+        }
+        assert!(health.is_lost());
+        health.observe(Reason::Completed);
+        assert!(health.is_lost(), "lost stays lost for the run");
     }
 
     #[test]

@@ -24,6 +24,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 
 use super::legacy::{LegacyTls, Offer};
 use super::reply::{Parsed, Reply, ReplyError, ReplyLimits, parse_reply};
+use super::socks::{self, ConnectFailure, SocksProxy};
 use super::tls::{RecordedChain, SessionFacts, TlsSetup, classify_handshake_error, session_facts};
 use crate::model::{AddressResult, CertError, Outcome, Reason};
 
@@ -39,6 +40,8 @@ pub struct SessionSettings {
     pub limits: ReplyLimits,
     /// Deep mode (`ProbeConfig::deep`): one more session per address that completed TLS.
     pub deep: bool,
+    /// The SOCKS5 proxy every connection goes through (`ProbeConfig::proxy`); None: direct.
+    pub proxy: Option<SocksProxy>,
 }
 
 /// Why reading a reply failed.
@@ -211,29 +214,14 @@ async fn plaintext_until_tls(ip: IpAddr, settings: &SessionSettings) -> Plaintex
     };
     let address = SocketAddr::new(ip, settings.port);
 
-    // 1. Connect.
-    let tcp = match timeout(settings.connect_timeout, TcpStream::connect(address)).await {
-        Err(_) => {
-            return untestable(
-                Reason::ConnectTimeout,
-                format!(
-                    "connection to {address} timed out after {} s",
-                    settings.connect_timeout.as_secs_f32()
-                ),
-            );
+    // 1. Connect, directly or through the SOCKS proxy (the connect timeout covers both).
+    let tcp = match socks::connect(settings.proxy.as_ref(), address, settings.connect_timeout).await
+    {
+        Ok(tcp) => tcp,
+        Err(ConnectFailure::Target { reason, detail }) => return untestable(reason, detail),
+        Err(ConnectFailure::Proxy(error)) => {
+            return untestable(Reason::ProxyFailed, error.to_string());
         }
-        Ok(Err(error)) => {
-            let reason = match error.kind() {
-                std::io::ErrorKind::ConnectionRefused => Reason::ConnectRefused,
-                std::io::ErrorKind::NetworkUnreachable | std::io::ErrorKind::HostUnreachable => {
-                    Reason::Unreachable
-                }
-                std::io::ErrorKind::TimedOut => Reason::ConnectTimeout,
-                _ => Reason::ConnectFailed,
-            };
-            return untestable(reason, format!("connection to {address} failed: {error}"));
-        }
-        Ok(Ok(tcp)) => tcp,
     };
     let _ignored = tcp.set_nodelay(true);
     let mut reader = ReplyReader::new(tcp, settings.limits);
@@ -245,6 +233,24 @@ async fn plaintext_until_tls(ip: IpAddr, settings: &SessionSettings) -> Plaintex
     {
         Ok(reply) => reply,
         Err(error) => {
+            // Through a proxy, nothing at all before the greeting failed is no sign of a
+            // server: `ssh -D` answers the CONNECT before it connects out, then closes (or
+            // waits) when the target refuses or is filtered.
+            if settings.proxy.is_some()
+                && reader.buffer.is_empty()
+                && matches!(
+                    error,
+                    ReadError::Closed | ReadError::Io(_) | ReadError::Timeout
+                )
+            {
+                return untestable(
+                    Reason::ProxyNoGreeting,
+                    format!(
+                        "{} through the SOCKS proxy, before any byte from the server (the proxy may not have reached it)",
+                        error.describe("greeting")
+                    ),
+                );
+            }
             return untestable(
                 error.reason(Reason::GreetingTimeout),
                 error.describe("greeting"),

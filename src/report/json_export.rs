@@ -10,7 +10,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::{ExportSummary, ReportError, Scope, rfc3339};
-use crate::store::{ChangeKind, Store};
+use crate::store::{ChangeKind, EventRow, Store};
 
 /// The value of the top-level `format` field.
 pub const FORMAT_NAME: &str = "starttls-monitor-export";
@@ -25,6 +25,18 @@ struct EventJson<'a> {
     kind: ChangeKind,
     detail: &'a str,
     regression: bool,
+}
+
+/// One change event as the JSON export writes it (`domain`, `at`, `kind`, `detail`,
+/// `regression`), on one line: `events --json` prints the same objects.
+pub fn event_json(event: &EventRow) -> Result<String, ReportError> {
+    json(&EventJson {
+        domain: &event.domain,
+        at: rfc3339(event.at),
+        kind: event.kind,
+        detail: &event.detail,
+        regression: event.regression,
+    })
 }
 
 fn json<T: Serialize + ?Sized>(value: &T) -> Result<String, ReportError> {
@@ -86,13 +98,7 @@ pub(super) fn write(
     summary.events = events.len();
     write!(out, "\"events\": [")?;
     for (index, event) in events.iter().enumerate() {
-        let line = json(&EventJson {
-            domain: &event.domain,
-            at: rfc3339(event.at),
-            kind: event.kind,
-            detail: &event.detail,
-            regression: event.regression,
-        })?;
+        let line = event_json(event)?;
         write!(out, "{}{line}", if index == 0 { "\n" } else { ",\n" })?;
     }
     writeln!(out, "\n]")?;

@@ -15,6 +15,8 @@ mod csv_export;
 mod html;
 mod json_export;
 
+pub use json_export::event_json;
+
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

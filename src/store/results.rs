@@ -19,7 +19,7 @@ use crate::model::adoption::AdoptionState;
 use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState, EarlierProbe};
 use crate::model::stale::{self, Answer};
 use crate::model::vocabulary::vocabulary;
-use crate::model::{DomainName, DomainResult, Outcome, TlsVersion, Verdict};
+use crate::model::{DomainName, DomainResult, NetworkPath, Outcome, TlsVersion, Verdict};
 use crate::settings::Settings;
 
 /// What a scan covers.
@@ -152,6 +152,22 @@ vocabulary! {
         Cancelled,
         /// The process died mid-scan; closed when the database was next opened.
         Interrupted,
+        /// Aborted: the SOCKS proxy was lost mid-scan; what was stored before stays.
+        ProxyLost,
+    }
+}
+
+impl ScanStatus {
+    /// For people: `finished`, `deadline reached`, `aborted (proxy lost)`...
+    pub fn describe(self) -> &'static str {
+        match self {
+            ScanStatus::Running => "running",
+            ScanStatus::Finished => "finished",
+            ScanStatus::DeadlineReached => "deadline reached",
+            ScanStatus::Cancelled => "cancelled",
+            ScanStatus::Interrupted => "interrupted",
+            ScanStatus::ProxyLost => "aborted (proxy lost)",
+        }
     }
 }
 
@@ -209,6 +225,8 @@ pub struct ScanInfo {
     pub total: usize,
     pub done: usize,
     pub counts: Option<ScanCounts>,
+    /// The network path its sessions took (direct for scans stored before proxies existed).
+    pub path: NetworkPath,
 }
 
 /// What recording one result did.
@@ -398,23 +416,36 @@ pub fn fingerprint(result: &DomainResult) -> i64 {
 }
 
 impl Store {
-    /// Starts a scan; its status is `running` until [`Store::finish_scan`].
+    /// Starts a direct scan; its status is `running` until [`Store::finish_scan`].
     pub fn begin_scan(
         &self,
         scope: &ScanScope,
         settings: &Settings,
         total: usize,
     ) -> Result<ScanId, StoreError> {
-        let settings_json = serde_json::to_string(settings).unwrap_or_default();
+        self.begin_scan_via(scope, settings, total, &NetworkPath::Direct)
+    }
+
+    /// Starts a scan whose sessions take `path`; the scan keeps a copy of the settings with
+    /// the proxy password masked.
+    pub fn begin_scan_via(
+        &self,
+        scope: &ScanScope,
+        settings: &Settings,
+        total: usize,
+        path: &NetworkPath,
+    ) -> Result<ScanId, StoreError> {
+        let settings_json = serde_json::to_string(&settings.masked()).unwrap_or_default();
         self.connection
             .execute(
-                "INSERT INTO scans (started_at, scope, settings, status, total) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO scans (started_at, scope, settings, status, total, path) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     now_seconds(),
                     scope.describe(),
                     settings_json,
                     ScanStatus::Running.as_str(),
-                    total as i64
+                    total as i64,
+                    path.to_string()
                 ],
             )
             .map_err(|error| self.fail(error))?;
@@ -829,6 +860,34 @@ impl Store {
         self.refresh_rollups_for_scan(scan, OffsetDateTime::now_utc())
     }
 
+    /// Where the network path of the scans changed, oldest first: each change's start time and
+    /// the path from then on (see [`crate::model::network_path::path_changes`]). Trends marks
+    /// them, since two vantage points can see different things.
+    pub fn path_changes(&self) -> Result<Vec<(OffsetDateTime, NetworkPath)>, StoreError> {
+        let fail = |error: rusqlite::Error| self.fail(error);
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT started_at, path FROM scans ORDER BY started_at, id")
+            .map_err(fail)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+            })
+            .map_err(fail)?;
+        let mut scans = Vec::new();
+        for row in rows {
+            let (started_at, path) = row.map_err(fail)?;
+            let path = path
+                .as_deref()
+                .and_then(NetworkPath::parse)
+                .unwrap_or_default();
+            scans.push((timestamp(started_at), path));
+        }
+        Ok(crate::model::network_path::path_changes(
+            scans.iter().map(|(at, path)| (*at, path)),
+        ))
+    }
+
     /// The most recent scan, if any.
     pub fn last_scan(&self) -> Result<Option<ScanInfo>, StoreError> {
         self.scans(1).map(|mut scans| scans.pop())
@@ -841,8 +900,8 @@ impl Store {
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT id, started_at, finished_at, scope, status, total, done, counts FROM scans
-                 ORDER BY id DESC LIMIT ?1",
+                "SELECT id, started_at, finished_at, scope, status, total, done, counts, path
+                 FROM scans ORDER BY id DESC LIMIT ?1",
             )
             .map_err(fail)?;
         let mut rows = statement.query(params![limit as i64]).map_err(fail)?;
@@ -856,6 +915,12 @@ impl Store {
             let scope: String = row.get(3).map_err(fail)?;
             let status: String = row.get(4).map_err(fail)?;
             let counts: Option<String> = row.get(7).map_err(fail)?;
+            let path: Option<String> = row.get(8).map_err(fail)?;
+            let path = match path {
+                None => NetworkPath::Direct,
+                Some(text) => NetworkPath::parse(&text)
+                    .ok_or_else(|| corrupt(format!("unknown network path '{text}'")))?,
+            };
             scans.push(ScanInfo {
                 id,
                 started_at: timestamp(row.get(1).map_err(fail)?),
@@ -867,6 +932,7 @@ impl Store {
                 total: row.get::<_, i64>(5).map_err(fail)? as usize,
                 done: row.get::<_, i64>(6).map_err(fail)? as usize,
                 counts: counts.and_then(|json| serde_json::from_str(&json).ok()),
+                path,
             });
         }
         Ok(scans)
@@ -995,7 +1061,8 @@ mod tests {
                 "finished",
                 "deadline",
                 "cancelled",
-                "interrupted"
+                "interrupted",
+                "proxy_lost"
             ]
         );
         for &status in ScanStatus::VARIANTS {
@@ -1048,6 +1115,45 @@ mod tests {
             .expect("abandon");
         let last = store.last_scan().expect("scan").expect("one");
         assert_eq!(last.status, ScanStatus::Cancelled);
+    }
+
+    #[test]
+    fn each_scan_keeps_its_path_and_the_changes_are_found() {
+        let store = Store::open_in_memory().expect("store");
+        let settings = Settings {
+            proxy: "socks5://alice:hunter2@127.0.0.1:1080".into(),
+            ..Settings::default()
+        };
+        let proxy = NetworkPath::Socks5 {
+            endpoint: "127.0.0.1:1080".into(),
+        };
+        let first = store
+            .begin_scan(&ScanScope::All, &Settings::default(), 1)
+            .expect("begin");
+        let second = store
+            .begin_scan_via(&ScanScope::All, &settings, 1, &proxy)
+            .expect("begin");
+        let scans = store.scans(10).expect("scans");
+        assert_eq!(scans[0].id, second);
+        assert_eq!(scans[0].path, proxy);
+        assert_eq!(scans[1].id, first);
+        assert_eq!(scans[1].path, NetworkPath::Direct);
+        let changes = store.path_changes().expect("read");
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].1, proxy);
+        let stored: String = store
+            .connection
+            .query_row(
+                "SELECT settings FROM scans WHERE id = ?1",
+                params![second.0],
+                |row| row.get(0),
+            )
+            .expect("stored settings");
+        assert!(
+            !stored.contains("hunter2"),
+            "a scan's settings copy is masked: {stored}"
+        );
+        assert!(stored.contains("alice:***@"), "{stored}");
     }
 
     #[test]

@@ -27,12 +27,31 @@ use crate::settings::Settings;
 pub const APPLICATION_ID: i32 = 0x5354_4d4e;
 
 /// Each entry migrates from version `index` to `index + 1`: its SQL, then its code.
-const MIGRATIONS: &[(&str, Option<MigrationCode>)] =
-    &[(FIRST_SCHEMA, None), (STALE_STATE, Some(stale_state_code))];
+const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
+    (FIRST_SCHEMA, None),
+    (STALE_STATE, Some(stale_state_code)),
+    (SCAN_PATH, Some(scan_path_code)),
+];
 
 /// A migration step that SQL alone cannot do (it reads stored JSON, or recomputes roll-ups);
 /// it runs in the migration's transaction, after the step's SQL.
 type MigrationCode = fn(&Transaction<'_>) -> Result<(), SchemaError>;
+
+/// 2 -> 3, the network path of each scan (issue "reach and alert"): `direct` or
+/// `socks5://HOST:PORT` (never credentials), so Trends can mark where the vantage point
+/// changed. Self-contained: it only adds the column; [`scan_path_code`] fills it.
+const SCAN_PATH: &str = r#"
+ALTER TABLE scans ADD COLUMN path TEXT;
+"#;
+
+/// Every scan stored before proxies existed went direct.
+fn scan_path_code(transaction: &Transaction<'_>) -> Result<(), SchemaError> {
+    transaction.execute(
+        "UPDATE scans SET path = ?1 WHERE path IS NULL",
+        [crate::model::NetworkPath::Direct.to_string()],
+    )?;
+    Ok(())
+}
 
 /// 1 -> 2, stale state (`model::stale`): what each run answered, and why an untestable one
 /// was untestable, so the store finds the state that still counts without reading results. The
@@ -245,6 +264,41 @@ mod tests {
     fn day(days: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_768_046_400).expect("valid")
             + time::Duration::days(days)
+    }
+
+    #[test]
+    fn scans_stored_before_the_path_existed_went_direct() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v2.sqlite3");
+        {
+            let mut connection = Connection::open(&path).expect("open");
+            let transaction = connection.transaction().expect("transaction");
+            transaction.execute_batch(FIRST_SCHEMA).expect("schema 1");
+            transaction.execute_batch(STALE_STATE).expect("schema 2");
+            transaction
+                .pragma_update(None, "application_id", APPLICATION_ID)
+                .expect("id");
+            transaction
+                .pragma_update(None, "user_version", 2)
+                .expect("version");
+            transaction
+                .execute(
+                    "INSERT INTO scans (started_at, scope, settings, status, total)
+                     VALUES (?1, 'all', '{}', 'finished', 0)",
+                    params![day(0).unix_timestamp()],
+                )
+                .expect("a scan");
+            transaction.commit().expect("commit");
+        }
+        let store = Store::open(&path).expect("migrates");
+        let scans = store.scans(10).expect("scans");
+        assert_eq!(scans.len(), 1);
+        assert_eq!(scans[0].path, crate::model::NetworkPath::Direct);
+        let stored: Option<String> = Connection::open(&path)
+            .expect("open")
+            .query_row("SELECT path FROM scans", [], |row| row.get(0))
+            .expect("read");
+        assert_eq!(stored.as_deref(), Some("direct"), "filled, not left NULL");
     }
 
     /// A result's JSON as the previous build stored it (without the stale fields).

@@ -100,4 +100,6 @@ pub enum Banner {
     DnsFailing,
     /// The resolver passes no DNSSEC data (DANE unknown).
     DnssecUnavailable,
+    /// The SOCKS proxy refused us before a scan, or was lost during one.
+    ProxyTrouble,
 }

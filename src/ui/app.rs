@@ -336,6 +336,7 @@ impl App {
                 state.port_blocked = None;
                 state.dns_failing = None;
                 state.dnssec_unavailable = None;
+                state.proxy_trouble = None;
                 send(self.monitor.as_ref(), Command::ScanNow(target));
             }
             Action::Send(command) => send(self.monitor.as_ref(), command),
@@ -394,6 +395,7 @@ impl App {
             Action::DismissBanner(Banner::Port25Blocked) => state.port_blocked = None,
             Action::DismissBanner(Banner::DnsFailing) => state.dns_failing = None,
             Action::DismissBanner(Banner::DnssecUnavailable) => state.dnssec_unavailable = None,
+            Action::DismissBanner(Banner::ProxyTrouble) => state.proxy_trouble = None,
         }
     }
 

@@ -11,7 +11,7 @@
 //! default constants. Must not touch: the store or the files named (saving and picking a
 //! file are actions).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use eframe::egui;
 
@@ -20,7 +20,7 @@ use super::file_pick::FilePurpose;
 use super::state::SettingsNews;
 use super::style::Grade;
 use crate::monitor::Command;
-use crate::settings::{OverriddenSetting, Overrides, Settings};
+use crate::settings::{OverriddenSetting, Overrides, Settings, proxy_has_password};
 
 /// The form's fields as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -40,6 +40,10 @@ pub struct SettingsForm {
     pub dns_server: String,
     pub ca_file: String,
     pub deep: bool,
+    /// The SOCKS5 proxy URL (`socks5://[user:pass@]HOST:PORT`); empty: direct.
+    pub proxy: String,
+    /// Whether the proxy URL's password is shown (UI only; masked by default).
+    pub proxy_shown: bool,
     /// Problems found by the form or reported by the monitor.
     pub problems: Vec<String>,
     pub saved_message: Option<String>,
@@ -69,6 +73,8 @@ impl SettingsForm {
                 .map(|path| path.display().to_string())
                 .unwrap_or_default(),
             deep: settings.deep,
+            proxy: settings.proxy.to_string(),
+            proxy_shown: false,
             problems: Vec::new(),
             saved_message: self.saved_message.take(),
             loaded: true,
@@ -83,78 +89,38 @@ impl SettingsForm {
                 .map_or(true, |settings| settings != self.original)
     }
 
-    /// The settings the form describes, or every problem with it.
+    /// The settings the form describes, or every problem with it: each field's text goes
+    /// through [`Settings::edited`], the one validation `settings set` uses too.
     pub fn to_settings(&self) -> Result<Settings, Vec<String>> {
-        let mut problems = Vec::new();
-        fn number<T: std::str::FromStr>(
-            text: &str,
-            name: &str,
-            problems: &mut Vec<String>,
-        ) -> Option<T> {
-            match text.trim().parse() {
-                Ok(value) => Some(value),
-                Err(_) => {
-                    problems.push(format!("{name}: '{}' is not a whole number", text.trim()));
-                    None
-                }
+        let dns_server = if self.custom_dns {
+            self.dns_server.as_str()
+        } else {
+            ""
+        };
+        let edits: [(&str, &str); 13] = [
+            ("scan_interval_hours", &self.scan_interval_hours),
+            ("concurrency", &self.concurrency),
+            ("connect_timeout_secs", &self.connect_timeout_secs),
+            ("greeting_timeout_secs", &self.greeting_timeout_secs),
+            ("command_timeout_secs", &self.command_timeout_secs),
+            ("scan_deadline_minutes", &self.scan_deadline_minutes),
+            ("ehlo_name", &self.ehlo_name),
+            ("dns_server", dns_server),
+            ("ca_file", &self.ca_file),
+            ("smtp_port", &self.smtp_port),
+            ("deep", if self.deep { "true" } else { "false" }),
+            ("expiry_warning_days", &self.expiry_warning_days),
+            ("proxy", &self.proxy),
+        ];
+        let mut result = self.original.edited(&edits);
+        if self.custom_dns && self.dns_server.trim().is_empty() {
+            let problem = "DNS server: give an address, or choose the system resolver".to_string();
+            match &mut result {
+                Ok(_) => result = Err(vec![problem]),
+                Err(problems) => problems.insert(0, problem),
             }
         }
-        let original = &self.original;
-        let settings = Settings {
-            scan_interval_hours: number(&self.scan_interval_hours, "scan interval", &mut problems)
-                .unwrap_or(original.scan_interval_hours),
-            paused: original.paused,
-            // Not edited in the tab: kept as saved (`settings.json`, `--trust-anchor`).
-            trust_anchor: original.trust_anchor.clone(),
-            concurrency: number(&self.concurrency, "concurrency", &mut problems)
-                .unwrap_or(original.concurrency),
-            connect_timeout_secs: number(
-                &self.connect_timeout_secs,
-                "connect timeout",
-                &mut problems,
-            )
-            .unwrap_or(original.connect_timeout_secs),
-            greeting_timeout_secs: number(
-                &self.greeting_timeout_secs,
-                "greeting timeout",
-                &mut problems,
-            )
-            .unwrap_or(original.greeting_timeout_secs),
-            command_timeout_secs: number(
-                &self.command_timeout_secs,
-                "reply timeout",
-                &mut problems,
-            )
-            .unwrap_or(original.command_timeout_secs),
-            scan_deadline_minutes: number(
-                &self.scan_deadline_minutes,
-                "scan deadline",
-                &mut problems,
-            )
-            .unwrap_or(original.scan_deadline_minutes),
-            ehlo_name: self.ehlo_name.trim().to_string(),
-            dns_server: if self.custom_dns {
-                self.dns_server.trim().to_string()
-            } else {
-                String::new()
-            },
-            ca_file: (!self.ca_file.trim().is_empty()).then(|| PathBuf::from(self.ca_file.trim())),
-            smtp_port: number(&self.smtp_port, "SMTP port", &mut problems)
-                .unwrap_or(original.smtp_port),
-            deep: self.deep,
-            expiry_warning_days: number(&self.expiry_warning_days, "expiry warning", &mut problems)
-                .unwrap_or(original.expiry_warning_days),
-            stale_max_days: original.stale_max_days,
-        };
-        if self.custom_dns && settings.dns_server.is_empty() {
-            problems.push("DNS server: give an address, or choose the system resolver".into());
-        }
-        problems.extend(settings.problems());
-        if problems.is_empty() {
-            Ok(settings)
-        } else {
-            Err(problems)
-        }
+        result
     }
 }
 
@@ -293,6 +259,28 @@ impl SettingsTab {
                         &format!("{}; other ports only for test fleets", defaults.smtp_port),
                         note(OverriddenSetting::SmtpPort),
                     );
+                    let proxy_label = ui.label("SOCKS5 proxy");
+                    ui.horizontal(|ui| {
+                        // A URL with a password is masked until the user asks to see it.
+                        let has_password = proxy_has_password(&form.proxy);
+                        ui.add(
+                            egui::TextEdit::singleline(&mut form.proxy)
+                                .password(has_password && !form.proxy_shown)
+                                .hint_text("socks5://127.0.0.1:1080")
+                                .desired_width(240.0),
+                        )
+                        .labelled_by(proxy_label.id);
+                        if has_password {
+                            ui.checkbox(&mut form.proxy_shown, "Show");
+                        }
+                    });
+                    hint_ui(
+                        ui,
+                        "empty: direct; socks5://[user:pass@]HOST:PORT, e.g. from \
+                         'ssh -N -D 1080 user@host': socks5://127.0.0.1:1080",
+                        note(OverriddenSetting::Proxy),
+                    );
+                    ui.end_row();
 
                     ui.label("DNS server");
                     ui.horizontal(|ui| {
@@ -486,6 +474,8 @@ fn overrides_ui(
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     #[test]

@@ -115,6 +115,12 @@ pub struct UiState {
     /// The resolver the monitor found passing no DNSSEC data (DANE is `unknown`), for the
     /// banner; None when it passes DNSSEC data or no scan said otherwise.
     pub dnssec_unavailable: Option<String>,
+    /// The SOCKS proxy could not be used (refused before a scan, or lost during one), in
+    /// words for the banner.
+    pub proxy_trouble: Option<String>,
+    /// Another process (pid) runs the scheduled scans of this database: the app schedules
+    /// nothing and says so.
+    pub scheduled_elsewhere: Option<u32>,
     pub status: Option<Status>,
     view_in_flight: bool,
     view_dirty: bool,
@@ -137,6 +143,8 @@ impl UiState {
             port_blocked: None,
             dns_failing: None,
             dnssec_unavailable: None,
+            proxy_trouble: None,
+            scheduled_elsewhere: None,
             status: None,
             view_in_flight: false,
             view_dirty: false,
@@ -324,6 +332,23 @@ impl UiState {
             Event::SettingsRejected { problems } => {
                 reactions.push(Reaction::Settings(SettingsNews::Rejected(problems)));
             }
+            Event::ScheduledElsewhere { pid } => self.scheduled_elsewhere = Some(pid),
+            Event::SchedulingHere { took_over_from } => {
+                self.scheduled_elsewhere = None;
+                if let Some(pid) = took_over_from {
+                    self.set_status(
+                        format!("took over scheduled scans from process {pid}, which had stopped"),
+                        false,
+                    );
+                }
+            }
+            Event::ProxyUnusable(message) => {
+                self.proxy_trouble = Some(format!(
+                    "{}. Check that the proxy runs (for ssh -D: that the ssh session is still \
+                     open), or change or clear the SOCKS5 proxy in Settings.",
+                    capitalized_first(&message)
+                ));
+            }
             Event::Failed(message) => {
                 self.view_in_flight = false;
                 self.set_status(message, true);
@@ -410,6 +435,19 @@ impl UiState {
             }
             ScanEvent::DnssecUnavailable { resolver } => self.dnssec_unavailable = Some(resolver),
             ScanEvent::StoreFailed(message) => self.set_status(message, true),
+            ScanEvent::ProxyFailed { domain, detail } => self.set_status(
+                format!(
+                    "{detail}; {} not stored, left for the next scan",
+                    domain.display_name()
+                ),
+                true,
+            ),
+            ScanEvent::ProxyLost { detail } => {
+                self.proxy_trouble = Some(format!(
+                    "The SOCKS proxy was lost in the middle of a scan ({detail}). The scan is \
+                     marked aborted (proxy lost): what it stored stays, nothing more was written."
+                ));
+            }
             ScanEvent::Finished {
                 scan,
                 scope,
@@ -425,6 +463,7 @@ impl UiState {
                     ScanEnd::Finished => "finished",
                     ScanEnd::DeadlineReached => "stopped at its deadline",
                     ScanEnd::Cancelled => "cancelled",
+                    ScanEnd::ProxyLost => "aborted (proxy lost)",
                 };
                 let text = if end == ScanEnd::Cancelled {
                     format!("scan of {scope} cancelled")
@@ -442,6 +481,15 @@ impl UiState {
                 self.request_view_into(reactions);
             }
         }
+    }
+}
+
+/// `text` with its first letter upper-case, for a banner sentence.
+fn capitalized_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -488,6 +536,7 @@ mod tests {
             events: Vec::new(),
             settings: Settings::default(),
             recent_scans: Vec::new(),
+            path_changes: Vec::new(),
             db_path: PathBuf::from("/tmp/monitor.sqlite3"),
             load_time: Duration::from_millis(3),
             detail: None,
@@ -639,6 +688,50 @@ mod tests {
             "{status:?}"
         );
         assert_eq!(sent_views(&reactions), [Some("Customers".to_string())]);
+    }
+
+    #[test]
+    fn a_proxy_that_fails_raises_a_banner_and_another_scheduler_is_named() {
+        let mut state = UiState::new(None, SortOrder::default());
+        let mut reactions = Vec::new();
+        state.apply_event(
+            Event::ProxyUnusable(
+                "the SOCKS proxy 127.0.0.1:1080 is unreachable: refused: the scan did not start, \
+                 nothing was stored"
+                    .into(),
+            ),
+            &mut reactions,
+        );
+        let banner = state.proxy_trouble.clone().expect("a banner");
+        assert!(
+            banner.starts_with("The SOCKS proxy 127.0.0.1:1080 is unreachable"),
+            "{banner}"
+        );
+        assert!(banner.contains("SOCKS5 proxy in Settings"), "{banner}");
+        state.apply_event(
+            Event::Scan(ScanEvent::ProxyLost {
+                detail: "general SOCKS server failure (reply 01)".into(),
+            }),
+            &mut reactions,
+        );
+        let banner = state.proxy_trouble.clone().expect("a banner");
+        assert!(banner.contains("aborted (proxy lost)"), "{banner}");
+
+        state.apply_event(Event::ScheduledElsewhere { pid: 4242 }, &mut reactions);
+        assert_eq!(state.scheduled_elsewhere, Some(4242));
+        state.apply_event(
+            Event::SchedulingHere {
+                took_over_from: Some(4242),
+            },
+            &mut reactions,
+        );
+        assert_eq!(state.scheduled_elsewhere, None);
+        let status = state.status.clone().expect("status");
+        assert!(
+            status
+                .text
+                .contains("took over scheduled scans from process 4242")
+        );
     }
 
     #[test]

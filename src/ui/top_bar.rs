@@ -59,6 +59,11 @@ impl TopBar {
                 actions.push(Action::DismissBanner(Banner::DnssecUnavailable));
             }
         }
+        if let Some(text) = &state.proxy_trouble
+            && warning_banner_ui(ui, "proxy_banner", "⚠ The SOCKS proxy cannot be used", text)
+        {
+            actions.push(Action::DismissBanner(Banner::ProxyTrouble));
+        }
     }
 
     /// Draws the status line: the last thing that happened, what the table shows, and the
@@ -100,6 +105,20 @@ impl TopBar {
                             ))
                             .weak(),
                         );
+                        if let Some(last) = view.recent_scans.first() {
+                            ui.label(
+                                egui::RichText::new(format!(
+                                    "last scan {} · {}",
+                                    last.status.describe(),
+                                    last.path
+                                ))
+                                .weak(),
+                            )
+                            .on_hover_text(
+                                "How the last scan ended, and its network path: direct, or \
+                                 through the SOCKS5 proxy (HOST:PORT)",
+                            );
+                        }
                     }
                 });
             });
@@ -200,7 +219,16 @@ fn scan_controls_ui(ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action
     .response
     .on_hover_text("Probe now; F5 scans the selected list");
 
-    if state.schedule_paused {
+    if let Some(pid) = state.scheduled_elsewhere {
+        ui.label(format!(
+            "Scheduled scans are run by another process (pid {pid})"
+        ))
+        .on_hover_text(
+            "Another process (starttls-monitor run, or another window) holds the scheduler of \
+             this database; this window shows its scans as they are stored, and scans you \
+             start here still run",
+        );
+    } else if state.schedule_paused {
         if ui
             .button("⏵ Resume schedule")
             .on_hover_text("Scheduled scans are paused")
@@ -216,6 +244,7 @@ fn scan_controls_ui(ui: &mut egui::Ui, state: &UiState, actions: &mut Vec<Action
         actions.push(Action::Send(Command::PauseSchedule));
     }
     match (state.schedule_paused, state.next_scan_at) {
+        _ if state.scheduled_elsewhere.is_some() => {}
         (false, Some(at)) => {
             let now = time::OffsetDateTime::now_utc();
             ui.label(format!("Next scan {}", view::describe_until(at, now)))
@@ -278,9 +307,10 @@ fn port_blocked_banner_ui(
     let mut text = format!(
         "All {attempts} connection attempts so far timed out without an answer. Many home, \
          office and cloud networks block outgoing SMTP. Results are kept as untestable, not \
-         as failures. What you can do: run the monitor on a host that may connect to port 25 \
-         (a mail server, say), or ask your provider to allow it; a SOCKS5 proxy setting for \
-         networks like this one is planned."
+         as failures. What you can do: go through a host that may connect to port 25 (a VPS, a \
+         mail server): run 'ssh -N -D 1080 user@host' in a terminal, then set SOCKS5 proxy to \
+         socks5://127.0.0.1:1080 in Settings and scan again. If a proxy is set already, its \
+         host blocks port 25 too."
     );
     if newcomer {
         text.push(' ');
@@ -449,6 +479,7 @@ mod tests {
             events: Vec::new(),
             settings: Settings::default(),
             recent_scans: Vec::new(),
+            path_changes: Vec::new(),
             db_path: PathBuf::from("/tmp/monitor.sqlite3"),
             load_time: Duration::from_millis(1),
             detail: None,

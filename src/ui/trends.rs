@@ -8,10 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use eframe::egui::{self, Color32};
-use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{Bar, BarChart, Corner, Legend, Line, LineStyle, Plot, PlotPoints, Points, VLine};
 
 use super::saved::TrendBasis;
 use super::style::Grade;
+use crate::model::NetworkPath;
 use crate::model::adoption::{Basis, Measure, date_of_day_number, day_number, share, share_series};
 use crate::monitor::view::{ProviderRow, TrendCounts, TrendPoint};
 
@@ -65,6 +66,18 @@ pub fn adoption_series(points: &[TrendPoint], basis: TrendBasis) -> Vec<Series> 
                 .iter()
                 .map(|point| (point.count, point.out_of, point.date.to_string()))
                 .collect(),
+        })
+        .collect()
+}
+
+/// A marker on the adoption chart where the scans' network path changed: its x (the UTC day)
+/// and its name ("path: socks5://HOST:PORT", "path: direct").
+pub fn path_markers(changes: &[(time::OffsetDateTime, NetworkPath)]) -> Vec<(f64, String)> {
+    changes
+        .iter()
+        .map(|(at, path)| {
+            let day = at.to_offset(time::UtcOffset::UTC).date();
+            (chart_x(day), format!("path: {path}"))
         })
         .collect()
 }
@@ -139,7 +152,7 @@ impl TrendsTab {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.label(egui::RichText::new("Adoption over time (% of testable)").strong());
-                adoption_plot_ui(ui, &series);
+                adoption_plot_ui(ui, &series, &path_markers(&view.path_changes));
                 ui.add_space(8.0);
                 ui.columns(2, |columns| {
                     columns[0]
@@ -190,7 +203,7 @@ fn percent_by_day_plot(id: &'static str, height: f32) -> Plot<'static> {
         .y_axis_formatter(|mark, _| format!("{:.0}%", mark.value))
 }
 
-fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series]) {
+fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series], markers: &[(f64, String)]) {
     let dark_mode = ui.visuals().dark_mode;
     let lookup: BTreeMap<&str, &Series> = series.iter().map(|line| (line.name, line)).collect();
     percent_by_day_plot("adoption_plot", 260.0)
@@ -220,6 +233,14 @@ fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series]) {
                     Points::new(line.name, PlotPoints::from(line.points.clone()))
                         .color(color)
                         .radius(3.5),
+                );
+            }
+            // Where the vantage point changed (direct / a proxy): results may differ there.
+            for (x, name) in markers {
+                plot.vline(
+                    VLine::new(name.clone(), *x)
+                        .color(Color32::GRAY)
+                        .style(LineStyle::dashed_loose()),
                 );
             }
         });
@@ -330,6 +351,24 @@ mod tests {
     use super::*;
     use crate::model::test_support::trend_point as point;
     use time::macros::date;
+
+    #[test]
+    fn a_path_change_is_marked_on_its_day() {
+        let at = time::macros::datetime!(2026-12-01 23:30 UTC);
+        let markers = path_markers(&[(
+            at,
+            NetworkPath::Socks5 {
+                endpoint: "127.0.0.1:1080".into(),
+            },
+        )]);
+        assert_eq!(
+            markers,
+            [(
+                chart_x(time::macros::date!(2026 - 12 - 01)),
+                "path: socks5://127.0.0.1:1080".to_string()
+            )]
+        );
+    }
 
     #[test]
     fn adoption_is_a_share_of_testable_and_untestable_a_share_of_all_taking_mail() {

@@ -16,6 +16,7 @@ pub mod https;
 pub mod pki;
 pub mod signed_zone;
 pub mod smtp;
+pub mod socks;
 
 pub use dns::{FailingDns, TestDns, TxtFailingDns, soa_header};
 pub use https::{PolicyFleet, PolicyReply, PolicyServer};
