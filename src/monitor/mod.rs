@@ -445,7 +445,7 @@ impl Monitor {
         let store = self.store.clone();
         let emitter = self.emitter.clone();
         tokio::task::spawn_blocking(move || {
-            let options = crate::import::ImportOptions { column };
+            let options = crate::import::ImportOptions::with_column(column);
             let mut last_reported = std::time::Instant::now();
             let read = crate::import::read_file(&path, &options, &mut |done, total| {
                 if last_reported.elapsed() >= Duration::from_millis(100) {

@@ -978,6 +978,7 @@ mod tests {
                 starttls: 1,
                 ..TrendCounts::default()
             },
+            volume: crate::store::VolumeCounts::default(),
         };
         let section = providers_section(&[provider]);
         assert_escaped(&section, 1);
