@@ -38,6 +38,8 @@ impl SortColumn {
     /// Every column in table order.
     pub const ALL: [SortColumn; 12] = [
         SortColumn::Domain,
+        // Beside the name: the few heavy domains that decide the share of mail stand out.
+        SortColumn::Weight,
         SortColumn::Verdict,
         SortColumn::Starttls,
         SortColumn::Pfs,
@@ -48,7 +50,6 @@ impl SortColumn {
         SortColumn::MxCount,
         SortColumn::LastProbed,
         SortColumn::LastChange,
-        SortColumn::Weight,
     ];
 
     /// Column heading.

@@ -366,8 +366,10 @@ fn provider_volume_ui(ui: &mut egui::Ui, providers: &[ProviderRow], weight_total
                         egui::RichText::new(format!("{secure:.0} % of it with all three")).color(
                             if secure >= 90.0 {
                                 Grade::Secure.color(dark_mode)
-                            } else {
+                            } else if secure >= 50.0 {
                                 Grade::Encrypted.color(dark_mode)
+                            } else {
+                                Grade::NoStarttls.color(dark_mode)
                             },
                         ),
                     ),
