@@ -223,7 +223,7 @@ pub(super) fn rollup_of(
                 r.definitive,
                 k.id, k.verdict, k.starttls, k.pfs, k.strict_valid, k.tls_version, k.last_at,
                 k.definitive,
-                m.host, m.verdict, m.starttls, m.pfs, m.strict_valid, {weight}
+                m.host, m.verdict, m.starttls, m.pfs, m.strict_valid, d.id
          FROM domains d
          JOIN runs r ON {run_as_of}
          LEFT JOIN runs k ON k.id = ({known})
@@ -232,12 +232,13 @@ pub(super) fn rollup_of(
            AND ?2 = ?2
          ORDER BY r.id",
         known = last_conclusive_sql("r"),
-        weight = if weighted {
-            weight_sql("d")
-        } else {
-            "1.0".to_string()
-        },
     );
+    // Read once, not per (run, MX host) row: a map lookup per domain.
+    let weights = if weighted {
+        membership_weights(connection, list)?
+    } else {
+        HashMap::new()
+    };
     let mut statement = connection.prepare_cached(&sql)?;
     let mut domains = TrendCounts::default();
     let mut volume = VolumeCounts::default();
@@ -282,7 +283,10 @@ pub(super) fn rollup_of(
                 known.map(|(_, known)| known),
                 max_days,
             );
-            let weight = weight_of(row.get(21)?);
+            let weight = weights
+                .get(&row.get::<_, i64>(21)?)
+                .copied()
+                .unwrap_or_default();
             let (state, version) = match known.filter(|_| stale) {
                 Some((id, known)) => {
                     kept.push((id, known.last_at));
@@ -354,14 +358,33 @@ fn has_weights(connection: &Connection) -> rusqlite::Result<bool> {
         .map(|count| count > 0)
 }
 
-/// SQL: the weight of domain `{domain}` (a table alias) in list `?1`: its membership's weight;
-/// for all domains (`?1 = 0`) the largest weight it has in any list, 1 when it is in none.
-pub(super) fn weight_sql(domain: &str) -> String {
+/// Each domain's weight in `list` by domain id (0: all domains, the largest weight it has in
+/// any list, as [`weights_join_sql`]); domains absent weigh 1.
+fn membership_weights(
+    connection: &Connection,
+    list: i64,
+) -> rusqlite::Result<HashMap<i64, Weight>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT domain_id, max(weight) FROM list_domains WHERE ?1 = 0 OR list_id = ?1
+         GROUP BY domain_id",
+    )?;
+    let mut rows = statement.query([list])?;
+    let mut weights = HashMap::new();
+    while let Some(row) = rows.next()? {
+        weights.insert(row.get::<_, i64>(0)?, weight_of(row.get(1)?));
+    }
+    Ok(weights)
+}
+
+/// SQL: a `LEFT JOIN` giving `{alias}.weight`, the weight of domain `{domain}` (a table alias)
+/// in list `?1`: its membership's weight; for all domains (`?1 = 0`) the largest weight it has
+/// in any list; NULL (read as 1) when it is in none. The weights are grouped once per query,
+/// not looked up per row.
+pub(super) fn weights_join_sql(domain: &str, alias: &str) -> String {
     format!(
-        "CASE WHEN ?1 = 0
-           THEN coalesce((SELECT max(w.weight) FROM list_domains w WHERE w.domain_id = {domain}.id), 1.0)
-           ELSE (SELECT w.weight FROM list_domains w WHERE w.list_id = ?1 AND w.domain_id = {domain}.id)
-         END"
+        "LEFT JOIN (SELECT domain_id, max(weight) AS weight FROM list_domains
+                    WHERE ?1 = 0 OR list_id = ?1 GROUP BY domain_id) {alias}
+           ON {alias}.domain_id = {domain}.id"
     )
 }
 
@@ -918,14 +941,15 @@ impl Store {
         // that may leave the count to a last known run are read one by one below.
         let grouped = format!(
             "SELECT r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, count(*),
-                    sum({weight})
+                    sum(coalesce(w.weight, 1.0))
              FROM domains d JOIN runs r ON r.id = d.latest_run_id
+             {weights}
              WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
                AND r.provider IS NOT NULL
                AND NOT (r.verdict = '{untestable}' AND r.definitive = 0)
              GROUP BY r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid",
             untestable = Verdict::Untestable.as_str(),
-            weight = weight_sql("d"),
+            weights = weights_join_sql("d", "w"),
         );
         let mut statement = self.connection.prepare_cached(&grouped).map_err(fail)?;
         let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
@@ -946,14 +970,15 @@ impl Store {
         drop(rows);
         let inconclusive = format!(
             "SELECT r.provider, r.last_at, k.provider, k.verdict, k.starttls, k.pfs,
-                    k.strict_valid, k.last_at, k.definitive, {weight}
+                    k.strict_valid, k.last_at, k.definitive, coalesce(w.weight, 1.0)
              FROM domains d JOIN runs r ON r.id = d.latest_run_id
+             {weights}
              LEFT JOIN runs k ON k.id = ({known})
              WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
                AND r.verdict = '{untestable}' AND r.definitive = 0",
             known = last_conclusive_sql("r"),
             untestable = Verdict::Untestable.as_str(),
-            weight = weight_sql("d"),
+            weights = weights_join_sql("d", "w"),
         );
         let mut statement = self
             .connection

@@ -216,7 +216,7 @@ impl ImportDialog {
             return true;
         }
         ui.horizontal(|ui| {
-            ui.label("Add to");
+            let add_to = ui.label("Add to");
             let mut new_name = match &dialog.target {
                 ImportTarget::New(name) => name.clone(),
                 _ => list_name_from(&dialog.path),
@@ -246,7 +246,9 @@ impl ImportDialog {
                             name,
                         );
                     }
-                });
+                })
+                .response
+                .labelled_by(add_to.id);
             if let ImportTarget::New(_) = dialog.target {
                 let label = ui.label("named");
                 if ui
@@ -475,6 +477,89 @@ mod tests {
         assert!(options.per_address);
         assert_eq!(options.list.as_deref(), Some("Customers"));
         assert_eq!(dialog.default_file_name(), "starttls-Customers.csv");
+    }
+
+    #[test]
+    fn a_preview_with_weights_shows_the_volume_and_imports_the_weights_into_the_list() {
+        use egui_kittest::Harness;
+        use egui_kittest::kittest::Queryable;
+
+        use crate::model::{DomainName, Weight};
+
+        let name = |text: &str| DomainName::parse(text).expect("valid");
+        let weigh = |value: f64| Weight::new(value).expect("a weight");
+        let mut dialog = ImportDialog::new(PathBuf::from("/tmp/outbound.csv"), None);
+        dialog.progress = None;
+        dialog.report = Some(ImportReport {
+            path: dialog.path.clone(),
+            preview: crate::import::ImportPreview {
+                columns: vec!["Domain".into(), "Messages".into()],
+                column: 0,
+                has_header: true,
+                delimiter: b',',
+                domains: vec![name("gmail.com"), name("a.example"), name("b.example")],
+                weight_column: Some(1),
+                weights: vec![weigh(1_200_000.0), weigh(500.0), weigh(250.0)],
+                lines_read: 3,
+                ..Default::default()
+            },
+            already_present: 0,
+        });
+        struct Fixture {
+            dialog: ImportDialog,
+            actions: Vec<Action>,
+        }
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(600.0, 500.0))
+            .build_ui_state(
+                |ui, fixture: &mut Fixture| {
+                    fixture.dialog.ui(ui, &[], &mut fixture.actions);
+                },
+                Fixture {
+                    dialog,
+                    actions: Vec::new(),
+                },
+            );
+        harness.run();
+        assert!(
+            harness
+                .query_by_label_contains("Weight column (mail volume)")
+                .is_some()
+        );
+        assert!(
+            harness
+                .query_by_label("Mail volume (rows of one domain add up)")
+                .is_some()
+        );
+        assert!(harness.query_by_label("1 200 750").is_some());
+        assert!(
+            harness
+                .query_by_label("Heaviest: gmail.com (1 200 000)")
+                .is_some()
+        );
+        harness.get_by_label("Import 3 domains").click();
+        harness.run();
+        let edits: Vec<&Edit> = harness
+            .state()
+            .actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::Send(Command::Edit(edit)) => Some(edit),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            edits,
+            [&Edit::AddWeightedDomains {
+                list: "outbound".into(),
+                domains: vec![
+                    (name("gmail.com"), weigh(1_200_000.0)),
+                    (name("a.example"), weigh(500.0)),
+                    (name("b.example"), weigh(250.0)),
+                ],
+            }],
+            "into the new list named after the file, with the weights"
+        );
     }
 
     #[test]
