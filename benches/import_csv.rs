@@ -4,7 +4,10 @@
 //! database with `Store::add_domains` (one transaction). Prints the figures; never asserts on
 //! time.
 //!
-//! Run with `cargo bench --bench import_csv` (args: `-- LINES`).
+//! With `--weights` each row also has a `Messages` column (mail volume): read as weights,
+//! duplicates adding up, and applied with `Store::add_weighted_domains`.
+//!
+//! Run with `cargo bench --bench import_csv` (args: `-- LINES [--weights]`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 use std::io::Write;
@@ -18,13 +21,18 @@ fn main() {
         .skip(1)
         .find_map(|arg| arg.parse().ok())
         .unwrap_or(1_000_000);
+    let weighted = std::env::args().any(|arg| arg == "--weights");
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("domains.csv");
     let started = Instant::now();
     {
         let file = std::fs::File::create(&path).expect("create");
         let mut out = std::io::BufWriter::new(file);
-        writeln!(out, "\u{feff}Name;E-Mail;Website").expect("write");
+        if weighted {
+            writeln!(out, "\u{feff}Name;E-Mail;Website;Messages").expect("write");
+        } else {
+            writeln!(out, "\u{feff}Name;E-Mail;Website").expect("write");
+        }
         for index in 0..lines {
             // Every 10th row repeats an earlier domain, every 50th is invalid, every 100th IDN.
             let domain = if index % 10 == 9 {
@@ -39,11 +47,20 @@ fn main() {
             } else {
                 format!("person{index}@{domain}")
             };
-            writeln!(
-                out,
-                "\"Person {index}; Dept\";{mail};https://www.{domain}/contact\r"
-            )
-            .expect("write");
+            if weighted {
+                writeln!(
+                    out,
+                    "\"Person {index}; Dept\";{mail};https://www.{domain}/contact;{}\r",
+                    index % 1000 * 7
+                )
+                .expect("write");
+            } else {
+                writeln!(
+                    out,
+                    "\"Person {index}; Dept\";{mail};https://www.{domain}/contact\r"
+                )
+                .expect("write");
+            }
         }
         out.flush().expect("flush");
     }
@@ -62,7 +79,8 @@ fn main() {
     .expect("imports");
     let read_seconds = started.elapsed().as_secs_f64();
     println!(
-        "read_file: {read_seconds:.2} s ({:.0} lines/s, {:.1} MiB/s); column {} ({:?}), {} domains, {} duplicates, {} invalid, {progress_calls} progress calls",
+        "read_file{}: {read_seconds:.2} s ({:.0} lines/s, {:.1} MiB/s); column {} ({:?}), {} domains, {} duplicates, {} invalid, {progress_calls} progress calls",
+        if weighted { " (with weights)" } else { "" },
         lines as f64 / read_seconds,
         size as f64 / (1024.0 * 1024.0) / read_seconds,
         preview.column + 1,
@@ -81,11 +99,27 @@ fn main() {
     );
     let list = store.ensure_list("Imported").expect("list");
     let started = Instant::now();
-    let report = store
-        .add_domains(Some(list), &preview.domains)
-        .expect("applies");
+    let report = if weighted {
+        assert_eq!(
+            preview.weights.len(),
+            preview.domains.len(),
+            "every domain weighed"
+        );
+        let domains: Vec<_> = preview
+            .domains
+            .iter()
+            .cloned()
+            .zip(preview.weights.iter().copied())
+            .collect();
+        store.add_weighted_domains(list, &domains).expect("applies")
+    } else {
+        store
+            .add_domains(Some(list), &preview.domains)
+            .expect("applies")
+    };
     println!(
-        "add_domains (one transaction, with list): {:.2} s, added {}",
+        "add_{}domains (one transaction, with list): {:.2} s, added {}",
+        if weighted { "weighted_" } else { "" },
         started.elapsed().as_secs_f64(),
         report.added
     );

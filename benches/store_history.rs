@@ -1,6 +1,7 @@
 //! Store at scale: a synthetic history of N domains (default 100,000) × D daily scans (default
 //! 365), written through the real store API (results as runs, change events, per-day roll-ups),
-//! then the queries the UI and reports use are timed, and the file size is reported.
+//! then the queries the UI and reports use are timed, and the file size is reported. The 10k
+//! list carries mail volumes (weights with a long tail), so its roll-ups count them too.
 //!
 //! Clearly synthetic: results come from `tests/fixtures`, not from probes. Run with
 //! `cargo bench --bench store_history` (args: `-- DOMAINS DAYS`). Figures for closing notes
@@ -13,7 +14,7 @@ mod fixtures;
 use std::time::Instant;
 
 use fixtures::{Shape, result_with};
-use starttls_monitor::model::{DomainName, Verdict};
+use starttls_monitor::model::{DomainName, Verdict, Weight};
 use starttls_monitor::store::{LatestFilter, Store};
 use time::OffsetDateTime;
 
@@ -60,6 +61,16 @@ fn main() {
     store
         .add_domains(Some(list), &names[..domain_count.min(10_000)])
         .expect("add list");
+    // Mail volumes for the list (a long tail): the roll-ups count them beside the domains.
+    let weights: Vec<_> = names[..domain_count.min(10_000)]
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let volume = 1_000_000.0 / (index as f64 + 1.0);
+            (name.clone(), Weight::new(volume.round()).expect("a weight"))
+        })
+        .collect();
+    store.set_weights(list, &weights).expect("weights");
     let start = OffsetDateTime::now_utc() - time::Duration::days(days);
     let expiry = start + time::Duration::days(days + 400);
     // Each domain: a provider (50 shared MX hosts) and a shape that changes on ~0.5% of days.

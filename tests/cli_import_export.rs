@@ -305,3 +305,104 @@ fn export_usage_and_output_errors() {
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("folder"));
 }
+
+/// `import` with a volume column stores each domain's weight in the list; `trends --json` then
+/// gives the share of mail beside the share of domains, and the CSV export the weight.
+#[test]
+fn import_with_volumes_gives_trends_by_mail_volume() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let volumes = data("volumes.csv");
+
+    let refused = run(&db, &["import", &volumes, "--weight-column", "2"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("--weight-column needs --list"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let report = ok(&run(
+        &db,
+        &[
+            "import",
+            &volumes,
+            "--list",
+            "outbound",
+            "--weight-column",
+            "Messages (30 d)",
+        ],
+    ));
+    assert!(
+        report.contains("weights:            column 2 \"Messages (30 d)\", total 1 200 751.5 (rows of one domain add up)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("line 5: '-3': weight -3 is negative"),
+        "{report}"
+    );
+    assert!(
+        report.contains("line 7: 'lots': weight 'lots' is not a number"),
+        "{report}"
+    );
+
+    let now = OffsetDateTime::now_utc();
+    {
+        let store = Store::open(&db).expect("store");
+        for (name, shape) in [
+            ("gmail.com", Shape::Good),
+            ("example.org", Shape::NoStarttls),
+            ("blank.example", Shape::NoStarttls),
+            ("zero.example", Shape::NoStarttls),
+        ] {
+            store
+                .record_result(None, &result(name, shape, now), 14)
+                .expect("record");
+        }
+        let list = store.list_id("outbound").expect("query");
+        store.refresh_rollup(list, now).expect("roll-up");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&run(&db, &["trends", "--list", "outbound", "--json"])))
+            .expect("JSON");
+    let point = &json[0];
+    assert_eq!(point["domains"]["all_three"], 1);
+    assert_eq!(point["domains"]["testable"], 4, "1 of 4 domains");
+    assert_eq!(point["volume"]["all_three"], 1_200_000.0);
+    assert_eq!(
+        point["volume"]["testable"], 1_200_751.5,
+        "but 99.9 % of the mail"
+    );
+
+    let table = ok(&run(&db, &["trends", "--list", "outbound"]));
+    assert!(table.contains("by mail volume"), "{table}");
+    assert!(
+        table.contains("   1 200 751.5     99.9%    99.9%    99.9%    99.9%       0.0%"),
+        "{table}"
+    );
+
+    let csv_path = dir.path().join("out.csv");
+    ok(&run(
+        &db,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--list",
+            "outbound",
+            "-o",
+            csv_path.to_str().expect("utf-8"),
+        ],
+    ));
+    let csv = std::fs::read_to_string(&csv_path).expect("written");
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let column = header
+        .iter()
+        .position(|name| *name == "weight")
+        .expect("a weight column");
+    let gmail = csv
+        .lines()
+        .find(|line| line.starts_with("gmail.com,"))
+        .expect("a row");
+    assert_eq!(gmail.split(',').nth(column), Some("1200000.0"));
+}

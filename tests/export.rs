@@ -4,6 +4,9 @@
 //! its charts.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+#[path = "support/contract.rs"]
+#[allow(dead_code)] // this file checks only the trends JSON
+mod contract;
 mod fixtures;
 
 use std::path::Path;
@@ -179,11 +182,19 @@ fn json_export_round_trips_the_stored_results() {
         last.get("tls_versions").is_none(),
         "same shape as trends --json"
     );
+    for point in trends {
+        assert_eq!(contract::missing_trend_fields(point), Vec::<String>::new());
+    }
+    assert_eq!(
+        last["volume"]["testable"], 4.0,
+        "unweighted memberships weigh 1: the volume figures are the domain counts, as numbers"
+    );
     // The trends JSON is a contract: byte for byte, key order included.
     let exact = format!(
         "{{\"date\":\"{}\",\
          \"domains\":{{\"total\":5,\"no_mail\":1,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"stale\":0}},\
-         \"mx_hosts\":{{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1}}}}",
+         \"mx_hosts\":{{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1}},\
+         \"volume\":{{\"total\":5.0,\"no_mail\":1.0,\"untestable\":0.0,\"testable\":4.0,\"starttls\":3.0,\"pfs\":2.0,\"strict_valid\":2.0,\"all_three\":1.0,\"stale\":0.0}}}}",
         now().date()
     );
     assert!(

@@ -19,7 +19,11 @@ fn data(name: &str) -> PathBuf {
 }
 
 fn read(name: &str, column: ColumnChoice) -> Result<ImportPreview, import::ImportError> {
-    import::read_file(&data(name), &ImportOptions { column }, &mut |_, _| {})
+    import::read_file(
+        &data(name),
+        &ImportOptions::with_column(column),
+        &mut |_, _| {},
+    )
 }
 
 /// What one fixture must give.
@@ -282,4 +286,102 @@ fn hostile_cells_never_become_domains() {
     ] {
         assert!(normalize_domain(cell).is_err(), "{cell:?} must be refused");
     }
+}
+
+/// A mail log export with a volume column: the header names it, so weights are read without
+/// being asked; rows of one domain add their weights up; a bad weight is a per-line error that
+/// names the line and the value, like a bad domain.
+#[test]
+fn a_volume_column_gives_weights_duplicates_add_up_and_bad_weights_are_per_line_errors() {
+    use starttls_monitor::model::Weight;
+    let preview = read("volumes.csv", ColumnChoice::Auto).expect("reads");
+    assert_eq!(preview.column, 0);
+    assert_eq!(preview.weight_column, Some(1), "the header says messages");
+    let weighed: Vec<(&str, f64)> = preview
+        .domains
+        .iter()
+        .map(|domain| domain.as_str())
+        .zip(preview.weights.iter().map(|weight| weight.get()))
+        .collect();
+    assert_eq!(
+        weighed,
+        [
+            ("gmail.com", 1_200_000.0),
+            ("example.org", 750.5),
+            ("blank.example", 1.0),
+            ("zero.example", 0.0),
+        ],
+        "duplicates add up; an empty weight cell weighs 1"
+    );
+    assert_eq!(preview.duplicates, 2);
+    let invalid: Vec<(usize, &str, &str)> = preview
+        .invalid
+        .iter()
+        .map(|line| (line.line, line.text.as_str(), line.reason.as_str()))
+        .collect();
+    assert_eq!(
+        invalid,
+        [
+            (5, "-3", "weight -3 is negative"),
+            (6, "NaN", "weight NaN is not a finite number"),
+            (7, "lots", "weight 'lots' is not a number"),
+            (8, "inf", "weight inf is not a finite number"),
+            (10, "not a domain", invalid[4].2),
+        ]
+    );
+
+    // Asked for by name or position, the same; no weights when asked for none.
+    for choice in [
+        ColumnChoice::Name("messages (30 D)".into()),
+        ColumnChoice::Index(2),
+    ] {
+        let options = ImportOptions {
+            column: ColumnChoice::Auto,
+            weight_column: Some(choice),
+        };
+        let again =
+            import::read_file(&data("volumes.csv"), &options, &mut |_, _| {}).expect("reads");
+        assert_eq!(again.weights, preview.weights);
+    }
+    let options = ImportOptions {
+        column: ColumnChoice::Auto,
+        weight_column: None,
+    };
+    let unweighted =
+        import::read_file(&data("volumes.csv"), &options, &mut |_, _| {}).expect("reads");
+    assert_eq!(unweighted.weight_column, None);
+    assert!(unweighted.weights.is_empty());
+    assert_eq!(unweighted.invalid_total, 1, "only the bad domain");
+    let options = ImportOptions {
+        column: ColumnChoice::Index(1),
+        weight_column: Some(ColumnChoice::Index(1)),
+    };
+    let error =
+        import::read_file(&data("volumes.csv"), &options, &mut |_, _| {}).expect_err("same column");
+    assert!(
+        matches!(
+            error.kind,
+            ImportErrorKind::WeightColumnIsDomainColumn { .. }
+        ),
+        "{error}"
+    );
+
+    // Applied to a list, each membership keeps its weight.
+    let store = Store::open_in_memory().expect("store");
+    let list = store.ensure_list("outbound").expect("list");
+    let weighted: Vec<_> = preview
+        .domains
+        .iter()
+        .cloned()
+        .zip(preview.weights.iter().copied())
+        .collect();
+    store
+        .add_weighted_domains(list, &weighted)
+        .expect("applies");
+    let gmail = normalize_domain("gmail.com").expect("valid");
+    assert_eq!(
+        store.weight(Some(list), &gmail).expect("read"),
+        Some(Weight::new(1_200_000.0).expect("a weight"))
+    );
+    assert!(store.is_weighted(Some(list)).expect("read"));
 }

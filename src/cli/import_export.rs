@@ -20,7 +20,7 @@ use crate::store::StoreError;
 /// Files at least this big get a progress bar (on a terminal).
 const PROGRESS_MIN_BYTES: u64 = 4 * 1024 * 1024;
 
-/// `import FILE [--list NAME] [--column NAME|N] [--dry-run]`
+/// `import FILE [--list NAME] [--column NAME|N] [--weight-column NAME|N] [--dry-run]`
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// CSV or plain text file with domains, e-mail addresses or URLs; '-' reads standard input.
@@ -33,6 +33,12 @@ pub struct ImportArgs {
     /// (default: guessed from the content and the header).
     #[arg(long, value_name = "NAME|N")]
     pub column: Option<String>,
+    /// The column holding each domain's mail volume (messages per period, any non-negative
+    /// number): its header name, or its position counting from 1. Needs --list: a weight
+    /// belongs to the domain's membership of that list. Default: a column whose header says
+    /// volume, count, messages or weight; rows of one domain add their weights up.
+    #[arg(long, value_name = "NAME|N")]
+    pub weight_column: Option<String>,
     /// Print what would happen; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -74,17 +80,24 @@ fn parse_date(text: &str) -> Result<time::Date, String> {
 
 /// `--column` text to a choice: digits are a 1-based position, anything else a header name.
 fn column_choice(text: Option<&str>) -> Result<ColumnChoice, CliError> {
+    column_choice_of("--column", text)
+}
+
+/// The text of column option `option` to a choice (see [`column_choice`]).
+fn column_choice_of(option: &str, text: Option<&str>) -> Result<ColumnChoice, CliError> {
     let Some(text) = text.map(str::trim) else {
         return Ok(ColumnChoice::Auto);
     };
     if text.is_empty() {
-        return Err(CliError::usage("--column needs a header name or a number"));
+        return Err(CliError::usage(format!(
+            "{option} needs a header name or a number"
+        )));
     }
     if text.bytes().all(|byte| byte.is_ascii_digit()) {
         return match text.parse::<usize>() {
             Ok(index) if index >= 1 => Ok(ColumnChoice::Index(index)),
             _ => Err(CliError::usage(format!(
-                "--column {text}: columns count from 1"
+                "{option} {text}: columns count from 1"
             ))),
         };
     }
@@ -100,9 +113,9 @@ fn store_error(error: StoreError) -> CliError {
 
 fn import_error(error: ImportError) -> CliError {
     match error.kind {
-        ImportErrorKind::NoSuchColumn { .. } | ImportErrorKind::ColumnOutOfRange { .. } => {
-            CliError::usage(error.to_string())
-        }
+        ImportErrorKind::NoSuchColumn { .. }
+        | ImportErrorKind::ColumnOutOfRange { .. }
+        | ImportErrorKind::WeightColumnIsDomainColumn { .. } => CliError::usage(error.to_string()),
         _ => CliError::error(error.to_string()),
     }
 }
@@ -125,8 +138,17 @@ fn byte_progress(total: u64) -> indicatif::ProgressBar {
 
 /// Runs `import`.
 pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliError> {
+    if args.weight_column.is_some() && args.list.is_none() {
+        return Err(CliError::usage(
+            "--weight-column needs --list NAME: a weight belongs to a domain's membership of a list",
+        ));
+    }
     let options = ImportOptions {
         column: column_choice(args.column.as_deref())?,
+        weight_column: Some(column_choice_of(
+            "--weight-column",
+            args.weight_column.as_deref(),
+        )?),
     };
     let from_stdin = args.file.as_os_str() == "-";
     let source_name = if from_stdin {
@@ -185,9 +207,19 @@ pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliEr
             .map(|name| store.ensure_list(name))
             .transpose()
             .map_err(store_error)?;
-        let report = store
-            .add_domains(list_id, &preview.domains)
-            .map_err(store_error)?;
+        let report = match list_id {
+            Some(list) if preview.weight_column.is_some() => {
+                let weighted: Vec<_> = preview
+                    .domains
+                    .iter()
+                    .cloned()
+                    .zip(preview.weights.iter().copied())
+                    .collect();
+                store.add_weighted_domains(list, &weighted)
+            }
+            _ => store.add_domains(list_id, &preview.domains),
+        }
+        .map_err(store_error)?;
         let note = args
             .list
             .as_ref()
@@ -196,7 +228,7 @@ pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliEr
         let joined = list_id.map(|_| report.joined_list);
         (report.added, report.already_present, joined, note)
     };
-    let text = import_report(
+    let mut text = import_report(
         &source_name,
         &preview,
         args.dry_run,
@@ -205,6 +237,11 @@ pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliEr
         joined_list,
         &list_note,
     );
+    if let Some(line) = weights_line(&preview, args.list.is_some()) {
+        // After the counts, before the dry-run note.
+        let at = text.find("dry run:").unwrap_or(text.len());
+        text.insert_str(at, &line);
+    }
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::error(
@@ -282,6 +319,30 @@ fn import_report(
         text.push_str("dry run: nothing was changed\n");
     }
     text
+}
+
+/// The import report's line about weights (None when the file gave none): which column, the
+/// total, and that duplicates add up; or that they were left out for want of a list.
+fn weights_line(preview: &ImportPreview, has_list: bool) -> Option<String> {
+    let column = preview.weight_column?;
+    let name = preview
+        .columns
+        .get(column)
+        .map(String::as_str)
+        .unwrap_or("")
+        .replace(|c: char| c.is_control(), "?");
+    if !has_list {
+        return Some(format!(
+            "weights:            column {} \"{name}\" left out: weights belong to a list (give --list NAME)\n",
+            column + 1
+        ));
+    }
+    let total: f64 = preview.weights.iter().map(|weight| weight.get()).sum();
+    Some(format!(
+        "weights:            column {} \"{name}\", total {} (rows of one domain add up)\n",
+        column + 1,
+        crate::model::weight::format_volume(total)
+    ))
 }
 
 /// Runs `export`.

@@ -482,12 +482,46 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
         )
         .map_err(write_error)?;
     }
+    if store.is_weighted(list).map_err(store_error)?
+        && points.iter().any(|point| point.volume.is_some())
+    {
+        volume_table(&mut out, &points)?;
+    }
     if points.is_empty() {
         writeln!(out, "(no scans yet)").map_err(write_error)?;
     } else if points.iter().any(|point| point.domains.stale > 0) {
         writeln!(
             out,
             "stale: untestable at their latest probe, counted by their last known state"
+        )
+        .map_err(write_error)?;
+    }
+    Ok(())
+}
+
+/// The trends table by mail volume (a list with weights): shares of the testable weight.
+fn volume_table(out: &mut impl Write, points: &[TrendPoint]) -> Result<(), CliError> {
+    writeln!(
+        out,
+        "by mail volume (share of the testable weight):\n{:<10}  {:>14} {:>9} {:>8} {:>8} {:>8} {:>10}",
+        "date", "testable mail", "STARTTLS", "PFS", "strict", "all 3", "untestable"
+    )
+    .map_err(write_error)?;
+    for point in points {
+        let Some(volume) = &point.volume else {
+            continue;
+        };
+        let share = |part: f64, whole: f64| PercentFormat::PLAIN.of_volume(part, whole);
+        writeln!(
+            out,
+            "{:<10}  {:>14} {:>9} {:>8} {:>8} {:>8} {:>10}",
+            point.date.to_string(),
+            crate::model::weight::format_volume(volume.testable),
+            share(volume.starttls, volume.testable),
+            share(volume.pfs, volume.testable),
+            share(volume.strict_valid, volume.testable),
+            share(volume.all_three, volume.testable),
+            share(volume.untestable, volume.takes_mail()),
         )
         .map_err(write_error)?;
     }

@@ -69,6 +69,28 @@ fn mode_of_nonzero(counts: &[usize]) -> Option<usize> {
         .map(|(value, _)| value)
 }
 
+/// Whether a header name says "this column holds mail volumes": one of its words is volume,
+/// count, messages or weight (or their singular / plural), e.g. `Volume`, `message count`,
+/// `messages_30d`, `Weight`; not `country` or `account`.
+pub fn is_weight_header(name: &str) -> bool {
+    name.split(|character: char| !character.is_alphanumeric())
+        .map(str::to_lowercase)
+        .any(|word| {
+            matches!(
+                word.as_str(),
+                "volume"
+                    | "volumes"
+                    | "count"
+                    | "counts"
+                    | "messages"
+                    | "message"
+                    | "msgs"
+                    | "weight"
+                    | "weights"
+            )
+        })
+}
+
 /// How strongly a header name says "this column holds domains" (higher is better; 0: no hint).
 pub fn header_hint(name: &str) -> u8 {
     let squashed: String = name
@@ -211,6 +233,16 @@ mod tests {
         );
         // Comments and blank lines are ignored.
         assert_eq!(sniff_delimiter(b"# a, b, c, d\n\nx;a.org\n"), b';');
+    }
+
+    #[test]
+    fn volume_headers_are_recognised_by_their_words() {
+        for name in ["Volume", "message count", "messages_30d", "WEIGHT", "Msgs"] {
+            assert!(is_weight_header(name), "{name}");
+        }
+        for name in ["country", "account", "domain", "", "volumetric"] {
+            assert!(!is_weight_header(name), "{name}");
+        }
     }
 
     #[test]

@@ -20,14 +20,14 @@ pub mod domain_list;
 mod lines;
 mod normalize;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
 pub use normalize::{NormalizeError, normalize_domain};
 
-use crate::model::DomainName;
+use crate::model::{DomainName, Weight};
 use detect::Sample;
 use lines::{LineError, LineReader};
 
@@ -61,10 +61,33 @@ pub enum ColumnChoice {
 }
 
 /// How to read a file. `Default` guesses everything.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportOptions {
     /// Which column holds the domains (default: guess).
     pub column: ColumnChoice,
+    /// Which column holds each domain's weight (mail volume): `Some(Auto)`, the default, takes
+    /// the first column whose header says volume, count, messages or weight (none: no weights);
+    /// `None` reads no weights.
+    pub weight_column: Option<ColumnChoice>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            column: ColumnChoice::Auto,
+            weight_column: Some(ColumnChoice::Auto),
+        }
+    }
+}
+
+impl ImportOptions {
+    /// Domains from `column`, weights found by their header (the default for weights).
+    pub fn with_column(column: ColumnChoice) -> Self {
+        Self {
+            column,
+            ..Self::default()
+        }
+    }
 }
 
 /// What a file holds, ready to show and to apply.
@@ -81,10 +104,16 @@ pub struct ImportPreview {
     pub delimiter: u8,
     /// Valid domains, each once, in the order they first appear.
     pub domains: Vec<DomainName>,
+    /// The 0-based column the weights were taken from; None when the file gave none.
+    pub weight_column: Option<usize>,
+    /// With a weight column: each domain's weight, in the order of `domains`. Duplicate rows
+    /// of one domain add their weights up (the file lists mail per sender, say); an empty or
+    /// missing weight cell is 1. Empty without a weight column.
+    pub weights: Vec<Weight>,
     /// Rows whose domain was already given by an earlier row of the file.
     pub duplicates: usize,
-    /// Rows that gave no domain, with line number and reason; at most [`MAX_INVALID_KEPT`]
-    /// (the first ones). `invalid_total` counts them all.
+    /// Rows that gave no domain (or a bad weight), with line number and reason; at most
+    /// [`MAX_INVALID_KEPT`] (the first ones). `invalid_total` counts them all.
     pub invalid: Vec<InvalidLine>,
     /// All rows that gave no domain.
     pub invalid_total: usize,
@@ -146,6 +175,12 @@ pub enum ImportErrorKind {
         name: String,
         /// The first row's cells, comma-separated.
         available: String,
+    },
+    /// The weight column asked for is the column the domains come from.
+    #[error("column {} holds the domains; it cannot hold the weights too", index + 1)]
+    WeightColumnIsDomainColumn {
+        /// The 0-based column.
+        index: usize,
     },
     /// `--column N` beyond the last column.
     #[error("has {columns} column(s); column {index} does not exist (columns count from 1)")]
@@ -266,6 +301,60 @@ pub fn read_reader(
             (sample.has_header(), index - 1)
         }
     };
+    let weight_column = match &options.weight_column {
+        None => None,
+        Some(ColumnChoice::Auto) => {
+            if has_header {
+                first_row.and_then(|cells| {
+                    cells
+                        .iter()
+                        .enumerate()
+                        .position(|(index, cell)| index != column && detect::is_weight_header(cell))
+                })
+            } else {
+                None
+            }
+        }
+        Some(ColumnChoice::Name(name)) => {
+            let wanted = name.trim();
+            let found = first_row.and_then(|cells| {
+                cells
+                    .iter()
+                    .position(|cell| cell.trim().eq_ignore_ascii_case(wanted))
+            });
+            let Some(index) = found.filter(|_| has_header) else {
+                return Err(fail((
+                    head.first().map(|row| row.line),
+                    ImportErrorKind::NoSuchColumn {
+                        name: wanted.to_string(),
+                        available: first_row
+                            .map(|cells| cells.iter().map(|c| clip(c)).collect::<Vec<_>>())
+                            .unwrap_or_default()
+                            .join(", "),
+                    },
+                )));
+            };
+            Some(index)
+        }
+        Some(ColumnChoice::Index(index)) => {
+            if *index == 0 || *index > column_count.max(1) {
+                return Err(fail((
+                    None,
+                    ImportErrorKind::ColumnOutOfRange {
+                        index: *index,
+                        columns: column_count,
+                    },
+                )));
+            }
+            Some(index - 1)
+        }
+    };
+    if weight_column == Some(column) {
+        return Err(fail((
+            None,
+            ImportErrorKind::WeightColumnIsDomainColumn { index: column },
+        )));
+    }
     let columns = (0..column_count.max(1))
         .map(|index| {
             let named = if has_header {
@@ -290,9 +379,11 @@ pub fn read_reader(
             column,
             has_header,
             delimiter,
+            weight_column,
             ..ImportPreview::default()
         },
-        seen: HashSet::new(),
+        weight_column,
+        seen: HashMap::new(),
     };
     for row in head.into_iter().skip(usize::from(has_header)) {
         collector.add(row);
@@ -477,8 +568,10 @@ fn is_blank_or_comment(line: &[u8]) -> bool {
 /// Builds the preview row by row.
 struct Collector {
     column: usize,
+    weight_column: Option<usize>,
     preview: ImportPreview,
-    seen: HashSet<DomainName>,
+    /// Each domain's index in `preview.domains`.
+    seen: HashMap<DomainName, usize>,
 }
 
 impl Collector {
@@ -501,16 +594,43 @@ impl Collector {
             );
             return;
         };
-        match normalize_domain(cell) {
-            Ok(domain) => {
-                if self.seen.contains(&domain) {
-                    self.preview.duplicates += 1;
-                } else {
-                    self.seen.insert(domain.clone());
-                    self.preview.domains.push(domain);
+        let domain = match normalize_domain(cell) {
+            Ok(domain) => domain,
+            Err(error) => {
+                self.invalid(row.line, clip(cell), error.to_string());
+                return;
+            }
+        };
+        // A bad weight makes the row unusable like a bad domain: importing it with weight 1
+        // would skew every share of mail without a word.
+        let weight = match self.weight_column {
+            None => None,
+            Some(index) => match cells.get(index).map(String::as_str) {
+                None | Some("") => Some(Weight::ONE),
+                Some(text) => match Weight::parse(text) {
+                    Ok(weight) => Some(weight),
+                    Err(error) => {
+                        self.invalid(row.line, clip(text), error.to_string());
+                        return;
+                    }
+                },
+            },
+        };
+        match self.seen.get(&domain) {
+            Some(&index) => {
+                self.preview.duplicates += 1;
+                if let (Some(weight), Some(sum)) = (weight, self.preview.weights.get_mut(index)) {
+                    // Saturates at the largest weight instead of failing the import.
+                    *sum = Weight::new((sum.get() + weight.get()).min(Weight::MAX)).unwrap_or(*sum);
                 }
             }
-            Err(error) => self.invalid(row.line, clip(cell), error.to_string()),
+            None => {
+                self.seen.insert(domain.clone(), self.preview.domains.len());
+                self.preview.domains.push(domain);
+                if let Some(weight) = weight {
+                    self.preview.weights.push(weight);
+                }
+            }
         }
     }
 
@@ -552,7 +672,7 @@ mod tests {
             text,
             "test.csv",
             text.len() as u64,
-            &ImportOptions { column },
+            &ImportOptions::with_column(column),
             &mut |_, _| {},
         )
     }

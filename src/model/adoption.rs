@@ -6,7 +6,8 @@
 //! domain by its last known state, see [`super::stale`], and once more in `stale`) and of unique
 //! MX hosts ([`HostTrendCounts`], folded by [`HostFold`]: the latest state per unique MX host),
 //! one UTC day of a trend ([`TrendPoint`], whose JSON is the `trends --json` contract), and
-//! turning trend points into chart series of percentages ([`share_series`]).
+//! turning trend points into chart series of percentages ([`share_series`]); the same counts
+//! weighted by mail volume ([`VolumeCounts`], [`volume_share_series`]).
 //! Must not touch: any I/O, and how the counts are stored or drawn (the store keeps roll-ups;
 //! the UI, the CLI and the reports show them).
 
@@ -15,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::{DomainResult, MxResult, Verdict, aggregate};
+use super::{DomainResult, MxResult, Verdict, Weight, aggregate};
 
 // `YYYY-MM-DD`, the date form of the trends JSON.
 time::serde::format_description!(day_format, Date, "[year]-[month]-[day]");
@@ -275,16 +276,22 @@ pub struct TrendPoint {
     pub mx_hosts: HostTrendCounts,
     /// Testable domains by the lowest TLS version among their MX addresses, e.g. `TLSv1.3`.
     pub tls_versions: BTreeMap<String, usize>,
+    /// The same counts weighted by mail volume ([`VolumeCounts`]); None for roll-ups written
+    /// before weights existed.
+    #[serde(default)]
+    pub volume: Option<VolumeCounts>,
 }
 
 /// One trend point as the trends JSON of DESIGN.md writes it (`trends --json` and the JSON
-/// export): `date`, `domains`, `mx_hosts`, in that order; no TLS version mix.
+/// export): `date`, `domains`, `mx_hosts`, `volume`, in that order; no TLS version mix.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct TrendPointJson<'a> {
     #[serde(with = "day_format")]
     date: Date,
     domains: &'a TrendCounts,
     mx_hosts: &'a HostTrendCounts,
+    /// `null` for roll-ups written before weights existed.
+    volume: Option<&'a VolumeCounts>,
 }
 
 impl TrendPoint {
@@ -294,7 +301,14 @@ impl TrendPoint {
             date: self.date,
             domains: &self.domains,
             mx_hosts: &self.mx_hosts,
+            volume: self.volume.as_ref(),
         }
+    }
+
+    /// `measure` weighted by mail volume as (part, whole); None for a roll-up written before
+    /// weights existed.
+    pub fn volume_fraction(&self, measure: Measure) -> Option<(f64, f64)> {
+        self.volume.as_ref().map(|volume| volume.fraction(measure))
     }
 
     /// `measure` over `basis` as (part, whole).
@@ -398,6 +412,154 @@ pub fn share_series(points: &[TrendPoint], basis: Basis, measures: &[Measure]) -
                         date: point.date,
                         percent: share(count, out_of)?,
                         count,
+                        out_of,
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Adoption counts weighted by mail volume (the `volume` object of a trend point): each
+/// domain adds its list weight ([`Weight`]; 1 when not given) wherever [`TrendCounts`] adds 1,
+/// so "share of mail" is `x / testable` as for domains. Sums of f64: with weights of at most
+/// [`Weight::MAX`] they cannot overflow. Counted through [`TrendCounts::add`], so a domain lands
+/// in exactly the buckets it lands in there (the stale rule included).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VolumeCounts {
+    /// The weight of every domain counted.
+    pub total: f64,
+    pub no_mail: f64,
+    pub untestable: f64,
+    /// The denominator of every share of mail.
+    pub testable: f64,
+    pub starttls: f64,
+    pub pfs: f64,
+    pub strict_valid: f64,
+    pub all_three: f64,
+    /// The weight of domains counted by their last known state (`model::stale`).
+    #[serde(default)]
+    pub stale: f64,
+}
+
+// Sums of finite, non-negative weights are never NaN, so equality is total.
+impl Eq for VolumeCounts {}
+
+impl VolumeCounts {
+    /// Adds `counts` (of domains that all weigh `weight`) times `weight`.
+    pub fn add_counts(&mut self, counts: &TrendCounts, weight: Weight) {
+        self.add_scaled(counts, weight.get());
+    }
+
+    fn add_scaled(&mut self, counts: &TrendCounts, weight: f64) {
+        let times = |count: usize| count as f64 * weight;
+        self.total += times(counts.total);
+        self.no_mail += times(counts.no_mail);
+        self.untestable += times(counts.untestable);
+        self.testable += times(counts.testable);
+        self.starttls += times(counts.starttls);
+        self.pfs += times(counts.pfs);
+        self.strict_valid += times(counts.strict_valid);
+        self.all_three += times(counts.all_three);
+        self.stale += times(counts.stale);
+    }
+
+    /// Counts domains that are all in `state` and weigh `weight_sum` together (a grouped
+    /// query's row); a sum that is negative or not finite (only damage gives one) counts 0.
+    pub fn add_group(&mut self, state: AdoptionState, weight_sum: f64) {
+        let mut one = TrendCounts::default();
+        one.add(state);
+        let weight_sum = if weight_sum.is_finite() {
+            weight_sum.max(0.0)
+        } else {
+            0.0
+        };
+        self.add_scaled(&one, weight_sum);
+    }
+
+    /// Counts one domain in `state` that weighs `weight`.
+    pub fn add(&mut self, state: AdoptionState, weight: Weight) {
+        let mut one = TrendCounts::default();
+        one.add(state);
+        self.add_counts(&one, weight);
+    }
+
+    /// Counts one domain by its last known state, kept while its latest probe is untestable:
+    /// as that state, and once more in `stale` (as [`TrendCounts::add_stale`]).
+    pub fn add_stale(&mut self, last_known: AdoptionState, weight: Weight) {
+        let mut one = TrendCounts::default();
+        one.add_stale(last_known);
+        self.add_counts(&one, weight);
+    }
+
+    /// Counts a domain by its standing, as [`TrendCounts::add_standing`].
+    pub fn add_standing(
+        &mut self,
+        latest: AdoptionState,
+        last_known: Option<AdoptionState>,
+        weight: Weight,
+    ) {
+        let mut one = TrendCounts::default();
+        one.add_standing(latest, last_known);
+        self.add_counts(&one, weight);
+    }
+
+    /// The weight of domains that take mail (all but null MX).
+    pub fn takes_mail(&self) -> f64 {
+        (self.total - self.no_mail).max(0.0)
+    }
+
+    /// `measure` as (part, whole), as [`TrendCounts::fraction`] has it.
+    pub fn fraction(&self, measure: Measure) -> (f64, f64) {
+        match measure {
+            Measure::Starttls => (self.starttls, self.testable),
+            Measure::Pfs => (self.pfs, self.testable),
+            Measure::StrictValid => (self.strict_valid, self.testable),
+            Measure::AllThree => (self.all_three, self.testable),
+            Measure::Untestable => (self.untestable, self.takes_mail()),
+        }
+    }
+}
+
+/// `part` of `whole` in percent for weighted counts; None when nothing weighs anything.
+pub fn volume_share(part: f64, whole: f64) -> Option<f64> {
+    (whole > 0.0).then(|| (100.0 * part / whole).clamp(0.0, 100.0))
+}
+
+/// One point of a share series weighted by mail volume.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VolumeSharePoint {
+    pub date: Date,
+    /// The share of mail in percent.
+    pub percent: f64,
+    /// The weights behind it: `volume` of `out_of`.
+    pub volume: f64,
+    pub out_of: f64,
+}
+
+/// One line of an adoption chart by mail volume.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VolumeShareSeries {
+    pub measure: Measure,
+    /// Oldest first; days from before weights existed, or with no testable weight, have no
+    /// point.
+    pub points: Vec<VolumeSharePoint>,
+}
+
+/// One series per `measures` entry, in that order, weighted by mail volume.
+pub fn volume_share_series(points: &[TrendPoint], measures: &[Measure]) -> Vec<VolumeShareSeries> {
+    measures
+        .iter()
+        .map(|&measure| VolumeShareSeries {
+            measure,
+            points: points
+                .iter()
+                .filter_map(|point| {
+                    let (volume, out_of) = point.volume_fraction(measure)?;
+                    Some(VolumeSharePoint {
+                        date: point.date,
+                        percent: volume_share(volume, out_of)?,
+                        volume,
                         out_of,
                     })
                 })
@@ -659,7 +821,8 @@ mod tests {
             json,
             "{\"date\":\"2026-01-09\",\
              \"domains\":{\"total\":5,\"no_mail\":1,\"untestable\":1,\"testable\":3,\"starttls\":3,\"pfs\":1,\"strict_valid\":1,\"all_three\":1,\"stale\":0},\
-             \"mx_hosts\":{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":4,\"pfs\":4,\"strict_valid\":2,\"all_three\":2}}"
+             \"mx_hosts\":{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":4,\"pfs\":4,\"strict_valid\":2,\"all_three\":2},\
+             \"volume\":null}"
         );
         let pretty = serde_json::to_string_pretty(&[point.contract()]).expect("serializes");
         assert!(
@@ -672,5 +835,145 @@ mod tests {
         let full = serde_json::to_string(&point).expect("serializes");
         let back: TrendPoint = serde_json::from_str(&full).expect("reads back");
         assert_eq!(back, point);
+    }
+
+    fn tls_ok(all_three: bool) -> AdoptionState {
+        AdoptionState::new(Verdict::TlsOk, Some(true), Some(true), Some(all_three))
+    }
+
+    #[test]
+    fn weighted_counts_add_each_domain_s_weight_where_the_domain_counts_add_one() {
+        let plain = AdoptionState::new(Verdict::NoStarttls, Some(false), Some(false), Some(false));
+        let untestable = AdoptionState::new(Verdict::Untestable, None, None, None);
+        let no_mail = AdoptionState::new(Verdict::NoMail, None, None, None);
+        let mut volume = VolumeCounts::default();
+        let mut domains = TrendCounts::default();
+        let weigh = |value: f64| Weight::new(value).expect("a weight");
+        for (state, weight) in [
+            (tls_ok(true), weigh(900.0)),
+            (tls_ok(false), weigh(50.0)),
+            (plain, weigh(50.0)),
+            (untestable, weigh(7.0)),
+            (no_mail, weigh(3.0)),
+            (tls_ok(true), Weight::ZERO),
+        ] {
+            volume.add(state, weight);
+            domains.add(state);
+        }
+        assert_eq!(
+            volume,
+            VolumeCounts {
+                total: 1010.0,
+                no_mail: 3.0,
+                untestable: 7.0,
+                testable: 1000.0,
+                starttls: 950.0,
+                pfs: 950.0,
+                strict_valid: 900.0,
+                all_three: 900.0,
+                stale: 0.0,
+            }
+        );
+        assert_eq!(volume.fraction(Measure::AllThree), (900.0, 1000.0));
+        assert_eq!(volume.fraction(Measure::Untestable), (7.0, 1007.0));
+        assert_eq!(
+            domains.fraction(Measure::AllThree),
+            (2, 4),
+            "a weight of 0 still counts as a domain"
+        );
+        // Missing weights are 1: the weighted counts are then the domain counts.
+        let mut unweighted = VolumeCounts::default();
+        unweighted.add_counts(&domains, Weight::default());
+        assert_eq!(unweighted.testable, domains.testable as f64);
+        assert_eq!(unweighted.all_three, domains.all_three as f64);
+        assert_eq!(unweighted.total, domains.total as f64);
+    }
+
+    #[test]
+    fn huge_weights_add_up_without_overflow_and_shares_stay_exact() {
+        let mut volume = VolumeCounts::default();
+        let max = Weight::new(Weight::MAX).expect("the largest weight");
+        for index in 0..1_000_000 {
+            volume.add(tls_ok(index % 2 == 0), max);
+        }
+        assert!(volume.testable.is_finite());
+        // A million times 10^18, to f64 precision.
+        assert!(
+            (volume.testable / 1e24 - 1.0).abs() < 1e-9,
+            "{}",
+            volume.testable
+        );
+        let (part, whole) = volume.fraction(Measure::AllThree);
+        let percent = volume_share(part, whole).expect("a share");
+        assert!((percent - 50.0).abs() < 1e-9, "{percent}");
+        assert_eq!(
+            volume_share(0.0, 0.0),
+            None,
+            "nothing weighs anything: no share"
+        );
+        let mut only_zero = VolumeCounts::default();
+        only_zero.add(tls_ok(true), Weight::ZERO);
+        assert_eq!(only_zero.fraction(Measure::AllThree), (0.0, 0.0));
+    }
+
+    #[test]
+    fn a_stale_domain_weighs_by_its_last_known_state_and_once_more_in_stale() {
+        let untestable = AdoptionState::new(Verdict::Untestable, None, None, None);
+        let weight = Weight::new(40.0).expect("a weight");
+        let mut volume = VolumeCounts::default();
+        volume.add_standing(untestable, Some(tls_ok(true)), weight);
+        volume.add_standing(untestable, None, Weight::ONE);
+        let mut domains = TrendCounts::default();
+        domains.add_standing(untestable, Some(tls_ok(true)));
+        domains.add_standing(untestable, None);
+        assert_eq!(
+            (
+                volume.testable,
+                volume.all_three,
+                volume.stale,
+                volume.untestable
+            ),
+            (40.0, 40.0, 40.0, 1.0)
+        );
+        assert_eq!(
+            (domains.testable, domains.stale, domains.untestable),
+            (1, 1, 1)
+        );
+        let mut direct = VolumeCounts::default();
+        direct.add_stale(tls_ok(true), weight);
+        direct.add(untestable, Weight::ONE);
+        assert_eq!(direct, volume);
+    }
+
+    #[test]
+    fn volume_series_skip_days_from_before_weights_and_days_with_nothing_testable() {
+        let mut weighted = point(date!(2026 - 11 - 02), 2, 1, 0);
+        let mut volume = VolumeCounts::default();
+        volume.add(tls_ok(true), Weight::new(97.0).expect("a weight"));
+        volume.add(tls_ok(false), Weight::new(3.0).expect("a weight"));
+        weighted.volume = Some(volume);
+        let mut nothing = point(date!(2026 - 11 - 03), 0, 0, 1);
+        nothing.volume = Some(VolumeCounts::default());
+        let points = [point(date!(2026 - 11 - 01), 2, 1, 0), weighted, nothing];
+        let series = volume_share_series(&points, &[Measure::AllThree, Measure::Starttls]);
+        assert_eq!(series[0].measure, Measure::AllThree);
+        assert_eq!(
+            series[0].points,
+            [VolumeSharePoint {
+                date: date!(2026 - 11 - 02),
+                percent: 97.0,
+                volume: 97.0,
+                out_of: 100.0,
+            }],
+            "the old roll-up has no volume: no point, not 0 %"
+        );
+        assert_eq!(series[1].points[0].percent, 100.0);
+        let json = serde_json::to_string(&points[1].contract()).expect("serializes");
+        assert!(
+            json.ends_with(
+                "\"volume\":{\"total\":100.0,\"no_mail\":0.0,\"untestable\":0.0,\"testable\":100.0,\"starttls\":100.0,\"pfs\":100.0,\"strict_valid\":97.0,\"all_three\":97.0,\"stale\":0.0}}"
+            ),
+            "{json}"
+        );
     }
 }

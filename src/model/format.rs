@@ -3,7 +3,7 @@
 //! Owns: the words and number formats. Must not touch: I/O or markup (callers put the words in
 //! terminal columns, egui labels or HTML cells).
 
-use super::adoption::share;
+use super::adoption::{share, volume_share};
 
 /// `yes` or `no` for a known answer, `missing` when there is none (e.g. `-` in a terminal).
 pub fn yes_no(value: Option<bool>, missing: &'static str) -> &'static str {
@@ -42,6 +42,14 @@ impl PercentFormat {
             None => self.missing.to_string(),
         }
     }
+
+    /// A share of mail volume (`part` of `whole` weights) as text, like [`PercentFormat::of`].
+    pub fn of_volume(self, part: f64, whole: f64) -> String {
+        match volume_share(part, whole) {
+            Some(percent) => format!("{percent:.1}{}", self.unit),
+            None => self.missing.to_string(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -58,5 +66,7 @@ mod tests {
         assert_eq!(PercentFormat::TYPESET.of(1, 3), "33.3 %");
         assert_eq!(PercentFormat::TYPESET.of(1, 0), "–");
         assert_eq!(PercentFormat::TYPESET.of(2, 2), "100.0 %");
+        assert_eq!(PercentFormat::TYPESET.of_volume(973.0, 1000.0), "97.3 %");
+        assert_eq!(PercentFormat::PLAIN.of_volume(1.0, 0.0), "-");
     }
 }

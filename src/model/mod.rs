@@ -24,6 +24,7 @@ pub mod stale;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod tls_grade;
+pub mod weight;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 pub use tls_grade::TlsGrade;
 use vocabulary::vocabulary;
+pub use weight::Weight;
 
 /// A syntactically valid, lower-case ASCII domain name without a trailing dot.
 ///

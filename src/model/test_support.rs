@@ -81,6 +81,7 @@ pub(crate) fn trend_point(
             all_three: 2,
         },
         tls_versions: BTreeMap::from([("TLSv1.3".to_string(), all_three)]),
+        volume: None,
     }
 }
 

@@ -75,6 +75,9 @@ pub enum Command {
     PreviewImport {
         path: PathBuf,
         column: ColumnChoice,
+        /// Where weights (mail volume) come from: `Some(Auto)` finds a volume header; None
+        /// reads none.
+        weight_column: Option<ColumnChoice>,
     },
     /// Writes a report file; answered by `Exported` or `ExportFailed`.
     Export {
@@ -374,7 +377,11 @@ impl Monitor {
                         Command::Edit(edit) => self.spawn_read(move |store| {
                             view::apply_edit(store, &edit).map(|message| Event::Edited { message })
                         }),
-                        Command::PreviewImport { path, column } => self.preview_import(path, column),
+                        Command::PreviewImport {
+                            path,
+                            column,
+                            weight_column,
+                        } => self.preview_import(path, column, weight_column),
                         Command::Export { options, path } => self.export(options, path),
                         Command::Shutdown => break,
                     }
@@ -489,11 +496,19 @@ impl Monitor {
     }
 
     /// Reads a CSV file on the blocking pool and reports what importing it would do.
-    fn preview_import(&self, path: PathBuf, column: ColumnChoice) {
+    fn preview_import(
+        &self,
+        path: PathBuf,
+        column: ColumnChoice,
+        weight_column: Option<ColumnChoice>,
+    ) {
         let store = self.store.clone();
         let emitter = self.emitter.clone();
         tokio::task::spawn_blocking(move || {
-            let options = crate::import::ImportOptions { column };
+            let options = crate::import::ImportOptions {
+                column,
+                weight_column,
+            };
             let mut last_reported = std::time::Instant::now();
             let read = crate::import::read_file(&path, &options, &mut |done, total| {
                 if last_reported.elapsed() >= Duration::from_millis(100) {

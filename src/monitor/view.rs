@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use crate::model::{DomainName, DomainResult};
+use std::collections::HashMap;
+
+use crate::model::{DomainName, DomainResult, Weight};
 use crate::settings::Settings;
 pub use crate::store::{
     AddReport, ChangeKind, DomainHistoryRun, EventRow, HostTrendCounts, LatestRow, ProviderRow,
-    ScanCounts, ScanInfo, Staleness, TrendCounts, TrendPoint,
+    ScanCounts, ScanInfo, Staleness, TrendCounts, TrendPoint, VolumeCounts,
 };
 use crate::store::{LatestFilter, ListId, Store, StoreError};
 
@@ -31,6 +33,9 @@ pub struct ListSummary {
     pub domain_count: usize,
     /// Counts as of the list's last scan (None before its first scan).
     pub latest: Option<TrendCounts>,
+    /// The same weighted by mail volume, for a list with weights (None: no weights, or no
+    /// roll-up with weighted figures yet).
+    pub latest_volume: Option<VolumeCounts>,
 }
 
 /// Everything the main window draws for one selected list, read in one go.
@@ -57,6 +62,13 @@ pub struct ViewSnapshot {
     pub load_time: Duration,
     /// The domain detail asked for with the view, read in the same transaction as the rows.
     pub detail: Option<Box<DomainDetail>>,
+    /// Each domain's weight (mail volume) in the list; for All domains the largest weight it
+    /// has in any list. The app moves it into the table model.
+    pub weights: HashMap<DomainName, Weight>,
+    /// The sum of `weights` over the list's domains: the whole of "share of the list's mail".
+    pub weight_total: f64,
+    /// Whether some domain of the list weighs other than 1 (volume figures say something).
+    pub weighted: bool,
 }
 
 /// What importing a CSV file would do.
@@ -99,6 +111,18 @@ pub enum Edit {
     },
     /// Deletes the list (its domains stay in the database).
     DeleteList(String),
+    /// Adds domains to `list` (created if missing) with their weights (an import with a
+    /// volume column).
+    AddWeightedDomains {
+        list: String,
+        domains: Vec<(DomainName, Weight)>,
+    },
+    /// Sets one domain's weight in `list`.
+    SetWeight {
+        list: String,
+        domain: DomainName,
+        weight: Weight,
+    },
 }
 
 /// Reads the snapshot of `list` (None: all domains).
@@ -135,18 +159,29 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
         None => (None, None),
     };
     let rollups = store.latest_rollups()?;
+    let volumes = store.latest_volume_rollups()?;
+    let weighted_volume = |list: Option<ListId>| -> Result<Option<VolumeCounts>, StoreError> {
+        Ok(match volumes.get(&list) {
+            Some(volume) if store.is_weighted(list)? => Some(volume.clone()),
+            _ => None,
+        })
+    };
     let mut lists = vec![ListSummary {
         name: None,
         domain_count: store.domain_count(None)?,
         latest: rollups.get(&None).cloned(),
+        latest_volume: weighted_volume(None)?,
     }];
     for info in store.lists()? {
         lists.push(ListSummary {
             latest: rollups.get(&Some(info.id)).cloned(),
+            latest_volume: weighted_volume(Some(info.id))?,
             name: Some(info.name),
             domain_count: info.domain_count,
         });
     }
+    let weights = store.weights(list_id)?;
+    let weight_total = weights.values().map(|weight| weight.get()).sum();
     let rows = store.latest(&LatestFilter {
         list: list_id,
         ..LatestFilter::default()
@@ -164,6 +199,9 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
         db_path: store.path().to_path_buf(),
         load_time: started.elapsed(),
         detail: None,
+        weighted: store.is_weighted(list_id)?,
+        weights,
+        weight_total,
     })
 }
 
@@ -234,6 +272,31 @@ pub fn apply_edit(store: &Store, edit: &Edit) -> Result<String, StoreError> {
             Ok(format!(
                 "list '{name}' deleted (its domains stay under All domains)"
             ))
+        }
+        Edit::AddWeightedDomains { list, domains } => {
+            let list_id = store.ensure_list(list)?;
+            let report = store.add_weighted_domains(list_id, domains)?;
+            let total: f64 = domains.iter().map(|(_, weight)| weight.get()).sum();
+            Ok(format!(
+                "{} added to list '{list}' ({} new, {} already in the database), mail volume {}",
+                plural(report.joined_list, "domain"),
+                report.added,
+                report.already_present,
+                crate::model::weight::format_volume(total),
+            ))
+        }
+        Edit::SetWeight {
+            list,
+            domain,
+            weight,
+        } => {
+            let list_id = store.require_list(list)?;
+            match store.set_weights(list_id, &[(domain.clone(), *weight)])? {
+                0 => Err(StoreError::Invalid(format!(
+                    "{domain} is not in list '{list}'"
+                ))),
+                _ => Ok(format!("{domain} weighs {weight} in list '{list}'")),
+            }
         }
     }
 }
@@ -320,6 +383,57 @@ mod tests {
             add(Some("partners"), &["a.example", "c.example"]),
             "2 domains added to list 'partners' (1 new, 1 already in the database), 0 duplicates"
         );
+    }
+
+    #[test]
+    fn weighted_imports_and_weight_edits_are_applied_and_described() {
+        let store = Store::open_in_memory().expect("store");
+        let weigh = |value: f64| Weight::new(value).expect("a weight");
+        let message = apply_edit(
+            &store,
+            &Edit::AddWeightedDomains {
+                list: "outbound".into(),
+                domains: vec![
+                    (name("a.example"), weigh(1500.0)),
+                    (name("b.example"), weigh(0.5)),
+                ],
+            },
+        )
+        .expect("add");
+        assert_eq!(
+            message,
+            "2 domains added to list 'outbound' (2 new, 0 already in the database), mail volume 1 500.5"
+        );
+        let view = load_view(&store, Some("outbound")).expect("view");
+        assert!(view.weighted);
+        assert_eq!(view.weight_total, 1500.5);
+        assert_eq!(view.weights.get(&name("a.example")), Some(&weigh(1500.0)));
+        let message = apply_edit(
+            &store,
+            &Edit::SetWeight {
+                list: "outbound".into(),
+                domain: name("b.example"),
+                weight: weigh(2.0),
+            },
+        )
+        .expect("set");
+        assert_eq!(message, "b.example weighs 2 in list 'outbound'");
+        let error = apply_edit(
+            &store,
+            &Edit::SetWeight {
+                list: "outbound".into(),
+                domain: name("c.example"),
+                weight: weigh(2.0),
+            },
+        )
+        .expect_err("not a member");
+        assert!(
+            error.to_string().contains("not in list 'outbound'"),
+            "{error}"
+        );
+        let unweighted = load_view(&store, None).expect("view");
+        assert!(unweighted.weighted, "all domains: some list has weights");
+        assert_eq!(unweighted.lists[1].latest_volume, None, "no roll-up yet");
     }
 
     #[test]

@@ -86,6 +86,9 @@ struct DomainRow {
     stale_since: Option<String>,
     /// The domain's `tls_grade` (last, so older columns keep their places).
     tls_grade: Option<TlsGrade>,
+    /// The domain's weight (mail volume) in the list; for every domain, the largest weight it
+    /// has in any list (1 in none). Last, so older columns keep their places.
+    weight: Option<f64>,
 }
 
 /// One row of the per-address CSV (one per MX address; one per MX host without addresses, one
@@ -169,14 +172,16 @@ pub(super) fn write(
     writer.write_record(&header).map_err(csv_error)?;
     let mut summary = ExportSummary::default();
     let now = scope.generated_at;
+    let weights = store.weights(scope.list)?;
     store.each_latest_result(scope.list, |domain, latest| {
         summary.domains += 1;
         summary.probed += usize::from(latest.is_some());
+        let weight = Some(weights.get(&domain).copied().unwrap_or_default().get());
         match (&latest, per_address) {
             (Some(result), false) => {
-                writer
-                    .serialize(domain_row(result, now))
-                    .map_err(csv_error)?;
+                let mut row = domain_row(result, now);
+                row.weight = weight;
+                writer.serialize(row).map_err(csv_error)?;
                 summary.rows += 1;
             }
             (Some(result), true) => {
@@ -186,9 +191,9 @@ pub(super) fn write(
                 }
             }
             (None, false) => {
-                writer
-                    .serialize(DomainRow::unprobed(&domain))
-                    .map_err(csv_error)?;
+                let mut row = DomainRow::unprobed(&domain);
+                row.weight = weight;
+                writer.serialize(row).map_err(csv_error)?;
                 summary.rows += 1;
             }
             (None, true) => {
@@ -276,6 +281,7 @@ fn domain_row(latest: &DomainResult, now: OffsetDateTime) -> DomainRow {
         probed_at: Some(rfc3339(result.probed_at)),
         stale_since: latest.stale_since.map(rfc3339),
         tls_grade: result.tls_grade,
+        weight: None,
     }
 }
 
@@ -375,9 +381,13 @@ mod tests {
             cert_days_left: Some(-5),
             starttls: Some(false),
             provider: Some("=cmd".into()),
+            weight: Some(1234.5),
             ..DomainRow::default()
         };
-        assert_eq!(line(row), "'-5.example,,false,,,,,2,,,,,,-5,'=cmd,,,\n");
+        assert_eq!(
+            line(row),
+            "'-5.example,,false,,,,,2,,,,,,-5,'=cmd,,,,1234.5\n"
+        );
     }
 
     #[test]
@@ -403,6 +413,7 @@ mod tests {
                 "probed_at",
                 "stale_since",
                 "tls_grade",
+                "weight",
             ]
         );
         let address = header::<AddressRow>();

@@ -23,11 +23,12 @@ use super::{
     DomainFacts, EXPIRING_SOON_DAYS, ExportSummary, ReportError, Scope, days_left, rfc3339,
 };
 use crate::model::adoption::{
-    AdoptionState, Basis, HostFold, HostTrendCounts, Measure, TrendCounts, TrendPoint, day_number,
-    share, share_series,
+    AdoptionState, Basis, HostFold, HostTrendCounts, Measure, TrendCounts, TrendPoint,
+    VolumeCounts, day_number, share, share_series, volume_share, volume_share_series,
 };
 use crate::model::format::{PercentFormat, yes_no};
 use crate::model::stale;
+use crate::model::weight::format_volume;
 use crate::model::{DomainName, DomainResult, Outcome, TlsGrade, Verdict};
 use crate::store::{EventRow, ProviderRow, Store};
 
@@ -246,7 +247,26 @@ pub(super) fn write(
     let now = scope.generated_at;
     let stale_max_days = store.settings()?.stale_max_days;
     let mut latest = Latest::default();
+    // A list with weights also gets its figures by mail volume, counted like the domains.
+    let weights = if store.is_weighted(scope.list)? {
+        Some(store.weights(scope.list)?)
+    } else {
+        None
+    };
+    let mut volume = VolumeCounts::default();
+    let mut weight_total = 0.0;
     store.each_latest_result(scope.list, |domain, result| {
+        if let Some(weights) = &weights {
+            let weight = weights.get(&domain).copied().unwrap_or_default();
+            weight_total += weight.get();
+            if let Some(result) = &result {
+                volume.add_standing(
+                    AdoptionState::of_domain(result),
+                    result.last_known.as_deref().map(AdoptionState::of_domain),
+                    weight,
+                );
+            }
+        }
         latest.add(domain, result, now);
         Ok::<(), ReportError>(())
     })?;
@@ -275,6 +295,10 @@ pub(super) fn write(
 
     let scope_name = scope_name(scope.list_name.as_deref());
     let trends = trends_section(&points)?;
+    let volume_markup = weights
+        .as_ref()
+        .map(|_| volume_section(&volume, weight_total, &points, &providers))
+        .transpose()?;
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -282,6 +306,9 @@ pub(super) fn write(
             body {
                 (masthead(&scope_name, &summary, now, scope.since))
                 (headline_section(&latest.domains, latest.not_probed, &host_counts))
+                @if let Some(section) = &volume_markup {
+                    (section)
+                }
                 (trends)
                 (regressions_section(&points, &events, period_start, scope.since.is_some()))
                 (expiring_section(&latest.expiring))
@@ -398,6 +425,132 @@ fn headline_section(domains: &TrendCounts, not_probed: usize, hosts: &HostTrendC
                 p.note { (note) }
             }
         }
+    }
+}
+
+/// "Of your mail: 97.3 % encrypted, 81.0 % with all three" (None when no testable mail).
+pub fn volume_sentence(volume: &VolumeCounts) -> Option<String> {
+    let encrypted = volume_share(volume.starttls, volume.testable)?;
+    let all_three = volume_share(volume.all_three, volume.testable)?;
+    Some(format!(
+        "of your mail: {encrypted:.1} % encrypted, {all_three:.1} % with all three"
+    ))
+}
+
+/// The figures by mail volume of a list with weights: the sentence, the share cards, a chart
+/// of the days that have weighted figures, and each provider's share of the mail.
+fn volume_section(
+    volume: &VolumeCounts,
+    weight_total: f64,
+    points: &[TrendPoint],
+    providers: &[ProviderRow],
+) -> Result<Markup, ReportError> {
+    let series: Vec<Series> = volume_share_series(points, &Measure::RATES)
+        .into_iter()
+        .map(|series| {
+            let (name, color) = rate_style(series.measure);
+            Series {
+                name,
+                color,
+                points: series
+                    .points
+                    .iter()
+                    .map(|point| (day_number(point.date), point.percent))
+                    .collect(),
+            }
+        })
+        .collect();
+    let chart = if series.iter().any(|line| !line.points.is_empty()) {
+        Some(charts::share_chart(
+            "Mail volume: share of the testable mail",
+            &series,
+        )?)
+    } else {
+        None
+    };
+    let mut shares: Vec<(&ProviderRow, f64)> = providers
+        .iter()
+        .filter_map(|row| Some((row, volume_share(row.volume.total, weight_total)?)))
+        .collect();
+    shares.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then_with(|| a.0.provider.cmp(&b.0.provider))
+    });
+    let of_mail = |part: f64, whole: f64| PercentFormat::TYPESET.of_volume(part, whole);
+    Ok(html! {
+        h2 id="volume" { "By mail volume" }
+        p.note {
+            "Each domain counts by its weight in the list (messages per period; 1 where none \
+             was given), so a domain that receives a million messages weighs a million times \
+             more than one that receives one. Total weight " (format_volume(weight_total))
+            ", of it testable " (format_volume(volume.testable)) "."
+        }
+        @if let Some(sentence) = volume_sentence(volume) {
+            p.headline-volume { b { (sentence) } }
+        }
+        div.cards {
+            @for measure in Measure::RATES {
+                @let (part, whole) = volume.fraction(measure);
+                div.card.headline[measure == Measure::AllThree] {
+                    div.figure { (of_mail(part, whole)) }
+                    div.label {
+                        "of the testable mail " (rate_label(measure)) " ("
+                        (format_volume(part)) " of " (format_volume(whole)) ")"
+                    }
+                }
+            }
+        }
+        @if let Some(svg) = &chart {
+            // Our own SVG, as the other charts.
+            figure.chart { (PreEscaped(svg)) }
+        } @else {
+            p.note { "No day has weighted figures yet (roll-ups from before weights have none)." }
+        }
+        @if let Some((top, top_share)) = shares.first() {
+            p { (format!("{top_share:.0}")) " % of your mail goes to " (Untrusted(&top.provider)) "'s MX hosts." }
+            div.wide {
+                table {
+                    thead {
+                        tr {
+                            th { "provider" }
+                            th.num { "share of mail" }
+                            th.num { "STARTTLS" }
+                            th.num { "all three" }
+                        }
+                    }
+                    tbody {
+                        @for (row, share) in &shares {
+                            tr {
+                                td { (Untrusted(&row.provider)) }
+                                td.num { (format!("{share:.1} %")) }
+                                td.num { (of_mail(row.volume.starttls, row.volume.testable)) }
+                                td.num { (of_mail(row.volume.all_three, row.volume.testable)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// A rate's name and colour on the charts.
+fn rate_style(measure: Measure) -> (&'static str, plotters::style::RGBColor) {
+    match measure {
+        Measure::Starttls => ("STARTTLS", charts::STARTTLS_COLOR),
+        Measure::Pfs => ("PFS", charts::PFS_COLOR),
+        Measure::StrictValid => ("strict", charts::STRICT_COLOR),
+        Measure::AllThree | Measure::Untestable => ("all three", charts::ALL_THREE_COLOR),
+    }
+}
+
+/// A rate in the words of the share cards.
+fn rate_label(measure: Measure) -> &'static str {
+    match measure {
+        Measure::Starttls => "with STARTTLS",
+        Measure::Pfs => "with forward secrecy (PFS)",
+        Measure::StrictValid => "with a strictly valid certificate",
+        Measure::AllThree | Measure::Untestable => "with all three",
     }
 }
 
@@ -978,6 +1131,7 @@ mod tests {
                 starttls: 1,
                 ..TrendCounts::default()
             },
+            volume: crate::store::VolumeCounts::default(),
         };
         let section = providers_section(&[provider]);
         assert_escaped(&section, 1);
@@ -1115,6 +1269,76 @@ mod tests {
             section.0
         );
         assert!(section.0.contains("<code>--since</code>"));
+    }
+
+    #[test]
+    fn a_list_with_weights_gets_its_figures_by_mail_volume() {
+        let store = Store::open_in_memory().expect("store");
+        let list = store.create_list("outbound").expect("list");
+        let weigh = |value: f64| crate::model::Weight::new(value).expect("a weight");
+        let name = |text: &str| DomainName::parse(text).expect("valid");
+        store
+            .add_weighted_domains(
+                list,
+                &[
+                    (name("big.example"), weigh(973.0)),
+                    (name("plain.example"), weigh(27.0)),
+                ],
+            )
+            .expect("add");
+        let now = at(1_800_000_000);
+        for (domain, host, outcome) in [
+            ("big.example", "aspmx.l.google.com", Outcome::TlsOk),
+            ("plain.example", "mx.plain.example", Outcome::NoStarttls),
+        ] {
+            let result = DomainResult::new(
+                name(domain),
+                false,
+                None,
+                now,
+                vec![mx_host(host, vec![address(outcome, true, true)])],
+            );
+            store.record_result(None, &result, 14).expect("record");
+        }
+        store.refresh_rollup(Some(list), now).expect("roll-up");
+        let scope = Scope {
+            list: Some(list),
+            list_name: Some("outbound".to_string()),
+            since: None,
+            generated_at: now,
+        };
+        let mut out = Vec::new();
+        write(&store, &scope, &mut out).expect("writes");
+        let page = String::from_utf8(out).expect("UTF-8");
+        assert_eq!(page.matches("id=\"volume\"").count(), 1);
+        assert!(
+            page.contains("of your mail: 97.3 % encrypted, 97.3 % with all three"),
+            "{page}"
+        );
+        assert!(
+            page.contains("97 % of your mail goes to google.com's MX hosts"),
+            "{page}"
+        );
+        assert_eq!(
+            page.matches("<svg").count(),
+            3,
+            "the volume chart beside the two others"
+        );
+
+        // The same list without weights: no volume section.
+        store
+            .set_weights(
+                list,
+                &[
+                    (name("big.example"), crate::model::Weight::ONE),
+                    (name("plain.example"), crate::model::Weight::ONE),
+                ],
+            )
+            .expect("unweigh");
+        let mut out = Vec::new();
+        write(&store, &scope, &mut out).expect("writes");
+        let page = String::from_utf8(out).expect("UTF-8");
+        assert!(!page.contains("id=\"volume\""));
     }
 
     #[test]

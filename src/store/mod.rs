@@ -12,6 +12,7 @@
 mod queries;
 mod results;
 pub mod schema;
+mod weights;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,7 +26,8 @@ pub use results::{
 };
 
 // Defined in `model` (pure), re-exported for the store's users.
-pub use crate::model::adoption::{HostTrendCounts, TrendCounts, TrendPoint};
+pub use crate::model::Weight;
+pub use crate::model::adoption::{HostTrendCounts, TrendCounts, TrendPoint, VolumeCounts};
 pub use crate::model::changes::{ChangeEvent, ChangeKind};
 
 use crate::model::DomainName;

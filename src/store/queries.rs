@@ -16,12 +16,12 @@ use time::OffsetDateTime;
 use super::results::{testable_verdicts_sql, timestamp};
 use super::{ListId, Store, StoreError, now_seconds};
 use crate::model::adoption::{
-    AdoptionState, HostFold, HostTrendCounts, TrendCounts, TrendPoint, date_of_day_number,
-    day_number,
+    AdoptionState, HostFold, HostTrendCounts, TrendCounts, TrendPoint, VolumeCounts,
+    date_of_day_number, day_number,
 };
 use crate::model::changes::ChangeKind;
 use crate::model::stale::{self, Answer};
-use crate::model::{DomainName, DomainResult, TlsGrade, Verdict};
+use crate::model::{DomainName, DomainResult, TlsGrade, Verdict, Weight};
 
 /// A row of the domains table: the latest state of one domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +87,10 @@ pub struct ProviderRow {
     pub provider: String,
     /// The adoption counts of its domains (`total` is how many domains it serves).
     pub counts: TrendCounts,
+    /// The same weighted by the domains' mail volume in the list (`total`: how much of the
+    /// list's mail goes to this provider's MX hosts).
+    #[serde(default)]
+    pub volume: VolumeCounts,
 }
 
 /// A stored change event.
@@ -190,6 +194,8 @@ pub(super) struct Rollup {
     domains: TrendCounts,
     hosts: HostTrendCounts,
     tls_versions: BTreeMap<String, usize>,
+    /// None before the weights migration.
+    volume: Option<VolumeCounts>,
 }
 
 /// The roll-up of `list` (0: all domains) as of `cutoff` (seconds): each domain by its latest
@@ -201,6 +207,9 @@ pub(super) fn rollup_of(
     cutoff: i64,
     max_days: u32,
 ) -> Result<Rollup, RollupError> {
+    // Before the weights migration (the stale-state migration recomputes roll-ups) there are no
+    // weights to read, and the roll-up gets no weighted figures.
+    let weighted = has_weights(connection)?;
     // One row per (run, MX host), runs together. A domain's run as of `cutoff` is the latest
     // one that began by then; for "now" that is simply its latest run.
     let run_as_of = if cutoff + 60 >= now_seconds() {
@@ -214,7 +223,7 @@ pub(super) fn rollup_of(
                 r.definitive,
                 k.id, k.verdict, k.starttls, k.pfs, k.strict_valid, k.tls_version, k.last_at,
                 k.definitive,
-                m.host, m.verdict, m.starttls, m.pfs, m.strict_valid
+                m.host, m.verdict, m.starttls, m.pfs, m.strict_valid, d.id
          FROM domains d
          JOIN runs r ON {run_as_of}
          LEFT JOIN runs k ON k.id = ({known})
@@ -222,10 +231,17 @@ pub(super) fn rollup_of(
          WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
            AND ?2 = ?2
          ORDER BY r.id",
-        known = last_conclusive_sql("r")
+        known = last_conclusive_sql("r"),
     );
+    // Read once, not per (run, MX host) row: a map lookup per domain.
+    let weights = if weighted {
+        membership_weights(connection, list)?
+    } else {
+        HashMap::new()
+    };
     let mut statement = connection.prepare_cached(&sql)?;
     let mut domains = TrendCounts::default();
+    let mut volume = VolumeCounts::default();
     let mut tls_versions: BTreeMap<String, usize> = BTreeMap::new();
     // Unique MX hosts: each host's state from the most recently confirmed run naming it.
     let mut hosts = HostFold::default();
@@ -267,16 +283,22 @@ pub(super) fn rollup_of(
                 known.map(|(_, known)| known),
                 max_days,
             );
+            let weight = weights
+                .get(&row.get::<_, i64>(21)?)
+                .copied()
+                .unwrap_or_default();
             let (state, version) = match known.filter(|_| stale) {
                 Some((id, known)) => {
                     kept.push((id, known.last_at));
                     let state =
                         AdoptionState::new(known.verdict, row.get(10)?, row.get(11)?, row.get(12)?);
                     domains.add_stale(state);
+                    volume.add_stale(state, weight);
                     (state, row.get::<_, Option<String>>(13)?)
                 }
                 None => {
                     domains.add(latest);
+                    volume.add(latest, weight);
                     (latest, row.get::<_, Option<String>>(5)?)
                 }
             };
@@ -322,7 +344,56 @@ pub(super) fn rollup_of(
         domains,
         hosts: hosts.counts(),
         tls_versions,
+        volume: weighted.then_some(volume),
     })
+}
+
+/// Whether the database has weights yet (the mail-volume migration ran).
+fn has_weights(connection: &Connection) -> rusqlite::Result<bool> {
+    connection
+        .prepare_cached(
+            "SELECT count(*) FROM pragma_table_info('list_domains') WHERE name = 'weight'",
+        )?
+        .query_row([], |row| row.get::<_, i64>(0))
+        .map(|count| count > 0)
+}
+
+/// Each domain's weight in `list` by domain id (0: all domains, the largest weight it has in
+/// any list, as [`weights_join_sql`]); domains absent weigh 1.
+fn membership_weights(
+    connection: &Connection,
+    list: i64,
+) -> rusqlite::Result<HashMap<i64, Weight>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT domain_id, max(weight) FROM list_domains WHERE ?1 = 0 OR list_id = ?1
+         GROUP BY domain_id",
+    )?;
+    let mut rows = statement.query([list])?;
+    let mut weights = HashMap::new();
+    while let Some(row) = rows.next()? {
+        weights.insert(row.get::<_, i64>(0)?, weight_of(row.get(1)?));
+    }
+    Ok(weights)
+}
+
+/// SQL: a `LEFT JOIN` giving `{alias}.weight`, the weight of domain `{domain}` (a table alias)
+/// in list `?1`: its membership's weight; for all domains (`?1 = 0`) the largest weight it has
+/// in any list; NULL (read as 1) when it is in none. The weights are grouped once per query,
+/// not looked up per row.
+pub(super) fn weights_join_sql(domain: &str, alias: &str) -> String {
+    format!(
+        "LEFT JOIN (SELECT domain_id, max(weight) AS weight FROM list_domains
+                    WHERE ?1 = 0 OR list_id = ?1 GROUP BY domain_id) {alias}
+           ON {alias}.domain_id = {domain}.id"
+    )
+}
+
+/// A stored weight as a [`Weight`]; a missing or invalid one (only a damaged file has one)
+/// weighs 1.
+fn weight_of(stored: Option<f64>) -> Weight {
+    stored
+        .and_then(|value| Weight::new(value).ok())
+        .unwrap_or_default()
 }
 
 /// Writes (or replaces) the roll-up of `list` (0: all domains) for `day`.
@@ -344,6 +415,13 @@ pub(super) fn write_rollup(
             to_json(&rollup.tls_versions),
         ],
     )?;
+    // Before the weights migration the column does not exist yet (and the roll-up has none).
+    if let Some(volume) = &rollup.volume {
+        connection.execute(
+            "UPDATE rollups SET volume = ?3 WHERE list_id = ?1 AND day = ?2",
+            params![list, day, to_json(volume)],
+        )?;
+    }
     Ok(())
 }
 
@@ -528,7 +606,7 @@ impl Store {
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT day, domains, mx_hosts, tls_versions FROM rollups
+                "SELECT day, domains, mx_hosts, tls_versions, volume FROM rollups
                  WHERE list_id = ?1 AND day >= ?2 ORDER BY day",
             )
             .map_err(|error| self.fail(error))?;
@@ -539,12 +617,13 @@ impl Store {
                     row.get::<_, String>(1)?,
                     row.get::<_, String>(2)?,
                     row.get::<_, String>(3)?,
+                    row.get::<_, Option<String>>(4)?,
                 ))
             })
             .map_err(|error| self.fail(error))?;
         let mut points = Vec::new();
         for row in rows {
-            let (day, domains, hosts, versions) = row.map_err(|error| self.fail(error))?;
+            let (day, domains, hosts, versions, volume) = row.map_err(|error| self.fail(error))?;
             let corrupt = |what: &str, error: String| StoreError::Corrupt {
                 path: self.path.clone(),
                 problem: format!("trend roll-up for {} ({what}): {error}", day_text(day)),
@@ -558,6 +637,10 @@ impl Store {
                 mx_hosts: serde_json::from_str(&hosts).map_err(|e| corrupt("MX hosts", e))?,
                 tls_versions: serde_json::from_str(&versions)
                     .map_err(|e| corrupt("TLS versions", e))?,
+                volume: volume
+                    .map(|volume| serde_json::from_str(&volume))
+                    .transpose()
+                    .map_err(|e| corrupt("mail volume", e))?,
             });
         }
         Ok(points)
@@ -593,6 +676,37 @@ impl Store {
                 })?;
             let key = (list != 0).then_some(ListId(list));
             latest.insert(key, counts);
+        }
+        Ok(latest)
+    }
+
+    /// The weighted counts of the newest roll-up of every list that has one with weighted
+    /// figures (key None: all domains); lists whose newest roll-up predates weights are absent.
+    pub fn latest_volume_rollups(
+        &self,
+    ) -> Result<HashMap<Option<ListId>, VolumeCounts>, StoreError> {
+        let fail = |error: rusqlite::Error| self.fail(error);
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT r.list_id, r.day, r.volume FROM rollups r
+                 JOIN (SELECT list_id, max(day) AS day FROM rollups GROUP BY list_id) newest
+                   ON newest.list_id = r.list_id AND newest.day = r.day
+                 WHERE r.volume IS NOT NULL",
+            )
+            .map_err(fail)?;
+        let mut rows = statement.query([]).map_err(fail)?;
+        let mut latest = HashMap::new();
+        while let Some(row) = rows.next().map_err(fail)? {
+            let list: i64 = row.get(0).map_err(fail)?;
+            let day: i64 = row.get(1).map_err(fail)?;
+            let json: String = row.get(2).map_err(fail)?;
+            let volume: VolumeCounts =
+                serde_json::from_str(&json).map_err(|error| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    problem: format!("trend roll-up for {} (mail volume): {error}", day_text(day)),
+                })?;
+            latest.insert((list != 0).then_some(ListId(list)), volume);
         }
         Ok(latest)
     }
@@ -822,17 +936,20 @@ impl Store {
     ) -> Result<Vec<ProviderRow>, StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);
         let max_days = self.stale_max_days()?;
-        let mut providers: HashMap<String, TrendCounts> = HashMap::new();
+        let mut providers: HashMap<String, (TrendCounts, VolumeCounts)> = HashMap::new();
         // SQLite groups by state, the adoption module counts: a few rows per provider. Runs
         // that may leave the count to a last known run are read one by one below.
         let grouped = format!(
-            "SELECT r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, count(*)
+            "SELECT r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, count(*),
+                    sum(coalesce(w.weight, 1.0))
              FROM domains d JOIN runs r ON r.id = d.latest_run_id
+             {weights}
              WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
                AND r.provider IS NOT NULL
                AND NOT (r.verdict = '{untestable}' AND r.definitive = 0)
              GROUP BY r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid",
-            untestable = Verdict::Untestable.as_str()
+            untestable = Verdict::Untestable.as_str(),
+            weights = weights_join_sql("d", "w"),
         );
         let mut statement = self.connection.prepare_cached(&grouped).map_err(fail)?;
         let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
@@ -845,21 +962,23 @@ impl Store {
                 row.get(4).map_err(fail)?,
             );
             let count = row.get::<_, i64>(5).map_err(fail)? as usize;
-            providers
-                .entry(provider)
-                .or_default()
-                .add_many(state, count);
+            let weight_sum: Option<f64> = row.get(6).map_err(fail)?;
+            let (counts, volume) = providers.entry(provider).or_default();
+            counts.add_many(state, count);
+            volume.add_group(state, weight_sum.unwrap_or(count as f64));
         }
         drop(rows);
         let inconclusive = format!(
             "SELECT r.provider, r.last_at, k.provider, k.verdict, k.starttls, k.pfs,
-                    k.strict_valid, k.last_at, k.definitive
+                    k.strict_valid, k.last_at, k.definitive, coalesce(w.weight, 1.0)
              FROM domains d JOIN runs r ON r.id = d.latest_run_id
+             {weights}
              LEFT JOIN runs k ON k.id = ({known})
              WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
                AND r.verdict = '{untestable}' AND r.definitive = 0",
             known = last_conclusive_sql("r"),
-            untestable = Verdict::Untestable.as_str()
+            untestable = Verdict::Untestable.as_str(),
+            weights = weights_join_sql("d", "w"),
         );
         let mut statement = self
             .connection
@@ -880,31 +999,36 @@ impl Store {
                 }),
                 None => None,
             };
+            let weight = weight_of(row.get(9).map_err(fail)?);
             if let Some(known) =
                 known.filter(|&known| keeps(latest, latest.last_at, Some(known), max_days))
             {
                 let Some(provider) = row.get::<_, Option<String>>(2).map_err(fail)? else {
                     continue;
                 };
-                providers
-                    .entry(provider)
-                    .or_default()
-                    .add_stale(AdoptionState::new(
-                        known.verdict,
-                        row.get(4).map_err(fail)?,
-                        row.get(5).map_err(fail)?,
-                        row.get(6).map_err(fail)?,
-                    ));
+                let state = AdoptionState::new(
+                    known.verdict,
+                    row.get(4).map_err(fail)?,
+                    row.get(5).map_err(fail)?,
+                    row.get(6).map_err(fail)?,
+                );
+                let (counts, volume) = providers.entry(provider).or_default();
+                counts.add_stale(state);
+                volume.add_stale(state, weight);
             } else if let Some(provider) = row.get::<_, Option<String>>(0).map_err(fail)? {
-                providers
-                    .entry(provider)
-                    .or_default()
-                    .add(AdoptionState::new(Verdict::Untestable, None, None, None));
+                let state = AdoptionState::new(Verdict::Untestable, None, None, None);
+                let (counts, volume) = providers.entry(provider).or_default();
+                counts.add(state);
+                volume.add(state, weight);
             }
         }
         let mut providers: Vec<ProviderRow> = providers
             .into_iter()
-            .map(|(provider, counts)| ProviderRow { provider, counts })
+            .map(|(provider, (counts, volume))| ProviderRow {
+                provider,
+                counts,
+                volume,
+            })
             .collect();
         providers.sort_by(|a, b| {
             b.counts

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
     (FIRST_SCHEMA, None),
     (STALE_STATE, Some(stale_state_code)),
     (SCAN_PATH, Some(scan_path_code)),
+    (MAIL_VOLUME, None),
 ];
 
 /// A migration step that SQL alone cannot do (it reads stored JSON, or recomputes roll-ups);
@@ -59,6 +60,15 @@ fn scan_path_code(transaction: &Transaction<'_>) -> Result<(), SchemaError> {
 const STALE_STATE: &str = r#"
 ALTER TABLE runs ADD COLUMN definitive INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN untestable_why TEXT;
+"#;
+
+/// 2 -> 3, weights by mail volume (DESIGN.md "Weighted by mail volume"): a weight per list
+/// membership (memberships stored before weigh 1), and the weighted counts of each roll-up
+/// (`volume`, JSON of `model::adoption::VolumeCounts`; NULL for roll-ups written before, which
+/// read as "no weighted figures", never as 0).
+const MAIL_VOLUME: &str = r#"
+ALTER TABLE list_domains ADD COLUMN weight REAL NOT NULL DEFAULT 1;
+ALTER TABLE rollups ADD COLUMN volume TEXT;
 "#;
 
 /// 0 -> 1: first schema.
@@ -469,6 +479,22 @@ mod tests {
             assert_eq!(points[1].mx_hosts.testable, 1);
             assert_eq!(points[1].tls_versions.get("TLSv1.3"), Some(&1));
         }
+        for list in [None, store.list_id("L").expect("query")] {
+            let points = store.trends(list, None).expect("trends");
+            assert!(
+                points.iter().all(|point| point.volume.is_none()),
+                "roll-ups from before weights have no weighted figures (null, not 0)"
+            );
+        }
+        let list = store.list_id("L").expect("query").expect("the list");
+        let weights = store.weights(Some(list)).expect("weights");
+        assert_eq!(weights.len(), 2);
+        assert!(
+            weights
+                .values()
+                .all(|weight| *weight == crate::model::Weight::ONE),
+            "memberships from before weights weigh 1"
+        );
         let latest = store.latest_result(&a).expect("query").expect("a result");
         assert_eq!(latest.stale_since, Some(day(1)));
         assert_eq!(

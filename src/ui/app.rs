@@ -98,7 +98,7 @@ impl App {
             files: FileChooser::default(),
             top_bar: TopBar,
             lists: ListsPanel,
-            detail: DetailPanel,
+            detail: DetailPanel::default(),
             welcome: Welcome,
             domains: DomainsTab::new(hidden_columns),
             trends: TrendsTab::new(trend_basis),

@@ -14,9 +14,9 @@ use super::table::{describe_stale, stale_mark};
 use super::table_model::TableModel;
 use crate::model::format::yes_no;
 use crate::model::stale;
-use crate::model::{AddressResult, CertError, DomainResult, MxResult};
-use crate::monitor::ScanTarget;
+use crate::model::{AddressResult, CertError, DomainName, DomainResult, MxResult, Weight};
 use crate::monitor::view::DomainDetail;
+use crate::monitor::{Command, Edit, ScanTarget};
 
 /// A certificate error in a user's words.
 pub fn describe_cert_error(error: CertError) -> &'static str {
@@ -36,9 +36,12 @@ pub fn describe_cert_error(error: CertError) -> &'static str {
     }
 }
 
-/// The detail panel; it keeps no state of its own (the loaded detail is shared).
+/// The detail panel; the loaded detail is shared, the panel keeps only the weight being typed.
 #[derive(Debug, Default)]
-pub struct DetailPanel;
+pub struct DetailPanel {
+    /// The weight typed for a domain (until the list's weights are reloaded with it).
+    weight_edit: Option<(DomainName, f64)>,
+}
 
 impl DetailPanel {
     /// Draws the panel at the window's right for `table`'s cursor row: `detail` once it is
@@ -84,6 +87,7 @@ impl DetailPanel {
                         }
                     });
                 });
+                weight_row_ui(ui, &mut self.weight_edit, table, &cursor, list, actions);
                 let detail = detail.filter(|detail| detail.domain == cursor);
                 match detail {
                     Some(detail) => {
@@ -97,6 +101,60 @@ impl DetailPanel {
                 }
             });
     }
+}
+
+/// The domain's weight (mail volume) in the list shown and its share of the list's mail;
+/// editable in a named list (weights belong to list memberships).
+fn weight_row_ui(
+    ui: &mut egui::Ui,
+    edit: &mut Option<(DomainName, f64)>,
+    table: &TableModel,
+    domain: &DomainName,
+    list: Option<&str>,
+    actions: &mut Vec<Action>,
+) {
+    let weight = table.weight_of(domain);
+    let share = table
+        .mail_share(domain)
+        .map(|share| format!("{share:.1} % of the list's mail"))
+        .unwrap_or_default();
+    ui.horizontal_wrapped(|ui| {
+        let Some(list) = list else {
+            ui.label(format!("Mail volume: {weight}"))
+                .on_hover_text("The largest weight it has in any list; choose a list to change it");
+            ui.label(egui::RichText::new(share).weak());
+            return;
+        };
+        if edit.as_ref().is_none_or(|(edited, _)| edited != domain) {
+            *edit = Some((domain.clone(), weight.get()));
+        }
+        let Some((_, value)) = edit.as_mut() else {
+            return;
+        };
+        let label = ui.label("Mail volume in this list");
+        ui.add(
+            egui::DragValue::new(value)
+                .range(0.0..=Weight::MAX)
+                .speed(1.0)
+                .max_decimals(3),
+        )
+        .labelled_by(label.id)
+        .on_hover_text("Messages per period (any non-negative number); 1 when not given");
+        let typed = Weight::new(*value);
+        let changed = typed.as_ref().is_ok_and(|typed| *typed != weight);
+        if ui
+            .add_enabled(changed, egui::Button::new("Set weight"))
+            .clicked()
+            && let Ok(typed) = typed
+        {
+            actions.push(Action::Send(Command::Edit(Edit::SetWeight {
+                list: list.to_string(),
+                domain: domain.clone(),
+                weight: typed,
+            })));
+        }
+        ui.label(egui::RichText::new(share).weak());
+    });
 }
 
 fn detail_ui(ui: &mut egui::Ui, detail: &DomainDetail) {

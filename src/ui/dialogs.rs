@@ -43,7 +43,8 @@ pub enum Dialog {
     ConfirmDeleteList {
         name: String,
     },
-    Import(ImportDialog),
+    /// Boxed: the preview it holds is much larger than the other dialogs.
+    Import(Box<ImportDialog>),
     Export(ExportDialog),
 }
 
@@ -299,7 +300,9 @@ impl Dialogs {
     /// Opens the import preview of `path` (into `list`, or a new list named after the file)
     /// and asks the monitor to read it.
     pub fn open_import(&mut self, path: PathBuf, list: Option<String>, actions: &mut Vec<Action>) {
-        self.open = Some(Dialog::Import(ImportDialog::start(path, list, actions)));
+        self.open = Some(Dialog::Import(Box::new(ImportDialog::start(
+            path, list, actions,
+        ))));
     }
 
     /// Starts writing the report to `path` with the export dialog's options (nothing when no

@@ -36,6 +36,18 @@ pub struct ImportDialog {
     pub error: Option<String>,
 }
 
+/// The weight column as a menu entry: none, or a column (0-based).
+fn weight_column_text(preview: &crate::import::ImportPreview, column: Option<usize>) -> String {
+    match column {
+        None => "none (every domain weighs 1)".to_string(),
+        Some(index) => format!(
+            "{}: {}",
+            index + 1,
+            preview.columns.get(index).cloned().unwrap_or_default()
+        ),
+    }
+}
+
 impl ImportDialog {
     /// A dialog for `path`, importing into `list` (or a new list named after the file); asks
     /// the monitor to read the file.
@@ -43,6 +55,7 @@ impl ImportDialog {
         actions.push(Action::Send(Command::PreviewImport {
             path: path.clone(),
             column: ColumnChoice::Auto,
+            weight_column: Some(ColumnChoice::Auto),
         }));
         Self::new(path, list)
     }
@@ -176,17 +189,34 @@ impl ImportDialog {
                     );
                 }
             });
-        if chosen_column != preview.column {
+        // Weights (mail volume): found by a volume/count/messages/weight header, or chosen.
+        let mut chosen_weight = preview.weight_column;
+        egui::ComboBox::from_label("Weight column (mail volume)")
+            .selected_text(weight_column_text(preview, preview.weight_column))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut chosen_weight, None, weight_column_text(preview, None));
+                for index in (0..preview.columns.len()).filter(|index| *index != preview.column) {
+                    ui.selectable_value(
+                        &mut chosen_weight,
+                        Some(index),
+                        weight_column_text(preview, Some(index)),
+                    );
+                }
+            });
+        if chosen_column != preview.column || chosen_weight != preview.weight_column {
             dialog.report = None;
             dialog.progress = Some((0, 0));
             actions.push(Action::Send(Command::PreviewImport {
                 path: dialog.path.clone(),
                 column: ColumnChoice::Index(chosen_column + 1),
+                weight_column: chosen_weight
+                    .filter(|index| *index != chosen_column)
+                    .map(|index| ColumnChoice::Index(index + 1)),
             }));
             return true;
         }
         ui.horizontal(|ui| {
-            ui.label("Add to");
+            let add_to = ui.label("Add to");
             let mut new_name = match &dialog.target {
                 ImportTarget::New(name) => name.clone(),
                 _ => list_name_from(&dialog.path),
@@ -216,7 +246,9 @@ impl ImportDialog {
                             name,
                         );
                     }
-                });
+                })
+                .response
+                .labelled_by(add_to.id);
             if let ImportTarget::New(_) = dialog.target {
                 let label = ui.label("named");
                 if ui
@@ -242,6 +274,12 @@ impl ImportDialog {
                 ] {
                     ui.label(name);
                     ui.label(value.to_string());
+                    ui.end_row();
+                }
+                if preview.weight_column.is_some() {
+                    let total: f64 = preview.weights.iter().map(|weight| weight.get()).sum();
+                    ui.label("Mail volume (rows of one domain add up)");
+                    ui.label(crate::model::weight::format_volume(total));
                     ui.end_row();
                 }
             });
@@ -280,6 +318,27 @@ impl ImportDialog {
         if let Err(problem) = list {
             ui.label(egui::RichText::new(problem).color(Grade::Encrypted.color(dark_mode)));
         }
+        if preview.weight_column.is_some() && matches!(list, Ok(None)) {
+            ui.label(
+                egui::RichText::new(
+                    "Weights belong to a list: choose one to keep them (without a list they \
+                     are left out).",
+                )
+                .color(Grade::Encrypted.color(dark_mode)),
+            );
+        }
+        if let Some((heaviest, weight)) = preview
+            .domains
+            .iter()
+            .zip(&preview.weights)
+            .max_by(|a, b| a.1.cmp(b.1))
+        {
+            ui.label(format!(
+                "Heaviest: {} ({})",
+                heaviest.display_name(),
+                crate::model::weight::format_volume(weight.get())
+            ));
+        }
         let mut open = true;
         ui.horizontal(|ui| {
             let usable = !preview.domains.is_empty() && list.is_ok();
@@ -291,10 +350,22 @@ impl ImportDialog {
                 .clicked()
                 && let Ok(list) = list.clone()
             {
-                actions.push(Action::Send(Command::Edit(Edit::AddDomains {
-                    list: list.clone(),
-                    domains: preview.domains.clone(),
-                })));
+                let edit = match &list {
+                    Some(name) if preview.weight_column.is_some() => Edit::AddWeightedDomains {
+                        list: name.clone(),
+                        domains: preview
+                            .domains
+                            .iter()
+                            .cloned()
+                            .zip(preview.weights.iter().copied())
+                            .collect(),
+                    },
+                    _ => Edit::AddDomains {
+                        list: list.clone(),
+                        domains: preview.domains.clone(),
+                    },
+                };
+                actions.push(Action::Send(Command::Edit(edit)));
                 if list.is_some() {
                     // Shown once the edit is applied (its reload loads the list): asking for
                     // the view now could race the edit and find no such list yet.
@@ -406,6 +477,89 @@ mod tests {
         assert!(options.per_address);
         assert_eq!(options.list.as_deref(), Some("Customers"));
         assert_eq!(dialog.default_file_name(), "starttls-Customers.csv");
+    }
+
+    #[test]
+    fn a_preview_with_weights_shows_the_volume_and_imports_the_weights_into_the_list() {
+        use egui_kittest::Harness;
+        use egui_kittest::kittest::Queryable;
+
+        use crate::model::{DomainName, Weight};
+
+        let name = |text: &str| DomainName::parse(text).expect("valid");
+        let weigh = |value: f64| Weight::new(value).expect("a weight");
+        let mut dialog = ImportDialog::new(PathBuf::from("/tmp/outbound.csv"), None);
+        dialog.progress = None;
+        dialog.report = Some(ImportReport {
+            path: dialog.path.clone(),
+            preview: crate::import::ImportPreview {
+                columns: vec!["Domain".into(), "Messages".into()],
+                column: 0,
+                has_header: true,
+                delimiter: b',',
+                domains: vec![name("gmail.com"), name("a.example"), name("b.example")],
+                weight_column: Some(1),
+                weights: vec![weigh(1_200_000.0), weigh(500.0), weigh(250.0)],
+                lines_read: 3,
+                ..Default::default()
+            },
+            already_present: 0,
+        });
+        struct Fixture {
+            dialog: ImportDialog,
+            actions: Vec<Action>,
+        }
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(600.0, 500.0))
+            .build_ui_state(
+                |ui, fixture: &mut Fixture| {
+                    fixture.dialog.ui(ui, &[], &mut fixture.actions);
+                },
+                Fixture {
+                    dialog,
+                    actions: Vec::new(),
+                },
+            );
+        harness.run();
+        assert!(
+            harness
+                .query_by_label_contains("Weight column (mail volume)")
+                .is_some()
+        );
+        assert!(
+            harness
+                .query_by_label("Mail volume (rows of one domain add up)")
+                .is_some()
+        );
+        assert!(harness.query_by_label("1 200 750").is_some());
+        assert!(
+            harness
+                .query_by_label("Heaviest: gmail.com (1 200 000)")
+                .is_some()
+        );
+        harness.get_by_label("Import 3 domains").click();
+        harness.run();
+        let edits: Vec<&Edit> = harness
+            .state()
+            .actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::Send(Command::Edit(edit)) => Some(edit),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            edits,
+            [&Edit::AddWeightedDomains {
+                list: "outbound".into(),
+                domains: vec![
+                    (name("gmail.com"), weigh(1_200_000.0)),
+                    (name("a.example"), weigh(500.0)),
+                    (name("b.example"), weigh(250.0)),
+                ],
+            }],
+            "into the new list named after the file, with the weights"
+        );
     }
 
     #[test]

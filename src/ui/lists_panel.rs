@@ -35,6 +35,11 @@ impl ListsPanel {
             .show(ui, |ui| {
                 ui.add_space(4.0);
                 ui.heading("Lists");
+                ui.label(
+                    egui::RichText::new("secure: % of testable domains (and of mail volume)")
+                        .small()
+                        .weak(),
+                );
                 ui.add_space(4.0);
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, true])
@@ -91,13 +96,24 @@ fn list_entry_ui(
                 _ => egui::RichText::new("not scanned yet").small().weak(),
             };
             ui.label(rate_text);
+            if let Some(volume) = &summary.latest_volume
+                && let Some(rate) =
+                    crate::model::adoption::volume_share(volume.all_three, volume.testable)
+            {
+                ui.label(
+                    egui::RichText::new(format!("{rate:.0}% of mail secure"))
+                        .small()
+                        .color(rate_color(rate, dark_mode)),
+                );
+            }
             ui.add_space(2.0);
             response
         })
         .inner;
     let response = response.on_hover_text(
         "Secure = STARTTLS + forward secrecy + strict certificate validation, \
-         as a share of testable domains at the list's last scan",
+         as a share of testable domains at the list's last scan (and, for a list with \
+         weights, as a share of its testable mail volume)",
     );
     if response.clicked() {
         actions.push(Action::SelectList(summary.name.clone()));
@@ -162,11 +178,21 @@ mod tests {
             panel: ListsPanel,
             lists: vec![
                 ListSummary {
+                    latest_volume: None,
                     name: None,
                     domain_count: 5,
                     latest: None,
                 },
                 ListSummary {
+                    latest_volume: Some(crate::monitor::view::VolumeCounts {
+                        total: 1000.0,
+                        testable: 1000.0,
+                        starttls: 990.0,
+                        pfs: 980.0,
+                        strict_valid: 975.0,
+                        all_three: 973.0,
+                        ..Default::default()
+                    }),
                     name: Some("Customers".into()),
                     domain_count: 3,
                     latest: Some(TrendCounts {
@@ -180,11 +206,13 @@ mod tests {
                     }),
                 },
                 ListSummary {
+                    latest_volume: None,
                     name: Some("Partners".into()),
                     domain_count: 2,
                     latest: None,
                 },
                 ListSummary {
+                    latest_volume: None,
                     name: Some("Dark".into()),
                     domain_count: 2,
                     latest: Some(TrendCounts {
@@ -221,6 +249,10 @@ mod tests {
             harness
                 .query_by_label("67% secure · 2 of 3 testable")
                 .is_some()
+        );
+        assert!(
+            harness.query_by_label("97% of mail secure").is_some(),
+            "a list with weights also shows its share of mail"
         );
         assert_eq!(
             harness.query_all_by_label("not scanned yet").count(),

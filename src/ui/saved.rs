@@ -45,12 +45,25 @@ pub enum ThemeChoice {
     Dark,
 }
 
-/// Trend charts count domains (the default) or unique MX hosts.
+/// Trend charts count domains (the default), unique MX hosts, or mail volume (each domain by
+/// its weight in the list).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TrendBasis {
     #[default]
     Domains,
     MxHosts,
+    Volume,
+}
+
+impl TrendBasis {
+    /// What the shares are of, for captions: "of testable domains".
+    pub fn of_what(self) -> &'static str {
+        match self {
+            TrendBasis::Domains => "of testable domains",
+            TrendBasis::MxHosts => "of testable unique MX hosts",
+            TrendBasis::Volume => "of the testable mail volume",
+        }
+    }
 }
 
 /// What survives a restart (window size and panel widths are kept by eframe itself).

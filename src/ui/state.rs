@@ -252,6 +252,8 @@ impl UiState {
                 self.list = snapshot.list.clone();
                 let rows = std::mem::take(&mut snapshot.rows);
                 self.table.set_rows(rows);
+                let weights = std::mem::take(&mut snapshot.weights);
+                self.table.set_weights(weights, snapshot.weight_total);
                 self.last_table_rebuild = Instant::now();
                 // The detail read with these rows replaces the shown one; a cursor that moved
                 // meanwhile has its own answer coming.
@@ -524,8 +526,12 @@ mod tests {
 
     fn snapshot(list: Option<&str>, rows: &[&str]) -> Box<ViewSnapshot> {
         Box::new(ViewSnapshot {
+            weights: Default::default(),
+            weight_total: 0.0,
+            weighted: false,
             list: list.map(str::to_string),
             lists: vec![ListSummary {
+                latest_volume: None,
                 name: None,
                 domain_count: rows.len(),
                 latest: None,

@@ -217,13 +217,19 @@ impl DomainsTab {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut heading_clicked = None;
         let mut row_clicked: Option<(usize, egui::Modifiers)> = None;
-        let shown = self.columns.shown();
+        // The mail volume column only where weights say something (a list with weights).
+        let shown: Vec<SortColumn> = self
+            .columns
+            .shown()
+            .into_iter()
+            .filter(|&column| column != SortColumn::Weight || view.weighted)
+            .collect();
         // Plain text in cells: a click anywhere on a row selects the row (selectable labels
         // would take the click for text selection).
         ui.style_mut().interaction.selectable_labels = false;
         let builder = TableBuilder::new(ui);
         // Widths are remembered per set of shown columns (egui keeps them by index).
-        let mut builder = if self.columns.hidden_count() == 0 {
+        let mut builder = if self.columns.hidden_count() == 0 && !view.weighted {
             builder.id_salt("domains_table")
         } else {
             builder.id_salt(("domains_table", &shown))
@@ -282,7 +288,13 @@ impl DomainsTab {
                     };
                     row.set_selected(table.is_selected(&data.domain));
                     for &column in &shown {
-                        row.col(|ui| cells.cell_ui(ui, column, data));
+                        row.col(|ui| {
+                            if column == SortColumn::Weight {
+                                weight_ui(ui, table, &data.domain);
+                            } else {
+                                cells.cell_ui(ui, column, data);
+                            }
+                        });
                     }
                     if row.response().clicked() {
                         row_clicked = Some((position, row.response().ctx.input(|i| i.modifiers)));
@@ -302,6 +314,17 @@ impl DomainsTab {
     }
 }
 
+/// A domain's weight and its share of the list's mail: `1 200 000 · 62.0 %`.
+fn weight_ui(ui: &mut egui::Ui, table: &TableModel, domain: &crate::model::DomainName) {
+    let weight = table.weight_of(domain);
+    let text = match table.mail_share(domain) {
+        Some(share) => format!("{weight} · {share:.1} %"),
+        None => weight.to_string(),
+    };
+    ui.label(text)
+        .on_hover_text("Weight in this list (mail volume) and its share of the list's mail");
+}
+
 /// Width and limits of `column`; the last column shown takes what is left.
 fn column_spec(column: SortColumn, last: bool) -> Column {
     let (initial, at_least) = match column {
@@ -314,6 +337,7 @@ fn column_spec(column: SortColumn, last: bool) -> Column {
         SortColumn::Provider => (130.0, 60.0),
         SortColumn::MxCount => (36.0, 30.0),
         SortColumn::LastProbed | SortColumn::LastChange => (122.0, 60.0),
+        SortColumn::Weight => (130.0, 60.0),
     };
     let spec = if last {
         Column::remainder()
@@ -421,6 +445,8 @@ impl CellContext {
             SortColumn::LastChange => {
                 ui.label(data.state_since.map_or_else(|| "–".into(), format_time));
             }
+            // Drawn by `weight_ui`: the weight lives in the table model, not in the row.
+            SortColumn::Weight => {}
         }
     }
 }

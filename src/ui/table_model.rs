@@ -8,12 +8,12 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::style::Grade;
-use crate::model::DomainName;
+use crate::model::{DomainName, Weight};
 use crate::monitor::view::LatestRow;
 
 /// A sortable column of the domains table.
@@ -30,12 +30,16 @@ pub enum SortColumn {
     MxCount,
     LastProbed,
     LastChange,
+    /// The domain's weight (mail volume) in the list and its share of the list's mail.
+    Weight,
 }
 
 impl SortColumn {
     /// Every column in table order.
-    pub const ALL: [SortColumn; 11] = [
+    pub const ALL: [SortColumn; 12] = [
         SortColumn::Domain,
+        // Beside the name: the few heavy domains that decide the share of mail stand out.
+        SortColumn::Weight,
         SortColumn::Verdict,
         SortColumn::Starttls,
         SortColumn::Pfs,
@@ -62,6 +66,7 @@ impl SortColumn {
             SortColumn::MxCount => "MX",
             SortColumn::LastProbed => "Last probed",
             SortColumn::LastChange => "Last change",
+            SortColumn::Weight => "Mail volume",
         }
     }
 }
@@ -158,6 +163,10 @@ pub struct TableModel {
     anchor: Option<DomainName>,
     /// Rows changed since the last rebuild (updated in place while a scan runs).
     stale: bool,
+    /// Each domain's weight in the list (mail volume; absent: 1).
+    weights: HashMap<DomainName, Weight>,
+    /// The sum of the weights of the list's domains.
+    weight_total: f64,
 }
 
 impl TableModel {
@@ -176,6 +185,26 @@ impl TableModel {
         }
         self.rows = rows;
         self.rebuild();
+    }
+
+    /// Replaces the weights (mail volume) of the list's domains, from a fresh snapshot; a
+    /// domain without one weighs 1.
+    pub fn set_weights(&mut self, weights: HashMap<DomainName, Weight>, weight_total: f64) {
+        self.weights = weights;
+        self.weight_total = weight_total;
+        if self.sort.column == SortColumn::Weight {
+            self.rebuild();
+        }
+    }
+
+    /// The weight of `domain` in the list (1 when none was given).
+    pub fn weight_of(&self, domain: &DomainName) -> Weight {
+        self.weights.get(domain).copied().unwrap_or_default()
+    }
+
+    /// `domain`'s share of the list's mail in percent (None when the list weighs nothing).
+    pub fn mail_share(&self, domain: &DomainName) -> Option<f64> {
+        crate::model::adoption::volume_share(self.weight_of(domain).get(), self.weight_total)
     }
 
     /// Updates one row in place (a result that just arrived); ignored when the domain is not
@@ -254,7 +283,8 @@ impl TableModel {
         let ascending = if self.sort.column == column {
             !self.sort.ascending
         } else {
-            true
+            // The heaviest domains first: the few that decide the share of mail.
+            column != SortColumn::Weight
         };
         self.set_sort(SortOrder { column, ascending });
     }
@@ -434,9 +464,20 @@ impl TableModel {
             return;
         }
         let rows = &self.rows;
+        let weights = &self.weights;
         // Ties go by name, which is index order (rows are sorted by name): no string compare.
         self.visible.sort_unstable_by(|&a, &b| {
-            let order = compare(&rows[a], &rows[b], sort.column);
+            let order = if sort.column == SortColumn::Weight {
+                let weight = |index: usize| {
+                    weights
+                        .get(&rows[index].domain)
+                        .copied()
+                        .unwrap_or_default()
+                };
+                weight(a).cmp(&weight(b))
+            } else {
+                compare(&rows[a], &rows[b], sort.column)
+            };
             let order = if sort.ascending {
                 order
             } else {
@@ -469,6 +510,8 @@ fn compare(a: &LatestRow, b: &LatestRow, column: SortColumn) -> Ordering {
         SortColumn::MxCount => a.mx_count.cmp(&b.mx_count),
         SortColumn::LastProbed => missing_last(a.last_probed, b.last_probed),
         SortColumn::LastChange => missing_last(a.state_since, b.state_since),
+        // Needs the weights: `TableModel::rebuild` orders this column itself.
+        SortColumn::Weight => Ordering::Equal,
     }
 }
 
@@ -476,6 +519,42 @@ fn compare(a: &LatestRow, b: &LatestRow, column: SortColumn) -> Ordering {
 mod tests {
     use super::*;
     use crate::model::Verdict;
+
+    #[test]
+    fn the_mail_volume_column_sorts_the_heaviest_first_and_gives_shares() {
+        let mut model = TableModel::default();
+        model.set_rows(vec![
+            row("a.example", None, None),
+            row("b.example", None, None),
+            row("c.example", None, None),
+        ]);
+        let name = |text: &str| DomainName::parse(text).expect("valid");
+        let weigh = |value: f64| Weight::new(value).expect("a weight");
+        model.set_weights(
+            HashMap::from([
+                (name("b.example"), weigh(900.0)),
+                (name("c.example"), weigh(99.0)),
+            ]),
+            1000.0,
+        );
+        model.click_heading(SortColumn::Weight);
+        let order: Vec<&str> = (0..3)
+            .filter_map(|position| model.visible_row(position))
+            .map(|row| row.domain.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            ["b.example", "c.example", "a.example"],
+            "heaviest first; a weighs 1"
+        );
+        assert_eq!(model.mail_share(&name("b.example")), Some(90.0));
+        assert_eq!(model.weight_of(&name("a.example")), Weight::ONE);
+        model.click_heading(SortColumn::Weight);
+        assert_eq!(
+            model.visible_row(0).map(|row| row.domain.as_str()),
+            Some("a.example")
+        );
+    }
 
     #[test]
     fn hidden_columns_keep_table_order_and_never_hide_the_domain() {

@@ -463,8 +463,12 @@ mod tests {
     fn state(testable_before: Option<usize>, trouble: Option<DnsTrouble>) -> UiState {
         let mut state = UiState::new(None, SortOrder::default());
         state.view = Some(ViewSnapshot {
+            weights: Default::default(),
+            weight_total: 0.0,
+            weighted: false,
             list: None,
             lists: vec![ListSummary {
+                latest_volume: None,
                 name: None,
                 domain_count: 3,
                 latest: testable_before.map(|testable| TrendCounts {

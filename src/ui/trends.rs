@@ -13,7 +13,11 @@ use egui_plot::{Bar, BarChart, Corner, Legend, Line, LineStyle, Plot, PlotPoints
 use super::saved::TrendBasis;
 use super::style::Grade;
 use crate::model::NetworkPath;
-use crate::model::adoption::{Basis, Measure, date_of_day_number, day_number, share, share_series};
+use crate::model::adoption::{
+    Basis, Measure, date_of_day_number, day_number, share, share_series, volume_share,
+    volume_share_series,
+};
+use crate::model::weight::format_volume;
 use crate::monitor::view::{ProviderRow, TrendCounts, TrendPoint};
 
 /// One line of a trend chart: percentage points with the counts behind each.
@@ -22,8 +26,9 @@ pub struct Series {
     pub name: &'static str,
     /// `[day number since 1970-01-01, percent]`.
     pub points: Vec<[f64; 2]>,
-    /// `(count, out of, date)` for each point, for hover labels.
-    pub counts: Vec<(usize, usize, String)>,
+    /// `(count, out of, date)` for each point, for hover labels: domains or hosts, or sums of
+    /// weights by mail volume.
+    pub counts: Vec<(f64, f64, String)>,
 }
 
 /// The x coordinate of a day on the trend charts.
@@ -45,17 +50,12 @@ pub fn adoption_series(points: &[TrendPoint], basis: TrendBasis) -> Vec<Series> 
     let basis = match basis {
         TrendBasis::Domains => Basis::Domains,
         TrendBasis::MxHosts => Basis::MxHosts,
+        TrendBasis::Volume => return volume_series(points),
     };
     share_series(points, basis, &Measure::ALL)
         .into_iter()
         .map(|series| Series {
-            name: match series.measure {
-                Measure::Starttls => "STARTTLS",
-                Measure::Pfs => "PFS",
-                Measure::StrictValid => "Strict",
-                Measure::AllThree => "All three",
-                Measure::Untestable => "Untestable",
-            },
+            name: series_name(series.measure),
             points: series
                 .points
                 .iter()
@@ -64,7 +64,13 @@ pub fn adoption_series(points: &[TrendPoint], basis: TrendBasis) -> Vec<Series> 
             counts: series
                 .points
                 .iter()
-                .map(|point| (point.count, point.out_of, point.date.to_string()))
+                .map(|point| {
+                    (
+                        point.count as f64,
+                        point.out_of as f64,
+                        point.date.to_string(),
+                    )
+                })
                 .collect(),
         })
         .collect()
@@ -80,6 +86,36 @@ pub fn path_markers(changes: &[(time::OffsetDateTime, NetworkPath)]) -> Vec<(f64
             (chart_x(day), format!("path: {path}"))
         })
         .collect()
+}
+
+/// The five series weighted by mail volume; days from before weights existed have no point.
+fn volume_series(points: &[TrendPoint]) -> Vec<Series> {
+    volume_share_series(points, &Measure::ALL)
+        .into_iter()
+        .map(|series| Series {
+            name: series_name(series.measure),
+            points: series
+                .points
+                .iter()
+                .map(|point| [chart_x(point.date), point.percent])
+                .collect(),
+            counts: series
+                .points
+                .iter()
+                .map(|point| (point.volume, point.out_of, point.date.to_string()))
+                .collect(),
+        })
+        .collect()
+}
+
+fn series_name(measure: Measure) -> &'static str {
+    match measure {
+        Measure::Starttls => "STARTTLS",
+        Measure::Pfs => "PFS",
+        Measure::StrictValid => "Strict",
+        Measure::AllThree => "All three",
+        Measure::Untestable => "Untestable",
+    }
 }
 
 /// Each TLS version's share of testable domains over time.
@@ -123,7 +159,7 @@ impl TrendsTab {
         Self { basis }
     }
 
-    /// Whether the charts count domains or unique MX hosts.
+    /// Whether the charts count domains, unique MX hosts or mail volume.
     pub fn basis(&self) -> TrendBasis {
         self.basis
     }
@@ -139,6 +175,11 @@ impl TrendsTab {
             ui.label("Count");
             ui.radio_value(&mut self.basis, TrendBasis::Domains, "domains");
             ui.radio_value(&mut self.basis, TrendBasis::MxHosts, "unique MX hosts");
+            ui.radio_value(&mut self.basis, TrendBasis::Volume, "mail volume")
+                .on_hover_text(
+                    "Each domain counts by its weight in the list (messages per period, from an \
+                     imported volume column or the domain detail; 1 when not given)",
+                );
         });
         if points.is_empty() {
             ui.add_space(20.0);
@@ -147,17 +188,36 @@ impl TrendsTab {
         }
         let basis = self.basis;
         let series = adoption_series(points, basis);
+        if basis == TrendBasis::Volume {
+            volume_note_ui(ui, view, &series);
+        }
+        ui.label(
+            egui::RichText::new(format!("Latest shares {}", basis.of_what()))
+                .small()
+                .weak(),
+        );
         headline_ui(ui, &series);
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                ui.label(egui::RichText::new("Adoption over time (% of testable)").strong());
+                ui.horizontal(|ui| {
+                    ui.label(egui::RichText::new("Adoption over time (% of testable)").strong());
+                    ui.label(egui::RichText::new(basis.of_what()).weak());
+                });
                 adoption_plot_ui(ui, &series, &path_markers(&view.path_changes));
                 ui.add_space(8.0);
                 ui.columns(2, |columns| {
-                    columns[0]
-                        .label(egui::RichText::new("Mail providers (latest results)").strong());
-                    provider_chart_ui(&mut columns[0], providers);
+                    if basis == TrendBasis::Volume {
+                        columns[0].label(
+                            egui::RichText::new("Mail providers by mail volume (latest results)")
+                                .strong(),
+                        );
+                        provider_volume_ui(&mut columns[0], providers, view.weight_total);
+                    } else {
+                        columns[0]
+                            .label(egui::RichText::new("Mail providers (latest results)").strong());
+                        provider_chart_ui(&mut columns[0], providers);
+                    }
                     columns[1].label(
                         egui::RichText::new("TLS version mix (% of testable domains)").strong(),
                     );
@@ -182,8 +242,13 @@ fn headline_ui(ui: &mut egui::Ui, series: &[Series]) {
                         .size(22.0)
                         .color(series_color(line.name, dark_mode)),
                 );
-                ui.label(format!("{}: {count} of {total}", line.name))
-                    .on_hover_text(format!("as of {date}"));
+                ui.label(format!(
+                    "{}: {} of {}",
+                    line.name,
+                    format_volume(*count),
+                    format_volume(*total)
+                ))
+                .on_hover_text(format!("as of {date}"));
             });
             ui.add_space(18.0);
         }
@@ -215,7 +280,9 @@ fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series], markers: &[(f64, Strin
                 let (count, total, date) = line.counts.get(*index)?;
                 let value = line.points.get(*index)?[1];
                 Some(format!(
-                    "{plot_name} on {date}\n{value:.1}% ({count} of {total})"
+                    "{plot_name} on {date}\n{value:.1}% ({} of {})",
+                    format_volume(*count),
+                    format_volume(*total)
                 ))
             }
             egui_plot::HoverPosition::Elsewhere { .. } => None,
@@ -242,6 +309,94 @@ fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series], markers: &[(f64, Strin
                         .color(Color32::GRAY)
                         .style(LineStyle::dashed_loose()),
                 );
+            }
+        });
+}
+
+/// Above the volume charts: "of your mail: 97.3 % encrypted, 81.0 % with all three", or why
+/// there is nothing to show by volume.
+fn volume_note_ui(ui: &mut egui::Ui, view: &crate::monitor::view::ViewSnapshot, series: &[Series]) {
+    if series.iter().all(|line| line.points.is_empty()) {
+        ui.label(
+            "No figures by mail volume yet: the roll-ups so far were written before weights \
+             existed; the next scan adds them.",
+        );
+    } else if !view.weighted {
+        ui.label(
+            egui::RichText::new(
+                "This list has no weights: every domain weighs 1, so these are the domain \
+                 shares. Import a CSV with a volume column, or set weights in the domain detail.",
+            )
+            .weak(),
+        );
+    }
+    if let Some(sentence) = volume_sentence(&view.trends) {
+        ui.label(egui::RichText::new(sentence).strong());
+    }
+}
+
+/// The latest point's share of mail, in words (None before weighted figures exist).
+pub fn volume_sentence(points: &[TrendPoint]) -> Option<String> {
+    let volume = points
+        .iter()
+        .rev()
+        .find_map(|point| point.volume.as_ref())?;
+    let encrypted = volume_share(volume.starttls, volume.testable)?;
+    let all_three = volume_share(volume.all_three, volume.testable)?;
+    Some(format!(
+        "Of your mail: {encrypted:.1} % encrypted, {all_three:.1} % with all three"
+    ))
+}
+
+/// Each provider's share of the list's mail, largest first: "62.0 % of your mail goes to
+/// google.com's MX hosts".
+pub fn provider_volume_shares(providers: &[ProviderRow], weight_total: f64) -> Vec<(String, f64)> {
+    let whole = if weight_total > 0.0 {
+        weight_total
+    } else {
+        providers.iter().map(|row| row.volume.total).sum()
+    };
+    let mut shares: Vec<(String, f64)> = providers
+        .iter()
+        .filter_map(|row| Some((row.provider.clone(), volume_share(row.volume.total, whole)?)))
+        .collect();
+    shares.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    shares
+}
+
+fn provider_volume_ui(ui: &mut egui::Ui, providers: &[ProviderRow], weight_total: f64) {
+    let shares = provider_volume_shares(providers, weight_total);
+    let Some((top, top_share)) = shares.first() else {
+        ui.label("No provider data yet.");
+        return;
+    };
+    ui.label(format!(
+        "{top_share:.0} % of your mail goes to {top}'s MX hosts"
+    ));
+    let dark_mode = ui.visuals().dark_mode;
+    egui::Grid::new("provider_volume")
+        .num_columns(3)
+        .striped(true)
+        .show(ui, |ui| {
+            for (provider, share) in &shares {
+                let row = providers.iter().find(|row| &row.provider == provider);
+                ui.label(provider);
+                ui.label(format!("{share:.1} % of mail"));
+                match row.and_then(|row| volume_share(row.volume.all_three, row.volume.testable)) {
+                    Some(secure) => ui.label(
+                        egui::RichText::new(format!("{secure:.0} % of it with all three")).color(
+                            if secure >= 90.0 {
+                                Grade::Secure.color(dark_mode)
+                            } else if secure >= 50.0 {
+                                Grade::Encrypted.color(dark_mode)
+                            } else {
+                                Grade::NoStarttls.color(dark_mode)
+                            },
+                        ),
+                    ),
+                    None => ui.label("–"),
+                };
+                ui.end_row();
             }
         });
 }
@@ -379,7 +534,7 @@ mod tests {
         let series = adoption_series(&points, TrendBasis::Domains);
         let all_three = &series[3];
         assert_eq!(all_three.points, [[20_758.0, 50.0], [20_759.0, 75.0]]);
-        assert_eq!(all_three.counts[1], (6, 8, "2026-11-02".to_string()));
+        assert_eq!(all_three.counts[1], (6.0, 8.0, "2026-11-02".to_string()));
         let untestable = &series[4];
         assert_eq!(
             untestable.points[1],

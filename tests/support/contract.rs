@@ -86,3 +86,54 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
     }
     missing
 }
+
+/// Every field DESIGN.md's trends JSON point always has: `date`; `domains`, `mx_hosts` with
+/// their counts (integers); `volume` with the keys of `domains` as numbers, or null for a
+/// roll-up written before weights existed.
+pub fn missing_trend_fields(point: &Value) -> Vec<String> {
+    const DOMAINS: &[&str] = &[
+        "total",
+        "no_mail",
+        "untestable",
+        "testable",
+        "starttls",
+        "pfs",
+        "strict_valid",
+        "all_three",
+        "stale",
+    ];
+    const MX_HOSTS: &[&str] = &[
+        "total",
+        "untestable",
+        "testable",
+        "starttls",
+        "pfs",
+        "strict_valid",
+        "all_three",
+    ];
+    let mut missing = Vec::new();
+    if !point["date"].is_string() {
+        missing.push("the point has no date".to_string());
+    }
+    let mut require = |object: &Value, fields: &[&str], place: &str, integers: bool| {
+        for field in fields {
+            let value = &object[*field];
+            let fits = if integers {
+                value.is_u64()
+            } else {
+                value.is_number()
+            };
+            if !fits {
+                missing.push(format!("{place} has no {field} (found {value})"));
+            }
+        }
+    };
+    require(&point["domains"], DOMAINS, "domains", true);
+    require(&point["mx_hosts"], MX_HOSTS, "mx_hosts", true);
+    match point.get("volume") {
+        None => missing.push("the point has no volume".to_string()),
+        Some(Value::Null) => {}
+        Some(volume) => require(volume, DOMAINS, "volume", false),
+    }
+    missing
+}
