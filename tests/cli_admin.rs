@@ -211,11 +211,10 @@ fn start_scheduler(db: &Path) -> (Child, String) {
     let stderr = child.stderr.take().expect("stderr");
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        // Reads to the end, so the child never writes into a closed pipe.
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { return };
-            if sender.send(line).is_err() {
-                return;
-            }
+            let _ = sender.send(line);
         }
     });
     let started = Instant::now();
@@ -272,4 +271,33 @@ fn one_scheduler_per_database_and_a_dead_ones_lock_is_taken_over() {
         "{line}"
     );
     stop(third);
+}
+
+#[test]
+fn sigterm_stops_run_cleanly_and_releases_the_lock() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    Store::open(&db).expect("create");
+    let (mut first, _) = start_scheduler(&db);
+    let killed = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = first.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            stop(first);
+            panic!("run did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit 0 on SIGTERM: {status:?}");
+    // Released, not left behind: the next one starts without taking anything over.
+    let (second, line) = start_scheduler(&db);
+    assert!(!line.contains("took over"), "{line}");
+    stop(second);
 }

@@ -176,6 +176,7 @@ pub fn run_scheduler(global: &GlobalOptions) -> Result<(), CliError> {
     let monitor = MonitorHandle::start(&path, global.overrides(), true, std::sync::Arc::new(|| {}))
         .map_err(|error| CliError::error(error.to_string()))?;
     let shown = path.display().to_string();
+    stop_on_signals(monitor.command_sender());
     loop {
         let Some(event) = monitor.recv_timeout(Duration::from_secs(3600)) else {
             continue;
@@ -217,7 +218,10 @@ pub fn run_scheduler(global: &GlobalOptions) -> Result<(), CliError> {
                 log(&format!("error: {message}"));
             }
             Event::ScanSkipped { reason } => log(&reason),
-            Event::Stopped => return Ok(()),
+            Event::Stopped => {
+                log("scheduler stopped");
+                return Ok(());
+            }
             _ => {}
         }
     }
@@ -282,9 +286,56 @@ fn log_scan_event(event: ScanEvent) {
     }
 }
 
+/// On SIGTERM (`systemctl stop`) or SIGINT (Ctrl-C), asks the monitor to stop: running scans
+/// are cancelled and closed in the store, the scheduler lock is released, `run` exits 0. Runs
+/// on a thread of its own; without signal support the process just ends as before.
+fn stop_on_signals(commands: crate::monitor::CommandSender) {
+    let spawned = std::thread::Builder::new()
+        .name("run-signals".to_string())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let Some(name) = stop_signal().await else {
+                    return;
+                };
+                log(&format!(
+                    "{name}: stopping (running scans are closed as cancelled)"
+                ));
+                commands.send(crate::monitor::Command::Shutdown);
+            });
+        });
+    if let Err(error) = spawned {
+        log(&format!("warning: signals will end run abruptly: {error}"));
+    }
+}
+
+/// Waits for SIGTERM or SIGINT; its name, or None when signals cannot be watched.
+#[cfg(unix)]
+async fn stop_signal() -> Option<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).ok()?;
+    let mut interrupt = signal(SignalKind::interrupt()).ok()?;
+    Some(tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    })
+}
+
+/// Waits for Ctrl-C; None when it cannot be watched.
+#[cfg(not(unix))]
+async fn stop_signal() -> Option<&'static str> {
+    tokio::signal::ctrl_c().await.ok().map(|()| "Ctrl-C")
+}
+
 /// One line on stderr (journald keeps it with its time).
+/// A closed stderr (a reader gone) never ends the scheduler: the line is dropped.
 fn log(line: &str) {
-    eprintln!("{line}");
+    let _ignored = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 #[cfg(test)]

@@ -154,6 +154,17 @@ pub enum Event {
     Stopped,
 }
 
+/// Sends commands to a running monitor from any thread; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct CommandSender(mpsc::UnboundedSender<Command>);
+
+impl CommandSender {
+    /// Sends a command; never blocks (a stopped monitor drops it).
+    pub fn send(&self, command: Command) {
+        let _ignored = self.0.send(command);
+    }
+}
+
 /// Wakes whoever reads events (the app passes `ctx.request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
@@ -225,6 +236,11 @@ impl MonitorHandle {
             events: event_receiver,
             thread,
         }
+    }
+
+    /// A sender of commands that may go to another thread (a signal handler's, say).
+    pub fn command_sender(&self) -> CommandSender {
+        CommandSender(self.commands.clone())
     }
 
     /// Sends a command; never blocks.
