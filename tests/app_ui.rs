@@ -189,7 +189,7 @@ fn a_scan_runs_to_completion_with_progress_then_detail_keyboard_and_trends() {
     harness.run_steps(3);
     assert!(has_label(&harness, "Adoption over time (% of testable)"));
     assert!(
-        has_label(&harness, "All three: 19 of 30"),
+        has_label(&harness, "all three: 19 of 30"),
         "headline counts"
     );
     harness.get_by_label("unique MX hosts").click();

@@ -23,6 +23,7 @@ pub mod stale;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod tls_grade;
+pub mod words;
 
 use std::borrow::Cow;
 use std::fmt;

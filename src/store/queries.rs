@@ -21,7 +21,7 @@ use crate::model::adoption::{
 };
 use crate::model::changes::ChangeKind;
 use crate::model::stale::{self, Answer};
-use crate::model::{DomainName, DomainResult, TlsGrade, Verdict};
+use crate::model::{DomainName, DomainResult, TlsGrade, Verdict, tls_grade};
 
 /// A row of the domains table: the latest state of one domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,6 +180,16 @@ impl From<rusqlite::Error> for RollupError {
     }
 }
 
+/// A stored `tls_grade` column (NULL: none, or a run stored before grades were).
+fn stored_grade(row: &rusqlite::Row<'_>, column: usize) -> Result<Option<TlsGrade>, RollupError> {
+    match row.get::<_, Option<String>>(column)? {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            RollupError::Damaged(format!("unknown TLS grade '{text}' in a stored run"))
+        }),
+    }
+}
+
 fn verdict_of(text: &str) -> Result<Verdict, RollupError> {
     text.parse()
         .map_err(|_| RollupError::Damaged(format!("unknown verdict '{text}' in a stored run")))
@@ -214,7 +224,8 @@ pub(super) fn rollup_of(
                 r.definitive,
                 k.id, k.verdict, k.starttls, k.pfs, k.strict_valid, k.tls_version, k.last_at,
                 k.definitive,
-                m.host, m.verdict, m.starttls, m.pfs, m.strict_valid
+                m.host, m.verdict, m.starttls, m.pfs, m.strict_valid,
+                r.tls_grade, k.tls_grade, m.tls_grade
          FROM domains d
          JOIN runs r ON {run_as_of}
          LEFT JOIN runs k ON k.id = ({known})
@@ -244,7 +255,8 @@ pub(super) fn rollup_of(
                 row.get(2)?,
                 row.get(3)?,
                 row.get(4)?,
-            );
+            )
+            .with_tls_grade(stored_grade(row, 21)?);
             let seen = Seen {
                 verdict: latest.verdict,
                 definitive: row.get(7)?,
@@ -271,7 +283,8 @@ pub(super) fn rollup_of(
                 Some((id, known)) => {
                     kept.push((id, known.last_at));
                     let state =
-                        AdoptionState::new(known.verdict, row.get(10)?, row.get(11)?, row.get(12)?);
+                        AdoptionState::new(known.verdict, row.get(10)?, row.get(11)?, row.get(12)?)
+                            .with_tls_grade(stored_grade(row, 22)?);
                     domains.add_stale(state);
                     (state, row.get::<_, Option<String>>(13)?)
                 }
@@ -298,12 +311,13 @@ pub(super) fn rollup_of(
             row.get(18)?,
             row.get(19)?,
             row.get(20)?,
-        );
+        )
+        .with_tls_grade(stored_grade(row, 23)?);
         hosts.add(&host, timestamp(last_at), state);
     }
     drop(rows);
     let mut host_rows = connection.prepare_cached(
-        "SELECT host, verdict, starttls, pfs, strict_valid FROM run_mx WHERE run_id = ?1",
+        "SELECT host, verdict, starttls, pfs, strict_valid, tls_grade FROM run_mx WHERE run_id = ?1",
     )?;
     for (run, confirmed) in kept {
         let mut rows = host_rows.query([run])?;
@@ -314,7 +328,8 @@ pub(super) fn rollup_of(
                 row.get(2)?,
                 row.get(3)?,
                 row.get(4)?,
-            );
+            )
+            .with_tls_grade(stored_grade(row, 5)?);
             hosts.add(&host, timestamp(confirmed), state);
         }
     }
@@ -424,13 +439,36 @@ pub(super) fn recompute_stale_rollups(
     Ok(())
 }
 
+/// Recomputes every stored roll-up, each as of the end of its day (today: now): the migration
+/// that adds a count to roll-ups uses it, so old days gain the count from stored runs.
+pub(super) fn recompute_all_rollups(
+    connection: &Connection,
+    max_days: u32,
+) -> Result<(), RollupError> {
+    let now = now_seconds();
+    let mut targets: Vec<(i64, i64)> = Vec::new();
+    {
+        let mut statement = connection.prepare("SELECT list_id, day FROM rollups ORDER BY day")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            targets.push((row.get(0)?, row.get(1)?));
+        }
+    }
+    for (list, day) in targets {
+        let end_of_day = (day + 1) * DAY_SECONDS - 1;
+        let rollup = rollup_of(connection, list, end_of_day.min(now), max_days)?;
+        write_rollup(connection, list, day, &rollup)?;
+    }
+    Ok(())
+}
+
 /// The columns of run `{run}` (an alias) a row of the domains table shows, in the order
 /// [`Shown::read`] reads them.
 fn shown_columns(run: &str) -> String {
     format!(
         "{run}.verdict, {run}.starttls, {run}.pfs, {run}.strict_valid, {run}.tls_version,
          {run}.cert_not_after, {run}.provider, {run}.mx_count, {run}.last_at, {run}.first_at,
-         {run}.definitive, json_extract({run}.result, '$.tls_grade')"
+         {run}.definitive, {run}.tls_grade"
     )
 }
 
@@ -773,11 +811,16 @@ impl Store {
         Ok(Some(result))
     }
 
+    /// A stored result, graded again from its recorded session facts (`tls_grade::regrade`:
+    /// the grade is this build's judgement of what was measured, never read from storage).
     fn parse_result(&self, json: &str, domain: &DomainName) -> Result<DomainResult, StoreError> {
-        serde_json::from_str(json).map_err(|error| StoreError::Corrupt {
-            path: self.path.clone(),
-            problem: format!("stored result of {domain} is unreadable: {error}"),
-        })
+        let mut result: DomainResult =
+            serde_json::from_str(json).map_err(|error| StoreError::Corrupt {
+                path: self.path.clone(),
+                problem: format!("stored result of {domain} is unreadable: {error}"),
+            })?;
+        tls_grade::regrade(&mut result);
+        Ok(result)
     }
 
     /// A domain's history, newest first.
@@ -826,12 +869,12 @@ impl Store {
         // SQLite groups by state, the adoption module counts: a few rows per provider. Runs
         // that may leave the count to a last known run are read one by one below.
         let grouped = format!(
-            "SELECT r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, count(*)
+            "SELECT r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, count(*), r.tls_grade
              FROM domains d JOIN runs r ON r.id = d.latest_run_id
              WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
                AND r.provider IS NOT NULL
                AND NOT (r.verdict = '{untestable}' AND r.definitive = 0)
-             GROUP BY r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid",
+             GROUP BY r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_grade",
             untestable = Verdict::Untestable.as_str()
         );
         let mut statement = self.connection.prepare_cached(&grouped).map_err(fail)?;
@@ -843,7 +886,8 @@ impl Store {
                 row.get(2).map_err(fail)?,
                 row.get(3).map_err(fail)?,
                 row.get(4).map_err(fail)?,
-            );
+            )
+            .with_tls_grade(stored_grade(row, 6).map_err(|error| self.rollup_error(error))?);
             let count = row.get::<_, i64>(5).map_err(fail)? as usize;
             providers
                 .entry(provider)
@@ -853,7 +897,7 @@ impl Store {
         drop(rows);
         let inconclusive = format!(
             "SELECT r.provider, r.last_at, k.provider, k.verdict, k.starttls, k.pfs,
-                    k.strict_valid, k.last_at, k.definitive
+                    k.strict_valid, k.last_at, k.definitive, k.tls_grade
              FROM domains d JOIN runs r ON r.id = d.latest_run_id
              LEFT JOIN runs k ON k.id = ({known})
              WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
@@ -886,15 +930,17 @@ impl Store {
                 let Some(provider) = row.get::<_, Option<String>>(2).map_err(fail)? else {
                     continue;
                 };
-                providers
-                    .entry(provider)
-                    .or_default()
-                    .add_stale(AdoptionState::new(
+                providers.entry(provider).or_default().add_stale(
+                    AdoptionState::new(
                         known.verdict,
                         row.get(4).map_err(fail)?,
                         row.get(5).map_err(fail)?,
                         row.get(6).map_err(fail)?,
-                    ));
+                    )
+                    .with_tls_grade(
+                        stored_grade(row, 9).map_err(|error| self.rollup_error(error))?,
+                    ),
+                );
             } else if let Some(provider) = row.get::<_, Option<String>>(0).map_err(fail)? {
                 providers
                     .entry(provider)

@@ -19,7 +19,7 @@ use crate::model::adoption::AdoptionState;
 use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState, EarlierProbe};
 use crate::model::stale::{self, Answer};
 use crate::model::vocabulary::vocabulary;
-use crate::model::{DomainName, DomainResult, Outcome, TlsVersion, Verdict};
+use crate::model::{DomainName, DomainResult, Outcome, TlsGrade, TlsVersion, Verdict, tls_grade};
 use crate::settings::Settings;
 
 /// What a scan covers.
@@ -493,8 +493,8 @@ impl Store {
                 .execute(
                     "INSERT INTO runs (domain_id, first_scan_id, last_scan_id, first_at, last_at, fingerprint,
                      verdict, starttls, pfs, strict_valid, tls_version, cert_not_after, mx_hosts, mx_count,
-                     provider, result, definitive, untestable_why)
-                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                     provider, result, definitive, untestable_why, tls_grade)
+                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                     params![
                         domain_id,
                         scan_id,
@@ -512,6 +512,7 @@ impl Store {
                         json,
                         answer == Answer::Definitive,
                         why,
+                        tls_grade::grade_of_domain(result).map(TlsGrade::as_str),
                     ],
                 )
                 .map_err(fail)?;
@@ -520,8 +521,8 @@ impl Store {
             {
                 let mut insert_mx = transaction
                     .prepare_cached(
-                        "INSERT OR IGNORE INTO run_mx (run_id, host, verdict, starttls, pfs, strict_valid)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        "INSERT OR IGNORE INTO run_mx (run_id, host, verdict, starttls, pfs, strict_valid, tls_grade)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     )
                     .map_err(fail)?;
                 for host in &result.mx {
@@ -534,6 +535,7 @@ impl Store {
                             host_summary.starttls,
                             host_summary.pfs,
                             host_summary.strict_valid,
+                            tls_grade::grade_of_addresses(&host.addresses).map(TlsGrade::as_str),
                         ])
                         .map_err(fail)?;
                 }

@@ -23,6 +23,7 @@ use super::lists_panel::ListsPanel;
 use super::saved::{SAVED_KEY, Saved, Tab, ThemeChoice};
 use super::settings_tab::SettingsTab;
 use super::state::{Reaction, UiState};
+use super::style::GradeLook as _;
 use super::table::DomainsTab;
 use super::table_model::TableModel;
 use super::top_bar::TopBar;

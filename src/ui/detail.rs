@@ -9,6 +9,7 @@
 use eframe::egui;
 
 use super::action::{Action, DialogRequest};
+use super::style::GradeLook as _;
 use super::style::{self, Grade, format_time, tls_grade_text};
 use super::table::{describe_stale, stale_mark};
 use super::table_model::TableModel;

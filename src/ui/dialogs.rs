@@ -14,6 +14,7 @@ use super::action::{Action, DialogRequest};
 use super::import_export::{ExportDialog, ImportDialog};
 use super::state::DialogNews;
 use super::style::Grade;
+use super::style::GradeLook as _;
 use crate::import::domain_list::{DomainList, InvalidEntry, LineSyntax, Origin};
 use crate::model::DomainName;
 use crate::monitor::{Command, Edit};

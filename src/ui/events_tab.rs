@@ -10,6 +10,7 @@ use super::action::Action;
 use super::style::{Grade, format_time};
 use std::borrow::Cow;
 
+use super::style::GradeLook as _;
 use crate::model::DomainName;
 use crate::monitor::view::EventRow;
 

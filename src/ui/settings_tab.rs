@@ -19,6 +19,7 @@ use super::action::Action;
 use super::file_pick::FilePurpose;
 use super::state::SettingsNews;
 use super::style::Grade;
+use super::style::GradeLook as _;
 use crate::monitor::Command;
 use crate::settings::{OverriddenSetting, Overrides, Settings};
 

@@ -10,6 +10,7 @@ use eframe::egui;
 use egui_extras::{Column, TableBuilder};
 
 use super::action::{Action, DialogRequest};
+use super::style::GradeLook as _;
 use super::style::{self, Grade, format_date, format_time};
 use super::table_model::{HiddenColumns, SortColumn, TableModel};
 use crate::monitor::ScanTarget;

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::style::Grade;
+use super::style::GradeLook as _;
 use crate::model::DomainName;
 use crate::monitor::view::LatestRow;
 

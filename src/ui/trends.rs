@@ -11,14 +11,16 @@ use eframe::egui::{self, Color32};
 use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoints, Points};
 
 use super::saved::TrendBasis;
-use super::style::Grade;
+use super::style::{self, Grade, GradeLook};
 use crate::model::adoption::{Basis, Measure, date_of_day_number, day_number, share, share_series};
 use crate::monitor::view::{ProviderRow, TrendCounts, TrendPoint};
 
 /// One line of a trend chart: percentage points with the counts behind each.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
+    /// The series' word for people (`Measure::label`, the report's too).
     pub name: &'static str,
+    pub measure: Measure,
     /// `[day number since 1970-01-01, percent]`.
     pub points: Vec<[f64; 2]>,
     /// `(count, out of, date)` for each point, for hover labels.
@@ -48,13 +50,8 @@ pub fn adoption_series(points: &[TrendPoint], basis: TrendBasis) -> Vec<Series> 
     share_series(points, basis, &Measure::ALL)
         .into_iter()
         .map(|series| Series {
-            name: match series.measure {
-                Measure::Starttls => "STARTTLS",
-                Measure::Pfs => "PFS",
-                Measure::StrictValid => "Strict",
-                Measure::AllThree => "All three",
-                Measure::Untestable => "Untestable",
-            },
+            name: series.measure.label(),
+            measure: series.measure,
             points: series
                 .points
                 .iter()
@@ -88,14 +85,9 @@ pub fn tls_version_series(points: &[TrendPoint]) -> Vec<(String, Vec<[f64; 2]>)>
         .collect()
 }
 
-fn series_color(name: &str, dark_mode: bool) -> Color32 {
-    match name {
-        "STARTTLS" => Color32::from_rgb(0x3b, 0x82, 0xf6),
-        "PFS" => Color32::from_rgb(0xa8, 0x55, 0xf7),
-        "Strict" => Grade::Encrypted.color(dark_mode),
-        "All three" => Grade::Secure.color(dark_mode),
-        _ => Grade::Untestable.color(dark_mode),
-    }
+/// A series' colour: the one the report uses too (`Measure::rgb`).
+fn series_color(measure: Measure) -> Color32 {
+    style::color32(measure.rgb())
 }
 
 /// The Trends tab and its basis toggle (saved across restarts).
@@ -155,7 +147,6 @@ impl TrendsTab {
 }
 
 fn headline_ui(ui: &mut egui::Ui, series: &[Series]) {
-    let dark_mode = ui.visuals().dark_mode;
     ui.horizontal_wrapped(|ui| {
         for line in series {
             let (Some(point), Some((count, total, date))) =
@@ -167,7 +158,7 @@ fn headline_ui(ui: &mut egui::Ui, series: &[Series]) {
                 ui.label(
                     egui::RichText::new(format!("{:.1}%", point[1]))
                         .size(22.0)
-                        .color(series_color(line.name, dark_mode)),
+                        .color(series_color(line.measure)),
                 );
                 ui.label(format!("{}: {count} of {total}", line.name))
                     .on_hover_text(format!("as of {date}"));
@@ -191,7 +182,6 @@ fn percent_by_day_plot(id: &'static str, height: f32) -> Plot<'static> {
 }
 
 fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series]) {
-    let dark_mode = ui.visuals().dark_mode;
     let lookup: BTreeMap<&str, &Series> = series.iter().map(|line| (line.name, line)).collect();
     percent_by_day_plot("adoption_plot", 260.0)
         .label_formatter(move |hover| match hover {
@@ -209,7 +199,7 @@ fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series]) {
         })
         .show(ui, |plot| {
             for line in series {
-                let color = series_color(line.name, dark_mode);
+                let color = series_color(line.measure);
                 plot.line(
                     Line::new(line.name, PlotPoints::from(line.points.clone()))
                         .color(color)
@@ -341,7 +331,8 @@ mod tests {
         let all_three = &series[3];
         assert_eq!(all_three.points, [[20_758.0, 50.0], [20_759.0, 75.0]]);
         assert_eq!(all_three.counts[1], (6, 8, "2026-11-02".to_string()));
-        let untestable = &series[4];
+        assert_eq!(series[4].name, "weak TLS");
+        let untestable = &series[5];
         assert_eq!(
             untestable.points[1],
             [20_759.0, 20.0],
