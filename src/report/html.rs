@@ -968,6 +968,7 @@ mod tests {
             kind: ChangeKind::StarttlsLost,
             detail: HOSTILE.to_string(),
             regression: true,
+            scan_id: None,
         };
         let section = regressions_section(&[], &[event], at(0), false);
         assert_escaped(&section, 2);
@@ -994,6 +995,7 @@ mod tests {
             kind,
             detail: String::new(),
             regression: kind.is_regression(),
+            scan_id: None,
         };
         let events = [
             event(2, ChangeKind::CertBecameValid),

@@ -99,6 +99,9 @@ pub struct EventRow {
     pub kind: ChangeKind,
     pub detail: String,
     pub regression: bool,
+    /// The scan that found it (None: stored without one, or not stored yet). Not in the JSON.
+    #[serde(skip)]
+    pub scan_id: Option<i64>,
 }
 
 fn list_key(list: Option<ListId>) -> i64 {
@@ -982,7 +985,7 @@ impl Store {
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT e.id, d.name, e.at, e.kind, e.detail FROM events e
+                "SELECT e.id, d.name, e.at, e.kind, e.detail, e.scan_id FROM events e
                  JOIN domains d ON d.id = e.domain_id
                  WHERE (?1 = 0 OR e.domain_id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
                    AND (?2 IS NULL OR d.name = ?2)
@@ -1005,13 +1008,14 @@ impl Store {
                         row.get::<_, i64>(2)?,
                         row.get::<_, String>(3)?,
                         row.get::<_, String>(4)?,
+                        row.get::<_, Option<i64>>(5)?,
                     ))
                 },
             )
             .map_err(|error| self.fail(error))?;
         let mut events = Vec::new();
         for row in rows {
-            let (id, domain, at, kind, detail) = row.map_err(|error| self.fail(error))?;
+            let (id, domain, at, kind, detail, scan_id) = row.map_err(|error| self.fail(error))?;
             let Ok(kind) = kind.parse::<ChangeKind>() else {
                 continue;
             };
@@ -1022,6 +1026,7 @@ impl Store {
                 kind,
                 detail,
                 regression: kind.is_regression(),
+                scan_id,
             });
         }
         Ok(events)

@@ -295,7 +295,8 @@ pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
         tls_version: summary
             .tls_version
             .map(|version| version.as_str().to_string()),
-        tls_grade: shown.tls_grade,
+        // From the recorded facts, as the stored column is (`tls_grade::grade_of_domain`).
+        tls_grade: tls_grade::grade_of_domain(shown),
         cert_not_after: summary
             .cert_not_after
             .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok()),

@@ -35,6 +35,8 @@ pub struct SettingsForm {
     pub command_timeout_secs: String,
     pub scan_deadline_minutes: String,
     pub expiry_warning_days: String,
+    /// How many days a last known state is kept through untestable probes (`stale_max_days`).
+    pub stale_max_days: String,
     pub smtp_port: String,
     pub ehlo_name: String,
     pub custom_dns: bool,
@@ -60,6 +62,7 @@ impl SettingsForm {
             command_timeout_secs: settings.command_timeout_secs.to_string(),
             scan_deadline_minutes: settings.scan_deadline_minutes.to_string(),
             expiry_warning_days: settings.expiry_warning_days.to_string(),
+            stale_max_days: settings.stale_max_days.to_string(),
             smtp_port: settings.smtp_port.to_string(),
             ehlo_name: settings.ehlo_name.clone(),
             custom_dns: !settings.dns_server.trim().is_empty(),
@@ -143,7 +146,8 @@ impl SettingsForm {
             deep: self.deep,
             expiry_warning_days: number(&self.expiry_warning_days, "expiry warning", &mut problems)
                 .unwrap_or(original.expiry_warning_days),
-            stale_max_days: original.stale_max_days,
+            stale_max_days: number(&self.stale_max_days, "stale state", &mut problems)
+                .unwrap_or(original.stale_max_days),
         };
         if self.custom_dns && settings.dns_server.is_empty() {
             problems.push("DNS server: give an address, or choose the system resolver".into());
@@ -276,6 +280,17 @@ impl SettingsTab {
                         "Warn of expiry (days ahead)",
                         &mut form.expiry_warning_days,
                         &format!("default {}", defaults.expiry_warning_days),
+                        None,
+                    );
+                    text_row(
+                        ui,
+                        "Keep last known state (days)",
+                        &mut form.stale_max_days,
+                        &format!(
+                            "default {}: an untestable domain counts by its last testable state \
+                             this long; 0 turns it off",
+                            defaults.stale_max_days
+                        ),
                         None,
                     );
                     text_row(

@@ -58,6 +58,9 @@ pub fn filter_id() -> egui::Id {
 /// How wide the filter box is when there is room.
 const FILTER_WIDTH: f32 = 260.0;
 
+/// The "expires within" filter's days until the user picks others.
+const DEFAULT_EXPIRY_FILTER_DAYS: u32 = 30;
+
 /// The Domains tab's own state: what is typed in the filter box, scrolling, and which columns
 /// are hidden.
 #[derive(Debug, Default)]
@@ -69,6 +72,8 @@ pub struct DomainsTab {
     focus_filter: bool,
     /// The table should scroll to this position next frame.
     scroll_to: Option<usize>,
+    /// The days of the "expires within" filter while it is off (the next time it is ticked).
+    expiry_days: u32,
 }
 
 impl DomainsTab {
@@ -76,6 +81,7 @@ impl DomainsTab {
     pub fn new(columns: HiddenColumns) -> Self {
         Self {
             columns,
+            expiry_days: DEFAULT_EXPIRY_FILTER_DAYS,
             ..Self::default()
         }
     }
@@ -164,6 +170,8 @@ impl DomainsTab {
             if chosen != current {
                 actions.push(Action::SetGradeFilter(chosen));
             }
+            self.expiry_filter_ui(ui, table, actions);
+            provider_filter_ui(ui, table, actions);
             let hidden = self.columns.hidden_count();
             let title = match hidden {
                 0 => "Columns".to_string(),
@@ -198,6 +206,40 @@ impl DomainsTab {
                     domains: table.selected_domains(),
                     list: list.map(str::to_string),
                 }));
+            }
+        });
+    }
+
+    /// "Expires within N days": a checkbox and the number of days (the expiry warning window
+    /// of Settings to begin with); expired certificates are included.
+    fn expiry_filter_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        table: &TableModel,
+        actions: &mut Vec<Action>,
+    ) {
+        let current = table.expiry_filter();
+        let mut on = current.is_some();
+        let days = current.unwrap_or(self.expiry_days);
+        ui.horizontal(|ui| {
+            let toggled = ui
+                .checkbox(&mut on, "Expires within")
+                .on_hover_text(
+                    "Only domains whose certificate ends within this many days (expired ones too)",
+                )
+                .changed();
+            let mut edited = days;
+            let field = ui.add_enabled(
+                on,
+                egui::DragValue::new(&mut edited)
+                    .range(0..=3650)
+                    .suffix(" days"),
+            );
+            if field.changed() {
+                self.expiry_days = edited;
+            }
+            if toggled || (on && edited != days) {
+                actions.push(Action::SetExpiryFilter(on.then_some(edited)));
             }
         });
     }
@@ -282,8 +324,17 @@ impl DomainsTab {
                         return;
                     };
                     row.set_selected(table.is_selected(&data.domain));
+                    let group = table.group_start(position);
                     for &column in &shown {
-                        row.col(|ui| cells.cell_ui(ui, column, data));
+                        row.col(|ui| match (column, group) {
+                            (SortColumn::Provider, Some((provider, size))) => {
+                                ui.label(
+                                    egui::RichText::new(format!("{provider} ({size})")).strong(),
+                                )
+                                .on_hover_text(format!("{size} domains of {provider} follow"));
+                            }
+                            _ => cells.cell_ui(ui, column, data),
+                        });
                     }
                     if row.response().clicked() {
                         row_clicked = Some((position, row.response().ctx.input(|i| i.modifiers)));
@@ -300,6 +351,36 @@ impl DomainsTab {
                 extend: modifiers.shift,
             });
         }
+    }
+}
+
+/// The provider filter (providers largest first, with their counts) and "Group by provider".
+fn provider_filter_ui(ui: &mut egui::Ui, table: &TableModel, actions: &mut Vec<Action>) {
+    let current = table.provider_filter().map(str::to_string);
+    let mut chosen = current.clone();
+    egui::ComboBox::from_label("Mail provider")
+        .selected_text(current.as_deref().unwrap_or("All providers"))
+        .height(320.0)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut chosen, None, "All providers");
+            for (provider, count) in table.provider_counts() {
+                ui.selectable_value(
+                    &mut chosen,
+                    Some(provider.clone()),
+                    format!("{provider} ({count})"),
+                );
+            }
+        });
+    if chosen != current {
+        actions.push(Action::SetProviderFilter(chosen));
+    }
+    let mut group = table.group_by_provider();
+    if ui
+        .checkbox(&mut group, "Group by provider")
+        .on_hover_text("Rows of one mail provider together, the largest provider first")
+        .changed()
+    {
+        actions.push(Action::SetGroupByProvider(group));
     }
 }
 
