@@ -40,15 +40,24 @@ impl EventGroup<'_> {
     }
 }
 
+/// What puts events in one group: their scan, or for an event without one (just arrived from
+/// the running scan, or stored outside a scan) the hour it happened in; and the kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum GroupKey {
+    Scan(i64, ChangeKind),
+    Hour(i64, ChangeKind),
+}
+
 /// Groups `events` (newest first) by scan and kind, each group where its newest event
-/// stands. Events not yet stored with a scan (they just arrived from the running scan) group
-/// together by kind.
+/// stands. Events without a scan group by the hour they happened in and their kind.
 pub fn group_events<'a>(events: &[&'a EventRow]) -> Vec<EventGroup<'a>> {
     let mut groups: Vec<EventGroup<'a>> = Vec::new();
-    let mut index: std::collections::HashMap<(Option<i64>, ChangeKind), usize> =
-        std::collections::HashMap::new();
+    let mut index: std::collections::HashMap<GroupKey, usize> = std::collections::HashMap::new();
     for event in events {
-        let key = (event.scan_id, event.kind);
+        let key = match event.scan_id {
+            Some(scan) => GroupKey::Scan(scan, event.kind),
+            None => GroupKey::Hour(event.at.unix_timestamp().div_euclid(3600), event.kind),
+        };
         match index.get(&key) {
             Some(&group) => groups[group].events.push(event),
             None => {

@@ -221,27 +221,27 @@ impl DomainsTab {
         let current = table.expiry_filter();
         let mut on = current.is_some();
         let days = current.unwrap_or(self.expiry_days);
-        ui.horizontal(|ui| {
-            let toggled = ui
-                .checkbox(&mut on, "Expires within")
-                .on_hover_text(
-                    "Only domains whose certificate ends within this many days (expired ones too)",
-                )
-                .changed();
-            let mut edited = days;
-            let field = ui.add_enabled(
-                on,
-                egui::DragValue::new(&mut edited)
-                    .range(0..=3650)
-                    .suffix(" days"),
-            );
-            if field.changed() {
-                self.expiry_days = edited;
-            }
-            if toggled || (on && edited != days) {
-                actions.push(Action::SetExpiryFilter(on.then_some(edited)));
-            }
-        });
+        // Straight into the wrapped toolbar (not a nested row), so it moves to the next line
+        // as a whole instead of being cut at the window's edge.
+        let toggled = ui
+            .checkbox(&mut on, "Expires within")
+            .on_hover_text(
+                "Only domains whose certificate ends within this many days (expired ones too)",
+            )
+            .changed();
+        let mut edited = days;
+        let field = ui.add_enabled(
+            on,
+            egui::DragValue::new(&mut edited)
+                .range(0..=3650)
+                .suffix(" days"),
+        );
+        if field.changed() {
+            self.expiry_days = edited;
+        }
+        if toggled || (on && edited != days) {
+            actions.push(Action::SetExpiryFilter(on.then_some(edited)));
+        }
     }
 
     fn table_ui(
