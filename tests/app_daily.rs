@@ -239,3 +239,38 @@ fn add_domains_takes_addresses_counts_duplicates_once_and_can_make_a_new_list() 
     let list = store.list_id("Customers").expect("query").expect("made");
     assert_eq!(store.domain_count(Some(list)).expect("count"), 2);
 }
+
+/// Settings has a field for `stale_max_days`, shows the saved value, and saves a new one.
+#[test]
+fn settings_keep_the_last_known_state_for_the_days_given() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seeded_db(dir.path());
+    let mut harness = start(&db);
+    harness.get_by_label("Settings").click();
+    harness.run_steps(3);
+    let field = "Keep last known state (days)";
+    assert_eq!(
+        harness
+            .get_by_role_and_label(Role::TextInput, field)
+            .value()
+            .as_deref(),
+        Some("7"),
+        "the default window"
+    );
+    harness
+        .get_by_role_and_label(Role::TextInput, field)
+        .click();
+    harness.run_steps(2);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, field)
+        .type_text("3");
+    harness.run_steps(2);
+    harness.get_by_label("Save settings").click();
+    let saved = app_support::pump_until(&mut harness, std::time::Duration::from_secs(10), |_| {
+        Store::open(&db)
+            .and_then(|store| store.settings())
+            .is_ok_and(|settings| settings.stale_max_days == 3)
+    });
+    assert!(saved, "stale_max_days 3 is saved");
+}

@@ -221,7 +221,7 @@ h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 .card { border: 1px solid #ddd; border-radius: 8px; padding: 12px 16px; }
 .card .figure { font-size: 2em; font-weight: 600; }
 .card .label { color: #555; }
-.card.headline { border-color: #6a3d9a; background: #f7f3fb; }
+.card.headline { border-color: #2ea04e; background: #f3fbf5; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; margin-top: 0.6em; }
 .wide { overflow-x: auto; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
