@@ -74,7 +74,10 @@ fn typed_domains_are_added_and_invalid_lines_are_reported_not_dropped() {
         h.state().table().total_len() == 2
     });
     // The dialog stays open with what could not be added and why.
-    assert!(has_label(&harness, "line 3: 'domain!'"));
+    assert!(
+        has_label(&harness, "line 2: 'domain!'"),
+        "kept lines are numbered as they now stand"
+    );
     harness.get_by_label("Close").click();
     harness.run_steps(2);
     let shown: Vec<&str> = harness
@@ -189,7 +192,7 @@ fn a_scan_runs_to_completion_with_progress_then_detail_keyboard_and_trends() {
     harness.run_steps(3);
     assert!(has_label(&harness, "Adoption over time (% of testable)"));
     assert!(
-        has_label(&harness, "All three: 19 of 30"),
+        has_label(&harness, "all three: 19 of 30"),
         "headline counts"
     );
     harness.get_by_label("unique MX hosts").click();

@@ -183,6 +183,10 @@ async fn domains_lists_scan_and_trends_share_one_database() {
     assert_eq!(domains["testable"], 3);
     assert_eq!(domains["starttls"], 2);
     assert_eq!(domains["all_three"], 2);
+    assert_eq!(
+        domains["weak_tls"], 0,
+        "TLS 1.3 sessions are graded good: no weak TLS"
+    );
     assert!(points[0]["mx_hosts"].get("no_mail").is_none());
     assert_eq!(points[0]["mx_hosts"]["total"], 4);
     assert_eq!(points[0]["mx_hosts"]["untestable"], 1);
@@ -196,6 +200,7 @@ async fn domains_lists_scan_and_trends_share_one_database() {
         .await,
     );
     assert!(table.contains("66.7%"), "{table}");
+    assert!(table.contains("weak TLS"), "{table}");
 
     // Rename, remove, delete.
     stdout(

@@ -192,8 +192,8 @@ fn json_export_round_trips_the_stored_results() {
     // The trends JSON is a contract: byte for byte, key order included.
     let exact = format!(
         "{{\"date\":\"{}\",\
-         \"domains\":{{\"total\":5,\"no_mail\":1,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"stale\":0}},\
-         \"mx_hosts\":{{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1}},\
+         \"domains\":{{\"total\":5,\"no_mail\":1,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"stale\":0,\"weak_tls\":1}},\
+         \"mx_hosts\":{{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"weak_tls\":1}},\
          \"volume\":{{\"total\":5.0,\"no_mail\":1.0,\"untestable\":0.0,\"testable\":4.0,\"starttls\":3.0,\"pfs\":2.0,\"strict_valid\":2.0,\"all_three\":1.0,\"stale\":0.0}}}}",
         now().date()
     );
@@ -380,7 +380,7 @@ fn html_report_is_inert_and_self_contained() {
     for section in [
         "Headline figures",
         "Trends",
-        "Regressions since",
+        "Regressions and recoveries since",
         "Certificates expiring",
         "Mail providers",
         "All domains (6)",

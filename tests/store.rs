@@ -768,36 +768,70 @@ fn an_outage_keeps_the_last_known_state_marked_stale() {
 }
 
 #[test]
-fn the_tls_grade_is_read_back_from_stored_results_and_null_for_older_ones() {
+fn the_tls_grade_is_graded_again_from_the_stored_session_facts() {
     use starttls_monitor::model::TlsGrade;
     let store = Store::open_in_memory().expect("store");
     store
-        .add_domains(None, &[domain("graded.example"), domain("old.example")])
+        .add_domains(
+            None,
+            &[
+                domain("graded.example"),
+                domain("old.example"),
+                domain("wrong.example"),
+            ],
+        )
         .expect("add");
-    let mut graded = result("graded.example", Shape::Good, day(0));
-    for address in graded.mx.iter_mut().flat_map(|host| &mut host.addresses) {
-        address.tls_grade = Some(TlsGrade::PhaseOut);
-    }
-    graded.tls_grade = Some(TlsGrade::PhaseOut);
+    // TLS 1.2 with RSA key exchange: phase out, by the table.
+    let graded = result("graded.example", Shape::NoPfs, day(0));
     store.record_result(None, &graded, 14).expect("record");
-    // A result stored before grading existed reads back with a null grade.
-    store
-        .record_result(None, &result("old.example", Shape::Good, day(0)), 14)
-        .expect("record");
+    // Stored before grading existed: no grade recorded, the facts (TLS 1.3) are there.
+    let mut old = result("old.example", Shape::Good, day(0));
+    old.tls_grade = None;
+    for address in old.mx.iter_mut().flat_map(|host| &mut host.addresses) {
+        address.tls_grade = None;
+    }
+    store.record_result(None, &old, 14).expect("record");
+    // A grade that disagrees with the recorded session (an older table) is not trusted.
+    let mut wrong = result("wrong.example", Shape::Good, day(0));
+    wrong.tls_grade = Some(TlsGrade::Insufficient);
+    for address in wrong.mx.iter_mut().flat_map(|host| &mut host.addresses) {
+        address.tls_grade = Some(TlsGrade::Insufficient);
+    }
+    store.record_result(None, &wrong, 14).expect("record");
     let rows = store.latest(&LatestFilter::default()).expect("latest");
-    assert_eq!(rows[0].domain, domain("graded.example"));
-    assert_eq!(rows[0].tls_grade, Some(TlsGrade::PhaseOut));
-    assert_eq!(rows[1].tls_grade, None);
+    let grade_of = |name: &str| {
+        rows.iter()
+            .find(|row| row.domain.as_str() == name)
+            .and_then(|row| row.tls_grade)
+    };
+    assert_eq!(grade_of("graded.example"), Some(TlsGrade::PhaseOut));
+    assert_eq!(
+        grade_of("old.example"),
+        Some(TlsGrade::Good),
+        "graded from its facts"
+    );
+    assert_eq!(
+        grade_of("wrong.example"),
+        Some(TlsGrade::Good),
+        "the facts win"
+    );
     assert_eq!(
         starttls_monitor::store::latest_row_of(&graded).tls_grade,
         Some(TlsGrade::PhaseOut),
         "the row a fresh result gives matches the stored one"
     );
-    let back = store
-        .latest_result(&domain("graded.example"))
-        .expect("read")
-        .expect("a result");
-    assert_eq!(back.tls_grade, Some(TlsGrade::PhaseOut));
+    for (name, grade) in [
+        ("graded.example", TlsGrade::PhaseOut),
+        ("old.example", TlsGrade::Good),
+        ("wrong.example", TlsGrade::Good),
+    ] {
+        let back = store
+            .latest_result(&domain(name))
+            .expect("read")
+            .expect("a result");
+        assert_eq!(back.tls_grade, Some(grade), "{name}");
+        assert_eq!(back.mx[0].addresses[0].tls_grade, Some(grade), "{name}");
+    }
 }
 
 #[test]

@@ -446,7 +446,7 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
     }
     writeln!(
         out,
-        "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10} {:>6}   {:>8} {:>8} {:>10}",
+        "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10} {:>6} {:>8}   {:>8} {:>8} {:>10}",
         "date",
         "domains",
         "testable",
@@ -456,6 +456,7 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
         "all 3",
         "untestable",
         "stale",
+        "weak TLS",
         "MX hosts",
         "MX all 3",
         "MX untest."
@@ -466,7 +467,7 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
         let hosts = &point.mx_hosts;
         writeln!(
             out,
-            "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10} {:>6}   {:>8} {:>8} {:>10}",
+            "{:<10}  {:>7} {:>8} {:>9} {:>8} {:>8} {:>8} {:>10} {:>6} {:>8}   {:>8} {:>8} {:>10}",
             point.date.to_string(),
             domains.total,
             domains.testable,
@@ -476,6 +477,7 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
             percent(domains.all_three, domains.testable),
             percent(domains.untestable, domains.total - domains.no_mail),
             domains.stale,
+            percent(domains.weak_tls, domains.testable),
             hosts.total,
             percent(hosts.all_three, hosts.testable),
             percent(hosts.untestable, hosts.total),

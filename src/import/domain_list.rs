@@ -37,7 +37,9 @@ pub enum LineSyntax {
     /// remark makes the whole line a bad entry, reported with its number, not a guess.
     OnePerLine,
     /// Text a person typed or pasted: everything after a `#` is a comment, and commas,
-    /// semicolons and white space separate names too (people paste "a.org, b.org").
+    /// semicolons and white space separate names too (people paste "a.org, b.org"). Each item
+    /// goes through the import's cell normalizer ([`super::normalize_domain`]), so an e-mail
+    /// address (`user@example.org`), a URL or a Unicode name is taken as `import` takes it.
     Pasted,
 }
 
@@ -92,9 +94,25 @@ impl DomainList {
                     .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
                     .filter(|item| !item.is_empty())
                 {
-                    self.push_entry(origin, item);
+                    self.push_normalized(origin, item);
                 }
             }
+        }
+    }
+
+    /// How many of the valid entries repeat an earlier one (not counted as valid again).
+    pub fn duplicate_count(&self) -> usize {
+        self.domains.len() - self.unique_domains().len()
+    }
+
+    fn push_normalized(&mut self, origin: Origin, text: &str) {
+        match super::normalize_domain(text) {
+            Ok(domain) => self.domains.push(domain),
+            Err(error) => self.invalid.push(InvalidEntry {
+                origin,
+                text: text.to_string(),
+                reason: error.to_string(),
+            }),
         }
     }
 
@@ -161,6 +179,32 @@ mod tests {
             ]
         );
         assert!(list.invalid[3].reason.contains("IP address"), "{list:?}");
+    }
+
+    #[test]
+    fn pasted_addresses_and_urls_are_taken_as_import_takes_them() {
+        let list = DomainList::from_text(
+            "jane@Example.ORG
+<sales@shop.example>, https://www.site.example/contact
+             bücher.de
+user@
+example.org
+",
+            LineSyntax::Pasted,
+        );
+        assert_eq!(
+            names(&list),
+            [
+                "example.org",
+                "shop.example",
+                "www.site.example",
+                "xn--bcher-kva.de",
+                "example.org"
+            ]
+        );
+        assert_eq!(places(&list), [(Origin::Line(4), "user@")]);
+        assert_eq!(list.duplicate_count(), 1, "example.org twice");
+        assert_eq!(list.unique_domains().len(), 4);
     }
 
     #[test]

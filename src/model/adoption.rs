@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::{DomainResult, MxResult, Verdict, Weight, aggregate};
+use super::{DomainResult, MxResult, TlsGrade, Verdict, Weight, aggregate};
 
 // `YYYY-MM-DD`, the date form of the trends JSON.
 time::serde::format_description!(day_format, Date, "[year]-[month]-[day]");
@@ -32,6 +32,9 @@ pub struct AdoptionState {
     pub pfs: bool,
     /// STARTTLS, and every testable address's certificate passed strict validation.
     pub strict_valid: bool,
+    /// Some TLS session graded below sufficient ([`TlsGrade::is_weak`]): "weak TLS". False
+    /// from [`AdoptionState::new`]; set by [`AdoptionState::with_tls_grade`].
+    pub weak_tls: bool,
 }
 
 impl AdoptionState {
@@ -47,6 +50,16 @@ impl AdoptionState {
             starttls: starttls == Some(true),
             pfs: pfs == Some(true),
             strict_valid: strict_valid == Some(true),
+            weak_tls: false,
+        }
+    }
+
+    /// The same state with the (worst) TLS grade of its sessions: weak when below sufficient;
+    /// no grade (no TLS, or a session whose facts were not recorded) is not weak.
+    pub fn with_tls_grade(self, grade: Option<TlsGrade>) -> Self {
+        Self {
+            weak_tls: grade.is_some_and(TlsGrade::is_weak),
+            ..self
         }
     }
 
@@ -58,6 +71,7 @@ impl AdoptionState {
             result.pfs,
             result.strict_valid,
         )
+        .with_tls_grade(result.tls_grade)
     }
 
     /// An MX host's state, by the domain rule over its own addresses.
@@ -69,6 +83,7 @@ impl AdoptionState {
             summary.pfs,
             summary.strict_valid,
         )
+        .with_tls_grade(summary.tls_grade)
     }
 
     /// Whether this counts in adoption denominators (not no-mail, not untestable).
@@ -104,6 +119,11 @@ pub struct TrendCounts {
     /// from before the rule read as 0 (the migration recomputed every day it changes).
     #[serde(default)]
     pub stale: usize,
+    /// Testable domains with weak TLS: some session graded below sufficient (phase out or
+    /// insufficient, `model::tls_grade`). Counted beside the rates; `all_three` keeps its
+    /// definition. Roll-ups are recomputed by the migration that added it (0 before).
+    #[serde(default)]
+    pub weak_tls: usize,
 }
 
 impl TrendCounts {
@@ -140,6 +160,7 @@ impl TrendCounts {
                 self.pfs += count * usize::from(state.pfs);
                 self.strict_valid += count * usize::from(state.strict_valid);
                 self.all_three += count * usize::from(state.all_three());
+                self.weak_tls += count * usize::from(state.weak_tls);
             }
         }
     }
@@ -157,6 +178,7 @@ impl TrendCounts {
             Measure::Pfs => (self.pfs, self.testable),
             Measure::StrictValid => (self.strict_valid, self.testable),
             Measure::AllThree => (self.all_three, self.testable),
+            Measure::WeakTls => (self.weak_tls, self.testable),
             Measure::Untestable => (self.untestable, self.takes_mail()),
         }
     }
@@ -173,6 +195,9 @@ pub struct HostTrendCounts {
     pub pfs: usize,
     pub strict_valid: usize,
     pub all_three: usize,
+    /// Testable hosts with weak TLS (as for domains; 0 in roll-ups from before it).
+    #[serde(default)]
+    pub weak_tls: usize,
 }
 
 impl HostTrendCounts {
@@ -195,6 +220,7 @@ impl From<HostTrendCounts> for TrendCounts {
             strict_valid: hosts.strict_valid,
             all_three: hosts.all_three,
             stale: 0,
+            weak_tls: hosts.weak_tls,
         }
     }
 }
@@ -211,6 +237,7 @@ impl From<TrendCounts> for HostTrendCounts {
             pfs: counts.pfs,
             strict_valid: counts.strict_valid,
             all_three: counts.all_three,
+            weak_tls: counts.weak_tls,
         }
     }
 }
@@ -338,6 +365,8 @@ pub enum Measure {
     StrictValid,
     /// Share of testable with all three: the headline figure.
     AllThree,
+    /// Share of testable with weak TLS (a session graded below sufficient): lower is better.
+    WeakTls,
     /// Share of those that take mail that could not be tested.
     Untestable,
 }
@@ -350,12 +379,13 @@ impl Measure {
         Measure::StrictValid,
         Measure::AllThree,
     ];
-    /// The rates, then the untestable share.
-    pub const ALL: [Measure; 5] = [
+    /// The rates, the weak-TLS share, then the untestable share.
+    pub const ALL: [Measure; 6] = [
         Measure::Starttls,
         Measure::Pfs,
         Measure::StrictValid,
         Measure::AllThree,
+        Measure::WeakTls,
         Measure::Untestable,
     ];
 }
@@ -440,6 +470,9 @@ pub struct VolumeCounts {
     /// The weight of domains counted by their last known state (`model::stale`).
     #[serde(default)]
     pub stale: f64,
+    /// The weight of testable domains whose TLS grades below sufficient (`model::tls_grade`).
+    #[serde(default)]
+    pub weak_tls: f64,
 }
 
 // Sums of finite, non-negative weights are never NaN, so equality is total.
@@ -462,6 +495,7 @@ impl VolumeCounts {
         self.strict_valid += times(counts.strict_valid);
         self.all_three += times(counts.all_three);
         self.stale += times(counts.stale);
+        self.weak_tls += times(counts.weak_tls);
     }
 
     /// Counts domains that are all in `state` and weigh `weight_sum` together (a grouped
@@ -516,6 +550,7 @@ impl VolumeCounts {
             Measure::Pfs => (self.pfs, self.testable),
             Measure::StrictValid => (self.strict_valid, self.testable),
             Measure::AllThree => (self.all_three, self.testable),
+            Measure::WeakTls => (self.weak_tls, self.testable),
             Measure::Untestable => (self.untestable, self.takes_mail()),
         }
     }
@@ -590,6 +625,7 @@ mod tests {
             starttls,
             pfs,
             strict_valid: strict,
+            weak_tls: false,
         };
         assert!(state(true, true, true).all_three());
         assert!(!state(true, false, true).all_three());
@@ -664,6 +700,7 @@ mod tests {
                 strict_valid: 2,
                 all_three: 1,
                 stale: 0,
+                weak_tls: 0,
             }
         );
         assert_eq!(counts.fraction(Measure::AllThree), (1, 4));
@@ -700,6 +737,7 @@ mod tests {
                 strict_valid: 2,
                 all_three: 2,
                 stale: 1,
+                weak_tls: 0,
             }
         );
         assert_eq!(
@@ -713,6 +751,74 @@ mod tests {
         .expect("a roll-up written before the stale count reads");
         assert_eq!(old.stale, 0);
         assert_eq!(HostTrendCounts::from(counts.clone()).testable, 2);
+    }
+
+    #[test]
+    fn weak_tls_counts_testable_domains_and_hosts_graded_below_sufficient() {
+        let graded = |outcome, grade: Option<TlsGrade>| {
+            let mut tls = address(outcome, true, true);
+            tls.tls_grade = grade;
+            tls
+        };
+        let results = [
+            ("good.example", Some(TlsGrade::Good)),
+            ("sufficient.example", Some(TlsGrade::Sufficient)),
+            ("old.example", Some(TlsGrade::PhaseOut)),
+            ("broken.example", Some(TlsGrade::Insufficient)),
+            ("ungraded.example", None),
+        ]
+        .map(|(name, grade)| {
+            let mx = format!("mx.{name}");
+            result(
+                name,
+                0,
+                false,
+                vec![host(&mx, vec![graded(Outcome::TlsOk, grade)])],
+            )
+        });
+        let mut counts = TrendCounts::default();
+        let mut fold = HostFold::default();
+        for result in &results {
+            counts.add(AdoptionState::of_domain(result));
+            fold.add_result(result);
+        }
+        assert_eq!((counts.testable, counts.weak_tls), (5, 2));
+        assert_eq!(
+            counts.all_three, 5,
+            "all three keeps its definition: weak TLS is counted beside it"
+        );
+        assert_eq!(counts.fraction(Measure::WeakTls), (2, 5));
+        assert_eq!(fold.counts().weak_tls, 2, "per unique MX host too");
+        // One weak address among good ones makes the domain weak (the worst session wins).
+        let mixed = result(
+            "mixed.example",
+            0,
+            false,
+            vec![
+                host(
+                    "mx1.mixed.example",
+                    vec![graded(Outcome::TlsOk, Some(TlsGrade::Good))],
+                ),
+                host(
+                    "mx2.mixed.example",
+                    vec![graded(Outcome::TlsOk, Some(TlsGrade::PhaseOut))],
+                ),
+            ],
+        );
+        assert!(AdoptionState::of_domain(&mixed).weak_tls);
+        // A stale domain counts weak by its last known state; an untestable one never does.
+        let mut stale = TrendCounts::default();
+        stale.add_stale(AdoptionState::of_domain(&results[2]));
+        stale.add(
+            AdoptionState::new(Verdict::Untestable, None, None, None)
+                .with_tls_grade(Some(TlsGrade::Insufficient)),
+        );
+        assert_eq!((stale.weak_tls, stale.stale, stale.untestable), (1, 1, 1));
+        let old: HostTrendCounts = serde_json::from_str(
+            r#"{"total":1,"untestable":0,"testable":1,"starttls":1,"pfs":1,"strict_valid":1,"all_three":1}"#,
+        )
+        .expect("a roll-up written before weak_tls reads");
+        assert_eq!(old.weak_tls, 0);
     }
 
     #[test]
@@ -749,6 +855,7 @@ mod tests {
                 pfs: 0,
                 strict_valid: 1,
                 all_three: 0,
+                weak_tls: 0,
             }
         );
         let mut tie = HostFold::default();
@@ -769,7 +876,7 @@ mod tests {
             point(date!(2026 - 11 - 03), 8, 6, 2),
         ];
         let series = share_series(&points, Basis::Domains, &Measure::ALL);
-        assert_eq!(series.len(), 5);
+        assert_eq!(series.len(), 6);
         let all_three = &series[3];
         assert_eq!(all_three.measure, Measure::AllThree);
         assert_eq!(
@@ -790,7 +897,8 @@ mod tests {
             ],
             "0 testable on 11-02: no point, not 0 %"
         );
-        let untestable = &series[4];
+        assert_eq!(series[4].measure, Measure::WeakTls);
+        let untestable = &series[5];
         assert_eq!(
             untestable.points.len(),
             3,
@@ -820,8 +928,8 @@ mod tests {
         assert_eq!(
             json,
             "{\"date\":\"2026-01-09\",\
-             \"domains\":{\"total\":5,\"no_mail\":1,\"untestable\":1,\"testable\":3,\"starttls\":3,\"pfs\":1,\"strict_valid\":1,\"all_three\":1,\"stale\":0},\
-             \"mx_hosts\":{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":4,\"pfs\":4,\"strict_valid\":2,\"all_three\":2},\
+             \"domains\":{\"total\":5,\"no_mail\":1,\"untestable\":1,\"testable\":3,\"starttls\":3,\"pfs\":1,\"strict_valid\":1,\"all_three\":1,\"stale\":0,\"weak_tls\":0},\
+             \"mx_hosts\":{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":4,\"pfs\":4,\"strict_valid\":2,\"all_three\":2,\"weak_tls\":0},\
              \"volume\":null}"
         );
         let pretty = serde_json::to_string_pretty(&[point.contract()]).expect("serializes");
@@ -872,6 +980,7 @@ mod tests {
                 strict_valid: 900.0,
                 all_three: 900.0,
                 stale: 0.0,
+                weak_tls: 0.0,
             }
         );
         assert_eq!(volume.fraction(Measure::AllThree), (900.0, 1000.0));

@@ -29,6 +29,15 @@ vocabulary! {
 
 impl ChangeKind {
     /// Whether this change makes things worse (shown as a regression).
+    /// Whether the event undoes a regression: STARTTLS or forward secrecy gained, a
+    /// certificate that became valid. (An MX change is neither.)
+    pub fn is_recovery(self) -> bool {
+        matches!(
+            self,
+            ChangeKind::StarttlsGained | ChangeKind::PfsGained | ChangeKind::CertBecameValid
+        )
+    }
+
     pub fn is_regression(self) -> bool {
         matches!(
             self,

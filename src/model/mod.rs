@@ -25,6 +25,7 @@ pub mod stale;
 pub(crate) mod test_support;
 pub mod tls_grade;
 pub mod weight;
+pub mod words;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -70,6 +70,7 @@ pub(crate) fn trend_point(
             strict_valid: all_three,
             all_three,
             stale: 0,
+            weak_tls: 0,
         },
         mx_hosts: HostTrendCounts {
             total: 4,
@@ -79,6 +80,7 @@ pub(crate) fn trend_point(
             pfs: 4,
             strict_valid: 2,
             all_three: 2,
+            weak_tls: 0,
         },
         tls_versions: BTreeMap::from([("TLSv1.3".to_string(), all_three)]),
         volume: None,

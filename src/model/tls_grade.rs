@@ -2,11 +2,12 @@
 //! (DESIGN.md "Grading a TLS session"): the version, the key exchange and the cipher suite each
 //! get a grade and the worst of the three wins; a suite the table does not list is insufficient.
 //!
-//! Owns: [`TlsGrade`], the suite table [`SUITES`] and [`grade_session`]. Must not touch:
-//! anything but the grading rule (no I/O; the probe records the session facts it grades).
+//! Owns: [`TlsGrade`], the suite table [`SUITES`], [`grade_session`] and grading stored
+//! results again from their recorded facts ([`regrade`]). Must not touch: anything but the
+//! grading rule (no I/O; the probe records the session facts it grades).
 
-use super::TlsVersion;
 use super::vocabulary::vocabulary;
+use super::{AddressResult, DomainResult, Outcome, TlsVersion, Verdict};
 
 vocabulary! {
     /// NCSC-NL's grade of a TLS session, best first (the JSON names are the serde names).
@@ -208,6 +209,57 @@ pub fn grade_session(version: TlsVersion, suite: &str, group: Option<&str>) -> T
     grade_version(version)
         .worse(grade_key_exchange(version, suite, group))
         .worse(grade_suite(suite))
+}
+
+/// An address's grade from its recorded session facts (version, suite, group), by the table
+/// of this build; None without a completed session or when a fact was not recorded.
+pub fn grade_of_address(address: &AddressResult) -> Option<TlsGrade> {
+    match (
+        address.outcome,
+        address.tls_version,
+        address.cipher_suite.as_deref(),
+    ) {
+        (Outcome::TlsOk, Some(version), Some(suite)) => {
+            Some(grade_session(version, suite, address.kx_group.as_deref()))
+        }
+        _ => None,
+    }
+}
+
+/// The worst grade over `addresses` whose session completed ([`grade_of_address`]): a host's
+/// or a domain's `tls_grade` (the `aggregate` rule), from recorded facts.
+pub fn grade_of_addresses<'a>(
+    addresses: impl IntoIterator<Item = &'a AddressResult>,
+) -> Option<TlsGrade> {
+    TlsGrade::worst(addresses.into_iter().filter_map(grade_of_address))
+}
+
+/// A domain result's `tls_grade` from its recorded facts: the worst over all its addresses;
+/// None for a null MX.
+pub fn grade_of_domain(result: &DomainResult) -> Option<TlsGrade> {
+    match result.verdict {
+        Verdict::NoMail => None,
+        _ => grade_of_addresses(result.mx.iter().flat_map(|host| host.addresses.iter())),
+    }
+}
+
+/// Grades a result again from its stored facts: every address ([`grade_of_address`]), then
+/// the domain's worst (the `aggregate` rule), its `last_known` result too. The store calls
+/// this on every result it reads, so a result stored before grading existed, or under an older
+/// suite table, shows the grade this build gives the same measured session; the grade is
+/// never trusted from storage.
+pub fn regrade(result: &mut DomainResult) {
+    for address in result
+        .mx
+        .iter_mut()
+        .flat_map(|host| host.addresses.iter_mut())
+    {
+        address.tls_grade = grade_of_address(address);
+    }
+    result.tls_grade = grade_of_domain(result);
+    if let Some(known) = result.last_known.as_deref_mut() {
+        regrade(known);
+    }
 }
 
 #[cfg(test)]
@@ -444,5 +496,55 @@ mod tests {
                 "{version:?} {suite}"
             );
         }
+    }
+
+    #[test]
+    fn a_stored_result_is_graded_again_from_its_recorded_facts() {
+        use crate::model::DomainName;
+        use crate::model::test_support::{address, mx_host};
+        let mut cbc = address(Outcome::TlsOk, false, true);
+        cbc.tls_version = Some(TlsVersion::Tls10);
+        cbc.cipher_suite = Some("TLS_RSA_WITH_AES_128_CBC_SHA".to_string());
+        // Stored before grading existed: no grade recorded, the facts are there.
+        cbc.tls_grade = None;
+        let mut plain = address(Outcome::NoStarttls, false, false);
+        plain.tls_grade = Some(TlsGrade::Good);
+        let domain = DomainName::parse("old.example").expect("valid");
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        let mut result = DomainResult::new(
+            domain.clone(),
+            false,
+            None,
+            at,
+            vec![mx_host("mx.old.example", vec![cbc])],
+        );
+        let mut known = result.clone();
+        result.tls_grade = Some(TlsGrade::Good);
+        known.tls_grade = None;
+        result.last_known = Some(Box::new(known));
+        regrade(&mut result);
+        assert_eq!(result.tls_grade, Some(TlsGrade::PhaseOut));
+        assert_eq!(
+            result.mx[0].addresses[0].tls_grade,
+            Some(TlsGrade::PhaseOut)
+        );
+        assert_eq!(
+            result.last_known.as_ref().and_then(|known| known.tls_grade),
+            Some(TlsGrade::PhaseOut),
+            "the last known result too"
+        );
+        let mut no_tls = DomainResult::new(
+            domain,
+            false,
+            None,
+            at,
+            vec![mx_host("mx.old.example", vec![plain])],
+        );
+        regrade(&mut no_tls);
+        assert_eq!(
+            (no_tls.tls_grade, no_tls.mx[0].addresses[0].tls_grade),
+            (None, None),
+            "a grade without a session is not kept"
+        );
     }
 }

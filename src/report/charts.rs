@@ -28,15 +28,6 @@ pub struct Series {
     pub points: Vec<(i64, f64)>,
 }
 
-/// Colours of the four adoption series, shared by every chart and the page's legend.
-pub const STARTTLS_COLOR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
-/// PFS series colour.
-pub const PFS_COLOR: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
-/// Strict validation series colour.
-pub const STRICT_COLOR: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
-/// All-three series colour.
-pub const ALL_THREE_COLOR: RGBColor = RGBColor(0x6a, 0x3d, 0x9a);
-
 fn date_label(day: &i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(day * 86_400)
         .map(|at| at.date().to_string())
@@ -126,7 +117,7 @@ mod tests {
             "Domains",
             &[Series {
                 name: "STARTTLS",
-                color: STARTTLS_COLOR,
+                color: RGBColor(0x3b, 0x82, 0xf6),
                 points: vec![(20_000, 50.0), (20_001, 75.0)],
             }],
         )
@@ -143,7 +134,7 @@ mod tests {
             "<script>alert('x')</script> & \"",
             &[Series {
                 name: "</style><b>",
-                color: STRICT_COLOR,
+                color: RGBColor(0x0e, 0x9a, 0xa7),
                 points: vec![(20_000, 50.0)],
             }],
         )
@@ -159,7 +150,7 @@ mod tests {
             "One",
             &[Series {
                 name: "PFS",
-                color: PFS_COLOR,
+                color: RGBColor(0xa8, 0x55, 0xf7),
                 points: vec![(20_000, 10.0)],
             }],
         )

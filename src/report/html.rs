@@ -29,6 +29,7 @@ use crate::model::adoption::{
 use crate::model::format::{PercentFormat, yes_no};
 use crate::model::stale;
 use crate::model::weight::format_volume;
+use crate::model::words::Grade;
 use crate::model::{DomainName, DomainResult, Outcome, TlsGrade, Verdict};
 use crate::store::{EventRow, ProviderRow, Store};
 
@@ -221,15 +222,14 @@ h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 .card { border: 1px solid #ddd; border-radius: 8px; padding: 12px 16px; }
 .card .figure { font-size: 2em; font-weight: 600; }
 .card .label { color: #555; }
-.card.headline { border-color: #6a3d9a; background: #f7f3fb; }
+.card.headline { border-color: #2ea04e; background: #f3fbf5; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; margin-top: 0.6em; }
 .wide { overflow-x: auto; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
 th { background: #f5f5f7; position: sticky; top: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.yes { color: #1a7f37; } td.no { color: #b3261e; font-weight: 600; } td.na { color: #999; }
-.verdict-tls_ok { color: #1a7f37; } .verdict-no_starttls, .verdict-tls_failed { color: #b3261e; font-weight: 600; }
-.verdict-untestable, .verdict-no_mail, .verdict-not_probed { color: #777; }
+.grade-no_starttls, .grade-tls_failed { font-weight: 600; }
 .tls-good, .tls-sufficient { color: #1a7f37; } .tls-phase_out { color: #8a5a00; } .tls-insufficient { color: #b3261e; font-weight: 600; }
 .worse { color: #b3261e; font-weight: 600; } .better { color: #1a7f37; }
 .chart svg { width: 100%; height: auto; max-width: 880px; }
@@ -280,7 +280,7 @@ pub(super) fn write(
     let events: Vec<EventRow> = store
         .events(scope.list, None, Some(period_start), i64::MAX as usize)?
         .into_iter()
-        .filter(|event| event.regression)
+        .filter(|event| event.regression || event.kind.is_recovery())
         .collect();
     let providers = store.providers(scope.list, MAX_PROVIDERS)?;
     let host_counts = latest.hosts.counts();
@@ -336,6 +336,20 @@ fn scope_name(list_name: Option<&str>) -> Markup {
     }
 }
 
+/// The verdict colours, the app's (`model::words::Grade`): one rule per grade.
+fn grade_style() -> String {
+    Grade::ALL
+        .iter()
+        .map(|grade| {
+            format!(
+                ".grade-{} {{ color: {}; }}\n",
+                grade.key(),
+                grade.rgb(false).css()
+            )
+        })
+        .collect()
+}
+
 /// The `<head>`: the Content-Security-Policy, the title and the one inline style sheet.
 fn head(scope_name: &Markup) -> Markup {
     html! {
@@ -346,7 +360,7 @@ fn head(scope_name: &Markup) -> Markup {
             meta name="generator" content={ "starttls-monitor " (VERSION) };
             title { "Mail transport security report: " (scope_name) }
             // Our own constant: nothing from outside is in it.
-            style { (PreEscaped(STYLE)) }
+            style { (PreEscaped(STYLE)) (PreEscaped(grade_style())) }
         }
     }
 }
@@ -370,6 +384,15 @@ fn masthead(
     }
 }
 
+/// The cards of the headline: the four rates, then weak TLS beside them.
+const HEADLINE: [Measure; 5] = [
+    Measure::Starttls,
+    Measure::Pfs,
+    Measure::StrictValid,
+    Measure::AllThree,
+    Measure::WeakTls,
+];
+
 /// The share cards of domains and of unique MX hosts.
 fn headline_section(domains: &TrendCounts, not_probed: usize, hosts: &HostTrendCounts) -> Markup {
     let mut domain_notes = vec![
@@ -391,14 +414,14 @@ fn headline_section(domains: &TrendCounts, not_probed: usize, hosts: &HostTrendC
             "domains",
             domains.total + not_probed,
             domains.testable,
-            Measure::RATES.map(|measure| domains.fraction(measure)),
+            HEADLINE.map(|measure| domains.fraction(measure)),
             domain_notes,
         ),
         (
             "MX hosts",
             hosts.total,
             hosts.testable,
-            Measure::RATES.map(|measure| hosts.fraction(measure)),
+            HEADLINE.map(|measure| hosts.fraction(measure)),
             vec![format!("{} untestable", hosts.untestable)],
         ),
     ];
@@ -407,11 +430,12 @@ fn headline_section(domains: &TrendCounts, not_probed: usize, hosts: &HostTrendC
         @for (what, total, testable, fractions, notes) in figures {
             h3 { (what) ": " (testable) " testable of " (total) }
             div.cards {
-                @for (measure, (count, of)) in Measure::RATES.into_iter().zip(fractions) {
+                @for (measure, (count, of)) in HEADLINE.into_iter().zip(fractions) {
                     @let (label, headline) = match measure {
                         Measure::Starttls => ("with STARTTLS", false),
                         Measure::Pfs => ("with forward secrecy (PFS)", false),
                         Measure::StrictValid => ("with a strictly valid certificate", false),
+                        Measure::WeakTls => ("with weak TLS (graded below sufficient)", false),
                         Measure::AllThree | Measure::Untestable => ("with all three", true),
                     };
                     div.card.headline[headline] {
@@ -448,10 +472,10 @@ fn volume_section(
     let series: Vec<Series> = volume_share_series(points, &Measure::RATES)
         .into_iter()
         .map(|series| {
-            let (name, color) = rate_style(series.measure);
+            let rgb = series.measure.rgb();
             Series {
-                name,
-                color,
+                name: series.measure.label(),
+                color: plotters::style::RGBColor(rgb.0, rgb.1, rgb.2),
                 points: series
                     .points
                     .iter()
@@ -534,16 +558,6 @@ fn volume_section(
     })
 }
 
-/// A rate's name and colour on the charts.
-fn rate_style(measure: Measure) -> (&'static str, plotters::style::RGBColor) {
-    match measure {
-        Measure::Starttls => ("STARTTLS", charts::STARTTLS_COLOR),
-        Measure::Pfs => ("PFS", charts::PFS_COLOR),
-        Measure::StrictValid => ("strict", charts::STRICT_COLOR),
-        Measure::AllThree | Measure::Untestable => ("all three", charts::ALL_THREE_COLOR),
-    }
-}
-
 /// A rate in the words of the share cards.
 fn rate_label(measure: Measure) -> &'static str {
     match measure {
@@ -551,23 +565,20 @@ fn rate_label(measure: Measure) -> &'static str {
         Measure::Pfs => "with forward secrecy (PFS)",
         Measure::StrictValid => "with a strictly valid certificate",
         Measure::AllThree | Measure::Untestable => "with all three",
+        Measure::WeakTls => "with weak TLS",
     }
 }
 
-/// The four share series of `basis` for a chart (days with nothing testable have no point).
+/// The four share series of `basis` and weak TLS, for a chart (days with nothing testable have
+/// no point); names and colours are the app's (`model::words`).
 fn series_of(points: &[TrendPoint], basis: Basis) -> Vec<Series> {
-    share_series(points, basis, &Measure::RATES)
+    share_series(points, basis, &HEADLINE)
         .into_iter()
         .map(|series| {
-            let (name, color) = match series.measure {
-                Measure::Starttls => ("STARTTLS", charts::STARTTLS_COLOR),
-                Measure::Pfs => ("PFS", charts::PFS_COLOR),
-                Measure::StrictValid => ("strict", charts::STRICT_COLOR),
-                Measure::AllThree | Measure::Untestable => ("all three", charts::ALL_THREE_COLOR),
-            };
+            let rgb = series.measure.rgb();
             Series {
-                name,
-                color,
+                name: series.measure.label(),
+                color: plotters::style::RGBColor(rgb.0, rgb.1, rgb.2),
                 points: series
                     .points
                     .iter()
@@ -650,13 +661,15 @@ fn compared_points(
 }
 
 /// A change of a share in percentage points, coloured when it moved by more than 0.05.
-fn change_cell(was: Option<f64>, now: Option<f64>) -> Markup {
+/// `lower_is_better` (weak TLS): a fall is coloured better, a rise worse.
+fn change_cell(was: Option<f64>, now: Option<f64>, lower_is_better: bool) -> Markup {
     let (Some(was), Some(now)) = (was, now) else {
         return html! { td.num { "–" } };
     };
     let delta = now - was;
+    let gain = if lower_is_better { -delta } else { delta };
     html! {
-        td.num.worse[delta < -0.05].better[delta > 0.05] { (format!("{delta:+.1} pp")) }
+        td.num.worse[gain < -0.05].better[gain > 0.05] { (format!("{delta:+.1} pp")) }
     }
 }
 
@@ -668,7 +681,7 @@ fn regressions_section(
     explicit_since: bool,
 ) -> Markup {
     html! {
-        h2 id="regressions" { "Regressions since " (date_of(period_start)) }
+        h2 id="regressions" { "Regressions and recoveries since " (date_of(period_start)) }
         @if !explicit_since {
             p.note {
                 "The last " (DEFAULT_PERIOD_DAYS) " days (choose another start with "
@@ -688,31 +701,31 @@ fn regressions_section(
                         }
                     }
                     tbody {
-                        @for (label, was, now) in [
-                            ("STARTTLS", b.starttls, a.starttls),
-                            ("PFS", b.pfs, a.pfs),
-                            ("strict", b.strict_valid, a.strict_valid),
-                            ("all three", b.all_three, a.all_three),
-                        ] {
+                        @for measure in HEADLINE {
+                            @let ((was, _), (now, _)) = (b.fraction(measure), a.fraction(measure));
+                            @let (was_share, now_share) = (share(was, b.testable), share(now, a.testable));
                             tr {
-                                td { (label) }
+                                td { (measure.label()) }
                                 td.num { (percent(was, b.testable)) }
                                 td.num { (percent(now, a.testable)) }
-                                (change_cell(share(was, b.testable), share(now, a.testable)))
+                                // Weak TLS: lower is better, a fall is good news.
+                                (change_cell(was_share, now_share, measure == Measure::WeakTls))
                             }
                         }
                     }
                 }
             }
         }
+        @let regressions = events.iter().filter(|event| event.regression).count();
+        @let recoveries = events.len() - regressions;
         @if events.is_empty() {
             p.note {
                 "No regression events (STARTTLS lost, PFS lost, certificate became invalid, \
-                 certificate expiring) in this period."
+                 certificate expiring) and no recoveries in this period."
             }
         } @else {
             p {
-                (events.len()) " regression event(s)"
+                (regressions) " regression event(s) and " (recoveries) " recovery event(s)"
                 @if events.len() > MAX_DETAIL_ROWS {
                     ", the newest " (MAX_DETAIL_ROWS) " shown"
                 }
@@ -721,14 +734,22 @@ fn regressions_section(
             div.wide {
                 table {
                     thead {
-                        tr { th { "when (UTC)" } th { "domain" } th { "what" } th { "detail" } }
+                        tr {
+                            th { "when (UTC)" } th { "domain" } th { "change" } th { "what" }
+                            th { "detail" }
+                        }
                     }
                     tbody {
                         @for event in events.iter().take(MAX_DETAIL_ROWS) {
                             tr {
                                 td { (rfc3339(event.at)) }
                                 td { (domain_text(&event.domain)) }
-                                td { (event.kind.as_str()) }
+                                @if event.regression {
+                                    td.worse { "worse" }
+                                } @else {
+                                    td.better { "better" }
+                                }
+                                td title=(event.kind.as_str()) { (event.kind.label()) }
                                 td { (Untrusted(&event.detail)) }
                             }
                         }
@@ -870,8 +891,9 @@ fn domain_row(row: &TableRow, now: OffsetDateTime) -> Markup {
     html! {
         tr {
             td { (domain_name(&row.domain)) }
-            td class={ "verdict-" (verdict) } {
-                (verdict.replace('_', " "))
+            @let grade = Grade::of(row.verdict, row.pfs, row.strict_valid, row.tls_grade);
+            td class={ "grade-" (grade.key()) } title={ "verdict " (verdict) } {
+                (grade.label())
                 @if let Some((since, why)) = &row.stale {
                     br;
                     span.note { "stale: untestable since " (rfc3339(*since)) " (" (why) ")" }
@@ -979,10 +1001,18 @@ fn definitions_section(stale_max_days: u32) -> Markup {
                 "One point per UTC day with results, each domain counted by its latest result as \
                  of the end of that day (a stale domain by its last known one)."
             }
-            dt { "Regressions" }
+            dt { "Regressions and recoveries" }
             dd {
                 "Change events that make things worse: STARTTLS lost, PFS lost, certificate became \
-                 invalid, certificate expiring soon."
+                 invalid, certificate expiring soon; and those that undo them: STARTTLS gained, \
+                 PFS gained, certificate became valid."
+            }
+            dt { "Weak TLS" }
+            dd {
+                "A testable domain (or MX host) where some TLS session is graded below sufficient \
+                 by NCSC-NL's TLS guidelines v2.1 (version, key exchange and suite each graded, \
+                 the worst wins; a suite they do not list is insufficient). A share of testable, \
+                 lower is better; counted beside “all three”, not instead of it."
             }
             dt { "Certificate days left" }
             dd {
@@ -1082,15 +1112,80 @@ mod tests {
             kind: ChangeKind::StarttlsLost,
             detail: HOSTILE.to_string(),
             regression: true,
+            scan_id: None,
         };
         let section = regressions_section(&[], &[event], at(0), false);
         assert_escaped(&section, 2);
         assert!(
-            section.0.contains("<td>starttls_lost</td>"),
+            section.0.contains(
+                "<td class=\"worse\">worse</td><td title=\"starttls_lost\">STARTTLS lost</td>"
+            ),
             "{}",
             section.0
         );
-        assert!(section.0.contains("1 regression event(s)."));
+        assert!(
+            section
+                .0
+                .contains("1 regression event(s) and 0 recovery event(s).")
+        );
+    }
+
+    #[test]
+    fn recoveries_show_beside_regressions_in_words() {
+        let event = |id, kind: ChangeKind| EventRow {
+            id,
+            domain: "expired.lab.test".to_string(),
+            at: at(86_400 + id),
+            kind,
+            detail: String::new(),
+            regression: kind.is_regression(),
+            scan_id: None,
+        };
+        let events = [
+            event(2, ChangeKind::CertBecameValid),
+            event(1, ChangeKind::CertBecameInvalid),
+        ];
+        let text = regressions_section(&[], &events, at(0), false).0;
+        assert!(
+            text.contains("1 regression event(s) and 1 recovery event(s)."),
+            "{text}"
+        );
+        assert!(
+            text.contains("<td class=\"better\">better</td><td title=\"cert_became_valid\">certificate became valid</td>"),
+            "{text}"
+        );
+        assert!(text.contains("certificate became invalid"), "{text}");
+        assert!(!ChangeKind::MxChanged.is_recovery() && !ChangeKind::MxChanged.is_regression());
+    }
+
+    #[test]
+    fn an_expired_certificate_reads_encrypted_in_amber_not_tls_ok_in_green() {
+        let row = TableRow {
+            domain: DomainName::parse("expired.example").expect("valid"),
+            verdict: Some(Verdict::TlsOk),
+            starttls: Some(true),
+            pfs: Some(true),
+            strict_valid: Some(false),
+            tls_grade: Some(TlsGrade::Good),
+            facts: DomainFacts::default(),
+            probed_at: Some(at(0)),
+            stale: None,
+        };
+        let text = domains_section(&[row], at(0)).0;
+        assert!(
+            text.contains("<td class=\"grade-encrypted\" title=\"verdict tls_ok\">encrypted</td>"),
+            "{text}"
+        );
+        assert!(!text.contains("tls ok"));
+        let style = grade_style();
+        assert!(style.contains(&format!(
+            ".grade-encrypted {{ color: {}; }}",
+            Grade::Encrypted.rgb(false).css()
+        )));
+        assert!(style.contains(&format!(
+            ".grade-secure {{ color: {}; }}",
+            Grade::Secure.rgb(false).css()
+        )));
     }
 
     #[test]
@@ -1212,7 +1307,7 @@ mod tests {
         let text = &section.0;
         assert!(text.contains("All domains (1)"));
         assert!(
-            text.contains("<td class=\"verdict-tls_ok\">tls ok</td>"),
+            text.contains("<td class=\"grade-encrypted\" title=\"verdict tls_ok\">encrypted</td>"),
             "{text}"
         );
         assert!(
@@ -1245,7 +1340,11 @@ mod tests {
 
         let section = regressions_section(&points, &[], at(105 * 86_400), true);
         let text = &section.0;
-        assert!(text.contains("Regressions since 1970-04-16"), "{text}");
+        assert!(
+            text.contains("Regressions and recoveries since 1970-04-16"),
+            "{text}"
+        );
+        assert!(text.contains("<td>weak TLS</td>"), "{text}");
         assert!(
             !text.contains("--since"),
             "an explicit start is not explained"

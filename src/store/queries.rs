@@ -21,7 +21,7 @@ use crate::model::adoption::{
 };
 use crate::model::changes::ChangeKind;
 use crate::model::stale::{self, Answer};
-use crate::model::{DomainName, DomainResult, TlsGrade, Verdict, Weight};
+use crate::model::{DomainName, DomainResult, TlsGrade, Verdict, Weight, tls_grade};
 
 /// A row of the domains table: the latest state of one domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,6 +103,9 @@ pub struct EventRow {
     pub kind: ChangeKind,
     pub detail: String,
     pub regression: bool,
+    /// The scan that found it (None: stored without one, or not stored yet). Not in the JSON.
+    #[serde(skip)]
+    pub scan_id: Option<i64>,
 }
 
 fn list_key(list: Option<ListId>) -> i64 {
@@ -184,6 +187,16 @@ impl From<rusqlite::Error> for RollupError {
     }
 }
 
+/// A stored `tls_grade` column (NULL: none, or a run stored before grades were).
+fn stored_grade(row: &rusqlite::Row<'_>, column: usize) -> Result<Option<TlsGrade>, RollupError> {
+    match row.get::<_, Option<String>>(column)? {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            RollupError::Damaged(format!("unknown TLS grade '{text}' in a stored run"))
+        }),
+    }
+}
+
 fn verdict_of(text: &str) -> Result<Verdict, RollupError> {
     text.parse()
         .map_err(|_| RollupError::Damaged(format!("unknown verdict '{text}' in a stored run")))
@@ -223,7 +236,8 @@ pub(super) fn rollup_of(
                 r.definitive,
                 k.id, k.verdict, k.starttls, k.pfs, k.strict_valid, k.tls_version, k.last_at,
                 k.definitive,
-                m.host, m.verdict, m.starttls, m.pfs, m.strict_valid, d.id
+                m.host, m.verdict, m.starttls, m.pfs, m.strict_valid,
+                r.tls_grade, k.tls_grade, m.tls_grade, d.id
          FROM domains d
          JOIN runs r ON {run_as_of}
          LEFT JOIN runs k ON k.id = ({known})
@@ -260,7 +274,8 @@ pub(super) fn rollup_of(
                 row.get(2)?,
                 row.get(3)?,
                 row.get(4)?,
-            );
+            )
+            .with_tls_grade(stored_grade(row, 21)?);
             let seen = Seen {
                 verdict: latest.verdict,
                 definitive: row.get(7)?,
@@ -284,14 +299,15 @@ pub(super) fn rollup_of(
                 max_days,
             );
             let weight = weights
-                .get(&row.get::<_, i64>(21)?)
+                .get(&row.get::<_, i64>(24)?)
                 .copied()
                 .unwrap_or_default();
             let (state, version) = match known.filter(|_| stale) {
                 Some((id, known)) => {
                     kept.push((id, known.last_at));
                     let state =
-                        AdoptionState::new(known.verdict, row.get(10)?, row.get(11)?, row.get(12)?);
+                        AdoptionState::new(known.verdict, row.get(10)?, row.get(11)?, row.get(12)?)
+                            .with_tls_grade(stored_grade(row, 22)?);
                     domains.add_stale(state);
                     volume.add_stale(state, weight);
                     (state, row.get::<_, Option<String>>(13)?)
@@ -320,12 +336,13 @@ pub(super) fn rollup_of(
             row.get(18)?,
             row.get(19)?,
             row.get(20)?,
-        );
+        )
+        .with_tls_grade(stored_grade(row, 23)?);
         hosts.add(&host, timestamp(last_at), state);
     }
     drop(rows);
     let mut host_rows = connection.prepare_cached(
-        "SELECT host, verdict, starttls, pfs, strict_valid FROM run_mx WHERE run_id = ?1",
+        "SELECT host, verdict, starttls, pfs, strict_valid, tls_grade FROM run_mx WHERE run_id = ?1",
     )?;
     for (run, confirmed) in kept {
         let mut rows = host_rows.query([run])?;
@@ -336,7 +353,8 @@ pub(super) fn rollup_of(
                 row.get(2)?,
                 row.get(3)?,
                 row.get(4)?,
-            );
+            )
+            .with_tls_grade(stored_grade(row, 5)?);
             hosts.add(&host, timestamp(confirmed), state);
         }
     }
@@ -502,13 +520,36 @@ pub(super) fn recompute_stale_rollups(
     Ok(())
 }
 
+/// Recomputes every stored roll-up, each as of the end of its day (today: now): the migration
+/// that adds a count to roll-ups uses it, so old days gain the count from stored runs.
+pub(super) fn recompute_all_rollups(
+    connection: &Connection,
+    max_days: u32,
+) -> Result<(), RollupError> {
+    let now = now_seconds();
+    let mut targets: Vec<(i64, i64)> = Vec::new();
+    {
+        let mut statement = connection.prepare("SELECT list_id, day FROM rollups ORDER BY day")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            targets.push((row.get(0)?, row.get(1)?));
+        }
+    }
+    for (list, day) in targets {
+        let end_of_day = (day + 1) * DAY_SECONDS - 1;
+        let rollup = rollup_of(connection, list, end_of_day.min(now), max_days)?;
+        write_rollup(connection, list, day, &rollup)?;
+    }
+    Ok(())
+}
+
 /// The columns of run `{run}` (an alias) a row of the domains table shows, in the order
 /// [`Shown::read`] reads them.
 fn shown_columns(run: &str) -> String {
     format!(
         "{run}.verdict, {run}.starttls, {run}.pfs, {run}.strict_valid, {run}.tls_version,
          {run}.cert_not_after, {run}.provider, {run}.mx_count, {run}.last_at, {run}.first_at,
-         {run}.definitive, json_extract({run}.result, '$.tls_grade')"
+         {run}.definitive, {run}.tls_grade"
     )
 }
 
@@ -887,11 +928,16 @@ impl Store {
         Ok(Some(result))
     }
 
+    /// A stored result, graded again from its recorded session facts (`tls_grade::regrade`:
+    /// the grade is this build's judgement of what was measured, never read from storage).
     fn parse_result(&self, json: &str, domain: &DomainName) -> Result<DomainResult, StoreError> {
-        serde_json::from_str(json).map_err(|error| StoreError::Corrupt {
-            path: self.path.clone(),
-            problem: format!("stored result of {domain} is unreadable: {error}"),
-        })
+        let mut result: DomainResult =
+            serde_json::from_str(json).map_err(|error| StoreError::Corrupt {
+                path: self.path.clone(),
+                problem: format!("stored result of {domain} is unreadable: {error}"),
+            })?;
+        tls_grade::regrade(&mut result);
+        Ok(result)
     }
 
     /// A domain's history, newest first.
@@ -941,13 +987,13 @@ impl Store {
         // that may leave the count to a last known run are read one by one below.
         let grouped = format!(
             "SELECT r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, count(*),
-                    sum(coalesce(w.weight, 1.0))
+                    sum(coalesce(w.weight, 1.0)), r.tls_grade
              FROM domains d JOIN runs r ON r.id = d.latest_run_id
              {weights}
              WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
                AND r.provider IS NOT NULL
                AND NOT (r.verdict = '{untestable}' AND r.definitive = 0)
-             GROUP BY r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid",
+             GROUP BY r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_grade",
             untestable = Verdict::Untestable.as_str(),
             weights = weights_join_sql("d", "w"),
         );
@@ -960,7 +1006,8 @@ impl Store {
                 row.get(2).map_err(fail)?,
                 row.get(3).map_err(fail)?,
                 row.get(4).map_err(fail)?,
-            );
+            )
+            .with_tls_grade(stored_grade(row, 7).map_err(|error| self.rollup_error(error))?);
             let count = row.get::<_, i64>(5).map_err(fail)? as usize;
             let weight_sum: Option<f64> = row.get(6).map_err(fail)?;
             let (counts, volume) = providers.entry(provider).or_default();
@@ -970,7 +1017,7 @@ impl Store {
         drop(rows);
         let inconclusive = format!(
             "SELECT r.provider, r.last_at, k.provider, k.verdict, k.starttls, k.pfs,
-                    k.strict_valid, k.last_at, k.definitive, coalesce(w.weight, 1.0)
+                    k.strict_valid, k.last_at, k.definitive, coalesce(w.weight, 1.0), k.tls_grade
              FROM domains d JOIN runs r ON r.id = d.latest_run_id
              {weights}
              LEFT JOIN runs k ON k.id = ({known})
@@ -1011,7 +1058,8 @@ impl Store {
                     row.get(4).map_err(fail)?,
                     row.get(5).map_err(fail)?,
                     row.get(6).map_err(fail)?,
-                );
+                )
+                .with_tls_grade(stored_grade(row, 10).map_err(|error| self.rollup_error(error))?);
                 let (counts, volume) = providers.entry(provider).or_default();
                 counts.add_stale(state);
                 volume.add_stale(state, weight);
@@ -1060,7 +1108,7 @@ impl Store {
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT e.id, d.name, e.at, e.kind, e.detail FROM events e
+                "SELECT e.id, d.name, e.at, e.kind, e.detail, e.scan_id FROM events e
                  JOIN domains d ON d.id = e.domain_id
                  WHERE (?1 = 0 OR e.domain_id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
                    AND (?2 IS NULL OR d.name = ?2)
@@ -1083,13 +1131,14 @@ impl Store {
                         row.get::<_, i64>(2)?,
                         row.get::<_, String>(3)?,
                         row.get::<_, String>(4)?,
+                        row.get::<_, Option<i64>>(5)?,
                     ))
                 },
             )
             .map_err(|error| self.fail(error))?;
         let mut events = Vec::new();
         for row in rows {
-            let (id, domain, at, kind, detail) = row.map_err(|error| self.fail(error))?;
+            let (id, domain, at, kind, detail, scan_id) = row.map_err(|error| self.fail(error))?;
             let Ok(kind) = kind.parse::<ChangeKind>() else {
                 continue;
             };
@@ -1100,6 +1149,7 @@ impl Store {
                 kind,
                 detail,
                 regression: kind.is_regression(),
+                scan_id,
             });
         }
         Ok(events)

@@ -19,7 +19,9 @@ use crate::model::adoption::AdoptionState;
 use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState, EarlierProbe};
 use crate::model::stale::{self, Answer};
 use crate::model::vocabulary::vocabulary;
-use crate::model::{DomainName, DomainResult, NetworkPath, Outcome, TlsVersion, Verdict};
+use crate::model::{
+    DomainName, DomainResult, NetworkPath, Outcome, TlsGrade, TlsVersion, Verdict, tls_grade,
+};
 use crate::settings::Settings;
 
 /// What a scan covers.
@@ -313,7 +315,8 @@ pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
         tls_version: summary
             .tls_version
             .map(|version| version.as_str().to_string()),
-        tls_grade: shown.tls_grade,
+        // From the recorded facts, as the stored column is (`tls_grade::grade_of_domain`).
+        tls_grade: tls_grade::grade_of_domain(shown),
         cert_not_after: summary
             .cert_not_after
             .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok()),
@@ -550,8 +553,8 @@ impl Store {
                 .execute(
                     "INSERT INTO runs (domain_id, first_scan_id, last_scan_id, first_at, last_at, fingerprint,
                      verdict, starttls, pfs, strict_valid, tls_version, cert_not_after, mx_hosts, mx_count,
-                     provider, result, definitive, untestable_why)
-                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                     provider, result, definitive, untestable_why, tls_grade)
+                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                     params![
                         domain_id,
                         scan_id,
@@ -569,6 +572,7 @@ impl Store {
                         json,
                         answer == Answer::Definitive,
                         why,
+                        tls_grade::grade_of_domain(result).map(TlsGrade::as_str),
                     ],
                 )
                 .map_err(fail)?;
@@ -577,8 +581,8 @@ impl Store {
             {
                 let mut insert_mx = transaction
                     .prepare_cached(
-                        "INSERT OR IGNORE INTO run_mx (run_id, host, verdict, starttls, pfs, strict_valid)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        "INSERT OR IGNORE INTO run_mx (run_id, host, verdict, starttls, pfs, strict_valid, tls_grade)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     )
                     .map_err(fail)?;
                 for host in &result.mx {
@@ -591,6 +595,7 @@ impl Store {
                             host_summary.starttls,
                             host_summary.pfs,
                             host_summary.strict_valid,
+                            tls_grade::grade_of_addresses(&host.addresses).map(TlsGrade::as_str),
                         ])
                         .map_err(fail)?;
                 }

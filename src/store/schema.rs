@@ -15,12 +15,13 @@
 //! finds the state that still counts for a domain whose latest run is untestable.
 //!
 //! A migration is SQL, optionally followed by code in the same transaction (reading stored
-//! JSON, recomputing roll-ups); migrations already released are never edited.
+//! JSON); the pending steps run in one transaction and the roll-ups they change are recomputed
+//! once at its end, with today's schema. Migrations already released are never edited.
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
-use crate::model::stale;
-use crate::model::{DomainResult, Verdict};
+use crate::model::{DomainResult, TlsGrade, Verdict};
+use crate::model::{stale, tls_grade};
 use crate::settings::Settings;
 
 /// `PRAGMA application_id` of our files: "STMN".
@@ -32,11 +33,24 @@ const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
     (STALE_STATE, Some(stale_state_code)),
     (SCAN_PATH, Some(scan_path_code)),
     (MAIL_VOLUME, None),
+    (TLS_GRADE, Some(tls_grade_code)),
 ];
 
-/// A migration step that SQL alone cannot do (it reads stored JSON, or recomputes roll-ups);
-/// it runs in the migration's transaction, after the step's SQL.
-type MigrationCode = fn(&Transaction<'_>) -> Result<(), SchemaError>;
+/// A migration step that SQL alone cannot do (it reads stored JSON); it runs in the migration's
+/// transaction, after the step's SQL, and says which roll-ups the step changes. Roll-ups are
+/// recomputed once, after the last pending step, because computing them needs today's schema.
+type MigrationCode = fn(&Transaction<'_>) -> Result<Rollups, SchemaError>;
+
+/// Which stored roll-ups a migration step leaves to recompute (the larger need wins).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Rollups {
+    /// None: the step changes no count.
+    Keep,
+    /// The days on which some domain may have kept its last known state (the stale rule).
+    StaleDays,
+    /// Every day (a new count).
+    All,
+}
 
 /// 2 -> 3, the network path of each scan (issue "reach and alert"): `direct` or
 /// `socks5://HOST:PORT` (never credentials), so Trends can mark where the vantage point
@@ -46,12 +60,12 @@ ALTER TABLE scans ADD COLUMN path TEXT;
 "#;
 
 /// Every scan stored before proxies existed went direct.
-fn scan_path_code(transaction: &Transaction<'_>) -> Result<(), SchemaError> {
+fn scan_path_code(transaction: &Transaction<'_>) -> Result<Rollups, SchemaError> {
     transaction.execute(
         "UPDATE scans SET path = ?1 WHERE path IS NULL",
         [crate::model::NetworkPath::Direct.to_string()],
     )?;
-    Ok(())
+    Ok(Rollups::Keep)
 }
 
 /// 1 -> 2, stale state (`model::stale`): what each run answered, and why an untestable one
@@ -62,13 +76,21 @@ ALTER TABLE runs ADD COLUMN definitive INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN untestable_why TEXT;
 "#;
 
-/// 2 -> 3, weights by mail volume (DESIGN.md "Weighted by mail volume"): a weight per list
+/// 3 -> 4, weights by mail volume (DESIGN.md "Weighted by mail volume"): a weight per list
 /// membership (memberships stored before weigh 1), and the weighted counts of each roll-up
 /// (`volume`, JSON of `model::adoption::VolumeCounts`; NULL for roll-ups written before, which
 /// read as "no weighted figures", never as 0).
 const MAIL_VOLUME: &str = r#"
 ALTER TABLE list_domains ADD COLUMN weight REAL NOT NULL DEFAULT 1;
 ALTER TABLE rollups ADD COLUMN volume TEXT;
+"#;
+
+/// 4 -> 5, weak TLS (`model::tls_grade`): the worst TLS grade of each run and of each of its
+/// MX hosts, so roll-ups count `weak_tls` without reading results. The code grades every stored
+/// run from its recorded session facts and recomputes every roll-up.
+const TLS_GRADE: &str = r#"
+ALTER TABLE runs ADD COLUMN tls_grade TEXT;
+ALTER TABLE run_mx ADD COLUMN tls_grade TEXT;
 "#;
 
 /// 0 -> 1: first schema.
@@ -179,7 +201,7 @@ pub enum SchemaError {
 /// then, with the saved `stale_max_days`, the roll-ups of every day on which some domain may
 /// have kept its last known state are recomputed by the rule. The other roll-ups count the
 /// same under the rule (their missing `stale` reads as 0).
-fn stale_state_code(transaction: &Transaction<'_>) -> Result<(), SchemaError> {
+fn stale_state_code(transaction: &Transaction<'_>) -> Result<Rollups, SchemaError> {
     transaction.execute(
         "UPDATE runs SET definitive = 1 WHERE verdict = ?1",
         [Verdict::NoMail.as_str()],
@@ -211,6 +233,11 @@ fn stale_state_code(transaction: &Transaction<'_>) -> Result<(), SchemaError> {
             update.execute(rusqlite::params![definitive, why, id])?;
         }
     }
+    Ok(Rollups::StaleDays)
+}
+
+/// The saved `stale_max_days` (the default when nothing readable is saved).
+fn saved_stale_max_days(transaction: &Transaction<'_>) -> Result<u32, SchemaError> {
     let settings: Option<String> = transaction
         .query_row(
             "SELECT value FROM settings WHERE key = 'settings'",
@@ -218,14 +245,66 @@ fn stale_state_code(transaction: &Transaction<'_>) -> Result<(), SchemaError> {
             |row| row.get(0),
         )
         .optional()?;
-    let max_days = settings
+    Ok(settings
         .and_then(|json| serde_json::from_str::<Settings>(&json).ok())
         .unwrap_or_default()
-        .stale_max_days;
-    super::queries::recompute_stale_rollups(transaction, max_days).map_err(|error| match error {
+        .stale_max_days)
+}
+
+fn rollup_error(error: super::queries::RollupError) -> SchemaError {
+    match error {
         super::queries::RollupError::Sqlite(error) => SchemaError::Sqlite(error),
         super::queries::RollupError::Damaged(problem) => SchemaError::Damaged(problem),
-    })
+    }
+}
+
+/// The code of [`TLS_GRADE`]: every stored run and MX host graded from its result JSON's
+/// recorded session facts by this build's table (`tls_grade::grade_of_addresses`; an
+/// unreadable result stays ungraded), then every roll-up recomputed, so `weak_tls` counts
+/// every day of history. (A later change of the suite table needs the same step again.)
+fn tls_grade_code(transaction: &Transaction<'_>) -> Result<Rollups, SchemaError> {
+    /// A run's id, its grade, and each MX host's.
+    type Graded = (i64, Option<TlsGrade>, Vec<(String, Option<TlsGrade>)>);
+    let mut grades: Vec<Graded> = Vec::new();
+    {
+        let mut statement = transaction.prepare("SELECT id, result FROM runs ORDER BY id")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let json: String = row.get(1)?;
+            match serde_json::from_str::<DomainResult>(&json) {
+                Ok(result) => grades.push((
+                    id,
+                    tls_grade::grade_of_domain(&result),
+                    result
+                        .mx
+                        .iter()
+                        .map(|host| {
+                            (
+                                host.host.clone(),
+                                tls_grade::grade_of_addresses(&host.addresses),
+                            )
+                        })
+                        .collect(),
+                )),
+                Err(error) => {
+                    tracing::warn!("stored run {id} is unreadable ({error}); left ungraded");
+                }
+            }
+        }
+    }
+    {
+        let mut run = transaction.prepare("UPDATE runs SET tls_grade = ?1 WHERE id = ?2")?;
+        let mut host = transaction
+            .prepare("UPDATE run_mx SET tls_grade = ?1 WHERE run_id = ?2 AND host = ?3")?;
+        for (id, grade, hosts) in &grades {
+            run.execute(rusqlite::params![grade.map(TlsGrade::as_str), id])?;
+            for (name, grade) in hosts {
+                host.execute(rusqlite::params![grade.map(TlsGrade::as_str), id, name])?;
+            }
+        }
+    }
+    Ok(Rollups::All)
 }
 
 /// Brings `connection` to [`CURRENT_VERSION`], refusing foreign or newer files.
@@ -247,16 +326,36 @@ pub fn migrate(connection: &mut Connection) -> Result<(), SchemaError> {
             known: CURRENT_VERSION,
         });
     }
+    if version == CURRENT_VERSION {
+        return Ok(());
+    }
+    // Every pending step in one transaction, roll-ups last: the file is at its old version or
+    // at the current one, never in between.
+    let transaction: Transaction<'_> = connection.transaction()?;
+    let mut rollups = Rollups::Keep;
     for (index, (migration, code)) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let transaction: Transaction<'_> = connection.transaction()?;
         transaction.execute_batch(migration)?;
         if let Some(code) = code {
-            code(&transaction)?;
+            rollups = rollups.max(code(&transaction)?);
         }
-        transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
         transaction.pragma_update(None, "user_version", (index + 1) as i64)?;
-        transaction.commit()?;
     }
+    if rollups != Rollups::Keep {
+        let max_days = saved_stale_max_days(&transaction)?;
+        match rollups {
+            Rollups::Keep => {}
+            Rollups::StaleDays => {
+                super::queries::recompute_stale_rollups(&transaction, max_days)
+                    .map_err(rollup_error)?;
+            }
+            Rollups::All => {
+                super::queries::recompute_all_rollups(&transaction, max_days)
+                    .map_err(rollup_error)?;
+            }
+        }
+    }
+    transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
+    transaction.commit()?;
     Ok(())
 }
 
@@ -502,5 +601,76 @@ mod tests {
             Some(Verdict::TlsOk)
         );
         store.integrity_check().expect("sound");
+    }
+
+    #[test]
+    fn weak_tls_is_graded_from_stored_sessions_and_counted_on_every_old_day() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("old.sqlite3");
+        write_version_1(&path);
+        {
+            // a.example's day-0 session was TLS 1.0 with RSA key exchange and CBC, stored
+            // before grades existed: the facts are in its JSON, no grade.
+            let connection = Connection::open(&path).expect("open");
+            let mut weak = good("a.example", day(0));
+            let tls = &mut weak.mx[0].addresses[0];
+            tls.tls_version = Some(crate::model::TlsVersion::Tls10);
+            tls.cipher_suite = Some("TLS_RSA_WITH_AES_128_CBC_SHA".to_string());
+            let mut json =
+                serde_json::from_str::<serde_json::Value>(&stored_json(&weak)).expect("json");
+            json.as_object_mut().expect("object").remove("tls_grade");
+            json["mx"][0]["addresses"][0]
+                .as_object_mut()
+                .expect("object")
+                .remove("tls_grade");
+            connection
+                .execute(
+                    "UPDATE runs SET result = ?1 WHERE id = 1",
+                    [json.to_string()],
+                )
+                .expect("update");
+        }
+        let store = Store::open(&path).expect("migrates");
+        let (run_grade, host_grade): (Option<String>, Option<String>) = store
+            .connection
+            .query_row(
+                "SELECT r.tls_grade, m.tls_grade FROM runs r JOIN run_mx m ON m.run_id = r.id
+                 WHERE r.id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("graded");
+        assert_eq!(run_grade.as_deref(), Some("phase_out"));
+        assert_eq!(host_grade.as_deref(), Some("phase_out"));
+        let b_grade: Option<String> = store
+            .connection
+            .query_row("SELECT tls_grade FROM runs WHERE id = 3", [], |row| {
+                row.get(0)
+            })
+            .expect("graded");
+        assert_eq!(b_grade, None, "no recorded suite: no grade, not weak");
+        let a = DomainName::parse("a.example").expect("valid");
+        let history = store.history(&a).expect("history");
+        assert_eq!(
+            history[1].result.tls_grade,
+            Some(TlsGrade::PhaseOut),
+            "a stored result reads graded from its facts"
+        );
+        for list in [None, store.list_id("L").expect("query")] {
+            let points = store.trends(list, None).expect("trends");
+            assert_eq!(points.len(), 2);
+            let (before, outage) = (&points[0].domains, &points[1].domains);
+            assert_eq!((before.testable, before.weak_tls), (2, 1), "{list:?}");
+            assert_eq!(
+                before.all_three, 2,
+                "all three keeps its definition beside weak TLS"
+            );
+            assert_eq!(
+                (outage.stale, outage.weak_tls),
+                (1, 1),
+                "stale a.example counts weak by its last known state"
+            );
+            assert_eq!(points[0].mx_hosts.weak_tls, 1);
+        }
     }
 }

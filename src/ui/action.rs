@@ -36,6 +36,12 @@ pub enum Action {
     SetFilterText(String),
     /// The domains table shows only this grade (None: all).
     SetGradeFilter(Option<Grade>),
+    /// Show only rows whose certificate ends within this many days (None: all).
+    SetExpiryFilter(Option<u32>),
+    /// Show only rows of this mail provider (None: all).
+    SetProviderFilter(Option<String>),
+    /// Group the table's rows by mail provider.
+    SetGroupByProvider(bool),
     /// A click on a column heading: sort by it, or flip the direction.
     SortBy(SortColumn),
     /// A click on the table row at `position`; `toggle` with Ctrl/Cmd, `extend` with Shift.

@@ -23,6 +23,7 @@ use super::lists_panel::ListsPanel;
 use super::saved::{SAVED_KEY, Saved, Tab, ThemeChoice};
 use super::settings_tab::SettingsTab;
 use super::state::{Reaction, UiState};
+use super::style::GradeLook as _;
 use super::table::DomainsTab;
 use super::table_model::TableModel;
 use super::top_bar::TopBar;
@@ -276,6 +277,12 @@ impl App {
                 &state.table,
                 state.detail.as_ref(),
                 state.list.as_deref(),
+                state
+                    .view
+                    .as_ref()
+                    .map_or(crate::settings::DEFAULT_EXPIRY_WARNING_DAYS, |view| {
+                        view.settings.expiry_warning_days
+                    }),
                 actions,
             );
         }
@@ -295,7 +302,15 @@ impl App {
                         .ui(ui, &state.table, view, state.list.as_deref(), actions);
                 }
                 Tab::Trends => self.trends.ui(ui, view),
-                Tab::Events => self.events.ui(ui, &view.events, actions),
+                Tab::Events => {
+                    let lists: Vec<String> = view
+                        .lists
+                        .iter()
+                        .filter_map(|list| list.name.clone())
+                        .collect();
+                    self.events
+                        .ui(ui, &view.events, view.list.as_deref(), &lists, actions);
+                }
                 Tab::Settings => self.settings.ui(ui, &view.db_path, actions),
             }
         });
@@ -347,6 +362,8 @@ impl App {
                     self.domains.clear_filter_text();
                     state.table.set_filter_text("");
                     state.table.set_grade_filter(None);
+                    state.table.set_expiry_filter(None);
+                    state.table.set_provider_filter(None);
                 }
                 if state.table.select_only(&domain) {
                     self.domains.scroll_to(state.table.position_of(&domain));
@@ -355,6 +372,9 @@ impl App {
             }
             Action::SetFilterText(text) => state.table.set_filter_text(&text),
             Action::SetGradeFilter(grade) => state.table.set_grade_filter(grade),
+            Action::SetExpiryFilter(days) => state.table.set_expiry_filter(days),
+            Action::SetProviderFilter(provider) => state.table.set_provider_filter(provider),
+            Action::SetGroupByProvider(group) => state.table.set_group_by_provider(group),
             Action::SortBy(column) => state.table.click_heading(column),
             Action::ClickRow {
                 position,

@@ -1,6 +1,6 @@
 //! The domain detail panel: MX hosts by preference → addresses → outcome, with TLS and
 //! certificate facts, why strict validation failed, EHLO extensions before and after TLS, and
-//! the domain's timeline of results and change events.
+//! the domain's history chart (`history_chart`) and timeline of results and change events.
 //!
 //! Owns: presenting one [`DomainDetail`] (a stale domain: why and since when, then its last
 //! known state). Must not touch: loading it (the monitor does), the
@@ -9,6 +9,7 @@
 use eframe::egui;
 
 use super::action::{Action, DialogRequest};
+use super::style::GradeLook as _;
 use super::style::{self, Grade, format_time, tls_grade_text};
 use super::table::{describe_stale, stale_mark};
 use super::table_model::TableModel;
@@ -52,6 +53,7 @@ impl DetailPanel {
         table: &TableModel,
         detail: Option<&DomainDetail>,
         list: Option<&str>,
+        warning_days: u32,
         actions: &mut Vec<Action>,
     ) {
         egui::Panel::right("detail_panel")
@@ -93,7 +95,7 @@ impl DetailPanel {
                     Some(detail) => {
                         egui::ScrollArea::vertical()
                             .auto_shrink([false, false])
-                            .show(ui, |ui| detail_ui(ui, detail));
+                            .show(ui, |ui| detail_ui(ui, detail, warning_days));
                     }
                     None => {
                         ui.spinner();
@@ -157,7 +159,7 @@ fn weight_row_ui(
     });
 }
 
-fn detail_ui(ui: &mut egui::Ui, detail: &DomainDetail) {
+fn detail_ui(ui: &mut egui::Ui, detail: &DomainDetail, warning_days: u32) {
     let dark_mode = ui.visuals().dark_mode;
     let Some(latest) = &detail.latest else {
         ui.label("Not probed yet. Use Rescan, or wait for the next scheduled scan.");
@@ -181,6 +183,9 @@ fn detail_ui(ui: &mut egui::Ui, detail: &DomainDetail) {
         host_ui(ui, host, dark_mode);
     }
     ui.separator();
+    // The history chart next to the text timeline: the same runs, drawn over time.
+    super::history_chart::history_chart_ui(ui, &detail.history, warning_days);
+    ui.add_space(4.0);
     timeline_ui(ui, detail, dark_mode);
 }
 
@@ -252,8 +257,16 @@ fn summary_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool) {
             ui.label(tls_grade_text(result.tls_grade, dark_mode))
                 .on_hover_text("NCSC-NL TLS guidelines v2.1: the worst over the addresses");
             ui.end_row();
+            // Words for people, the stable code (JSON, CSV) on hover: one name per result.
+            let grade = Grade::of(
+                Some(result.verdict),
+                result.pfs,
+                result.strict_valid,
+                result.tls_grade,
+            );
             ui.label("Verdict");
-            ui.label(result.verdict.as_str());
+            ui.label(grade.badge(dark_mode))
+                .on_hover_text(format!("verdict code: {}", result.verdict.as_str()));
             ui.end_row();
             if let Some(error) = result.dns_error {
                 ui.label("DNS");
@@ -357,7 +370,7 @@ fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode:
             "{}   {} {}",
             address.ip,
             grade.icon(),
-            address.outcome
+            grade.label()
         ))
         .color(grade.color(dark_mode)),
     )

@@ -14,6 +14,7 @@ use super::action::{Action, DialogRequest};
 use super::import_export::{ExportDialog, ImportDialog};
 use super::state::DialogNews;
 use super::style::Grade;
+use super::style::GradeLook as _;
 use crate::import::domain_list::{DomainList, InvalidEntry, LineSyntax, Origin};
 use crate::model::DomainName;
 use crate::monitor::{Command, Edit};
@@ -25,8 +26,8 @@ pub enum Dialog {
         /// None: to the database only (All domains).
         list: Option<String>,
         text: String,
-        /// Entries left over from the last "Add": each with its line and reason.
-        rejected: Vec<InvalidEntry>,
+        /// "New list…" chosen in "Add to": the name typed for it (the list is created by Add).
+        new_list: Option<String>,
     },
     ConfirmRemove {
         domains: Vec<DomainName>,
@@ -55,7 +56,7 @@ impl Dialog {
             DialogRequest::AddDomains { list } => Dialog::AddDomains {
                 list,
                 text: String::new(),
-                rejected: Vec::new(),
+                new_list: None,
             },
             DialogRequest::ConfirmRemove { domains, list } => {
                 Dialog::ConfirmRemove { domains, list }
@@ -86,18 +87,82 @@ impl Dialog {
             Dialog::AddDomains {
                 list,
                 text,
-                rejected,
+                new_list,
             } => {
                 ui.heading("Add domains");
-                ui.label("One domain per line (commas and spaces also separate names).");
+                ui.label(
+                    "One domain per line (commas and spaces also separate names); e-mail \
+                     addresses and URLs count by their domain, as in Import.",
+                );
+                let chosen = match new_list {
+                    Some(_) => "New list…".to_string(),
+                    None => list
+                        .as_deref()
+                        .unwrap_or("All domains (no list)")
+                        .to_string(),
+                };
+                let new_list_id = ui.make_persistent_id("add_domains_new_list");
                 egui::ComboBox::from_label("Add to")
-                    .selected_text(list.as_deref().unwrap_or("All domains (no list)"))
+                    .selected_text(chosen)
                     .show_ui(ui, |ui| {
-                        ui.selectable_value(list, None, "All domains (no list)");
+                        if ui
+                            .selectable_label(
+                                new_list.is_none() && list.is_none(),
+                                "All domains (no list)",
+                            )
+                            .clicked()
+                        {
+                            *list = None;
+                            *new_list = None;
+                        }
                         for name in lists {
-                            ui.selectable_value(list, Some(name.clone()), name);
+                            let current = new_list.is_none() && list.as_deref() == Some(name);
+                            if ui.selectable_label(current, name).clicked() {
+                                *list = Some(name.clone());
+                                *new_list = None;
+                            }
+                        }
+                        if ui
+                            .selectable_label(new_list.is_some(), "New list…")
+                            .clicked()
+                        {
+                            *new_list = Some(String::new());
+                            // Its name field takes the keyboard as soon as it shows.
+                            ui.data_mut(|data| data.insert_temp(new_list_id, true));
                         }
                     });
+                let mut new_list_problem = None;
+                if let Some(name) = new_list.as_mut() {
+                    ui.horizontal(|ui| {
+                        ui.label("New list name");
+                        let field = ui.add(
+                            egui::TextEdit::singleline(name)
+                                .id(new_list_id)
+                                .hint_text("List name"),
+                        );
+                        // Asked until it holds: the click that chose "New list…" may take
+                        // the focus away in its own frame.
+                        let pending = ui.data(|data| data.get_temp::<bool>(new_list_id));
+                        if pending == Some(true) {
+                            if field.has_focus() {
+                                ui.data_mut(|data| data.remove::<bool>(new_list_id));
+                            } else {
+                                field.request_focus();
+                            }
+                        }
+                    });
+                    let trimmed = name.trim();
+                    new_list_problem = if trimmed.is_empty() {
+                        Some("Name the new list.")
+                    } else if lists.iter().any(|list| list == trimmed) {
+                        Some("A list with that name exists already: choose it above.")
+                    } else {
+                        None
+                    };
+                    if let Some(problem) = new_list_problem {
+                        ui.label(problem);
+                    }
+                }
                 egui::ScrollArea::vertical()
                     .max_height(240.0)
                     .show(ui, |ui| {
@@ -109,22 +174,18 @@ impl Dialog {
                         );
                     });
                 let parsed = DomainList::from_text(text, LineSyntax::Pasted);
-                ui.label(format!(
-                    "{} valid, {} invalid",
-                    parsed.domains.len(),
-                    parsed.invalid.len()
+                let unique = parsed.unique_domains();
+                ui.label(add_counts_text(
+                    unique.len(),
+                    parsed.duplicate_count(),
+                    parsed.invalid.len(),
                 ));
-                let shown = if rejected.is_empty() {
-                    &parsed.invalid
-                } else {
-                    &*rejected
-                };
-                if !shown.is_empty() {
+                if !parsed.invalid.is_empty() {
                     egui::ScrollArea::vertical()
                         .id_salt("invalid_lines")
                         .max_height(120.0)
                         .show(ui, |ui| {
-                            for entry in shown.iter().take(200) {
+                            for entry in parsed.invalid.iter().take(200) {
                                 ui.label(
                                     egui::RichText::new(invalid_entry_text(entry))
                                         .color(Grade::NoStarttls.color(dark_mode)),
@@ -134,25 +195,30 @@ impl Dialog {
                 }
                 let mut open = true;
                 ui.horizontal(|ui| {
-                    if ui
-                        .add_enabled(!parsed.domains.is_empty(), egui::Button::new("Add"))
-                        .clicked()
-                    {
+                    let can_add = !unique.is_empty() && new_list_problem.is_none();
+                    if ui.add_enabled(can_add, egui::Button::new("Add")).clicked() {
+                        let target = match new_list.take() {
+                            Some(name) => {
+                                let name = name.trim().to_string();
+                                *list = Some(name.clone());
+                                Some(name)
+                            }
+                            None => list.clone(),
+                        };
                         actions.push(Action::Send(Command::Edit(Edit::AddDomains {
-                            list: list.clone(),
-                            domains: parsed.domains.clone(),
+                            list: target.clone(),
+                            domains: unique.clone(),
                         })));
+                        if let Some(name) = target.filter(|name| !lists.contains(name)) {
+                            // The new list shows once the edit made it (asking now would race).
+                            actions.push(Action::SelectListAfterEdit(Some(name)));
+                        }
                         if parsed.invalid.is_empty() {
                             open = false;
                         } else {
-                            // Keep what could not be added, with the reasons, to fix or drop.
-                            *text = parsed
-                                .invalid
-                                .iter()
-                                .map(|entry| entry.text.as_str())
-                                .collect::<Vec<_>>()
-                                .join("\n");
-                            *rejected = parsed.invalid.clone();
+                            // Keep what could not be added, one entry a line: the reasons below
+                            // then name the lines as they now stand (1, 2, …).
+                            *text = kept_entries(&parsed.invalid);
                         }
                     }
                     if ui.button("Close").clicked() {
@@ -208,7 +274,10 @@ impl Dialog {
                     ui.label("A list with that name exists already.");
                 }
                 let mut open = true;
-                let submit = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                // Enter in the name field submits. The field keeps the focus (asked for each
+                // frame), so it never "loses" it: a press while it has the focus counts too.
+                let submit = (response.has_focus() || response.lost_focus())
+                    && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 ui.horizontal(|ui| {
                     let valid = !trimmed.is_empty() && !taken;
                     let clicked = ui.add_enabled(valid, egui::Button::new("Create")).clicked();
@@ -273,6 +342,24 @@ impl Dialog {
 }
 
 /// `line 4: '10.1.2.3': <why>`, as the dialog lists a pasted entry that is not a domain.
+/// "12 valid, 2 duplicates, 1 invalid": a repeat is not counted as valid a second time.
+fn add_counts_text(valid: usize, duplicates: usize, invalid: usize) -> String {
+    match duplicates {
+        0 => format!("{valid} valid, {invalid} invalid"),
+        1 => format!("{valid} valid, 1 duplicate, {invalid} invalid"),
+        _ => format!("{valid} valid, {duplicates} duplicates, {invalid} invalid"),
+    }
+}
+
+/// The entries Add left over, one a line (so they are numbered 1, 2, … again).
+fn kept_entries(invalid: &[InvalidEntry]) -> String {
+    invalid
+        .iter()
+        .map(|entry| entry.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn invalid_entry_text(entry: &InvalidEntry) -> String {
     match entry.origin {
         Origin::Line(line) => format!("line {line}: '{}': {}", entry.text, entry.reason),

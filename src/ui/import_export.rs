@@ -13,6 +13,7 @@ use eframe::egui;
 use super::action::Action;
 use super::file_pick::FilePurpose;
 use super::style::Grade;
+use super::style::GradeLook as _;
 use crate::monitor::{ColumnChoice, Command, Edit, ExportFormat, ExportOptions, ImportReport};
 
 /// Where imported domains go.

@@ -8,6 +8,7 @@ use eframe::egui;
 
 use super::action::{Action, DialogRequest};
 use super::style::Grade;
+use super::style::GradeLook as _;
 use crate::monitor::ScanTarget;
 use crate::monitor::view::{ListSummary, TrendCounts};
 

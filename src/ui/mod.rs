@@ -7,11 +7,13 @@
 
 mod action;
 mod app;
+mod day_axis;
 mod detail;
 mod dialogs;
 mod events_tab;
 mod file_drop;
 mod file_pick;
+mod history_chart;
 mod import_export;
 mod lists_panel;
 mod path_prompt;

@@ -15,6 +15,7 @@ use eframe::egui;
 
 use super::file_pick::{FilePurpose, INSTALL_HINT};
 use super::style::Grade;
+use super::style::GradeLook as _;
 
 /// At most this many entries of one directory are listed (a larger one completes from these).
 pub const MAX_LISTED: usize = 20_000;

@@ -19,6 +19,7 @@ use super::action::Action;
 use super::file_pick::FilePurpose;
 use super::state::SettingsNews;
 use super::style::Grade;
+use super::style::GradeLook as _;
 use crate::monitor::Command;
 use crate::settings::{OverriddenSetting, Overrides, Settings, proxy_has_password};
 
@@ -34,6 +35,8 @@ pub struct SettingsForm {
     pub command_timeout_secs: String,
     pub scan_deadline_minutes: String,
     pub expiry_warning_days: String,
+    /// How many days a last known state is kept through untestable probes (`stale_max_days`).
+    pub stale_max_days: String,
     pub smtp_port: String,
     pub ehlo_name: String,
     pub custom_dns: bool,
@@ -63,6 +66,7 @@ impl SettingsForm {
             command_timeout_secs: settings.command_timeout_secs.to_string(),
             scan_deadline_minutes: settings.scan_deadline_minutes.to_string(),
             expiry_warning_days: settings.expiry_warning_days.to_string(),
+            stale_max_days: settings.stale_max_days.to_string(),
             smtp_port: settings.smtp_port.to_string(),
             ehlo_name: settings.ehlo_name.clone(),
             custom_dns: !settings.dns_server.trim().is_empty(),
@@ -97,7 +101,7 @@ impl SettingsForm {
         } else {
             ""
         };
-        let edits: [(&str, &str); 13] = [
+        let edits: [(&str, &str); 14] = [
             ("scan_interval_hours", &self.scan_interval_hours),
             ("concurrency", &self.concurrency),
             ("connect_timeout_secs", &self.connect_timeout_secs),
@@ -111,6 +115,7 @@ impl SettingsForm {
             ("deep", if self.deep { "true" } else { "false" }),
             ("expiry_warning_days", &self.expiry_warning_days),
             ("proxy", &self.proxy),
+            ("stale_max_days", &self.stale_max_days),
         ];
         let mut result = self.original.edited(&edits);
         if self.custom_dns && self.dns_server.trim().is_empty() {
@@ -243,6 +248,17 @@ impl SettingsTab {
                         "Warn of expiry (days ahead)",
                         &mut form.expiry_warning_days,
                         &format!("default {}", defaults.expiry_warning_days),
+                        None,
+                    );
+                    text_row(
+                        ui,
+                        "Keep last known state (days)",
+                        &mut form.stale_max_days,
+                        &format!(
+                            "default {}: an untestable domain counts by its last testable state \
+                             this long; 0 turns it off",
+                            defaults.stale_max_days
+                        ),
                         None,
                     );
                     text_row(

@@ -417,6 +417,7 @@ impl UiState {
                                 regression: change.kind.is_regression(),
                                 kind: change.kind,
                                 detail: change.detail,
+                                scan_id: None,
                             },
                         );
                     }
@@ -873,6 +874,7 @@ mod tests {
             kind: ChangeKind::CertBecameInvalid,
             regression: true,
             detail: "certificate became invalid".into(),
+            scan_id: None,
         });
         fresh.detail = Some(detail);
         state.apply_event(Event::ViewLoaded(fresh), &mut reactions);

@@ -7,167 +7,38 @@
 use eframe::egui::{self, Color32, RichText};
 use time::OffsetDateTime;
 
-use crate::model::{Outcome, TlsGrade, Verdict};
+use crate::model::{TlsGrade, Verdict};
 use crate::monitor::view::LatestRow;
 
-/// What a table row says at a glance, derived from the exact verdict and booleans.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Grade {
-    /// STARTTLS + forward secrecy + strict certificate validation, and TLS graded good or
-    /// sufficient (NCSC-NL) on every testable address.
-    Secure,
-    /// All three, but the TLS grade is phase out or insufficient somewhere (`weak TLS`).
-    WeakTls,
-    /// Encrypted, but without forward secrecy or without a strictly valid certificate.
-    Encrypted,
-    /// STARTTLS offered, but the command or the handshake failed.
-    TlsFailed,
-    /// Mail arrives in clear text.
-    NoStarttls,
-    /// Could not be tested (DNS failure, refused, timed out, 421): not a failure.
-    Untestable,
-    /// Null MX: the domain takes no mail.
-    NoMail,
-    /// Not probed yet.
-    NotProbed,
+pub use crate::model::words::Grade;
+
+/// How a [`Grade`] looks in egui: its colour, its badge (icon and word), the grade of a row.
+pub trait GradeLook: Sized {
+    /// A colour with enough contrast on the theme's background.
+    fn color(self, dark_mode: bool) -> Color32;
+    /// Icon and word, coloured.
+    fn badge(self, dark_mode: bool) -> RichText;
+    /// The grade of a table row.
+    fn of_row(row: &LatestRow) -> Self;
 }
 
-impl Grade {
-    /// Every grade, in the legend's order.
-    pub const ALL: [Grade; 8] = [
-        Grade::Secure,
-        Grade::WeakTls,
-        Grade::Encrypted,
-        Grade::TlsFailed,
-        Grade::NoStarttls,
-        Grade::Untestable,
-        Grade::NoMail,
-        Grade::NotProbed,
-    ];
-
-    /// The grade of a verdict with its booleans and TLS grade (the worst over the addresses
-    /// where TLS worked). A null TLS grade (results stored before grading) does not pull a
-    /// domain down from secure.
-    pub fn of(
-        verdict: Option<Verdict>,
-        pfs: Option<bool>,
-        strict_valid: Option<bool>,
-        tls_grade: Option<TlsGrade>,
-    ) -> Self {
-        match verdict {
-            None => Grade::NotProbed,
-            Some(Verdict::NoMail) => Grade::NoMail,
-            Some(Verdict::Untestable) => Grade::Untestable,
-            Some(Verdict::NoStarttls) => Grade::NoStarttls,
-            Some(Verdict::TlsFailed) => Grade::TlsFailed,
-            Some(Verdict::TlsOk) if pfs == Some(true) && strict_valid == Some(true) => {
-                if tls_grade.is_some_and(TlsGrade::is_weak) {
-                    Grade::WeakTls
-                } else {
-                    Grade::Secure
-                }
-            }
-            Some(Verdict::TlsOk) => Grade::Encrypted,
-        }
+impl GradeLook for Grade {
+    fn color(self, dark_mode: bool) -> Color32 {
+        color32(self.rgb(dark_mode))
     }
 
-    /// The grade of a table row.
-    pub fn of_row(row: &LatestRow) -> Self {
-        Self::of(row.verdict, row.pfs, row.strict_valid, row.tls_grade)
-    }
-
-    /// The grade of one address's outcome.
-    pub fn of_outcome(
-        outcome: Outcome,
-        pfs: Option<bool>,
-        strict_valid: Option<bool>,
-        tls_grade: Option<TlsGrade>,
-    ) -> Self {
-        let verdict = match outcome {
-            Outcome::Untestable => Verdict::Untestable,
-            Outcome::NoStarttls => Verdict::NoStarttls,
-            Outcome::TlsFailed => Verdict::TlsFailed,
-            Outcome::TlsOk => Verdict::TlsOk,
-        };
-        Self::of(Some(verdict), pfs, strict_valid, tls_grade)
-    }
-
-    /// Short word shown in the table.
-    pub fn label(self) -> &'static str {
-        match self {
-            Grade::Secure => "secure",
-            Grade::WeakTls => "all three, weak TLS",
-            Grade::Encrypted => "encrypted",
-            Grade::TlsFailed => "TLS failed",
-            Grade::NoStarttls => "no STARTTLS",
-            Grade::Untestable => "untestable",
-            Grade::NoMail => "no mail",
-            Grade::NotProbed => "not probed",
-        }
-    }
-
-    /// What the grade means, for the legend and tooltips.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            Grade::Secure => {
-                "STARTTLS, forward secrecy, a strictly valid certificate and TLS graded good or \
-                 sufficient (NCSC-NL TLS guidelines v2.1)"
-            }
-            Grade::WeakTls => {
-                "STARTTLS, forward secrecy and a strictly valid certificate, but TLS graded phase \
-                 out or insufficient (NCSC-NL TLS guidelines v2.1: version, key exchange, suite)"
-            }
-            Grade::Encrypted => {
-                "encrypted, but without forward secrecy or without a strictly valid certificate"
-            }
-            Grade::TlsFailed => "STARTTLS offered, but the command or the TLS handshake failed",
-            Grade::NoStarttls => "the server does not offer STARTTLS: mail travels in clear text",
-            Grade::Untestable => {
-                "could not be tested (DNS failure, refused, timed out, 421); not counted as failing"
-            }
-            Grade::NoMail => "null MX: the domain accepts no mail",
-            Grade::NotProbed => "not probed yet",
-        }
-    }
-
-    /// An icon that tells grades apart without colour.
-    pub fn icon(self) -> &'static str {
-        match self {
-            Grade::Secure => "✔",
-            Grade::WeakTls => "☑",
-            Grade::Encrypted => "⚠",
-            Grade::TlsFailed => "✖",
-            Grade::NoStarttls => "🔓",
-            Grade::Untestable => "？",
-            Grade::NoMail => "—",
-            Grade::NotProbed => "…",
-        }
-    }
-
-    /// A colour with enough contrast on the theme's background.
-    pub fn color(self, dark_mode: bool) -> Color32 {
-        match (self, dark_mode) {
-            (Grade::Secure, true) => Color32::from_rgb(0x5c, 0xd6, 0x7a),
-            (Grade::Secure, false) => Color32::from_rgb(0x1b, 0x7a, 0x35),
-            (Grade::Encrypted | Grade::WeakTls, true) => Color32::from_rgb(0xf2, 0xc1, 0x4e),
-            (Grade::Encrypted | Grade::WeakTls, false) => Color32::from_rgb(0x8a, 0x5a, 0x00),
-            (Grade::TlsFailed, true) => Color32::from_rgb(0xff, 0x8c, 0x5a),
-            (Grade::TlsFailed, false) => Color32::from_rgb(0xb3, 0x41, 0x00),
-            (Grade::NoStarttls, true) => Color32::from_rgb(0xff, 0x6b, 0x6b),
-            (Grade::NoStarttls, false) => Color32::from_rgb(0xb0, 0x12, 0x1f),
-            (Grade::Untestable | Grade::NoMail | Grade::NotProbed, true) => {
-                Color32::from_rgb(0xa8, 0xa8, 0xa8)
-            }
-            (Grade::Untestable | Grade::NoMail | Grade::NotProbed, false) => {
-                Color32::from_rgb(0x5f, 0x5f, 0x5f)
-            }
-        }
-    }
-
-    /// Icon and word, coloured.
-    pub fn badge(self, dark_mode: bool) -> RichText {
+    fn badge(self, dark_mode: bool) -> RichText {
         RichText::new(format!("{} {}", self.icon(), self.label())).color(self.color(dark_mode))
     }
+
+    fn of_row(row: &LatestRow) -> Self {
+        Self::of(row.verdict, row.pfs, row.strict_valid, row.tls_grade)
+    }
+}
+
+/// egui's colour of an [`Rgb`](crate::model::words::Rgb).
+pub fn color32(rgb: crate::model::words::Rgb) -> Color32 {
+    Color32::from_rgb(rgb.0, rgb.1, rgb.2)
 }
 
 /// A TLS grade in words (`good`, `sufficient`, `phase out`, `insufficient`), coloured: good and
@@ -246,6 +117,7 @@ pub fn format_date(at: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Outcome;
 
     #[test]
     fn grades_follow_the_verdict_and_both_booleans() {

@@ -10,6 +10,7 @@ use eframe::egui;
 use egui_extras::{Column, TableBuilder};
 
 use super::action::{Action, DialogRequest};
+use super::style::GradeLook as _;
 use super::style::{self, Grade, format_date, format_time};
 use super::table_model::{HiddenColumns, SortColumn, TableModel};
 use crate::monitor::ScanTarget;
@@ -57,6 +58,9 @@ pub fn filter_id() -> egui::Id {
 /// How wide the filter box is when there is room.
 const FILTER_WIDTH: f32 = 260.0;
 
+/// The "expires within" filter's days until the user picks others.
+const DEFAULT_EXPIRY_FILTER_DAYS: u32 = 30;
+
 /// The Domains tab's own state: what is typed in the filter box, scrolling, and which columns
 /// are hidden.
 #[derive(Debug, Default)]
@@ -68,6 +72,8 @@ pub struct DomainsTab {
     focus_filter: bool,
     /// The table should scroll to this position next frame.
     scroll_to: Option<usize>,
+    /// The days of the "expires within" filter while it is off (the next time it is ticked).
+    expiry_days: u32,
 }
 
 impl DomainsTab {
@@ -75,6 +81,7 @@ impl DomainsTab {
     pub fn new(columns: HiddenColumns) -> Self {
         Self {
             columns,
+            expiry_days: DEFAULT_EXPIRY_FILTER_DAYS,
             ..Self::default()
         }
     }
@@ -163,6 +170,8 @@ impl DomainsTab {
             if chosen != current {
                 actions.push(Action::SetGradeFilter(chosen));
             }
+            self.expiry_filter_ui(ui, table, actions);
+            provider_filter_ui(ui, table, actions);
             let hidden = self.columns.hidden_count();
             let title = match hidden {
                 0 => "Columns".to_string(),
@@ -199,6 +208,40 @@ impl DomainsTab {
                 }));
             }
         });
+    }
+
+    /// "Expires within N days": a checkbox and the number of days (the expiry warning window
+    /// of Settings to begin with); expired certificates are included.
+    fn expiry_filter_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        table: &TableModel,
+        actions: &mut Vec<Action>,
+    ) {
+        let current = table.expiry_filter();
+        let mut on = current.is_some();
+        let days = current.unwrap_or(self.expiry_days);
+        // Straight into the wrapped toolbar (not a nested row), so it moves to the next line
+        // as a whole instead of being cut at the window's edge.
+        let toggled = ui
+            .checkbox(&mut on, "Expires within")
+            .on_hover_text(
+                "Only domains whose certificate ends within this many days (expired ones too)",
+            )
+            .changed();
+        let mut edited = days;
+        let field = ui.add_enabled(
+            on,
+            egui::DragValue::new(&mut edited)
+                .range(0..=3650)
+                .suffix(" days"),
+        );
+        if field.changed() {
+            self.expiry_days = edited;
+        }
+        if toggled || (on && edited != days) {
+            actions.push(Action::SetExpiryFilter(on.then_some(edited)));
+        }
     }
 
     fn table_ui(
@@ -287,13 +330,17 @@ impl DomainsTab {
                         return;
                     };
                     row.set_selected(table.is_selected(&data.domain));
+                    let group = table.group_start(position);
                     for &column in &shown {
-                        row.col(|ui| {
-                            if column == SortColumn::Weight {
-                                weight_ui(ui, table, &data.domain);
-                            } else {
-                                cells.cell_ui(ui, column, data);
+                        row.col(|ui| match (column, group) {
+                            (SortColumn::Provider, Some((provider, size))) => {
+                                ui.label(
+                                    egui::RichText::new(format!("{provider} ({size})")).strong(),
+                                )
+                                .on_hover_text(format!("{size} domains of {provider} follow"));
                             }
+                            (SortColumn::Weight, _) => weight_ui(ui, table, &data.domain),
+                            _ => cells.cell_ui(ui, column, data),
                         });
                     }
                     if row.response().clicked() {
@@ -323,6 +370,36 @@ fn weight_ui(ui: &mut egui::Ui, table: &TableModel, domain: &crate::model::Domai
     };
     ui.label(text)
         .on_hover_text("Weight in this list (mail volume) and its share of the list's mail");
+}
+
+/// The provider filter (providers largest first, with their counts) and "Group by provider".
+fn provider_filter_ui(ui: &mut egui::Ui, table: &TableModel, actions: &mut Vec<Action>) {
+    let current = table.provider_filter().map(str::to_string);
+    let mut chosen = current.clone();
+    egui::ComboBox::from_label("Mail provider")
+        .selected_text(current.as_deref().unwrap_or("All providers"))
+        .height(320.0)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut chosen, None, "All providers");
+            for (provider, count) in table.provider_counts() {
+                ui.selectable_value(
+                    &mut chosen,
+                    Some(provider.clone()),
+                    format!("{provider} ({count})"),
+                );
+            }
+        });
+    if chosen != current {
+        actions.push(Action::SetProviderFilter(chosen));
+    }
+    let mut group = table.group_by_provider();
+    if ui
+        .checkbox(&mut group, "Group by provider")
+        .on_hover_text("Rows of one mail provider together, the largest provider first")
+        .changed()
+    {
+        actions.push(Action::SetGroupByProvider(group));
+    }
 }
 
 /// Width and limits of `column`; the last column shown takes what is left.

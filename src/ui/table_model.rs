@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::style::Grade;
+use super::style::GradeLook as _;
 use crate::model::{DomainName, Weight};
 use crate::monitor::view::LatestRow;
 
@@ -167,6 +168,20 @@ pub struct TableModel {
     weights: HashMap<DomainName, Weight>,
     /// The sum of the weights of the list's domains.
     weight_total: f64,
+    /// Only rows whose certificate ends within this many days (or has ended).
+    expiry_within_days: Option<u32>,
+    /// Only rows of this mail provider (`model::provider_of` of the primary MX).
+    provider_filter: Option<String>,
+    /// Rows grouped by provider, largest group first, the sort order within each group.
+    group_by_provider: bool,
+    /// Rows per provider over all rows, largest first (then by name), for the filter menu.
+    provider_counts: Vec<(String, usize)>,
+}
+
+/// A row's certificate ends by `cutoff` (a row without a certificate never does).
+fn expires_by(row: &LatestRow, cutoff: time::OffsetDateTime) -> bool {
+    row.cert_not_after
+        .is_some_and(|not_after| not_after <= cutoff)
 }
 
 impl TableModel {
@@ -263,6 +278,77 @@ impl TableModel {
     /// The current grade filter.
     pub fn grade_filter(&self) -> Option<Grade> {
         self.grade_filter
+    }
+
+    /// Shows only rows whose certificate ends within `days` days from now, expired ones
+    /// included (None: all).
+    pub fn set_expiry_filter(&mut self, days: Option<u32>) {
+        if self.expiry_within_days != days {
+            self.expiry_within_days = days;
+            self.rebuild();
+        }
+    }
+
+    /// The "expires within N days" filter.
+    pub fn expiry_filter(&self) -> Option<u32> {
+        self.expiry_within_days
+    }
+
+    /// Shows only rows of `provider` (None: all).
+    pub fn set_provider_filter(&mut self, provider: Option<String>) {
+        if self.provider_filter != provider {
+            self.provider_filter = provider;
+            self.rebuild();
+        }
+    }
+
+    /// The provider filter.
+    pub fn provider_filter(&self) -> Option<&str> {
+        self.provider_filter.as_deref()
+    }
+
+    /// Rows per provider over the whole list, largest first (then by name).
+    pub fn provider_counts(&self) -> &[(String, usize)] {
+        &self.provider_counts
+    }
+
+    /// Groups rows by provider (largest group first; the sort order applies within a group).
+    pub fn set_group_by_provider(&mut self, group: bool) {
+        if self.group_by_provider != group {
+            self.group_by_provider = group;
+            self.rebuild();
+        }
+    }
+
+    /// Whether rows are grouped by provider.
+    pub fn group_by_provider(&self) -> bool {
+        self.group_by_provider
+    }
+
+    /// When grouped: the provider and its row count if the row at `position` starts a group.
+    pub fn group_start(&self, position: usize) -> Option<(&str, usize)> {
+        if !self.group_by_provider {
+            return None;
+        }
+        let provider = |position: usize| {
+            self.visible_row(position)
+                .map(|row| row.provider.as_deref().unwrap_or("no provider"))
+        };
+        let this = provider(position)?;
+        if position > 0 && provider(position - 1) == Some(this) {
+            return None;
+        }
+        let size = self.visible[position..]
+            .iter()
+            .take_while(|&&index| {
+                self.rows[index]
+                    .provider
+                    .as_deref()
+                    .unwrap_or("no provider")
+                    == this
+            })
+            .count();
+        Some((this, size))
     }
 
     /// Sorts by `sort`.
@@ -426,13 +512,33 @@ impl TableModel {
         for row in &self.rows {
             *self.grade_counts.entry(Grade::of_row(row)).or_default() += 1;
         }
+        let mut providers: BTreeMap<&str, usize> = BTreeMap::new();
+        for row in &self.rows {
+            if let Some(provider) = row.provider.as_deref() {
+                *providers.entry(provider).or_default() += 1;
+            }
+        }
+        let mut provider_counts: Vec<(String, usize)> = providers
+            .into_iter()
+            .map(|(provider, count)| (provider.to_string(), count))
+            .collect();
+        provider_counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        self.provider_counts = provider_counts;
         let needle = self.filter_text.trim().to_lowercase();
         let grade_filter = self.grade_filter;
+        let expiry_cutoff = self
+            .expiry_within_days
+            .map(|days| time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
+        let provider_filter = self.provider_filter.as_deref();
         self.visible = self
             .rows
             .iter()
             .enumerate()
             .filter(|(_, row)| grade_filter.is_none_or(|grade| Grade::of_row(row) == grade))
+            .filter(|(_, row)| expiry_cutoff.is_none_or(|cutoff| expires_by(row, cutoff)))
+            .filter(|(_, row)| {
+                provider_filter.is_none_or(|provider| row.provider.as_deref() == Some(provider))
+            })
             .filter(|(_, row)| {
                 needle.is_empty()
                     || row.domain.as_str().contains(&needle)
@@ -456,6 +562,33 @@ impl TableModel {
             self.selected.retain(|domain| shown.contains(domain));
         }
         let sort = self.sort;
+        if self.group_by_provider {
+            let rank: std::collections::HashMap<&str, usize> = self
+                .provider_counts
+                .iter()
+                .enumerate()
+                .map(|(rank, (provider, _))| (provider.as_str(), rank))
+                .collect();
+            let rows = &self.rows;
+            // Largest provider first; rows without one last; the sort order within.
+            let group = |index: usize| {
+                rows[index]
+                    .provider
+                    .as_deref()
+                    .and_then(|provider| rank.get(provider).copied())
+                    .unwrap_or(usize::MAX)
+            };
+            self.visible.sort_by(|&a, &b| {
+                let order = compare(&rows[a], &rows[b], sort.column);
+                let order = if sort.ascending {
+                    order
+                } else {
+                    order.reverse()
+                };
+                group(a).cmp(&group(b)).then(order).then_with(|| a.cmp(&b))
+            });
+            return;
+        }
         if sort.column == SortColumn::Domain {
             // Rows are kept in name order: the filtered indexes already are.
             if !sort.ascending {
@@ -645,6 +778,74 @@ mod tests {
             .filter_map(|position| model.visible_row(position))
             .map(|row| row.domain.to_string())
             .collect()
+    }
+
+    #[test]
+    fn filters_by_certificate_expiry_within_n_days_expired_included() {
+        let now = time::OffsetDateTime::now_utc();
+        let mut rows = vec![
+            row("expired.example", Some(Verdict::TlsOk), None),
+            row("soon.example", Some(Verdict::TlsOk), None),
+            row("later.example", Some(Verdict::TlsOk), None),
+            row("plain.example", Some(Verdict::NoStarttls), None),
+        ];
+        rows[0].cert_not_after = Some(now - time::Duration::days(3));
+        rows[1].cert_not_after = Some(now + time::Duration::days(10));
+        rows[2].cert_not_after = Some(now + time::Duration::days(90));
+        let mut table = TableModel::default();
+        table.set_rows(rows);
+        table.set_expiry_filter(Some(30));
+        assert_eq!(shown(&table), ["expired.example", "soon.example"]);
+        assert_eq!(table.expiry_filter(), Some(30));
+        table.set_expiry_filter(Some(0));
+        assert_eq!(shown(&table), ["expired.example"]);
+        table.set_expiry_filter(None);
+        assert_eq!(table.visible_len(), 4);
+        // Sorting by expiry puts the soonest first, rows without a certificate last.
+        table.set_sort(SortOrder {
+            column: SortColumn::CertExpiry,
+            ascending: true,
+        });
+        assert_eq!(
+            shown(&table),
+            [
+                "expired.example",
+                "soon.example",
+                "later.example",
+                "plain.example"
+            ]
+        );
+    }
+
+    #[test]
+    fn filters_and_groups_by_provider_largest_group_first() {
+        let mut table = model();
+        assert_eq!(
+            table.provider_counts(),
+            [
+                ("google.com".to_string(), 2),
+                ("mailhost.net".to_string(), 1)
+            ]
+        );
+        table.set_provider_filter(Some("google.com".to_string()));
+        assert_eq!(shown(&table), ["a.example", "d.example"]);
+        table.set_provider_filter(None);
+        table.set_group_by_provider(true);
+        table.set_sort(SortOrder {
+            column: SortColumn::Domain,
+            ascending: false,
+        });
+        assert_eq!(
+            shown(&table),
+            ["d.example", "a.example", "c.example", "b.example"],
+            "google.com (2) first, sorted within; no provider last"
+        );
+        assert_eq!(table.group_start(0), Some(("google.com", 2)));
+        assert_eq!(table.group_start(1), None);
+        assert_eq!(table.group_start(2), Some(("mailhost.net", 1)));
+        assert_eq!(table.group_start(3), Some(("no provider", 1)));
+        table.set_group_by_provider(false);
+        assert_eq!(table.group_start(0), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::action::{Action, Banner, DialogRequest};
 use super::file_pick::FilePurpose;
 use super::saved::ThemeChoice;
 use super::state::{DnsTrouble, UiState};
+use super::style::GradeLook as _;
 use super::style::{Grade, format_time};
 use crate::monitor::view::describe_duration;
 use crate::monitor::{Command, DnsFailureCause, ScanTarget, view};

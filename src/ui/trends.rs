@@ -8,14 +8,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use eframe::egui::{self, Color32};
-use egui_plot::{Bar, BarChart, Corner, Legend, Line, LineStyle, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Bar, BarChart, Line, LineStyle, Plot, PlotPoints, Points, VLine};
 
+use super::day_axis;
 use super::saved::TrendBasis;
-use super::style::Grade;
+use super::style::{self, Grade, GradeLook};
 use crate::model::NetworkPath;
 use crate::model::adoption::{
-    Basis, Measure, date_of_day_number, day_number, share, share_series, volume_share,
-    volume_share_series,
+    Basis, Measure, day_number, share, share_series, volume_share, volume_share_series,
 };
 use crate::model::weight::format_volume;
 use crate::monitor::view::{ProviderRow, TrendCounts, TrendPoint};
@@ -23,7 +23,9 @@ use crate::monitor::view::{ProviderRow, TrendCounts, TrendPoint};
 /// One line of a trend chart: percentage points with the counts behind each.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
+    /// The series' word for people (`Measure::label`, the report's too).
     pub name: &'static str,
+    pub measure: Measure,
     /// `[day number since 1970-01-01, percent]`.
     pub points: Vec<[f64; 2]>,
     /// `(count, out of, date)` for each point, for hover labels: domains or hosts, or sums of
@@ -34,13 +36,6 @@ pub struct Series {
 /// The x coordinate of a day on the trend charts.
 fn chart_x(date: time::Date) -> f64 {
     day_number(date) as f64
-}
-
-/// The date of an x coordinate, for the x axis.
-fn date_of_day(day: f64) -> String {
-    date_of_day_number(day.round() as i64)
-        .map(|date| date.to_string())
-        .unwrap_or_default()
 }
 
 /// The five adoption series of DESIGN.md for `basis`: shares of testable domains (or MX hosts)
@@ -55,7 +50,8 @@ pub fn adoption_series(points: &[TrendPoint], basis: TrendBasis) -> Vec<Series> 
     share_series(points, basis, &Measure::ALL)
         .into_iter()
         .map(|series| Series {
-            name: series_name(series.measure),
+            name: series.measure.label(),
+            measure: series.measure,
             points: series
                 .points
                 .iter()
@@ -93,7 +89,8 @@ fn volume_series(points: &[TrendPoint]) -> Vec<Series> {
     volume_share_series(points, &Measure::ALL)
         .into_iter()
         .map(|series| Series {
-            name: series_name(series.measure),
+            name: series.measure.label(),
+            measure: series.measure,
             points: series
                 .points
                 .iter()
@@ -106,16 +103,6 @@ fn volume_series(points: &[TrendPoint]) -> Vec<Series> {
                 .collect(),
         })
         .collect()
-}
-
-fn series_name(measure: Measure) -> &'static str {
-    match measure {
-        Measure::Starttls => "STARTTLS",
-        Measure::Pfs => "PFS",
-        Measure::StrictValid => "Strict",
-        Measure::AllThree => "All three",
-        Measure::Untestable => "Untestable",
-    }
 }
 
 /// Each TLS version's share of testable domains over time.
@@ -137,14 +124,9 @@ pub fn tls_version_series(points: &[TrendPoint]) -> Vec<(String, Vec<[f64; 2]>)>
         .collect()
 }
 
-fn series_color(name: &str, dark_mode: bool) -> Color32 {
-    match name {
-        "STARTTLS" => Color32::from_rgb(0x3b, 0x82, 0xf6),
-        "PFS" => Color32::from_rgb(0xa8, 0x55, 0xf7),
-        "Strict" => Grade::Encrypted.color(dark_mode),
-        "All three" => Grade::Secure.color(dark_mode),
-        _ => Grade::Untestable.color(dark_mode),
-    }
+/// A series' colour: the one the report uses too (`Measure::rgb`).
+fn series_color(measure: Measure) -> Color32 {
+    style::color32(measure.rgb())
 }
 
 /// The Trends tab and its basis toggle (saved across restarts).
@@ -204,7 +186,12 @@ impl TrendsTab {
                     ui.label(egui::RichText::new("Adoption over time (% of testable)").strong());
                     ui.label(egui::RichText::new(basis.of_what()).weak());
                 });
-                adoption_plot_ui(ui, &series, &path_markers(&view.path_changes));
+                adoption_plot_ui(
+                    ui,
+                    &series,
+                    &path_markers(&view.path_changes),
+                    days_of(points),
+                );
                 ui.add_space(8.0);
                 ui.columns(2, |columns| {
                     if basis == TrendBasis::Volume {
@@ -228,7 +215,6 @@ impl TrendsTab {
 }
 
 fn headline_ui(ui: &mut egui::Ui, series: &[Series]) {
-    let dark_mode = ui.visuals().dark_mode;
     ui.horizontal_wrapped(|ui| {
         for line in series {
             let (Some(point), Some((count, total, date))) =
@@ -240,7 +226,7 @@ fn headline_ui(ui: &mut egui::Ui, series: &[Series]) {
                 ui.label(
                     egui::RichText::new(format!("{:.1}%", point[1]))
                         .size(22.0)
-                        .color(series_color(line.name, dark_mode)),
+                        .color(series_color(line.measure)),
                 );
                 ui.label(format!(
                     "{}: {} of {}",
@@ -255,23 +241,45 @@ fn headline_ui(ui: &mut egui::Ui, series: &[Series]) {
     });
 }
 
-/// A plot of percentages (0-100 %) by UTC day, legend bottom left: the look both trend charts
-/// share.
-fn percent_by_day_plot(id: &'static str, height: f32) -> Plot<'static> {
-    Plot::new(id)
+/// A plot of percentages (0-100 %) by UTC day over `days` (first and last x), date labels that
+/// fit `width` (`day_axis`); the legend is a row above it (never over the data): the look both
+/// trend charts share.
+fn percent_by_day_plot(
+    id: &'static str,
+    height: f32,
+    days: Option<(f64, f64)>,
+    width: f32,
+) -> Plot<'static> {
+    let plot = Plot::new(id)
         .height(height)
         .include_y(0.0)
         .include_y(100.0)
         .allow_scroll(false)
-        .legend(Legend::default().position(Corner::LeftBottom))
-        .x_axis_formatter(|mark, _| date_of_day(mark.value))
-        .y_axis_formatter(|mark, _| format!("{:.0}%", mark.value))
+        .y_axis_formatter(|mark, _| format!("{:.0}%", mark.value));
+    day_axis::with_day_axis(plot, days, width)
 }
 
-fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series], markers: &[(f64, String)]) {
-    let dark_mode = ui.visuals().dark_mode;
+/// The x range of some trend points (`day_axis::x_range`).
+fn days_of(points: &[TrendPoint]) -> Option<(f64, f64)> {
+    day_axis::x_range(points.iter().map(|point| chart_x(point.date)))
+}
+
+fn adoption_plot_ui(
+    ui: &mut egui::Ui,
+    series: &[Series],
+    markers: &[(f64, String)],
+    days: Option<(f64, f64)>,
+) {
     let lookup: BTreeMap<&str, &Series> = series.iter().map(|line| (line.name, line)).collect();
-    percent_by_day_plot("adoption_plot", 260.0)
+    let width = ui.available_width();
+    legend_row_ui(
+        ui,
+        &series
+            .iter()
+            .map(|line| (line.name.to_string(), series_color(line.measure)))
+            .collect::<Vec<_>>(),
+    );
+    percent_by_day_plot("adoption_plot", 260.0, days, width)
         .label_formatter(move |hover| match hover {
             egui_plot::HoverPosition::NearDataPoint {
                 plot_name, index, ..
@@ -289,7 +297,7 @@ fn adoption_plot_ui(ui: &mut egui::Ui, series: &[Series], markers: &[(f64, Strin
         })
         .show(ui, |plot| {
             for line in series {
-                let color = series_color(line.name, dark_mode);
+                let color = series_color(line.measure);
                 plot.line(
                     Line::new(line.name, PlotPoints::from(line.points.clone()))
                         .color(color)
@@ -401,61 +409,93 @@ fn provider_volume_ui(ui: &mut egui::Ui, providers: &[ProviderRow], weight_total
         });
 }
 
+/// The provider bars' segments, best first: a name, its grade (colour) and its count.
+const PROVIDER_SEGMENTS: [(&str, Grade); 4] = [
+    ("secure (all three)", Grade::Secure),
+    ("encrypted only", Grade::Encrypted),
+    ("no STARTTLS / failed", Grade::NoStarttls),
+    ("untestable", Grade::Untestable),
+];
+
+/// How many of a provider's domains fall in segment `index` of [`PROVIDER_SEGMENTS`].
+fn provider_segment(counts: &TrendCounts, index: usize) -> usize {
+    match index {
+        0 => counts.all_three,
+        1 => counts.starttls.saturating_sub(counts.all_three),
+        2 => counts.testable.saturating_sub(counts.starttls),
+        _ => counts.total.saturating_sub(counts.testable),
+    }
+}
+
+/// What hovering a provider's bar segment says: `gmail.com: 14 of 20 secure (all three)`.
+pub fn provider_hover(provider: &ProviderRow, index: usize) -> String {
+    let (name, _) = PROVIDER_SEGMENTS[index.min(PROVIDER_SEGMENTS.len() - 1)];
+    format!(
+        "{}: {} of {} {name}",
+        provider.provider,
+        provider_segment(&provider.counts, index),
+        provider.counts.total
+    )
+}
+
+/// A legend drawn above a chart (never over its bars): a coloured square and a word each.
+fn legend_row_ui(ui: &mut egui::Ui, entries: &[(String, Color32)]) {
+    ui.horizontal_wrapped(|ui| {
+        for (name, color) in entries {
+            ui.label(egui::RichText::new("■").color(*color));
+            ui.label(name.as_str());
+            ui.add_space(6.0);
+        }
+    });
+}
+
 fn provider_chart_ui(ui: &mut egui::Ui, providers: &[ProviderRow]) {
     let dark_mode = ui.visuals().dark_mode;
     if providers.is_empty() {
         ui.label("No provider data yet.");
         return;
     }
+    legend_row_ui(
+        ui,
+        &PROVIDER_SEGMENTS.map(|(name, grade)| (name.to_string(), grade.color(dark_mode))),
+    );
     // One horizontal bar per provider, stacked by status, largest provider on top.
     let names: Vec<String> = providers.iter().map(|p| p.provider.clone()).collect();
     let count = providers.len();
     let position = |index: usize| (count - 1 - index) as f64;
-    let segment = |name: &str, value: fn(&TrendCounts) -> usize, color: Color32| {
-        BarChart::new(
+    let mut charts: Vec<BarChart> = Vec::new();
+    for (segment, (name, grade)) in PROVIDER_SEGMENTS.into_iter().enumerate() {
+        let chart = BarChart::new(
             name,
             providers
                 .iter()
                 .enumerate()
                 .map(|(index, provider)| {
-                    let value = value(&provider.counts);
-                    Bar::new(position(index), value as f64)
-                        .name(format!("{}: {value} {name}", provider.provider))
-                        .width(0.7)
+                    Bar::new(
+                        position(index),
+                        provider_segment(&provider.counts, segment) as f64,
+                    )
+                    .name(provider_hover(provider, segment))
+                    .width(0.7)
                 })
                 .collect(),
         )
         .horizontal()
-        .color(color)
-    };
-    let secure = segment("secure", |p| p.all_three, Grade::Secure.color(dark_mode));
-    let encrypted = segment(
-        "encrypted only",
-        |p| p.starttls.saturating_sub(p.all_three),
-        Grade::Encrypted.color(dark_mode),
-    )
-    .stack_on(&[&secure]);
-    let clear = segment(
-        "no STARTTLS / failed",
-        |p| p.testable.saturating_sub(p.starttls),
-        Grade::NoStarttls.color(dark_mode),
-    )
-    .stack_on(&[&secure, &encrypted]);
-    let untestable = segment(
-        "untestable",
-        |p| p.total.saturating_sub(p.testable),
-        Grade::Untestable.color(dark_mode),
-    )
-    .stack_on(&[&secure, &encrypted, &clear]);
+        .color(grade.color(dark_mode))
+        .element_formatter(Box::new(|bar, _| bar.name.clone()));
+        let below: Vec<&BarChart> = charts.iter().collect();
+        let chart = chart.stack_on(&below);
+        charts.push(chart);
+    }
     Plot::new("provider_plot")
-        .height(24.0 * count as f32 + 60.0)
+        .height(24.0 * count as f32 + 40.0)
         .allow_scroll(false)
         .allow_drag(false)
         .allow_zoom(false)
-        .legend(Legend::default().position(Corner::RightBottom))
+        .include_x(0.0)
         .y_axis_formatter(move |mark, _| {
             let index = mark.value.round();
-            if (mark.value - index).abs() > 0.01 || index < 0.0 {
+            if (mark.value - index).abs() > 0.01 || index < 0.0 || index as usize >= count {
                 return String::new();
             }
             names
@@ -465,38 +505,75 @@ fn provider_chart_ui(ui: &mut egui::Ui, providers: &[ProviderRow]) {
         })
         .x_axis_formatter(|mark, _| format!("{:.0}", mark.value))
         .show(ui, |plot| {
-            plot.bar_chart(secure);
-            plot.bar_chart(encrypted);
-            plot.bar_chart(clear);
-            plot.bar_chart(untestable);
+            for chart in charts {
+                plot.bar_chart(chart);
+            }
         });
 }
 
+/// The TLS versions' colours, oldest (worst) first: SSL and TLS 1.0 red, 1.1 orange, 1.2 blue,
+/// 1.3 green.
+fn tls_version_color(version: &str) -> Color32 {
+    match version {
+        "TLSv1.3" => Color32::from_rgb(0x22, 0xa0, 0x6b),
+        "TLSv1.2" => Color32::from_rgb(0x3b, 0x82, 0xf6),
+        "TLSv1.1" => Color32::from_rgb(0xf0, 0x9a, 0x3e),
+        _ => Color32::from_rgb(0xe1, 0x5a, 0x5a),
+    }
+}
+
+/// What hovering a day's segment of the TLS mix says: `2026-11-01: TLSv1.1 3 of 40 (7.5%)`.
+pub fn tls_mix_hover(point: &TrendPoint, version: &str) -> String {
+    let count = point.tls_versions.get(version).copied().unwrap_or(0);
+    let percent = share(count, point.domains.testable).unwrap_or(0.0);
+    format!(
+        "{}: {version} {count} of {} ({percent:.1}%)",
+        point.date, point.domains.testable
+    )
+}
+
+/// The TLS mix as stacked bars per day, oldest version at the bottom: each version keeps its
+/// own segment, so TLS 1.1 never hides behind TLS 1.2 when their shares are equal.
 fn tls_mix_plot_ui(ui: &mut egui::Ui, points: &[TrendPoint]) {
     let series = tls_version_series(points);
     if series.is_empty() {
         ui.label("No TLS sessions yet.");
         return;
     }
-    let palette = [
-        Color32::from_rgb(0xe1, 0x5a, 0x5a),
-        Color32::from_rgb(0xf0, 0x9a, 0x3e),
-        Color32::from_rgb(0x3b, 0x82, 0xf6),
-        Color32::from_rgb(0x22, 0xa0, 0x6b),
-    ];
-    percent_by_day_plot("tls_mix_plot", 220.0).show(ui, |plot| {
-        for (index, (version, line)) in series.into_iter().enumerate() {
-            let color = palette[index.min(palette.len() - 1)];
-            plot.points(
-                Points::new(version.clone(), PlotPoints::from(line.clone()))
-                    .color(color)
-                    .radius(3.5),
-            );
-            plot.line(
-                Line::new(version, PlotPoints::from(line))
-                    .color(color)
-                    .width(2.0),
-            );
+    legend_row_ui(
+        ui,
+        &series
+            .iter()
+            .map(|(version, _)| (version.clone(), tls_version_color(version)))
+            .collect::<Vec<_>>(),
+    );
+    let by_day: BTreeMap<i64, &TrendPoint> = points
+        .iter()
+        .map(|point| (day_number(point.date), point))
+        .collect();
+    let mut charts: Vec<BarChart> = Vec::new();
+    for (version, line) in &series {
+        let bars = line
+            .iter()
+            .map(|&[day, percent]| {
+                let name = by_day
+                    .get(&(day.round() as i64))
+                    .map(|point| tls_mix_hover(point, version))
+                    .unwrap_or_default();
+                Bar::new(day, percent).name(name).width(0.8)
+            })
+            .collect();
+        let chart = BarChart::new(version.clone(), bars)
+            .color(tls_version_color(version))
+            .element_formatter(Box::new(|bar, _| bar.name.clone()));
+        let below: Vec<&BarChart> = charts.iter().collect();
+        let chart = chart.stack_on(&below);
+        charts.push(chart);
+    }
+    let width = ui.available_width();
+    percent_by_day_plot("tls_mix_plot", 220.0, days_of(points), width).show(ui, |plot| {
+        for chart in charts {
+            plot.bar_chart(chart);
         }
     });
 }
@@ -535,7 +612,8 @@ mod tests {
         let all_three = &series[3];
         assert_eq!(all_three.points, [[20_758.0, 50.0], [20_759.0, 75.0]]);
         assert_eq!(all_three.counts[1], (6.0, 8.0, "2026-11-02".to_string()));
-        let untestable = &series[4];
+        assert_eq!(series[4].name, "weak TLS");
+        let untestable = &series[5];
         assert_eq!(
             untestable.points[1],
             [20_759.0, 20.0],
@@ -548,8 +626,39 @@ mod tests {
     #[test]
     fn days_round_trip_to_dates() {
         assert_eq!(chart_x(date!(2026 - 11 - 01)), 20_758.0);
-        assert_eq!(date_of_day(20_758.0), "2026-11-01");
-        assert_eq!(date_of_day(1e12), "", "off the calendar");
+    }
+
+    #[test]
+    fn provider_and_tls_mix_bars_say_their_values_on_hover() {
+        let provider = ProviderRow {
+            provider: "gmail.com".to_string(),
+            counts: point(date!(2026 - 11 - 01), 20, 14, 2).domains,
+            volume: Default::default(),
+        };
+        assert_eq!(
+            provider_hover(&provider, 0),
+            "gmail.com: 14 of 23 secure (all three)"
+        );
+        assert_eq!(
+            provider_hover(&provider, 1),
+            "gmail.com: 6 of 23 encrypted only"
+        );
+        assert_eq!(
+            provider_hover(&provider, 3),
+            "gmail.com: 3 of 23 untestable"
+        );
+        let mut day = point(date!(2026 - 11 - 01), 40, 10, 0);
+        day.tls_versions.insert("TLSv1.1".to_string(), 3);
+        day.tls_versions.insert("TLSv1.2".to_string(), 3);
+        assert_eq!(
+            tls_mix_hover(&day, "TLSv1.1"),
+            "2026-11-01: TLSv1.1 3 of 40 (7.5%)"
+        );
+        // TLS 1.1 and 1.2 at the same share are two segments, 1.1 below, in their own colours.
+        let mix = tls_version_series(&[day]);
+        let names: Vec<&str> = mix.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["TLSv1.1", "TLSv1.2", "TLSv1.3"]);
+        assert_ne!(tls_version_color("TLSv1.1"), tls_version_color("TLSv1.2"));
     }
 
     #[test]

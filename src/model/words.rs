@@ -1,0 +1,252 @@
+//! How people read results: one word, icon and colour for each verdict grade ([`Grade`]) and
+//! each adoption series ([`Measure::label`], [`Measure::rgb`]), shared by the desktop app and
+//! the HTML report, so the same thing has one name and one colour everywhere. Machines keep the
+//! stable codes (`tls_ok`, `all_three`) of the JSON and CSV.
+//!
+//! Owns: labels, meanings, icons and colours (as plain RGB). Must not touch: any I/O, and how
+//! a toolkit draws them (the UI turns [`Rgb`] into its colour type, the report into CSS).
+
+use super::adoption::Measure;
+use super::changes::ChangeKind;
+use super::{Outcome, TlsGrade, Verdict};
+
+/// A colour as red, green, blue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rgb(pub u8, pub u8, pub u8);
+
+impl Rgb {
+    /// `#rrggbb`, for CSS.
+    pub fn css(self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.0, self.1, self.2)
+    }
+}
+
+/// What a table row says at a glance, derived from the exact verdict and booleans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Grade {
+    /// STARTTLS + forward secrecy + strict certificate validation, and TLS graded good or
+    /// sufficient (NCSC-NL) on every testable address.
+    Secure,
+    /// All three, but the TLS grade is phase out or insufficient somewhere (`weak TLS`).
+    WeakTls,
+    /// Encrypted, but without forward secrecy or without a strictly valid certificate.
+    Encrypted,
+    /// STARTTLS offered, but the command or the handshake failed.
+    TlsFailed,
+    /// Mail arrives in clear text.
+    NoStarttls,
+    /// Could not be tested (DNS failure, refused, timed out, 421): not a failure.
+    Untestable,
+    /// Null MX: the domain takes no mail.
+    NoMail,
+    /// Not probed yet.
+    NotProbed,
+}
+
+impl Grade {
+    /// Every grade, in the legend's order.
+    pub const ALL: [Grade; 8] = [
+        Grade::Secure,
+        Grade::WeakTls,
+        Grade::Encrypted,
+        Grade::TlsFailed,
+        Grade::NoStarttls,
+        Grade::Untestable,
+        Grade::NoMail,
+        Grade::NotProbed,
+    ];
+
+    /// The grade of a verdict with its booleans and TLS grade (the worst over the addresses
+    /// where TLS worked). A null TLS grade (results stored before grading) does not pull a
+    /// domain down from secure.
+    pub fn of(
+        verdict: Option<Verdict>,
+        pfs: Option<bool>,
+        strict_valid: Option<bool>,
+        tls_grade: Option<TlsGrade>,
+    ) -> Self {
+        match verdict {
+            None => Grade::NotProbed,
+            Some(Verdict::NoMail) => Grade::NoMail,
+            Some(Verdict::Untestable) => Grade::Untestable,
+            Some(Verdict::NoStarttls) => Grade::NoStarttls,
+            Some(Verdict::TlsFailed) => Grade::TlsFailed,
+            Some(Verdict::TlsOk) if pfs == Some(true) && strict_valid == Some(true) => {
+                if tls_grade.is_some_and(TlsGrade::is_weak) {
+                    Grade::WeakTls
+                } else {
+                    Grade::Secure
+                }
+            }
+            Some(Verdict::TlsOk) => Grade::Encrypted,
+        }
+    }
+
+    /// The grade of one address's outcome.
+    pub fn of_outcome(
+        outcome: Outcome,
+        pfs: Option<bool>,
+        strict_valid: Option<bool>,
+        tls_grade: Option<TlsGrade>,
+    ) -> Self {
+        let verdict = match outcome {
+            Outcome::Untestable => Verdict::Untestable,
+            Outcome::NoStarttls => Verdict::NoStarttls,
+            Outcome::TlsFailed => Verdict::TlsFailed,
+            Outcome::TlsOk => Verdict::TlsOk,
+        };
+        Self::of(Some(verdict), pfs, strict_valid, tls_grade)
+    }
+
+    /// A stable name for style sheets (`secure`, `weak_tls`, `encrypted`, …).
+    pub fn key(self) -> &'static str {
+        match self {
+            Grade::Secure => "secure",
+            Grade::WeakTls => "weak_tls",
+            Grade::Encrypted => "encrypted",
+            Grade::TlsFailed => "tls_failed",
+            Grade::NoStarttls => "no_starttls",
+            Grade::Untestable => "untestable",
+            Grade::NoMail => "no_mail",
+            Grade::NotProbed => "not_probed",
+        }
+    }
+
+    /// Short word shown in the table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Grade::Secure => "secure",
+            Grade::WeakTls => "all three, weak TLS",
+            Grade::Encrypted => "encrypted",
+            Grade::TlsFailed => "TLS failed",
+            Grade::NoStarttls => "no STARTTLS",
+            Grade::Untestable => "untestable",
+            Grade::NoMail => "no mail",
+            Grade::NotProbed => "not probed",
+        }
+    }
+
+    /// What the grade means, for the legend and tooltips.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Grade::Secure => {
+                "STARTTLS, forward secrecy, a strictly valid certificate and TLS graded good or \
+                 sufficient (NCSC-NL TLS guidelines v2.1)"
+            }
+            Grade::WeakTls => {
+                "STARTTLS, forward secrecy and a strictly valid certificate, but TLS graded phase \
+                 out or insufficient (NCSC-NL TLS guidelines v2.1: version, key exchange, suite)"
+            }
+            Grade::Encrypted => {
+                "encrypted, but without forward secrecy or without a strictly valid certificate"
+            }
+            Grade::TlsFailed => "STARTTLS offered, but the command or the TLS handshake failed",
+            Grade::NoStarttls => "the server does not offer STARTTLS: mail travels in clear text",
+            Grade::Untestable => {
+                "could not be tested (DNS failure, refused, timed out, 421); not counted as failing"
+            }
+            Grade::NoMail => "null MX: the domain accepts no mail",
+            Grade::NotProbed => "not probed yet",
+        }
+    }
+
+    /// An icon that tells grades apart without colour.
+    pub fn icon(self) -> &'static str {
+        match self {
+            Grade::Secure => "✔",
+            Grade::WeakTls => "☑",
+            Grade::Encrypted => "⚠",
+            Grade::TlsFailed => "✖",
+            Grade::NoStarttls => "🔓",
+            Grade::Untestable => "？",
+            Grade::NoMail => "—",
+            Grade::NotProbed => "…",
+        }
+    }
+
+    /// A colour with enough contrast on the theme's background.
+    pub fn rgb(self, dark_mode: bool) -> Rgb {
+        match (self, dark_mode) {
+            (Grade::Secure, true) => Rgb(0x5c, 0xd6, 0x7a),
+            (Grade::Secure, false) => Rgb(0x1b, 0x7a, 0x35),
+            (Grade::Encrypted | Grade::WeakTls, true) => Rgb(0xf2, 0xc1, 0x4e),
+            (Grade::Encrypted | Grade::WeakTls, false) => Rgb(0x8a, 0x5a, 0x00),
+            (Grade::TlsFailed, true) => Rgb(0xff, 0x8c, 0x5a),
+            (Grade::TlsFailed, false) => Rgb(0xb3, 0x41, 0x00),
+            (Grade::NoStarttls, true) => Rgb(0xff, 0x6b, 0x6b),
+            (Grade::NoStarttls, false) => Rgb(0xb0, 0x12, 0x1f),
+            (Grade::Untestable | Grade::NoMail | Grade::NotProbed, true) => Rgb(0xa8, 0xa8, 0xa8),
+            (Grade::Untestable | Grade::NoMail | Grade::NotProbed, false) => Rgb(0x5f, 0x5f, 0x5f),
+        }
+    }
+}
+
+impl ChangeKind {
+    /// The event in words, for people (the stable code stays in JSON and CSV): e.g.
+    /// `certificate became invalid`, `certificate became valid`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeKind::StarttlsLost => "STARTTLS lost",
+            ChangeKind::StarttlsGained => "STARTTLS gained",
+            ChangeKind::PfsLost => "forward secrecy lost",
+            ChangeKind::PfsGained => "forward secrecy gained",
+            ChangeKind::CertBecameInvalid => "certificate became invalid",
+            ChangeKind::CertBecameValid => "certificate became valid",
+            ChangeKind::CertExpiring => "certificate expires soon",
+            ChangeKind::MxChanged => "MX hosts changed",
+        }
+    }
+}
+
+impl Measure {
+    /// The series' name for people, the same in the app's charts and headline and in the
+    /// report: `STARTTLS`, `PFS`, `strict`, `all three`, `weak TLS`, `untestable`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Measure::Starttls => "STARTTLS",
+            Measure::Pfs => "PFS",
+            Measure::StrictValid => "strict",
+            Measure::AllThree => "all three",
+            Measure::WeakTls => "weak TLS",
+            Measure::Untestable => "untestable",
+        }
+    }
+
+    /// The series' colour on charts (app and report; it reads on light and dark backgrounds):
+    /// all three in the green of "secure", weak TLS in its amber, untestable grey.
+    pub fn rgb(self) -> Rgb {
+        match self {
+            Measure::Starttls => Rgb(0x3b, 0x82, 0xf6),
+            Measure::Pfs => Rgb(0xa8, 0x55, 0xf7),
+            Measure::StrictValid => Rgb(0x0e, 0x9a, 0xa7),
+            Measure::AllThree => Rgb(0x2e, 0xa0, 0x4e),
+            Measure::WeakTls => Rgb(0xd9, 0x8e, 0x04),
+            Measure::Untestable => Rgb(0x8a, 0x8a, 0x8a),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_grade_and_series_has_its_own_word_and_colour() {
+        let labels: std::collections::HashSet<_> = Grade::ALL.iter().map(|g| g.label()).collect();
+        assert_eq!(labels.len(), Grade::ALL.len());
+        let series: std::collections::HashSet<_> =
+            Measure::ALL.iter().map(|m| (m.label(), m.rgb())).collect();
+        assert_eq!(series.len(), Measure::ALL.len());
+        assert_eq!(Rgb(0x1b, 0x7a, 0x35).css(), "#1b7a35");
+    }
+
+    #[test]
+    fn an_expired_certificate_is_not_shown_as_ok() {
+        // TLS worked but the certificate failed strict validation: "encrypted", amber, never
+        // the green of secure (the report once said "tls ok" in green).
+        let grade = Grade::of(Some(Verdict::TlsOk), Some(true), Some(false), None);
+        assert_eq!(grade, Grade::Encrypted);
+        assert_ne!(grade.rgb(false), Grade::Secure.rgb(false));
+        assert_eq!(grade.label(), "encrypted");
+    }
+}
