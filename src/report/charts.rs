@@ -34,6 +34,60 @@ fn date_label(day: &i64) -> String {
         .unwrap_or_default()
 }
 
+/// Where a chart's legend goes: the corner whose area holds the fewest points, so it covers
+/// as little of the lines as it can.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegendCorner {
+    UpperLeft,
+    UpperRight,
+    LowerLeft,
+    LowerRight,
+    MiddleLeft,
+    MiddleRight,
+}
+
+impl LegendCorner {
+    fn position(self) -> SeriesLabelPosition {
+        match self {
+            LegendCorner::UpperLeft => SeriesLabelPosition::UpperLeft,
+            LegendCorner::UpperRight => SeriesLabelPosition::UpperRight,
+            LegendCorner::LowerLeft => SeriesLabelPosition::LowerLeft,
+            LegendCorner::LowerRight => SeriesLabelPosition::LowerRight,
+            LegendCorner::MiddleLeft => SeriesLabelPosition::MiddleLeft,
+            LegendCorner::MiddleRight => SeriesLabelPosition::MiddleRight,
+        }
+    }
+}
+
+/// The legend's corner for `series` drawn over days `first..last` and 0-100 %: the one of six
+/// boxes (a quarter of the width, 40 % of the height each) with the fewest points in it; the
+/// lower right on a tie (where it always was).
+pub fn legend_corner(series: &[Series], first: i64, last: i64) -> LegendCorner {
+    let span = (last - first).max(1) as f64;
+    let boxes = [
+        (LegendCorner::LowerRight, 0.75, 0.0),
+        (LegendCorner::LowerLeft, 0.0, 0.0),
+        (LegendCorner::MiddleRight, 0.75, 30.0),
+        (LegendCorner::MiddleLeft, 0.0, 30.0),
+        (LegendCorner::UpperRight, 0.75, 60.0),
+        (LegendCorner::UpperLeft, 0.0, 60.0),
+    ];
+    let inside = |(left, bottom): (f64, f64)| {
+        series
+            .iter()
+            .flat_map(|line| line.points.iter())
+            .filter(|(day, percent)| {
+                let x = (*day - first) as f64 / span;
+                (left..=left + 0.25).contains(&x) && (bottom..=bottom + 40.0).contains(percent)
+            })
+            .count()
+    };
+    boxes
+        .into_iter()
+        .min_by_key(|(_, left, bottom)| inside((*left, *bottom)))
+        .map_or(LegendCorner::LowerRight, |(corner, _, _)| corner)
+}
+
 /// A line chart of shares (0-100 %) over UTC days, as an `<svg>` element for inline use.
 /// `title` is ours (`'static`): the page inserts the SVG unescaped.
 pub fn share_chart(title: &'static str, series: &[Series]) -> Result<String, ReportError> {
@@ -94,7 +148,7 @@ pub fn share_chart(title: &'static str, series: &[Series]) -> Result<String, Rep
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(legend_corner(series, first, last).position())
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(0xcc, 0xcc, 0xcc))
             .label_font(("sans-serif", 13))
@@ -110,6 +164,23 @@ pub fn share_chart(title: &'static str, series: &[Series]) -> Result<String, Rep
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_legend_goes_where_the_lines_are_not() {
+        let line = |name, points: Vec<(i64, f64)>| Series {
+            name,
+            color: RGBColor(0, 0, 0),
+            points,
+        };
+        // Rates near the top, weak TLS near the bottom on the right: the middle is free.
+        let series = [
+            line("all three", (0..100).map(|day| (day, 95.0)).collect()),
+            line("weak TLS", (0..100).map(|day| (day, 10.0)).collect()),
+        ];
+        assert_eq!(legend_corner(&series, 0, 99), LegendCorner::MiddleRight);
+        // Nothing drawn: where it always was.
+        assert_eq!(legend_corner(&[], 0, 1), LegendCorner::LowerRight);
+    }
 
     #[test]
     fn draws_an_svg_with_our_labels() {

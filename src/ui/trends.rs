@@ -482,12 +482,13 @@ fn provider_chart_ui(ui: &mut egui::Ui, providers: &[ProviderRow]) {
         )
         .horizontal()
         .color(grade.color(dark_mode))
-        .element_formatter(Box::new(|bar, _| bar.name.clone()));
+        // The value shows as a tooltip at the pointer (below), never clipped at the edge.
+        .allow_hover(false);
         let below: Vec<&BarChart> = charts.iter().collect();
         let chart = chart.stack_on(&below);
         charts.push(chart);
     }
-    Plot::new("provider_plot")
+    let response = Plot::new("provider_plot")
         .height(24.0 * count as f32 + 40.0)
         .allow_scroll(false)
         .allow_drag(false)
@@ -508,7 +509,34 @@ fn provider_chart_ui(ui: &mut egui::Ui, providers: &[ProviderRow]) {
             for chart in charts {
                 plot.bar_chart(chart);
             }
+            plot.pointer_coordinate()
         });
+    if let Some(pointer) = response.inner
+        && response.response.hovered()
+        && let Some(text) = provider_at(providers, pointer.x, pointer.y)
+    {
+        response.response.on_hover_text_at_pointer(text);
+    }
+}
+
+/// What the pointer at (`x` domains, `y` row) of the provider chart is over: that provider's
+/// segment, in words ([`provider_hover`]); None off the bars.
+pub fn provider_at(providers: &[ProviderRow], x: f64, y: f64) -> Option<String> {
+    let count = providers.len();
+    let row = y.round();
+    if row < 0.0 || (y - row).abs() > 0.35 || x < 0.0 {
+        return None;
+    }
+    let index = count.checked_sub(1 + row as usize)?;
+    let provider = providers.get(index)?;
+    let mut end = 0.0;
+    for segment in 0..PROVIDER_SEGMENTS.len() {
+        end += provider_segment(&provider.counts, segment) as f64;
+        if x < end {
+            return Some(provider_hover(provider, segment));
+        }
+    }
+    None
 }
 
 /// The TLS versions' colours, oldest (worst) first: SSL and TLS 1.0 red, 1.1 orange, 1.2 blue,
