@@ -321,6 +321,10 @@ fn import_with_volumes_gives_trends_by_mail_volume() {
         "{}",
         text(&refused.stderr)
     );
+    // Into no list: no weights are read, so no row is refused for its weight.
+    let dry = ok(&run(&db, &["import", &volumes, "--dry-run"]));
+    assert!(dry.contains("invalid:                   1"), "{dry}");
+    assert!(!dry.contains("weights:"), "{dry}");
 
     let report = ok(&run(
         &db,

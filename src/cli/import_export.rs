@@ -143,12 +143,18 @@ pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliEr
             "--weight-column needs --list NAME: a weight belongs to a domain's membership of a list",
         ));
     }
-    let options = ImportOptions {
-        column: column_choice(args.column.as_deref())?,
-        weight_column: Some(column_choice_of(
+    // Weights belong to a list: without one no weight column is read (nor can a bad cell in
+    // one refuse a row).
+    let weight_column = match &args.list {
+        Some(_) => Some(column_choice_of(
             "--weight-column",
             args.weight_column.as_deref(),
         )?),
+        None => None,
+    };
+    let options = ImportOptions {
+        column: column_choice(args.column.as_deref())?,
+        weight_column,
     };
     let from_stdin = args.file.as_os_str() == "-";
     let source_name = if from_stdin {
@@ -237,7 +243,7 @@ pub fn run_import(global: &GlobalOptions, args: &ImportArgs) -> Result<(), CliEr
         joined_list,
         &list_note,
     );
-    if let Some(line) = weights_line(&preview, args.list.is_some()) {
+    if let Some(line) = weights_line(&preview) {
         // After the counts, before the dry-run note.
         let at = text.find("dry run:").unwrap_or(text.len());
         text.insert_str(at, &line);
@@ -322,8 +328,8 @@ fn import_report(
 }
 
 /// The import report's line about weights (None when the file gave none): which column, the
-/// total, and that duplicates add up; or that they were left out for want of a list.
-fn weights_line(preview: &ImportPreview, has_list: bool) -> Option<String> {
+/// total, and that duplicates add up.
+fn weights_line(preview: &ImportPreview) -> Option<String> {
     let column = preview.weight_column?;
     let name = preview
         .columns
@@ -331,12 +337,6 @@ fn weights_line(preview: &ImportPreview, has_list: bool) -> Option<String> {
         .map(String::as_str)
         .unwrap_or("")
         .replace(|c: char| c.is_control(), "?");
-    if !has_list {
-        return Some(format!(
-            "weights:            column {} \"{name}\" left out: weights belong to a list (give --list NAME)\n",
-            column + 1
-        ));
-    }
     let total: f64 = preview.weights.iter().map(|weight| weight.get()).sum();
     Some(format!(
         "weights:            column {} \"{name}\", total {} (rows of one domain add up)\n",

@@ -382,10 +382,15 @@ fn membership_weights(
     connection: &Connection,
     list: i64,
 ) -> rusqlite::Result<HashMap<i64, Weight>> {
-    let mut statement = connection.prepare_cached(
-        "SELECT domain_id, max(weight) FROM list_domains WHERE ?1 = 0 OR list_id = ?1
-         GROUP BY domain_id",
-    )?;
+    // Two shapes, so that a list's weights are read by the primary key's prefix.
+    let mut statement = if list == 0 {
+        connection.prepare_cached(
+            "SELECT domain_id, max(weight) FROM list_domains WHERE ?1 = 0 GROUP BY domain_id",
+        )?
+    } else {
+        connection
+            .prepare_cached("SELECT domain_id, weight FROM list_domains WHERE list_id = ?1")?
+    };
     let mut rows = statement.query([list])?;
     let mut weights = HashMap::new();
     while let Some(row) = rows.next()? {
@@ -421,25 +426,37 @@ pub(super) fn write_rollup(
     day: i64,
     rollup: &Rollup,
 ) -> rusqlite::Result<()> {
-    connection.execute(
-        "INSERT INTO rollups (list_id, day, domains, mx_hosts, tls_versions) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(list_id, day) DO UPDATE SET domains = excluded.domains,
-         mx_hosts = excluded.mx_hosts, tls_versions = excluded.tls_versions",
-        params![
-            list,
-            day,
-            to_json(&rollup.domains),
-            to_json(&rollup.hosts),
-            to_json(&rollup.tls_versions),
-        ],
-    )?;
-    // Before the weights migration the column does not exist yet (and the roll-up has none).
-    if let Some(volume) = &rollup.volume {
-        connection.execute(
-            "UPDATE rollups SET volume = ?3 WHERE list_id = ?1 AND day = ?2",
-            params![list, day, to_json(volume)],
-        )?;
-    }
+    // One statement (one commit outside a transaction). Before the weights migration the
+    // volume column does not exist yet, and the roll-up has no weighted figures.
+    match &rollup.volume {
+        Some(volume) => connection.execute(
+            "INSERT INTO rollups (list_id, day, domains, mx_hosts, tls_versions, volume)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(list_id, day) DO UPDATE SET domains = excluded.domains,
+             mx_hosts = excluded.mx_hosts, tls_versions = excluded.tls_versions,
+             volume = excluded.volume",
+            params![
+                list,
+                day,
+                to_json(&rollup.domains),
+                to_json(&rollup.hosts),
+                to_json(&rollup.tls_versions),
+                to_json(volume),
+            ],
+        )?,
+        None => connection.execute(
+            "INSERT INTO rollups (list_id, day, domains, mx_hosts, tls_versions) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(list_id, day) DO UPDATE SET domains = excluded.domains,
+             mx_hosts = excluded.mx_hosts, tls_versions = excluded.tls_versions",
+            params![
+                list,
+                day,
+                to_json(&rollup.domains),
+                to_json(&rollup.hosts),
+                to_json(&rollup.tls_versions),
+            ],
+        )?,
+    };
     Ok(())
 }
 
