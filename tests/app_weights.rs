@@ -78,7 +78,7 @@ fn trends_switch_to_mail_volume_and_say_which_basis_they_show() {
     let mut harness = open_on_trends(&db);
 
     assert!(has_label(&harness, "Latest shares of testable domains"));
-    assert!(has_label(&harness, "All three: 1 of 3"), "by domains");
+    assert!(has_label(&harness, "all three: 1 of 3"), "by domains");
     assert!(
         has_label(&harness, "97% of mail secure") || has_label(&harness, "100% of mail secure"),
         "the list panel shows the share of mail of a weighted list"
@@ -92,7 +92,7 @@ fn trends_switch_to_mail_volume_and_say_which_basis_they_show() {
         "Latest shares of the testable mail volume"
     ));
     assert!(
-        has_label(&harness, "All three: 1 200 000 of 1 200 750"),
+        has_label(&harness, "all three: 1 200 000 of 1 200 750"),
         "headline weighted by volume"
     );
     assert!(
@@ -118,7 +118,7 @@ fn trends_switch_to_mail_volume_and_say_which_basis_they_show() {
     harness.get_by_label("domains").click();
     harness.run_steps(3);
     assert_eq!(harness.state().saved().trend_basis, TrendBasis::Domains);
-    assert!(has_label(&harness, "All three: 1 of 3"));
+    assert!(has_label(&harness, "all three: 1 of 3"));
 }
 
 #[test]

@@ -194,7 +194,7 @@ fn json_export_round_trips_the_stored_results() {
         "{{\"date\":\"{}\",\
          \"domains\":{{\"total\":5,\"no_mail\":1,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"stale\":0,\"weak_tls\":1}},\
          \"mx_hosts\":{{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"weak_tls\":1}},\
-         \"volume\":{{\"total\":5.0,\"no_mail\":1.0,\"untestable\":0.0,\"testable\":4.0,\"starttls\":3.0,\"pfs\":2.0,\"strict_valid\":2.0,\"all_three\":1.0,\"stale\":0.0}}}}",
+         \"volume\":{{\"total\":5.0,\"no_mail\":1.0,\"untestable\":0.0,\"testable\":4.0,\"starttls\":3.0,\"pfs\":2.0,\"strict_valid\":2.0,\"all_three\":1.0,\"stale\":0.0,\"weak_tls\":1.0}}}}",
         now().date()
     );
     assert!(

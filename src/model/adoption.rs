@@ -1080,7 +1080,7 @@ mod tests {
         let json = serde_json::to_string(&points[1].contract()).expect("serializes");
         assert!(
             json.ends_with(
-                "\"volume\":{\"total\":100.0,\"no_mail\":0.0,\"untestable\":0.0,\"testable\":100.0,\"starttls\":100.0,\"pfs\":100.0,\"strict_valid\":97.0,\"all_three\":97.0,\"stale\":0.0}}"
+                "\"volume\":{\"total\":100.0,\"no_mail\":0.0,\"untestable\":0.0,\"testable\":100.0,\"starttls\":100.0,\"pfs\":100.0,\"strict_valid\":97.0,\"all_three\":97.0,\"stale\":0.0,\"weak_tls\":0.0}}"
             ),
             "{json}"
         );

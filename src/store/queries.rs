@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -530,10 +530,34 @@ pub(super) fn recompute_stale_rollups(
         }
     }
     for (list, day) in targets {
-        let end_of_day = (day + 1) * DAY_SECONDS - 1;
-        let rollup = rollup_of(connection, list, end_of_day.min(now), max_days)?;
-        write_rollup(connection, list, day, &rollup)?;
+        recompute_rollup(connection, list, day, now, max_days)?;
     }
+    Ok(())
+}
+
+/// Recomputes the stored roll-up of `list` on `day` as of the end of that day (or `now`). A
+/// roll-up written before weights existed keeps no weighted figures (null, not the domain
+/// counts that weights of 1 would give): what a day's mail volume was is not in the history.
+fn recompute_rollup(
+    connection: &Connection,
+    list: i64,
+    day: i64,
+    now: i64,
+    max_days: u32,
+) -> Result<(), RollupError> {
+    let end_of_day = (day + 1) * DAY_SECONDS - 1;
+    let mut rollup = rollup_of(connection, list, end_of_day.min(now), max_days)?;
+    if rollup.volume.is_some() {
+        let volume_was_null: bool = connection
+            .prepare_cached("SELECT volume IS NULL FROM rollups WHERE list_id = ?1 AND day = ?2")?
+            .query_row(params![list, day], |row| row.get(0))
+            .optional()?
+            .unwrap_or(false);
+        if volume_was_null {
+            rollup.volume = None;
+        }
+    }
+    write_rollup(connection, list, day, &rollup)?;
     Ok(())
 }
 
@@ -553,9 +577,7 @@ pub(super) fn recompute_all_rollups(
         }
     }
     for (list, day) in targets {
-        let end_of_day = (day + 1) * DAY_SECONDS - 1;
-        let rollup = rollup_of(connection, list, end_of_day.min(now), max_days)?;
-        write_rollup(connection, list, day, &rollup)?;
+        recompute_rollup(connection, list, day, now, max_days)?;
     }
     Ok(())
 }
