@@ -860,6 +860,8 @@ fn dnssec_and_dane_fields_are_kept_and_rows_stored_before_them_read_back_without
             address.dane_matched = Some(record.clone());
         }
     }
+    // The store grades every result again from its session facts when it reads it.
+    starttls_monitor::model::tls_grade::regrade(&mut dane);
     {
         let store = Store::open(&path).expect("store");
         store
