@@ -364,19 +364,22 @@ fn membership_weights(
     connection: &Connection,
     list: i64,
 ) -> rusqlite::Result<HashMap<i64, Weight>> {
-    // Two shapes, so that a list's weights are read by the primary key's prefix.
+    // A list's weights by the primary key's prefix; for all domains one plain scan, the
+    // largest weight kept here (cheaper than SQL's GROUP BY, which looks each row up again).
     let mut statement = if list == 0 {
-        connection.prepare_cached(
-            "SELECT domain_id, max(weight) FROM list_domains WHERE ?1 = 0 GROUP BY domain_id",
-        )?
+        connection.prepare_cached("SELECT domain_id, weight FROM list_domains WHERE ?1 = 0")?
     } else {
         connection
             .prepare_cached("SELECT domain_id, weight FROM list_domains WHERE list_id = ?1")?
     };
     let mut rows = statement.query([list])?;
-    let mut weights = HashMap::new();
+    let mut weights: HashMap<i64, Weight> = HashMap::new();
     while let Some(row) = rows.next()? {
-        weights.insert(row.get::<_, i64>(0)?, weight_of(row.get(1)?));
+        let weight = weight_of(row.get(1)?);
+        weights
+            .entry(row.get::<_, i64>(0)?)
+            .and_modify(|kept| *kept = (*kept).max(weight))
+            .or_insert(weight);
     }
     Ok(weights)
 }
