@@ -2,7 +2,7 @@
 //!
 //! Owns: reading and writing `list_domains.weight`, and which weight a domain has outside a
 //! list (for "All domains": the largest weight it has in any list, 1 when it is in none; the
-//! roll-ups use the same rule, `queries::weights_join_sql`). Must not touch: how weights are counted
+//! roll-ups use the same rule, `queries::weight_sql`). Must not touch: how weights are counted
 //! (`model::adoption::VolumeCounts`) or read from files (`import`).
 
 use std::collections::HashMap;
