@@ -58,8 +58,13 @@ impl std::fmt::Display for DnsServer {
     }
 }
 
-/// Timeout for one DNS query.
+/// How long one DNS lookup may take, retries included.
 pub const DEFAULT_DNS_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one DNS query waits for its answer before it is sent again (within the lookup's
+/// [`DEFAULT_DNS_TIMEOUT`]): a lost UDP datagram costs this, not the whole lookup timeout. Long
+/// enough for a busy recursive resolver's cold lookup most of the time; a resolver that takes
+/// longer gets a duplicate query, which it answers from the lookup already under way.
+pub const DEFAULT_DNS_RETRY_INTERVAL: Duration = Duration::from_millis(800);
 /// The SMTP port of mail exchangers; other values are for test fleets.
 pub const DEFAULT_SMTP_PORT: u16 = 25;
 /// TCP connect timeout.
@@ -94,8 +99,11 @@ pub const FALLBACK_EHLO_NAME: &str = "starttls-monitor.localhost";
 pub struct ProbeConfig {
     /// Resolver to use. Default: the system's.
     pub dns: DnsServer,
-    /// Timeout for one DNS query. Default [`DEFAULT_DNS_TIMEOUT`].
+    /// How long one DNS lookup may take, retries included. Default [`DEFAULT_DNS_TIMEOUT`].
     pub dns_timeout: Duration,
+    /// How long one DNS query waits before it is sent again. Default
+    /// [`DEFAULT_DNS_RETRY_INTERVAL`] (capped at `dns_timeout`).
+    pub dns_retry_interval: Duration,
     /// SMTP port. Default [`DEFAULT_SMTP_PORT`]; other values are for test fleets.
     pub smtp_port: u16,
     /// Name we give in EHLO. Default: this machine's fully qualified name, else
@@ -210,6 +218,7 @@ impl Default for ProbeConfig {
         Self {
             dns: DnsServer::System,
             dns_timeout: DEFAULT_DNS_TIMEOUT,
+            dns_retry_interval: DEFAULT_DNS_RETRY_INTERVAL,
             smtp_port: DEFAULT_SMTP_PORT,
             ehlo_name: default_ehlo_name(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -306,6 +315,7 @@ impl ProbeConfig {
         }
         for (value, name) in [
             (self.dns_timeout, "DNS timeout"),
+            (self.dns_retry_interval, "DNS retry interval"),
             (self.connect_timeout, "connect timeout"),
             (self.greeting_timeout, "greeting timeout"),
             (self.command_timeout, "reply timeout"),
@@ -371,9 +381,16 @@ impl ProbeConfigBuilder {
         self
     }
 
-    /// Timeout for one DNS query. Default [`DEFAULT_DNS_TIMEOUT`].
+    /// How long one DNS lookup may take, retries included. Default [`DEFAULT_DNS_TIMEOUT`].
     pub fn dns_timeout(mut self, limit: Duration) -> Self {
         self.config.dns_timeout = limit;
+        self
+    }
+
+    /// How long one DNS query waits before it is sent again. Default
+    /// [`DEFAULT_DNS_RETRY_INTERVAL`].
+    pub fn dns_retry_interval(mut self, interval: Duration) -> Self {
+        self.config.dns_retry_interval = interval;
         self
     }
 

@@ -23,7 +23,7 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 
-use super::config::{DnsServer, TrustAnchorFile};
+use super::config::{DEFAULT_DNS_RETRY_INTERVAL, DnsServer, TrustAnchorFile};
 use crate::model::auth::{DnssecStatus, TlsaRecord};
 use crate::model::{DnsError, DomainName};
 
@@ -73,6 +73,15 @@ pub enum TxtAnswer {
 #[error("DNS resolver setup failed: {0}")]
 pub struct DnsSetupError(String);
 
+/// hickory's per-query timeout and number of retries for lookups of at most about `timeout`
+/// whose queries are sent again every `retry`: a lost datagram then costs `retry` (at most
+/// `timeout`), and as many tries as fit in `timeout` are made, at least two.
+pub fn query_timing(timeout: Duration, retry: Duration) -> (Duration, usize) {
+    let per_query = retry.min(timeout).max(Duration::from_millis(1));
+    let tries = (timeout.as_millis() / per_query.as_millis()).max(2);
+    (per_query, usize::try_from(tries - 1).unwrap_or(usize::MAX))
+}
+
 /// The probe's resolver.
 #[derive(Clone)]
 pub struct Dns {
@@ -80,8 +89,19 @@ pub struct Dns {
 }
 
 impl Dns {
-    /// Creates a resolver for `server`; each query times out after `timeout`.
+    /// Creates a resolver for `server`; each lookup takes at most about `timeout`, its queries
+    /// sent again every [`DEFAULT_DNS_RETRY_INTERVAL`].
     pub fn new(server: &DnsServer, timeout: Duration) -> Result<Self, DnsSetupError> {
+        Self::with_retry(server, timeout, DEFAULT_DNS_RETRY_INTERVAL)
+    }
+
+    /// Creates a resolver for `server` whose lookups take at most about `timeout`, each query
+    /// sent again after `retry` without an answer ([`query_timing`]).
+    pub fn with_retry(
+        server: &DnsServer,
+        timeout: Duration,
+        retry: Duration,
+    ) -> Result<Self, DnsSetupError> {
         let mut builder = match server {
             DnsServer::System => {
                 TokioResolver::builder_tokio().map_err(|error| DnsSetupError(error.to_string()))?
@@ -92,8 +112,7 @@ impl Dns {
             ),
         };
         let options: &mut ResolverOpts = builder.options_mut();
-        options.timeout = timeout;
-        options.attempts = 2;
+        (options.timeout, options.attempts) = query_timing(timeout, retry);
         options.preserve_intermediates = true;
         options.ndots = 0;
         if matches!(server, DnsServer::Custom(_)) {
@@ -349,11 +368,21 @@ impl<T> Validated<T> {
 }
 
 impl ValidatingDns {
-    /// A validating resolver for `server`, each query timing out after `timeout`; `anchors`
-    /// replace the built-in root keys.
+    /// A validating resolver for `server`, lookups timed as [`Dns::new`]'s; `anchors` replace
+    /// the built-in root keys.
     pub fn new(
         server: &DnsServer,
         timeout: Duration,
+        anchors: Option<&TrustAnchorFile>,
+    ) -> Result<Self, DnsSetupError> {
+        Self::with_retry(server, timeout, DEFAULT_DNS_RETRY_INTERVAL, anchors)
+    }
+
+    /// A validating resolver timed as [`Dns::with_retry`]'s.
+    pub fn with_retry(
+        server: &DnsServer,
+        timeout: Duration,
+        retry: Duration,
         anchors: Option<&TrustAnchorFile>,
     ) -> Result<Self, DnsSetupError> {
         let mut builder = match server {
@@ -381,8 +410,7 @@ impl ValidatingDns {
             None => vec![".".to_string()],
         };
         let options: &mut ResolverOpts = builder.options_mut();
-        options.timeout = timeout;
-        options.attempts = 2;
+        (options.timeout, options.attempts) = query_timing(timeout, retry);
         options.preserve_intermediates = true;
         options.ndots = 0;
         options.validate = true;
@@ -581,4 +609,30 @@ fn denial<T>(error: &NetError) -> Validated<T> {
         _ => DnssecStatus::Indeterminate,
     };
     Validated::empty(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_query_costs_the_retry_interval_and_the_tries_fit_the_lookup_timeout() {
+        // The defaults: resent every 0.8 s, six tries within the 5 s of a lookup.
+        let (per_query, retries) = query_timing(Duration::from_secs(5), DEFAULT_DNS_RETRY_INTERVAL);
+        assert_eq!(per_query, Duration::from_millis(800));
+        assert_eq!(retries, 5);
+        assert!(per_query * (retries as u32 + 1) <= Duration::from_secs(5));
+        // A retry interval longer than the lookup timeout is the timeout (hickory's old shape).
+        assert_eq!(
+            query_timing(Duration::from_secs(2), Duration::from_secs(5)),
+            (Duration::from_secs(2), 1)
+        );
+        // A short timeout still gets a second try.
+        assert_eq!(
+            query_timing(Duration::from_millis(500), DEFAULT_DNS_RETRY_INTERVAL),
+            (Duration::from_millis(500), 1)
+        );
+        // Never a zero timeout, whatever is asked.
+        assert!(query_timing(Duration::ZERO, Duration::ZERO).0 > Duration::ZERO);
+    }
 }

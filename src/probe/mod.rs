@@ -94,10 +94,11 @@ impl Prober {
     /// when probing, not here.
     pub fn new(config: ProbeConfig) -> Result<Self, ProbeSetupError> {
         config.validate()?;
-        let dns = Dns::new(&config.dns, config.dns_timeout)?;
-        let validating = ValidatingDns::new(
+        let dns = Dns::with_retry(&config.dns, config.dns_timeout, config.dns_retry_interval)?;
+        let validating = ValidatingDns::with_retry(
             &config.dns,
             config.dns_timeout,
+            config.dns_retry_interval,
             config.trust_anchor.as_ref(),
         )?;
         let tls = TlsSetup::new(&config.extra_roots)?;

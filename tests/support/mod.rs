@@ -13,6 +13,7 @@ pub mod contract;
 pub mod demo;
 pub mod dns;
 pub mod https;
+pub mod lossy_dns;
 pub mod pki;
 pub mod signed_zone;
 pub mod smtp;
@@ -20,6 +21,7 @@ pub mod socks;
 
 pub use dns::{FailingDns, TestDns, TxtFailingDns, soa_header};
 pub use https::{PolicyFleet, PolicyReply, PolicyServer};
+pub use lossy_dns::{Loss, LossyDns};
 pub use pki::{TestCert, TestPki, Validity};
 pub use smtp::{
     FAKE_SMTP_HOSTNAME, FakeSmtp, Scenario, SmtpFleet, TlsVersions, unique_loopback_ips,
