@@ -437,6 +437,7 @@ fn headline_section(domains: &TrendCounts, not_probed: usize, hosts: &HostTrendC
                         Measure::StrictValid => ("with a strictly valid certificate", false),
                         Measure::WeakTls => ("with weak TLS (graded below sufficient)", false),
                         Measure::AllThree | Measure::Untestable => ("with all three", true),
+                        other => (rate_label(other), false),
                     };
                     div.card.headline[headline] {
                         div.figure { (percent(count, of)) }
@@ -566,6 +567,10 @@ fn rate_label(measure: Measure) -> &'static str {
         Measure::StrictValid => "with a strictly valid certificate",
         Measure::AllThree | Measure::Untestable => "with all three",
         Measure::WeakTls => "with weak TLS",
+        Measure::DaneValid => "DANE valid (of those whose DANE could be judged)",
+        Measure::StsEnforce => "with an MTA-STS enforce policy",
+        Measure::Authenticated => "authenticated (a DANE or MTA-STS sender)",
+        Measure::AtRisk => "at risk (a DANE or MTA-STS sender defers mail)",
     }
 }
 
