@@ -196,6 +196,16 @@ pub struct ScanCounts {
     pub pfs: usize,
     pub strict_valid: usize,
     pub all_three: usize,
+    /// Testable results with the authenticated-transport facts (a sender view); 0 in scans
+    /// stored before they existed.
+    #[serde(default)]
+    pub auth_testable: usize,
+    /// Of those, `sender.authenticated`.
+    #[serde(default)]
+    pub authenticated: usize,
+    /// Of those, `sender.at_risk`.
+    #[serde(default)]
+    pub at_risk: usize,
 }
 
 impl ScanCounts {
@@ -214,6 +224,32 @@ impl ScanCounts {
         self.pfs += usize::from(state.pfs);
         self.strict_valid += usize::from(state.strict_valid);
         self.all_three += usize::from(state.all_three());
+        if let Some(auth) = state.auth.filter(|_| state.is_testable()) {
+            self.auth_testable += 1;
+            self.authenticated += usize::from(auth.authenticated);
+            self.at_risk += usize::from(auth.at_risk);
+        }
+    }
+
+    /// Testable results (`no_starttls`, `tls_failed`, `tls_ok`): the denominator of the rates.
+    pub fn testable(&self) -> usize {
+        self.no_starttls + self.tls_failed + self.tls_ok
+    }
+
+    /// The authenticated-transport part of a summary line: `; of 4 with DANE/MTA-STS facts:
+    /// authenticated 50.0%, at risk 25.0%`; empty when no result had the facts.
+    pub fn auth_summary(&self) -> String {
+        if self.auth_testable == 0 {
+            return String::new();
+        }
+        let percent =
+            |part| crate::model::format::PercentFormat::PLAIN.of(part, self.auth_testable);
+        format!(
+            "; of {} with DANE/MTA-STS facts: authenticated {}, at risk {}",
+            self.auth_testable,
+            percent(self.authenticated),
+            percent(self.at_risk)
+        )
     }
 }
 
@@ -1422,5 +1458,46 @@ mod tests {
             testable_verdicts_sql(),
             "'no_starttls', 'tls_failed', 'tls_ok'"
         );
+    }
+
+    #[test]
+    fn scan_counts_say_authenticated_and_at_risk_of_the_results_with_the_facts() {
+        use crate::model::auth::{DaneSetStatus as Dane, MtaStsOutcome as Sts};
+        use crate::model::test_support::{address, mx_host, with_auth};
+        let plain = |name: &str| {
+            let host = mx_host(
+                &format!("mx.{name}"),
+                vec![address(Outcome::TlsOk, true, true)],
+            );
+            DomainResult::new(
+                domain(name),
+                false,
+                None,
+                OffsetDateTime::UNIX_EPOCH,
+                vec![host],
+            )
+        };
+        let mut counts = ScanCounts::default();
+        assert_eq!(counts.auth_summary(), "", "no facts: nothing said");
+        counts.add(&plain("old.example"));
+        assert_eq!(counts.auth_summary(), "");
+        counts.add(&with_auth(plain("a.example"), &[Dane::Valid], Sts::None));
+        counts.add(&with_auth(plain("b.example"), &[Dane::Failed], Sts::None));
+        counts.add(&with_auth(plain("c.example"), &[Dane::None], Sts::None));
+        counts.add(&with_auth(
+            plain("d.example"),
+            &[Dane::None],
+            Sts::EnforceOk,
+        ));
+        assert_eq!((counts.testable(), counts.auth_testable), (5, 4));
+        assert_eq!(
+            counts.auth_summary(),
+            "; of 4 with DANE/MTA-STS facts: authenticated 50.0%, at risk 25.0%"
+        );
+        let old: ScanCounts = serde_json::from_str(
+            r#"{"total":1,"done":1,"no_mail":0,"untestable":0,"no_starttls":0,"tls_failed":0,"tls_ok":1,"starttls":1,"pfs":1,"strict_valid":1,"all_three":1}"#,
+        )
+        .expect("counts stored before the facts read");
+        assert_eq!(old.auth_testable, 0);
     }
 }
