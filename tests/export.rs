@@ -189,12 +189,16 @@ fn json_export_round_trips_the_stored_results() {
         last["volume"]["testable"], 4.0,
         "unweighted memberships weigh 1: the volume figures are the domain counts, as numbers"
     );
-    // The trends JSON is a contract: byte for byte, key order included.
+    // The trends JSON is a contract: byte for byte, key order included. These results carry no
+    // authenticated-transport facts (no sender view): those counts are null, not 0.
     let exact = format!(
         "{{\"date\":\"{}\",\
-         \"domains\":{{\"total\":5,\"no_mail\":1,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"stale\":0,\"weak_tls\":1}},\
-         \"mx_hosts\":{{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"weak_tls\":1}},\
-         \"volume\":{{\"total\":5.0,\"no_mail\":1.0,\"untestable\":0.0,\"testable\":4.0,\"starttls\":3.0,\"pfs\":2.0,\"strict_valid\":2.0,\"all_three\":1.0,\"stale\":0.0,\"weak_tls\":1.0}}}}",
+         \"domains\":{{\"total\":5,\"no_mail\":1,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"stale\":0,\"weak_tls\":1,\
+         \"auth_testable\":null,\"dane_valid\":null,\"dane_known\":null,\"sts_enforce\":null,\"authenticated\":null,\"at_risk\":null}},\
+         \"mx_hosts\":{{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":3,\"pfs\":2,\"strict_valid\":2,\"all_three\":1,\"weak_tls\":1,\
+         \"auth_testable\":null,\"dane_valid\":null,\"dane_known\":null,\"sts_enforce\":null,\"authenticated\":null,\"at_risk\":null}},\
+         \"volume\":{{\"total\":5.0,\"no_mail\":1.0,\"untestable\":0.0,\"testable\":4.0,\"starttls\":3.0,\"pfs\":2.0,\"strict_valid\":2.0,\"all_three\":1.0,\"stale\":0.0,\"weak_tls\":1.0,\
+         \"auth_testable\":null,\"dane_valid\":null,\"dane_known\":null,\"sts_enforce\":null,\"authenticated\":null,\"at_risk\":null}}}}",
         now().date()
     );
     assert!(

@@ -327,7 +327,9 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
         let mut next_to_print = 0;
         let stdout = std::io::stdout();
         let mut write_error = None;
+        let mut counts = crate::store::ScanCounts::default();
         run.probe_many(domains, |index, result| {
+            counts.add(&result);
             if !dnssec_warned && dnssec_watch.dnssec_data_missing() {
                 dnssec_warned = true;
                 eprintln!("{}", dnssec_unavailable_warning(&resolver));
@@ -356,6 +358,16 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
             }
         })
         .await;
+        if !json && write_error.is_none() && !run.proxy_lost() {
+            let summary = probe_summary(&counts);
+            let mut handle = stdout.lock();
+            if let Err(error) = handle
+                .write_all(summary.as_bytes())
+                .and_then(|()| handle.flush())
+            {
+                write_error.get_or_insert(error);
+            }
+        }
         if run.proxy_lost() {
             return Err(CliError::error(format!(
                 "the SOCKS proxy was lost in the middle of the probe: {} of {total} domains \
@@ -370,6 +382,18 @@ fn run_probe(global: &GlobalOptions, args: &ProbeArgs) -> Result<(), CliError> {
             _ => Ok(()),
         }
     })
+}
+
+/// The last line of `probe`'s table: how many domains were probed, the share of testable ones
+/// with all three, and (when the results have the facts) % authenticated and % at risk.
+fn probe_summary(counts: &crate::store::ScanCounts) -> String {
+    let testable = counts.testable();
+    format!(
+        "probed {} domains; of {testable} testable: all three {}{}\n",
+        counts.done,
+        crate::model::format::PercentFormat::PLAIN.of(counts.all_three, testable),
+        counts.auth_summary()
+    )
 }
 
 /// The one-line warning when the resolver passes no DNSSEC data (said once per run).

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::{CliError, GlobalOptions, output, runtime};
 use crate::import::domain_list::{DomainList, LineSyntax, Origin};
 use crate::model::DomainName;
+use crate::model::adoption::Measure;
 use crate::model::format::PercentFormat;
 use crate::monitor::scan::{ScanEnd, ScanError, ScanEvent, run_scan};
 use crate::probe::Prober;
@@ -381,7 +382,7 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
         let testable = counts.no_starttls + counts.tls_failed + counts.tls_ok;
         let summary = format!(
             "scanned {} of {} domains in {:.1} s ({path}){}: tls_ok {}, tls_failed {}, no_starttls {}, untestable {}{}, no_mail {}; \
-             of {} testable: STARTTLS {}, PFS {}, strict {}, all three {}",
+             of {} testable: STARTTLS {}, PFS {}, strict {}, all three {}{}",
             counts.done,
             counts.total,
             elapsed.as_secs_f64(),
@@ -407,6 +408,7 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
             percent(counts.pfs, testable),
             percent(counts.strict_valid, testable),
             percent(counts.all_three, testable),
+            counts.auth_summary(),
         );
         if json {
             eprintln!("{summary}");
@@ -484,6 +486,12 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
         )
         .map_err(write_error)?;
     }
+    if points
+        .iter()
+        .any(|point| point.domains.auth_testable.is_some())
+    {
+        auth_table(&mut out, &points)?;
+    }
     if store.is_weighted(list).map_err(store_error)?
         && points.iter().any(|point| point.volume.is_some())
     {
@@ -495,6 +503,47 @@ pub fn run_trends(global: &GlobalOptions, args: &TrendsArgs) -> Result<(), CliEr
         writeln!(
             out,
             "stale: untestable at their latest probe, counted by their last known state"
+        )
+        .map_err(write_error)?;
+    }
+    Ok(())
+}
+
+/// The authenticated-transport table: per day with the facts, the shares of the testable
+/// domains (and unique MX hosts) that have them; days before the facts existed are left out.
+fn auth_table(out: &mut impl Write, points: &[TrendPoint]) -> Result<(), CliError> {
+    writeln!(
+        out,
+        "authenticated transport (of testable domains with DANE/MTA-STS facts; DANE valid of \
+         those whose DANE could be judged):\n{:<10}  {:>10} {:>10} {:>15} {:>13} {:>8}   {:>13} {:>10}",
+        "date",
+        "with facts",
+        "DANE valid",
+        "MTA-STS enforce",
+        "authenticated",
+        "at risk",
+        "MX DANE valid",
+        "MX at risk"
+    )
+    .map_err(write_error)?;
+    for point in points {
+        let domains = &point.domains;
+        let Some(with_facts) = domains.auth_testable else {
+            continue;
+        };
+        let hosts = &point.mx_hosts;
+        let rate = |counts: (usize, usize)| percent(counts.0, counts.1);
+        writeln!(
+            out,
+            "{:<10}  {:>10} {:>10} {:>15} {:>13} {:>8}   {:>13} {:>10}",
+            point.date.to_string(),
+            with_facts,
+            rate(domains.fraction(Measure::DaneValid)),
+            rate(domains.fraction(Measure::StsEnforce)),
+            rate(domains.fraction(Measure::Authenticated)),
+            rate(domains.fraction(Measure::AtRisk)),
+            rate(hosts.fraction(Measure::DaneValid)),
+            rate(hosts.fraction(Measure::AtRisk)),
         )
         .map_err(write_error)?;
     }

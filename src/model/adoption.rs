@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use super::auth::{self, DaneSetStatus};
 use super::{DomainResult, MxResult, TlsGrade, Verdict, Weight, aggregate};
 
 // `YYYY-MM-DD`, the date form of the trends JSON.
@@ -35,6 +36,83 @@ pub struct AdoptionState {
     /// Some TLS session graded below sufficient ([`TlsGrade::is_weak`]): "weak TLS". False
     /// from [`AdoptionState::new`]; set by [`AdoptionState::with_tls_grade`].
     pub weak_tls: bool,
+    /// The authenticated-transport facts ([`AuthState`]); None for a result stored before they
+    /// existed (it then counts in none of the authenticated-transport counts, which stay null
+    /// while no counted domain has them). None from [`AdoptionState::new`]; set by
+    /// [`AdoptionState::with_auth`].
+    pub auth: Option<AuthState>,
+}
+
+/// What one domain (or one MX host) contributes to the authenticated-transport counts (DESIGN.md
+/// "Authenticated transport": % DANE valid, % MTA-STS enforce, % authenticated, % at risk).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthState {
+    /// The folded `dane` of the domain (or host); None when it was not looked up.
+    pub dane: Option<DaneSetStatus>,
+    /// An MTA-STS `enforce` policy is in force for the domain (for a host: for its domain).
+    pub sts_enforce: bool,
+    /// `sender.authenticated`: a DANE or MTA-STS sender authenticates the mail it delivers.
+    pub authenticated: bool,
+    /// `sender.at_risk`: a DANE or MTA-STS sender defers some or all of the mail.
+    pub at_risk: bool,
+}
+
+impl AuthState {
+    /// `dane` is `valid`.
+    pub fn dane_valid(self) -> bool {
+        self.dane == Some(DaneSetStatus::Valid)
+    }
+
+    /// `dane` was judged: looked up and not `unknown` (the resolver passed DNSSEC data). The
+    /// DANE denominators count only these.
+    pub fn dane_known(self) -> bool {
+        !matches!(self.dane, None | Some(DaneSetStatus::Unknown))
+    }
+
+    /// A domain's facts, from its `dane`, `mta_sts` and `sender`; None when the result has no
+    /// sender view (stored before it existed, or `no_mail`).
+    pub fn of_domain(result: &DomainResult) -> Option<Self> {
+        let sender = result.sender?;
+        Some(Self {
+            dane: result.dane,
+            sts_enforce: sts_enforce(result),
+            authenticated: sender.authenticated,
+            at_risk: sender.at_risk,
+        })
+    }
+
+    /// One MX host's facts within its domain's `result`: the sender rule over that host alone
+    /// (its `dane` and `sts_passes`, the domain's MX-answer DNSSEC and policy). None for a host
+    /// with no testable address, and for a result without a sender view.
+    pub fn of_host(result: &DomainResult, host: &MxResult) -> Option<Self> {
+        if host.verdict == Verdict::Untestable || result.sender.is_none() {
+            return None;
+        }
+        let facts = auth::SenderFacts {
+            no_mail: false,
+            mx_dnssec: result.dnssec,
+            sts_enforce: sts_enforce(result),
+            hosts: vec![auth::SenderHostFacts {
+                dane: host.dane,
+                sts_passes: host.sts_passes,
+            }],
+        };
+        let view = auth::sender_view(&facts)?;
+        Some(Self {
+            dane: host.dane,
+            sts_enforce: facts.sts_enforce,
+            authenticated: view.authenticated,
+            at_risk: view.at_risk,
+        })
+    }
+}
+
+/// Whether an MTA-STS `enforce` policy is in force for `result`'s domain.
+fn sts_enforce(result: &DomainResult) -> bool {
+    result
+        .mta_sts
+        .as_ref()
+        .is_some_and(|mta_sts| mta_sts.outcome.is_enforce())
 }
 
 impl AdoptionState {
@@ -51,7 +129,13 @@ impl AdoptionState {
             pfs: pfs == Some(true),
             strict_valid: strict_valid == Some(true),
             weak_tls: false,
+            auth: None,
         }
+    }
+
+    /// The same state with its authenticated-transport facts (None: stored before they existed).
+    pub fn with_auth(self, auth: Option<AuthState>) -> Self {
+        Self { auth, ..self }
     }
 
     /// The same state with the (worst) TLS grade of its sessions: weak when below sufficient;
@@ -72,9 +156,17 @@ impl AdoptionState {
             result.strict_valid,
         )
         .with_tls_grade(result.tls_grade)
+        .with_auth(AuthState::of_domain(result))
     }
 
-    /// An MX host's state, by the domain rule over its own addresses.
+    /// An MX host's state within its domain's `result`: [`AdoptionState::of_host`] with the
+    /// host's authenticated-transport facts ([`AuthState::of_host`]).
+    pub fn of_host_in(result: &DomainResult, host: &MxResult) -> Self {
+        Self::of_host(host).with_auth(AuthState::of_host(result, host))
+    }
+
+    /// An MX host's state, by the domain rule over its own addresses (no authenticated-transport
+    /// facts: those need the domain, see [`AdoptionState::of_host_in`]).
     pub fn of_host(host: &MxResult) -> Self {
         let summary = aggregate(&host.addresses);
         Self::new(
@@ -124,6 +216,34 @@ pub struct TrendCounts {
     /// definition. Roll-ups are recomputed by the migration that added it (0 before).
     #[serde(default)]
     pub weak_tls: usize,
+    /// Testable domains whose counted result has the authenticated-transport facts (a sender
+    /// view): the denominator of `sts_enforce`, `authenticated` and `at_risk`. This and the
+    /// five counts below are null together exactly when no counted domain has the facts (a day
+    /// before they existed, or with nothing testable), never 0 for "not known".
+    #[serde(default)]
+    pub auth_testable: Option<usize>,
+    /// Of those, domains whose `dane` is `valid` (every testable MX host DANE valid).
+    #[serde(default)]
+    pub dane_valid: Option<usize>,
+    /// Of those, domains whose `dane` was judged (not `unknown`, not null): the denominator of
+    /// `dane_valid`.
+    #[serde(default)]
+    pub dane_known: Option<usize>,
+    /// Of those, domains with an MTA-STS `enforce` policy in force (`enforce_ok`,
+    /// `mx_mismatch`, `mx_cert_invalid`).
+    #[serde(default)]
+    pub sts_enforce: Option<usize>,
+    /// Of those, domains with `sender.authenticated`.
+    #[serde(default)]
+    pub authenticated: Option<usize>,
+    /// Of those, domains with `sender.at_risk`.
+    #[serde(default)]
+    pub at_risk: Option<usize>,
+}
+
+/// Adds `count` to an authenticated-transport count (null becomes a number).
+fn add_auth(field: &mut Option<usize>, count: usize) {
+    *field = Some(field.unwrap_or(0) + count);
 }
 
 impl TrendCounts {
@@ -161,6 +281,17 @@ impl TrendCounts {
                 self.strict_valid += count * usize::from(state.strict_valid);
                 self.all_three += count * usize::from(state.all_three());
                 self.weak_tls += count * usize::from(state.weak_tls);
+                if let Some(auth) = state.auth.filter(|_| count > 0) {
+                    add_auth(&mut self.auth_testable, count);
+                    add_auth(&mut self.dane_valid, count * usize::from(auth.dane_valid()));
+                    add_auth(&mut self.dane_known, count * usize::from(auth.dane_known()));
+                    add_auth(&mut self.sts_enforce, count * usize::from(auth.sts_enforce));
+                    add_auth(
+                        &mut self.authenticated,
+                        count * usize::from(auth.authenticated),
+                    );
+                    add_auth(&mut self.at_risk, count * usize::from(auth.at_risk));
+                }
             }
         }
     }
@@ -180,6 +311,16 @@ impl TrendCounts {
             Measure::AllThree => (self.all_three, self.testable),
             Measure::WeakTls => (self.weak_tls, self.testable),
             Measure::Untestable => (self.untestable, self.takes_mail()),
+            Measure::DaneValid => (self.dane_valid.unwrap_or(0), self.dane_known.unwrap_or(0)),
+            Measure::StsEnforce => (
+                self.sts_enforce.unwrap_or(0),
+                self.auth_testable.unwrap_or(0),
+            ),
+            Measure::Authenticated => (
+                self.authenticated.unwrap_or(0),
+                self.auth_testable.unwrap_or(0),
+            ),
+            Measure::AtRisk => (self.at_risk.unwrap_or(0), self.auth_testable.unwrap_or(0)),
         }
     }
 }
@@ -198,6 +339,22 @@ pub struct HostTrendCounts {
     /// Testable hosts with weak TLS (as for domains; 0 in roll-ups from before it).
     #[serde(default)]
     pub weak_tls: usize,
+    /// The authenticated-transport counts of testable hosts, as for domains (null together
+    /// when no counted host has the facts): a host is DANE valid by its own `dane`, under
+    /// `sts_enforce` when its domain's policy enforces, and authenticated / at risk by the
+    /// sender rule over that host alone ([`AuthState::of_host`]).
+    #[serde(default)]
+    pub auth_testable: Option<usize>,
+    #[serde(default)]
+    pub dane_valid: Option<usize>,
+    #[serde(default)]
+    pub dane_known: Option<usize>,
+    #[serde(default)]
+    pub sts_enforce: Option<usize>,
+    #[serde(default)]
+    pub authenticated: Option<usize>,
+    #[serde(default)]
+    pub at_risk: Option<usize>,
 }
 
 impl HostTrendCounts {
@@ -221,6 +378,12 @@ impl From<HostTrendCounts> for TrendCounts {
             all_three: hosts.all_three,
             stale: 0,
             weak_tls: hosts.weak_tls,
+            auth_testable: hosts.auth_testable,
+            dane_valid: hosts.dane_valid,
+            dane_known: hosts.dane_known,
+            sts_enforce: hosts.sts_enforce,
+            authenticated: hosts.authenticated,
+            at_risk: hosts.at_risk,
         }
     }
 }
@@ -238,6 +401,12 @@ impl From<TrendCounts> for HostTrendCounts {
             strict_valid: counts.strict_valid,
             all_three: counts.all_three,
             weak_tls: counts.weak_tls,
+            auth_testable: counts.auth_testable,
+            dane_valid: counts.dane_valid,
+            dane_known: counts.dane_known,
+            sts_enforce: counts.sts_enforce,
+            authenticated: counts.authenticated,
+            at_risk: counts.at_risk,
         }
     }
 }
@@ -268,7 +437,11 @@ impl HostFold {
     /// Notes every MX host of a domain's result.
     pub fn add_result(&mut self, result: &DomainResult) {
         for host in &result.mx {
-            self.add(&host.host, result.probed_at, AdoptionState::of_host(host));
+            self.add(
+                &host.host,
+                result.probed_at,
+                AdoptionState::of_host_in(result, host),
+            );
         }
     }
 
@@ -369,6 +542,15 @@ pub enum Measure {
     WeakTls,
     /// Share of those that take mail that could not be tested.
     Untestable,
+    /// Share of those whose DANE was judged (not `unknown`) that are DANE valid.
+    DaneValid,
+    /// Share of those with the authenticated-transport facts under an MTA-STS `enforce` policy.
+    StsEnforce,
+    /// Share of those with the facts whose mail a DANE or MTA-STS sender authenticates.
+    Authenticated,
+    /// Share of those with the facts where a DANE or MTA-STS sender defers mail: lower is
+    /// better.
+    AtRisk,
 }
 
 impl Measure {
@@ -388,6 +570,35 @@ impl Measure {
         Measure::WeakTls,
         Measure::Untestable,
     ];
+    /// The authenticated-transport shares (DESIGN.md "Authenticated transport"), drawn beside
+    /// [`Measure::ALL`]; null (no point) for days before their facts existed.
+    pub const AUTH: [Measure; 4] = [
+        Measure::DaneValid,
+        Measure::StsEnforce,
+        Measure::Authenticated,
+        Measure::AtRisk,
+    ];
+    /// [`Measure::ALL`] then [`Measure::AUTH`].
+    pub const WITH_AUTH: [Measure; 10] = [
+        Measure::Starttls,
+        Measure::Pfs,
+        Measure::StrictValid,
+        Measure::AllThree,
+        Measure::WeakTls,
+        Measure::Untestable,
+        Measure::DaneValid,
+        Measure::StsEnforce,
+        Measure::Authenticated,
+        Measure::AtRisk,
+    ];
+
+    /// Whether lower is better (weak TLS, untestable, at risk).
+    pub fn lower_is_better(self) -> bool {
+        matches!(
+            self,
+            Measure::WeakTls | Measure::Untestable | Measure::AtRisk
+        )
+    }
 }
 
 /// `part` of `whole` in percent (0 to 100); None for a share of nothing.
@@ -473,6 +684,20 @@ pub struct VolumeCounts {
     /// The weight of testable domains whose TLS grades below sufficient (`model::tls_grade`).
     #[serde(default)]
     pub weak_tls: f64,
+    /// The authenticated-transport counts weighted, as [`TrendCounts`]' (null together when no
+    /// counted domain has the facts).
+    #[serde(default)]
+    pub auth_testable: Option<f64>,
+    #[serde(default)]
+    pub dane_valid: Option<f64>,
+    #[serde(default)]
+    pub dane_known: Option<f64>,
+    #[serde(default)]
+    pub sts_enforce: Option<f64>,
+    #[serde(default)]
+    pub authenticated: Option<f64>,
+    #[serde(default)]
+    pub at_risk: Option<f64>,
 }
 
 // Sums of finite, non-negative weights are never NaN, so equality is total.
@@ -496,6 +721,17 @@ impl VolumeCounts {
         self.all_three += times(counts.all_three);
         self.stale += times(counts.stale);
         self.weak_tls += times(counts.weak_tls);
+        let add = |field: &mut Option<f64>, count: Option<usize>| {
+            if let Some(count) = count {
+                *field = Some(field.unwrap_or(0.0) + times(count));
+            }
+        };
+        add(&mut self.auth_testable, counts.auth_testable);
+        add(&mut self.dane_valid, counts.dane_valid);
+        add(&mut self.dane_known, counts.dane_known);
+        add(&mut self.sts_enforce, counts.sts_enforce);
+        add(&mut self.authenticated, counts.authenticated);
+        add(&mut self.at_risk, counts.at_risk);
     }
 
     /// Counts domains that are all in `state` and weigh `weight_sum` together (a grouped
@@ -552,6 +788,22 @@ impl VolumeCounts {
             Measure::AllThree => (self.all_three, self.testable),
             Measure::WeakTls => (self.weak_tls, self.testable),
             Measure::Untestable => (self.untestable, self.takes_mail()),
+            Measure::DaneValid => (
+                self.dane_valid.unwrap_or(0.0),
+                self.dane_known.unwrap_or(0.0),
+            ),
+            Measure::StsEnforce => (
+                self.sts_enforce.unwrap_or(0.0),
+                self.auth_testable.unwrap_or(0.0),
+            ),
+            Measure::Authenticated => (
+                self.authenticated.unwrap_or(0.0),
+                self.auth_testable.unwrap_or(0.0),
+            ),
+            Measure::AtRisk => (
+                self.at_risk.unwrap_or(0.0),
+                self.auth_testable.unwrap_or(0.0),
+            ),
         }
     }
 }
@@ -626,6 +878,7 @@ mod tests {
             pfs,
             strict_valid: strict,
             weak_tls: false,
+            auth: None,
         };
         assert!(state(true, true, true).all_three());
         assert!(!state(true, false, true).all_three());
@@ -701,6 +954,7 @@ mod tests {
                 all_three: 1,
                 stale: 0,
                 weak_tls: 0,
+                ..Default::default()
             }
         );
         assert_eq!(counts.fraction(Measure::AllThree), (1, 4));
@@ -738,6 +992,7 @@ mod tests {
                 all_three: 2,
                 stale: 1,
                 weak_tls: 0,
+                ..Default::default()
             }
         );
         assert_eq!(
@@ -856,6 +1111,7 @@ mod tests {
                 strict_valid: 1,
                 all_three: 0,
                 weak_tls: 0,
+                ..Default::default()
             }
         );
         let mut tie = HostFold::default();
@@ -928,8 +1184,10 @@ mod tests {
         assert_eq!(
             json,
             "{\"date\":\"2026-01-09\",\
-             \"domains\":{\"total\":5,\"no_mail\":1,\"untestable\":1,\"testable\":3,\"starttls\":3,\"pfs\":1,\"strict_valid\":1,\"all_three\":1,\"stale\":0,\"weak_tls\":0},\
-             \"mx_hosts\":{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":4,\"pfs\":4,\"strict_valid\":2,\"all_three\":2,\"weak_tls\":0},\
+             \"domains\":{\"total\":5,\"no_mail\":1,\"untestable\":1,\"testable\":3,\"starttls\":3,\"pfs\":1,\"strict_valid\":1,\"all_three\":1,\"stale\":0,\"weak_tls\":0,\
+             \"auth_testable\":null,\"dane_valid\":null,\"dane_known\":null,\"sts_enforce\":null,\"authenticated\":null,\"at_risk\":null},\
+             \"mx_hosts\":{\"total\":4,\"untestable\":0,\"testable\":4,\"starttls\":4,\"pfs\":4,\"strict_valid\":2,\"all_three\":2,\"weak_tls\":0,\
+             \"auth_testable\":null,\"dane_valid\":null,\"dane_known\":null,\"sts_enforce\":null,\"authenticated\":null,\"at_risk\":null},\
              \"volume\":null}"
         );
         let pretty = serde_json::to_string_pretty(&[point.contract()]).expect("serializes");
@@ -981,6 +1239,7 @@ mod tests {
                 all_three: 900.0,
                 stale: 0.0,
                 weak_tls: 0.0,
+                ..Default::default()
             }
         );
         assert_eq!(volume.fraction(Measure::AllThree), (900.0, 1000.0));
@@ -1080,9 +1339,212 @@ mod tests {
         let json = serde_json::to_string(&points[1].contract()).expect("serializes");
         assert!(
             json.ends_with(
-                "\"volume\":{\"total\":100.0,\"no_mail\":0.0,\"untestable\":0.0,\"testable\":100.0,\"starttls\":100.0,\"pfs\":100.0,\"strict_valid\":97.0,\"all_three\":97.0,\"stale\":0.0,\"weak_tls\":0.0}}"
+                "\"volume\":{\"total\":100.0,\"no_mail\":0.0,\"untestable\":0.0,\"testable\":100.0,\"starttls\":100.0,\"pfs\":100.0,\"strict_valid\":97.0,\"all_three\":97.0,\"stale\":0.0,\"weak_tls\":0.0,\"auth_testable\":null,\"dane_valid\":null,\"dane_known\":null,\"sts_enforce\":null,\"authenticated\":null,\"at_risk\":null}}"
             ),
             "{json}"
         );
+    }
+
+    mod auth_counts {
+        use super::*;
+        use crate::model::auth::{DaneSetStatus as Dane, MtaStsOutcome as Sts};
+        use crate::model::test_support::with_auth;
+
+        fn tls(name: &str, hosts: usize) -> DomainResult {
+            let mx = (1..=hosts)
+                .map(|index| {
+                    host(
+                        &format!("mx{index}.{name}"),
+                        vec![address(Outcome::TlsOk, true, true)],
+                    )
+                })
+                .collect();
+            result(name, 0, false, mx)
+        }
+
+        /// valid, failed, unknown, none + enforce_ok, an old result, an untestable domain.
+        fn mixed() -> Vec<DomainResult> {
+            let mut untestable = result(
+                "gone.example",
+                0,
+                false,
+                vec![host(
+                    "mx.gone.example",
+                    vec![address(Outcome::Untestable, false, false)],
+                )],
+            );
+            untestable.judge_sender();
+            vec![
+                with_auth(tls("valid.example", 1), &[Dane::Valid], Sts::None),
+                with_auth(tls("failed.example", 1), &[Dane::Failed], Sts::None),
+                with_auth(tls("blind.example", 1), &[Dane::Unknown], Sts::None),
+                with_auth(tls("sts.example", 1), &[Dane::None], Sts::EnforceOk),
+                tls("old.example", 1),
+                untestable,
+            ]
+        }
+
+        #[test]
+        fn counts_of_testable_domains_with_the_facts_and_unknown_out_of_the_dane_denominator() {
+            let mut counts = TrendCounts::default();
+            for result in &mixed() {
+                counts.add(AdoptionState::of_domain(result));
+            }
+            assert_eq!((counts.testable, counts.untestable), (5, 1));
+            assert_eq!(
+                (
+                    counts.auth_testable,
+                    counts.dane_valid,
+                    counts.dane_known,
+                    counts.sts_enforce,
+                    counts.authenticated,
+                    counts.at_risk
+                ),
+                (Some(4), Some(1), Some(3), Some(1), Some(2), Some(1)),
+                "the old result is in none of them; unknown is not in dane_known"
+            );
+            assert_eq!(counts.fraction(Measure::DaneValid), (1, 3));
+            assert_eq!(counts.fraction(Measure::StsEnforce), (1, 4));
+            assert_eq!(counts.fraction(Measure::Authenticated), (2, 4));
+            assert_eq!(counts.fraction(Measure::AtRisk), (1, 4));
+            assert_eq!(
+                counts.all_three, 5,
+                "the opportunistic counts are unchanged"
+            );
+        }
+
+        #[test]
+        fn counts_without_any_facts_are_null_not_zero_and_old_roll_ups_read_as_null() {
+            let mut counts = TrendCounts::default();
+            counts.add(AdoptionState::of_domain(&tls("old.example", 1)));
+            assert_eq!(counts.testable, 1);
+            assert_eq!(
+                (counts.auth_testable, counts.dane_valid, counts.at_risk),
+                (None, None, None)
+            );
+            assert_eq!(counts.fraction(Measure::Authenticated), (0, 0), "no share");
+            let json = serde_json::to_string(&counts).expect("serializes");
+            assert!(
+                json.ends_with(
+                    "\"auth_testable\":null,\"dane_valid\":null,\"dane_known\":null,\
+                     \"sts_enforce\":null,\"authenticated\":null,\"at_risk\":null}"
+                ),
+                "{json}"
+            );
+            let old: TrendCounts = serde_json::from_str(
+                r#"{"total":1,"no_mail":0,"untestable":0,"testable":1,"starttls":1,"pfs":1,"strict_valid":1,"all_three":1}"#,
+            )
+            .expect("a roll-up from before reads");
+            assert_eq!(old.authenticated, None);
+            let points = [TrendPoint {
+                domains: old,
+                ..point(time::macros::date!(2026 - 11 - 01), 1, 1, 0)
+            }];
+            let series = share_series(&points, Basis::Domains, &Measure::AUTH);
+            assert!(
+                series.iter().all(|series| series.points.is_empty()),
+                "a day before the facts has no point, not 0 %"
+            );
+            // Facts on a domain whose every flag is false: zeros, not null.
+            let mut none = TrendCounts::default();
+            none.add(AdoptionState::of_domain(&with_auth(
+                tls("plain.example", 1),
+                &[Dane::None],
+                Sts::None,
+            )));
+            assert_eq!(
+                (
+                    none.auth_testable,
+                    none.dane_valid,
+                    none.dane_known,
+                    none.at_risk
+                ),
+                (Some(1), Some(0), Some(1), Some(0))
+            );
+        }
+
+        #[test]
+        fn a_stale_domain_counts_by_its_last_known_facts_and_weights_add_up() {
+            let untestable = AdoptionState::new(Verdict::Untestable, None, None, None);
+            let known = AdoptionState::of_domain(&with_auth(
+                tls("valid.example", 1),
+                &[Dane::Valid],
+                Sts::None,
+            ));
+            let mut counts = TrendCounts::default();
+            counts.add_standing(untestable, Some(known));
+            assert_eq!(
+                (
+                    counts.stale,
+                    counts.auth_testable,
+                    counts.dane_valid,
+                    counts.authenticated
+                ),
+                (1, Some(1), Some(1), Some(1))
+            );
+            let mut volume = VolumeCounts::default();
+            volume.add_standing(
+                untestable,
+                Some(known),
+                Weight::new(40.0).expect("a weight"),
+            );
+            for result in &mixed() {
+                volume.add(
+                    AdoptionState::of_domain(result),
+                    Weight::new(10.0).expect("weight"),
+                );
+            }
+            assert_eq!(volume.auth_testable, Some(80.0));
+            assert_eq!(volume.dane_valid, Some(50.0));
+            assert_eq!(volume.dane_known, Some(70.0));
+            assert_eq!(volume.fraction(Measure::AtRisk), (10.0, 80.0));
+            let mut old = VolumeCounts::default();
+            old.add(
+                AdoptionState::of_domain(&tls("old.example", 1)),
+                Weight::ONE,
+            );
+            assert_eq!((old.testable, old.authenticated), (1.0, None));
+        }
+
+        #[test]
+        fn unique_mx_hosts_count_by_the_sender_rule_over_each_host() {
+            // Two hosts, one DANE valid and one failing: the domain is degraded (authenticated
+            // and at risk); each host counts by itself.
+            let degraded = with_auth(
+                tls("two.example", 2),
+                &[Dane::Valid, Dane::Failed],
+                Sts::None,
+            );
+            let sender = degraded.sender.expect("a sender view");
+            assert!(sender.authenticated && sender.at_risk);
+            let mut fold = HostFold::default();
+            fold.add_result(&degraded);
+            fold.add_result(&tls("old.example", 1));
+            let hosts = fold.counts();
+            assert_eq!(hosts.testable, 3);
+            assert_eq!(
+                (
+                    hosts.auth_testable,
+                    hosts.dane_valid,
+                    hosts.dane_known,
+                    hosts.authenticated,
+                    hosts.at_risk
+                ),
+                (Some(2), Some(1), Some(2), Some(1), Some(1))
+            );
+            // An enforce policy that does not list the second host: that host is at risk.
+            let mismatch = with_auth(
+                tls("sts.example", 2),
+                &[Dane::None, Dane::None],
+                Sts::MxMismatch,
+            );
+            let mut fold = HostFold::default();
+            fold.add_result(&mismatch);
+            let hosts = fold.counts();
+            assert_eq!(
+                (hosts.sts_enforce, hosts.authenticated, hosts.at_risk),
+                (Some(2), Some(1), Some(1))
+            );
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! Change events: what differs between a domain's earlier state and a new result, by rule.
 //!
 //! Owns: the event kinds and the rules that raise them (STARTTLS lost or gained; PFS and
-//! certificate validity while STARTTLS holds; MX set changes; certificates about to end), and
-//! their wording. Must not touch: I/O; reading earlier states and storing events, and the
+//! certificate validity while STARTTLS holds; MX set changes; certificates about to end; DANE
+//! failed, valid again, gained or lost; the MTA-STS policy or TLS-RPT record changed; an
+//! `enforce` policy that no longer lists an MX host), and their wording. Must not touch: I/O; reading earlier states and storing events, and the
 //! once-per-certificate bookkeeping of `cert_expiring`, are the store's.
 
 use std::collections::BTreeSet;
@@ -11,6 +12,7 @@ use super::vocabulary::vocabulary;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::auth::{DaneSetStatus, MtaStsOutcome, TlsRptStatus};
 use super::{DomainName, DomainResult, Verdict};
 
 vocabulary! {
@@ -24,6 +26,22 @@ vocabulary! {
         CertBecameValid,
         CertExpiring,
         MxChanged,
+        /// DANE now fails (or an answer it needs is bogus): DANE senders defer the mail, e.g.
+        /// TLSA records left behind by a certificate renewal.
+        DaneFailed,
+        /// DANE valid again after failing.
+        DaneValid,
+        /// TLSA records published where there were none.
+        DaneGained,
+        /// TLSA records gone (DANE no longer applies).
+        DaneLost,
+        /// The MTA-STS policy in force changed (mode, `max_age`, `mx` patterns), was published
+        /// or was withdrawn.
+        StsPolicyChanged,
+        /// An MTA-STS `enforce` policy no longer lists some MX host: MTA-STS senders defer.
+        StsMxMismatch,
+        /// The TLS-RPT record changed (status or report URIs).
+        TlsrptChanged,
     }
 }
 
@@ -34,10 +52,17 @@ impl ChangeKind {
     pub fn is_recovery(self) -> bool {
         matches!(
             self,
-            ChangeKind::StarttlsGained | ChangeKind::PfsGained | ChangeKind::CertBecameValid
+            ChangeKind::StarttlsGained
+                | ChangeKind::PfsGained
+                | ChangeKind::CertBecameValid
+                | ChangeKind::DaneValid
+                | ChangeKind::DaneGained
         )
     }
 
+    /// Whether this change makes things worse (shown as a regression): STARTTLS, forward
+    /// secrecy or certificate validity lost, a certificate about to end, DANE failed or lost,
+    /// an `enforce` policy that no longer lists an MX host.
     pub fn is_regression(self) -> bool {
         matches!(
             self,
@@ -45,6 +70,9 @@ impl ChangeKind {
                 | ChangeKind::PfsLost
                 | ChangeKind::CertBecameInvalid
                 | ChangeKind::CertExpiring
+                | ChangeKind::DaneFailed
+                | ChangeKind::DaneLost
+                | ChangeKind::StsMxMismatch
         )
     }
 }
@@ -68,6 +96,69 @@ pub struct DomainState {
     pub strict_valid: Option<bool>,
     /// The MX host names, as [`mx_host_set`] writes them.
     pub mx_hosts: String,
+    /// The authenticated-transport facts; None for a result stored before they existed (the
+    /// first result with them is then a baseline: no DANE / MTA-STS / TLS-RPT events).
+    pub auth: Option<AuthSnapshot>,
+}
+
+/// What the DANE, MTA-STS and TLS-RPT events compare of an earlier result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthSnapshot {
+    /// The domain's folded `dane`.
+    pub dane: Option<DaneSetStatus>,
+    /// `mta_sts.outcome`.
+    pub sts_outcome: Option<MtaStsOutcome>,
+    /// The policy in force, as [`sts_policy_summary`] writes it.
+    pub sts_policy: Option<String>,
+    /// The TLS-RPT record, as [`tls_rpt_summary`] writes it.
+    pub tls_rpt: Option<String>,
+}
+
+impl AuthSnapshot {
+    /// The snapshot of `result`; None when it has no sender view (stored before the facts
+    /// existed, or `no_mail`).
+    pub fn of(result: &DomainResult) -> Option<Self> {
+        result.sender?;
+        Some(Self {
+            dane: result.dane,
+            sts_outcome: result.mta_sts.as_ref().map(|mta_sts| mta_sts.outcome),
+            sts_policy: sts_policy_summary(result),
+            tls_rpt: tls_rpt_summary(result),
+        })
+    }
+}
+
+/// The MTA-STS policy in force in words that compare: `mode enforce, max_age 86400, mx
+/// mx1.example.org *.example.net` (patterns as written, sorted); None without a policy.
+pub fn sts_policy_summary(result: &DomainResult) -> Option<String> {
+    let mta_sts = result.mta_sts.as_ref()?;
+    let mode = mta_sts.mode?;
+    let mut patterns: Vec<&str> = mta_sts
+        .mx_patterns
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    patterns.sort_unstable();
+    patterns.dedup();
+    Some(format!(
+        "mode {}, max_age {}, mx {}",
+        mode.as_str(),
+        mta_sts
+            .max_age
+            .map_or_else(|| "-".to_string(), |age| age.to_string()),
+        patterns.join(" ")
+    ))
+}
+
+/// The domain's TLS-RPT record in words that compare: `none`, `invalid`, or `valid
+/// mailto:a@example.org https://r.example.org`; None when not looked up.
+pub fn tls_rpt_summary(result: &DomainResult) -> Option<String> {
+    let tls_rpt = result.tls_rpt.as_ref()?;
+    Some(match tls_rpt.status {
+        TlsRptStatus::Valid => format!("valid {}", tls_rpt.rua.join(" ")),
+        other => other.as_str().to_string(),
+    })
 }
 
 impl DomainState {
@@ -79,6 +170,7 @@ impl DomainState {
             pfs: result.pfs,
             strict_valid: result.strict_valid,
             mx_hosts: mx_host_set(result),
+            auth: AuthSnapshot::of(result),
         }
     }
 }
@@ -115,6 +207,9 @@ pub fn changes(
         && after.verdict.is_testable()
     {
         tls_changes(before, after, &mut push);
+        if let (Some(was), Some(now)) = (&before.auth, AuthSnapshot::of(after)) {
+            auth_changes(was, &now, after, &mut push);
+        }
     }
     let has_mx = after.dns_error.is_none() && !after.mx.is_empty();
     if has_mx && let Some(latest) = latest.filter(|latest| !latest.mx_hosts.is_empty()) {
@@ -189,6 +284,128 @@ fn tls_changes(
             }
         }
         (false, false) => {}
+    }
+}
+
+/// How a DANE status reads for events: None when it tells nothing (not looked up, or `unknown`:
+/// the resolver passed no DNSSEC data, so a move to or from it is no news).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DaneClass {
+    /// `failed` or `bogus`: DANE senders defer.
+    Failing,
+    /// `valid`, `unusable` or `partial`: TLSA records published, nothing failing.
+    Published,
+    /// `none`: no secure TLSA records.
+    Absent,
+}
+
+fn dane_class(dane: Option<DaneSetStatus>) -> Option<DaneClass> {
+    match dane? {
+        DaneSetStatus::Failed | DaneSetStatus::Bogus => Some(DaneClass::Failing),
+        DaneSetStatus::Valid | DaneSetStatus::Unusable | DaneSetStatus::Partial => {
+            Some(DaneClass::Published)
+        }
+        DaneSetStatus::None => Some(DaneClass::Absent),
+        DaneSetStatus::Unknown => None,
+    }
+}
+
+/// The DANE, MTA-STS and TLS-RPT events between two testable results that both have the facts.
+fn auth_changes(
+    before: &AuthSnapshot,
+    now: &AuthSnapshot,
+    after: &DomainResult,
+    push: &mut impl FnMut(ChangeKind, String),
+) {
+    let name = |dane: Option<DaneSetStatus>| dane.map_or("null", DaneSetStatus::as_str);
+    if let (Some(was), Some(is)) = (dane_class(before.dane), dane_class(now.dane)) {
+        let was_name = name(before.dane);
+        match (was, is) {
+            (DaneClass::Published | DaneClass::Absent, DaneClass::Failing) => {
+                let hosts: Vec<String> = after
+                    .mx
+                    .iter()
+                    .filter(|host| {
+                        matches!(
+                            host.dane,
+                            Some(DaneSetStatus::Failed | DaneSetStatus::Bogus)
+                        )
+                    })
+                    .map(|host| format!("{} ({})", host.host, name(host.dane)))
+                    .collect();
+                let hosts = if hosts.is_empty() {
+                    "the MX answer".to_string()
+                } else {
+                    hosts.join(", ")
+                };
+                push(
+                    ChangeKind::DaneFailed,
+                    format!(
+                        "DANE {} on {hosts} (was {was_name}): DANE senders defer mail; do the                          TLSA records still match the certificate?",
+                        name(now.dane)
+                    ),
+                );
+            }
+            (DaneClass::Failing, DaneClass::Published)
+                if now.dane == Some(DaneSetStatus::Valid) =>
+            {
+                push(
+                    ChangeKind::DaneValid,
+                    format!("DANE valid again (was {was_name})"),
+                );
+            }
+            (DaneClass::Absent, DaneClass::Published) => push(
+                ChangeKind::DaneGained,
+                format!("TLSA records published: DANE {}", name(now.dane)),
+            ),
+            (DaneClass::Published | DaneClass::Failing, DaneClass::Absent) => push(
+                ChangeKind::DaneLost,
+                format!("TLSA records gone: DANE no longer applies (was {was_name})"),
+            ),
+            _ => {}
+        }
+    }
+    // A policy that could not be fetched this time is no news; a published or withdrawn one is.
+    let fetch_failed =
+        |outcome: Option<MtaStsOutcome>| outcome == Some(MtaStsOutcome::PolicyFailed);
+    if !fetch_failed(before.sts_outcome)
+        && !fetch_failed(now.sts_outcome)
+        && before.sts_policy != now.sts_policy
+    {
+        let words = |policy: &Option<String>| policy.clone().unwrap_or_else(|| "none".to_string());
+        push(
+            ChangeKind::StsPolicyChanged,
+            format!(
+                "MTA-STS policy changed from [{}] to [{}]",
+                words(&before.sts_policy),
+                words(&now.sts_policy)
+            ),
+        );
+    }
+    if now.sts_outcome == Some(MtaStsOutcome::MxMismatch)
+        && before.sts_outcome != Some(MtaStsOutcome::MxMismatch)
+    {
+        let unlisted: Vec<&str> = after
+            .mx
+            .iter()
+            .filter(|host| host.sts_matched == Some(false) && host.verdict.is_testable())
+            .map(|host| host.host.as_str())
+            .collect();
+        push(
+            ChangeKind::StsMxMismatch,
+            format!(
+                "the MTA-STS enforce policy does not list {}: MTA-STS senders defer mail to it",
+                unlisted.join(", ")
+            ),
+        );
+    }
+    if let (Some(was), Some(is)) = (&before.tls_rpt, &now.tls_rpt)
+        && was != is
+    {
+        push(
+            ChangeKind::TlsrptChanged,
+            format!("TLS-RPT record changed from [{was}] to [{is}]"),
+        );
     }
 }
 
@@ -488,5 +705,143 @@ mod tests {
             cert_expiring_is_news(&candidate, Some(&before(1, None)), 14),
             "no certificate seen at the last probe"
         );
+    }
+
+    mod auth_events {
+        use super::*;
+        use crate::model::auth::{DaneSetStatus as Dane, MtaStsOutcome as Sts, TlsRpt};
+        use crate::model::test_support::with_auth;
+
+        fn two_hosts() -> DomainResult {
+            result_at(
+                Shape::Good,
+                &["mx1.example.org", "mx2.example.org"],
+                1_000_000,
+            )
+        }
+
+        fn auth(dane: &[Dane], sts: Sts) -> DomainResult {
+            with_auth(two_hosts(), dane, sts)
+        }
+
+        fn events(before: &DomainResult, after: &DomainResult) -> Vec<ChangeEvent> {
+            let state = DomainState::of(before);
+            changes(Some(&state), Some(&state), after)
+        }
+
+        fn kinds(before: &DomainResult, after: &DomainResult) -> Vec<ChangeKind> {
+            events(before, after)
+                .into_iter()
+                .map(|event| event.kind)
+                .collect()
+        }
+
+        #[test]
+        fn dane_failed_when_the_tlsa_records_stop_matching_and_valid_again_after() {
+            let valid = auth(&[Dane::Valid, Dane::Valid], Sts::None);
+            let renewed = auth(&[Dane::Valid, Dane::Failed], Sts::None);
+            let found = events(&valid, &renewed);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].kind, ChangeKind::DaneFailed);
+            assert!(found[0].kind.is_regression());
+            assert!(
+                found[0].detail.contains("mx2.example.org (failed)")
+                    && !found[0].detail.contains("mx1"),
+                "{}",
+                found[0].detail
+            );
+            assert_eq!(kinds(&renewed, &valid), [ChangeKind::DaneValid]);
+            assert!(ChangeKind::DaneValid.is_recovery());
+            assert_eq!(kinds(&renewed, &renewed), [], "still failing: no new event");
+            let bogus = auth(&[Dane::Bogus, Dane::Bogus], Sts::None);
+            assert_eq!(kinds(&valid, &bogus), [ChangeKind::DaneFailed]);
+        }
+
+        #[test]
+        fn dane_gained_and_lost_and_unknown_is_no_news() {
+            let none = auth(&[Dane::None, Dane::None], Sts::None);
+            let valid = auth(&[Dane::Valid, Dane::Valid], Sts::None);
+            let blind = auth(&[Dane::Unknown, Dane::Unknown], Sts::None);
+            let failed = auth(&[Dane::Failed, Dane::Failed], Sts::None);
+            assert_eq!(kinds(&none, &valid), [ChangeKind::DaneGained]);
+            assert_eq!(kinds(&valid, &none), [ChangeKind::DaneLost]);
+            assert!(ChangeKind::DaneLost.is_regression());
+            assert_eq!(kinds(&none, &failed), [ChangeKind::DaneFailed]);
+            assert_eq!(kinds(&valid, &blind), [], "the resolver went blind");
+            assert_eq!(kinds(&blind, &failed), [], "we did not know before");
+        }
+
+        #[test]
+        fn results_without_the_facts_are_a_baseline() {
+            // Stored before the migration: no sender view. The first result with the facts
+            // raises no DANE / MTA-STS / TLS-RPT event, whatever it says.
+            let old = two_hosts();
+            assert!(DomainState::of(&old).auth.is_none());
+            let failing = auth(&[Dane::Failed, Dane::Failed], Sts::MxMismatch);
+            assert_eq!(kinds(&old, &failing), []);
+            assert_eq!(
+                changes(None, None, &failing),
+                [],
+                "a first result is a baseline"
+            );
+            // Back to no facts (an older build's result): nothing either.
+            assert_eq!(kinds(&failing, &old), []);
+        }
+
+        #[test]
+        fn mta_sts_policy_and_mx_mismatch_and_tls_rpt_changes() {
+            let enforce = auth(&[Dane::None, Dane::None], Sts::EnforceOk);
+            let testing = auth(&[Dane::None, Dane::None], Sts::Testing);
+            let mismatch = auth(&[Dane::None, Dane::None], Sts::MxMismatch);
+            let none = auth(&[Dane::None, Dane::None], Sts::None);
+            let failed_fetch = auth(&[Dane::None, Dane::None], Sts::PolicyFailed);
+            let found = events(&testing, &enforce);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].kind, ChangeKind::StsPolicyChanged);
+            assert!(
+                found[0].detail.contains("mode testing")
+                    && found[0].detail.contains("mode enforce")
+            );
+            assert_eq!(
+                kinds(&none, &enforce),
+                [ChangeKind::StsPolicyChanged],
+                "published"
+            );
+            assert_eq!(
+                kinds(&enforce, &none),
+                [ChangeKind::StsPolicyChanged],
+                "withdrawn"
+            );
+            assert_eq!(
+                kinds(&enforce, &failed_fetch),
+                [],
+                "a failed fetch is no policy change"
+            );
+            let found = events(&enforce, &mismatch);
+            assert_eq!(
+                found.iter().map(|event| event.kind).collect::<Vec<_>>(),
+                [ChangeKind::StsMxMismatch]
+            );
+            assert!(found[0].kind.is_regression());
+            assert!(
+                found[0].detail.contains("mx2.example.org"),
+                "{}",
+                found[0].detail
+            );
+            assert_eq!(kinds(&mismatch, &mismatch), []);
+            let mut reporting = enforce.clone();
+            reporting.tls_rpt = Some(TlsRpt {
+                status: crate::model::auth::TlsRptStatus::Valid,
+                rua: vec!["mailto:tlsrpt@example.org".to_string()],
+                detail: None,
+            });
+            let found = events(&enforce, &reporting);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].kind, ChangeKind::TlsrptChanged);
+            assert_eq!(
+                found[0].detail,
+                "TLS-RPT record changed from [none] to [valid mailto:tlsrpt@example.org]"
+            );
+        }
     }
 }

@@ -71,6 +71,7 @@ pub(crate) fn trend_point(
             all_three,
             stale: 0,
             weak_tls: 0,
+            ..Default::default()
         },
         mx_hosts: HostTrendCounts {
             total: 4,
@@ -81,6 +82,7 @@ pub(crate) fn trend_point(
             strict_valid: 2,
             all_three: 2,
             weak_tls: 0,
+            ..Default::default()
         },
         tls_versions: BTreeMap::from([("TLSv1.3".to_string(), all_three)]),
         volume: None,
@@ -115,4 +117,65 @@ where
         let from_json: T = serde_json::from_value(json).expect("deserializes");
         assert_eq!(from_json, variant, "{name} deserializes back");
     }
+}
+
+/// `result` with authenticated-transport facts, as a probe with DNSSEC data leaves it: the MX
+/// answer secure, each MX host's `dane` from `dane` (in order; hosts beyond it keep theirs),
+/// the domain's folded over its testable hosts, an MTA-STS outcome (`enforce_ok` marks every
+/// host matched and passing, `mx_mismatch` the last host unmatched), and the sender view judged.
+pub(crate) fn with_auth(
+    mut result: super::DomainResult,
+    dane: &[super::auth::DaneSetStatus],
+    sts: super::auth::MtaStsOutcome,
+) -> super::DomainResult {
+    use super::auth::{DnssecStatus, MtaSts, MtaStsOutcome, StsMode, fold_dane};
+    result.dnssec = Some(DnssecStatus::Secure);
+    let host_count = result.mx.len();
+    for (index, host) in result.mx.iter_mut().enumerate() {
+        if let Some(status) = dane.get(index) {
+            host.dane = Some(*status);
+        }
+        let (matched, passes) = match sts {
+            MtaStsOutcome::EnforceOk => (Some(true), Some(true)),
+            MtaStsOutcome::MxMismatch if index + 1 == host_count => (Some(false), Some(false)),
+            MtaStsOutcome::MxMismatch | MtaStsOutcome::Testing => (Some(true), Some(true)),
+            _ => (None, None),
+        };
+        host.sts_matched = matched;
+        host.sts_passes = passes;
+    }
+    result.dane = fold_dane(
+        result.dnssec,
+        result
+            .mx
+            .iter()
+            .filter(|host| host.verdict != Verdict::Untestable)
+            .filter_map(|host| host.dane),
+    );
+    let mode = match sts {
+        MtaStsOutcome::EnforceOk | MtaStsOutcome::MxMismatch | MtaStsOutcome::MxCertInvalid => {
+            Some(StsMode::Enforce)
+        }
+        MtaStsOutcome::Testing => Some(StsMode::Testing),
+        MtaStsOutcome::ModeNone => Some(StsMode::None),
+        _ => None,
+    };
+    result.mta_sts = Some(MtaSts {
+        outcome: sts,
+        id: mode.map(|_| "20261201".to_string()),
+        mode,
+        max_age: mode.map(|_| 86_400),
+        mx_patterns: mode.map(|_| vec![format!("mx.{}", result.domain.as_str())]),
+        fetched_at: None,
+        cached: false,
+        failure: None,
+        policy: None,
+    });
+    result.tls_rpt = Some(super::auth::TlsRpt {
+        status: super::auth::TlsRptStatus::None,
+        rua: Vec::new(),
+        detail: None,
+    });
+    result.judge_sender();
+    result
 }

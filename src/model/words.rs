@@ -194,13 +194,21 @@ impl ChangeKind {
             ChangeKind::CertBecameValid => "certificate became valid",
             ChangeKind::CertExpiring => "certificate expires soon",
             ChangeKind::MxChanged => "MX hosts changed",
+            ChangeKind::DaneFailed => "DANE failed",
+            ChangeKind::DaneValid => "DANE valid again",
+            ChangeKind::DaneGained => "DANE published",
+            ChangeKind::DaneLost => "DANE gone",
+            ChangeKind::StsPolicyChanged => "MTA-STS policy changed",
+            ChangeKind::StsMxMismatch => "MTA-STS policy misses an MX host",
+            ChangeKind::TlsrptChanged => "TLS-RPT record changed",
         }
     }
 }
 
 impl Measure {
     /// The series' name for people, the same in the app's charts and headline and in the
-    /// report: `STARTTLS`, `PFS`, `strict`, `all three`, `weak TLS`, `untestable`.
+    /// report: `STARTTLS`, `PFS`, `strict`, `all three`, `weak TLS`, `untestable`, and the
+    /// authenticated-transport shares `DANE valid`, `MTA-STS enforce`, `authenticated`, `at risk`.
     pub fn label(self) -> &'static str {
         match self {
             Measure::Starttls => "STARTTLS",
@@ -209,11 +217,16 @@ impl Measure {
             Measure::AllThree => "all three",
             Measure::WeakTls => "weak TLS",
             Measure::Untestable => "untestable",
+            Measure::DaneValid => "DANE valid",
+            Measure::StsEnforce => "MTA-STS enforce",
+            Measure::Authenticated => "authenticated",
+            Measure::AtRisk => "at risk",
         }
     }
 
     /// The series' colour on charts (app and report; it reads on light and dark backgrounds):
-    /// all three in the green of "secure", weak TLS in its amber, untestable grey.
+    /// all three in the green of "secure", weak TLS in its amber, untestable grey, at risk in
+    /// the red of the "at risk" label.
     pub fn rgb(self) -> Rgb {
         match self {
             Measure::Starttls => Rgb(0x3b, 0x82, 0xf6),
@@ -222,6 +235,10 @@ impl Measure {
             Measure::AllThree => Rgb(0x2e, 0xa0, 0x4e),
             Measure::WeakTls => Rgb(0xd9, 0x8e, 0x04),
             Measure::Untestable => Rgb(0x8a, 0x8a, 0x8a),
+            Measure::DaneValid => Rgb(0x65, 0xa3, 0x0d),
+            Measure::StsEnforce => Rgb(0xdb, 0x27, 0x77),
+            Measure::Authenticated => Rgb(0x63, 0x66, 0xf1),
+            Measure::AtRisk => Rgb(0xef, 0x44, 0x44),
         }
     }
 }
@@ -234,9 +251,18 @@ mod tests {
     fn every_grade_and_series_has_its_own_word_and_colour() {
         let labels: std::collections::HashSet<_> = Grade::ALL.iter().map(|g| g.label()).collect();
         assert_eq!(labels.len(), Grade::ALL.len());
-        let series: std::collections::HashSet<_> =
-            Measure::ALL.iter().map(|m| (m.label(), m.rgb())).collect();
-        assert_eq!(series.len(), Measure::ALL.len());
+        let series: std::collections::HashSet<_> = Measure::WITH_AUTH
+            .iter()
+            .map(|m| (m.label(), m.rgb()))
+            .collect();
+        assert_eq!(series.len(), Measure::WITH_AUTH.len());
+        let colours: std::collections::HashSet<_> =
+            Measure::WITH_AUTH.iter().map(|m| m.rgb()).collect();
+        assert_eq!(
+            colours.len(),
+            Measure::WITH_AUTH.len(),
+            "no two series share a colour"
+        );
         assert_eq!(Rgb(0x1b, 0x7a, 0x35).css(), "#1b7a35");
     }
 

@@ -12,6 +12,7 @@ use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
 use super::{DomainFacts, ExportSummary, ReportError, Scope, days_left, rfc3339};
+use crate::model::auth::{DaneSetStatus, DaneStatus, DnssecStatus, MtaStsOutcome, TlsRptStatus};
 use crate::model::stale;
 use crate::model::{
     AddressResult, CertError, DnsError, DomainName, DomainResult, MxResult, Outcome, Reason,
@@ -89,6 +90,19 @@ struct DomainRow {
     /// The domain's weight (mail volume) in the list; for every domain, the largest weight it
     /// has in any list (1 in none). Last, so older columns keep their places.
     weight: Option<f64>,
+    /// DNSSEC status of the MX answer (authenticated transport; these six come after
+    /// `weight`, so older columns keep their places; empty when not looked up).
+    dnssec: Option<DnssecStatus>,
+    /// The domain's folded `dane`.
+    dane: Option<DaneSetStatus>,
+    /// `mta_sts.outcome`.
+    mta_sts: Option<MtaStsOutcome>,
+    /// `tls_rpt.status`.
+    tls_rpt: Option<TlsRptStatus>,
+    /// `sender.authenticated`.
+    authenticated: Option<bool>,
+    /// `sender.at_risk`.
+    at_risk: Option<bool>,
 }
 
 /// One row of the per-address CSV (one per MX address; one per MX host without addresses, one
@@ -132,6 +146,12 @@ struct AddressRow {
     stale_since: Option<String>,
     /// The address's `tls_grade` (last, so older columns keep their places).
     tls_grade: Option<TlsGrade>,
+    /// The address's `dane` (after `tls_grade`, so older columns keep their places).
+    dane: Option<DaneStatus>,
+    /// The MX host's folded `dane`.
+    mx_dane: Option<DaneSetStatus>,
+    /// The MX host's `sts_passes`.
+    sts_passes: Option<bool>,
 }
 
 /// The header of a row type: its field names, as the csv crate writes them.
@@ -254,6 +274,8 @@ impl AddressRow {
             row.cname_target = safe(host.cname_target.as_deref());
             row.mx_dns_error = host.dns_error;
             row.mx_verdict = Some(host.verdict);
+            row.mx_dane = host.dane;
+            row.sts_passes = host.sts_passes;
         }
         row
     }
@@ -282,6 +304,12 @@ fn domain_row(latest: &DomainResult, now: OffsetDateTime) -> DomainRow {
         stale_since: latest.stale_since.map(rfc3339),
         tls_grade: result.tls_grade,
         weight: None,
+        dnssec: result.dnssec,
+        dane: result.dane,
+        mta_sts: result.mta_sts.as_ref().map(|mta_sts| mta_sts.outcome),
+        tls_rpt: result.tls_rpt.as_ref().map(|tls_rpt| tls_rpt.status),
+        authenticated: result.sender.map(|sender| sender.authenticated),
+        at_risk: result.sender.map(|sender| sender.at_risk),
     }
 }
 
@@ -338,6 +366,7 @@ fn address_cells(row: &mut AddressRow, address: &AddressResult, now: OffsetDateT
     row.cert_key = safe(address.cert_key.as_deref());
     row.cert_sha256 = safe(address.cert_sha256.as_deref());
     row.elapsed_ms = Some(address.elapsed_ms);
+    row.dane = address.dane;
 }
 
 #[cfg(test)]
@@ -386,7 +415,7 @@ mod tests {
         };
         assert_eq!(
             line(row),
-            "'-5.example,,false,,,,,2,,,,,,-5,'=cmd,,,,1234.5\n"
+            "'-5.example,,false,,,,,2,,,,,,-5,'=cmd,,,,1234.5,,,,,,\n"
         );
     }
 
@@ -414,12 +443,28 @@ mod tests {
                 "stale_since",
                 "tls_grade",
                 "weight",
+                "dnssec",
+                "dane",
+                "mta_sts",
+                "tls_rpt",
+                "authenticated",
+                "at_risk",
             ]
         );
         let address = header::<AddressRow>();
-        assert_eq!(address.len(), 35);
+        assert_eq!(address.len(), 38);
         assert_eq!(address[..3], ["domain", "domain_verdict", "mx_host"]);
-        assert_eq!(address[32..], ["probed_at", "stale_since", "tls_grade"]);
+        assert_eq!(
+            address[32..],
+            [
+                "probed_at",
+                "stale_since",
+                "tls_grade",
+                "dane",
+                "mx_dane",
+                "sts_passes"
+            ]
+        );
         let mut sorted = address.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -466,7 +511,7 @@ mod tests {
             ..AddressRow::default()
         };
         let text = line(row);
-        assert!(text.ends_with(",phase_out\n"), "{text}");
+        assert!(text.ends_with(",phase_out,,,\n"), "{text}");
         for name in [
             "tls_ok",
             "untestable",
@@ -476,5 +521,25 @@ mod tests {
         ] {
             assert!(text.contains(name), "{name} in {text}");
         }
+    }
+
+    #[test]
+    fn the_authenticated_transport_columns_say_what_senders_do() {
+        use crate::model::auth::{DaneSetStatus as Dane, MtaStsOutcome as Sts};
+        use crate::model::test_support::{address, mx_host, with_auth};
+        let domain = DomainName::parse("a.example").expect("valid");
+        let host = mx_host("mx.a.example", vec![address(Outcome::TlsOk, true, true)]);
+        let plain = DomainResult::new(domain, false, None, OffsetDateTime::UNIX_EPOCH, vec![host]);
+        let failing = with_auth(plain.clone(), &[Dane::Failed], Sts::EnforceOk);
+        let text = line(domain_row(&failing, OffsetDateTime::UNIX_EPOCH));
+        assert!(
+            text.ends_with(",secure,failed,enforce_ok,none,false,true\n"),
+            "{text}"
+        );
+        let old = line(domain_row(&plain, OffsetDateTime::UNIX_EPOCH));
+        assert!(old.ends_with(",,,,,,\n"), "no facts: empty cells, {old}");
+        let rows = address_rows(&failing, OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(rows[0].mx_dane, Some(Dane::Failed));
+        assert_eq!(rows[0].sts_passes, Some(true));
     }
 }

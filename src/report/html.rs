@@ -59,6 +59,9 @@ struct TableRow {
     /// While the domain shows its last known state (`model::stale`): since when its probes
     /// were untestable, and why.
     stale: Option<(OffsetDateTime, String)>,
+    /// DANE, MTA-STS, authenticated and at risk in words ([`auth_words`]); None without the
+    /// facts.
+    auth: Option<String>,
 }
 
 /// A certificate that ends soon (or has ended).
@@ -98,6 +101,7 @@ impl Latest {
                 facts: DomainFacts::default(),
                 probed_at: None,
                 stale: None,
+                auth: None,
             });
             return;
         };
@@ -149,8 +153,31 @@ impl Latest {
             tls_grade: result.tls_grade,
             probed_at: Some(result.probed_at),
             stale,
+            auth: auth_words(&result),
         });
     }
+}
+
+/// A domain's authenticated transport in words for the domain table: at risk or authenticated
+/// first, then DANE and MTA-STS, e.g. `at risk · DANE failed · MTA-STS none` or `authenticated ·
+/// DANE valid · MTA-STS enforce ok`; None without a sender view (stored before the facts
+/// existed, or no mail).
+fn auth_words(result: &DomainResult) -> Option<String> {
+    let sender = result.sender?;
+    let verdict = match (sender.at_risk, sender.authenticated) {
+        (true, _) => "at risk",
+        (false, true) => "authenticated",
+        (false, false) => "not authenticated",
+    };
+    let dane = result.dane.map_or_else(
+        || "DANE –".to_string(),
+        |dane| format!("DANE {}", dane.as_str()),
+    );
+    let sts = result.mta_sts.as_ref().map_or_else(
+        || "MTA-STS –".to_string(),
+        |mta_sts| format!("MTA-STS {}", mta_sts.outcome.as_str().replace('_', " ")),
+    );
+    Some(format!("{verdict} · {dane} · {sts}"))
 }
 
 /// Text from outside the program (a server, a file, the user) as the page shows it.
@@ -437,6 +464,7 @@ fn headline_section(domains: &TrendCounts, not_probed: usize, hosts: &HostTrendC
                         Measure::StrictValid => ("with a strictly valid certificate", false),
                         Measure::WeakTls => ("with weak TLS (graded below sufficient)", false),
                         Measure::AllThree | Measure::Untestable => ("with all three", true),
+                        other => (rate_label(other), false),
                     };
                     div.card.headline[headline] {
                         div.figure { (percent(count, of)) }
@@ -448,8 +476,30 @@ fn headline_section(domains: &TrendCounts, not_probed: usize, hosts: &HostTrendC
             @if what == "domains" && let Some(note) = &stale_note {
                 p.note { (note) }
             }
+            @let auth = if what == "domains" { auth_figures(domains) } else { auth_figures(&TrendCounts::from(hosts.clone())) };
+            @if let Some((with_facts, fractions)) = auth {
+                h4 { "Authenticated transport: " (with_facts) " testable " (what) " with DANE / MTA-STS facts" }
+                div.cards {
+                    @for (measure, (count, of)) in Measure::AUTH.into_iter().zip(fractions) {
+                        div.card {
+                            div.figure { (percent(count, of)) }
+                            div.label { (rate_label(measure)) " (" (count) " of " (of) ")" }
+                        }
+                    }
+                }
+            }
         }
     }
+}
+
+/// The authenticated-transport shares of `counts` ([`Measure::AUTH`]) and how many testable
+/// ones have the facts; None when none has them (results from before they existed).
+fn auth_figures(counts: &TrendCounts) -> Option<(usize, [(usize, usize); 4])> {
+    let with_facts = counts.auth_testable?;
+    Some((
+        with_facts,
+        Measure::AUTH.map(|measure| counts.fraction(measure)),
+    ))
 }
 
 /// "Of your mail: 97.3 % encrypted, 81.0 % with all three" (None when no testable mail).
@@ -566,6 +616,10 @@ fn rate_label(measure: Measure) -> &'static str {
         Measure::StrictValid => "with a strictly valid certificate",
         Measure::AllThree | Measure::Untestable => "with all three",
         Measure::WeakTls => "with weak TLS",
+        Measure::DaneValid => "DANE valid (of those whose DANE could be judged)",
+        Measure::StsEnforce => "with an MTA-STS enforce policy",
+        Measure::Authenticated => "authenticated (a DANE or MTA-STS sender)",
+        Measure::AtRisk => "at risk (a DANE or MTA-STS sender defers mail)",
     }
 }
 
@@ -871,6 +925,7 @@ fn domains_section(rows: &[TableRow], now: OffsetDateTime) -> Markup {
                         th { "certificate errors" }
                         th.num { "cert days left" }
                         th { "last probed (UTC)" }
+                        th { "authenticated transport" }
                     }
                 }
                 tbody {
@@ -929,6 +984,10 @@ fn domain_row(row: &TableRow, now: OffsetDateTime) -> Markup {
             }
             td {
                 @if let Some(at) = row.probed_at { (rfc3339(at)) }
+            }
+            @match &row.auth {
+                Some(words) => td { (words) },
+                None => td.na { "–" },
             }
         }
     }
@@ -1170,6 +1229,7 @@ mod tests {
             facts: DomainFacts::default(),
             probed_at: Some(at(0)),
             stale: None,
+            auth: None,
         };
         let text = domains_section(&[row], at(0)).0;
         assert!(
@@ -1301,6 +1361,7 @@ mod tests {
             },
             probed_at: Some(at(0)),
             stale: None,
+            auth: None,
         };
         let section = domains_section(&[row], at(0));
         assert_escaped(&section, 2);
@@ -1495,5 +1556,59 @@ mod tests {
             assert_eq!(page.matches(section).count(), 1, "{section}");
         }
         assert_eq!(page.matches("<svg").count(), 2);
+    }
+
+    #[test]
+    fn the_report_gives_the_authenticated_shares_and_each_domain_s_in_words() {
+        use crate::model::auth::{DaneSetStatus as Dane, MtaStsOutcome as Sts};
+        use crate::model::test_support::{address, mx_host, with_auth};
+        let plain = |name: &str| {
+            let host = mx_host(
+                &format!("mx.{name}"),
+                vec![address(Outcome::TlsOk, true, true)],
+            );
+            let domain = DomainName::parse(name).expect("valid");
+            DomainResult::new(domain, false, None, at(0), vec![host])
+        };
+        let mut latest = Latest::default();
+        let results = [
+            with_auth(plain("a.example"), &[Dane::Valid], Sts::None),
+            with_auth(plain("b.example"), &[Dane::Failed], Sts::None),
+            with_auth(plain("c.example"), &[Dane::Unknown], Sts::EnforceOk),
+        ];
+        for result in results {
+            latest.add(result.domain.clone(), Some(result), at(0));
+        }
+        let headline = headline_section(&latest.domains, 0, &latest.hosts.counts()).0;
+        assert!(
+            headline
+                .contains("Authenticated transport: 3 testable domains with DANE / MTA-STS facts"),
+            "{headline}"
+        );
+        assert!(
+            headline.contains("DANE valid (of those whose DANE could be judged) (1 of 2)"),
+            "unknown is left out: {headline}"
+        );
+        assert!(headline.contains("at risk (a DANE or MTA-STS sender defers mail) (1 of 3)"));
+        let table = domains_section(&latest.rows, at(0)).0;
+        assert!(
+            table.contains("<td>at risk · DANE failed · MTA-STS none</td>"),
+            "{table}"
+        );
+        assert!(table.contains("<td>authenticated · DANE unknown · MTA-STS enforce ok</td>"));
+        // Results from before the facts: no such cards, a dash in the table.
+        let mut old = Latest::default();
+        old.add(
+            DomainName::parse("old.example").expect("valid"),
+            Some(plain("old.example")),
+            at(0),
+        );
+        let headline = headline_section(&old.domains, 0, &old.hosts.counts()).0;
+        assert!(!headline.contains("Authenticated transport"), "{headline}");
+        assert!(
+            domains_section(&old.rows, at(0))
+                .0
+                .contains("<td class=\"na\">–</td></tr>")
+        );
     }
 }

@@ -16,9 +16,10 @@ use time::OffsetDateTime;
 use super::results::{testable_verdicts_sql, timestamp};
 use super::{ListId, Store, StoreError, now_seconds};
 use crate::model::adoption::{
-    AdoptionState, HostFold, HostTrendCounts, TrendCounts, TrendPoint, VolumeCounts,
+    AdoptionState, AuthState, HostFold, HostTrendCounts, TrendCounts, TrendPoint, VolumeCounts,
     date_of_day_number, day_number,
 };
+use crate::model::auth::MtaStsOutcome;
 use crate::model::changes::ChangeKind;
 use crate::model::stale::{self, Answer};
 use crate::model::{DomainName, DomainResult, TlsGrade, Verdict, Weight, tls_grade};
@@ -197,6 +198,26 @@ fn stored_grade(row: &rusqlite::Row<'_>, column: usize) -> Result<Option<TlsGrad
     }
 }
 
+/// The authenticated-transport facts of a stored run (or run_mx row) from its `dane`,
+/// `sts_outcome` (the run's, for a host), `authenticated` and `at_risk` columns at the given
+/// indexes; None when `authenticated` is NULL (stored before schema 6's facts existed).
+fn stored_auth(
+    row: &rusqlite::Row<'_>,
+    [dane, sts_outcome, authenticated, at_risk]: [usize; 4],
+) -> Result<Option<AuthState>, RollupError> {
+    let Some(is_authenticated) = row.get::<_, Option<bool>>(authenticated)? else {
+        return Ok(None);
+    };
+    let outcome: Option<MtaStsOutcome> =
+        super::results::stored_name(row.get(sts_outcome)?).map_err(RollupError::Damaged)?;
+    Ok(Some(AuthState {
+        dane: super::results::stored_name(row.get(dane)?).map_err(RollupError::Damaged)?,
+        sts_enforce: outcome.is_some_and(MtaStsOutcome::is_enforce),
+        authenticated: is_authenticated,
+        at_risk: row.get::<_, Option<bool>>(at_risk)?.unwrap_or(false),
+    }))
+}
+
 fn verdict_of(text: &str) -> Result<Verdict, RollupError> {
     text.parse()
         .map_err(|_| RollupError::Damaged(format!("unknown verdict '{text}' in a stored run")))
@@ -237,7 +258,10 @@ pub(super) fn rollup_of(
                 k.id, k.verdict, k.starttls, k.pfs, k.strict_valid, k.tls_version, k.last_at,
                 k.definitive,
                 m.host, m.verdict, m.starttls, m.pfs, m.strict_valid,
-                r.tls_grade, k.tls_grade, m.tls_grade, d.id
+                r.tls_grade, k.tls_grade, m.tls_grade, d.id,
+                r.dane, r.sts_outcome, r.authenticated, r.at_risk,
+                k.dane, k.sts_outcome, k.authenticated, k.at_risk,
+                m.dane, m.authenticated, m.at_risk
          FROM domains d
          JOIN runs r ON {run_as_of}
          LEFT JOIN runs k ON k.id = ({known})
@@ -275,7 +299,8 @@ pub(super) fn rollup_of(
                 row.get(3)?,
                 row.get(4)?,
             )
-            .with_tls_grade(stored_grade(row, 21)?);
+            .with_tls_grade(stored_grade(row, 21)?)
+            .with_auth(stored_auth(row, [25, 26, 27, 28])?);
             let seen = Seen {
                 verdict: latest.verdict,
                 definitive: row.get(7)?,
@@ -307,7 +332,8 @@ pub(super) fn rollup_of(
                     kept.push((id, known.last_at));
                     let state =
                         AdoptionState::new(known.verdict, row.get(10)?, row.get(11)?, row.get(12)?)
-                            .with_tls_grade(stored_grade(row, 22)?);
+                            .with_tls_grade(stored_grade(row, 22)?)
+                            .with_auth(stored_auth(row, [29, 30, 31, 32])?);
                     domains.add_stale(state);
                     volume.add_stale(state, weight);
                     (state, row.get::<_, Option<String>>(13)?)
@@ -337,12 +363,15 @@ pub(super) fn rollup_of(
             row.get(19)?,
             row.get(20)?,
         )
-        .with_tls_grade(stored_grade(row, 23)?);
+        .with_tls_grade(stored_grade(row, 23)?)
+        .with_auth(stored_auth(row, [33, 26, 34, 35])?);
         hosts.add(&host, timestamp(last_at), state);
     }
     drop(rows);
     let mut host_rows = connection.prepare_cached(
-        "SELECT host, verdict, starttls, pfs, strict_valid, tls_grade FROM run_mx WHERE run_id = ?1",
+        "SELECT m.host, m.verdict, m.starttls, m.pfs, m.strict_valid, m.tls_grade,
+                m.dane, r.sts_outcome, m.authenticated, m.at_risk
+         FROM run_mx m JOIN runs r ON r.id = m.run_id WHERE m.run_id = ?1",
     )?;
     for (run, confirmed) in kept {
         let mut rows = host_rows.query([run])?;
@@ -354,7 +383,8 @@ pub(super) fn rollup_of(
                 row.get(3)?,
                 row.get(4)?,
             )
-            .with_tls_grade(stored_grade(row, 5)?);
+            .with_tls_grade(stored_grade(row, 5)?)
+            .with_auth(stored_auth(row, [6, 7, 8, 9])?);
             hosts.add(&host, timestamp(confirmed), state);
         }
     }

@@ -16,7 +16,10 @@ use time::OffsetDateTime;
 
 use super::{ListId, ScanId, Store, StoreError, now_seconds};
 use crate::model::adoption::AdoptionState;
-use crate::model::changes::{self, ChangeEvent, ChangeKind, DomainState, EarlierProbe};
+use crate::model::adoption::AuthState;
+use crate::model::changes::{
+    self, AuthSnapshot, ChangeEvent, ChangeKind, DomainState, EarlierProbe,
+};
 use crate::model::stale::{self, Answer};
 use crate::model::vocabulary::vocabulary;
 use crate::model::{
@@ -193,6 +196,16 @@ pub struct ScanCounts {
     pub pfs: usize,
     pub strict_valid: usize,
     pub all_three: usize,
+    /// Testable results with the authenticated-transport facts (a sender view); 0 in scans
+    /// stored before they existed.
+    #[serde(default)]
+    pub auth_testable: usize,
+    /// Of those, `sender.authenticated`.
+    #[serde(default)]
+    pub authenticated: usize,
+    /// Of those, `sender.at_risk`.
+    #[serde(default)]
+    pub at_risk: usize,
 }
 
 impl ScanCounts {
@@ -211,6 +224,32 @@ impl ScanCounts {
         self.pfs += usize::from(state.pfs);
         self.strict_valid += usize::from(state.strict_valid);
         self.all_three += usize::from(state.all_three());
+        if let Some(auth) = state.auth.filter(|_| state.is_testable()) {
+            self.auth_testable += 1;
+            self.authenticated += usize::from(auth.authenticated);
+            self.at_risk += usize::from(auth.at_risk);
+        }
+    }
+
+    /// Testable results (`no_starttls`, `tls_failed`, `tls_ok`): the denominator of the rates.
+    pub fn testable(&self) -> usize {
+        self.no_starttls + self.tls_failed + self.tls_ok
+    }
+
+    /// The authenticated-transport part of a summary line: `; of 4 with DANE/MTA-STS facts:
+    /// authenticated 50.0%, at risk 25.0%`; empty when no result had the facts.
+    pub fn auth_summary(&self) -> String {
+        if self.auth_testable == 0 {
+            return String::new();
+        }
+        let percent =
+            |part| crate::model::format::PercentFormat::PLAIN.of(part, self.auth_testable);
+        format!(
+            "; of {} with DANE/MTA-STS facts: authenticated {}, at risk {}",
+            self.auth_testable,
+            percent(self.authenticated),
+            percent(self.at_risk)
+        )
     }
 }
 
@@ -295,6 +334,90 @@ fn summarize(result: &DomainResult) -> RunSummary {
         mx_hosts: changes::mx_host_set(result),
         mx_count: result.mx.len(),
         provider: result.provider(),
+    }
+}
+
+/// The authenticated-transport columns of a run (schema 6): what the roll-ups count (`dane`,
+/// `sts_outcome`, `authenticated`, `at_risk`) and what the change events compare
+/// (`sts_policy`, `tls_rpt`, as `model::changes` summarizes them). All NULL for a result without
+/// a sender view (stored before the facts existed, or `no_mail`): `authenticated IS NULL` is
+/// how the store tells "no facts".
+pub(super) struct AuthColumns {
+    pub(super) dane: Option<&'static str>,
+    pub(super) sts_outcome: Option<&'static str>,
+    pub(super) sts_policy: Option<String>,
+    pub(super) tls_rpt: Option<String>,
+    pub(super) authenticated: Option<bool>,
+    pub(super) at_risk: Option<bool>,
+    /// Per MX host (by name): its `dane`, `sts_passes`, and the sender rule over it alone
+    /// (`AuthState::of_host`; NULL for an untestable host).
+    pub(super) hosts: Vec<(String, HostAuthColumns)>,
+}
+
+/// The authenticated-transport columns of one `run_mx` row.
+pub(super) struct HostAuthColumns {
+    pub(super) dane: Option<&'static str>,
+    pub(super) sts_passes: Option<bool>,
+    pub(super) authenticated: Option<bool>,
+    pub(super) at_risk: Option<bool>,
+}
+
+/// The authenticated-transport columns of `result` (see [`AuthColumns`]).
+pub(super) fn auth_columns(result: &DomainResult) -> AuthColumns {
+    let snapshot = AuthSnapshot::of(result);
+    let hosts = result
+        .mx
+        .iter()
+        .map(|host| {
+            let state = AuthState::of_host(result, host);
+            (
+                host.host.clone(),
+                HostAuthColumns {
+                    dane: host.dane.map(|dane| dane.as_str()),
+                    sts_passes: host.sts_passes,
+                    authenticated: state.map(|state| state.authenticated),
+                    at_risk: state.map(|state| state.at_risk),
+                },
+            )
+        })
+        .collect();
+    AuthColumns {
+        dane: snapshot
+            .as_ref()
+            .and_then(|snapshot| snapshot.dane)
+            .map(|dane| dane.as_str()),
+        sts_outcome: snapshot
+            .as_ref()
+            .and_then(|snapshot| snapshot.sts_outcome)
+            .map(|outcome| outcome.as_str()),
+        sts_policy: snapshot
+            .as_ref()
+            .and_then(|snapshot| snapshot.sts_policy.clone()),
+        tls_rpt: snapshot
+            .as_ref()
+            .and_then(|snapshot| snapshot.tls_rpt.clone()),
+        authenticated: result
+            .sender
+            .filter(|_| snapshot.is_some())
+            .map(|sender| sender.authenticated),
+        at_risk: result
+            .sender
+            .filter(|_| snapshot.is_some())
+            .map(|sender| sender.at_risk),
+        hosts,
+    }
+}
+
+/// A stored snake_case name (a `dane` or `sts_outcome` column) read back as its type; None for
+/// NULL. A name this build never writes is damage.
+pub(super) fn stored_name<T: serde::de::DeserializeOwned>(
+    text: Option<String>,
+) -> Result<Option<T>, String> {
+    match text {
+        None => Ok(None),
+        Some(text) => serde_json::from_value(serde_json::Value::String(text.clone()))
+            .map(Some)
+            .map_err(|_| format!("unknown value '{text}' in a stored run")),
     }
 }
 
@@ -492,6 +615,24 @@ impl Store {
                     format!("unknown verdict '{verdict}' in a stored run").into(),
                 ));
             };
+            let damaged = |column: usize, problem: String| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    column,
+                    rusqlite::types::Type::Text,
+                    problem.into(),
+                )
+            };
+            // Schema 6's columns; `authenticated` NULL: stored before the facts existed.
+            let auth = match row.get::<_, Option<bool>>(9)? {
+                None => None,
+                Some(_) => Some(AuthSnapshot {
+                    dane: stored_name(row.get(10)?).map_err(|problem| damaged(10, problem))?,
+                    sts_outcome: stored_name(row.get(11)?)
+                        .map_err(|problem| damaged(11, problem))?,
+                    sts_policy: row.get(12)?,
+                    tls_rpt: row.get(13)?,
+                }),
+            };
             Ok(PreviousRun {
                 id: row.get(0)?,
                 fingerprint: row.get(1)?,
@@ -501,6 +642,7 @@ impl Store {
                     pfs: row.get(4)?,
                     strict_valid: row.get(5)?,
                     mx_hosts: row.get(6)?,
+                    auth,
                 },
                 earlier: EarlierProbe {
                     cert_not_after: row.get::<_, Option<i64>>(7)?.map(timestamp),
@@ -511,7 +653,8 @@ impl Store {
         let previous: Option<PreviousRun> = transaction
             .query_row(
                 "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, r.mx_hosts,
-                 r.cert_not_after, r.last_at
+                 r.cert_not_after, r.last_at, r.authenticated, r.dane, r.sts_outcome, r.sts_policy,
+                 r.tls_rpt
                  FROM domains d JOIN runs r ON r.id = d.latest_run_id WHERE d.id = ?1",
                 params![domain_id],
                 read_run,
@@ -522,9 +665,13 @@ impl Store {
         let mut outcome = RecordOutcome::default();
         let scan_id = scan.map(|scan| scan.0);
 
-        let same_state = previous
-            .as_ref()
-            .is_some_and(|previous| previous.fingerprint == summary.fingerprint);
+        let auth = auth_columns(result);
+        // A run stored before the authenticated-transport facts existed is not extended by a
+        // result that has them: the new run keeps them (and is the baseline of their events).
+        let same_state = previous.as_ref().is_some_and(|previous| {
+            previous.fingerprint == summary.fingerprint
+                && (previous.state.auth.is_some() || auth.authenticated.is_none())
+        });
         let current_run;
         if let (true, Some(previous)) = (same_state, previous.as_ref()) {
             current_run = previous.id;
@@ -553,8 +700,10 @@ impl Store {
                 .execute(
                     "INSERT INTO runs (domain_id, first_scan_id, last_scan_id, first_at, last_at, fingerprint,
                      verdict, starttls, pfs, strict_valid, tls_version, cert_not_after, mx_hosts, mx_count,
-                     provider, result, definitive, untestable_why, tls_grade)
-                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                     provider, result, definitive, untestable_why, tls_grade, dane, sts_outcome,
+                     sts_policy, tls_rpt, authenticated, at_risk)
+                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19, ?20, ?21, ?22, ?23)",
                     params![
                         domain_id,
                         scan_id,
@@ -573,6 +722,12 @@ impl Store {
                         answer == Answer::Definitive,
                         why,
                         tls_grade::grade_of_domain(result).map(TlsGrade::as_str),
+                        auth.dane,
+                        auth.sts_outcome,
+                        auth.sts_policy,
+                        auth.tls_rpt,
+                        auth.authenticated,
+                        auth.at_risk,
                     ],
                 )
                 .map_err(fail)?;
@@ -581,11 +736,12 @@ impl Store {
             {
                 let mut insert_mx = transaction
                     .prepare_cached(
-                        "INSERT OR IGNORE INTO run_mx (run_id, host, verdict, starttls, pfs, strict_valid, tls_grade)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        "INSERT OR IGNORE INTO run_mx (run_id, host, verdict, starttls, pfs, strict_valid, tls_grade,
+                         dane, sts_passes, authenticated, at_risk)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     )
                     .map_err(fail)?;
-                for host in &result.mx {
+                for (host, (_, host_auth)) in result.mx.iter().zip(&auth.hosts) {
                     let host_summary = crate::model::aggregate(&host.addresses);
                     insert_mx
                         .execute(params![
@@ -596,6 +752,10 @@ impl Store {
                             host_summary.pfs,
                             host_summary.strict_valid,
                             tls_grade::grade_of_addresses(&host.addresses).map(TlsGrade::as_str),
+                            host_auth.dane,
+                            host_auth.sts_passes,
+                            host_auth.authenticated,
+                            host_auth.at_risk,
                         ])
                         .map_err(fail)?;
                 }
@@ -615,7 +775,8 @@ impl Store {
                 _ => transaction
                     .query_row(
                         &format!(
-                            "SELECT id, fingerprint, verdict, starttls, pfs, strict_valid, mx_hosts, cert_not_after, last_at FROM runs
+                            "SELECT id, fingerprint, verdict, starttls, pfs, strict_valid, mx_hosts, cert_not_after, last_at,
+                             authenticated, dane, sts_outcome, sts_policy, tls_rpt FROM runs
                              WHERE domain_id = ?1 AND id != ?2 AND verdict IN ({})
                              ORDER BY first_at DESC, id DESC LIMIT 1",
                             testable_verdicts_sql()
@@ -1297,5 +1458,46 @@ mod tests {
             testable_verdicts_sql(),
             "'no_starttls', 'tls_failed', 'tls_ok'"
         );
+    }
+
+    #[test]
+    fn scan_counts_say_authenticated_and_at_risk_of_the_results_with_the_facts() {
+        use crate::model::auth::{DaneSetStatus as Dane, MtaStsOutcome as Sts};
+        use crate::model::test_support::{address, mx_host, with_auth};
+        let plain = |name: &str| {
+            let host = mx_host(
+                &format!("mx.{name}"),
+                vec![address(Outcome::TlsOk, true, true)],
+            );
+            DomainResult::new(
+                domain(name),
+                false,
+                None,
+                OffsetDateTime::UNIX_EPOCH,
+                vec![host],
+            )
+        };
+        let mut counts = ScanCounts::default();
+        assert_eq!(counts.auth_summary(), "", "no facts: nothing said");
+        counts.add(&plain("old.example"));
+        assert_eq!(counts.auth_summary(), "");
+        counts.add(&with_auth(plain("a.example"), &[Dane::Valid], Sts::None));
+        counts.add(&with_auth(plain("b.example"), &[Dane::Failed], Sts::None));
+        counts.add(&with_auth(plain("c.example"), &[Dane::None], Sts::None));
+        counts.add(&with_auth(
+            plain("d.example"),
+            &[Dane::None],
+            Sts::EnforceOk,
+        ));
+        assert_eq!((counts.testable(), counts.auth_testable), (5, 4));
+        assert_eq!(
+            counts.auth_summary(),
+            "; of 4 with DANE/MTA-STS facts: authenticated 50.0%, at risk 25.0%"
+        );
+        let old: ScanCounts = serde_json::from_str(
+            r#"{"total":1,"done":1,"no_mail":0,"untestable":0,"no_starttls":0,"tls_failed":0,"tls_ok":1,"starttls":1,"pfs":1,"strict_valid":1,"all_three":1}"#,
+        )
+        .expect("counts stored before the facts read");
+        assert_eq!(old.auth_testable, 0);
     }
 }

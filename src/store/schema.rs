@@ -34,6 +34,7 @@ const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
     (SCAN_PATH, Some(scan_path_code)),
     (MAIL_VOLUME, None),
     (TLS_GRADE, Some(tls_grade_code)),
+    (AUTH_COUNTS, Some(auth_counts_code)),
 ];
 
 /// A migration step that SQL alone cannot do (it reads stored JSON); it runs in the migration's
@@ -92,6 +93,86 @@ const TLS_GRADE: &str = r#"
 ALTER TABLE runs ADD COLUMN tls_grade TEXT;
 ALTER TABLE run_mx ADD COLUMN tls_grade TEXT;
 "#;
+
+/// 5 -> 6, authenticated-transport counts (DESIGN.md "Authenticated transport"): per run the
+/// domain's `dane`, `mta_sts.outcome`, `sender.authenticated` / `sender.at_risk`, and what the
+/// DANE / MTA-STS / TLS-RPT events compare (the policy and the TLS-RPT record as
+/// `model::changes` summarizes them); per run and MX host its `dane`, `sts_passes` and the sender
+/// rule over it alone. NULL for results without the facts: `runs.authenticated IS NULL` means
+/// "stored before they existed", and such runs count in none of the new counts (null, not 0).
+/// [`auth_counts_code`] fills them from the stored result JSON.
+const AUTH_COUNTS: &str = r#"
+ALTER TABLE runs ADD COLUMN dane TEXT;
+ALTER TABLE runs ADD COLUMN sts_outcome TEXT;
+ALTER TABLE runs ADD COLUMN sts_policy TEXT;
+ALTER TABLE runs ADD COLUMN tls_rpt TEXT;
+ALTER TABLE runs ADD COLUMN authenticated INTEGER;
+ALTER TABLE runs ADD COLUMN at_risk INTEGER;
+ALTER TABLE run_mx ADD COLUMN dane TEXT;
+ALTER TABLE run_mx ADD COLUMN sts_passes INTEGER;
+ALTER TABLE run_mx ADD COLUMN authenticated INTEGER;
+ALTER TABLE run_mx ADD COLUMN at_risk INTEGER;
+"#;
+
+/// The code of [`AUTH_COUNTS`]: every stored run whose result JSON has a sender view gets its
+/// authenticated-transport columns (`store::results::auth_columns`, as a new run would); runs
+/// stored before the facts existed (or unreadable) keep NULL. Then every roll-up is recomputed:
+/// a day whose counted domains have no facts keeps the new counts null; a day with some gets
+/// them counted over those domains.
+fn auth_counts_code(transaction: &Transaction<'_>) -> Result<Rollups, SchemaError> {
+    let mut filled: Vec<(i64, super::results::AuthColumns)> = Vec::new();
+    {
+        let mut statement = transaction.prepare("SELECT id, result FROM runs ORDER BY id")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let json: String = row.get(1)?;
+            match serde_json::from_str::<DomainResult>(&json) {
+                Ok(result) if result.sender.is_some() => {
+                    filled.push((id, super::results::auth_columns(&result)));
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(
+                        "stored run {id} is unreadable ({error}); left without DANE facts"
+                    );
+                }
+            }
+        }
+    }
+    {
+        let mut run = transaction.prepare(
+            "UPDATE runs SET dane = ?1, sts_outcome = ?2, sts_policy = ?3, tls_rpt = ?4,
+             authenticated = ?5, at_risk = ?6 WHERE id = ?7",
+        )?;
+        let mut host = transaction.prepare(
+            "UPDATE run_mx SET dane = ?1, sts_passes = ?2, authenticated = ?3, at_risk = ?4
+             WHERE run_id = ?5 AND host = ?6",
+        )?;
+        for (id, auth) in &filled {
+            run.execute(rusqlite::params![
+                auth.dane,
+                auth.sts_outcome,
+                auth.sts_policy,
+                auth.tls_rpt,
+                auth.authenticated,
+                auth.at_risk,
+                id
+            ])?;
+            for (name, columns) in &auth.hosts {
+                host.execute(rusqlite::params![
+                    columns.dane,
+                    columns.sts_passes,
+                    columns.authenticated,
+                    columns.at_risk,
+                    id,
+                    name
+                ])?;
+            }
+        }
+    }
+    Ok(Rollups::All)
+}
 
 /// 0 -> 1: first schema.
 const FIRST_SCHEMA: &str = r#"
@@ -672,5 +753,216 @@ mod tests {
             );
             assert_eq!(points[0].mx_hosts.weak_tls, 1);
         }
+    }
+
+    /// The new columns of schema 6, as (table, column).
+    const AUTH_COLUMNS: [(&str, &str); 10] = [
+        ("runs", "dane"),
+        ("runs", "sts_outcome"),
+        ("runs", "sts_policy"),
+        ("runs", "tls_rpt"),
+        ("runs", "authenticated"),
+        ("runs", "at_risk"),
+        ("run_mx", "dane"),
+        ("run_mx", "sts_passes"),
+        ("run_mx", "authenticated"),
+        ("run_mx", "at_risk"),
+    ];
+
+    #[test]
+    fn a_schema_1_database_keeps_null_authenticated_counts_until_results_have_the_facts() {
+        use crate::model::auth::{DaneSetStatus, MtaStsOutcome};
+        use crate::model::test_support::with_auth;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("old.sqlite3");
+        write_version_1(&path);
+        let store = Store::open(&path).expect("an old database opens");
+        let filled: i64 = store
+            .connection
+            .query_row(
+                "SELECT count(*) FROM runs WHERE authenticated IS NOT NULL OR dane IS NOT NULL",
+                [],
+                |row| row.get(0),
+            )
+            .expect("count");
+        assert_eq!(filled, 0, "results without a sender view keep NULL");
+        for list in [None, store.list_id("L").expect("query")] {
+            let points = store.trends(list, None).expect("trends");
+            assert_eq!(points.len(), 2, "history kept");
+            for point in &points {
+                assert!(point.domains.testable > 0);
+                assert_eq!(
+                    (point.domains.auth_testable, point.domains.authenticated),
+                    (None, None),
+                    "a day whose runs had no facts: null, not 0"
+                );
+                assert_eq!(point.mx_hosts.dane_valid, None);
+            }
+        }
+        // The same opportunistic result again, now with a sender view (its fingerprint is the
+        // old run's): a new run holds the facts, and they are a baseline (no event).
+        let mut same = good("a.example", day(2));
+        same.judge_sender();
+        let recorded = store.record_result(None, &same, 14).expect("recorded");
+        assert!(recorded.new_run, "a run without facts is not extended");
+        assert_eq!(recorded.events, []);
+        // Then DANE valid (its first looked-up value: a baseline too), and a day later the TLSA
+        // record left behind by a renewal.
+        let valid = with_auth(
+            good("a.example", day(3)),
+            &[DaneSetStatus::Valid],
+            MtaStsOutcome::None,
+        );
+        let recorded = store.record_result(None, &valid, 14).expect("recorded");
+        assert_eq!(recorded.events, [], "DANE not looked up before: no event");
+        store.refresh_rollup(None, day(3)).expect("roll-up");
+        let failed = with_auth(
+            good("a.example", day(4)),
+            &[DaneSetStatus::Failed],
+            MtaStsOutcome::None,
+        );
+        let events = store
+            .record_result(None, &failed, 14)
+            .expect("recorded")
+            .events;
+        assert_eq!(
+            events.iter().map(|event| event.kind).collect::<Vec<_>>(),
+            [crate::model::changes::ChangeKind::DaneFailed]
+        );
+        store.refresh_rollup(None, day(4)).expect("roll-up");
+        let points = store.trends(None, None).expect("trends");
+        let (day3, day4) = (&points[points.len() - 2], &points[points.len() - 1]);
+        assert_eq!(
+            (
+                day3.domains.auth_testable,
+                day3.domains.dane_valid,
+                day3.domains.authenticated
+            ),
+            (Some(1), Some(1), Some(1)),
+            "b.example (gone) is not testable; a.example counts with its facts"
+        );
+        assert_eq!(
+            (
+                day4.domains.dane_valid,
+                day4.domains.at_risk,
+                day4.mx_hosts.at_risk
+            ),
+            (Some(0), Some(1), Some(1))
+        );
+        assert_eq!(points[0].domains.auth_testable, None, "old days stay null");
+    }
+
+    #[test]
+    fn a_schema_5_database_gets_its_columns_and_counts_from_the_stored_json() {
+        use crate::model::auth::{DaneSetStatus, MtaStsOutcome};
+        use crate::model::test_support::with_auth;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v5.sqlite3");
+        {
+            // Results with the facts in their JSON, stored by a schema-5 build (the DANE and
+            // MTA-STS branch wrote them before the columns existed).
+            let store = Store::open(&path).expect("new");
+            let results = [
+                with_auth(
+                    good("a.example", day(0)),
+                    &[DaneSetStatus::Valid],
+                    MtaStsOutcome::None,
+                ),
+                with_auth(
+                    good("b.example", day(0)),
+                    &[DaneSetStatus::Unknown],
+                    MtaStsOutcome::EnforceOk,
+                ),
+                with_auth(
+                    good("c.example", day(0)),
+                    &[DaneSetStatus::Failed],
+                    MtaStsOutcome::None,
+                ),
+                good("d.example", day(0)),
+            ];
+            for result in &results {
+                store.record_result(None, result, 14).expect("recorded");
+            }
+            store.refresh_rollup(None, day(0)).expect("roll-up");
+        }
+        {
+            let connection = Connection::open(&path).expect("open");
+            for (table, column) in AUTH_COLUMNS {
+                connection
+                    .execute_batch(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+                    .expect("back to schema 5");
+            }
+            // The roll-up as schema 5 wrote it: without the new counts.
+            connection
+                .execute(
+                    "UPDATE rollups SET domains = ?1",
+                    [r#"{"total":4,"no_mail":0,"untestable":0,"testable":4,"starttls":4,"pfs":4,"strict_valid":4,"all_three":4,"stale":0,"weak_tls":0}"#],
+                )
+                .expect("old roll-up");
+            connection
+                .pragma_update(None, "user_version", 5)
+                .expect("version");
+        }
+        let store = Store::open(&path).expect("migrates");
+        /// A domain, its run's `dane` and `authenticated`, its MX host's `at_risk`.
+        type Columns = (String, Option<String>, Option<bool>, Option<bool>);
+        let columns: Vec<Columns> = {
+            let mut statement = store
+                .connection
+                .prepare(
+                    "SELECT d.name, r.dane, r.authenticated, m.at_risk FROM runs r
+                     JOIN domains d ON d.id = r.domain_id JOIN run_mx m ON m.run_id = r.id
+                     ORDER BY d.name",
+                )
+                .expect("prepare");
+            statement
+                .query_map([], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows")
+        };
+        assert_eq!(
+            columns,
+            [
+                (
+                    "a.example".to_string(),
+                    Some("valid".to_string()),
+                    Some(true),
+                    Some(false)
+                ),
+                (
+                    "b.example".to_string(),
+                    Some("unknown".to_string()),
+                    Some(true),
+                    Some(false)
+                ),
+                (
+                    "c.example".to_string(),
+                    Some("failed".to_string()),
+                    Some(false),
+                    Some(true)
+                ),
+                ("d.example".to_string(), None, None, None),
+            ]
+        );
+        let points = store.trends(None, None).expect("trends");
+        assert_eq!(points.len(), 1);
+        let counts = &points[0].domains;
+        assert_eq!(counts.testable, 4);
+        assert_eq!(
+            (
+                counts.auth_testable,
+                counts.dane_valid,
+                counts.dane_known,
+                counts.sts_enforce,
+                counts.authenticated,
+                counts.at_risk
+            ),
+            (Some(3), Some(1), Some(2), Some(1), Some(2), Some(1)),
+            "recomputed from the filled columns; d.example has no facts, unknown is left out"
+        );
+        store.integrity_check().expect("sound");
     }
 }

@@ -1,5 +1,7 @@
 //! The Trends tab: adoption over time for the selected list (% STARTTLS, % PFS, % strict,
-//! % all three, % untestable), by domains or by unique MX hosts; the provider breakdown; the
+//! % all three, % weak TLS, % untestable, and beside them % DANE valid, % MTA-STS enforce,
+//! % authenticated, % at risk on the days that have those facts), by domains, by unique MX
+//! hosts or by mail volume; the provider breakdown; the
 //! TLS version mix over time.
 //!
 //! Owns: turning trend points into chart series (pure, tested) and drawing them with
@@ -38,17 +40,19 @@ fn chart_x(date: time::Date) -> f64 {
     day_number(date) as f64
 }
 
-/// The five adoption series of DESIGN.md for `basis`: shares of testable domains (or MX hosts)
-/// with STARTTLS, PFS, strict validation, all three; untestable as a share of all that take
-/// mail.
+/// The adoption series of DESIGN.md for `basis`: shares of testable domains (or MX hosts)
+/// with STARTTLS, PFS, strict validation, all three, weak TLS; untestable as a share of all
+/// that take mail; then the authenticated-transport shares ([`Measure::AUTH`]), left out when
+/// no day has their facts (history from before they existed draws no empty legend entry).
 pub fn adoption_series(points: &[TrendPoint], basis: TrendBasis) -> Vec<Series> {
     let basis = match basis {
         TrendBasis::Domains => Basis::Domains,
         TrendBasis::MxHosts => Basis::MxHosts,
         TrendBasis::Volume => return volume_series(points),
     };
-    share_series(points, basis, &Measure::ALL)
+    share_series(points, basis, &Measure::WITH_AUTH)
         .into_iter()
+        .filter(|series| !series.points.is_empty() || !Measure::AUTH.contains(&series.measure))
         .map(|series| Series {
             name: series.measure.label(),
             measure: series.measure,
@@ -84,10 +88,12 @@ pub fn path_markers(changes: &[(time::OffsetDateTime, NetworkPath)]) -> Vec<(f64
         .collect()
 }
 
-/// The five series weighted by mail volume; days from before weights existed have no point.
+/// The series weighted by mail volume; days from before weights existed have no point (and
+/// the authenticated-transport series are left out when no day has their facts).
 fn volume_series(points: &[TrendPoint]) -> Vec<Series> {
-    volume_share_series(points, &Measure::ALL)
+    volume_share_series(points, &Measure::WITH_AUTH)
         .into_iter()
+        .filter(|series| !series.points.is_empty() || !Measure::AUTH.contains(&series.measure))
         .map(|series| Series {
             name: series.measure.label(),
             measure: series.measure,
@@ -694,5 +700,40 @@ mod tests {
         let points = [point(date!(2026 - 11 - 01), 10, 5, 0)];
         let mix = tls_version_series(&points);
         assert_eq!(mix, [("TLSv1.3".to_string(), vec![[20_758.0, 50.0]])]);
+    }
+
+    #[test]
+    fn the_authenticated_transport_series_are_drawn_beside_on_days_with_their_facts() {
+        let old = point(date!(2026 - 11 - 01), 10, 5, 0);
+        let mut new = point(date!(2026 - 11 - 02), 10, 5, 0);
+        new.domains.auth_testable = Some(8);
+        new.domains.dane_valid = Some(2);
+        new.domains.dane_known = Some(4);
+        new.domains.sts_enforce = Some(1);
+        new.domains.authenticated = Some(3);
+        new.domains.at_risk = Some(2);
+        let before = adoption_series(std::slice::from_ref(&old), TrendBasis::Domains);
+        assert_eq!(before.len(), 6, "no facts yet: no empty series");
+        let series = adoption_series(&[old, new], TrendBasis::Domains);
+        let names: Vec<&str> = series.iter().map(|series| series.name).collect();
+        assert_eq!(
+            names[6..],
+            ["DANE valid", "MTA-STS enforce", "authenticated", "at risk"]
+        );
+        let dane = &series[6];
+        assert_eq!(
+            dane.points,
+            [[20_759.0, 50.0]],
+            "2 of the 4 judged; no point before"
+        );
+        assert_eq!(
+            series[8].points,
+            [[20_759.0, 37.5]],
+            "3 of 8 with the facts"
+        );
+        assert_ne!(
+            series_color(Measure::AtRisk),
+            series_color(Measure::AllThree)
+        );
     }
 }

@@ -89,7 +89,8 @@ pub fn missing_fields(result: &Value) -> Vec<String> {
 
 /// Every field DESIGN.md's trends JSON point always has: `date`; `domains`, `mx_hosts` with
 /// their counts (integers); `volume` with the keys of `domains` as numbers, or null for a
-/// roll-up written before weights existed.
+/// roll-up written before weights existed; in all three the authenticated-transport counts
+/// (`AUTH`: integers, numbers in `volume`, or null together for a day without their facts).
 pub fn missing_trend_fields(point: &Value) -> Vec<String> {
     const DOMAINS: &[&str] = &[
         "total",
@@ -130,10 +131,52 @@ pub fn missing_trend_fields(point: &Value) -> Vec<String> {
     };
     require(&point["domains"], DOMAINS, "domains", true);
     require(&point["mx_hosts"], MX_HOSTS, "mx_hosts", true);
-    match point.get("volume") {
+    let volume = point.get("volume");
+    if let Some(volume) = volume.filter(|volume| !volume.is_null()) {
+        require(volume, DOMAINS, "volume", false);
+    }
+    missing.extend(auth_problems(&point["domains"], "domains", true));
+    missing.extend(auth_problems(&point["mx_hosts"], "mx_hosts", true));
+    match volume {
         None => missing.push("the point has no volume".to_string()),
         Some(Value::Null) => {}
-        Some(volume) => require(volume, DOMAINS, "volume", false),
+        Some(volume) => missing.extend(auth_problems(volume, "volume", false)),
     }
     missing
+}
+
+/// What is wrong with the authenticated-transport counts of one object of a trend point: every
+/// key present, an integer (a number when not `integers`) or null, and null all together.
+fn auth_problems(object: &Value, place: &str, integers: bool) -> Vec<String> {
+    const AUTH: &[&str] = &[
+        "auth_testable",
+        "dane_valid",
+        "dane_known",
+        "sts_enforce",
+        "authenticated",
+        "at_risk",
+    ];
+    let mut problems = Vec::new();
+    for field in AUTH {
+        let value = &object[*field];
+        let fits = value.is_null()
+            || if integers {
+                value.is_u64()
+            } else {
+                value.is_number()
+            };
+        if object.get(*field).is_none() || !fits {
+            problems.push(format!("{place} has no {field} (found {value})"));
+        }
+    }
+    let nulls = AUTH
+        .iter()
+        .filter(|field| object[**field].is_null())
+        .count();
+    if nulls != 0 && nulls != AUTH.len() {
+        problems.push(format!(
+            "{place}'s authenticated-transport counts are not null together"
+        ));
+    }
+    problems
 }
