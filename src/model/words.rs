@@ -24,6 +24,9 @@ impl Rgb {
 /// What a table row says at a glance, derived from the exact verdict and booleans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Grade {
+    /// A DANE- or MTA-STS-enforcing sender defers some or all of the domain's mail
+    /// (`sender.at_risk`): first of all labels, whatever the opportunistic verdict says.
+    AtRisk,
     /// STARTTLS + forward secrecy + strict certificate validation, and TLS graded good or
     /// sufficient (NCSC-NL) on every testable address.
     Secure,
@@ -45,7 +48,8 @@ pub enum Grade {
 
 impl Grade {
     /// Every grade, in the legend's order.
-    pub const ALL: [Grade; 8] = [
+    pub const ALL: [Grade; 9] = [
+        Grade::AtRisk,
         Grade::Secure,
         Grade::WeakTls,
         Grade::Encrypted,
@@ -82,6 +86,24 @@ impl Grade {
         }
     }
 
+    /// The app's label for a domain (DESIGN.md, "Authenticated transport"), first that
+    /// applies: at risk (`sender.at_risk`); the verdict labels; secure; all three, weak TLS;
+    /// encrypted. So an at-risk domain is never shown secure. `at_risk` is None for results
+    /// stored before the sender view existed (and for `no_mail`): the grade of [`Self::of`].
+    pub fn of_domain(
+        at_risk: Option<bool>,
+        verdict: Option<Verdict>,
+        pfs: Option<bool>,
+        strict_valid: Option<bool>,
+        tls_grade: Option<TlsGrade>,
+    ) -> Self {
+        if at_risk == Some(true) && verdict.is_some() {
+            Grade::AtRisk
+        } else {
+            Self::of(verdict, pfs, strict_valid, tls_grade)
+        }
+    }
+
     /// The grade of one address's outcome.
     pub fn of_outcome(
         outcome: Outcome,
@@ -101,6 +123,7 @@ impl Grade {
     /// A stable name for style sheets (`secure`, `weak_tls`, `encrypted`, …).
     pub fn key(self) -> &'static str {
         match self {
+            Grade::AtRisk => "at_risk",
             Grade::Secure => "secure",
             Grade::WeakTls => "weak_tls",
             Grade::Encrypted => "encrypted",
@@ -115,6 +138,7 @@ impl Grade {
     /// Short word shown in the table.
     pub fn label(self) -> &'static str {
         match self {
+            Grade::AtRisk => "at risk",
             Grade::Secure => "secure",
             Grade::WeakTls => "all three, weak TLS",
             Grade::Encrypted => "encrypted",
@@ -129,6 +153,10 @@ impl Grade {
     /// What the grade means, for the legend and tooltips.
     pub fn meaning(self) -> &'static str {
         match self {
+            Grade::AtRisk => {
+                "a DANE- or MTA-STS-enforcing sender defers some or all mail: a TLSA record or \
+                 an MTA-STS enforce policy that the MX hosts do not meet"
+            }
             Grade::Secure => {
                 "STARTTLS, forward secrecy, a strictly valid certificate and TLS graded good or \
                  sufficient (NCSC-NL TLS guidelines v2.1)"
@@ -153,6 +181,7 @@ impl Grade {
     /// An icon that tells grades apart without colour.
     pub fn icon(self) -> &'static str {
         match self {
+            Grade::AtRisk => "⛔",
             Grade::Secure => "✔",
             Grade::WeakTls => "☑",
             Grade::Encrypted => "⚠",
@@ -173,13 +202,21 @@ impl Grade {
             (Grade::Encrypted | Grade::WeakTls, false) => Rgb(0x8a, 0x5a, 0x00),
             (Grade::TlsFailed, true) => Rgb(0xff, 0x8c, 0x5a),
             (Grade::TlsFailed, false) => Rgb(0xb3, 0x41, 0x00),
-            (Grade::NoStarttls, true) => Rgb(0xff, 0x6b, 0x6b),
-            (Grade::NoStarttls, false) => Rgb(0xb0, 0x12, 0x1f),
+            (Grade::NoStarttls | Grade::AtRisk, true) => Rgb(0xff, 0x6b, 0x6b),
+            (Grade::NoStarttls | Grade::AtRisk, false) => Rgb(0xb0, 0x12, 0x1f),
             (Grade::Untestable | Grade::NoMail | Grade::NotProbed, true) => Rgb(0xa8, 0xa8, 0xa8),
             (Grade::Untestable | Grade::NoMail | Grade::NotProbed, false) => Rgb(0x5f, 0x5f, 0x5f),
         }
     }
 }
+
+/// The badge beside a domain's label when `sender.authenticated`: a DANE- or MTA-STS-enforcing
+/// sender authenticates the MX hosts it delivers to.
+pub const AUTHENTICATED_BADGE: &str = "Authenticated";
+
+/// What [`AUTHENTICATED_BADGE`] means, for tooltips.
+pub const AUTHENTICATED_MEANING: &str = "a DANE- or MTA-STS-enforcing sender authenticates the \
+     MX hosts it delivers to (DANE valid, or an MTA-STS enforce policy the MX hosts meet)";
 
 impl ChangeKind {
     /// The event in words, for people (the stable code stays in JSON and CSV): e.g.
@@ -234,6 +271,8 @@ mod tests {
     fn every_grade_and_series_has_its_own_word_and_colour() {
         let labels: std::collections::HashSet<_> = Grade::ALL.iter().map(|g| g.label()).collect();
         assert_eq!(labels.len(), Grade::ALL.len());
+        let keys: std::collections::HashSet<_> = Grade::ALL.iter().map(|g| g.key()).collect();
+        assert_eq!(keys.len(), Grade::ALL.len());
         let series: std::collections::HashSet<_> =
             Measure::ALL.iter().map(|m| (m.label(), m.rgb())).collect();
         assert_eq!(series.len(), Measure::ALL.len());
@@ -248,5 +287,58 @@ mod tests {
         assert_eq!(grade, Grade::Encrypted);
         assert_ne!(grade.rgb(false), Grade::Secure.rgb(false));
         assert_eq!(grade.label(), "encrypted");
+    }
+
+    #[test]
+    fn at_risk_comes_first_and_is_never_shown_secure() {
+        let secure = (
+            Some(Verdict::TlsOk),
+            Some(true),
+            Some(true),
+            Some(TlsGrade::Good),
+        );
+        let label = |at_risk, (verdict, pfs, strict, tls)| {
+            Grade::of_domain(at_risk, verdict, pfs, strict, tls)
+        };
+        assert_eq!(label(Some(true), secure), Grade::AtRisk);
+        assert_eq!(label(Some(false), secure), Grade::Secure);
+        assert_eq!(
+            label(None, secure),
+            Grade::Secure,
+            "stored before the sender view"
+        );
+        // At risk beats the verdict labels too: TLSA published, but no STARTTLS.
+        let plain = (Some(Verdict::NoStarttls), Some(false), Some(false), None);
+        assert_eq!(label(Some(true), plain), Grade::AtRisk);
+        assert_eq!(label(Some(false), plain), Grade::NoStarttls);
+        // Then the verdict labels, then secure, weak TLS, encrypted.
+        let weak = (
+            Some(Verdict::TlsOk),
+            Some(true),
+            Some(true),
+            Some(TlsGrade::PhaseOut),
+        );
+        assert_eq!(label(Some(false), weak), Grade::WeakTls);
+        let encrypted = (Some(Verdict::TlsOk), Some(true), Some(false), None);
+        assert_eq!(label(Some(false), encrypted), Grade::Encrypted);
+        assert_eq!(
+            label(Some(true), (None, None, None, None)),
+            Grade::NotProbed
+        );
+        assert_eq!(
+            Grade::ALL[0],
+            Grade::AtRisk,
+            "first in the legend and the filter"
+        );
+        assert!(
+            Grade::AtRisk < Grade::Secure,
+            "first when sorted by verdict"
+        );
+        assert_eq!(
+            Grade::AtRisk.rgb(false),
+            Grade::NoStarttls.rgb(false),
+            "red"
+        );
+        assert_eq!(Grade::AtRisk.label(), "at risk");
     }
 }

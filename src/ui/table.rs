@@ -406,7 +406,7 @@ fn provider_filter_ui(ui: &mut egui::Ui, table: &TableModel, actions: &mut Vec<A
 fn column_spec(column: SortColumn, last: bool) -> Column {
     let (initial, at_least) = match column {
         SortColumn::Domain => (210.0, 120.0),
-        SortColumn::Verdict => (120.0, 80.0),
+        SortColumn::Verdict => (200.0, 80.0),
         SortColumn::Starttls => (78.0, 50.0),
         SortColumn::Pfs | SortColumn::Strict => (62.0, 40.0),
         SortColumn::TlsVersion => (64.0, 40.0),
@@ -477,6 +477,10 @@ impl CellContext {
                     None => {
                         badge.on_hover_text(grade.meaning());
                     }
+                }
+                if data.auth.authenticated() {
+                    ui.label(style::authenticated_badge(dark_mode))
+                        .on_hover_text(crate::model::words::AUTHENTICATED_MEANING);
                 }
             }
             SortColumn::Starttls => {

@@ -759,6 +759,7 @@ mod tests {
             last_probed: None,
             state_since: None,
             stale: None,
+            auth: Default::default(),
         }
     }
 
