@@ -1,5 +1,6 @@
 //! How people read results: one word, icon and colour for each verdict grade ([`Grade`]) and
-//! each adoption series ([`Measure::label`], [`Measure::rgb`]), shared by the desktop app and
+//! each adoption series ([`Measure::label`], [`Measure::rgb`]), and the words of authenticated
+//! transport (DNSSEC, DANE, MTA-STS, the sender view: their `label` methods), shared by the desktop app and
 //! the HTML report, so the same thing has one name and one colour everywhere. Machines keep the
 //! stable codes (`tls_ok`, `all_three`) of the JSON and CSV.
 //!
@@ -7,6 +8,9 @@
 //! a toolkit draws them (the UI turns [`Rgb`] into its colour type, the report into CSS).
 
 use super::adoption::Measure;
+use super::auth::{
+    DaneSetStatus, DaneStatus, DaneWarning, DnssecStatus, MtaStsOutcome, SenderOutcome, SenderView,
+};
 use super::changes::ChangeKind;
 use super::{Outcome, TlsGrade, Verdict};
 
@@ -263,6 +267,197 @@ impl Measure {
     }
 }
 
+impl DnssecStatus {
+    /// The DNSSEC status in words: `signed (secure)`, `unsigned`, `bogus signatures`,
+    /// `indeterminate` (the last two make DANE senders defer).
+    pub fn label(self) -> &'static str {
+        match self {
+            DnssecStatus::Secure => "signed (secure)",
+            DnssecStatus::Insecure => "unsigned",
+            DnssecStatus::Bogus => "bogus signatures",
+            DnssecStatus::Indeterminate => "indeterminate",
+        }
+    }
+}
+
+impl DaneSetStatus {
+    /// Every value, best first: the DANE column's sort order and filter menu.
+    pub const ALL: [DaneSetStatus; 7] = [
+        DaneSetStatus::Valid,
+        DaneSetStatus::Partial,
+        DaneSetStatus::Unusable,
+        DaneSetStatus::None,
+        DaneSetStatus::Unknown,
+        DaneSetStatus::Failed,
+        DaneSetStatus::Bogus,
+    ];
+
+    /// DANE in words: `valid`, `failed`, `bogus DNSSEC`, `no TLSA`, …
+    pub fn label(self) -> &'static str {
+        match self {
+            DaneSetStatus::Valid => "valid",
+            DaneSetStatus::Failed => "failed",
+            DaneSetStatus::Unusable => "unusable records",
+            DaneSetStatus::None => "none",
+            DaneSetStatus::Bogus => "bogus DNSSEC",
+            DaneSetStatus::Unknown => "unknown",
+            DaneSetStatus::Partial => "partial",
+        }
+    }
+
+    /// What it means, for tooltips.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            DaneSetStatus::Valid => "a DNSSEC-signed TLSA record matches every testable MX host",
+            DaneSetStatus::Failed => {
+                "TLSA records are published but the certificate does not match them (or STARTTLS \
+                 failed): DANE senders defer mail"
+            }
+            DaneSetStatus::Unusable => {
+                "only TLSA records SMTP cannot use (PKIX-TA/PKIX-EE): TLS is required, not \
+                 authenticated"
+            }
+            DaneSetStatus::None => "no DNSSEC-signed TLSA records: DANE does not apply",
+            DaneSetStatus::Bogus => "DNSSEC signatures do not validate: DANE senders defer mail",
+            DaneSetStatus::Unknown => "the resolver passes no DNSSEC data: DANE not judged",
+            DaneSetStatus::Partial => "DANE on some MX hosts only",
+        }
+    }
+
+    /// The colour family: valid as secure, failed and bogus as at risk, the rest grey.
+    pub fn grade(self) -> Grade {
+        match self {
+            DaneSetStatus::Valid => Grade::Secure,
+            DaneSetStatus::Failed | DaneSetStatus::Bogus => Grade::AtRisk,
+            DaneSetStatus::Unusable | DaneSetStatus::Partial => Grade::Encrypted,
+            DaneSetStatus::None | DaneSetStatus::Unknown => Grade::Untestable,
+        }
+    }
+}
+
+impl DaneStatus {
+    /// One address's DANE in words (as [`DaneSetStatus::label`]).
+    pub fn label(self) -> &'static str {
+        DaneSetStatus::from(self).label()
+    }
+}
+
+impl DaneWarning {
+    /// The warning in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            DaneWarning::NoRolloverKey => {
+                "one DANE-EE record only: no record for the next key is published, so the next \
+                 certificate change breaks DANE until DNS catches up"
+            }
+            DaneWarning::TaPinnedToIntermediate => {
+                "the DANE-TA record pins an intermediate CA: a change of intermediate breaks DANE"
+            }
+            DaneWarning::TlsaSignatureExpiring => {
+                "the TLSA records' DNSSEC signature expires within 7 days"
+            }
+            DaneWarning::MxSignatureExpiring => {
+                "the MX records' DNSSEC signature expires within 7 days"
+            }
+        }
+    }
+}
+
+impl MtaStsOutcome {
+    /// Every value, best first: the MTA-STS column's sort order and filter menu.
+    pub const ALL: [MtaStsOutcome; 8] = [
+        MtaStsOutcome::EnforceOk,
+        MtaStsOutcome::Testing,
+        MtaStsOutcome::ModeNone,
+        MtaStsOutcome::None,
+        MtaStsOutcome::BadRecord,
+        MtaStsOutcome::PolicyFailed,
+        MtaStsOutcome::MxCertInvalid,
+        MtaStsOutcome::MxMismatch,
+    ];
+
+    /// The MTA-STS outcome in words: `enforce`, `testing`, `enforce: MX not listed`, …
+    pub fn label(self) -> &'static str {
+        match self {
+            MtaStsOutcome::None => "none",
+            MtaStsOutcome::BadRecord => "bad TXT record",
+            MtaStsOutcome::PolicyFailed => "policy unavailable",
+            MtaStsOutcome::Testing => "testing",
+            MtaStsOutcome::ModeNone => "mode none",
+            MtaStsOutcome::EnforceOk => "enforce",
+            MtaStsOutcome::MxMismatch => "enforce: MX not listed",
+            MtaStsOutcome::MxCertInvalid => "enforce: MX certificate invalid",
+        }
+    }
+
+    /// What it means, for tooltips.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            MtaStsOutcome::None => "no _mta-sts TXT record: MTA-STS does not apply",
+            MtaStsOutcome::BadRecord => {
+                "the _mta-sts TXT record is invalid or duplicated: senders act as if there were \
+                 no policy"
+            }
+            MtaStsOutcome::PolicyFailed => {
+                "a TXT record, but the policy could not be fetched or parsed"
+            }
+            MtaStsOutcome::Testing => "policy in testing mode: senders deliver and report",
+            MtaStsOutcome::ModeNone => "policy in mode none: withdrawn",
+            MtaStsOutcome::EnforceOk => "enforce policy, and every MX host meets it",
+            MtaStsOutcome::MxMismatch => {
+                "enforce policy that does not list an MX host: MTA-STS senders defer mail to it"
+            }
+            MtaStsOutcome::MxCertInvalid => {
+                "enforce policy, but a listed MX host fails STARTTLS or WebPKI: MTA-STS senders \
+                 defer mail to it"
+            }
+        }
+    }
+
+    /// The colour family: enforce met as secure, enforce failing as at risk, a broken
+    /// record or policy amber, the rest grey.
+    pub fn grade(self) -> Grade {
+        match self {
+            MtaStsOutcome::EnforceOk => Grade::Secure,
+            MtaStsOutcome::MxMismatch | MtaStsOutcome::MxCertInvalid => Grade::AtRisk,
+            MtaStsOutcome::BadRecord | MtaStsOutcome::PolicyFailed => Grade::Encrypted,
+            MtaStsOutcome::None | MtaStsOutcome::Testing | MtaStsOutcome::ModeNone => {
+                Grade::Untestable
+            }
+        }
+    }
+}
+
+impl SenderOutcome {
+    /// What a sender of that kind does, in words: `authenticated`, `defer all mail`, …
+    pub fn label(self) -> &'static str {
+        match self {
+            SenderOutcome::Authenticated => "authenticated",
+            SenderOutcome::Degraded => "authenticated, but defer mail to some MX hosts",
+            SenderOutcome::Defers => "defer all mail",
+            SenderOutcome::Encrypted => "encrypted, not authenticated",
+            SenderOutcome::Unknown => "unknown",
+            SenderOutcome::Opportunistic => "opportunistic (not enforced)",
+        }
+    }
+}
+
+impl SenderView {
+    /// The sender view in words: `DANE senders: authenticated; MTA-STS senders: defer all
+    /// mail — at risk`.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "DANE senders: {}; MTA-STS senders: {}",
+            self.dane.label(),
+            self.mta_sts.label()
+        );
+        if self.at_risk {
+            text.push_str(" — at risk");
+        }
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,5 +535,31 @@ mod tests {
             "red"
         );
         assert_eq!(Grade::AtRisk.label(), "at risk");
+    }
+
+    #[test]
+    fn the_sender_view_reads_in_words() {
+        let view = SenderView {
+            dane: SenderOutcome::Authenticated,
+            mta_sts: SenderOutcome::Defers,
+            authenticated: true,
+            at_risk: true,
+        };
+        assert_eq!(
+            view.describe(),
+            "DANE senders: authenticated; MTA-STS senders: defer all mail — at risk"
+        );
+        let labels: std::collections::HashSet<_> = MtaStsOutcome::ALL
+            .iter()
+            .map(|outcome| outcome.label())
+            .collect();
+        assert_eq!(labels.len(), MtaStsOutcome::ALL.len());
+        let labels: std::collections::HashSet<_> =
+            DaneSetStatus::ALL.iter().map(|dane| dane.label()).collect();
+        assert_eq!(labels.len(), DaneSetStatus::ALL.len());
+        // A DANE failure and an unmet enforce policy are red, as at risk is.
+        assert_eq!(DaneSetStatus::Failed.grade(), Grade::AtRisk);
+        assert_eq!(MtaStsOutcome::MxMismatch.grade(), Grade::AtRisk);
+        assert_eq!(MtaStsOutcome::EnforceOk.grade(), Grade::Secure);
     }
 }
