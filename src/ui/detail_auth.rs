@@ -89,14 +89,17 @@ pub fn domain_auth_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool)
         .and_then(|mta_sts| mta_sts.policy.as_ref())
     {
         ui.label("MTA-STS policy:");
-        egui::ScrollArea::vertical()
-            .id_salt("mta_sts_policy")
-            .max_height(POLICY_HEIGHT)
-            .show(ui, |ui| {
-                ui.add(egui::Label::new(
-                    egui::RichText::new(policy.trim_end()).monospace(),
-                ));
-            });
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("mta_sts_policy")
+                .max_height(POLICY_HEIGHT)
+                .auto_shrink([false, true])
+                .show(ui, |ui| {
+                    ui.add(egui::Label::new(
+                        egui::RichText::new(policy.trim_end()).monospace(),
+                    ));
+                });
+        });
     }
 }
 
