@@ -523,12 +523,7 @@ fn timeline_ui(ui: &mut egui::Ui, detail: &DomainDetail, dark_mode: bool) {
         .show(ui, |ui| {
             for run in detail.history.iter().rev() {
                 let result = &run.result;
-                let grade = Grade::of(
-                    Some(result.verdict),
-                    result.pfs,
-                    result.strict_valid,
-                    result.tls_grade,
-                );
+                let grade = domain_grade(result);
                 ui.label(if run.first_at == run.last_at {
                     format_time(run.first_at)
                 } else {
