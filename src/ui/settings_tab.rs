@@ -356,8 +356,9 @@ impl SettingsTab {
                                 .desired_width(240.0),
                         )
                         .labelled_by(label.id);
+                        // Its own word: "Choose…" is the CA file's button.
                         if ui
-                            .button("Choose…")
+                            .button("Choose keys…")
                             .on_hover_text("Choose the DNSSEC trust anchor file")
                             .clicked()
                         {
