@@ -1,8 +1,8 @@
 //! Authenticated transport in the app, headless (egui_kittest; issue 13 items 5 and 6), on a
 //! database of synthetic results carrying DANE and MTA-STS facts written to the store directly
 //! (no network): the label order (at risk beats secure), the "Authenticated" badge, the DANE
-//! and MTA-STS columns with their filters, and the detail pane's DNSSEC, TLSA, policy and
-//! sender facts.
+//! and MTA-STS columns with their filters, the detail pane's DNSSEC, TLSA, policy and sender
+//! facts, and the Settings tab's trust anchor file.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod app_support;
@@ -319,4 +319,43 @@ fn the_detail_pane_shows_the_mta_sts_policy_and_each_mx_match() {
     ] {
         assert!(has_label(&harness, text), "the pane shows {text:?}");
     }
+}
+
+#[test]
+fn the_trust_anchor_setting_takes_a_chosen_file() {
+    use starttls_monitor::ui::{FileDialogs, Saved};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = seeded_db(dir.path());
+    let anchor = dir.path().join("lab.key");
+    std::fs::write(&anchor, "lab. 3600 IN DNSKEY 257 3 13 AAAA\n").expect("write");
+    let app = App::start(db, Overrides::default(), false, Saved::default())
+        .with_file_dialogs(FileDialogs::Unavailable("no dialog in tests".into()));
+    let mut harness = app_support::start(app);
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    assert!(has_label(&harness, "DNSSEC trust anchors"));
+    harness.get_by_label("Choose keys…").click();
+    pump(&mut harness, "the path prompt", |h| {
+        has_label(h, "No file dialog could open")
+    });
+    harness
+        .get_by_role_and_label(Role::TextInput, "Path")
+        .click();
+    harness.run_steps(2);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "Path")
+        .type_text(&anchor.display().to_string());
+    pump(&mut harness, "the folder listing", |h| {
+        has_label(h, "✔ lab.key")
+    });
+    harness.get_by_label("Open").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_all_by_value(&anchor.display().to_string())
+            .next()
+            .is_some(),
+        "the trust anchors field holds the chosen file"
+    );
 }
