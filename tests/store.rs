@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod fixtures;
+#[path = "fixtures/auth.rs"]
+mod fixtures_auth;
 
 use std::time::Duration;
 
@@ -921,4 +923,65 @@ fn dnssec_and_dane_fields_are_kept_and_rows_stored_before_them_read_back_without
         old.mx[0].addresses[0].cert_sha256,
         dane.mx[0].addresses[0].cert_sha256
     );
+}
+
+/// The domains table's DANE, MTA-STS and sender columns come from the stored result: the same
+/// as the row a fresh result gives (`latest_row_of`, used while a scan runs), none for a result
+/// stored before the facts existed, and the last known state's while a domain is stale.
+#[test]
+fn latest_rows_carry_dane_mta_sts_and_the_sender_view_of_the_state_shown() {
+    use fixtures_auth::{TLSA_EE, with_dane};
+    use starttls_monitor::model::auth::{DaneSetStatus, DaneStatus, MtaStsOutcome};
+    use starttls_monitor::store::{RowAuth, latest_row_of};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("monitor.sqlite3")).expect("store");
+    let failed = with_dane(
+        result("renewed.example", Shape::Good, day(0)),
+        &[TLSA_EE],
+        DaneStatus::Failed,
+    );
+    let older = result("older.example", Shape::Good, day(0));
+    store
+        .add_domains(None, &[domain("renewed.example"), domain("older.example")])
+        .expect("add");
+    for result in [&failed, &older] {
+        store.record_result(None, result, 14).expect("record");
+    }
+    let auth_of = |store: &Store, name: &str| {
+        store
+            .latest(&LatestFilter::default())
+            .expect("latest")
+            .into_iter()
+            .find(|row| row.domain.as_str() == name)
+            .expect("the row")
+            .auth
+    };
+    let stored = auth_of(&store, "renewed.example");
+    assert_eq!(stored.dane, Some(DaneSetStatus::Failed));
+    assert_eq!(stored.mta_sts, Some(MtaStsOutcome::None));
+    assert_eq!(stored.at_risk(), Some(true));
+    assert!(!stored.authenticated());
+    assert_eq!(
+        stored,
+        latest_row_of(&failed).auth,
+        "as a fresh result's row"
+    );
+    assert_eq!(auth_of(&store, "older.example"), RowAuth::default());
+    // An outage: the row keeps the last known state, its authentication facts too.
+    store
+        .record_result(
+            None,
+            &dns_failure("renewed.example", DnsError::Timeout, day(1)),
+            14,
+        )
+        .expect("record");
+    let stale_row = store
+        .latest(&LatestFilter::default())
+        .expect("latest")
+        .into_iter()
+        .find(|row| row.domain.as_str() == "renewed.example")
+        .expect("the row");
+    assert!(stale_row.stale.is_some(), "kept as its last known state");
+    assert_eq!(stale_row.auth, stored);
 }

@@ -20,7 +20,9 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use time::OffsetDateTime;
 
-pub use queries::{DomainHistoryRun, EventRow, LatestFilter, LatestRow, ProviderRow, Staleness};
+pub use queries::{
+    DomainHistoryRun, EventRow, LatestFilter, LatestRow, ProviderRow, RowAuth, Staleness,
+};
 pub use results::{
     RecordOutcome, RecordedScope, ScanCounts, ScanInfo, ScanScope, ScanStatus, latest_row_of,
 };

@@ -44,8 +44,69 @@ pub struct LatestRow {
     /// When the state shown began.
     pub state_since: Option<OffsetDateTime>,
     /// Set while the domain's latest probes were untestable and it keeps its last known state
-    /// (`model::stale`): the fields above from `verdict` to `mx_count` are that state's.
+    /// (`model::stale`): the fields above from `verdict` to `mx_count`, and `auth`, are that
+    /// state's.
     pub stale: Option<Staleness>,
+    /// The domain's DANE, MTA-STS outcome and sender view (all None for results stored before
+    /// authenticated transport was probed).
+    pub auth: RowAuth,
+}
+
+/// What a row of the domains table shows of authenticated transport (DESIGN.md,
+/// "Authenticated transport"): read from the stored result, not the full JSON.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowAuth {
+    /// The domain's `dane`.
+    pub dane: Option<crate::model::auth::DaneSetStatus>,
+    /// The domain's `mta_sts.outcome`.
+    pub mta_sts: Option<crate::model::auth::MtaStsOutcome>,
+    /// The domain's `sender` view (null for `no_mail`).
+    pub sender: Option<crate::model::auth::SenderView>,
+}
+
+impl RowAuth {
+    /// The facts of a (shown) result.
+    pub fn of(result: &DomainResult) -> Self {
+        Self {
+            dane: result.dane,
+            mta_sts: result.mta_sts.as_ref().map(|mta_sts| mta_sts.outcome),
+            sender: result.sender,
+        }
+    }
+
+    /// `sender.at_risk` (None without a sender view).
+    pub fn at_risk(&self) -> Option<bool> {
+        self.sender.map(|sender| sender.at_risk)
+    }
+
+    /// `sender.authenticated`: the "Authenticated" badge beside the label.
+    pub fn authenticated(&self) -> bool {
+        self.sender.is_some_and(|sender| sender.authenticated)
+    }
+
+    /// Reads the JSON array [`shown_columns`] extracts (`[dane, mta_sts.outcome, sender]`);
+    /// anything unreadable (an older result, a value this build does not know) reads as none.
+    fn from_json(text: Option<&str>) -> Self {
+        let Some(text) = text else {
+            return Self::default();
+        };
+        type Values = (
+            Option<serde_json::Value>,
+            Option<serde_json::Value>,
+            Option<serde_json::Value>,
+        );
+        let Ok((dane, mta_sts, sender)) = serde_json::from_str::<Values>(text) else {
+            return Self::default();
+        };
+        fn read<T: serde::de::DeserializeOwned>(value: Option<serde_json::Value>) -> Option<T> {
+            value.and_then(|value| serde_json::from_value(value).ok())
+        }
+        Self {
+            dane: read(dane),
+            mta_sts: read(mta_sts),
+            sender: read(sender),
+        }
+    }
 }
 
 /// Why, and since when, a row shows its last known state instead of its latest probe.
@@ -621,9 +682,13 @@ fn shown_columns(run: &str) -> String {
     format!(
         "{run}.verdict, {run}.starttls, {run}.pfs, {run}.strict_valid, {run}.tls_version,
          {run}.cert_not_after, {run}.provider, {run}.mx_count, {run}.last_at, {run}.first_at,
-         {run}.definitive, {run}.tls_grade"
+         {run}.definitive, {run}.tls_grade,
+         json_extract({run}.result, '$.dane', '$.mta_sts.outcome', '$.sender')"
     )
 }
+
+/// How many columns [`shown_columns`] has.
+const SHOWN_COLUMNS: usize = 13;
 
 /// What the domains table shows of one run (all None for a missing run).
 struct Shown {
@@ -639,6 +704,7 @@ struct Shown {
     first_at: Option<i64>,
     definitive: Option<bool>,
     tls_grade: Option<TlsGrade>,
+    auth: RowAuth,
 }
 
 impl Shown {
@@ -661,6 +727,7 @@ impl Shown {
             tls_grade: row
                 .get::<_, Option<String>>(start + 11)?
                 .and_then(|text| text.parse().ok()),
+            auth: RowAuth::from_json(row.get::<_, Option<String>>(start + 12)?.as_deref()),
         })
     }
 
@@ -854,9 +921,9 @@ impl Store {
                 Ok((
                     row.get::<_, String>(0)?,
                     Shown::read(row, 1)?,
-                    row.get::<_, Option<String>>(13)?,
-                    Shown::read(row, 14)?,
-                    row.get::<_, Option<i64>>(26)?,
+                    row.get::<_, Option<String>>(1 + SHOWN_COLUMNS)?,
+                    Shown::read(row, 2 + SHOWN_COLUMNS)?,
+                    row.get::<_, Option<i64>>(2 + 2 * SHOWN_COLUMNS)?,
                 ))
             })
             .map_err(fail)?;
@@ -892,6 +959,7 @@ impl Store {
                     last_known_at: timestamp(known.last_at.unwrap_or_default()),
                     why: why.unwrap_or_else(|| Verdict::Untestable.as_str().to_string()),
                 }),
+                auth: shown.auth,
             };
             if filter
                 .verdict

@@ -455,6 +455,7 @@ pub fn latest_row_of(result: &DomainResult) -> super::LatestRow {
                 last_known_at: known.probed_at,
                 why: stale::why_untestable(result),
             }),
+        auth: super::queries::RowAuth::of(shown),
     }
 }
 

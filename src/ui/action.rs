@@ -40,6 +40,10 @@ pub enum Action {
     SetExpiryFilter(Option<u32>),
     /// Show only rows of this mail provider (None: all).
     SetProviderFilter(Option<String>),
+    /// Only rows with this DANE value (`Some(None)`: not looked up); None: all.
+    SetDaneFilter(Option<Option<crate::model::auth::DaneSetStatus>>),
+    /// Only rows with this MTA-STS outcome (`Some(None)`: not looked up); None: all.
+    SetMtaStsFilter(Option<Option<crate::model::auth::MtaStsOutcome>>),
     /// Group the table's rows by mail provider.
     SetGroupByProvider(bool),
     /// A click on a column heading: sort by it, or flip the direction.

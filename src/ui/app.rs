@@ -364,6 +364,8 @@ impl App {
                     state.table.set_grade_filter(None);
                     state.table.set_expiry_filter(None);
                     state.table.set_provider_filter(None);
+                    state.table.set_dane_filter(None);
+                    state.table.set_mta_sts_filter(None);
                 }
                 if state.table.select_only(&domain) {
                     self.domains.scroll_to(state.table.position_of(&domain));
@@ -374,6 +376,8 @@ impl App {
             Action::SetGradeFilter(grade) => state.table.set_grade_filter(grade),
             Action::SetExpiryFilter(days) => state.table.set_expiry_filter(days),
             Action::SetProviderFilter(provider) => state.table.set_provider_filter(provider),
+            Action::SetDaneFilter(dane) => state.table.set_dane_filter(dane),
+            Action::SetMtaStsFilter(outcome) => state.table.set_mta_sts_filter(outcome),
             Action::SetGroupByProvider(group) => state.table.set_group_by_provider(group),
             Action::SortBy(column) => state.table.click_heading(column),
             Action::ClickRow {
@@ -492,13 +496,21 @@ impl App {
         let mut actions = Vec::new();
         match (purpose, choice) {
             (FilePurpose::SettingsCaFile, Some(path)) => self.settings.ca_file_picked(&path),
+            (FilePurpose::SettingsTrustAnchor, Some(path)) => {
+                self.settings.trust_anchor_picked(&path);
+            }
             (FilePurpose::ImportCsv, Some(path)) => {
                 self.dialogs
                     .open_import(path, self.state.list.clone(), &mut actions);
             }
             (FilePurpose::ExportReport, Some(path)) => self.dialogs.export_to(path, &mut actions),
             (FilePurpose::ExportReport, None) => self.dialogs.export_cancelled(),
-            (FilePurpose::ImportCsv | FilePurpose::SettingsCaFile, None) => {}
+            (
+                FilePurpose::ImportCsv
+                | FilePurpose::SettingsCaFile
+                | FilePurpose::SettingsTrustAnchor,
+                None,
+            ) => {}
         }
         self.apply(actions);
     }

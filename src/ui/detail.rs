@@ -175,6 +175,8 @@ fn detail_ui(ui: &mut egui::Ui, detail: &DomainDetail, warning_days: u32) {
     };
     summary_ui(ui, result, dark_mode);
     ui.separator();
+    super::detail_auth::domain_auth_ui(ui, result, dark_mode);
+    ui.separator();
     ui.label(egui::RichText::new("MX hosts").strong());
     if result.mx.is_empty() {
         ui.label("No MX host.");
@@ -198,12 +200,7 @@ fn stale_ui(
     since: time::OffsetDateTime,
     dark_mode: bool,
 ) {
-    let grade = Grade::of(
-        Some(known.verdict),
-        known.pfs,
-        known.strict_valid,
-        known.tls_grade,
-    );
+    let grade = domain_grade(known);
     let text = describe_stale(
         since,
         &stale::why_untestable(latest),
@@ -227,15 +224,27 @@ fn stale_ui(
     ui.add_space(4.0);
 }
 
-fn summary_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool) {
-    let grade = Grade::of(
+/// The app's label of a result (DESIGN.md's order: at risk first).
+fn domain_grade(result: &DomainResult) -> Grade {
+    Grade::of_domain(
+        result.sender.map(|sender| sender.at_risk),
         Some(result.verdict),
         result.pfs,
         result.strict_valid,
         result.tls_grade,
-    );
-    ui.label(grade.badge(dark_mode).size(16.0))
-        .on_hover_text(grade.meaning());
+    )
+}
+
+fn summary_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool) {
+    let grade = domain_grade(result);
+    ui.horizontal_wrapped(|ui| {
+        ui.label(grade.badge(dark_mode).size(16.0))
+            .on_hover_text(grade.meaning());
+        if result.sender.is_some_and(|sender| sender.authenticated) {
+            ui.label(style::authenticated_badge(dark_mode))
+                .on_hover_text(crate::model::words::AUTHENTICATED_MEANING);
+        }
+    });
     egui::Grid::new("detail_summary")
         .num_columns(2)
         .spacing([12.0, 2.0])
@@ -258,12 +267,6 @@ fn summary_ui(ui: &mut egui::Ui, result: &DomainResult, dark_mode: bool) {
                 .on_hover_text("NCSC-NL TLS guidelines v2.1: the worst over the addresses");
             ui.end_row();
             // Words for people, the stable code (JSON, CSV) on hover: one name per result.
-            let grade = Grade::of(
-                Some(result.verdict),
-                result.pfs,
-                result.strict_valid,
-                result.tls_grade,
-            );
             ui.label("Verdict");
             ui.label(grade.badge(dark_mode))
                 .on_hover_text(format!("verdict code: {}", result.verdict.as_str()));
@@ -322,6 +325,7 @@ fn host_ui(ui: &mut egui::Ui, host: &MxResult, dark_mode: bool) {
         if host.addresses.is_empty() && host.dns_error.is_none() {
             ui.label("No addresses.");
         }
+        super::detail_auth::host_auth_ui(ui, host, dark_mode);
         for address in &host.addresses {
             address_ui(ui, &host.host, address, dark_mode);
         }
@@ -435,6 +439,7 @@ fn address_ui(ui: &mut egui::Ui, host: &str, address: &AddressResult, dark_mode:
                 if let Some(strict) = address.strict_valid {
                     field_row(ui, "Strict validation", yes_no(Some(strict), "").into());
                 }
+                super::detail_auth::address_auth_rows(ui, address, dark_mode);
                 if !address.cert_errors.is_empty() {
                     let reasons: Vec<&str> = address
                         .cert_errors
@@ -518,12 +523,7 @@ fn timeline_ui(ui: &mut egui::Ui, detail: &DomainDetail, dark_mode: bool) {
         .show(ui, |ui| {
             for run in detail.history.iter().rev() {
                 let result = &run.result;
-                let grade = Grade::of(
-                    Some(result.verdict),
-                    result.pfs,
-                    result.strict_valid,
-                    result.tls_grade,
-                );
+                let grade = domain_grade(result);
                 ui.label(if run.first_at == run.last_at {
                     format_time(run.first_at)
                 } else {

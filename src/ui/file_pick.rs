@@ -31,6 +31,8 @@ pub enum FilePurpose {
     ExportReport,
     /// An extra trusted CA file (the Settings tab).
     SettingsCaFile,
+    /// DNSSEC trust anchors, DNSKEY lines in zone-file format (the Settings tab).
+    SettingsTrustAnchor,
 }
 
 impl FilePurpose {
@@ -40,6 +42,7 @@ impl FilePurpose {
             FilePurpose::ImportCsv => "Import domains from a CSV file",
             FilePurpose::ExportReport => "Save the report",
             FilePurpose::SettingsCaFile => "Extra trusted CA certificates (PEM)",
+            FilePurpose::SettingsTrustAnchor => "DNSSEC trust anchors (DNSKEY records)",
         }
     }
 
@@ -52,6 +55,10 @@ impl FilePurpose {
             ],
             FilePurpose::ExportReport => &[],
             FilePurpose::SettingsCaFile => &[("PEM certificates", &["pem", "crt", "cer"])],
+            FilePurpose::SettingsTrustAnchor => &[
+                ("DNSKEY files", &["key", "keys", "zone", "txt"]),
+                ("All files", &["*"]),
+            ],
         }
     }
 

@@ -63,7 +63,9 @@ pub fn history_chart(history: &[DomainHistoryRun], now: OffsetDateTime) -> Histo
     let mut chart = HistoryChart::default();
     for (index, run) in runs.iter().enumerate() {
         let result = &run.result;
-        let grade = Grade::of(
+        // The app's label, at risk first (a TLSA record left behind shows as a red stretch).
+        let grade = Grade::of_domain(
+            result.sender.map(|sender| sender.at_risk),
             Some(result.verdict),
             result.pfs,
             result.strict_valid,
@@ -274,5 +276,24 @@ mod tests {
         assert!(chart.bands[0].to > chart.bands[0].from);
         assert_eq!(chart.expiry, [vec![[20_000.0, 30.0]]]);
         assert!(history_chart(&[], at(0)).bands.is_empty());
+    }
+
+    #[test]
+    fn a_stretch_at_risk_reads_at_risk_not_secure() {
+        use crate::model::auth::{SenderOutcome, SenderView};
+        let mut at_risk = run(5, 9, Outcome::TlsOk, Some(100));
+        at_risk.result.sender = Some(SenderView {
+            dane: SenderOutcome::Defers,
+            mta_sts: SenderOutcome::Opportunistic,
+            authenticated: false,
+            at_risk: true,
+        });
+        let history = [at_risk, run(0, 4, Outcome::TlsOk, Some(30))];
+        let grades: Vec<Grade> = history_chart(&history, at(9))
+            .bands
+            .iter()
+            .map(|band| band.grade)
+            .collect();
+        assert_eq!(grades, [Grade::Secure, Grade::AtRisk]);
     }
 }

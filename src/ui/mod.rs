@@ -9,6 +9,7 @@ mod action;
 mod app;
 mod day_axis;
 mod detail;
+mod detail_auth;
 mod dialogs;
 mod events_tab;
 mod file_drop;

@@ -42,6 +42,8 @@ pub struct SettingsForm {
     pub custom_dns: bool,
     pub dns_server: String,
     pub ca_file: String,
+    /// DNSSEC trust anchors (`trust_anchor`); empty: the root keys built in.
+    pub trust_anchor: String,
     pub deep: bool,
     /// The SOCKS5 proxy URL (`socks5://[user:pass@]HOST:PORT`); empty: direct.
     pub proxy: String,
@@ -76,6 +78,11 @@ impl SettingsForm {
                 .as_ref()
                 .map(|path| path.display().to_string())
                 .unwrap_or_default(),
+            trust_anchor: settings
+                .trust_anchor
+                .as_ref()
+                .map(|path| path.display().to_string())
+                .unwrap_or_default(),
             deep: settings.deep,
             proxy: settings.proxy.to_string(),
             proxy_shown: false,
@@ -101,7 +108,7 @@ impl SettingsForm {
         } else {
             ""
         };
-        let edits: [(&str, &str); 14] = [
+        let edits: [(&str, &str); 15] = [
             ("scan_interval_hours", &self.scan_interval_hours),
             ("concurrency", &self.concurrency),
             ("connect_timeout_secs", &self.connect_timeout_secs),
@@ -111,6 +118,7 @@ impl SettingsForm {
             ("ehlo_name", &self.ehlo_name),
             ("dns_server", dns_server),
             ("ca_file", &self.ca_file),
+            ("trust_anchor", &self.trust_anchor),
             ("smtp_port", &self.smtp_port),
             ("deep", if self.deep { "true" } else { "false" }),
             ("expiry_warning_days", &self.expiry_warning_days),
@@ -166,6 +174,11 @@ impl SettingsTab {
         }
     }
 
+    /// The trust anchor file the native dialog picked.
+    pub fn trust_anchor_picked(&mut self, path: &Path) {
+        self.form.trust_anchor = path.display().to_string();
+    }
+
     /// The CA file the native dialog picked.
     pub fn ca_file_picked(&mut self, path: &Path) {
         self.form.ca_file = path.display().to_string();
@@ -191,6 +204,7 @@ impl SettingsTab {
             };
             let defaults = Settings::default();
             let mut pick_ca = false;
+            let mut pick_trust_anchor = false;
             egui::Grid::new("settings_grid")
                 .num_columns(3)
                 .spacing([12.0, 6.0])
@@ -334,6 +348,32 @@ impl SettingsTab {
                     );
                     ui.end_row();
 
+                    let label = ui.label("DNSSEC trust anchors");
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut form.trust_anchor)
+                                .hint_text("DNSKEY file (optional)")
+                                .desired_width(240.0),
+                        )
+                        .labelled_by(label.id);
+                        // Its own word: "Choose…" is the CA file's button.
+                        if ui
+                            .button("Choose keys…")
+                            .on_hover_text("Choose the DNSSEC trust anchor file")
+                            .clicked()
+                        {
+                            pick_trust_anchor = true;
+                        }
+                    });
+                    hint_ui(
+                        ui,
+                        "replaces the built-in root keys (private roots, test zones)",
+                        overrides.trust_anchor.as_ref().map(|path| {
+                            format!("--trust-anchor {} applies to this run", path.display())
+                        }),
+                    );
+                    ui.end_row();
+
                     ui.label("Deep mode");
                     ui.checkbox(
                         &mut form.deep,
@@ -392,6 +432,12 @@ impl SettingsTab {
             if pick_ca {
                 actions.push(Action::PickFile {
                     purpose: FilePurpose::SettingsCaFile,
+                    file_name: None,
+                });
+            }
+            if pick_trust_anchor {
+                actions.push(Action::PickFile {
+                    purpose: FilePurpose::SettingsTrustAnchor,
                     file_name: None,
                 });
             }
@@ -518,6 +564,28 @@ mod tests {
         tab.ca_file_picked(Path::new("/etc/ssl/extra.pem"));
         assert_eq!(tab.form.ca_file, "/etc/ssl/extra.pem");
         assert!(tab.form.is_editing());
+    }
+
+    #[test]
+    fn the_trust_anchor_file_goes_through_the_one_validation_and_empty_means_the_root_keys() {
+        let mut tab = SettingsTab::default();
+        tab.on_news(SettingsNews::Loaded(Settings::default()));
+        assert_eq!(tab.form.trust_anchor, "", "the built-in root keys");
+        tab.trust_anchor_picked(Path::new("/etc/unbound/lab.key"));
+        let settings = tab.form.to_settings().expect("valid");
+        assert_eq!(
+            settings.trust_anchor,
+            Some(PathBuf::from("/etc/unbound/lab.key"))
+        );
+        assert!(tab.form.is_editing());
+        tab.on_news(SettingsNews::Saved(settings.clone()));
+        assert_eq!(tab.form.trust_anchor, "/etc/unbound/lab.key", "loaded back");
+        tab.form.trust_anchor = "  ".into();
+        assert_eq!(
+            tab.form.to_settings().expect("valid").trust_anchor,
+            None,
+            "blank: the root keys again"
+        );
     }
 
     #[test]

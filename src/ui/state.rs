@@ -522,6 +522,7 @@ mod tests {
             last_probed: None,
             state_since: None,
             stale: None,
+            auth: Default::default(),
         }
     }
 

@@ -18,7 +18,8 @@ pub trait GradeLook: Sized {
     fn color(self, dark_mode: bool) -> Color32;
     /// Icon and word, coloured.
     fn badge(self, dark_mode: bool) -> RichText;
-    /// The grade of a table row.
+    /// The label of a table row (DESIGN.md's order: at risk first, see
+    /// [`Grade::of_domain`]).
     fn of_row(row: &LatestRow) -> Self;
 }
 
@@ -32,8 +33,23 @@ impl GradeLook for Grade {
     }
 
     fn of_row(row: &LatestRow) -> Self {
-        Self::of(row.verdict, row.pfs, row.strict_valid, row.tls_grade)
+        Self::of_domain(
+            row.auth.at_risk(),
+            row.verdict,
+            row.pfs,
+            row.strict_valid,
+            row.tls_grade,
+        )
     }
+}
+
+/// The "Authenticated" badge beside a domain's label (`sender.authenticated`), in the green of
+/// secure.
+pub fn authenticated_badge(dark_mode: bool) -> RichText {
+    RichText::new(crate::model::words::AUTHENTICATED_BADGE)
+        .small()
+        .strong()
+        .color(Grade::Secure.color(dark_mode))
 }
 
 /// egui's colour of an [`Rgb`](crate::model::words::Rgb).

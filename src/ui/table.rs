@@ -13,6 +13,7 @@ use super::action::{Action, DialogRequest};
 use super::style::GradeLook as _;
 use super::style::{self, Grade, format_date, format_time};
 use super::table_model::{HiddenColumns, SortColumn, TableModel};
+use crate::model::auth::{DaneSetStatus, MtaStsOutcome};
 use crate::monitor::ScanTarget;
 use crate::monitor::view::{LatestRow, ViewSnapshot, describe_duration};
 
@@ -172,6 +173,7 @@ impl DomainsTab {
             }
             self.expiry_filter_ui(ui, table, actions);
             provider_filter_ui(ui, table, actions);
+            auth_filters_ui(ui, table, actions);
             let hidden = self.columns.hidden_count();
             let title = match hidden {
                 0 => "Columns".to_string(),
@@ -402,11 +404,63 @@ fn provider_filter_ui(ui: &mut egui::Ui, table: &TableModel, actions: &mut Vec<A
     }
 }
 
+/// The DANE and MTA-STS filter menus: each value in words with its row count ("not looked
+/// up" for results without the facts).
+fn auth_filters_ui(ui: &mut egui::Ui, table: &TableModel, actions: &mut Vec<Action>) {
+    let current = table.dane_filter();
+    let mut chosen = current;
+    egui::ComboBox::from_label("DANE")
+        .selected_text(current.map_or("All DANE", |dane| dane_word(dane)))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut chosen, None, "All DANE");
+            for (dane, count) in table.dane_counts().filter(|(_, count)| *count > 0) {
+                ui.selectable_value(
+                    &mut chosen,
+                    Some(dane),
+                    format!("{} ({count})", dane_word(dane)),
+                );
+            }
+        });
+    if chosen != current {
+        actions.push(Action::SetDaneFilter(chosen));
+    }
+    let current = table.mta_sts_filter();
+    let mut chosen = current;
+    egui::ComboBox::from_label("MTA-STS")
+        .selected_text(current.map_or("All MTA-STS", |outcome| mta_sts_word(outcome)))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut chosen, None, "All MTA-STS");
+            for (outcome, count) in table.mta_sts_counts().filter(|(_, count)| *count > 0) {
+                ui.selectable_value(
+                    &mut chosen,
+                    Some(outcome),
+                    format!("{} ({count})", mta_sts_word(outcome)),
+                );
+            }
+        });
+    if chosen != current {
+        actions.push(Action::SetMtaStsFilter(chosen));
+    }
+}
+
+/// What a result without the fact says in the DANE and MTA-STS columns.
+const NOT_LOOKED_UP: &str = "not looked up";
+
+/// A DANE value in words (`not looked up` without one).
+fn dane_word(dane: Option<DaneSetStatus>) -> &'static str {
+    dane.map_or(NOT_LOOKED_UP, DaneSetStatus::label)
+}
+
+/// An MTA-STS outcome in words (`not looked up` without one).
+fn mta_sts_word(outcome: Option<MtaStsOutcome>) -> &'static str {
+    outcome.map_or(NOT_LOOKED_UP, MtaStsOutcome::label)
+}
+
 /// Width and limits of `column`; the last column shown takes what is left.
 fn column_spec(column: SortColumn, last: bool) -> Column {
     let (initial, at_least) = match column {
         SortColumn::Domain => (210.0, 120.0),
-        SortColumn::Verdict => (120.0, 80.0),
+        SortColumn::Verdict => (200.0, 80.0),
         SortColumn::Starttls => (78.0, 50.0),
         SortColumn::Pfs | SortColumn::Strict => (62.0, 40.0),
         SortColumn::TlsVersion => (64.0, 40.0),
@@ -415,6 +469,8 @@ fn column_spec(column: SortColumn, last: bool) -> Column {
         SortColumn::MxCount => (36.0, 30.0),
         SortColumn::LastProbed | SortColumn::LastChange => (122.0, 60.0),
         SortColumn::Weight => (130.0, 60.0),
+        SortColumn::Dane => (90.0, 50.0),
+        SortColumn::MtaSts => (150.0, 60.0),
     };
     let spec = if last {
         Column::remainder()
@@ -478,6 +534,10 @@ impl CellContext {
                         badge.on_hover_text(grade.meaning());
                     }
                 }
+                if data.auth.authenticated() {
+                    ui.label(style::authenticated_badge(dark_mode))
+                        .on_hover_text(crate::model::words::AUTHENTICATED_MEANING);
+                }
             }
             SortColumn::Starttls => {
                 ui.label(style::flag(data.starttls, dark_mode));
@@ -521,6 +581,30 @@ impl CellContext {
             }
             SortColumn::LastChange => {
                 ui.label(data.state_since.map_or_else(|| "–".into(), format_time));
+            }
+            SortColumn::Dane => {
+                let text = egui::RichText::new(dane_word(data.auth.dane));
+                match data.auth.dane {
+                    Some(dane) => {
+                        ui.label(text.color(dane.grade().color(dark_mode)))
+                            .on_hover_text(dane.meaning());
+                    }
+                    None => {
+                        ui.label(text.color(Grade::NotProbed.color(dark_mode)));
+                    }
+                }
+            }
+            SortColumn::MtaSts => {
+                let text = egui::RichText::new(mta_sts_word(data.auth.mta_sts));
+                match data.auth.mta_sts {
+                    Some(outcome) => {
+                        ui.label(text.color(outcome.grade().color(dark_mode)))
+                            .on_hover_text(outcome.meaning());
+                    }
+                    None => {
+                        ui.label(text.color(Grade::NotProbed.color(dark_mode)));
+                    }
+                }
             }
             // Drawn by `weight_ui`: the weight lives in the table model, not in the row.
             SortColumn::Weight => {}

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::style::Grade;
 use super::style::GradeLook as _;
+use crate::model::auth::{DaneSetStatus, MtaStsOutcome};
 use crate::model::{DomainName, Weight};
 use crate::monitor::view::LatestRow;
 
@@ -33,11 +34,15 @@ pub enum SortColumn {
     LastChange,
     /// The domain's weight (mail volume) in the list and its share of the list's mail.
     Weight,
+    /// The domain's `dane`, in words.
+    Dane,
+    /// The domain's `mta_sts.outcome`, in words.
+    MtaSts,
 }
 
 impl SortColumn {
     /// Every column in table order.
-    pub const ALL: [SortColumn; 12] = [
+    pub const ALL: [SortColumn; 14] = [
         SortColumn::Domain,
         // Beside the name: the few heavy domains that decide the share of mail stand out.
         SortColumn::Weight,
@@ -45,6 +50,8 @@ impl SortColumn {
         SortColumn::Starttls,
         SortColumn::Pfs,
         SortColumn::Strict,
+        SortColumn::Dane,
+        SortColumn::MtaSts,
         SortColumn::TlsVersion,
         SortColumn::CertExpiry,
         SortColumn::Provider,
@@ -68,6 +75,8 @@ impl SortColumn {
             SortColumn::LastProbed => "Last probed",
             SortColumn::LastChange => "Last change",
             SortColumn::Weight => "Mail volume",
+            SortColumn::Dane => "DANE",
+            SortColumn::MtaSts => "MTA-STS",
         }
     }
 }
@@ -176,6 +185,47 @@ pub struct TableModel {
     group_by_provider: bool,
     /// Rows per provider over all rows, largest first (then by name), for the filter menu.
     provider_counts: Vec<(String, usize)>,
+    /// Only rows with this `dane` (`Some(None)`: not looked up); None: all.
+    dane_filter: Option<Option<DaneSetStatus>>,
+    /// Only rows with this MTA-STS outcome (`Some(None)`: not looked up); None: all.
+    mta_sts_filter: Option<Option<MtaStsOutcome>>,
+    /// Rows per [`DANE_VALUES`] entry over all rows, for the filter menu.
+    dane_counts: [usize; DANE_VALUES.len()],
+    /// Rows per [`MTA_STS_VALUES`] entry over all rows, for the filter menu.
+    mta_sts_counts: [usize; MTA_STS_VALUES.len()],
+}
+
+/// The DANE column's values best first, then "not looked up": its sort order and filter menu.
+pub const DANE_VALUES: [Option<DaneSetStatus>; 8] = [
+    Some(DaneSetStatus::ALL[0]),
+    Some(DaneSetStatus::ALL[1]),
+    Some(DaneSetStatus::ALL[2]),
+    Some(DaneSetStatus::ALL[3]),
+    Some(DaneSetStatus::ALL[4]),
+    Some(DaneSetStatus::ALL[5]),
+    Some(DaneSetStatus::ALL[6]),
+    None,
+];
+
+/// The MTA-STS column's values best first, then "not looked up".
+pub const MTA_STS_VALUES: [Option<MtaStsOutcome>; 9] = [
+    Some(MtaStsOutcome::ALL[0]),
+    Some(MtaStsOutcome::ALL[1]),
+    Some(MtaStsOutcome::ALL[2]),
+    Some(MtaStsOutcome::ALL[3]),
+    Some(MtaStsOutcome::ALL[4]),
+    Some(MtaStsOutcome::ALL[5]),
+    Some(MtaStsOutcome::ALL[6]),
+    Some(MtaStsOutcome::ALL[7]),
+    None,
+];
+
+/// Where `value` sorts among `values` (its index).
+fn rank_of<T: PartialEq>(values: &[T], value: &T) -> usize {
+    values
+        .iter()
+        .position(|candidate| candidate == value)
+        .unwrap_or(values.len())
 }
 
 /// A row's certificate ends by `cutoff` (a row without a certificate never does).
@@ -305,6 +355,43 @@ impl TableModel {
     /// The provider filter.
     pub fn provider_filter(&self) -> Option<&str> {
         self.provider_filter.as_deref()
+    }
+
+    /// Shows only rows whose DANE is `dane` (`Some(None)`: not looked up; None: all).
+    pub fn set_dane_filter(&mut self, dane: Option<Option<DaneSetStatus>>) {
+        if self.dane_filter != dane {
+            self.dane_filter = dane;
+            self.rebuild();
+        }
+    }
+
+    /// The DANE filter.
+    pub fn dane_filter(&self) -> Option<Option<DaneSetStatus>> {
+        self.dane_filter
+    }
+
+    /// Shows only rows whose MTA-STS outcome is `outcome` (`Some(None)`: not looked up; None:
+    /// all).
+    pub fn set_mta_sts_filter(&mut self, outcome: Option<Option<MtaStsOutcome>>) {
+        if self.mta_sts_filter != outcome {
+            self.mta_sts_filter = outcome;
+            self.rebuild();
+        }
+    }
+
+    /// The MTA-STS filter.
+    pub fn mta_sts_filter(&self) -> Option<Option<MtaStsOutcome>> {
+        self.mta_sts_filter
+    }
+
+    /// Rows of the whole list per DANE value, in [`DANE_VALUES`] order.
+    pub fn dane_counts(&self) -> impl Iterator<Item = (Option<DaneSetStatus>, usize)> + '_ {
+        DANE_VALUES.into_iter().zip(self.dane_counts)
+    }
+
+    /// Rows of the whole list per MTA-STS outcome, in [`MTA_STS_VALUES`] order.
+    pub fn mta_sts_counts(&self) -> impl Iterator<Item = (Option<MtaStsOutcome>, usize)> + '_ {
+        MTA_STS_VALUES.into_iter().zip(self.mta_sts_counts)
     }
 
     /// Rows per provider over the whole list, largest first (then by name).
@@ -509,8 +596,22 @@ impl TableModel {
     pub fn rebuild(&mut self) {
         self.stale = false;
         self.grade_counts.clear();
+        self.dane_counts = Default::default();
+        self.mta_sts_counts = Default::default();
         for row in &self.rows {
             *self.grade_counts.entry(Grade::of_row(row)).or_default() += 1;
+            if let Some(count) = self
+                .dane_counts
+                .get_mut(rank_of(&DANE_VALUES, &row.auth.dane))
+            {
+                *count += 1;
+            }
+            if let Some(count) = self
+                .mta_sts_counts
+                .get_mut(rank_of(&MTA_STS_VALUES, &row.auth.mta_sts))
+            {
+                *count += 1;
+            }
         }
         let mut providers: BTreeMap<&str, usize> = BTreeMap::new();
         for row in &self.rows {
@@ -530,12 +631,15 @@ impl TableModel {
             .expiry_within_days
             .map(|days| time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
         let provider_filter = self.provider_filter.as_deref();
+        let (dane_filter, mta_sts_filter) = (self.dane_filter, self.mta_sts_filter);
         self.visible = self
             .rows
             .iter()
             .enumerate()
             .filter(|(_, row)| grade_filter.is_none_or(|grade| Grade::of_row(row) == grade))
             .filter(|(_, row)| expiry_cutoff.is_none_or(|cutoff| expires_by(row, cutoff)))
+            .filter(|(_, row)| dane_filter.is_none_or(|dane| row.auth.dane == dane))
+            .filter(|(_, row)| mta_sts_filter.is_none_or(|outcome| row.auth.mta_sts == outcome))
             .filter(|(_, row)| {
                 provider_filter.is_none_or(|provider| row.provider.as_deref() == Some(provider))
             })
@@ -643,6 +747,11 @@ fn compare(a: &LatestRow, b: &LatestRow, column: SortColumn) -> Ordering {
         SortColumn::MxCount => a.mx_count.cmp(&b.mx_count),
         SortColumn::LastProbed => missing_last(a.last_probed, b.last_probed),
         SortColumn::LastChange => missing_last(a.state_since, b.state_since),
+        SortColumn::Dane => {
+            rank_of(&DANE_VALUES, &a.auth.dane).cmp(&rank_of(&DANE_VALUES, &b.auth.dane))
+        }
+        SortColumn::MtaSts => rank_of(&MTA_STS_VALUES, &a.auth.mta_sts)
+            .cmp(&rank_of(&MTA_STS_VALUES, &b.auth.mta_sts)),
         // Needs the weights: `TableModel::rebuild` orders this column itself.
         SortColumn::Weight => Ordering::Equal,
     }
@@ -759,6 +868,7 @@ mod tests {
             last_probed: None,
             state_since: None,
             stale: None,
+            auth: Default::default(),
         }
     }
 
@@ -942,5 +1052,99 @@ mod tests {
         model.rebuild_if_stale();
         assert_eq!(model.grade_counts()[&Grade::Secure], 2);
         assert_eq!(model.grade_counts().get(&Grade::NotProbed), None);
+    }
+
+    #[test]
+    fn filters_and_sorts_by_dane_and_mta_sts_and_at_risk_beats_secure() {
+        use crate::model::auth::{SenderOutcome, SenderView};
+        use crate::store::RowAuth;
+        let mut rows = vec![
+            row("broken.example", Some(Verdict::TlsOk), None),
+            row("dane.example", Some(Verdict::TlsOk), None),
+            row("plain.example", Some(Verdict::TlsOk), None),
+            row("sts.example", Some(Verdict::TlsOk), None),
+        ];
+        let sender = |dane, mta_sts, authenticated, at_risk| {
+            Some(SenderView {
+                dane,
+                mta_sts,
+                authenticated,
+                at_risk,
+            })
+        };
+        rows[0].auth = RowAuth {
+            dane: Some(DaneSetStatus::Failed),
+            mta_sts: Some(MtaStsOutcome::None),
+            sender: sender(
+                SenderOutcome::Defers,
+                SenderOutcome::Opportunistic,
+                false,
+                true,
+            ),
+        };
+        rows[1].auth = RowAuth {
+            dane: Some(DaneSetStatus::Valid),
+            mta_sts: Some(MtaStsOutcome::None),
+            sender: sender(
+                SenderOutcome::Authenticated,
+                SenderOutcome::Opportunistic,
+                true,
+                false,
+            ),
+        };
+        rows[3].auth = RowAuth {
+            dane: Some(DaneSetStatus::None),
+            mta_sts: Some(MtaStsOutcome::EnforceOk),
+            sender: sender(
+                SenderOutcome::Opportunistic,
+                SenderOutcome::Authenticated,
+                true,
+                false,
+            ),
+        };
+        let mut table = TableModel::default();
+        table.set_rows(rows);
+        // broken.example is all three with good TLS, yet at risk: never counted secure.
+        assert_eq!(table.grade_counts()[&Grade::AtRisk], 1);
+        assert_eq!(table.grade_counts()[&Grade::Secure], 3);
+        table.set_grade_filter(Some(Grade::AtRisk));
+        assert_eq!(shown(&table), ["broken.example"]);
+        table.set_grade_filter(None);
+        table.set_dane_filter(Some(Some(DaneSetStatus::Valid)));
+        assert_eq!(shown(&table), ["dane.example"]);
+        table.set_dane_filter(Some(None));
+        assert_eq!(shown(&table), ["plain.example"], "not looked up");
+        table.set_dane_filter(None);
+        table.set_mta_sts_filter(Some(Some(MtaStsOutcome::EnforceOk)));
+        assert_eq!(shown(&table), ["sts.example"]);
+        table.set_mta_sts_filter(None);
+        let counts: Vec<_> = table
+            .dane_counts()
+            .filter(|(_, count)| *count > 0)
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                (Some(DaneSetStatus::Valid), 1),
+                (Some(DaneSetStatus::None), 1),
+                (Some(DaneSetStatus::Failed), 1),
+                (None, 1)
+            ]
+        );
+        table.click_heading(SortColumn::Dane);
+        assert_eq!(
+            shown(&table),
+            [
+                "dane.example",
+                "sts.example",
+                "broken.example",
+                "plain.example"
+            ],
+            "valid first, failed after none, not looked up last"
+        );
+        table.click_heading(SortColumn::MtaSts);
+        assert_eq!(shown(&table)[0], "sts.example", "enforce first");
+        table.click_heading(SortColumn::Verdict);
+        assert_eq!(shown(&table)[0], "broken.example", "at risk sorts first");
     }
 }
