@@ -153,7 +153,14 @@ fn json_export_round_trips_the_stored_results() {
             .expect("query")
             .expect("stored");
         assert_eq!(exported, stored, "{}", exported.domain);
-        // The same serializer as `probe --json`: every field present.
+        // The same serializer as `probe --json`: every field present (the authenticated-transport
+        // fields too: `dnssec`, `dane`, `mta_sts`, `tls_rpt`, `sender`, null without them).
+        assert_eq!(
+            contract::missing_fields(object),
+            Vec::<String>::new(),
+            "{}",
+            exported.domain
+        );
         assert_eq!(
             object,
             &serde_json::to_value(&stored).expect("serializes"),
@@ -264,6 +271,18 @@ fn csv_cells_are_neutralized_and_numbers_stay_numbers() {
         .map(str::to_string)
         .collect();
     assert_eq!(header[0], "domain");
+    assert_eq!(
+        header[header.len() - 6..],
+        [
+            "dnssec",
+            "dane",
+            "mta_sts",
+            "tls_rpt",
+            "authenticated",
+            "at_risk"
+        ],
+        "the authenticated-transport columns come last"
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 6);
     assert_eq!(summary.rows, 6);

@@ -626,7 +626,12 @@ fn rate_label(measure: Measure) -> &'static str {
 /// The four share series of `basis` and weak TLS, for a chart (days with nothing testable have
 /// no point); names and colours are the app's (`model::words`).
 fn series_of(points: &[TrendPoint], basis: Basis) -> Vec<Series> {
-    share_series(points, basis, &HEADLINE)
+    series_of_measures(points, basis, &HEADLINE)
+}
+
+/// The share series of `measures` over `basis`, for a chart.
+fn series_of_measures(points: &[TrendPoint], basis: Basis, measures: &[Measure]) -> Vec<Series> {
+    share_series(points, basis, measures)
         .into_iter()
         .map(|series| {
             let rgb = series.measure.rgb();
@@ -658,6 +663,17 @@ fn trends_section(points: &[TrendPoint]) -> Result<Markup, ReportError> {
     .into_iter()
     .map(|(title, basis)| charts::share_chart(title, &series_of(points, basis)))
     .collect::<Result<Vec<_>, _>>()?;
+    // The authenticated-transport shares, once some day has their facts.
+    let mut charts = charts;
+    if points
+        .iter()
+        .any(|point| point.domains.auth_testable.is_some())
+    {
+        charts.push(charts::share_chart(
+            "Authenticated transport: share of testable domains with DANE / MTA-STS facts",
+            &series_of_measures(points, Basis::Domains, &Measure::AUTH),
+        )?);
+    }
     Ok(html! {
         h2 id="trends" { "Trends" }
         p.note {
@@ -1609,6 +1625,31 @@ mod tests {
             domains_section(&old.rows, at(0))
                 .0
                 .contains("<td class=\"na\">–</td></tr>")
+        );
+    }
+
+    #[test]
+    fn the_authenticated_transport_chart_appears_once_a_day_has_the_facts() {
+        use crate::model::test_support::trend_point;
+        use time::macros::date;
+        let old = trend_point(date!(2026 - 11 - 01), 4, 2, 0);
+        let title = "Authenticated transport: share of testable domains";
+        let section = trends_section(std::slice::from_ref(&old))
+            .expect("charts")
+            .0;
+        assert!(!section.contains(title), "no facts: no chart");
+        let mut new = trend_point(date!(2026 - 11 - 02), 4, 2, 0);
+        new.domains.auth_testable = Some(4);
+        new.domains.dane_valid = Some(1);
+        new.domains.dane_known = Some(2);
+        new.domains.sts_enforce = Some(1);
+        new.domains.authenticated = Some(2);
+        new.domains.at_risk = Some(1);
+        let section = trends_section(&[old, new]).expect("charts").0;
+        assert!(section.contains(title), "{section}");
+        assert!(
+            section.contains("at risk"),
+            "the series' names in the legend"
         );
     }
 }

@@ -965,4 +965,47 @@ mod tests {
         );
         store.integrity_check().expect("sound");
     }
+
+    #[test]
+    fn a_stale_domain_keeps_its_last_known_authenticated_transport_in_the_roll_ups() {
+        use crate::model::auth::{DaneSetStatus, MtaStsOutcome};
+        use crate::model::test_support::with_auth;
+        let store = Store::open_in_memory().expect("store");
+        let valid = with_auth(
+            good("a.example", day(0)),
+            &[DaneSetStatus::Valid],
+            MtaStsOutcome::EnforceOk,
+        );
+        store.record_result(None, &valid, 14).expect("recorded");
+        store.refresh_rollup(None, day(0)).expect("roll-up");
+        let outage = failed("a.example", DnsError::Timeout, day(1));
+        store.record_result(None, &outage, 14).expect("recorded");
+        store.refresh_rollup(None, day(1)).expect("roll-up");
+        let points = store.trends(None, None).expect("trends");
+        assert_eq!(points.len(), 2);
+        let stale = &points[1];
+        assert_eq!((stale.domains.stale, stale.domains.testable), (1, 1));
+        assert_eq!(
+            (
+                stale.domains.auth_testable,
+                stale.domains.dane_valid,
+                stale.domains.sts_enforce,
+                stale.domains.authenticated
+            ),
+            (Some(1), Some(1), Some(1), Some(1)),
+            "counted by its last known facts"
+        );
+        assert_eq!(
+            stale.mx_hosts.dane_valid,
+            Some(1),
+            "its MX host as last known"
+        );
+        assert_eq!(
+            stale
+                .volume
+                .as_ref()
+                .and_then(|volume| volume.authenticated),
+            Some(1.0)
+        );
+    }
 }
