@@ -76,6 +76,96 @@ pub struct Settings {
     /// direct. Holds the password as saved; its `Debug` masks it, and people see it only
     /// through [`Settings::masked`].
     pub proxy: ProxyUrl,
+    /// Webhook URLs (`https://` only) that get one JSON document per scan with new events
+    /// (`monitor::webhooks`); empty: none.
+    pub webhooks: Vec<String>,
+    /// The HMAC-SHA256 key that signs each webhook body (`X-Signature: sha256=<hex>`); empty:
+    /// unsigned. Its `Debug` masks it, and [`Settings::masked`] replaces it with `***`.
+    pub webhook_secret: SecretText,
+}
+
+/// A secret setting's text as saved. `Debug` shows `***` (or `""` when empty), so a settings
+/// value in a log line or a debug print never carries it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl SecretText {
+    /// The text as saved.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `***` for a secret that is set, empty for none: what people see.
+    pub fn masked(&self) -> &'static str {
+        if self.0.is_empty() { "" } else { MASK }
+    }
+}
+
+/// What a masked secret reads as.
+const MASK: &str = "***";
+
+impl From<&str> for SecretText {
+    fn from(text: &str) -> Self {
+        Self(text.to_string())
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{:?}", self.masked())
+    }
+}
+
+/// Most webhook URLs kept.
+pub const MAX_WEBHOOKS: usize = 16;
+
+/// A webhook URL as the setting takes it: `https://HOST[:PORT]/PATH[?QUERY]`, no user name or
+/// password, no fragment. Plain `http://` is refused: a webhook body names the domains watched
+/// and their weaknesses, and the one HTTPS client validates the receiver's certificate with
+/// our roots (plus `ca_file`), as it does for MTA-STS policies.
+pub fn webhook_url(text: &str) -> Result<url::Url, String> {
+    let shown = mask_url(text);
+    let url = url::Url::parse(text.trim())
+        .map_err(|error| format!("webhook '{shown}' is not a URL: {error}"))?;
+    if url.scheme() != "https" {
+        return Err(format!(
+            "webhook '{shown}' must start with https:// (plain http is not sent)"
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("webhook '{shown}' has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "webhook '{shown}' carries a user name or password; put a token in the path or use webhook_secret"
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(format!("webhook '{shown}' has a #fragment"));
+    }
+    Ok(url)
+}
+
+/// A webhook URL for log lines and messages: scheme, host and port only, the path (which often
+/// carries a token, as Slack's do) shown as `/…`.
+pub fn mask_url(text: &str) -> String {
+    match url::Url::parse(text.trim()) {
+        Ok(url) => {
+            let host = url.host_str().unwrap_or_default();
+            let port = url
+                .port()
+                .map(|port| format!(":{port}"))
+                .unwrap_or_default();
+            let path = if url.path().len() > 1 || url.query().is_some() {
+                "/…"
+            } else {
+                ""
+            };
+            format!("{}://{host}{port}{path}", url.scheme())
+        }
+        Err(_) => "(not a URL)".to_string(),
+    }
 }
 
 /// Whether a proxy setting's text holds a password (the Settings tab masks it then).
@@ -120,6 +210,8 @@ impl Default for Settings {
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
             stale_max_days: DEFAULT_STALE_MAX_DAYS,
             proxy: ProxyUrl::default(),
+            webhooks: Vec::new(),
+            webhook_secret: SecretText::default(),
         }
     }
 }
@@ -497,6 +589,7 @@ impl Settings {
             Ok(proxy) => proxy.to_string().into(),
             Err(_) => mask_in(&self.proxy).into(),
         };
+        masked.webhook_secret = SecretText::from(self.webhook_secret.masked());
         masked
     }
 
@@ -564,6 +657,8 @@ impl Settings {
         };
         let shown = if key == "proxy" {
             mask_in(text)
+        } else if key == "webhook_secret" {
+            MASK.to_string()
         } else {
             text.to_string()
         };
@@ -660,7 +755,24 @@ impl Settings {
         if let Err(error) = self.socks_proxy() {
             problems.push(error.to_string());
         }
+        if self.webhooks.len() > MAX_WEBHOOKS {
+            problems.push(format!("at most {MAX_WEBHOOKS} webhooks"));
+        }
+        for url in &self.webhooks {
+            if let Err(problem) = webhook_url(url) {
+                problems.push(problem);
+            }
+        }
         problems
+    }
+
+    /// The webhook URLs, parsed (each checked by [`webhook_url`]; a bad one is left out, and
+    /// [`Settings::problems`] names it).
+    pub fn webhook_urls(&self) -> Vec<url::Url> {
+        self.webhooks
+            .iter()
+            .filter_map(|url| webhook_url(url).ok())
+            .collect()
     }
 }
 
@@ -1061,6 +1173,69 @@ mod tests {
                     ..Overrides::default()
                 })
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn webhooks_are_https_lists_and_the_secret_is_never_shown() {
+        let settings = Settings::default()
+            .edited(&[
+                (
+                    "webhooks",
+                    "https://hooks.example.com/services/T0/B0/tok, https://ops.example.org:8443/in",
+                ),
+                ("webhook_secret", "s3cret-key"),
+            ])
+            .expect("valid");
+        assert_eq!(
+            settings.webhooks,
+            vec![
+                "https://hooks.example.com/services/T0/B0/tok".to_string(),
+                "https://ops.example.org:8443/in".to_string()
+            ]
+        );
+        assert_eq!(settings.webhook_urls().len(), 2);
+        assert_eq!(settings.webhook_secret.as_str(), "s3cret-key");
+        let shown: Vec<(String, String)> = settings.shown();
+        let value = |key: &str| {
+            shown
+                .iter()
+                .find(|(name, _)| name == key)
+                .map(|(_, value)| value.clone())
+        };
+        assert_eq!(value("webhook_secret").as_deref(), Some("***"));
+        assert!(!format!("{settings:?}").contains("s3cret-key"));
+        assert!(
+            !serde_json::to_string(&settings.masked())
+                .unwrap()
+                .contains("s3cret-key")
+        );
+        // Saved in full, read back in full.
+        let json = serde_json::to_string(&settings).unwrap();
+        let back: Settings = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, settings);
+
+        for bad in [
+            "http://hooks.example.com/x",
+            "https://user:pw@hooks.example.com/x",
+            "not a url",
+            "https://hooks.example.com/x#frag",
+        ] {
+            let problems = Settings::default()
+                .edited(&[("webhooks", bad)])
+                .expect_err(bad);
+            assert!(problems[0].starts_with("webhook '"), "{problems:?}");
+            assert!(!problems[0].contains("pw@"), "{problems:?}");
+        }
+        let none = settings.edited(&[("webhooks", "")]).expect("valid");
+        assert!(none.webhooks.is_empty());
+        assert_eq!(
+            mask_url("https://hooks.example.com/services/T0/B0/tok"),
+            "https://hooks.example.com/…"
+        );
+        assert_eq!(
+            mask_url("https://ops.example.org:8443"),
+            "https://ops.example.org:8443"
         );
     }
 }

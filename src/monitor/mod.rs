@@ -12,6 +12,7 @@
 pub mod lock;
 pub mod scan;
 pub mod view;
+pub mod webhooks;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -30,7 +31,9 @@ use crate::probe::Prober;
 pub use crate::report::{ExportFormat, ExportOptions, ExportSummary};
 use crate::settings::Settings;
 pub use crate::settings::{Overrides, SettingsError};
-use crate::store::{RecordedScope, ScanCounts, ScanId, ScanScope, Store, StoreError};
+use crate::store::{
+    RecordedScope, ScanCounts, ScanId, ScanScope, Store, StoreError, WebhookDelivery,
+};
 pub use scan::{DnsFailureCause, DnsFailures, ScanEnd, ScanError, ScanEvent, SharedStore};
 pub use view::{DomainDetail, Edit, ImportReport, ViewSnapshot};
 
@@ -84,6 +87,9 @@ pub enum Command {
         options: ExportOptions,
         path: PathBuf,
     },
+    /// Posts a test message to each saved webhook; answered by `WebhooksDelivered` (or
+    /// `Failed` when none is set).
+    SendTestWebhook,
     Shutdown,
 }
 
@@ -148,6 +154,12 @@ pub enum Event {
     SchedulingHere {
         /// The pid of a dead process whose lock was taken over.
         took_over_from: Option<u32>,
+    },
+    /// Webhook deliveries ended (after a scan with change events, or a test message with
+    /// `scan` None); each is in the store's delivery log too. A failed one failed nothing else.
+    WebhooksDelivered {
+        scan: Option<ScanId>,
+        deliveries: Vec<WebhookDelivery>,
     },
     /// Something failed; the message names what and where.
     Failed(String),
@@ -399,6 +411,7 @@ impl Monitor {
                             weight_column,
                         } => self.preview_import(path, column, weight_column),
                         Command::Export { options, path } => self.export(options, path),
+                        Command::SendTestWebhook => self.send_test_webhook(&settings),
                         Command::Shutdown => break,
                     }
                 }
@@ -726,8 +739,33 @@ impl Monitor {
                 emitter.emit(Event::Scan(event));
             })
             .await;
+            let scan_id = entry.lock().ok().and_then(|slot| *slot);
             match result {
-                Ok(_) => {}
+                Ok(_) => {
+                    // Posted beside the next scans: a slow webhook holds nothing up.
+                    if let Some(scan_id) = scan_id
+                        && !settings.webhook_urls().is_empty()
+                    {
+                        let (store, emitter) = (store.clone(), emitter.clone());
+                        let client = prober.https().clone();
+                        tokio::spawn(async move {
+                            let policy = webhooks::WebhookPolicy::default();
+                            match webhooks::post_scan(&store, &client, &settings, scan_id, &policy)
+                                .await
+                            {
+                                Ok(deliveries) if deliveries.is_empty() => {}
+                                Ok(deliveries) => emitter.emit(Event::WebhooksDelivered {
+                                    scan: Some(scan_id),
+                                    deliveries,
+                                }),
+                                Err(error) => emitter.emit(Event::Failed(format!(
+                                    "webhooks for scan {}: {error}",
+                                    scan_id.0
+                                ))),
+                            }
+                        });
+                    }
+                }
                 Err(error @ scan::ScanError::Proxy(_)) => {
                     emitter.emit(Event::ProxyUnusable(error.to_string()));
                 }
@@ -741,6 +779,39 @@ impl Monitor {
             }
         });
         running.insert(task.id(), entry);
+    }
+
+    /// "Send test": a test message to each saved webhook, in its own task.
+    fn send_test_webhook(&self, settings: &Settings) {
+        if settings.webhook_urls().is_empty() {
+            self.emitter.emit(Event::Failed(
+                "no webhook is set: add an https:// URL and save first".to_string(),
+            ));
+            return;
+        }
+        let prober = match settings
+            .probe_config(&self.overrides)
+            .map_err(|error| error.to_string())
+            .and_then(|config| Prober::new(config).map_err(|error| error.to_string()))
+        {
+            Ok(prober) => prober,
+            Err(error) => {
+                self.emitter.emit(Event::Failed(error));
+                return;
+            }
+        };
+        let (store, emitter, settings) =
+            (self.store.clone(), self.emitter.clone(), settings.clone());
+        tokio::spawn(async move {
+            let policy = webhooks::WebhookPolicy::default();
+            match webhooks::send_test(&store, prober.https(), &settings, &policy).await {
+                Ok(deliveries) => emitter.emit(Event::WebhooksDelivered {
+                    scan: None,
+                    deliveries,
+                }),
+                Err(error) => emitter.emit(Event::Failed(format!("webhook test: {error}"))),
+            }
+        });
     }
 
     fn release(&self, domains: &[DomainName]) {

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
     (STALE_STATE, Some(stale_state_code)),
     (SCAN_PATH, Some(scan_path_code)),
     (MAIL_VOLUME, None),
+    (WEBHOOK_DELIVERIES, None),
 ];
 
 /// A migration step that SQL alone cannot do (it reads stored JSON, or recomputes roll-ups);
@@ -69,6 +70,24 @@ ALTER TABLE runs ADD COLUMN untestable_why TEXT;
 const MAIL_VOLUME: &str = r#"
 ALTER TABLE list_domains ADD COLUMN weight REAL NOT NULL DEFAULT 1;
 ALTER TABLE rollups ADD COLUMN volume TEXT;
+"#;
+
+/// 4 -> 5, the webhook delivery log (issue "reach and alert", `store::alerts`): one row per
+/// POST to one URL (its last attempt's status, how many attempts, what happened), written by
+/// whichever process ran the scan and read by the app's Settings tab. Bounded by the writer
+/// (`MAX_WEBHOOK_DELIVERIES` rows). Self-contained: a new table only.
+const WEBHOOK_DELIVERIES: &str = r#"
+CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    scan_id INTEGER,
+    events INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    status INTEGER,
+    delivered INTEGER NOT NULL,
+    detail TEXT NOT NULL
+);
 "#;
 
 /// 0 -> 1: first schema.

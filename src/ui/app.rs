@@ -296,7 +296,9 @@ impl App {
                 }
                 Tab::Trends => self.trends.ui(ui, view),
                 Tab::Events => self.events.ui(ui, &view.events, actions),
-                Tab::Settings => self.settings.ui(ui, &view.db_path, actions),
+                Tab::Settings => self
+                    .settings
+                    .ui(ui, &view.db_path, &view.webhook_log, actions),
             }
         });
     }

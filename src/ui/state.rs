@@ -351,6 +351,22 @@ impl UiState {
                     capitalized_first(&message)
                 ));
             }
+            Event::WebhooksDelivered { scan, deliveries } => {
+                let delivered = deliveries
+                    .iter()
+                    .filter(|delivery| delivery.delivered)
+                    .count();
+                let what = match scan {
+                    Some(scan) => format!("webhooks for scan {}", scan.0),
+                    None => "webhook test".to_string(),
+                };
+                self.set_status(
+                    format!("{what}: delivered to {delivered} of {}", deliveries.len()),
+                    delivered < deliveries.len(),
+                );
+                // The delivery log in the Settings tab comes with the view.
+                self.request_view_into(reactions);
+            }
             Event::Failed(message) => {
                 self.view_in_flight = false;
                 self.set_status(message, true);
@@ -529,6 +545,7 @@ mod tests {
             weights: Default::default(),
             weight_total: 0.0,
             weighted: false,
+            webhook_log: Vec::new(),
             list: list.map(str::to_string),
             lists: vec![ListSummary {
                 latest_volume: None,
