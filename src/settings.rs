@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::changes::ChangeKind;
 use crate::probe::config::{
     DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_GREETING_TIMEOUT, DEFAULT_SMTP_PORT, ProbeConfigBuilder,
@@ -82,7 +83,22 @@ pub struct Settings {
     /// The HMAC-SHA256 key that signs each webhook body (`X-Signature: sha256=<hex>`); empty:
     /// unsigned. Its `Debug` masks it, and [`Settings::masked`] replaces it with `***`.
     pub webhook_secret: SecretText,
+    /// Which regressions raise a desktop notification (the app and `run`, one grouped
+    /// notification per kind and scan); only regression kinds. Default
+    /// [`DEFAULT_NOTIFY_KINDS`]; empty: none.
+    pub notify_kinds: Vec<ChangeKind>,
+    /// Quiet mode: no desktop notification at all (events are still marked as seen, so
+    /// turning it off later brings no backlog). Default false.
+    pub notify_quiet: bool,
 }
+
+/// The regressions notified by default: every regression kind.
+pub const DEFAULT_NOTIFY_KINDS: [ChangeKind; 4] = [
+    ChangeKind::StarttlsLost,
+    ChangeKind::PfsLost,
+    ChangeKind::CertBecameInvalid,
+    ChangeKind::CertExpiring,
+];
 
 /// A secret setting's text as saved. `Debug` shows `***` (or `""` when empty), so a settings
 /// value in a log line or a debug print never carries it.
@@ -212,6 +228,8 @@ impl Default for Settings {
             proxy: ProxyUrl::default(),
             webhooks: Vec::new(),
             webhook_secret: SecretText::default(),
+            notify_kinds: DEFAULT_NOTIFY_KINDS.to_vec(),
+            notify_quiet: false,
         }
     }
 }
@@ -755,6 +773,15 @@ impl Settings {
         if let Err(error) = self.socks_proxy() {
             problems.push(error.to_string());
         }
+        for kind in &self.notify_kinds {
+            if !kind.is_regression() {
+                problems.push(format!(
+                    "notify_kinds: '{}' is not a regression (notified kinds: {})",
+                    kind.as_str(),
+                    DEFAULT_NOTIFY_KINDS.map(ChangeKind::as_str).join(", ")
+                ));
+            }
+        }
         if self.webhooks.len() > MAX_WEBHOOKS {
             problems.push(format!("at most {MAX_WEBHOOKS} webhooks"));
         }
@@ -1237,5 +1264,38 @@ mod tests {
             mask_url("https://ops.example.org:8443"),
             "https://ops.example.org:8443"
         );
+    }
+
+    #[test]
+    fn notified_kinds_are_regressions_by_name_and_quiet_is_a_switch() {
+        let settings = Settings::default();
+        assert_eq!(settings.notify_kinds, DEFAULT_NOTIFY_KINDS.to_vec());
+        assert!(!settings.notify_quiet);
+        let edited = settings
+            .edited(&[
+                ("notify_kinds", "starttls_lost, cert_expiring"),
+                ("notify_quiet", "on"),
+            ])
+            .expect("valid");
+        assert_eq!(
+            edited.notify_kinds,
+            vec![ChangeKind::StarttlsLost, ChangeKind::CertExpiring]
+        );
+        assert!(edited.notify_quiet);
+        let problems = settings
+            .edited(&[("notify_kinds", "starttls_gained")])
+            .expect_err("not a regression");
+        assert!(
+            problems[0].contains("'starttls_gained' is not a regression"),
+            "{problems:?}"
+        );
+        assert!(settings.edited(&[("notify_kinds", "bogus")]).is_err());
+        let none = settings.edited(&[("notify_kinds", "")]).expect("valid");
+        assert!(none.notify_kinds.is_empty());
+        let shown = edited.shown();
+        assert!(shown.contains(&(
+            "notify_kinds".to_string(),
+            "starttls_lost,cert_expiring".to_string()
+        )));
     }
 }

@@ -218,6 +218,14 @@ pub fn run_scheduler(global: &GlobalOptions) -> Result<(), CliError> {
                 log(&format!("error: {message}"));
             }
             Event::ScanSkipped { reason } => log(&reason),
+            Event::Notified(shown) => {
+                for notification in shown {
+                    log(&format!(
+                        "desktop notification: {}: {}",
+                        notification.summary, notification.body
+                    ));
+                }
+            }
             Event::WebhooksDelivered { deliveries, .. } => {
                 for delivery in deliveries {
                     let url = crate::settings::mask_url(&delivery.url);

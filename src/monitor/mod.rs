@@ -10,6 +10,7 @@
 //! waker after each event (the app passes `ctx.request_repaint`).
 
 pub mod lock;
+pub mod notify;
 pub mod scan;
 pub mod view;
 pub mod webhooks;
@@ -161,6 +162,8 @@ pub enum Event {
         scan: Option<ScanId>,
         deliveries: Vec<WebhookDelivery>,
     },
+    /// Desktop notifications were shown (this process claimed their events).
+    Notified(Vec<notify::DesktopNotification>),
     /// Something failed; the message names what and where.
     Failed(String),
     Stopped,
@@ -197,14 +200,26 @@ impl MonitorHandle {
         waker: Waker,
     ) -> Result<Self, StoreError> {
         let store = Store::open(db_path)?;
-        Ok(Self::start_with_store(store, overrides, schedule, waker))
+        Ok(Self::spawn(store, overrides, schedule, true, waker))
     }
 
-    /// Starts the monitor thread on an already open store.
+    /// Starts the monitor thread on an already open store (tests: it shows no desktop
+    /// notifications; [`MonitorHandle::start`], which the app and `run` use, does where a
+    /// session bus answers).
     pub fn start_with_store(
         store: Store,
         overrides: Overrides,
         schedule: bool,
+        waker: Waker,
+    ) -> Self {
+        Self::spawn(store, overrides, schedule, false, waker)
+    }
+
+    fn spawn(
+        store: Store,
+        overrides: Overrides,
+        schedule: bool,
+        notify: bool,
         waker: Waker,
     ) -> Self {
         let (command_sender, command_receiver) = mpsc::unbounded_channel();
@@ -236,6 +251,7 @@ impl MonitorHandle {
                     store: Arc::new(Mutex::new(store)),
                     overrides,
                     schedule,
+                    notify,
                     emitter,
                     active_domains: Arc::new(Mutex::new(HashSet::new())),
                 };
@@ -309,6 +325,8 @@ struct Monitor {
     store: SharedStore,
     overrides: Overrides,
     schedule: bool,
+    /// Show desktop notifications (when a session bus answers).
+    notify: bool,
     emitter: Emitter,
     /// Domains some running scan is responsible for.
     active_domains: Arc<Mutex<HashSet<DomainName>>>,
@@ -330,6 +348,9 @@ impl Monitor {
         };
         let mut scheduler = SchedulerState::default();
         self.acquire_scheduler(&mut scheduler);
+        // Desktop notifications only where a session bus answers (not under cron).
+        let desktop = self.notify && notify::desktop_available().await;
+        let notifying = Arc::new(AtomicBool::new(false));
         let mut next_scan_at = self.next_scheduled_scan(&settings);
         self.emit_schedule(&settings, next_scan_at, &scheduler);
         // The version seen before any view is read: a commit after it is always noticed.
@@ -434,6 +455,9 @@ impl Monitor {
                 }
                 _ = poll.tick() => {
                     self.poll_store(&watch, &settings_seen);
+                    if desktop {
+                        self.notify_pending(&settings, &notifying);
+                    }
                     if self.schedule && !scheduler.scheduling() {
                         self.acquire_scheduler(&mut scheduler);
                         if scheduler.scheduling() {
@@ -779,6 +803,27 @@ impl Monitor {
             }
         });
         running.insert(task.id(), entry);
+    }
+
+    /// Claims and shows the pending notifications in a task of their own (one at a time).
+    fn notify_pending(&self, settings: &Settings, notifying: &Arc<AtomicBool>) {
+        if notifying.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (store, emitter, settings, notifying) = (
+            self.store.clone(),
+            self.emitter.clone(),
+            settings.clone(),
+            notifying.clone(),
+        );
+        tokio::spawn(async move {
+            match notify::notify_pending(&store, &settings).await {
+                Ok(shown) if shown.is_empty() => {}
+                Ok(shown) => emitter.emit(Event::Notified(shown)),
+                Err(error) => tracing::warn!("notifications: {error}"),
+            }
+            notifying.store(false, Ordering::SeqCst);
+        });
     }
 
     /// "Send test": a test message to each saved webhook, in its own task.

@@ -1,5 +1,6 @@
 //! What alerts need of the database: the change events one scan raised (what a webhook
-//! carries), and the webhook delivery log (`webhook_deliveries`, schema 5).
+//! carries), the webhook delivery log (`webhook_deliveries`, schema 5), and which events a
+//! desktop notification has claimed (`events.notified_at`, schema 6).
 //!
 //! Owns: reading and writing those rows, and keeping the log bounded
 //! ([`MAX_WEBHOOK_DELIVERIES`]). Must not touch: HTTP, payloads, signatures (`monitor::webhooks`),
@@ -78,6 +79,76 @@ impl Store {
             });
         }
         Ok(events)
+    }
+
+    /// Claims the events not yet claimed for a notification that happened at or after
+    /// `since`, of scans no longer running (so a scan's events are grouped together; oldest
+    /// first, at most `limit`), marking each `notified_at = now`; older
+    /// unclaimed ones are marked without being returned (no backlog after a long pause). Each
+    /// row is claimed by one conditional UPDATE, so when the app and `run` ask at once, every
+    /// event goes to exactly one of them.
+    pub fn claim_unnotified_events(
+        &self,
+        since: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let fail = |error: rusqlite::Error| self.fail(error);
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.connection
+            .execute(
+                "UPDATE events SET notified_at = ?1 WHERE notified_at IS NULL AND at < ?2",
+                params![now, since.unix_timestamp()],
+            )
+            .map_err(fail)?;
+        let candidates = {
+            let mut statement = self
+                .connection
+                .prepare_cached(
+                    "SELECT e.id, d.name, e.at, e.kind, e.detail FROM events e
+                     JOIN domains d ON d.id = e.domain_id
+                     WHERE e.notified_at IS NULL AND e.at >= ?1
+                       AND (e.scan_id IS NULL OR EXISTS (SELECT 1 FROM scans s
+                            WHERE s.id = e.scan_id AND s.status != 'running'))
+                     ORDER BY e.at, e.id LIMIT ?2",
+                )
+                .map_err(fail)?;
+            let rows = statement
+                .query_map(params![since.unix_timestamp(), limit as i64], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, String>(4)?,
+                    ))
+                })
+                .map_err(fail)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(fail)?
+        };
+        let mut claimed = Vec::new();
+        let mut claim = self
+            .connection
+            .prepare_cached(
+                "UPDATE events SET notified_at = ?1 WHERE id = ?2 AND notified_at IS NULL",
+            )
+            .map_err(fail)?;
+        for (id, domain, at, kind, detail) in candidates {
+            if claim.execute(params![now, id]).map_err(fail)? == 0 {
+                continue;
+            }
+            let Ok(kind) = kind.parse::<ChangeKind>() else {
+                continue;
+            };
+            claimed.push(EventRow {
+                id,
+                domain,
+                at: timestamp(at),
+                kind,
+                detail,
+                regression: kind.is_regression(),
+            });
+        }
+        Ok(claimed)
     }
 
     /// Writes one delivery to the log (its `id` is ignored) and deletes the oldest rows beyond
@@ -184,5 +255,54 @@ mod tests {
             format!("attempt {}", MAX_WEBHOOK_DELIVERIES + 5)
         );
         assert_eq!(all.last().unwrap().detail, "attempt 6");
+    }
+
+    #[test]
+    fn each_event_of_a_finished_scan_is_claimed_once_and_old_ones_never() {
+        let store = Store::open_in_memory().unwrap();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        store
+            .connection
+            .execute_batch(&format!(
+                "INSERT INTO domains (id, name, added_at) VALUES (1, 'a.example', 0), (2, 'b.example', 0);
+                 INSERT INTO scans (id, started_at, scope, settings, status, total) VALUES
+                   (1, {now}, 'all', '{{}}', 'finished', 2), (2, {now}, 'all', '{{}}', 'running', 2);
+                 INSERT INTO events (id, domain_id, scan_id, at, kind, detail) VALUES
+                   (1, 1, 1, {now}, 'starttls_lost', 'lost'),
+                   (2, 2, 1, {now}, 'cert_expiring', 'soon'),
+                   (3, 2, 2, {now}, 'pfs_lost', 'running scan'),
+                   (4, 1, NULL, {old}, 'starttls_lost', 'long ago');",
+                old = now - 30 * 86_400
+            ))
+            .unwrap();
+        let since = timestamp(now - 86_400);
+        let claimed = store.claim_unnotified_events(since, 100).unwrap();
+        let ids: Vec<i64> = claimed.iter().map(|event| event.id).collect();
+        assert_eq!(
+            ids,
+            [1, 2],
+            "the running scan's event waits; the old one is never shown"
+        );
+        assert_eq!(claimed[0].kind, ChangeKind::StarttlsLost);
+        assert!(
+            store
+                .claim_unnotified_events(since, 100)
+                .unwrap()
+                .is_empty(),
+            "once"
+        );
+        store
+            .connection
+            .execute("UPDATE scans SET status = 'finished' WHERE id = 2", [])
+            .unwrap();
+        let later = store.claim_unnotified_events(since, 100).unwrap();
+        assert_eq!(later.iter().map(|event| event.id).collect::<Vec<_>>(), [3]);
+        let old_marked: Option<i64> = store
+            .connection
+            .query_row("SELECT notified_at FROM events WHERE id = 4", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert!(old_marked.is_some());
     }
 }

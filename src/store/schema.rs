@@ -33,6 +33,7 @@ const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
     (SCAN_PATH, Some(scan_path_code)),
     (MAIL_VOLUME, None),
     (WEBHOOK_DELIVERIES, None),
+    (NOTIFIED_AT, None),
 ];
 
 /// A migration step that SQL alone cannot do (it reads stored JSON, or recomputes roll-ups);
@@ -88,6 +89,16 @@ CREATE TABLE webhook_deliveries (
     delivered INTEGER NOT NULL,
     detail TEXT NOT NULL
 );
+"#;
+
+/// 5 -> 6, desktop notifications once per event (issue "reach and alert",
+/// `monitor::notify`): `events.notified_at`, set when a process with a session bus (the app,
+/// `run`) has claimed the event for a notification, so no two processes show one event.
+/// Events stored before are a baseline: marked seen, never notified. Self-contained.
+const NOTIFIED_AT: &str = r#"
+ALTER TABLE events ADD COLUMN notified_at INTEGER;
+UPDATE events SET notified_at = at;
+CREATE INDEX events_not_notified ON events(at) WHERE notified_at IS NULL;
 "#;
 
 /// 0 -> 1: first schema.

@@ -351,6 +351,7 @@ impl UiState {
                     capitalized_first(&message)
                 ));
             }
+            Event::Notified(_) => {}
             Event::WebhooksDelivered { scan, deliveries } => {
                 let delivered = deliveries
                     .iter()
