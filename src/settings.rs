@@ -651,6 +651,13 @@ impl Settings {
                 problems.push(problem);
             }
         }
+        // One order (the kinds' own), no repeats: the Settings tab's checkboxes give the same.
+        edited.notify_kinds.sort_by_key(|kind| {
+            <ChangeKind as strum::VariantArray>::VARIANTS
+                .iter()
+                .position(|known| known == kind)
+        });
+        edited.notify_kinds.dedup();
         problems.extend(edited.problems());
         if problems.is_empty() {
             Ok(edited)

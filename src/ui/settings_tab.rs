@@ -19,7 +19,9 @@ use super::action::Action;
 use super::file_pick::FilePurpose;
 use super::state::SettingsNews;
 use super::style::Grade;
+use crate::model::changes::ChangeKind;
 use crate::monitor::Command;
+use crate::settings::DEFAULT_NOTIFY_KINDS;
 use crate::settings::{OverriddenSetting, Overrides, Settings, mask_url, proxy_has_password};
 use crate::store::WebhookDelivery;
 
@@ -49,6 +51,10 @@ pub struct SettingsForm {
     pub webhooks: String,
     /// The HMAC secret that signs webhook bodies; empty: unsigned. Always masked.
     pub webhook_secret: String,
+    /// The regression kinds that raise a desktop notification.
+    pub notify_kinds: Vec<ChangeKind>,
+    /// Quiet mode: no desktop notifications.
+    pub notify_quiet: bool,
     /// Problems found by the form or reported by the monitor.
     pub problems: Vec<String>,
     pub saved_message: Option<String>,
@@ -82,6 +88,8 @@ impl SettingsForm {
             proxy_shown: false,
             webhooks: settings.webhooks.join(", "),
             webhook_secret: settings.webhook_secret.as_str().to_string(),
+            notify_kinds: settings.notify_kinds.clone(),
+            notify_quiet: settings.notify_quiet,
             problems: Vec::new(),
             saved_message: self.saved_message.take(),
             loaded: true,
@@ -104,7 +112,13 @@ impl SettingsForm {
         } else {
             ""
         };
-        let edits: [(&str, &str); 15] = [
+        let notify_kinds: Vec<&str> = DEFAULT_NOTIFY_KINDS
+            .iter()
+            .filter(|kind| self.notify_kinds.contains(kind))
+            .map(|kind| kind.as_str())
+            .collect();
+        let notify_kinds = notify_kinds.join(",");
+        let edits: [(&str, &str); 17] = [
             ("scan_interval_hours", &self.scan_interval_hours),
             ("concurrency", &self.concurrency),
             ("connect_timeout_secs", &self.connect_timeout_secs),
@@ -120,6 +134,11 @@ impl SettingsForm {
             ("proxy", &self.proxy),
             ("webhooks", &self.webhooks),
             ("webhook_secret", &self.webhook_secret),
+            ("notify_kinds", &notify_kinds),
+            (
+                "notify_quiet",
+                if self.notify_quiet { "true" } else { "false" },
+            ),
         ];
         let mut result = self.original.edited(&edits);
         if self.custom_dns && self.dns_server.trim().is_empty() {
@@ -367,6 +386,28 @@ impl SettingsTab {
                     );
                     ui.end_row();
 
+                    ui.label("Desktop notifications");
+                    ui.vertical(|ui| {
+                        ui.checkbox(&mut form.notify_quiet, "Quiet: show none");
+                        ui.add_enabled_ui(!form.notify_quiet, |ui| {
+                            for (kind, label) in NOTIFY_LABELS {
+                                let mut on = form.notify_kinds.contains(&kind);
+                                if ui.checkbox(&mut on, label).changed() {
+                                    form.notify_kinds.retain(|chosen| *chosen != kind);
+                                    if on {
+                                        form.notify_kinds.push(kind);
+                                    }
+                                }
+                            }
+                        });
+                    });
+                    hint_ui(
+                        ui,
+                        "one per kind and scan, from the app or `run` (not from cron)",
+                        None,
+                    );
+                    ui.end_row();
+
                     ui.label("Database");
                     ui.label(db_path.display().to_string());
                     ui.label(egui::RichText::new("--db PATH opens another").weak());
@@ -421,6 +462,14 @@ impl SettingsTab {
         });
     }
 }
+
+/// The regression kinds a notification may be about, as the form names them.
+const NOTIFY_LABELS: [(ChangeKind, &str); 4] = [
+    (ChangeKind::StarttlsLost, "STARTTLS lost"),
+    (ChangeKind::PfsLost, "Forward secrecy lost"),
+    (ChangeKind::CertBecameInvalid, "Certificate became invalid"),
+    (ChangeKind::CertExpiring, "Certificate expiring"),
+];
 
 /// The webhooks box: "Send test" (for the saved webhooks, so it waits while the form has
 /// unsaved changes) and the latest deliveries.
@@ -717,6 +766,20 @@ mod tests {
             "{problems:?}"
         );
         assert!(form.is_editing());
+        form.load(&settings);
+        form.notify_kinds
+            .retain(|kind| *kind != ChangeKind::PfsLost);
+        form.notify_quiet = true;
+        let edited = form.to_settings().expect("valid");
+        assert_eq!(
+            edited.notify_kinds,
+            vec![
+                ChangeKind::StarttlsLost,
+                ChangeKind::CertBecameInvalid,
+                ChangeKind::CertExpiring
+            ]
+        );
+        assert!(edited.notify_quiet);
         form.load(&settings);
         form.custom_dns = false;
         assert_eq!(form.to_settings().map(|s| s.dns_server), Ok(String::new()));
