@@ -90,7 +90,15 @@ pub struct Settings {
     /// Quiet mode: no desktop notification at all (events are still marked as seen, so
     /// turning it off later brings no backlog). Default false.
     pub notify_quiet: bool,
+    /// Monitor health: notify when more than this percentage of all domains is stale (their
+    /// latest probe untestable, their last known state kept); 0: never. Default
+    /// [`DEFAULT_HEALTH_STALE_PERCENT`]. (A scheduled scan missing for two intervals is
+    /// always notified, outside quiet mode.)
+    pub health_stale_percent: u32,
 }
+
+/// The default of [`Settings::health_stale_percent`].
+pub const DEFAULT_HEALTH_STALE_PERCENT: u32 = 25;
 
 /// The regressions notified by default: every regression kind.
 pub const DEFAULT_NOTIFY_KINDS: [ChangeKind; 4] = [
@@ -230,6 +238,7 @@ impl Default for Settings {
             webhook_secret: SecretText::default(),
             notify_kinds: DEFAULT_NOTIFY_KINDS.to_vec(),
             notify_quiet: false,
+            health_stale_percent: DEFAULT_HEALTH_STALE_PERCENT,
         }
     }
 }
@@ -779,6 +788,9 @@ impl Settings {
         }
         if let Err(error) = self.socks_proxy() {
             problems.push(error.to_string());
+        }
+        if self.health_stale_percent > 100 {
+            problems.push("health_stale_percent must be between 0 and 100".to_string());
         }
         for kind in &self.notify_kinds {
             if !kind.is_regression() {

@@ -44,6 +44,9 @@ pub use view::{DomainDetail, Edit, ImportReport, ViewSnapshot};
 /// changes; then the app reloads its view ([`Event::StoreChanged`]).
 pub const STORE_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
+/// How many store polls between two checks of the monitor's health (about a minute).
+const HEALTH_CHECK_TICKS: u32 = 30;
+
 /// What a scan covers, as the user asks for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScanTarget {
@@ -351,6 +354,8 @@ impl Monitor {
         // Desktop notifications only where a session bus answers (not under cron).
         let desktop = self.notify && notify::desktop_available().await;
         let notifying = Arc::new(AtomicBool::new(false));
+        let health_shown = Arc::new(Mutex::new(HashSet::new()));
+        let mut ticks: u32 = 0;
         let mut next_scan_at = self.next_scheduled_scan(&settings);
         self.emit_schedule(&settings, next_scan_at, &scheduler);
         // The version seen before any view is read: a commit after it is always noticed.
@@ -456,7 +461,11 @@ impl Monitor {
                 _ = poll.tick() => {
                     self.poll_store(&watch, &settings_seen);
                     if desktop {
-                        self.notify_pending(&settings, &notifying);
+                        // Health at the first poll, then every HEALTH_CHECK_TICKS polls, by the
+                        // scheduling process only.
+                        ticks = ticks.wrapping_add(1);
+                        let health = scheduler.scheduling() && ticks % HEALTH_CHECK_TICKS == 1;
+                        self.notify_pending(&settings, &notifying, health.then(|| health_shown.clone()));
                     }
                     if self.schedule && !scheduler.scheduling() {
                         self.acquire_scheduler(&mut scheduler);
@@ -806,7 +815,14 @@ impl Monitor {
     }
 
     /// Claims and shows the pending notifications in a task of their own (one at a time).
-    fn notify_pending(&self, settings: &Settings, notifying: &Arc<AtomicBool>) {
+    ///
+    /// With `health` (the problems showing), the monitor's health is checked too.
+    fn notify_pending(
+        &self,
+        settings: &Settings,
+        notifying: &Arc<AtomicBool>,
+        health: Option<Arc<Mutex<HashSet<u8>>>>,
+    ) {
         if notifying.swap(true, Ordering::SeqCst) {
             return;
         }
@@ -817,10 +833,21 @@ impl Monitor {
             notifying.clone(),
         );
         tokio::spawn(async move {
-            match notify::notify_pending(&store, &settings).await {
-                Ok(shown) if shown.is_empty() => {}
-                Ok(shown) => emitter.emit(Event::Notified(shown)),
-                Err(error) => tracing::warn!("notifications: {error}"),
+            let mut shown = match notify::notify_pending(&store, &settings).await {
+                Ok(shown) => shown,
+                Err(error) => {
+                    tracing::warn!("notifications: {error}");
+                    Vec::new()
+                }
+            };
+            if let Some(health) = health {
+                match notify::check_health(&store, &settings, &health).await {
+                    Ok(problems) => shown.extend(problems),
+                    Err(error) => tracing::warn!("monitor health: {error}"),
+                }
+            }
+            if !shown.is_empty() {
+                emitter.emit(Event::Notified(shown));
             }
             notifying.store(false, Ordering::SeqCst);
         });

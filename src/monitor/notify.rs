@@ -31,7 +31,8 @@ const NAMED_DOMAINS: usize = 5;
 /// One notification to show.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesktopNotification {
-    pub kind: ChangeKind,
+    /// The regression it groups; None for a monitor-health notification.
+    pub kind: Option<ChangeKind>,
     /// "3 domains lost STARTTLS".
     pub summary: String,
     /// "a.example, b.example, c.example…".
@@ -98,13 +99,113 @@ pub fn group(events: &[EventRow], settings: &Settings) -> Vec<DesktopNotificatio
             body.push_str(&format!(" and {} more", domains.len() - NAMED_DOMAINS));
         }
         notifications.push(DesktopNotification {
-            kind: *kind,
+            kind: Some(*kind),
             summary,
             body,
             domains,
         });
     }
     notifications
+}
+
+/// Something wrong with the monitoring itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HealthProblem {
+    /// No scan has finished for two scheduled intervals (the last one finished `hours` ago).
+    NoRecentScan { hours: i64 },
+    /// More than the set share of all domains is stale.
+    ManyStale { stale: usize, total: usize },
+}
+
+impl HealthProblem {
+    /// Which problem it is, whatever its figures: a problem is notified once until it clears.
+    pub fn key(self) -> u8 {
+        match self {
+            HealthProblem::NoRecentScan { .. } => 0,
+            HealthProblem::ManyStale { .. } => 1,
+        }
+    }
+
+    /// The notification for it.
+    pub fn notification(self) -> DesktopNotification {
+        let (summary, body) = match self {
+            HealthProblem::NoRecentScan { hours } => (
+                "starttls-monitor: no scan has finished lately".to_string(),
+                format!(
+                    "The last scan finished {hours} hours ago, over two scheduled intervals: is the scheduler (the app or `run`) running, and port 25 reachable?"
+                ),
+            ),
+            HealthProblem::ManyStale { stale, total } => (
+                format!("starttls-monitor: {stale} of {total} domains are stale"),
+                "Their latest probes were untestable; the last known state is shown. Port 25, the DNS server or the proxy may be failing.".to_string(),
+            ),
+        };
+        DesktopNotification {
+            kind: None,
+            summary,
+            body,
+            domains: Vec::new(),
+        }
+    }
+}
+
+/// The monitor's health problems at `now`: `last_finished`, when the latest scan that ran to
+/// its end (or its deadline) finished — None when none ever did (no schedule yet, nothing to
+/// say); `latest` the latest roll-up of all domains. Paused schedules miss no scan.
+pub fn health(
+    now: OffsetDateTime,
+    settings: &Settings,
+    last_finished: Option<OffsetDateTime>,
+    latest: Option<&crate::store::TrendCounts>,
+) -> Vec<HealthProblem> {
+    let mut problems = Vec::new();
+    if let Some(finished) = last_finished
+        && !settings.paused
+    {
+        let late = now - finished;
+        if late > settings.scan_interval() * 2 {
+            problems.push(HealthProblem::NoRecentScan {
+                hours: late.whole_hours(),
+            });
+        }
+    }
+    if let Some(counts) = latest
+        && settings.health_stale_percent > 0
+        && counts.total > 0
+        && counts.stale * 100 > counts.total * settings.health_stale_percent as usize
+    {
+        problems.push(HealthProblem::ManyStale {
+            stale: counts.stale,
+            total: counts.total,
+        });
+    }
+    problems
+}
+
+/// Reads what [`health`] needs from the store.
+pub fn health_now(
+    store: &SharedStore,
+    settings: &Settings,
+) -> Result<Vec<HealthProblem>, StoreError> {
+    let (scans, rollups) = {
+        let store = lock(store)?;
+        (store.scans(50)?, store.latest_rollups()?)
+    };
+    let last_finished = scans
+        .iter()
+        .filter(|scan| {
+            matches!(
+                scan.status,
+                crate::store::ScanStatus::Finished | crate::store::ScanStatus::DeadlineReached
+            )
+        })
+        .find_map(|scan| scan.finished_at);
+    Ok(health(
+        OffsetDateTime::now_utc(),
+        settings,
+        last_finished,
+        rollups.get(&None),
+    ))
 }
 
 /// Whether this process can show desktop notifications: built with them, and a session bus
@@ -169,6 +270,41 @@ pub async fn notify_pending(
     Ok(shown)
 }
 
+/// Shows each health problem that is new since the last check (one notification until it
+/// clears; `shown` holds what is showing); nothing in quiet mode. Returns what was shown.
+pub async fn check_health(
+    store: &SharedStore,
+    settings: &Settings,
+    shown: &std::sync::Mutex<std::collections::HashSet<u8>>,
+) -> Result<Vec<DesktopNotification>, StoreError> {
+    let problems = health_now(store, settings)?;
+    let new: Vec<HealthProblem> = {
+        let Ok(mut shown) = shown.lock() else {
+            return Ok(Vec::new());
+        };
+        shown.retain(|key| problems.iter().any(|problem| problem.key() == *key));
+        problems
+            .into_iter()
+            .filter(|problem| shown.insert(problem.key()))
+            .collect()
+    };
+    let mut notified = Vec::new();
+    if settings.notify_quiet {
+        return Ok(notified);
+    }
+    for problem in new {
+        let notification = problem.notification();
+        match show(&notification).await {
+            Ok(()) => notified.push(notification),
+            Err(error) => tracing::warn!(
+                "desktop notification '{}' not shown: {error}",
+                notification.summary
+            ),
+        }
+    }
+    Ok(notified)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,12 +350,56 @@ mod tests {
         };
         let shown = group(&events, &only_certs);
         assert_eq!(shown.len(), 1);
-        assert_eq!(shown[0].kind, ChangeKind::CertExpiring);
+        assert_eq!(shown[0].kind, Some(ChangeKind::CertExpiring));
 
         let quiet = Settings {
             notify_quiet: true,
             ..Settings::default()
         };
         assert!(group(&events, &quiet).is_empty());
+    }
+
+    #[test]
+    fn a_missing_scan_and_many_stale_domains_are_health_problems() {
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(100);
+        let settings = Settings::default(); // every 24 h, 25 % stale
+        let hours_ago = |hours: i64| Some(now - time::Duration::hours(hours));
+        assert!(health(now, &settings, hours_ago(47), None).is_empty());
+        assert_eq!(
+            health(now, &settings, hours_ago(49), None),
+            [HealthProblem::NoRecentScan { hours: 49 }]
+        );
+        assert!(
+            health(now, &settings, None, None).is_empty(),
+            "no schedule yet"
+        );
+        let paused = Settings {
+            paused: true,
+            ..Settings::default()
+        };
+        assert!(health(now, &paused, hours_ago(100), None).is_empty());
+        let counts = |stale: usize| crate::store::TrendCounts {
+            total: 100,
+            stale,
+            ..crate::store::TrendCounts::default()
+        };
+        assert!(health(now, &settings, hours_ago(1), Some(&counts(25))).is_empty());
+        let problems = health(now, &settings, hours_ago(1), Some(&counts(26)));
+        assert_eq!(
+            problems,
+            [HealthProblem::ManyStale {
+                stale: 26,
+                total: 100
+            }]
+        );
+        assert_eq!(
+            problems[0].notification().summary,
+            "starttls-monitor: 26 of 100 domains are stale"
+        );
+        let never = Settings {
+            health_stale_percent: 0,
+            ..Settings::default()
+        };
+        assert!(health(now, &never, hours_ago(1), Some(&counts(100))).is_empty());
     }
 }
