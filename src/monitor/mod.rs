@@ -94,6 +94,9 @@ pub enum Command {
     /// Posts a test message to each saved webhook; answered by `WebhooksDelivered` (or
     /// `Failed` when none is set).
     SendTestWebhook,
+    /// Desktop notifications from now on carry a "Show" action (the app, which can show a
+    /// domain): a click is answered by `NotificationClicked`.
+    ClickableNotifications,
     Shutdown,
 }
 
@@ -167,6 +170,8 @@ pub enum Event {
     },
     /// Desktop notifications were shown (this process claimed their events).
     Notified(Vec<notify::DesktopNotification>),
+    /// The user clicked a desktop notification about this domain (its first).
+    NotificationClicked(DomainName),
     /// Something failed; the message names what and where.
     Failed(String),
     Stopped,
@@ -255,6 +260,7 @@ impl MonitorHandle {
                     overrides,
                     schedule,
                     notify,
+                    clickable: Arc::new(AtomicBool::new(false)),
                     emitter,
                     active_domains: Arc::new(Mutex::new(HashSet::new())),
                 };
@@ -330,6 +336,8 @@ struct Monitor {
     schedule: bool,
     /// Show desktop notifications (when a session bus answers).
     notify: bool,
+    /// Notifications carry a "Show" action ([`Command::ClickableNotifications`]).
+    clickable: Arc<AtomicBool>,
     emitter: Emitter,
     /// Domains some running scan is responsible for.
     active_domains: Arc<Mutex<HashSet<DomainName>>>,
@@ -438,6 +446,9 @@ impl Monitor {
                         } => self.preview_import(path, column, weight_column),
                         Command::Export { options, path } => self.export(options, path),
                         Command::SendTestWebhook => self.send_test_webhook(&settings),
+                        Command::ClickableNotifications => {
+                            self.clickable.store(true, Ordering::SeqCst);
+                        }
                         Command::Shutdown => break,
                     }
                 }
@@ -832,8 +843,20 @@ impl Monitor {
             settings.clone(),
             notifying.clone(),
         );
+        let clickable = self.clickable.load(Ordering::SeqCst);
         tokio::spawn(async move {
-            let mut shown = match notify::notify_pending(&store, &settings).await {
+            let clicks_to = emitter.clone();
+            let make_click = move || -> notify::OnClick {
+                let emitter = clicks_to.clone();
+                Box::new(move |domain: String| {
+                    if let Ok(domain) = DomainName::parse(&domain) {
+                        emitter.emit(Event::NotificationClicked(domain));
+                    }
+                })
+            };
+            let clicks: Option<&(dyn Fn() -> notify::OnClick + Send + Sync)> =
+                clickable.then_some(&make_click);
+            let mut shown = match notify::notify_pending(&store, &settings, clicks).await {
                 Ok(shown) => shown,
                 Err(error) => {
                     tracing::warn!("notifications: {error}");

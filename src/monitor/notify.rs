@@ -227,39 +227,74 @@ pub async fn desktop_available() -> bool {
     }
 }
 
-/// Shows one notification; the error in words.
-pub async fn show(notification: &DesktopNotification) -> Result<(), String> {
+/// Called with the notification's first domain when the user clicks it.
+pub type OnClick = Box<dyn FnOnce(String) + Send + 'static>;
+
+/// Shows one notification; the error in words. With `on_click` (the app: it can show a
+/// domain) and a domain to show, the notification carries the default action, and a click
+/// calls `on_click` with its first domain — where the desktop supports actions; the wait for
+/// it runs beside, until the notification is clicked or closed.
+pub async fn show(
+    notification: &DesktopNotification,
+    on_click: Option<OnClick>,
+) -> Result<(), String> {
     #[cfg(all(feature = "notify", unix, not(target_os = "macos")))]
     {
-        notify_rust::Notification::new()
+        let mut shown = notify_rust::Notification::new();
+        shown
             .appname("starttls-monitor")
             .summary(&notification.summary)
             .body(&notification.body)
             .icon("mail-send")
-            .hint(notify_rust::Hint::Category("network".to_string()))
+            .hint(notify_rust::Hint::Category("network".to_string()));
+        let click = on_click.zip(notification.domains.first().cloned());
+        if click.is_some() {
+            shown.action("default", "Show");
+        }
+        let handle = shown
             .show_async()
             .await
-            .map(|_| ())
-            .map_err(|error| error.to_string())
+            .map_err(|error| error.to_string())?;
+        if let Some((on_click, domain)) = click {
+            tokio::spawn(async move {
+                let mut clicked = false;
+                handle
+                    .wait_for_action_async(|response| {
+                        clicked = matches!(response, notify_rust::NotificationResponse::Default)
+                            || matches!(
+                                response,
+                                notify_rust::NotificationResponse::Action(action) if action == "default"
+                            );
+                    })
+                    .await;
+                if clicked {
+                    on_click(domain);
+                }
+            });
+        }
+        Ok(())
     }
     #[cfg(not(all(feature = "notify", unix, not(target_os = "macos"))))]
     {
-        let _ = notification;
+        let _ = (notification, on_click);
         Err("built without desktop notifications".to_string())
     }
 }
 
 /// Claims the unnotified events of finished scans and shows their notifications. Returns what
 /// was shown (a notification the service refused is logged and left out).
+///
+/// `clicks`: makes the click handler of each notification (None: not clickable, as in `run`).
 pub async fn notify_pending(
     store: &SharedStore,
     settings: &Settings,
+    clicks: Option<&(dyn Fn() -> OnClick + Send + Sync)>,
 ) -> Result<Vec<DesktopNotification>, StoreError> {
     let since = OffsetDateTime::now_utc() - CLAIM_WINDOW;
     let events = lock(store)?.claim_unnotified_events(since, CLAIM_LIMIT)?;
     let mut shown = Vec::new();
     for notification in group(&events, settings) {
-        match show(&notification).await {
+        match show(&notification, clicks.map(|make| make())).await {
             Ok(()) => shown.push(notification),
             Err(error) => tracing::warn!(
                 "desktop notification '{}' not shown: {error}",
@@ -294,7 +329,7 @@ pub async fn check_health(
     }
     for problem in new {
         let notification = problem.notification();
-        match show(&notification).await {
+        match show(&notification, None).await {
             Ok(()) => notified.push(notification),
             Err(error) => tracing::warn!(
                 "desktop notification '{}' not shown: {error}",

@@ -59,6 +59,8 @@ pub enum Reaction {
     Settings(SettingsNews),
     /// An answer for the open dialog (import preview, export).
     Dialog(DialogNews),
+    /// A desktop notification about this domain was clicked: show it.
+    ShowDomain(crate::model::DomainName),
 }
 
 /// What the monitor said about settings.
@@ -352,6 +354,7 @@ impl UiState {
                 ));
             }
             Event::Notified(_) => {}
+            Event::NotificationClicked(domain) => reactions.push(Reaction::ShowDomain(domain)),
             Event::WebhooksDelivered { scan, deliveries } => {
                 let delivered = deliveries
                     .iter()
