@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::changes::ChangeKind;
 use crate::probe::config::{
     DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_GREETING_TIMEOUT, DEFAULT_SMTP_PORT, ProbeConfigBuilder,
@@ -76,6 +77,122 @@ pub struct Settings {
     /// direct. Holds the password as saved; its `Debug` masks it, and people see it only
     /// through [`Settings::masked`].
     pub proxy: ProxyUrl,
+    /// Webhook URLs (`https://` only) that get one JSON document per scan with new events
+    /// (`monitor::webhooks`); empty: none.
+    pub webhooks: Vec<String>,
+    /// The HMAC-SHA256 key that signs each webhook body (`X-Signature: sha256=<hex>`); empty:
+    /// unsigned. Its `Debug` masks it, and [`Settings::masked`] replaces it with `***`.
+    pub webhook_secret: SecretText,
+    /// Which regressions raise a desktop notification (the app and `run`, one grouped
+    /// notification per kind and scan); only regression kinds. Default
+    /// [`DEFAULT_NOTIFY_KINDS`]; empty: none.
+    pub notify_kinds: Vec<ChangeKind>,
+    /// Quiet mode: no desktop notification at all (events are still marked as seen, so
+    /// turning it off later brings no backlog). Default false.
+    pub notify_quiet: bool,
+    /// Monitor health: notify when more than this percentage of all domains is stale (their
+    /// latest probe untestable, their last known state kept); 0: never. Default
+    /// [`DEFAULT_HEALTH_STALE_PERCENT`]. (A scheduled scan missing for two intervals is
+    /// always notified, outside quiet mode.)
+    pub health_stale_percent: u32,
+}
+
+/// The default of [`Settings::health_stale_percent`].
+pub const DEFAULT_HEALTH_STALE_PERCENT: u32 = 25;
+
+/// The regressions notified by default: every regression kind.
+pub const DEFAULT_NOTIFY_KINDS: [ChangeKind; 7] = [
+    ChangeKind::StarttlsLost,
+    ChangeKind::PfsLost,
+    ChangeKind::CertBecameInvalid,
+    ChangeKind::CertExpiring,
+    ChangeKind::DaneFailed,
+    ChangeKind::DaneLost,
+    ChangeKind::StsMxMismatch,
+];
+
+/// A secret setting's text as saved. `Debug` shows `***` (or `""` when empty), so a settings
+/// value in a log line or a debug print never carries it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl SecretText {
+    /// The text as saved.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `***` for a secret that is set, empty for none: what people see.
+    pub fn masked(&self) -> &'static str {
+        if self.0.is_empty() { "" } else { MASK }
+    }
+}
+
+/// What a masked secret reads as.
+const MASK: &str = "***";
+
+impl From<&str> for SecretText {
+    fn from(text: &str) -> Self {
+        Self(text.to_string())
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{:?}", self.masked())
+    }
+}
+
+/// Most webhook URLs kept.
+pub const MAX_WEBHOOKS: usize = 16;
+
+/// A webhook URL as the setting takes it: `https://HOST[:PORT]/PATH[?QUERY]`, no user name or
+/// password, no fragment. Plain `http://` is refused: a webhook body names the domains watched
+/// and their weaknesses, and the one HTTPS client validates the receiver's certificate with
+/// our roots (plus `ca_file`), as it does for MTA-STS policies.
+pub fn webhook_url(text: &str) -> Result<url::Url, String> {
+    let shown = mask_url(text);
+    let url = url::Url::parse(text.trim())
+        .map_err(|error| format!("webhook '{shown}' is not a URL: {error}"))?;
+    if url.scheme() != "https" {
+        return Err(format!(
+            "webhook '{shown}' must start with https:// (plain http is not sent)"
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("webhook '{shown}' has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "webhook '{shown}' carries a user name or password; put a token in the path or use webhook_secret"
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(format!("webhook '{shown}' has a #fragment"));
+    }
+    Ok(url)
+}
+
+/// A webhook URL for log lines and messages: scheme, host and port only, the path (which often
+/// carries a token, as Slack's do) shown as `/…`.
+pub fn mask_url(text: &str) -> String {
+    match url::Url::parse(text.trim()) {
+        Ok(url) => {
+            let host = url.host_str().unwrap_or_default();
+            let port = url
+                .port()
+                .map(|port| format!(":{port}"))
+                .unwrap_or_default();
+            let path = if url.path().len() > 1 || url.query().is_some() {
+                "/…"
+            } else {
+                ""
+            };
+            format!("{}://{host}{port}{path}", url.scheme())
+        }
+        Err(_) => "(not a URL)".to_string(),
+    }
 }
 
 /// Whether a proxy setting's text holds a password (the Settings tab masks it then).
@@ -120,6 +237,11 @@ impl Default for Settings {
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
             stale_max_days: DEFAULT_STALE_MAX_DAYS,
             proxy: ProxyUrl::default(),
+            webhooks: Vec::new(),
+            webhook_secret: SecretText::default(),
+            notify_kinds: DEFAULT_NOTIFY_KINDS.to_vec(),
+            notify_quiet: false,
+            health_stale_percent: DEFAULT_HEALTH_STALE_PERCENT,
         }
     }
 }
@@ -497,6 +619,7 @@ impl Settings {
             Ok(proxy) => proxy.to_string().into(),
             Err(_) => mask_in(&self.proxy).into(),
         };
+        masked.webhook_secret = SecretText::from(self.webhook_secret.masked());
         masked
     }
 
@@ -540,6 +663,13 @@ impl Settings {
                 problems.push(problem);
             }
         }
+        // One order (the kinds' own), no repeats: the Settings tab's checkboxes give the same.
+        edited.notify_kinds.sort_by_key(|kind| {
+            <ChangeKind as strum::VariantArray>::VARIANTS
+                .iter()
+                .position(|known| known == kind)
+        });
+        edited.notify_kinds.dedup();
         problems.extend(edited.problems());
         if problems.is_empty() {
             Ok(edited)
@@ -564,6 +694,8 @@ impl Settings {
         };
         let shown = if key == "proxy" {
             mask_in(text)
+        } else if key == "webhook_secret" {
+            MASK.to_string()
         } else {
             text.to_string()
         };
@@ -660,7 +792,36 @@ impl Settings {
         if let Err(error) = self.socks_proxy() {
             problems.push(error.to_string());
         }
+        if self.health_stale_percent > 100 {
+            problems.push("health_stale_percent must be between 0 and 100".to_string());
+        }
+        for kind in &self.notify_kinds {
+            if !kind.is_regression() {
+                problems.push(format!(
+                    "notify_kinds: '{}' is not a regression (notified kinds: {})",
+                    kind.as_str(),
+                    DEFAULT_NOTIFY_KINDS.map(ChangeKind::as_str).join(", ")
+                ));
+            }
+        }
+        if self.webhooks.len() > MAX_WEBHOOKS {
+            problems.push(format!("at most {MAX_WEBHOOKS} webhooks"));
+        }
+        for url in &self.webhooks {
+            if let Err(problem) = webhook_url(url) {
+                problems.push(problem);
+            }
+        }
         problems
+    }
+
+    /// The webhook URLs, parsed (each checked by [`webhook_url`]; a bad one is left out, and
+    /// [`Settings::problems`] names it).
+    pub fn webhook_urls(&self) -> Vec<url::Url> {
+        self.webhooks
+            .iter()
+            .filter_map(|url| webhook_url(url).ok())
+            .collect()
     }
 }
 
@@ -1062,5 +1223,101 @@ mod tests {
                 })
                 .is_err()
         );
+    }
+
+    #[test]
+    fn webhooks_are_https_lists_and_the_secret_is_never_shown() {
+        let settings = Settings::default()
+            .edited(&[
+                (
+                    "webhooks",
+                    "https://hooks.example.com/services/T0/B0/tok, https://ops.example.org:8443/in",
+                ),
+                ("webhook_secret", "s3cret-key"),
+            ])
+            .expect("valid");
+        assert_eq!(
+            settings.webhooks,
+            vec![
+                "https://hooks.example.com/services/T0/B0/tok".to_string(),
+                "https://ops.example.org:8443/in".to_string()
+            ]
+        );
+        assert_eq!(settings.webhook_urls().len(), 2);
+        assert_eq!(settings.webhook_secret.as_str(), "s3cret-key");
+        let shown: Vec<(String, String)> = settings.shown();
+        let value = |key: &str| {
+            shown
+                .iter()
+                .find(|(name, _)| name == key)
+                .map(|(_, value)| value.clone())
+        };
+        assert_eq!(value("webhook_secret").as_deref(), Some("***"));
+        assert!(!format!("{settings:?}").contains("s3cret-key"));
+        assert!(
+            !serde_json::to_string(&settings.masked())
+                .unwrap()
+                .contains("s3cret-key")
+        );
+        // Saved in full, read back in full.
+        let json = serde_json::to_string(&settings).unwrap();
+        let back: Settings = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, settings);
+
+        for bad in [
+            "http://hooks.example.com/x",
+            "https://user:pw@hooks.example.com/x",
+            "not a url",
+            "https://hooks.example.com/x#frag",
+        ] {
+            let problems = Settings::default()
+                .edited(&[("webhooks", bad)])
+                .expect_err(bad);
+            assert!(problems[0].starts_with("webhook '"), "{problems:?}");
+            assert!(!problems[0].contains("pw@"), "{problems:?}");
+        }
+        let none = settings.edited(&[("webhooks", "")]).expect("valid");
+        assert!(none.webhooks.is_empty());
+        assert_eq!(
+            mask_url("https://hooks.example.com/services/T0/B0/tok"),
+            "https://hooks.example.com/…"
+        );
+        assert_eq!(
+            mask_url("https://ops.example.org:8443"),
+            "https://ops.example.org:8443"
+        );
+    }
+
+    #[test]
+    fn notified_kinds_are_regressions_by_name_and_quiet_is_a_switch() {
+        let settings = Settings::default();
+        assert_eq!(settings.notify_kinds, DEFAULT_NOTIFY_KINDS.to_vec());
+        assert!(!settings.notify_quiet);
+        let edited = settings
+            .edited(&[
+                ("notify_kinds", "starttls_lost, cert_expiring"),
+                ("notify_quiet", "on"),
+            ])
+            .expect("valid");
+        assert_eq!(
+            edited.notify_kinds,
+            vec![ChangeKind::StarttlsLost, ChangeKind::CertExpiring]
+        );
+        assert!(edited.notify_quiet);
+        let problems = settings
+            .edited(&[("notify_kinds", "starttls_gained")])
+            .expect_err("not a regression");
+        assert!(
+            problems[0].contains("'starttls_gained' is not a regression"),
+            "{problems:?}"
+        );
+        assert!(settings.edited(&[("notify_kinds", "bogus")]).is_err());
+        let none = settings.edited(&[("notify_kinds", "")]).expect("valid");
+        assert!(none.notify_kinds.is_empty());
+        let shown = edited.shown();
+        assert!(shown.contains(&(
+            "notify_kinds".to_string(),
+            "starttls_lost,cert_expiring".to_string()
+        )));
     }
 }

@@ -218,6 +218,27 @@ pub fn run_scheduler(global: &GlobalOptions) -> Result<(), CliError> {
                 log(&format!("error: {message}"));
             }
             Event::ScanSkipped { reason } => log(&reason),
+            Event::Notified(shown) => {
+                for notification in shown {
+                    log(&format!(
+                        "desktop notification: {}: {}",
+                        notification.summary, notification.body
+                    ));
+                }
+            }
+            Event::WebhooksDelivered { deliveries, .. } => {
+                for delivery in deliveries {
+                    let url = crate::settings::mask_url(&delivery.url);
+                    log(&if delivery.delivered {
+                        format!("webhook {url}: delivered ({})", delivery.detail)
+                    } else {
+                        format!(
+                            "warning: webhook {url} not delivered after {} attempt(s): {}",
+                            delivery.attempts, delivery.detail
+                        )
+                    });
+                }
+            }
             Event::Stopped => {
                 log("scheduler stopped");
                 return Ok(());

@@ -314,6 +314,7 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
     let mut write_failure = None;
     let mut changes = Vec::new();
     let mut finish = None;
+    let mut finished_scan = None;
     // Untestable results that leave the domain's last known state counting.
     let mut stale = 0;
     let outcome = runtime.block_on(run_scan(
@@ -360,11 +361,15 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
             }),
             ScanEvent::StoreFailed(message) => progress.suspend(|| eprintln!("error: {message}")),
             ScanEvent::Finished {
+                scan,
                 end,
                 counts,
                 elapsed,
                 ..
-            } => finish = Some((end, counts, elapsed)),
+            } => {
+                finished_scan = Some(scan);
+                finish = Some((end, counts, elapsed));
+            }
             ScanEvent::Started { .. } | ScanEvent::Progress { .. } => {}
         },
     ));
@@ -424,6 +429,9 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
             }
         }
     }
+    if let Some(scan) = finished_scan {
+        post_webhooks(&runtime, &shared, &prober, &settings, scan);
+    }
     if let Some(detail) = proxy_lost {
         return Err(CliError::error(format!(
             "the SOCKS proxy was lost in the middle of the scan ({detail}): the scan is marked \
@@ -431,6 +439,38 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
         )));
     }
     Ok(())
+}
+
+/// Posts the scan's webhooks (when it raised events and webhooks are set), waiting for them:
+/// the process ends after. A failed delivery is a warning on stderr, never the scan's failure.
+fn post_webhooks(
+    runtime: &tokio::runtime::Runtime,
+    store: &crate::monitor::SharedStore,
+    prober: &Prober,
+    settings: &crate::settings::Settings,
+    scan: crate::store::ScanId,
+) {
+    let policy = crate::monitor::webhooks::WebhookPolicy::default();
+    let posted = runtime.block_on(crate::monitor::webhooks::post_scan(
+        store,
+        prober.https(),
+        settings,
+        scan,
+        &policy,
+    ));
+    match posted {
+        Ok(deliveries) => {
+            for delivery in deliveries.iter().filter(|delivery| !delivery.delivered) {
+                eprintln!(
+                    "warning: webhook {} not delivered after {} attempt(s): {}",
+                    crate::settings::mask_url(&delivery.url),
+                    delivery.attempts,
+                    delivery.detail
+                );
+            }
+        }
+        Err(error) => eprintln!("warning: webhooks not sent: {error}"),
+    }
 }
 
 /// Runs `trends`: a table, or the trends JSON.

@@ -10,8 +10,10 @@
 //! waker after each event (the app passes `ctx.request_repaint`).
 
 pub mod lock;
+pub mod notify;
 pub mod scan;
 pub mod view;
+pub mod webhooks;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -30,7 +32,9 @@ use crate::probe::Prober;
 pub use crate::report::{ExportFormat, ExportOptions, ExportSummary};
 use crate::settings::Settings;
 pub use crate::settings::{Overrides, SettingsError};
-use crate::store::{RecordedScope, ScanCounts, ScanId, ScanScope, Store, StoreError};
+use crate::store::{
+    RecordedScope, ScanCounts, ScanId, ScanScope, Store, StoreError, WebhookDelivery,
+};
 pub use scan::{DnsFailureCause, DnsFailures, ScanEnd, ScanError, ScanEvent, SharedStore};
 pub use view::{DomainDetail, Edit, ImportReport, ViewSnapshot};
 
@@ -39,6 +43,9 @@ pub use view::{DomainDetail, Edit, ImportReport, ViewSnapshot};
 /// read that changes only for other connections' commits. Nothing more is read until it
 /// changes; then the app reloads its view ([`Event::StoreChanged`]).
 pub const STORE_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// How many store polls between two checks of the monitor's health (about a minute).
+const HEALTH_CHECK_TICKS: u32 = 30;
 
 /// What a scan covers, as the user asks for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +91,12 @@ pub enum Command {
         options: ExportOptions,
         path: PathBuf,
     },
+    /// Posts a test message to each saved webhook; answered by `WebhooksDelivered` (or
+    /// `Failed` when none is set).
+    SendTestWebhook,
+    /// Desktop notifications from now on carry a "Show" action (the app, which can show a
+    /// domain): a click is answered by `NotificationClicked`.
+    ClickableNotifications,
     Shutdown,
 }
 
@@ -149,6 +162,16 @@ pub enum Event {
         /// The pid of a dead process whose lock was taken over.
         took_over_from: Option<u32>,
     },
+    /// Webhook deliveries ended (after a scan with change events, or a test message with
+    /// `scan` None); each is in the store's delivery log too. A failed one failed nothing else.
+    WebhooksDelivered {
+        scan: Option<ScanId>,
+        deliveries: Vec<WebhookDelivery>,
+    },
+    /// Desktop notifications were shown (this process claimed their events).
+    Notified(Vec<notify::DesktopNotification>),
+    /// The user clicked a desktop notification about this domain (its first).
+    NotificationClicked(DomainName),
     /// Something failed; the message names what and where.
     Failed(String),
     Stopped,
@@ -185,14 +208,26 @@ impl MonitorHandle {
         waker: Waker,
     ) -> Result<Self, StoreError> {
         let store = Store::open(db_path)?;
-        Ok(Self::start_with_store(store, overrides, schedule, waker))
+        Ok(Self::spawn(store, overrides, schedule, true, waker))
     }
 
-    /// Starts the monitor thread on an already open store.
+    /// Starts the monitor thread on an already open store (tests: it shows no desktop
+    /// notifications; [`MonitorHandle::start`], which the app and `run` use, does where a
+    /// session bus answers).
     pub fn start_with_store(
         store: Store,
         overrides: Overrides,
         schedule: bool,
+        waker: Waker,
+    ) -> Self {
+        Self::spawn(store, overrides, schedule, false, waker)
+    }
+
+    fn spawn(
+        store: Store,
+        overrides: Overrides,
+        schedule: bool,
+        notify: bool,
         waker: Waker,
     ) -> Self {
         let (command_sender, command_receiver) = mpsc::unbounded_channel();
@@ -224,6 +259,8 @@ impl MonitorHandle {
                     store: Arc::new(Mutex::new(store)),
                     overrides,
                     schedule,
+                    notify,
+                    clickable: Arc::new(AtomicBool::new(false)),
                     emitter,
                     active_domains: Arc::new(Mutex::new(HashSet::new())),
                 };
@@ -297,6 +334,10 @@ struct Monitor {
     store: SharedStore,
     overrides: Overrides,
     schedule: bool,
+    /// Show desktop notifications (when a session bus answers).
+    notify: bool,
+    /// Notifications carry a "Show" action ([`Command::ClickableNotifications`]).
+    clickable: Arc<AtomicBool>,
     emitter: Emitter,
     /// Domains some running scan is responsible for.
     active_domains: Arc<Mutex<HashSet<DomainName>>>,
@@ -318,6 +359,11 @@ impl Monitor {
         };
         let mut scheduler = SchedulerState::default();
         self.acquire_scheduler(&mut scheduler);
+        // Desktop notifications only where a session bus answers (not under cron).
+        let desktop = self.notify && notify::desktop_available().await;
+        let notifying = Arc::new(AtomicBool::new(false));
+        let health_shown = Arc::new(Mutex::new(HashSet::new()));
+        let mut ticks: u32 = 0;
         let mut next_scan_at = self.next_scheduled_scan(&settings);
         self.emit_schedule(&settings, next_scan_at, &scheduler);
         // The version seen before any view is read: a commit after it is always noticed.
@@ -399,6 +445,10 @@ impl Monitor {
                             weight_column,
                         } => self.preview_import(path, column, weight_column),
                         Command::Export { options, path } => self.export(options, path),
+                        Command::SendTestWebhook => self.send_test_webhook(&settings),
+                        Command::ClickableNotifications => {
+                            self.clickable.store(true, Ordering::SeqCst);
+                        }
                         Command::Shutdown => break,
                     }
                 }
@@ -421,6 +471,13 @@ impl Monitor {
                 }
                 _ = poll.tick() => {
                     self.poll_store(&watch, &settings_seen);
+                    if desktop {
+                        // Health at the first poll, then every HEALTH_CHECK_TICKS polls, by the
+                        // scheduling process only.
+                        ticks = ticks.wrapping_add(1);
+                        let health = scheduler.scheduling() && ticks % HEALTH_CHECK_TICKS == 1;
+                        self.notify_pending(&settings, &notifying, health.then(|| health_shown.clone()));
+                    }
                     if self.schedule && !scheduler.scheduling() {
                         self.acquire_scheduler(&mut scheduler);
                         if scheduler.scheduling() {
@@ -726,8 +783,33 @@ impl Monitor {
                 emitter.emit(Event::Scan(event));
             })
             .await;
+            let scan_id = entry.lock().ok().and_then(|slot| *slot);
             match result {
-                Ok(_) => {}
+                Ok(_) => {
+                    // Posted beside the next scans: a slow webhook holds nothing up.
+                    if let Some(scan_id) = scan_id
+                        && !settings.webhook_urls().is_empty()
+                    {
+                        let (store, emitter) = (store.clone(), emitter.clone());
+                        let client = prober.https().clone();
+                        tokio::spawn(async move {
+                            let policy = webhooks::WebhookPolicy::default();
+                            match webhooks::post_scan(&store, &client, &settings, scan_id, &policy)
+                                .await
+                            {
+                                Ok(deliveries) if deliveries.is_empty() => {}
+                                Ok(deliveries) => emitter.emit(Event::WebhooksDelivered {
+                                    scan: Some(scan_id),
+                                    deliveries,
+                                }),
+                                Err(error) => emitter.emit(Event::Failed(format!(
+                                    "webhooks for scan {}: {error}",
+                                    scan_id.0
+                                ))),
+                            }
+                        });
+                    }
+                }
                 Err(error @ scan::ScanError::Proxy(_)) => {
                     emitter.emit(Event::ProxyUnusable(error.to_string()));
                 }
@@ -741,6 +823,90 @@ impl Monitor {
             }
         });
         running.insert(task.id(), entry);
+    }
+
+    /// Claims and shows the pending notifications in a task of their own (one at a time).
+    ///
+    /// With `health` (the problems showing), the monitor's health is checked too.
+    fn notify_pending(
+        &self,
+        settings: &Settings,
+        notifying: &Arc<AtomicBool>,
+        health: Option<Arc<Mutex<HashSet<u8>>>>,
+    ) {
+        if notifying.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (store, emitter, settings, notifying) = (
+            self.store.clone(),
+            self.emitter.clone(),
+            settings.clone(),
+            notifying.clone(),
+        );
+        let clickable = self.clickable.load(Ordering::SeqCst);
+        tokio::spawn(async move {
+            let clicks_to = emitter.clone();
+            let make_click = move || -> notify::OnClick {
+                let emitter = clicks_to.clone();
+                Box::new(move |domain: String| {
+                    if let Ok(domain) = DomainName::parse(&domain) {
+                        emitter.emit(Event::NotificationClicked(domain));
+                    }
+                })
+            };
+            let clicks: Option<&(dyn Fn() -> notify::OnClick + Send + Sync)> =
+                clickable.then_some(&make_click);
+            let mut shown = match notify::notify_pending(&store, &settings, clicks).await {
+                Ok(shown) => shown,
+                Err(error) => {
+                    tracing::warn!("notifications: {error}");
+                    Vec::new()
+                }
+            };
+            if let Some(health) = health {
+                match notify::check_health(&store, &settings, &health).await {
+                    Ok(problems) => shown.extend(problems),
+                    Err(error) => tracing::warn!("monitor health: {error}"),
+                }
+            }
+            if !shown.is_empty() {
+                emitter.emit(Event::Notified(shown));
+            }
+            notifying.store(false, Ordering::SeqCst);
+        });
+    }
+
+    /// "Send test": a test message to each saved webhook, in its own task.
+    fn send_test_webhook(&self, settings: &Settings) {
+        if settings.webhook_urls().is_empty() {
+            self.emitter.emit(Event::Failed(
+                "no webhook is set: add an https:// URL and save first".to_string(),
+            ));
+            return;
+        }
+        let prober = match settings
+            .probe_config(&self.overrides)
+            .map_err(|error| error.to_string())
+            .and_then(|config| Prober::new(config).map_err(|error| error.to_string()))
+        {
+            Ok(prober) => prober,
+            Err(error) => {
+                self.emitter.emit(Event::Failed(error));
+                return;
+            }
+        };
+        let (store, emitter, settings) =
+            (self.store.clone(), self.emitter.clone(), settings.clone());
+        tokio::spawn(async move {
+            let policy = webhooks::WebhookPolicy::default();
+            match webhooks::send_test(&store, prober.https(), &settings, &policy).await {
+                Ok(deliveries) => emitter.emit(Event::WebhooksDelivered {
+                    scan: None,
+                    deliveries,
+                }),
+                Err(error) => emitter.emit(Event::Failed(format!("webhook test: {error}"))),
+            }
+        });
     }
 
     fn release(&self, domains: &[DomainName]) {

@@ -69,6 +69,8 @@ pub struct ViewSnapshot {
     pub weight_total: f64,
     /// Whether some domain of the list weighs other than 1 (volume figures say something).
     pub weighted: bool,
+    /// The webhook delivery log, newest first, a few (the Settings tab shows it).
+    pub webhook_log: Vec<crate::store::WebhookDelivery>,
 }
 
 /// What importing a CSV file would do.
@@ -202,8 +204,12 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
         weighted: store.is_weighted(list_id)?,
         weights,
         weight_total,
+        webhook_log: store.webhook_deliveries(VIEW_WEBHOOK_LOG_LIMIT)?,
     })
 }
+
+/// Webhook deliveries a view carries.
+const VIEW_WEBHOOK_LOG_LIMIT: usize = 10;
 
 /// Reads one domain in full.
 pub fn load_domain(store: &Store, domain: &DomainName) -> Result<DomainDetail, StoreError> {

@@ -51,6 +51,8 @@ pub struct HttpsRequest {
     pub path: String,
     /// For POST: the content type and the body.
     pub body: Option<(String, Vec<u8>)>,
+    /// More request headers (name, value), e.g. a webhook's signature.
+    pub headers: Vec<(String, String)>,
     /// Most body bytes read; a longer body is cut there and flagged
     /// ([`HttpsResponse::too_large`]).
     pub body_limit: usize,
@@ -171,6 +173,15 @@ impl HttpsClient {
             deadline,
             max_addresses,
             ip_locks: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// This client (same resolver, roots, connect timeout and per-IP turns) with another
+    /// deadline for a whole request: webhooks wait longer than a policy fetch.
+    pub fn with_deadline(&self, deadline: Duration) -> Self {
+        Self {
+            deadline,
+            ..self.clone()
         }
     }
 
@@ -382,6 +393,12 @@ fn build_request(
             concat!("starttls-monitor/", env!("CARGO_PKG_VERSION")),
         )
         .header(header::CONNECTION, "close");
+    let builder = request
+        .headers
+        .iter()
+        .fold(builder, |builder, (name, value)| {
+            builder.header(name.as_str(), value.as_str())
+        });
     let built = match &request.body {
         Some((content_type, body)) => builder
             .header(header::CONTENT_TYPE, content_type.as_str())
@@ -412,6 +429,7 @@ mod tests {
             port: 443,
             path: "/.well-known/mta-sts.txt".into(),
             body: None,
+            headers: Vec::new(),
             body_limit: 10,
         };
         let built = build_request(&request, "mta-sts.example.org").unwrap();
@@ -422,7 +440,9 @@ mod tests {
         request.port = 8443;
         request.method = Method::Post;
         request.body = Some(("application/json".into(), b"{}".to_vec()));
+        request.headers = vec![("X-Signature".into(), "sha256=00".into())];
         let built = build_request(&request, "mta-sts.example.org").unwrap();
+        assert_eq!(built.headers()["x-signature"], "sha256=00");
         assert_eq!(built.method(), hyper::Method::POST);
         assert_eq!(built.headers()[header::HOST], "mta-sts.example.org:8443");
         assert_eq!(built.headers()[header::CONTENT_TYPE], "application/json");

@@ -140,6 +140,12 @@ impl Prober {
         &self.inner.config
     }
 
+    /// The HTTPS client of the MTA-STS policy fetch (its resolver, roots and `--ca-file`),
+    /// for the monitor's webhooks: one client in the process.
+    pub fn https(&self) -> &HttpsClient {
+        &self.inner.https
+    }
+
     /// Starts a run: within it, each MX host is probed once and each IP gets one connection at
     /// a time. A scan is one run.
     pub fn start_run(&self) -> ProbeRun {

@@ -318,6 +318,7 @@ pub async fn fetch_policy(
         port,
         path: POLICY_PATH.to_string(),
         body: None,
+        headers: Vec::new(),
         body_limit: POLICY_BODY_LIMIT,
     };
     let response = https.send(&request).await.map_err(|error| FetchFailure {

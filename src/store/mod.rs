@@ -9,6 +9,7 @@
 //! is not ours or is from a newer version is refused, never written; a lock held past the busy
 //! timeout is a clear "database busy" error.
 
+mod alerts;
 mod queries;
 mod results;
 pub mod schema;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use time::OffsetDateTime;
 
+pub use alerts::{MAX_WEBHOOK_DELIVERIES, WebhookDelivery};
 pub use queries::{
     DomainHistoryRun, EventRow, LatestFilter, LatestRow, ProviderRow, RowAuth, Staleness,
 };

@@ -1063,15 +1063,27 @@ impl Store {
     /// The most recent scans, newest first. A scope or status this build does not know means
     /// the file was damaged (a newer writer changes the schema version and is refused).
     pub fn scans(&self, limit: usize) -> Result<Vec<ScanInfo>, StoreError> {
+        self.scans_where(limit, None)
+    }
+
+    /// One scan, None when there is no scan of that id.
+    pub fn scan_info(&self, scan: ScanId) -> Result<Option<ScanInfo>, StoreError> {
+        Ok(self.scans_where(1, Some(scan))?.pop())
+    }
+
+    /// The most recent scans (only `only` when given), newest first.
+    fn scans_where(&self, limit: usize, only: Option<ScanId>) -> Result<Vec<ScanInfo>, StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);
         let mut statement = self
             .connection
             .prepare_cached(
                 "SELECT id, started_at, finished_at, scope, status, total, done, counts, path
-                 FROM scans ORDER BY id DESC LIMIT ?1",
+                 FROM scans WHERE (?2 IS NULL OR id = ?2) ORDER BY id DESC LIMIT ?1",
             )
             .map_err(fail)?;
-        let mut rows = statement.query(params![limit as i64]).map_err(fail)?;
+        let mut rows = statement
+            .query(params![limit as i64, only.map(|scan| scan.0)])
+            .map_err(fail)?;
         let mut scans = Vec::new();
         while let Some(row) = rows.next().map_err(fail)? {
             let id = ScanId(row.get(0).map_err(fail)?);

@@ -35,6 +35,8 @@ const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
     (MAIL_VOLUME, None),
     (TLS_GRADE, Some(tls_grade_code)),
     (AUTH_COUNTS, Some(auth_counts_code)),
+    (WEBHOOK_DELIVERIES, None),
+    (NOTIFIED_AT, None),
 ];
 
 /// A migration step that SQL alone cannot do (it reads stored JSON); it runs in the migration's
@@ -173,6 +175,34 @@ fn auth_counts_code(transaction: &Transaction<'_>) -> Result<Rollups, SchemaErro
     }
     Ok(Rollups::All)
 }
+
+/// 6 -> 7, the webhook delivery log (issue "reach and alert", `store::alerts`): one row per
+/// POST to one URL (its last attempt's status, how many attempts, what happened), written by
+/// whichever process ran the scan and read by the app's Settings tab. Bounded by the writer
+/// (`MAX_WEBHOOK_DELIVERIES` rows). Self-contained: a new table only.
+const WEBHOOK_DELIVERIES: &str = r#"
+CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    scan_id INTEGER,
+    events INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    status INTEGER,
+    delivered INTEGER NOT NULL,
+    detail TEXT NOT NULL
+);
+"#;
+
+/// 7 -> 8, desktop notifications once per event (issue "reach and alert",
+/// `monitor::notify`): `events.notified_at`, set when a process with a session bus (the app,
+/// `run`) has claimed the event for a notification, so no two processes show one event.
+/// Events stored before are a baseline: marked seen, never notified. Self-contained.
+const NOTIFIED_AT: &str = r#"
+ALTER TABLE events ADD COLUMN notified_at INTEGER;
+UPDATE events SET notified_at = at;
+CREATE INDEX events_not_notified ON events(at) WHERE notified_at IS NULL;
+"#;
 
 /// 0 -> 1: first schema.
 const FIRST_SCHEMA: &str = r#"

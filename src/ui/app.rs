@@ -76,7 +76,11 @@ impl App {
         let settings = SettingsTab::with_overrides(overrides.clone());
         let (monitor, open_error) = match MonitorHandle::start(&db_path, overrides, schedule, waker)
         {
-            Ok(monitor) => (Some(monitor), None),
+            Ok(monitor) => {
+                // A click on a desktop notification shows its domain here.
+                monitor.send(Command::ClickableNotifications);
+                (Some(monitor), None)
+            }
             Err(error) => (None, Some(error.to_string())),
         };
         let Saved {
@@ -215,6 +219,13 @@ impl App {
                     Reaction::Send(command) => self.send(command),
                     Reaction::Settings(news) => self.settings.on_news(news),
                     Reaction::Dialog(news) => self.dialogs.on_news(news, &mut actions),
+                    Reaction::ShowDomain(domain) => {
+                        // Brought to the front where the desktop lets a window ask for it.
+                        if let Some(ctx) = self.repaint_context() {
+                            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+                        }
+                        actions.push(Action::ShowDomain(domain));
+                    }
                 }
             }
         }
@@ -311,7 +322,9 @@ impl App {
                     self.events
                         .ui(ui, &view.events, view.list.as_deref(), &lists, actions);
                 }
-                Tab::Settings => self.settings.ui(ui, &view.db_path, actions),
+                Tab::Settings => self
+                    .settings
+                    .ui(ui, &view.db_path, &view.webhook_log, actions),
             }
         });
     }

@@ -20,8 +20,11 @@ use super::file_pick::FilePurpose;
 use super::state::SettingsNews;
 use super::style::Grade;
 use super::style::GradeLook as _;
+use crate::model::changes::ChangeKind;
 use crate::monitor::Command;
-use crate::settings::{OverriddenSetting, Overrides, Settings, proxy_has_password};
+use crate::settings::DEFAULT_NOTIFY_KINDS;
+use crate::settings::{OverriddenSetting, Overrides, Settings, mask_url, proxy_has_password};
+use crate::store::WebhookDelivery;
 
 /// The form's fields as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -49,6 +52,14 @@ pub struct SettingsForm {
     pub proxy: String,
     /// Whether the proxy URL's password is shown (UI only; masked by default).
     pub proxy_shown: bool,
+    /// Webhook URLs, comma-separated (`https://` only).
+    pub webhooks: String,
+    /// The HMAC secret that signs webhook bodies; empty: unsigned. Always masked.
+    pub webhook_secret: String,
+    /// The regression kinds that raise a desktop notification.
+    pub notify_kinds: Vec<ChangeKind>,
+    /// Quiet mode: no desktop notifications.
+    pub notify_quiet: bool,
     /// Problems found by the form or reported by the monitor.
     pub problems: Vec<String>,
     pub saved_message: Option<String>,
@@ -86,6 +97,10 @@ impl SettingsForm {
             deep: settings.deep,
             proxy: settings.proxy.to_string(),
             proxy_shown: false,
+            webhooks: settings.webhooks.join(", "),
+            webhook_secret: settings.webhook_secret.as_str().to_string(),
+            notify_kinds: settings.notify_kinds.clone(),
+            notify_quiet: settings.notify_quiet,
             problems: Vec::new(),
             saved_message: self.saved_message.take(),
             loaded: true,
@@ -108,7 +123,13 @@ impl SettingsForm {
         } else {
             ""
         };
-        let edits: [(&str, &str); 15] = [
+        let notify_kinds: Vec<&str> = DEFAULT_NOTIFY_KINDS
+            .iter()
+            .filter(|kind| self.notify_kinds.contains(kind))
+            .map(|kind| kind.as_str())
+            .collect();
+        let notify_kinds = notify_kinds.join(",");
+        let edits: [(&str, &str); 19] = [
             ("scan_interval_hours", &self.scan_interval_hours),
             ("concurrency", &self.concurrency),
             ("connect_timeout_secs", &self.connect_timeout_secs),
@@ -124,6 +145,13 @@ impl SettingsForm {
             ("expiry_warning_days", &self.expiry_warning_days),
             ("proxy", &self.proxy),
             ("stale_max_days", &self.stale_max_days),
+            ("webhooks", &self.webhooks),
+            ("webhook_secret", &self.webhook_secret),
+            ("notify_kinds", &notify_kinds),
+            (
+                "notify_quiet",
+                if self.notify_quiet { "true" } else { "false" },
+            ),
         ];
         let mut result = self.original.edited(&edits);
         if self.custom_dns && self.dns_server.trim().is_empty() {
@@ -184,8 +212,15 @@ impl SettingsTab {
         self.form.ca_file = path.display().to_string();
     }
 
-    /// Draws the form; `db_path` is the database in use.
-    pub fn ui(&mut self, ui: &mut egui::Ui, db_path: &Path, actions: &mut Vec<Action>) {
+    /// Draws the form; `db_path` is the database in use, `webhook_log` the latest webhook
+    /// deliveries (newest first).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        db_path: &Path,
+        webhook_log: &[WebhookDelivery],
+        actions: &mut Vec<Action>,
+    ) {
         let dark_mode = ui.visuals().dark_mode;
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.heading("Settings");
@@ -386,6 +421,49 @@ impl SettingsTab {
                     );
                     ui.end_row();
 
+                    text_row(
+                        ui,
+                        "Webhooks",
+                        &mut form.webhooks,
+                        "https:// URLs, comma-separated: one JSON POST per scan with changes",
+                        None,
+                    );
+                    let secret_label = ui.label("Webhook secret");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut form.webhook_secret)
+                            .password(true)
+                            .desired_width(240.0),
+                    )
+                    .labelled_by(secret_label.id);
+                    hint_ui(
+                        ui,
+                        "empty: unsigned; else X-Signature: sha256=HMAC-SHA256(secret, body)",
+                        None,
+                    );
+                    ui.end_row();
+
+                    ui.label("Desktop notifications");
+                    ui.vertical(|ui| {
+                        ui.checkbox(&mut form.notify_quiet, "Quiet: show none");
+                        ui.add_enabled_ui(!form.notify_quiet, |ui| {
+                            for (kind, label) in NOTIFY_LABELS {
+                                let mut on = form.notify_kinds.contains(&kind);
+                                if ui.checkbox(&mut on, label).changed() {
+                                    form.notify_kinds.retain(|chosen| *chosen != kind);
+                                    if on {
+                                        form.notify_kinds.push(kind);
+                                    }
+                                }
+                            }
+                        });
+                    });
+                    hint_ui(
+                        ui,
+                        "one per kind and scan, from the app or `run` (not from cron)",
+                        None,
+                    );
+                    ui.end_row();
+
                     ui.label("Database");
                     ui.label(db_path.display().to_string());
                     ui.label(egui::RichText::new("--db PATH opens another").weak());
@@ -429,6 +507,8 @@ impl SettingsTab {
                 form.saved_message = None;
                 actions.push(Action::Send(Command::SaveSettings(Box::new(settings))));
             }
+            ui.add_space(8.0);
+            webhooks_ui(ui, form, webhook_log, actions);
             if pick_ca {
                 actions.push(Action::PickFile {
                     purpose: FilePurpose::SettingsCaFile,
@@ -443,6 +523,67 @@ impl SettingsTab {
             }
         });
     }
+}
+
+/// The regression kinds a notification may be about, as the form names them.
+const NOTIFY_LABELS: [(ChangeKind, &str); 4] = [
+    (ChangeKind::StarttlsLost, "STARTTLS lost"),
+    (ChangeKind::PfsLost, "Forward secrecy lost"),
+    (ChangeKind::CertBecameInvalid, "Certificate became invalid"),
+    (ChangeKind::CertExpiring, "Certificate expiring"),
+];
+
+/// The webhooks box: "Send test" (for the saved webhooks, so it waits while the form has
+/// unsaved changes) and the latest deliveries.
+fn webhooks_ui(
+    ui: &mut egui::Ui,
+    form: &SettingsForm,
+    webhook_log: &[WebhookDelivery],
+    actions: &mut Vec<Action>,
+) {
+    let dark_mode = ui.visuals().dark_mode;
+    ui.group(|ui| {
+        ui.label(egui::RichText::new("Webhook deliveries").strong());
+        let saved = !form.original.webhooks.is_empty();
+        let can_test = saved && form.loaded && !form.is_editing();
+        if ui
+            .add_enabled(can_test, egui::Button::new("Send test"))
+            .on_disabled_hover_text("Save one or more webhook URLs first")
+            .clicked()
+        {
+            actions.push(Action::Send(Command::SendTestWebhook));
+        }
+        if webhook_log.is_empty() {
+            ui.label(egui::RichText::new("No deliveries yet.").weak());
+            return;
+        }
+        egui::Grid::new("webhook_log_grid")
+            .num_columns(4)
+            .spacing([12.0, 2.0])
+            .show(ui, |ui| {
+                for delivery in webhook_log {
+                    ui.label(super::style::format_time(delivery.at));
+                    ui.label(mask_url(&delivery.url));
+                    ui.label(match delivery.scan {
+                        Some(scan) => format!("scan {}, {} events", scan.0, delivery.events),
+                        None => "test".to_string(),
+                    });
+                    let (mark, grade) = if delivery.delivered {
+                        ("✔ delivered", Grade::Secure)
+                    } else {
+                        ("✖ failed", Grade::NoStarttls)
+                    };
+                    ui.label(
+                        egui::RichText::new(format!(
+                            "{mark} after {} attempt(s): {}",
+                            delivery.attempts, delivery.detail
+                        ))
+                        .color(grade.color(dark_mode)),
+                    );
+                    ui.end_row();
+                }
+            });
+    });
 }
 
 /// One row of the form: label, field, and the hint — or, when a command-line option
@@ -606,7 +747,7 @@ mod tests {
             .with_size(egui::vec2(1400.0, 1000.0))
             .build_ui_state(
                 |ui, (tab, actions): &mut (SettingsTab, Vec<Action>)| {
-                    tab.ui(ui, Path::new("/tmp/monitor.sqlite3"), actions);
+                    tab.ui(ui, Path::new("/tmp/monitor.sqlite3"), &[], actions);
                 },
                 (tab, Vec::new()),
             );
@@ -669,7 +810,7 @@ mod tests {
             .with_size(egui::vec2(1400.0, 1000.0))
             .build_ui_state(
                 |ui, (tab, actions): &mut (SettingsTab, Vec<Action>)| {
-                    tab.ui(ui, Path::new("/tmp/monitor.sqlite3"), actions);
+                    tab.ui(ui, Path::new("/tmp/monitor.sqlite3"), &[], actions);
                 },
                 (tab, Vec::new()),
             );
@@ -710,7 +851,103 @@ mod tests {
         );
         assert!(form.is_editing());
         form.load(&settings);
+        form.notify_kinds
+            .retain(|kind| *kind != ChangeKind::PfsLost);
+        form.notify_quiet = true;
+        let edited = form.to_settings().expect("valid");
+        assert_eq!(
+            edited.notify_kinds,
+            vec![
+                ChangeKind::StarttlsLost,
+                ChangeKind::CertBecameInvalid,
+                ChangeKind::CertExpiring
+            ]
+        );
+        assert!(edited.notify_quiet);
+        form.load(&settings);
         form.custom_dns = false;
         assert_eq!(form.to_settings().map(|s| s.dns_server), Ok(String::new()));
+    }
+
+    #[test]
+    fn send_test_posts_to_saved_webhooks_and_the_delivery_log_shows() {
+        use egui_kittest::kittest::{NodeT, Queryable};
+
+        use crate::store::ScanId;
+
+        let saved = Settings::default()
+            .edited(&[
+                ("webhooks", "https://hooks.example.com/services/T0/B0/token"),
+                ("webhook_secret", "k"),
+            ])
+            .expect("valid");
+        let mut tab = SettingsTab::default();
+        tab.on_news(SettingsNews::Loaded(saved.clone()));
+        assert_eq!(tab.form.to_settings(), Ok(saved));
+        let log = vec![
+            WebhookDelivery {
+                id: 2,
+                at: time::OffsetDateTime::UNIX_EPOCH,
+                url: "https://hooks.example.com/services/T0/B0/token".into(),
+                scan: Some(ScanId(9)),
+                events: 3,
+                attempts: 3,
+                status: Some(500),
+                delivered: false,
+                detail: "HTTP 500".into(),
+            },
+            WebhookDelivery {
+                id: 1,
+                at: time::OffsetDateTime::UNIX_EPOCH,
+                url: "https://hooks.example.com/services/T0/B0/token".into(),
+                scan: None,
+                events: 0,
+                attempts: 1,
+                status: Some(200),
+                delivered: true,
+                detail: "HTTP 200".into(),
+            },
+        ];
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size(egui::vec2(1400.0, 1400.0))
+            .build_ui_state(
+                move |ui, (tab, actions): &mut (SettingsTab, Vec<Action>)| {
+                    tab.ui(ui, Path::new("/tmp/monitor.sqlite3"), &log, actions);
+                },
+                (tab, Vec::new()),
+            );
+        harness.run();
+        for text in [
+            "scan 9, 3 events",
+            "✖ failed after 3 attempt(s): HTTP 500",
+            "✔ delivered after 1 attempt(s): HTTP 200",
+        ] {
+            assert!(
+                harness.query_all_by_label_contains(text).next().is_some(),
+                "{text}"
+            );
+        }
+        assert!(
+            harness
+                .query_all_by_label_contains("token")
+                .next()
+                .is_none(),
+            "the URL's path is not shown"
+        );
+        harness.get_by_label("Send test").click();
+        harness.run();
+        assert!(matches!(
+            harness.state().1.as_slice(),
+            [Action::Send(Command::SendTestWebhook)]
+        ));
+        // An unsaved edit holds the test back: it posts to the saved webhooks.
+        harness.state_mut().0.form.webhooks = "https://other.example.org/in".into();
+        harness.run();
+        assert!(
+            harness
+                .get_by_label("Send test")
+                .accesskit_node()
+                .is_disabled()
+        );
     }
 }

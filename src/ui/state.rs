@@ -59,6 +59,8 @@ pub enum Reaction {
     Settings(SettingsNews),
     /// An answer for the open dialog (import preview, export).
     Dialog(DialogNews),
+    /// A desktop notification about this domain was clicked: show it.
+    ShowDomain(crate::model::DomainName),
 }
 
 /// What the monitor said about settings.
@@ -351,6 +353,24 @@ impl UiState {
                     capitalized_first(&message)
                 ));
             }
+            Event::Notified(_) => {}
+            Event::NotificationClicked(domain) => reactions.push(Reaction::ShowDomain(domain)),
+            Event::WebhooksDelivered { scan, deliveries } => {
+                let delivered = deliveries
+                    .iter()
+                    .filter(|delivery| delivery.delivered)
+                    .count();
+                let what = match scan {
+                    Some(scan) => format!("webhooks for scan {}", scan.0),
+                    None => "webhook test".to_string(),
+                };
+                self.set_status(
+                    format!("{what}: delivered to {delivered} of {}", deliveries.len()),
+                    delivered < deliveries.len(),
+                );
+                // The delivery log in the Settings tab comes with the view.
+                self.request_view_into(reactions);
+            }
             Event::Failed(message) => {
                 self.view_in_flight = false;
                 self.set_status(message, true);
@@ -531,6 +551,7 @@ mod tests {
             weights: Default::default(),
             weight_total: 0.0,
             weighted: false,
+            webhook_log: Vec::new(),
             list: list.map(str::to_string),
             lists: vec![ListSummary {
                 latest_volume: None,

@@ -467,6 +467,7 @@ mod tests {
             weights: Default::default(),
             weight_total: 0.0,
             weighted: false,
+            webhook_log: Vec::new(),
             list: None,
             lists: vec![ListSummary {
                 latest_volume: None,

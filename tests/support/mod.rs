@@ -18,6 +18,7 @@ pub mod pki;
 pub mod signed_zone;
 pub mod smtp;
 pub mod socks;
+pub mod webhook;
 
 pub use dns::{FailingDns, TestDns, TxtFailingDns, soa_header};
 pub use https::{PolicyFleet, PolicyReply, PolicyServer};
@@ -26,3 +27,4 @@ pub use pki::{TestCert, TestPki, Validity};
 pub use smtp::{
     FAKE_SMTP_HOSTNAME, FakeSmtp, Scenario, SmtpFleet, TlsVersions, unique_loopback_ips,
 };
+pub use webhook::{HookReply, HookRequest, HookServer};
