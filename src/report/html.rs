@@ -62,6 +62,9 @@ struct TableRow {
     /// DANE, MTA-STS, authenticated and at risk in words ([`auth_words`]); None without the
     /// facts.
     auth: Option<String>,
+    /// `sender.at_risk`: the label is "at risk" first (DESIGN.md's label order); None without
+    /// the sender view (older results).
+    at_risk: Option<bool>,
 }
 
 /// A certificate that ends soon (or has ended).
@@ -102,6 +105,7 @@ impl Latest {
                 probed_at: None,
                 stale: None,
                 auth: None,
+                at_risk: None,
             });
             return;
         };
@@ -154,6 +158,7 @@ impl Latest {
             probed_at: Some(result.probed_at),
             stale,
             auth: auth_words(&result),
+            at_risk: result.sender.map(|sender| sender.at_risk),
         });
     }
 }
@@ -962,7 +967,7 @@ fn domain_row(row: &TableRow, now: OffsetDateTime) -> Markup {
     html! {
         tr {
             td { (domain_name(&row.domain)) }
-            @let grade = Grade::of(row.verdict, row.pfs, row.strict_valid, row.tls_grade);
+            @let grade = Grade::of_domain(row.at_risk, row.verdict, row.pfs, row.strict_valid, row.tls_grade);
             td class={ "grade-" (grade.key()) } title={ "verdict " (verdict) } {
                 (grade.label())
                 @if let Some((since, why)) = &row.stale {
@@ -1246,6 +1251,7 @@ mod tests {
             probed_at: Some(at(0)),
             stale: None,
             auth: None,
+            at_risk: None,
         };
         let text = domains_section(&[row], at(0)).0;
         assert!(
@@ -1378,6 +1384,7 @@ mod tests {
             probed_at: Some(at(0)),
             stale: None,
             auth: None,
+            at_risk: None,
         };
         let section = domains_section(&[row], at(0));
         assert_escaped(&section, 2);
