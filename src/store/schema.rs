@@ -922,6 +922,13 @@ mod tests {
                     .execute_batch(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
                     .expect("back to schema 5");
             }
+            // And without what the later schemas (7, 8: alerts) added.
+            connection
+                .execute_batch(
+                    "DROP TABLE webhook_deliveries; DROP INDEX IF EXISTS events_not_notified;
+                     ALTER TABLE events DROP COLUMN notified_at;",
+                )
+                .expect("back to schema 5");
             // The roll-up as schema 5 wrote it: without the new counts.
             connection
                 .execute(

@@ -860,7 +860,10 @@ mod tests {
             vec![
                 ChangeKind::StarttlsLost,
                 ChangeKind::CertBecameInvalid,
-                ChangeKind::CertExpiring
+                ChangeKind::CertExpiring,
+                ChangeKind::DaneFailed,
+                ChangeKind::DaneLost,
+                ChangeKind::StsMxMismatch,
             ]
         );
         assert!(edited.notify_quiet);
