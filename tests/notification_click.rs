@@ -10,89 +10,18 @@
 //! `CI=true` it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+#[path = "support/dbus.rs"]
+mod dbus;
+
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use dbus::{SessionBus, dbus_ready};
 
 use starttls_monitor::monitor::{Command as MonitorCommand, Event, MonitorHandle, Overrides};
 use starttls_monitor::store::Store;
 use zbus::object_server::SignalEmitter;
-
-const DBUS_DAEMON: &str = "/usr/bin/dbus-daemon";
-
-/// Whether the test can run: says why not on stderr, or panics under `CI=true`.
-fn dbus_ready(test_name: &str) -> bool {
-    if Path::new(DBUS_DAEMON).exists() {
-        return true;
-    }
-    let problem = format!("{DBUS_DAEMON} is missing (on Debian: apt-get install dbus-daemon)");
-    if std::env::var("CI").is_ok_and(|value| value == "true") {
-        panic!("{test_name}: {problem}; CI=true, so this is a failure, not a skip");
-    }
-    let message = format!("\n*** SKIPPED {test_name}: {problem} ***\n");
-    let _ = std::io::stderr().lock().write_all(message.as_bytes());
-    false
-}
-
-/// A private session bus: `dbus-daemon` from its own config, listening on a socket in `dir`.
-struct SessionBus {
-    child: Child,
-    address: String,
-}
-
-impl SessionBus {
-    fn start(dir: &Path) -> SessionBus {
-        let socket = dir.join("bus");
-        let config = dir.join("session.conf");
-        std::fs::write(
-            &config,
-            format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-                socket.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(DBUS_DAEMON)
-            .arg(format!("--config-file={}", config.display()))
-            .arg("--nofork")
-            .arg("--nopidfile")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !socket.exists() {
-            assert!(Instant::now() < deadline, "dbus-daemon made no socket");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        SessionBus {
-            child,
-            address: format!("unix:path={}", socket.display()),
-        }
-    }
-}
-
-impl Drop for SessionBus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Clicker {
     actions: Arc<Mutex<Vec<Vec<String>>>>,

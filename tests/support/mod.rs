@@ -10,6 +10,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod contract;
+pub mod dbus;
 pub mod demo;
 pub mod dns;
 pub mod https;
