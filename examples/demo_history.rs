@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use starttls_monitor::model::{
     AddressResult, CertError, DnsError, DomainName, DomainResult, MxResult, Outcome, Reason,
-    TlsVersion, aggregate, tls_grade,
+    TlsVersion, tls_grade,
 };
 use starttls_monitor::store::Store;
 use time::{Duration, OffsetDateTime, Time};
@@ -195,23 +195,7 @@ fn result_of(demo: &Demo, day: i64, at: OffsetDateTime, outage: bool) -> DomainR
         address.smtp_code = Some(250);
     }
     let addresses = vec![address];
-    let host = MxResult {
-        host: demo.mx_host.clone(),
-        preference: 10,
-        implicit: false,
-        cname_target: None,
-        dns_error: None,
-        verdict: aggregate(&addresses).verdict,
-        addresses,
-        sts_matched: None,
-        sts_passes: None,
-        tls_rpt: None,
-        dnssec: None,
-        tlsa: None,
-        tlsa_dnssec: None,
-        dane: None,
-        dane_warnings: Vec::new(),
-    };
+    let host = MxResult::new(demo.mx_host.clone(), 10, addresses);
     DomainResult::new(domain, false, None, at, vec![host])
 }
 

@@ -773,21 +773,9 @@ fn a_database_row_written_before_mta_sts_reads_back() {
     {
         let store = Store::open(&path).unwrap();
         let host = starttls_monitor::model::MxResult {
-            host: "mx.old.example".into(),
-            preference: 10,
-            implicit: false,
-            cname_target: None,
-            dns_error: None,
-            verdict: starttls_monitor::model::Verdict::Untestable,
-            addresses: Vec::new(),
             sts_matched: Some(true),
             sts_passes: Some(false),
-            tls_rpt: None,
-            dnssec: None,
-            tlsa: None,
-            tlsa_dnssec: None,
-            dane: None,
-            dane_warnings: Vec::new(),
+            ..starttls_monitor::model::MxResult::new("mx.old.example", 10, Vec::new())
         };
         let result = starttls_monitor::model::DomainResult::new(
             target.clone(),

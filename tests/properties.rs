@@ -94,24 +94,7 @@ fn outcome_verdict(outcome: Outcome) -> Verdict {
 
 fn mx_host(name: &str, preference: u16, probes: &[Probed]) -> MxResult {
     let addresses = addresses(probes);
-    let verdict = aggregate(&addresses).verdict;
-    MxResult {
-        host: name.to_string(),
-        preference,
-        implicit: false,
-        cname_target: None,
-        dns_error: None,
-        verdict,
-        addresses,
-        sts_matched: None,
-        sts_passes: None,
-        tls_rpt: None,
-        dnssec: None,
-        tlsa: None,
-        tlsa_dnssec: None,
-        dane: None,
-        dane_warnings: Vec::new(),
-    }
+    MxResult::new(name.to_string(), preference, addresses)
 }
 
 fn domain_of(hosts: &[Vec<Probed>], null_mx: bool) -> DomainResult {

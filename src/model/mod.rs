@@ -680,6 +680,36 @@ pub struct DomainResult {
     pub last_known: Option<Box<DomainResult>>,
 }
 
+impl MxResult {
+    /// An MX host as its addresses' probes left it, with nothing else known yet: not implicit,
+    /// no CNAME, no DNS error, the verdict folded from `addresses` (untestable without any),
+    /// and the DNSSEC / DANE / MTA-STS / TLS-RPT fields not looked up.
+    pub fn new(host: impl Into<String>, preference: u16, addresses: Vec<AddressResult>) -> Self {
+        let verdict = if addresses.is_empty() {
+            Verdict::Untestable
+        } else {
+            aggregate(&addresses).verdict
+        };
+        Self {
+            host: host.into(),
+            preference,
+            implicit: false,
+            cname_target: None,
+            dns_error: None,
+            verdict,
+            addresses,
+            sts_matched: None,
+            sts_passes: None,
+            tls_rpt: None,
+            dnssec: None,
+            tlsa: None,
+            tlsa_dnssec: None,
+            dane: None,
+            dane_warnings: Vec::new(),
+        }
+    }
+}
+
 impl DomainResult {
     /// Builds the result and computes the verdict from the MX hosts, by DESIGN.md's rule.
     pub fn new(

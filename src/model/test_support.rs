@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use time::Date;
 
 use super::adoption::{HostTrendCounts, TrendCounts, TrendPoint};
-use super::{AddressResult, MxResult, Outcome, Reason, Verdict, aggregate};
+use super::{AddressResult, MxResult, Outcome, Reason, Verdict};
 
 /// An address on 127.0.0.1 with `outcome`; `pfs` and `strict` are set only for `tls_ok`.
 pub(crate) fn address(outcome: Outcome, pfs: bool, strict: bool) -> AddressResult {
@@ -27,27 +27,7 @@ pub(crate) fn address(outcome: Outcome, pfs: bool, strict: bool) -> AddressResul
 
 /// An MX host (preference 10) with its verdict computed from `addresses`, as the probe does.
 pub(crate) fn mx_host(name: &str, addresses: Vec<AddressResult>) -> MxResult {
-    MxResult {
-        host: name.to_string(),
-        preference: 10,
-        implicit: false,
-        cname_target: None,
-        dns_error: None,
-        verdict: if addresses.is_empty() {
-            Verdict::Untestable
-        } else {
-            aggregate(&addresses).verdict
-        },
-        addresses,
-        sts_matched: None,
-        sts_passes: None,
-        tls_rpt: None,
-        dnssec: None,
-        tlsa: None,
-        tlsa_dnssec: None,
-        dane: None,
-        dane_warnings: Vec::new(),
-    }
+    MxResult::new(name.to_string(), 10, addresses)
 }
 
 /// A trend point: `testable` domains all with STARTTLS, `all_three` of them also with PFS and

@@ -543,21 +543,8 @@ mod tests {
             "",
         );
         let host = MxResult {
-            host: "mx.example.org".into(),
-            preference: 10,
-            implicit: false,
-            cname_target: None,
-            dns_error: None,
             verdict: Verdict::Untestable,
-            addresses: vec![address],
-            sts_matched: None,
-            sts_passes: None,
-            tls_rpt: None,
-            dnssec: None,
-            tlsa: None,
-            tlsa_dnssec: None,
-            dane: None,
-            dane_warnings: Vec::new(),
+            ..MxResult::new("mx.example.org", 10, vec![address])
         };
         DomainResult::new(
             DomainName::parse("example.org").expect("valid"),

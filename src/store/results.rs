@@ -1367,21 +1367,8 @@ mod tests {
             address
         };
         let host = crate::model::MxResult {
-            host: "mx.a.example".into(),
-            preference: 10,
-            implicit: false,
-            cname_target: None,
-            dns_error: None,
             verdict: Verdict::TlsOk,
-            addresses: vec![address],
-            sts_matched: None,
-            sts_passes: None,
-            tls_rpt: None,
-            dnssec: None,
-            tlsa: None,
-            tlsa_dnssec: None,
-            dane: None,
-            dane_warnings: Vec::new(),
+            ..crate::model::MxResult::new("mx.a.example", 10, vec![address])
         };
         let result = DomainResult::new(
             domain("a.example"),
