@@ -540,8 +540,21 @@ pub fn migrate(connection: &mut Connection) -> Result<(), SchemaError> {
     }
     transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
     transaction.commit()?;
+    // Moving results into shared parts frees most of an older file: give the space back once
+    // (outside the transaction, as SQLite requires). Not fatal: another process may hold the
+    // file, and the space is reused by later writes anyway.
+    if (1..SHARED_PARTS_VERSION).contains(&version)
+        && let Err(error) = connection.execute_batch("VACUUM")
+    {
+        tracing::warn!(
+            "the migrated database was not compacted ({error}); its free space is reused"
+        );
+    }
     Ok(())
 }
+
+/// The version at which results moved into shared parts ([`SHARED_PARTS`]).
+const SHARED_PARTS_VERSION: i64 = 9;
 
 #[cfg(test)]
 mod tests {
@@ -557,6 +570,12 @@ mod tests {
     fn day(days: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_768_046_400).expect("valid")
             + time::Duration::days(days)
+    }
+
+    #[test]
+    fn the_shared_parts_version_is_the_migration_s() {
+        let (sql, _) = MIGRATIONS[(SHARED_PARTS_VERSION - 1) as usize];
+        assert!(std::ptr::eq(sql, SHARED_PARTS));
     }
 
     #[test]
