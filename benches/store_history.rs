@@ -4,8 +4,10 @@
 //! list carries mail volumes (weights with a long tail), so its roll-ups count them too.
 //!
 //! Clearly synthetic: results come from `tests/fixtures`, not from probes. Run with
-//! `cargo bench --bench store_history` (args: `-- DOMAINS DAYS`). Figures for closing notes
-//! and the README; never an assertion on time.
+//! `cargo bench --bench store_history` (args: `-- DOMAINS DAYS CHANGE ROLLUP_EVERY`: CHANGE is
+//! the share of domains whose state changes each day, default 0.01; the all-domains roll-up is
+//! refreshed every ROLLUP_EVERY days, default 1). Results are written as a scan writes them, a
+//! batch per transaction. Figures for closing notes and the README; never an assertion on time.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 #[path = "../tests/fixtures/mod.rs"]
@@ -45,10 +47,42 @@ fn time_it<T>(label: &str, runs: usize, mut work: impl FnMut() -> T) -> T {
     value.expect("at least one run")
 }
 
+/// Results per transaction, as a scan writes them (`monitor::scan::WRITE_BATCH`).
+const BATCH: usize = starttls_monitor::monitor::scan::WRITE_BATCH;
+
+fn record(store: &Store, batch: &mut Vec<starttls_monitor::model::DomainResult>) {
+    for outcome in store.record_results(None, batch, 14) {
+        outcome.expect("record");
+    }
+    batch.clear();
+}
+
+/// Bytes per table and index (SQLite's `dbstat`, when the build has it).
+fn table_sizes(path: &std::path::Path) {
+    let connection = rusqlite::Connection::open(path).expect("open");
+    let sizes: Result<Vec<(String, i64)>, _> = connection
+        .prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect()
+        });
+    match sizes {
+        Ok(sizes) => {
+            for (name, bytes) in sizes.iter().take(12) {
+                println!("  {name:<28} {:>9.1} MB", *bytes as f64 / 1e6);
+            }
+        }
+        Err(error) => println!("  (no table sizes: {error})"),
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1).filter(|arg| !arg.starts_with('-'));
     let domain_count: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let days: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(365);
+    let change: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(0.01);
+    let rollup_every: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("history.sqlite3");
     let store = Store::open(&path).expect("store");
@@ -73,17 +107,21 @@ fn main() {
     store.set_weights(list, &weights).expect("weights");
     let start = OffsetDateTime::now_utc() - time::Duration::days(days);
     let expiry = start + time::Duration::days(days + 400);
-    // Each domain: a provider (50 shared MX hosts) and a shape that changes on ~0.5% of days.
+    // Each domain: a provider (50 shared MX hosts) and a shape that changes on `change` of days.
     let mut state: Vec<(usize, Shape)> = (0..domain_count)
         .map(|_| (rng.usize(0..50), SHAPES[rng.usize(0..SHAPES.len())]))
         .collect();
-    println!("generating {domain_count} domains x {days} daily scans (synthetic)...");
+    println!(
+        "generating {domain_count} domains x {days} daily scans, {:.1} % changing a day (synthetic)...",
+        change * 100.0
+    );
     let generation = Instant::now();
     let mut writes = 0usize;
+    let mut batch = Vec::with_capacity(BATCH);
     for day in 0..days {
         let at = start + time::Duration::days(day) + time::Duration::hours(3);
         for (index, name) in names.iter().enumerate() {
-            let changed = day == 0 || rng.f64() < 0.005;
+            let changed = day == 0 || rng.f64() < change;
             if !changed {
                 continue;
             }
@@ -98,10 +136,16 @@ fn main() {
                 at,
                 expiry,
             );
-            store.record_result(None, &result, 14).expect("record");
+            batch.push(result);
+            if batch.len() == BATCH {
+                record(&store, &mut batch);
+            }
             writes += 1;
         }
-        store.refresh_rollup(None, at).expect("rollup all");
+        record(&store, &mut batch);
+        if day % rollup_every == 0 || day == days - 1 {
+            store.refresh_rollup(None, at).expect("rollup all");
+        }
         store.refresh_rollup(Some(list), at).expect("rollup list");
         if day % 73 == 0 {
             println!(
@@ -119,7 +163,12 @@ fn main() {
         + std::fs::metadata(dir.path().join("history.sqlite3-wal"))
             .map(|m| m.len())
             .unwrap_or(0);
-    println!("size on disk: {:.1} MB", size as f64 / 1e6);
+    println!(
+        "size on disk: {:.1} MB ({:.0} bytes per domain)",
+        size as f64 / 1e6,
+        size as f64 / domain_count as f64
+    );
+    table_sizes(&path);
 
     println!("queries:");
     let points = time_it(

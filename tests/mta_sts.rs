@@ -788,16 +788,30 @@ fn a_database_row_written_before_mta_sts_reads_back() {
     }
     // What an older build wrote: the same JSON without the new keys.
     let connection = rusqlite::Connection::open(&path).unwrap();
+    // (Results are stored in parts: the domain's shape, with its MX host's own fields, and
+    // the host's shared facts.)
     let changed = connection
         .execute(
-            "UPDATE runs SET result = json_remove(result, '$.mta_sts', '$.tls_rpt', \
-             '$.mx[0].sts_matched', '$.mx[0].sts_passes', '$.mx[0].tls_rpt')",
+            "UPDATE shapes SET facts = json_remove(facts, '$.mta_sts', '$.tls_rpt', \
+             '$.mx_refs[0].sts_matched', '$.mx_refs[0].sts_passes')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let changed = connection
+        .execute(
+            "UPDATE host_runs SET facts = json_remove(facts, '$.tls_rpt', '$.sts_matched', \
+             '$.sts_passes')",
             [],
         )
         .unwrap();
     assert_eq!(changed, 1);
     let stored: String = connection
-        .query_row("SELECT result FROM runs", [], |row| row.get(0))
+        .query_row(
+            "SELECT s.facts || h.facts FROM shapes s, host_runs h",
+            [],
+            |row| row.get(0),
+        )
         .unwrap();
     assert!(!stored.contains("mta_sts"), "{stored}");
     assert!(!stored.contains("sts_"), "{stored}");

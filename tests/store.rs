@@ -878,28 +878,34 @@ fn dnssec_and_dane_fields_are_kept_and_rows_stored_before_them_read_back_without
     }
     // Make the stored row what an older build wrote: none of the new keys.
     let connection = rusqlite::Connection::open(&path).expect("open the file");
-    let stored: String = connection
-        .query_row("SELECT result FROM runs", [], |row| row.get(0))
-        .expect("one run");
-    let mut json: serde_json::Value = serde_json::from_str(&stored).expect("JSON");
+    // Results are stored in parts: the domain's shape and its MX host's shared facts.
+    let read = |sql: &str| -> serde_json::Value {
+        let text: String = connection
+            .query_row(sql, [], |row| row.get(0))
+            .expect("one part");
+        serde_json::from_str(&text).expect("JSON")
+    };
+    let mut shape = read("SELECT facts FROM shapes");
+    let mut host = read("SELECT facts FROM host_runs");
     let strip = |object: &mut serde_json::Value, keys: &[&str]| {
         let map = object.as_object_mut().expect("an object");
         for key in keys {
             assert!(map.remove(*key).is_some(), "the new build writes {key}");
         }
     };
-    strip(&mut json, &["dnssec", "dane", "dane_warnings"]);
-    for host in json["mx"].as_array_mut().expect("mx") {
-        strip(
-            host,
-            &["dnssec", "tlsa", "tlsa_dnssec", "dane", "dane_warnings"],
-        );
-        for address in host["addresses"].as_array_mut().expect("addresses") {
-            strip(address, &["dane", "dane_matched"]);
-        }
+    strip(&mut shape, &["dnssec", "dane", "dane_warnings"]);
+    strip(
+        &mut host,
+        &["dnssec", "tlsa", "tlsa_dnssec", "dane", "dane_warnings"],
+    );
+    for address in host["addresses"].as_array_mut().expect("addresses") {
+        strip(address, &["dane", "dane_matched"]);
     }
     connection
-        .execute("UPDATE runs SET result = ?1", [json.to_string()])
+        .execute("UPDATE shapes SET facts = ?1", [shape.to_string()])
+        .expect("rewrite");
+    connection
+        .execute("UPDATE host_runs SET facts = ?1", [host.to_string()])
         .expect("rewrite");
     drop(connection);
     let store = Store::open(&path).expect("store");

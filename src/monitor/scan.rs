@@ -8,7 +8,7 @@
 //! Must not touch: scheduling, the UI.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::model::auth::KnownPolicy;
@@ -19,6 +19,14 @@ use crate::store::{ChangeEvent, ScanCounts, ScanId, ScanScope, ScanStatus, Store
 
 /// The store, shared by the monitor's tasks. Held only for single, short operations.
 pub type SharedStore = Arc<Mutex<Store>>;
+
+/// How many results a scan writes in one transaction (a million domains are a few thousand
+/// commits, not a million).
+pub const WRITE_BATCH: usize = 256;
+
+/// How long a probed result may wait for its batch before the batch is written anyway (what
+/// the app shows lags the probe by at most this, while results keep coming).
+pub const WRITE_BATCH_WAIT: Duration = Duration::from_millis(250);
 
 /// How many addresses a scan must have tried before "port 25 looks blocked" may be said.
 pub const BLOCKED_PORT_MIN_ATTEMPTS: usize = 20;
@@ -403,6 +411,18 @@ pub async fn run_scan(
     let dnssec_watch = run.clone();
     let mut dnssec_warned = false;
     let mut last_proxy_failure = None;
+    // The probe's callback and the write timer share the pending writes and `emit`; both run
+    // on this task (the mutexes are never contended) and never hold a lock across an await.
+    let emit = Mutex::new(emit);
+    let say = |event: ScanEvent| (emit.lock().unwrap_or_else(PoisonError::into_inner))(event);
+    let writes = Mutex::new(PendingWrites::new(store, scan, expiry_days, total));
+    let pending = || writes.lock().unwrap_or_else(PoisonError::into_inner);
+    let write_due = || {
+        let mut writes = pending();
+        if writes.due() {
+            writes.write(&mut |event| say(event));
+        }
+    };
     let probing = run.probe_many(domains, |_, mut result| {
         if run.proxy_lost() {
             // Nothing more is written once the proxy is lost.
@@ -413,7 +433,7 @@ pub async fn run_scan(
         }
         if let Some(detail) = proxy_failure(&result) {
             last_proxy_failure = Some(detail.clone());
-            emit(ScanEvent::ProxyFailed {
+            say(ScanEvent::ProxyFailed {
                 domain: result.domain.clone(),
                 detail,
             });
@@ -421,12 +441,12 @@ pub async fn run_scan(
         }
         if !dnssec_warned && dnssec_watch.dnssec_data_missing() {
             dnssec_warned = true;
-            emit(ScanEvent::DnssecUnavailable {
+            say(ScanEvent::DnssecUnavailable {
                 resolver: prober.config().dns.to_string(),
             });
         }
         if detector.observe(&result) {
-            emit(ScanEvent::Port25Blocked {
+            say(ScanEvent::Port25Blocked {
                 attempts: detector.attempts(),
             });
         }
@@ -434,45 +454,40 @@ pub async fn run_scan(
             annotate_blocked(&mut result);
         }
         if failing_dns.observe(&result) {
-            emit(ScanEvent::DnsFailing {
+            say(ScanEvent::DnsFailing {
                 lookups: failing_dns.lookups(),
                 resolver: prober.config().dns.to_string(),
                 failures: failing_dns.failures(),
             });
         }
         counts.add(&result);
-        let stored =
-            lock(store).and_then(|store| store.record_result(Some(scan), &result, expiry_days));
-        match stored {
-            Ok(mut outcome) => {
-                // The result as the store now reads it (a stale one carries its last known).
-                outcome.annotate(&mut result);
-                if !outcome.events.is_empty() {
-                    emit(ScanEvent::Changes(outcome.events));
-                }
-            }
-            Err(error) => emit(ScanEvent::StoreFailed(format!(
-                "result for {} not stored: {error}",
-                result.domain
-            ))),
-        }
-        let done = counts.done;
-        let elapsed = started.elapsed();
-        let eta = (done > 0 && done < total)
-            .then(|| elapsed.mul_f64((total - done) as f64 / done as f64));
-        emit(ScanEvent::DomainProbed(Box::new(result)));
-        emit(ScanEvent::Progress {
-            scan,
-            done,
-            total,
-            eta,
-        });
+        pending().push(result);
+        write_due();
     });
-    let end = match tokio::time::timeout(deadline, probing).await {
+    // Results that arrive slowly (the last domains waiting on timeouts) are still written
+    // and shown within about `WRITE_BATCH_WAIT`.
+    let write_timer = async {
+        let mut timer = tokio::time::interval(WRITE_BATCH_WAIT);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            timer.tick().await;
+            write_due();
+        }
+    };
+    let probing_and_writing = async {
+        tokio::select! {
+            () = probing => {}
+            () = write_timer => {}
+        }
+    };
+    let end = match tokio::time::timeout(deadline, probing_and_writing).await {
         Ok(()) if run.proxy_lost() => ScanEnd::ProxyLost,
         Ok(()) => ScanEnd::Finished,
         Err(_) => ScanEnd::DeadlineReached,
     };
+    pending().write(&mut |event| say(event));
+    drop(writes);
+    let mut emit = emit.into_inner().unwrap_or_else(PoisonError::into_inner);
     if end == ScanEnd::ProxyLost {
         emit(ScanEvent::ProxyLost {
             detail: last_proxy_failure
@@ -488,6 +503,115 @@ pub async fn run_scan(
         elapsed: started.elapsed(),
     });
     Ok(counts)
+}
+
+/// The results a scan has probed and not yet written, written a batch at a time
+/// ([`WRITE_BATCH`], [`WRITE_BATCH_WAIT`]); each is reported (its changes, the result as the
+/// store reads it, the progress) once written. Dropped with results left (the scan was
+/// cancelled), it writes them without reporting: what was probed is kept.
+struct PendingWrites<'a> {
+    store: &'a SharedStore,
+    scan: ScanId,
+    expiry_days: u32,
+    total: usize,
+    results: Vec<DomainResult>,
+    /// When the oldest waiting result arrived.
+    since: Option<Instant>,
+    /// Results written (and reported) so far.
+    written: usize,
+    started: Instant,
+}
+
+impl<'a> PendingWrites<'a> {
+    fn new(store: &'a SharedStore, scan: ScanId, expiry_days: u32, total: usize) -> Self {
+        Self {
+            store,
+            scan,
+            expiry_days,
+            total,
+            results: Vec::new(),
+            since: None,
+            written: 0,
+            started: Instant::now(),
+        }
+    }
+
+    fn push(&mut self, result: DomainResult) {
+        self.since.get_or_insert_with(Instant::now);
+        self.results.push(result);
+    }
+
+    /// Whether the waiting results should be written now.
+    fn due(&self) -> bool {
+        self.results.len() >= WRITE_BATCH
+            || self
+                .since
+                .is_some_and(|since| since.elapsed() >= WRITE_BATCH_WAIT)
+    }
+
+    /// Writes the waiting results in one transaction and reports each.
+    fn write(&mut self, emit: &mut dyn FnMut(ScanEvent)) {
+        if self.results.is_empty() {
+            return;
+        }
+        self.since = None;
+        let results = std::mem::take(&mut self.results);
+        let outcomes = match lock(self.store) {
+            Ok(store) => store.record_results(Some(self.scan), &results, self.expiry_days),
+            Err(error) => {
+                let problem = error.to_string();
+                results
+                    .iter()
+                    .map(|_| Err(StoreError::Invalid(problem.clone())))
+                    .collect()
+            }
+        };
+        for (mut result, stored) in results.into_iter().zip(outcomes) {
+            match stored {
+                Ok(mut outcome) => {
+                    // The result as the store now reads it (a stale one carries its last known).
+                    outcome.annotate(&mut result);
+                    if !outcome.events.is_empty() {
+                        emit(ScanEvent::Changes(outcome.events));
+                    }
+                }
+                Err(error) => emit(ScanEvent::StoreFailed(format!(
+                    "result for {} not stored: {error}",
+                    result.domain
+                ))),
+            }
+            self.written += 1;
+            let done = self.written;
+            let elapsed = self.started.elapsed();
+            let eta = (done > 0 && done < self.total)
+                .then(|| elapsed.mul_f64((self.total - done) as f64 / done as f64));
+            emit(ScanEvent::DomainProbed(Box::new(result)));
+            emit(ScanEvent::Progress {
+                scan: self.scan,
+                done,
+                total: self.total,
+                eta,
+            });
+        }
+    }
+}
+
+impl Drop for PendingWrites<'_> {
+    fn drop(&mut self) {
+        if self.results.is_empty() {
+            return;
+        }
+        let results = std::mem::take(&mut self.results);
+        let stored = lock(self.store)
+            .map(|store| store.record_results(Some(self.scan), &results, self.expiry_days));
+        let failed = match stored {
+            Ok(outcomes) => outcomes.iter().filter(|outcome| outcome.is_err()).count(),
+            Err(_) => results.len(),
+        };
+        if failed > 0 {
+            tracing::warn!("{failed} results of a cancelled scan could not be stored");
+        }
+    }
 }
 
 /// What the SOCKS proxy did when it failed for one of the result's addresses (reason

@@ -10,6 +10,7 @@
 //! timeout is a clear "database busy" error.
 
 mod alerts;
+mod parts;
 mod queries;
 mod results;
 pub mod schema;
@@ -34,7 +35,7 @@ pub use crate::model::Weight;
 pub use crate::model::adoption::{HostTrendCounts, TrendCounts, TrendPoint, VolumeCounts};
 pub use crate::model::changes::{ChangeEvent, ChangeKind};
 
-use crate::model::DomainName;
+use crate::model::{DomainName, DomainResult};
 use crate::settings::Settings;
 
 /// How long a write waits for another process's lock before giving up.
@@ -103,6 +104,8 @@ pub enum StoreError {
 pub struct Store {
     connection: Connection,
     path: PathBuf,
+    /// The shared parts this connection wrote or read ([`parts::Parts`]).
+    parts: std::cell::RefCell<parts::Parts>,
 }
 
 /// The default database location: `monitor.sqlite3` in the user's data directory.
@@ -208,7 +211,11 @@ impl Store {
         connection
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
             .map_err(fail)?;
-        let store = Self { connection, path };
+        let store = Self {
+            connection,
+            path,
+            parts: Default::default(),
+        };
         store.mark_interrupted_scans()?;
         Ok(store)
     }
@@ -227,6 +234,35 @@ impl Store {
 
     fn fail(&self, error: rusqlite::Error) -> StoreError {
         classify(&self.path, error)
+    }
+
+    /// The stored result of `domain`'s run with shape `shape`, probed at `probed_at_ns` (Unix
+    /// nanoseconds; a run whose result could not be read when it was migrated has none and
+    /// reads as the damage it is), graded again from its recorded session facts
+    /// (`tls_grade::regrade`: the grade is this build's judgement of what was measured).
+    fn stored_result(
+        &self,
+        domain: &DomainName,
+        shape: i64,
+        probed_at_ns: Option<i64>,
+    ) -> Result<DomainResult, StoreError> {
+        let damaged = |problem: String| StoreError::Corrupt {
+            path: self.path.clone(),
+            problem: format!("stored result of {domain} is unreadable: {problem}"),
+        };
+        let mut parts = self.parts.borrow_mut();
+        let assembled = match probed_at_ns {
+            Some(probed_at_ns) => parts.assemble(&self.connection, domain, shape, probed_at_ns),
+            None => parts.assemble(&self.connection, domain, shape, 0).and(Err(
+                parts::PartError::Damaged("its probe time is missing".to_string()),
+            )),
+        };
+        let mut result = assembled.map_err(|error| match error {
+            parts::PartError::Sql(error) => self.fail(error),
+            parts::PartError::Damaged(problem) => damaged(problem),
+        })?;
+        crate::model::tls_grade::regrade(&mut result);
+        Ok(result)
     }
 
     /// SQLite's `PRAGMA data_version` for this connection: it changes when another connection

@@ -22,7 +22,7 @@ use crate::model::adoption::{
 use crate::model::auth::MtaStsOutcome;
 use crate::model::changes::ChangeKind;
 use crate::model::stale::{self, Answer};
-use crate::model::{DomainName, DomainResult, TlsGrade, Verdict, Weight, tls_grade};
+use crate::model::{DomainName, DomainResult, TlsGrade, Verdict, Weight};
 
 /// A row of the domains table: the latest state of one domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -683,7 +683,8 @@ fn shown_columns(run: &str) -> String {
         "{run}.verdict, {run}.starttls, {run}.pfs, {run}.strict_valid, {run}.tls_version,
          {run}.cert_not_after, {run}.provider, {run}.mx_count, {run}.last_at, {run}.first_at,
          {run}.definitive, {run}.tls_grade,
-         json_extract({run}.result, '$.dane', '$.mta_sts.outcome', '$.sender')"
+         (SELECT json_extract(facts, '$.dane', '$.mta_sts.outcome', '$.sender')
+          FROM shapes WHERE id = {run}.shape_id)"
     )
 }
 
@@ -1034,22 +1035,22 @@ impl Store {
         max_days: u32,
     ) -> Result<Option<DomainResult>, StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);
-        let Some(json) = row.get::<_, Option<String>>(1).map_err(fail)? else {
+        let Some(shape) = row.get::<_, Option<i64>>(1).map_err(fail)? else {
             return Ok(None);
         };
-        let mut result = self.parse_result(&json, domain)?;
+        let mut result = self.stored_result(domain, shape, row.get(2).map_err(fail)?)?;
         result.stale_since = None;
         result.last_known = None;
-        if let Some(last_at) = row.get::<_, Option<i64>>(2).map_err(fail)? {
+        if let Some(last_at) = row.get::<_, Option<i64>>(3).map_err(fail)? {
             result.probed_at = timestamp(last_at);
         }
-        let Some(known_json) = row.get::<_, Option<String>>(3).map_err(fail)? else {
+        let Some(known_shape) = row.get::<_, Option<i64>>(4).map_err(fail)? else {
             return Ok(Some(result));
         };
         let known = Seen {
-            verdict: self.stored_verdict(&row.get::<_, String>(4).map_err(fail)?)?,
-            definitive: row.get(5).map_err(fail)?,
-            last_at: row.get(6).map_err(fail)?,
+            verdict: self.stored_verdict(&row.get::<_, String>(6).map_err(fail)?)?,
+            definitive: row.get(7).map_err(fail)?,
+            last_at: row.get(8).map_err(fail)?,
         };
         let latest = Seen {
             verdict: result.verdict,
@@ -1057,27 +1058,16 @@ impl Store {
             last_at: result.probed_at.unix_timestamp(),
         };
         if keeps(latest, latest.last_at, Some(known), max_days) {
-            let mut last_known = self.parse_result(&known_json, domain)?;
+            let mut last_known =
+                self.stored_result(domain, known_shape, row.get(5).map_err(fail)?)?;
             last_known.stale_since = None;
             last_known.last_known = None;
             last_known.probed_at = timestamp(known.last_at);
-            let since: Option<i64> = row.get(7).map_err(fail)?;
+            let since: Option<i64> = row.get(9).map_err(fail)?;
             result.stale_since = Some(since.map_or(result.probed_at, timestamp));
             result.last_known = Some(Box::new(last_known));
         }
         Ok(Some(result))
-    }
-
-    /// A stored result, graded again from its recorded session facts (`tls_grade::regrade`:
-    /// the grade is this build's judgement of what was measured, never read from storage).
-    fn parse_result(&self, json: &str, domain: &DomainName) -> Result<DomainResult, StoreError> {
-        let mut result: DomainResult =
-            serde_json::from_str(json).map_err(|error| StoreError::Corrupt {
-                path: self.path.clone(),
-                problem: format!("stored result of {domain} is unreadable: {error}"),
-            })?;
-        tls_grade::regrade(&mut result);
-        Ok(result)
     }
 
     /// A domain's history, newest first.
@@ -1085,7 +1075,7 @@ impl Store {
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT r.first_at, r.last_at, r.times_seen, r.result FROM runs r
+                "SELECT r.first_at, r.last_at, r.times_seen, r.shape_id, r.probed_at_ns FROM runs r
                  JOIN domains d ON d.id = r.domain_id WHERE d.name = ?1
                  ORDER BY r.first_at DESC, r.id DESC",
             )
@@ -1096,18 +1086,22 @@ impl Store {
                     row.get::<_, i64>(0)?,
                     row.get::<_, i64>(1)?,
                     row.get::<_, i64>(2)?,
-                    row.get::<_, String>(3)?,
+                    row.get::<_, i64>(3)?,
+                    row.get::<_, Option<i64>>(4)?,
                 ))
             })
             .map_err(|error| self.fail(error))?;
+        let runs: Vec<_> = rows
+            .collect::<Result<_, _>>()
+            .map_err(|error| self.fail(error))?;
+        drop(statement);
         let mut history = Vec::new();
-        for row in rows {
-            let (first_at, last_at, times_seen, json) = row.map_err(|error| self.fail(error))?;
+        for (first_at, last_at, times_seen, shape, probed_at_ns) in runs {
             history.push(DomainHistoryRun {
                 first_at: timestamp(first_at),
                 last_at: timestamp(last_at),
                 times_seen: times_seen as usize,
-                result: self.parse_result(&json, domain)?,
+                result: self.stored_result(domain, shape, probed_at_ns)?,
             });
         }
         Ok(history)
@@ -1295,13 +1289,13 @@ impl Store {
 }
 
 /// The query of [`Store::latest_result`] and [`Store::each_latest_result`]: name, latest
-/// result and when it was last confirmed, then the last conclusive run (result, verdict,
-/// definitive, last confirmed) and when the runs after it began, for the domains `filter`
-/// selects, by name.
+/// result (shape, probe time) and when it was last confirmed, then the last conclusive run
+/// (shape, probe time, verdict, definitive, last confirmed) and when the runs after it began,
+/// for the domains `filter` selects, by name.
 fn latest_results_sql(filter: &str) -> String {
     format!(
-        "SELECT d.name, r.result, r.last_at, k.result, k.verdict, k.definitive, k.last_at,
-                CASE WHEN k.id IS NOT NULL THEN {since} END
+        "SELECT d.name, r.shape_id, r.probed_at_ns, r.last_at, k.shape_id, k.probed_at_ns,
+                k.verdict, k.definitive, k.last_at, CASE WHEN k.id IS NOT NULL THEN {since} END
          FROM domains d
          LEFT JOIN runs r ON r.id = d.latest_run_id
          LEFT JOIN runs k ON k.id = ({known})

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
     (AUTH_COUNTS, Some(auth_counts_code)),
     (WEBHOOK_DELIVERIES, None),
     (NOTIFIED_AT, None),
+    (SHARED_PARTS, Some(shared_parts_code)),
 ];
 
 /// A migration step that SQL alone cannot do (it reads stored JSON); it runs in the migration's
@@ -203,6 +204,78 @@ ALTER TABLE events ADD COLUMN notified_at INTEGER;
 UPDATE events SET notified_at = at;
 CREATE INDEX events_not_notified ON events(at) WHERE notified_at IS NULL;
 "#;
+
+/// 8 -> 9, results stored in shared parts (issue "a million domains", `store::parts`): what
+/// an MX host showed is kept once per host and state (`host_runs`), the rest of a result once
+/// per distinct content (`shapes`, with its MX hosts' references), and a run names its shape
+/// and keeps its own probe time (`probed_at_ns`, Unix nanoseconds) instead of a full copy of
+/// the result. [`shared_parts_code`] moves every stored result into parts, exactly, and drops
+/// `runs.result`.
+const SHARED_PARTS: &str = r#"
+CREATE TABLE host_runs (
+    id INTEGER PRIMARY KEY,
+    host TEXT NOT NULL,
+    fingerprint INTEGER NOT NULL,
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    facts TEXT NOT NULL
+);
+CREATE INDEX host_runs_by_state ON host_runs(host, fingerprint);
+CREATE TABLE shapes (
+    id INTEGER PRIMARY KEY,
+    digest INTEGER NOT NULL,
+    facts TEXT NOT NULL
+);
+CREATE INDEX shapes_by_digest ON shapes(digest);
+ALTER TABLE runs ADD COLUMN shape_id INTEGER;
+ALTER TABLE runs ADD COLUMN probed_at_ns INTEGER;
+"#;
+
+/// The code of [`SHARED_PARTS`]: every run's result JSON split into parts
+/// (`parts::migrate_run`: host runs shared only where the stored facts are equal, so every
+/// run reads back exactly as stored), its fingerprint recomputed the way new results are
+/// fingerprinted (so an unchanged domain probed again extends its migrated run), then the
+/// full copies dropped. Counts do not change.
+fn shared_parts_code(transaction: &Transaction<'_>) -> Result<Rollups, SchemaError> {
+    const BATCH: i64 = 5_000;
+    let mut exact_hosts = std::collections::HashMap::new();
+    let mut after = i64::MIN;
+    loop {
+        let batch: Vec<(i64, String)> = {
+            let mut statement = transaction
+                .prepare_cached("SELECT id, result FROM runs WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+            let rows = statement.query_map(rusqlite::params![after, BATCH], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let Some((last, _)) = batch.last() else {
+            break;
+        };
+        after = *last;
+        for (id, json) in &batch {
+            let (shape, probed) = super::parts::migrate_run(transaction, &mut exact_hosts, json)?;
+            match probed {
+                Some((probed_at_ns, fingerprint)) => transaction
+                    .prepare_cached(
+                        "UPDATE runs SET shape_id = ?1, probed_at_ns = ?2, fingerprint = ?3
+                         WHERE id = ?4",
+                    )?
+                    .execute(rusqlite::params![shape, probed_at_ns, fingerprint, id])?,
+                None => {
+                    tracing::warn!(
+                        "stored run {id} is unreadable; kept as it was (it reads as damaged)"
+                    );
+                    transaction
+                        .prepare_cached("UPDATE runs SET shape_id = ?1 WHERE id = ?2")?
+                        .execute(rusqlite::params![shape, id])?
+                }
+            };
+        }
+    }
+    transaction.execute_batch("ALTER TABLE runs DROP COLUMN result;")?;
+    Ok(Rollups::Keep)
+}
 
 /// 0 -> 1: first schema.
 const FIRST_SCHEMA: &str = r#"
@@ -467,8 +540,21 @@ pub fn migrate(connection: &mut Connection) -> Result<(), SchemaError> {
     }
     transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
     transaction.commit()?;
+    // Moving results into shared parts frees most of an older file: give the space back once
+    // (outside the transaction, as SQLite requires). Not fatal: another process may hold the
+    // file, and the space is reused by later writes anyway.
+    if (1..SHARED_PARTS_VERSION).contains(&version)
+        && let Err(error) = connection.execute_batch("VACUUM")
+    {
+        tracing::warn!(
+            "the migrated database was not compacted ({error}); its free space is reused"
+        );
+    }
     Ok(())
 }
+
+/// The version at which results moved into shared parts ([`SHARED_PARTS`]).
+const SHARED_PARTS_VERSION: i64 = 9;
 
 #[cfg(test)]
 mod tests {
@@ -484,6 +570,12 @@ mod tests {
     fn day(days: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_768_046_400).expect("valid")
             + time::Duration::days(days)
+    }
+
+    #[test]
+    fn the_shared_parts_version_is_the_migration_s() {
+        let (sql, _) = MIGRATIONS[(SHARED_PARTS_VERSION - 1) as usize];
+        assert!(std::ptr::eq(sql, SHARED_PARTS));
     }
 
     #[test]
@@ -519,6 +611,53 @@ mod tests {
             .query_row("SELECT path FROM scans", [], |row| row.get(0))
             .expect("read");
         assert_eq!(stored.as_deref(), Some("direct"), "filled, not left NULL");
+    }
+
+    /// Takes a database back to how schema 8 stored results: a full JSON per run (the result
+    /// the store reads back, as [`stored_json`]), no shared parts; the version is the caller's.
+    fn back_to_full_results(path: &std::path::Path) {
+        let runs: Vec<(i64, String)> = {
+            let store = Store::open(path).expect("store");
+            let mut statement = store
+                .connection
+                .prepare(
+                    "SELECT r.id, d.name, r.shape_id, r.probed_at_ns FROM runs r
+                     JOIN domains d ON d.id = r.domain_id ORDER BY r.id",
+                )
+                .expect("prepare");
+            let rows: Vec<(i64, String, i64, Option<i64>)> = statement
+                .query_map([], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows");
+            rows.into_iter()
+                .map(|(id, name, shape, probed_at_ns)| {
+                    let domain = DomainName::parse(&name).expect("valid");
+                    let result = store
+                        .stored_result(&domain, shape, probed_at_ns)
+                        .expect("reads");
+                    (id, stored_json(&result))
+                })
+                .collect()
+        };
+        let connection = Connection::open(path).expect("open");
+        connection
+            .execute_batch(
+                "ALTER TABLE runs ADD COLUMN result TEXT NOT NULL DEFAULT '';
+                 ALTER TABLE runs DROP COLUMN shape_id; ALTER TABLE runs DROP COLUMN probed_at_ns;
+                 DROP TABLE host_runs; DROP TABLE shapes;",
+            )
+            .expect("back to full results");
+        for (id, json) in runs {
+            connection
+                .execute(
+                    "UPDATE runs SET result = ?1 WHERE id = ?2",
+                    params![json, id],
+                )
+                .expect("full result");
+        }
     }
 
     /// A result's JSON as the previous build stored it (without the stale fields).
@@ -915,6 +1054,7 @@ mod tests {
             }
             store.refresh_rollup(None, day(0)).expect("roll-up");
         }
+        back_to_full_results(&path);
         {
             let connection = Connection::open(&path).expect("open");
             for (table, column) in AUTH_COLUMNS {

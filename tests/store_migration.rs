@@ -1,0 +1,249 @@
+//! Results stored in shared parts (schema 9) answer exactly as the full copies of schema 8 did.
+//!
+//! A varied history (50 domains behind 6 provider hosts over 12 daily scans: state changes,
+//! outages that keep the last known state, DNS failures, DANE and MTA-STS facts, a list with
+//! mail volumes) is written by this build; every query the app and reports use is asked; then
+//! the file is taken back to how schema 8 stored results — one full result JSON per run, the
+//! result that began the run, as that build wrote it — and opened again, which migrates it.
+//! Every answer must be the same, the history must be the results that began each run, and an
+//! unchanged domain probed again must extend its migrated run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+mod fixtures;
+#[path = "fixtures/auth.rs"]
+mod fixtures_auth;
+
+use fixtures::{Shape, dns_failure, domain, result_with};
+use fixtures_auth::{unsigned, with_dane, with_sts};
+use rusqlite::{Connection, params};
+use starttls_monitor::model::auth::{DaneStatus, StsMode};
+use starttls_monitor::model::{DnsError, DomainName, DomainResult, Weight};
+use starttls_monitor::settings::Settings;
+use starttls_monitor::store::{LatestFilter, ListId, ScanCounts, ScanScope, ScanStatus, Store};
+use time::OffsetDateTime;
+
+const DOMAINS: usize = 50;
+const DAYS: i64 = 12;
+const TLSA: &str = "3 1 1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+/// The test's "now", fixed once so a result probed again is the same state.
+static NOW: std::sync::LazyLock<OffsetDateTime> = std::sync::LazyLock::new(|| {
+    OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("a valid time")
+});
+
+fn day(days: i64) -> OffsetDateTime {
+    *NOW - time::Duration::days(DAYS - days)
+}
+
+/// What domain `index` answered on `day`: a provider host, a shape that changes now and then,
+/// authenticated-transport facts for some, outages and DNS failures on some days.
+fn probe(index: usize, day_index: i64) -> DomainResult {
+    let name = format!("d{index:02}.example");
+    let host = format!("mx{}.provider{}.example", index % 3, index % 6);
+    let at = day(day_index) + time::Duration::seconds(index as i64);
+    let expiry = day(0) + time::Duration::days(20 + (index % 4) as i64 * 30);
+    if index % 11 == 5 && day_index % 5 == 4 {
+        return dns_failure(&name, DnsError::Servfail, at);
+    }
+    let shapes = [Shape::Good, Shape::BadCert, Shape::NoPfs, Shape::NoStarttls];
+    let changes = (day_index as usize * (index % 3)) / 4;
+    let shape = if index % 7 == 3 && ((3..6).contains(&day_index) || day_index >= DAYS - 2) {
+        Shape::Untestable
+    } else {
+        shapes[(index + changes) % shapes.len()]
+    };
+    let result = result_with(&name, &host, shape, at, expiry);
+    match index % 5 {
+        0 => with_dane(result, &[TLSA], DaneStatus::Valid),
+        1 => with_sts(result, StsMode::Enforce, &["*.provider1.example"], at),
+        2 => unsigned(result),
+        _ => result,
+    }
+}
+
+/// Every answer the app and the reports ask for, as text (some types have no `PartialEq`).
+fn answers(store: &Store, names: &[DomainName], list: ListId) -> Vec<String> {
+    let mut answers = Vec::new();
+    for scope in [None, Some(list)] {
+        answers.push(format!("{:?}", store.trends(scope, None).unwrap()));
+        answers.push(format!(
+            "{:?}",
+            store
+                .latest(&LatestFilter {
+                    list: scope,
+                    ..LatestFilter::default()
+                })
+                .unwrap()
+        ));
+        answers.push(format!(
+            "{:?}",
+            store.events(scope, None, None, 1000).unwrap()
+        ));
+        answers.push(format!("{:?}", store.providers(scope, 100).unwrap()));
+        let mut all = Vec::new();
+        store
+            .each_latest_result::<starttls_monitor::store::StoreError>(scope, |name, result| {
+                all.push(format!("{name}: {result:?}"));
+                Ok(())
+            })
+            .unwrap();
+        answers.push(all.join("\n"));
+    }
+    for name in names {
+        answers.push(format!("{:?}", store.history(name).unwrap()));
+        answers.push(format!("{:?}", store.latest_result(name).unwrap()));
+    }
+    answers
+}
+
+/// Takes the file back to schema 8: `runs.result` holds the result that began each run (as
+/// that build stored it: without the store's own stale fields), and the parts are gone.
+fn back_to_schema_8(path: &std::path::Path, began: &[(i64, DomainResult)]) {
+    let connection = Connection::open(path).unwrap();
+    connection
+        .execute_batch(
+            "ALTER TABLE runs ADD COLUMN result TEXT NOT NULL DEFAULT '';
+             ALTER TABLE runs DROP COLUMN shape_id; ALTER TABLE runs DROP COLUMN probed_at_ns;
+             DROP TABLE host_runs; DROP TABLE shapes; PRAGMA user_version = 8;",
+        )
+        .unwrap();
+    for (run, result) in began {
+        let mut json = serde_json::to_value(result).unwrap();
+        let object = json.as_object_mut().unwrap();
+        object.remove("stale_since");
+        object.remove("last_known");
+        let changed = connection
+            .execute(
+                "UPDATE runs SET result = ?1 WHERE id = ?2",
+                params![json.to_string(), run],
+            )
+            .unwrap();
+        assert_eq!(changed, 1, "run {run} exists");
+    }
+    let empty: i64 = connection
+        .query_row("SELECT count(*) FROM runs WHERE result = ''", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(empty, 0, "every run has its result");
+}
+
+#[test]
+fn a_migrated_database_answers_like_the_one_it_migrates_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.sqlite3");
+    let names: Vec<DomainName> = (0..DOMAINS)
+        .map(|index| domain(&format!("d{index:02}.example")))
+        .collect();
+    // Runs are numbered in the order they begin: the result that began each.
+    let mut began: Vec<(i64, DomainResult)> = Vec::new();
+    let list;
+    let before;
+    {
+        let store = Store::open(&path).unwrap();
+        store.add_domains(None, &names).unwrap();
+        list = store.create_list("Customers").unwrap();
+        store.add_domains(Some(list), &names[..30]).unwrap();
+        let weights: Vec<(DomainName, Weight)> = names[..30]
+            .iter()
+            .enumerate()
+            .map(|(index, name)| {
+                (
+                    name.clone(),
+                    Weight::new(1000.0 / (index + 1) as f64).unwrap(),
+                )
+            })
+            .collect();
+        store.set_weights(list, &weights).unwrap();
+        for day_index in 0..DAYS {
+            let scan = store
+                .begin_scan(&ScanScope::All, &Settings::default(), DOMAINS)
+                .unwrap();
+            let mut counts = ScanCounts::default();
+            for index in 0..DOMAINS {
+                let result = probe(index, day_index);
+                let outcome = store.record_result(Some(scan), &result, 30).unwrap();
+                if outcome.new_run {
+                    began.push((began.len() as i64 + 1, result.clone()));
+                }
+                counts.add(&result);
+            }
+            store
+                .finish_scan(scan, ScanStatus::Finished, &counts)
+                .unwrap();
+            store.refresh_rollup(None, day(day_index)).unwrap();
+            store.refresh_rollup(Some(list), day(day_index)).unwrap();
+        }
+        before = answers(&store, &names, list);
+        // The history is the results that began each run.
+        for name in &names {
+            let history = store.history(name).unwrap();
+            let mut expected: Vec<&DomainResult> = began
+                .iter()
+                .filter(|(_, result)| &result.domain == name)
+                .map(|(_, result)| result)
+                .collect();
+            expected.reverse();
+            assert_eq!(history.len(), expected.len(), "{name}");
+            for (run, result) in history.iter().zip(expected) {
+                let mut stored = result.clone();
+                stored.stale_since = None;
+                stored.last_known = None;
+                starttls_monitor::model::tls_grade::regrade(&mut stored);
+                assert_eq!(run.result, stored, "{name}: read back as recorded");
+            }
+        }
+        let connection = Connection::open(&path).unwrap();
+        let count = |table: &str| -> i64 {
+            connection
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                    row.get(0)
+                })
+                .unwrap()
+        };
+        let (host_runs, shapes, runs) = (count("host_runs"), count("shapes"), count("runs"));
+        assert!(runs as usize > DOMAINS, "the history has state changes");
+        assert!(
+            host_runs < runs && shapes < runs,
+            "parts are shared: {host_runs} host runs and {shapes} shapes for {runs} runs"
+        );
+    }
+    assert!(
+        began.len() > DOMAINS * 2,
+        "a varied history: {} runs",
+        began.len()
+    );
+    assert!(
+        before
+            .iter()
+            .any(|answer| answer.contains("last_known: Some")),
+        "some domain keeps its last known state"
+    );
+
+    back_to_schema_8(&path, &began);
+    let store = Store::open(&path).expect("a schema 8 database migrates");
+    let after = answers(&store, &names, list);
+    assert_eq!(after.len(), before.len());
+    for (index, (after, before)) in after.iter().zip(&before).enumerate() {
+        assert_eq!(
+            after, before,
+            "answer {index} is the same after the migration"
+        );
+    }
+    store.integrity_check().unwrap();
+
+    // An unchanged domain probed again extends its migrated run (the fingerprints were
+    // recomputed the way new results are fingerprinted).
+    let again = {
+        let mut again = probe(7, DAYS - 1);
+        again.probed_at = *NOW + time::Duration::minutes(5);
+        again
+    };
+    let runs_before = store.history(&again.domain).unwrap().len();
+    let outcome = store.record_result(None, &again, 30).unwrap();
+    assert!(!outcome.new_run, "the same state extends the migrated run");
+    assert!(outcome.events.is_empty(), "{:?}", outcome.events);
+    assert_eq!(store.history(&again.domain).unwrap().len(), runs_before);
+}
