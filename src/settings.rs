@@ -1012,6 +1012,7 @@ mod tests {
         std::fs::write(&ca_file, certified.cert.pem()).expect("write");
         let overrides = Overrides {
             dns: Some(DnsServer::parse("10.0.0.53").expect("address")),
+            dns_qps: Some(40),
             ca_file: Some(ca_file.clone()),
             smtp_port: Some(2526),
             https_port: Some(8443),
@@ -1028,6 +1029,7 @@ mod tests {
             config.dns,
             DnsServer::Custom("10.0.0.53:53".parse().expect("addr"))
         );
+        assert_eq!(config.dns_qps, 40);
         assert_eq!(config.ca_file.as_deref(), Some(ca_file.as_path()));
         assert_eq!(config.extra_roots.len(), 1);
         assert_eq!(config.smtp_port, 2526);
@@ -1187,11 +1189,15 @@ mod tests {
             ["dns_qps: '-5' is not a whole number"]
         );
         assert_eq!(
-            settings.edited(&[("dns_qps", "5000000000")]).expect_err("u32"),
+            settings
+                .edited(&[("dns_qps", "5000000000")])
+                .expect_err("u32"),
             ["dns_qps: '5000000000' is out of range"]
         );
         assert_eq!(
-            settings.edited(&[("dns_qps", "100001")]).expect_err("a rule"),
+            settings
+                .edited(&[("dns_qps", "100001")])
+                .expect_err("a rule"),
             [format!(
                 "dns_qps must be between 0 (no cap) and {MAX_DNS_QPS} queries per second"
             )]

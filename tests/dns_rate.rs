@@ -148,7 +148,7 @@ async fn probe(
             verdicts.push((result.domain.to_string(), result.verdict));
         })
         .await;
-    verdicts.sort();
+    verdicts.sort_by(|a, b| a.0.cmp(&b.0));
     verdicts
 }
 
@@ -158,7 +158,7 @@ fn all_tls_ok(lab: &Lab) -> Vec<(String, Verdict)> {
         .iter()
         .map(|name| (name.to_string(), Verdict::TlsOk))
         .collect();
-    expected.sort();
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
     expected
 }
 
@@ -226,7 +226,10 @@ async fn a_queue_longer_than_the_lookup_timeout_makes_no_lookup_fail() {
         *arrivals.iter().max().unwrap() - start >= needed,
         "the cap held"
     );
-    assert!(needed > Duration::from_secs(2), "the queue outlasted a lookup timeout");
+    assert!(
+        needed > Duration::from_secs(2),
+        "the queue outlasted a lookup timeout"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hickory_resolver::Resolver;
 use hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
@@ -38,7 +39,6 @@ use hickory_resolver::proto::dnssec::rdata::DNSSECRData;
 use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
 use hickory_resolver::proto::op::{DEFAULT_RETRY_FLOOR, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
-use hickory_resolver::Resolver;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::{DEFAULT_DNS_RETRY_INTERVAL, DnsServer, TrustAnchorFile};
