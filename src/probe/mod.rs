@@ -2,11 +2,11 @@
 //! STARTTLS session per address, and apply DESIGN.md's verdict rules.
 //!
 //! Owns: DNS ([`dns`], its queries-per-second cap in [`rate`]), SMTP sessions ([`smtp`]), reply
-//! parsing ([`reply`]), TLS and certificate verdicts ([`tls`]), the legacy OpenSSL client for servers rustls cannot talk to ([`legacy`]),
-//! MTA-STS and TLS-RPT lookups ([`sts`], over the HTTPS client [`https`]; beside the SMTP
-//! probes, never changing their verdicts), and a run's politeness state: MX hosts shared by
-//! many domains are probed once per run, and at most one connection at a time goes to any IP
-//! address.
+//! parsing ([`reply`]), TLS and certificate verdicts ([`tls`]), the legacy OpenSSL client for
+//! servers rustls cannot talk to ([`legacy`]), MTA-STS and TLS-RPT lookups ([`sts`], over the
+//! HTTPS client [`https`]; beside the SMTP probes, never changing their verdicts), and a run's
+//! politeness state: MX hosts shared by many domains are probed once per run, and at most one
+//! connection at a time goes to any IP address.
 //! A task that fails (panics) still yields its result: the address, MX host or domain is
 //! untestable with reason `internal_error` and the panic message in `detail`, and the run goes
 //! on ([`fault`] lets tests make a task panic).
