@@ -250,3 +250,60 @@ async fn zero_turns_the_cap_off_and_every_verdict_still_comes() {
     );
     assert!(arrivals.len() >= 12 * 5);
 }
+
+/// Runs the binary on the database `db` with `args`.
+fn run(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_starttls-monitor"))
+        .args(["--db", db.to_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_setting_round_trips_through_settings_set_and_show_and_bad_values_name_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("monitor.sqlite3");
+    starttls_monitor::store::Store::open(&db).unwrap();
+    let shown = run(&db, &["settings", "show"]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    assert!(
+        text(&shown.stdout).contains("dns_qps = 500\n"),
+        "the default: {}",
+        text(&shown.stdout)
+    );
+    let set = run(&db, &["settings", "set", "dns_qps", "50"]);
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert_eq!(text(&set.stdout), "dns_qps = 50\n");
+    for (value, expected) in [
+        (
+            "100001",
+            "dns_qps must be between 0 (no cap) and 100000 queries per second",
+        ),
+        ("fast", "dns_qps: 'fast' is not a whole number"),
+    ] {
+        let refused = run(&db, &["settings", "set", "dns_qps", value]);
+        assert_eq!(refused.status.code(), Some(2), "{value}");
+        let stderr = text(&refused.stderr);
+        assert!(stderr.contains("setting not saved: "), "{stderr}");
+        assert!(stderr.contains(expected), "{value}: {stderr}");
+    }
+    let shown = run(&db, &["settings", "show"]);
+    assert!(
+        text(&shown.stdout).contains("dns_qps = 50\n"),
+        "nothing refused was saved: {}",
+        text(&shown.stdout)
+    );
+    let uncapped = run(&db, &["settings", "set", "dns_qps", "0"]);
+    assert_eq!(text(&uncapped.stdout), "dns_qps = 0\n");
+    // The option is checked when the command line is read.
+    let bad = run(&db, &["probe", "--dns-qps", "lots", "example.test"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = text(&bad.stderr);
+    assert!(stderr.contains("--dns-qps"), "{stderr}");
+    assert!(stderr.contains("queries per second"), "{stderr}");
+}
