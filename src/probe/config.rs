@@ -67,12 +67,12 @@ pub const DEFAULT_DNS_TIMEOUT: Duration = Duration::from_secs(5);
 /// longer gets a duplicate query, which it answers from the lookup already under way.
 pub const DEFAULT_DNS_RETRY_INTERVAL: Duration = Duration::from_millis(800);
 /// Most DNS queries a prober sends per second, retransmissions included (0: no cap). Public
-/// resolvers rate-limit each client at about 1,000-1,500 queries a second (Google Public DNS
-/// documents 1,500) and answer the excess with SERVFAIL or silence, which a probe would read as
-/// DNS failures; a third of that leaves room for the other users behind the same address and
-/// is light for a system resolver (a local cache or the ISP's). Real-world runs at the default
-/// concurrency stay below it; large lists at high concurrency are held to it. Loopback test
-/// fleets and benchmarks set 0.
+/// resolvers rate-limit each client at about 1,000-1,500 queries a second (Google Public DNS's
+/// page for ISPs gives 1,000 or 1,500 per IPv4 address, by version) and throttle the excess
+/// (dropped or refused), which a probe would read as DNS failures; half the lower figure leaves
+/// room for the other users behind the same address and is light for a system resolver (a
+/// local cache or the ISP's). Real-world runs at the default concurrency stay below it; large
+/// lists at high concurrency are held to it. Loopback test fleets and benchmarks set 0.
 pub const DEFAULT_DNS_QPS: u32 = 500;
 /// The SMTP port of mail exchangers; other values are for test fleets.
 pub const DEFAULT_SMTP_PORT: u16 = 25;
