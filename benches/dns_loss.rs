@@ -33,6 +33,8 @@ async fn probe_all(
         smtp_port,
         dns_timeout: DEFAULT_DNS_TIMEOUT,
         dns_retry_interval: retry,
+        // Loopback: the public-resolver cap would measure the cap, not the probe.
+        dns_qps: 0,
         ..ProbeConfig::default()
     };
     config.load_ca_file(ca_file).expect("CA");

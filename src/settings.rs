@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::changes::ChangeKind;
 use crate::probe::config::{
-    DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DNS_QPS,
     DEFAULT_GREETING_TIMEOUT, DEFAULT_SMTP_PORT, ProbeConfigBuilder,
 };
 use crate::probe::socks::mask_in;
@@ -58,6 +58,9 @@ pub struct Settings {
     pub ehlo_name: String,
     /// DNS server as `IP`, `IP:PORT` or `[IPv6]:PORT`; empty means the system resolver.
     pub dns_server: String,
+    /// Most DNS queries a second, retransmissions included; 0: no cap (loopback test fleets).
+    /// Default [`DEFAULT_DNS_QPS`], at most [`MAX_DNS_QPS`].
+    pub dns_qps: u32,
     /// Extra trust anchors (PEM file), added to the Mozilla roots.
     pub ca_file: Option<PathBuf>,
     /// DNSSEC trust anchors (a file of DNSKEY lines) that replace the built-in root keys;
@@ -96,6 +99,10 @@ pub struct Settings {
     /// always notified, outside quiet mode.)
     pub health_stale_percent: u32,
 }
+
+/// The highest DNS queries-per-second cap the setting takes (a cap above what any resolver
+/// answers is a typo; 0 is the way to say "no cap").
+pub const MAX_DNS_QPS: u32 = 100_000;
 
 /// The default of [`Settings::health_stale_percent`].
 pub const DEFAULT_HEALTH_STALE_PERCENT: u32 = 25;
@@ -230,6 +237,7 @@ impl Default for Settings {
             scan_deadline_minutes: whole_seconds(DEFAULT_SCAN_DEADLINE) / 60,
             ehlo_name: String::new(),
             dns_server: String::new(),
+            dns_qps: DEFAULT_DNS_QPS,
             ca_file: None,
             trust_anchor: None,
             smtp_port: DEFAULT_SMTP_PORT,
@@ -299,12 +307,15 @@ impl std::fmt::Debug for ProxyUrl {
 pub struct SettingsError(pub String);
 
 /// Command-line options that override saved settings for one process (`--dns`, `--ca-file`,
-/// `--smtp-port`, `--timeout`, `--greeting-timeout`, `--ehlo-name`, `--concurrency`, and a
+/// `--smtp-port`, `--timeout`, `--greeting-timeout`, `--ehlo-name`, `--concurrency`,
+/// `--dns-qps`, and a
 /// command's `--deep`). `None` leaves the setting (or, for `probe`, the default) alone.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
     /// The resolver, instead of the saved DNS server.
     pub dns: Option<DnsServer>,
+    /// The DNS queries-per-second cap (0: none), instead of the saved one.
+    pub dns_qps: Option<u32>,
     /// Extra trust anchors, instead of the saved CA file.
     pub ca_file: Option<PathBuf>,
     /// DNSSEC trust anchors (`--trust-anchor`), instead of the saved `trust_anchor`.
@@ -332,6 +343,9 @@ impl Overrides {
     pub fn apply(&self, mut builder: ProbeConfigBuilder) -> ProbeConfigBuilder {
         if let Some(dns) = &self.dns {
             builder = builder.dns(dns.clone());
+        }
+        if let Some(qps) = self.dns_qps {
+            builder = builder.dns_qps(qps);
         }
         if let Some(path) = &self.ca_file {
             builder = builder.ca_file(path);
@@ -377,6 +391,8 @@ impl Overrides {
 pub enum OverriddenSetting {
     /// `--dns`, over the DNS server.
     Dns,
+    /// `--dns-qps`, over the DNS queries-per-second cap.
+    DnsQps,
     /// `--ca-file`, over the extra CA file.
     CaFile,
     /// `--smtp-port`, over the SMTP port.
@@ -397,13 +413,14 @@ pub enum OverriddenSetting {
 
 impl OverriddenSetting {
     /// Every one, in the order of the Settings tab.
-    pub const ALL: [OverriddenSetting; 9] = [
+    pub const ALL: [OverriddenSetting; 10] = [
         OverriddenSetting::Concurrency,
         OverriddenSetting::Timeout,
         OverriddenSetting::GreetingTimeout,
         OverriddenSetting::EhloName,
         OverriddenSetting::SmtpPort,
         OverriddenSetting::Dns,
+        OverriddenSetting::DnsQps,
         OverriddenSetting::CaFile,
         OverriddenSetting::Proxy,
         OverriddenSetting::Deep,
@@ -413,6 +430,7 @@ impl OverriddenSetting {
     pub fn flag(self) -> &'static str {
         match self {
             OverriddenSetting::Dns => "--dns",
+            OverriddenSetting::DnsQps => "--dns-qps",
             OverriddenSetting::CaFile => "--ca-file",
             OverriddenSetting::SmtpPort => "--smtp-port",
             OverriddenSetting::Timeout => "--timeout",
@@ -428,6 +446,7 @@ impl OverriddenSetting {
     pub fn setting_name(self) -> &'static str {
         match self {
             OverriddenSetting::Dns => "DNS server",
+            OverriddenSetting::DnsQps => "DNS queries per second",
             OverriddenSetting::CaFile => "Extra trusted CA file",
             OverriddenSetting::SmtpPort => "SMTP port",
             OverriddenSetting::Timeout => "Connect, reply and TLS timeouts",
@@ -447,6 +466,15 @@ fn seconds_rounded_up(duration: Duration) -> u32 {
         .as_secs()
         .saturating_add(u64::from(duration.subsec_nanos() > 0));
     u32::try_from(seconds).unwrap_or(u32::MAX)
+}
+
+/// A DNS rate cap for people: `500 per second`, `no cap`.
+fn dns_qps_text(qps: u32) -> String {
+    if qps == 0 {
+        "no cap".to_string()
+    } else {
+        format!("{qps} per second")
+    }
 }
 
 /// A deadline for people: `5 s`, `2.5 s`.
@@ -471,6 +499,7 @@ impl Overrides {
                 DnsServer::System => "the system resolver".to_string(),
                 DnsServer::Custom(address) => address.to_string(),
             }),
+            OverriddenSetting::DnsQps => self.dns_qps.map(dns_qps_text),
             OverriddenSetting::CaFile => {
                 self.ca_file.as_ref().map(|path| path.display().to_string())
             }
@@ -499,6 +528,11 @@ impl Overrides {
                         DnsServer::System => String::new(),
                         DnsServer::Custom(address) => address.to_string(),
                     };
+                }
+            }
+            OverriddenSetting::DnsQps => {
+                if let Some(qps) = self.dns_qps {
+                    saved.dns_qps = qps;
                 }
             }
             OverriddenSetting::CaFile => {
@@ -576,6 +610,7 @@ impl Settings {
             .tls_timeout(seconds(self.command_timeout_secs))
             .https_timeout(seconds(self.command_timeout_secs))
             .expiry_warning_days(self.expiry_warning_days)
+            .dns_qps(self.dns_qps)
             .smtp_port(self.smtp_port)
             .deep(self.deep);
         let ehlo_name = self.ehlo_name.trim();
@@ -777,6 +812,11 @@ impl Settings {
                 problems.push(format!("{name} must be between 1 and 600 seconds"));
             }
         }
+        if self.dns_qps > MAX_DNS_QPS {
+            problems.push(format!(
+                "dns_qps must be between 0 (no cap) and {MAX_DNS_QPS} queries per second"
+            ));
+        }
         if self.scan_deadline_minutes == 0 {
             problems.push("scan deadline must be at least 1 minute".to_string());
         }
@@ -972,6 +1012,7 @@ mod tests {
         std::fs::write(&ca_file, certified.cert.pem()).expect("write");
         let overrides = Overrides {
             dns: Some(DnsServer::parse("10.0.0.53").expect("address")),
+            dns_qps: Some(40),
             ca_file: Some(ca_file.clone()),
             smtp_port: Some(2526),
             https_port: Some(8443),
@@ -988,6 +1029,7 @@ mod tests {
             config.dns,
             DnsServer::Custom("10.0.0.53:53".parse().expect("addr"))
         );
+        assert_eq!(config.dns_qps, 40);
         assert_eq!(config.ca_file.as_deref(), Some(ca_file.as_path()));
         assert_eq!(config.extra_roots.len(), 1);
         assert_eq!(config.smtp_port, 2526);
@@ -1118,6 +1160,74 @@ mod tests {
             problems,
             ["scan interval must be between 1 hour and 1 year"]
         );
+    }
+
+    #[test]
+    fn the_dns_rate_cap_is_a_setting_an_option_overrides_and_zero_is_no_cap() {
+        let settings = Settings::default();
+        assert_eq!(settings.dns_qps, DEFAULT_DNS_QPS);
+        assert!(
+            settings
+                .shown()
+                .contains(&("dns_qps".to_string(), DEFAULT_DNS_QPS.to_string()))
+        );
+        let config = settings.probe_config(&Overrides::default()).expect("valid");
+        assert_eq!(config.dns_qps, DEFAULT_DNS_QPS);
+
+        let edited = settings.edited(&[("dns_qps", " 50 ")]).expect("valid");
+        assert_eq!(edited.dns_qps, 50);
+        let uncapped = edited.edited(&[("dns_qps", "0")]).expect("0 is no cap");
+        assert_eq!(uncapped.dns_qps, 0);
+        let config = uncapped.probe_config(&Overrides::default()).expect("valid");
+        assert_eq!(config.dns_qps, 0);
+        assert_eq!(
+            settings.edited(&[("dns_qps", "fast")]).expect_err("text"),
+            ["dns_qps: 'fast' is not a whole number"]
+        );
+        assert_eq!(
+            settings.edited(&[("dns_qps", "-5")]).expect_err("negative"),
+            ["dns_qps: '-5' is not a whole number"]
+        );
+        assert_eq!(
+            settings
+                .edited(&[("dns_qps", "5000000000")])
+                .expect_err("u32"),
+            ["dns_qps: '5000000000' is out of range"]
+        );
+        assert_eq!(
+            settings
+                .edited(&[("dns_qps", "100001")])
+                .expect_err("a rule"),
+            [format!(
+                "dns_qps must be between 0 (no cap) and {MAX_DNS_QPS} queries per second"
+            )]
+        );
+
+        // `--dns-qps` wins for one process, is named with its value, and can be saved.
+        let overrides = Overrides {
+            dns_qps: Some(0),
+            ..Overrides::default()
+        };
+        let config = edited.probe_config(&overrides).expect("valid");
+        assert_eq!(config.dns_qps, 0, "the option over the saved 50");
+        assert_eq!(overrides.overridden(), [OverriddenSetting::DnsQps]);
+        assert_eq!(OverriddenSetting::DnsQps.flag(), "--dns-qps");
+        assert_eq!(
+            overrides.value_text(OverriddenSetting::DnsQps).as_deref(),
+            Some("no cap")
+        );
+        let saved = overrides.saved_into(OverriddenSetting::DnsQps, &edited);
+        assert_eq!(
+            saved,
+            Settings {
+                dns_qps: 0,
+                ..edited.clone()
+            }
+        );
+        assert!(overrides.is_saved_in(OverriddenSetting::DnsQps, &saved));
+        // A database saved before the setting existed takes the default.
+        let old: Settings = serde_json::from_str(r#"{"concurrency": 8}"#).expect("parses");
+        assert_eq!(old.dns_qps, DEFAULT_DNS_QPS);
     }
 
     #[test]

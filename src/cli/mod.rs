@@ -20,12 +20,12 @@ use clap::{Args, Parser, Subcommand};
 use crate::import::domain_list::DomainList;
 use crate::model::{DomainName, DomainResult};
 use crate::probe::config::{
-    DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DNS_QPS,
     DEFAULT_GREETING_TIMEOUT, DEFAULT_HTTPS_PORT, DEFAULT_SMTP_PORT, DEFAULT_TLS_TIMEOUT,
     FALLBACK_EHLO_NAME,
 };
 use crate::probe::{DnsServer, ProbeConfig, Prober, ProxyChoice};
-use crate::settings::Overrides;
+use crate::settings::{MAX_DNS_QPS, Overrides};
 
 /// Exit status for "we could not do our job" (bad CA file, DNS setup...).
 pub const EXIT_ERROR: u8 = 1;
@@ -53,6 +53,10 @@ pub struct GlobalOptions {
     /// resolver).
     #[arg(long, global = true, value_name = "ADDR", value_parser = parse_dns)]
     pub dns: Option<DnsServer>,
+    /// Most DNS queries a second, retransmissions included; 0: no cap. The help states the
+    /// default ([`DEFAULT_DNS_QPS`]).
+    #[arg(long = "dns-qps", global = true, value_name = "N", value_parser = parse_dns_qps, help = dns_qps_help())]
+    pub dns_qps: Option<u32>,
     /// Extra trust anchors (PEM), added to the Mozilla roots (instead of the saved CA file).
     #[arg(long = "ca-file", global = true, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
@@ -131,6 +135,14 @@ fn ehlo_name_help() -> String {
     )
 }
 
+/// `--dns-qps` help, with the default from its constant.
+fn dns_qps_help() -> String {
+    format!(
+        "Most DNS queries a second, resends included (default {DEFAULT_DNS_QPS}, or the saved \
+         setting; 0: no cap, for loopback test fleets)"
+    )
+}
+
 /// `--concurrency` help, with the default from its constant.
 fn concurrency_help() -> String {
     format!("Domains probed at the same time (default {DEFAULT_CONCURRENCY}, or the saved setting)")
@@ -195,6 +207,15 @@ fn parse_proxy(text: &str) -> Result<ProxyChoice, String> {
     ProxyChoice::parse(text)
 }
 
+fn parse_dns_qps(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(qps) if qps <= MAX_DNS_QPS => Ok(qps),
+        _ => Err(format!(
+            "'{text}' is not a number of queries per second from 0 (no cap) to {MAX_DNS_QPS}"
+        )),
+    }
+}
+
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .parse()
@@ -235,6 +256,7 @@ impl GlobalOptions {
     pub fn overrides(&self) -> Overrides {
         Overrides {
             dns: self.dns.clone(),
+            dns_qps: self.dns_qps,
             ca_file: self.ca_file.clone(),
             trust_anchor: self.trust_anchor.clone(),
             smtp_port: self.smtp_port,
@@ -480,6 +502,7 @@ mod tests {
                 DEFAULT_GREETING_TIMEOUT.as_secs()
             ),
             format!("default {DEFAULT_CONCURRENCY}, or the saved setting"),
+            format!("default {DEFAULT_DNS_QPS}, or the saved"),
             FALLBACK_EHLO_NAME.to_string(),
         ] {
             assert!(help.contains(&expected), "'{expected}' in:\n{help}");
@@ -500,6 +523,8 @@ mod tests {
             "2.5",
             "--concurrency",
             "3",
+            "--dns-qps",
+            "0",
         ])
         .expect("parses");
         let config = cli
@@ -514,6 +539,23 @@ mod tests {
         assert_eq!(config.tls_timeout, Duration::from_millis(2500));
         assert_eq!(config.greeting_timeout, DEFAULT_GREETING_TIMEOUT);
         assert_eq!(config.concurrency, 3);
+        assert_eq!(config.dns_qps, 0, "0: no cap");
+        let default = Cli::try_parse_from(["starttls-monitor", "probe", "example.org"])
+            .expect("parses")
+            .global
+            .overrides()
+            .apply(ProbeConfig::builder())
+            .build()
+            .expect("valid");
+        assert_eq!(default.dns_qps, DEFAULT_DNS_QPS);
+        for bad in ["-1", "many", "100001"] {
+            let option = format!("--dns-qps={bad}");
+            let error = Cli::try_parse_from(["starttls-monitor", "scan", option.as_str()])
+                .expect_err("refused")
+                .to_string();
+            assert!(error.contains("--dns-qps"), "{error}");
+            assert!(error.contains("queries per second"), "{error}");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Probe settings: timeouts, caps, resolver, SMTP port, trust anchors.
+//! Probe settings: timeouts, caps (the DNS queries-per-second cap among them), resolver, SMTP
+//! port, trust anchors.
 //!
 //! Owns: the typed configuration, the one set of probe defaults (`DEFAULT_*`, used by
 //! `ProbeConfig::default`, the saved settings' defaults, the command-line help and the settings
@@ -65,6 +66,14 @@ pub const DEFAULT_DNS_TIMEOUT: Duration = Duration::from_secs(5);
 /// enough for a busy recursive resolver's cold lookup most of the time; a resolver that takes
 /// longer gets a duplicate query, which it answers from the lookup already under way.
 pub const DEFAULT_DNS_RETRY_INTERVAL: Duration = Duration::from_millis(800);
+/// Most DNS queries a prober sends per second, retransmissions included (0: no cap). Public
+/// resolvers rate-limit each client at about 1,000-1,500 queries a second (Google Public DNS's
+/// page for ISPs gives 1,000 or 1,500 per IPv4 address, by version) and throttle the excess
+/// (dropped or refused), which a probe would read as DNS failures; half the lower figure leaves
+/// room for the other users behind the same address and is light for a system resolver (a
+/// local cache or the ISP's). Real-world runs at the default concurrency stay below it; large
+/// lists at high concurrency are held to it. Loopback test fleets and benchmarks set 0.
+pub const DEFAULT_DNS_QPS: u32 = 500;
 /// The SMTP port of mail exchangers; other values are for test fleets.
 pub const DEFAULT_SMTP_PORT: u16 = 25;
 /// TCP connect timeout.
@@ -104,6 +113,10 @@ pub struct ProbeConfig {
     /// How long one DNS query waits before it is sent again. Default
     /// [`DEFAULT_DNS_RETRY_INTERVAL`] (capped at `dns_timeout`).
     pub dns_retry_interval: Duration,
+    /// Most DNS queries sent per second by this prober, both resolvers and every run together,
+    /// retransmissions included; 0: no cap. A burst of a tenth of a second's worth may go at
+    /// once (`probe::rate`). Default [`DEFAULT_DNS_QPS`].
+    pub dns_qps: u32,
     /// SMTP port. Default [`DEFAULT_SMTP_PORT`]; other values are for test fleets.
     pub smtp_port: u16,
     /// Name we give in EHLO. Default: this machine's fully qualified name, else
@@ -219,6 +232,7 @@ impl Default for ProbeConfig {
             dns: DnsServer::System,
             dns_timeout: DEFAULT_DNS_TIMEOUT,
             dns_retry_interval: DEFAULT_DNS_RETRY_INTERVAL,
+            dns_qps: DEFAULT_DNS_QPS,
             smtp_port: DEFAULT_SMTP_PORT,
             ehlo_name: default_ehlo_name(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -391,6 +405,12 @@ impl ProbeConfigBuilder {
     /// [`DEFAULT_DNS_RETRY_INTERVAL`].
     pub fn dns_retry_interval(mut self, interval: Duration) -> Self {
         self.config.dns_retry_interval = interval;
+        self
+    }
+
+    /// Most DNS queries sent per second (0: no cap). Default [`DEFAULT_DNS_QPS`].
+    pub fn dns_qps(mut self, qps: u32) -> Self {
+        self.config.dns_qps = qps;
         self
     }
 
@@ -594,6 +614,7 @@ mod tests {
         let config = ProbeConfig::builder().build().expect("the defaults work");
         assert_eq!(config.dns, DnsServer::System);
         assert_eq!(config.dns_timeout, DEFAULT_DNS_TIMEOUT);
+        assert_eq!(config.dns_qps, DEFAULT_DNS_QPS);
         assert_eq!(config.smtp_port, DEFAULT_SMTP_PORT);
         assert_eq!(config.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
         assert_eq!(config.greeting_timeout, DEFAULT_GREETING_TIMEOUT);
@@ -633,6 +654,7 @@ mod tests {
         let config = ProbeConfig::builder()
             .dns(DnsServer::parse("127.0.0.1:5353").expect("address"))
             .dns_timeout(Duration::from_millis(1500))
+            .dns_qps(0)
             .smtp_port(2525)
             .ehlo_name("probe.example.org")
             .connect_timeout(Duration::from_secs(3))
@@ -650,6 +672,7 @@ mod tests {
             DnsServer::Custom("127.0.0.1:5353".parse().expect("addr"))
         );
         assert_eq!(config.dns_timeout, Duration::from_millis(1500));
+        assert_eq!(config.dns_qps, 0);
         assert_eq!(config.smtp_port, 2525);
         assert_eq!(config.ehlo_name, "probe.example.org");
         assert_eq!(config.connect_timeout, Duration::from_secs(3));

@@ -5,25 +5,44 @@
 //! MTA-STS and TLS-RPT ([`Dns::txt`]); beside them, the validating resolver ([`ValidatingDns`])
 //! that gives the DNSSEC status of the MX, address and TLSA answers and the TLSA records. Must
 //! not touch: SMTP, TLS, storage, the DANE rules (`probe::dane`, `probe`).
+//!
+//! One prober has one [`Dns`] and one [`ValidatingDns`], built once in `Prober::new` and
+//! shared (cloned handles of the same hickory resolver, its cache and connections) by every
+//! domain task of every run, and by the HTTPS client's host lookups: never one per domain.
+//! Lookups in flight are bounded: at most `concurrency` domains run at once, each with a fixed
+//! fan-out (MX, then A/AAAA of at most `max_mx_hosts` hosts, the TXT and validating lookups);
+//! with a queries-per-second cap also by [`QueryPacing`]'s admission limit.
+//!
+//! The cap (`ProbeConfig::dns_qps`) holds for every datagram the run sends: hickory binds a
+//! fresh UDP socket for each query it sends, first copies, its own resends and our retries
+//! alike, and [`PacedRuntime`] takes a token from the shared bucket (`probe::rate`) before each
+//! bind, for both resolvers. A TCP connection (after a truncated answer) takes one token when
+//! it opens; the queries it then carries are not counted. Answers from hickory's cache send
+//! nothing and take nothing.
 
+use std::future::Future;
+use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hickory_resolver::Resolver;
 use hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
 use hickory_resolver::lookup::Lookup;
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::runtime::{RuntimeProvider, TokioRuntimeProvider};
 use hickory_resolver::net::{DnsError as HickoryDnsError, NetError};
 use hickory_resolver::proto::dnssec::rdata::DNSSECRData;
 use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
-use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::op::{DEFAULT_RETRY_FLOOR, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
-use hickory_resolver::{Resolver, TokioResolver};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::{DEFAULT_DNS_RETRY_INTERVAL, DnsServer, TrustAnchorFile};
+use super::rate::QueryRate;
 use crate::model::auth::{DnssecStatus, TlsaRecord};
 use crate::model::{DnsError, DomainName};
 
@@ -82,35 +101,154 @@ pub fn query_timing(timeout: Duration, retry: Duration) -> (Duration, usize) {
     (per_query, usize::try_from(tries - 1).unwrap_or(usize::MAX))
 }
 
+/// The DNS pacing of one prober, shared by its plain and its validating resolver: the
+/// queries-per-second bucket every datagram takes a token from ([`PacedRuntime`]), and the
+/// admission limit on lookups in flight. Cheap to clone; clones share both.
+#[derive(Clone, Default)]
+pub struct QueryPacing {
+    /// None: no cap.
+    rate: Option<Arc<QueryRate>>,
+    /// Lookups in flight (None with no cap). With a cap, a lookup starts only when its first
+    /// query can go within about half of hickory's shortest resend interval
+    /// ([`DEFAULT_RETRY_FLOOR`], 333 ms): `max(burst, qps * floor / 2)` lookups at once. So
+    /// waiting for the cap happens before hickory's timers start, and never turns into a
+    /// resend or a lookup timeout (a DNS error, a wrong verdict): a capped run is slower, not
+    /// wronger.
+    lookups: Option<Arc<Semaphore>>,
+    /// The admission limit `lookups` was made with (0 with no cap).
+    lookup_limit: usize,
+}
+
+impl QueryPacing {
+    /// At most `qps` queries a second (0: no cap, no admission limit).
+    pub fn new(qps: u32) -> Self {
+        let Some(rate) = QueryRate::new(qps) else {
+            return Self::default();
+        };
+        let per_floor = f64::from(qps) * DEFAULT_RETRY_FLOOR.as_secs_f64() / 2.0;
+        let lookups = (per_floor as usize).max(rate.burst() as usize);
+        Self {
+            rate: Some(Arc::new(rate)),
+            lookups: Some(Arc::new(Semaphore::new(lookups))),
+            lookup_limit: lookups,
+        }
+    }
+
+    /// Lookups admitted at once under the cap; None without one.
+    pub fn lookup_limit(&self) -> Option<usize> {
+        self.lookups.as_ref().map(|_| self.lookup_limit)
+    }
+
+    /// Waits until a lookup may start; the permit ends it. None without a cap (or, never, a
+    /// closed limit).
+    async fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        match &self.lookups {
+            Some(lookups) => lookups.clone().acquire_owned().await.ok(),
+            None => None,
+        }
+    }
+}
+
+/// hickory's tokio runtime with every UDP query and every TCP connection first taking a token
+/// from the prober's bucket (none without a cap). hickory sends each UDP query, resends
+/// included, from a socket of its own bound just before ([`RuntimeProvider::bind_udp`]), so
+/// the bind is where each datagram can be paced.
+#[derive(Clone, Default)]
+pub struct PacedRuntime {
+    tokio: TokioRuntimeProvider,
+    rate: Option<Arc<QueryRate>>,
+}
+
+impl RuntimeProvider for PacedRuntime {
+    type Handle = <TokioRuntimeProvider as RuntimeProvider>::Handle;
+    type Timer = <TokioRuntimeProvider as RuntimeProvider>::Timer;
+    type Udp = <TokioRuntimeProvider as RuntimeProvider>::Udp;
+    type Tcp = <TokioRuntimeProvider as RuntimeProvider>::Tcp;
+
+    fn create_handle(&self) -> Self::Handle {
+        self.tokio.create_handle()
+    }
+
+    fn connect_tcp(
+        &self,
+        server_addr: SocketAddr,
+        bind_addr: Option<SocketAddr>,
+        timeout: Option<Duration>,
+    ) -> Pin<Box<dyn Send + Future<Output = Result<Self::Tcp, io::Error>>>> {
+        let connect = self.tokio.connect_tcp(server_addr, bind_addr, timeout);
+        let rate = self.rate.clone();
+        Box::pin(async move {
+            if let Some(rate) = rate {
+                rate.acquire().await;
+            }
+            connect.await
+        })
+    }
+
+    fn bind_udp(
+        &self,
+        local_addr: SocketAddr,
+        server_addr: SocketAddr,
+    ) -> Pin<Box<dyn Send + Future<Output = Result<Self::Udp, io::Error>>>> {
+        let bind = self.tokio.bind_udp(local_addr, server_addr);
+        let rate = self.rate.clone();
+        Box::pin(async move {
+            if let Some(rate) = rate {
+                rate.acquire().await;
+            }
+            bind.await
+        })
+    }
+}
+
+/// A resolver builder for `server` on the paced runtime.
+fn resolver_builder(
+    server: &DnsServer,
+    pacing: &QueryPacing,
+) -> Result<hickory_resolver::ResolverBuilder<PacedRuntime>, DnsSetupError> {
+    let runtime = PacedRuntime {
+        tokio: TokioRuntimeProvider::default(),
+        rate: pacing.rate.clone(),
+    };
+    match server {
+        DnsServer::System => {
+            Resolver::builder(runtime).map_err(|error| DnsSetupError(error.to_string()))
+        }
+        DnsServer::Custom(address) => Ok(Resolver::builder_with_config(
+            custom_config(*address),
+            runtime,
+        )),
+    }
+}
+
 /// The probe's resolver.
 #[derive(Clone)]
 pub struct Dns {
-    resolver: TokioResolver,
+    resolver: Resolver<PacedRuntime>,
+    pacing: QueryPacing,
 }
 
 impl Dns {
-    /// Creates a resolver for `server`; each lookup takes at most about `timeout`, its queries
-    /// sent again every [`DEFAULT_DNS_RETRY_INTERVAL`].
+    /// Creates a resolver for `server`, without a rate cap; each lookup takes at most about
+    /// `timeout`, its queries sent again every [`DEFAULT_DNS_RETRY_INTERVAL`].
     pub fn new(server: &DnsServer, timeout: Duration) -> Result<Self, DnsSetupError> {
-        Self::with_retry(server, timeout, DEFAULT_DNS_RETRY_INTERVAL)
+        Self::with_retry(
+            server,
+            timeout,
+            DEFAULT_DNS_RETRY_INTERVAL,
+            &QueryPacing::default(),
+        )
     }
 
     /// Creates a resolver for `server` whose lookups take at most about `timeout`, each query
-    /// sent again after `retry` without an answer ([`query_timing`]).
+    /// sent again after `retry` without an answer ([`query_timing`]), paced by `pacing`.
     pub fn with_retry(
         server: &DnsServer,
         timeout: Duration,
         retry: Duration,
+        pacing: &QueryPacing,
     ) -> Result<Self, DnsSetupError> {
-        let mut builder = match server {
-            DnsServer::System => {
-                TokioResolver::builder_tokio().map_err(|error| DnsSetupError(error.to_string()))?
-            }
-            DnsServer::Custom(address) => Resolver::builder_with_config(
-                custom_config(*address),
-                TokioRuntimeProvider::default(),
-            ),
-        };
+        let mut builder = resolver_builder(server, pacing)?;
         let options: &mut ResolverOpts = builder.options_mut();
         (options.timeout, options.attempts) = query_timing(timeout, retry);
         options.preserve_intermediates = true;
@@ -121,11 +259,15 @@ impl Dns {
         let resolver = builder
             .build()
             .map_err(|error| DnsSetupError(error.to_string()))?;
-        Ok(Self { resolver })
+        Ok(Self {
+            resolver,
+            pacing: pacing.clone(),
+        })
     }
 
     /// Looks up the MX set of `domain`.
     pub async fn mx(&self, domain: &DomainName) -> MxAnswer {
+        let _admitted = self.pacing.admit().await;
         match self.resolver.mx_lookup(domain.to_fqdn()).await {
             Ok(lookup) => mx_answer(&lookup),
             Err(error) => match classify(&error) {
@@ -139,6 +281,7 @@ impl Dns {
     /// CNAMEs, with the resolver and timeouts of every other lookup.
     pub async fn txt(&self, name: &str) -> TxtAnswer {
         let fqdn = format!("{}.", name.trim_end_matches('.'));
+        let _admitted = self.pacing.admit().await;
         match self.resolver.txt_lookup(fqdn.as_str()).await {
             Ok(lookup) => TxtAnswer::Records(
                 lookup
@@ -165,8 +308,14 @@ impl Dns {
     pub async fn addresses(&self, host: &str, cap: usize) -> HostAddresses {
         let fqdn = format!("{}.", host.trim_end_matches('.'));
         let (v4, v6) = tokio::join!(
-            self.resolver.ipv4_lookup(fqdn.as_str()),
-            self.resolver.ipv6_lookup(fqdn.as_str())
+            async {
+                let _admitted = self.pacing.admit().await;
+                self.resolver.ipv4_lookup(fqdn.as_str()).await
+            },
+            async {
+                let _admitted = self.pacing.admit().await;
+                self.resolver.ipv6_lookup(fqdn.as_str()).await
+            }
         );
         let mut cname_target = None;
         let mut v4_addresses = Vec::new();
@@ -325,7 +474,9 @@ fn classify(error: &NetError) -> Classified {
 /// that strips DNSSEC data, or a bogus answer, changes no STARTTLS / PFS / WebPKI verdict.
 #[derive(Clone)]
 pub struct ValidatingDns {
-    resolver: TokioResolver,
+    resolver: Resolver<PacedRuntime>,
+    /// The same pacing as the plain resolver's: one cap for the run.
+    pacing: QueryPacing,
     /// The zones of the trust anchors (`.` for the built-in root keys).
     anchor_zones: Vec<String>,
 }
@@ -368,32 +519,32 @@ impl<T> Validated<T> {
 }
 
 impl ValidatingDns {
-    /// A validating resolver for `server`, lookups timed as [`Dns::new`]'s; `anchors` replace
-    /// the built-in root keys.
+    /// A validating resolver for `server`, lookups timed as [`Dns::new`]'s (no rate cap);
+    /// `anchors` replace the built-in root keys.
     pub fn new(
         server: &DnsServer,
         timeout: Duration,
         anchors: Option<&TrustAnchorFile>,
     ) -> Result<Self, DnsSetupError> {
-        Self::with_retry(server, timeout, DEFAULT_DNS_RETRY_INTERVAL, anchors)
+        Self::with_retry(
+            server,
+            timeout,
+            DEFAULT_DNS_RETRY_INTERVAL,
+            anchors,
+            &QueryPacing::default(),
+        )
     }
 
-    /// A validating resolver timed as [`Dns::with_retry`]'s.
+    /// A validating resolver timed and paced as [`Dns::with_retry`]'s (give it the same
+    /// `pacing` for one cap over both).
     pub fn with_retry(
         server: &DnsServer,
         timeout: Duration,
         retry: Duration,
         anchors: Option<&TrustAnchorFile>,
+        pacing: &QueryPacing,
     ) -> Result<Self, DnsSetupError> {
-        let mut builder = match server {
-            DnsServer::System => {
-                TokioResolver::builder_tokio().map_err(|error| DnsSetupError(error.to_string()))?
-            }
-            DnsServer::Custom(address) => Resolver::builder_with_config(
-                custom_config(*address),
-                TokioRuntimeProvider::default(),
-            ),
-        };
+        let mut builder = resolver_builder(server, pacing)?;
         let anchor_zones = match anchors {
             Some(file) => {
                 let parsed = TrustAnchors::from_str(&file.text).map_err(|error| {
@@ -420,6 +571,7 @@ impl ValidatingDns {
             .map_err(|error| DnsSetupError(error.to_string()))?;
         Ok(Self {
             resolver,
+            pacing: pacing.clone(),
             anchor_zones,
         })
     }
@@ -434,7 +586,10 @@ impl ValidatingDns {
             let Ok(name) = Name::from_ascii(zone) else {
                 return DnssecData::Missing;
             };
-            match self.resolver.lookup(name, RecordType::DNSKEY).await {
+            let admitted = self.pacing.admit().await;
+            let answer = self.resolver.lookup(name, RecordType::DNSKEY).await;
+            drop(admitted);
+            match answer {
                 Ok(lookup) => {
                     let secure = lookup.answers().iter().any(|record| {
                         record.record_type() == RecordType::DNSKEY && record.proof.is_secure()
@@ -460,7 +615,9 @@ impl ValidatingDns {
 
     /// The DNSSEC status of the MX answer of `domain` (of its denial when it has none).
     pub async fn mx(&self, domain: &DomainName) -> Validated<()> {
+        let admitted = self.pacing.admit().await;
         let result = self.resolver.mx_lookup(domain.to_fqdn()).await;
+        drop(admitted);
         validated(result, RecordType::MX, |_| Some(()))
     }
 
@@ -469,8 +626,14 @@ impl ValidatingDns {
     pub async fn addresses(&self, host: &str) -> Validated<IpAddr> {
         let fqdn = format!("{}.", host.trim_end_matches('.'));
         let (v4, v6) = tokio::join!(
-            self.resolver.ipv4_lookup(fqdn.as_str()),
-            self.resolver.ipv6_lookup(fqdn.as_str())
+            async {
+                let _admitted = self.pacing.admit().await;
+                self.resolver.ipv4_lookup(fqdn.as_str()).await
+            },
+            async {
+                let _admitted = self.pacing.admit().await;
+                self.resolver.ipv6_lookup(fqdn.as_str()).await
+            }
         );
         let v4 = validated(v4, RecordType::A, |data| match data {
             RData::A(a) => Some(IpAddr::V4(a.0)),
@@ -493,7 +656,9 @@ impl ValidatingDns {
     /// The TLSA RRset at `_25._tcp.<host>`, validated.
     pub async fn tlsa(&self, host: &str) -> Validated<TlsaRecord> {
         let name = format!("_25._tcp.{}.", host.trim_end_matches('.'));
+        let admitted = self.pacing.admit().await;
         let result = self.resolver.tlsa_lookup(name.as_str()).await;
+        drop(admitted);
         validated(result, RecordType::TLSA, |data| match data {
             RData::TLSA(tlsa) => Some(TlsaRecord::new(
                 tlsa.cert_usage.into(),
@@ -614,6 +779,44 @@ fn denial<T>(error: &NetError) -> Validated<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_admission_limit_follows_the_cap_and_zero_has_none() {
+        let uncapped = QueryPacing::new(0);
+        assert!(uncapped.rate.is_none());
+        assert_eq!(uncapped.lookup_limit(), None);
+        // 500 qps * 333 ms / 2: the queue ahead of a lookup's first query drains in 167 ms.
+        assert_eq!(QueryPacing::new(500).lookup_limit(), Some(83));
+        // Never below the burst, never zero.
+        assert_eq!(QueryPacing::new(20).lookup_limit(), Some(3));
+        assert_eq!(QueryPacing::new(1).lookup_limit(), Some(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_datagram_socket_waits_for_a_token_and_none_without_a_cap() {
+        let local: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let server: SocketAddr = "127.0.0.1:53".parse().unwrap();
+        let start = tokio::time::Instant::now();
+        let uncapped = PacedRuntime::default();
+        for _ in 0..200 {
+            uncapped.bind_udp(local, server).await.unwrap();
+        }
+        assert_eq!(tokio::time::Instant::now(), start, "no cap: no wait");
+
+        let pacing = QueryPacing::new(100);
+        let capped = PacedRuntime {
+            tokio: TokioRuntimeProvider::default(),
+            rate: pacing.rate.clone(),
+        };
+        for _ in 0..30 {
+            capped.bind_udp(local, server).await.unwrap();
+        }
+        // A burst of 10, then one every 10 ms.
+        assert_eq!(
+            tokio::time::Instant::now() - start,
+            Duration::from_millis(200)
+        );
+    }
 
     #[test]
     fn a_lost_query_costs_the_retry_interval_and_the_tries_fit_the_lookup_timeout() {

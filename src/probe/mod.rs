@@ -1,12 +1,12 @@
 //! The probe engine: for a domain, resolve its MX hosts and their addresses, run one SMTP
 //! STARTTLS session per address, and apply DESIGN.md's verdict rules.
 //!
-//! Owns: DNS ([`dns`]), SMTP sessions ([`smtp`]), reply parsing ([`reply`]), TLS and certificate
-//! verdicts ([`tls`]), the legacy OpenSSL client for servers rustls cannot talk to ([`legacy`]),
-//! MTA-STS and TLS-RPT lookups ([`sts`], over the HTTPS client [`https`]; beside the SMTP
-//! probes, never changing their verdicts), and a run's politeness state: MX hosts shared by
-//! many domains are probed once per run, and at most one connection at a time goes to any IP
-//! address.
+//! Owns: DNS ([`dns`], its queries-per-second cap in [`rate`]), SMTP sessions ([`smtp`]), reply
+//! parsing ([`reply`]), TLS and certificate verdicts ([`tls`]), the legacy OpenSSL client for
+//! servers rustls cannot talk to ([`legacy`]), MTA-STS and TLS-RPT lookups ([`sts`], over the
+//! HTTPS client [`https`]; beside the SMTP probes, never changing their verdicts), and a run's
+//! politeness state: MX hosts shared by many domains are probed once per run, and at most one
+//! connection at a time goes to any IP address.
 //! A task that fails (panics) still yields its result: the address, MX host or domain is
 //! untestable with reason `internal_error` and the panic message in `detail`, and the run goes
 //! on ([`fault`] lets tests make a task panic).
@@ -20,6 +20,7 @@ pub mod fault;
 pub mod https;
 pub mod legacy;
 pub mod mta_sts;
+pub mod rate;
 pub mod reply;
 pub mod smtp;
 pub mod socks;
@@ -47,7 +48,7 @@ use crate::model::{
     aggregate, auth,
 };
 use dane::DaneCheck;
-use dns::{Dns, DnssecData, MxAnswer, Validated, ValidatingDns};
+use dns::{Dns, DnssecData, MxAnswer, QueryPacing, Validated, ValidatingDns};
 use fault::FaultLevel;
 use https::HttpsClient;
 use legacy::LegacyTls;
@@ -94,12 +95,20 @@ impl Prober {
     /// when probing, not here.
     pub fn new(config: ProbeConfig) -> Result<Self, ProbeSetupError> {
         config.validate()?;
-        let dns = Dns::with_retry(&config.dns, config.dns_timeout, config.dns_retry_interval)?;
+        // One cap for both resolvers and every run of this prober.
+        let pacing = QueryPacing::new(config.dns_qps);
+        let dns = Dns::with_retry(
+            &config.dns,
+            config.dns_timeout,
+            config.dns_retry_interval,
+            &pacing,
+        )?;
         let validating = ValidatingDns::with_retry(
             &config.dns,
             config.dns_timeout,
             config.dns_retry_interval,
             config.trust_anchor.as_ref(),
+            &pacing,
         )?;
         let tls = TlsSetup::new(&config.extra_roots)?;
         let legacy = LegacyTls::new()?;

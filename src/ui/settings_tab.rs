@@ -44,6 +44,8 @@ pub struct SettingsForm {
     pub ehlo_name: String,
     pub custom_dns: bool,
     pub dns_server: String,
+    /// The DNS queries-per-second cap (`dns_qps`); 0: none.
+    pub dns_qps: String,
     pub ca_file: String,
     /// DNSSEC trust anchors (`trust_anchor`); empty: the root keys built in.
     pub trust_anchor: String,
@@ -84,6 +86,7 @@ impl SettingsForm {
             ehlo_name: settings.ehlo_name.clone(),
             custom_dns: !settings.dns_server.trim().is_empty(),
             dns_server: settings.dns_server.clone(),
+            dns_qps: settings.dns_qps.to_string(),
             ca_file: settings
                 .ca_file
                 .as_ref()
@@ -129,7 +132,7 @@ impl SettingsForm {
             .map(|kind| kind.as_str())
             .collect();
         let notify_kinds = notify_kinds.join(",");
-        let edits: [(&str, &str); 19] = [
+        let edits: [(&str, &str); 20] = [
             ("scan_interval_hours", &self.scan_interval_hours),
             ("concurrency", &self.concurrency),
             ("connect_timeout_secs", &self.connect_timeout_secs),
@@ -138,6 +141,7 @@ impl SettingsForm {
             ("scan_deadline_minutes", &self.scan_deadline_minutes),
             ("ehlo_name", &self.ehlo_name),
             ("dns_server", dns_server),
+            ("dns_qps", &self.dns_qps),
             ("ca_file", &self.ca_file),
             ("trust_anchor", &self.trust_anchor),
             ("smtp_port", &self.smtp_port),
@@ -364,6 +368,16 @@ impl SettingsTab {
                         note(OverriddenSetting::Dns),
                     );
                     ui.end_row();
+                    text_row(
+                        ui,
+                        "DNS queries per second",
+                        &mut form.dns_qps,
+                        &format!(
+                            "default {}: kind to a public resolver; 0: no cap (test fleets)",
+                            defaults.dns_qps
+                        ),
+                        note(OverriddenSetting::DnsQps),
+                    );
 
                     ui.label("Extra trusted CA file");
                     ui.horizontal(|ui| {
