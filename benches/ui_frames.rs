@@ -139,7 +139,7 @@ fn main() {
         print_memory("with one table model");
         report_row_bytes(&table);
     }
-    print_memory("after dropping it")
+    print_memory("after dropping it");
     println!("{domain_count} domains stored; starting the app headless");
     let app = App::start(path, Overrides::default(), false, Saved::default());
     let mut harness = Harness::builder()
