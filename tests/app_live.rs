@@ -297,11 +297,7 @@ fn a_refusing_dns_server_gets_a_banner_naming_it_the_likely_cause_and_what_to_do
         },
     );
     for name in DOMAINS {
-        let row = harness
-            .state()
-            .table()
-            .row_of(&domain(name))
-            .expect("row");
+        let row = harness.state().table().row_of(&domain(name)).expect("row");
         assert_eq!(row.verdict, Some(Verdict::Untestable), "{name}");
     }
     drop(harness);

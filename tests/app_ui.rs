@@ -491,11 +491,7 @@ fn an_outage_leaves_the_last_known_verdicts_marked_stale() {
         ("c.example", Verdict::NoStarttls),
     ] {
         let domain = DomainName::parse(name).expect("valid");
-        let row = harness
-            .state()
-            .table()
-            .row_of(&domain)
-            .expect("a row");
+        let row = harness.state().table().row_of(&domain).expect("a row");
         assert_eq!(row.verdict, Some(verdict), "{name}: the last known verdict");
         let stale = row.stale.expect("marked stale");
         assert!(stale.why.starts_with("DNS"), "{name}: {}", stale.why);

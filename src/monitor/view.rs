@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use std::collections::HashMap;
-
 use crate::model::{DomainName, DomainResult, Weight};
 use crate::settings::Settings;
 pub use crate::store::{
@@ -187,12 +185,26 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
     }
     let weights = store.weights(list_id)?;
     let weight_total = weights.values().map(|weight| weight.get()).sum();
-    let latest = store.latest(&LatestFilter {
+    // Row by row into the compact rows: the whole list is never held as `LatestRow`s.
+    let expected_rows = lists
+        .iter()
+        .find(|summary| summary.name.as_deref() == list)
+        .map_or(0, |summary| summary.domain_count);
+    let mut builder = rows::RowsBuilder::with_capacity(expected_rows);
+    let mut too_many = None;
+    let every_row = LatestFilter {
         list: list_id,
         ..LatestFilter::default()
+    };
+    store.latest_each(&every_row, |row| {
+        if too_many.is_none() {
+            too_many = builder.push(row).err();
+        }
     })?;
-    let mut rows =
-        TableRows::from_rows(latest).map_err(|error| StoreError::Invalid(error.to_string()))?;
+    if let Some(error) = too_many {
+        return Err(StoreError::Invalid(error.to_string()));
+    }
+    let mut rows = builder.finish();
     rows.set_weights(&weights);
     drop(weights);
     Ok(ViewSnapshot {

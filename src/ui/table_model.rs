@@ -350,7 +350,10 @@ fn build(rows: &TableRows, params: &ViewParams) -> Built {
         {
             *count += 1;
         }
-        if let Some(count) = row.provider_id().and_then(|id| providers.get_mut(id.index())) {
+        if let Some(count) = row
+            .provider_id()
+            .and_then(|id| providers.get_mut(id.index()))
+        {
             *count += 1;
         }
     }
@@ -1450,7 +1453,9 @@ mod tests {
                         .is_some_and(|not_after| not_after <= cutoff)
                 })
                 && self.dane.is_none_or(|dane| row.auth.dane == dane)
-                && self.mta_sts.is_none_or(|outcome| row.auth.mta_sts == outcome)
+                && self
+                    .mta_sts
+                    .is_none_or(|outcome| row.auth.mta_sts == outcome)
                 && self
                     .provider
                     .as_deref()
@@ -1498,13 +1503,22 @@ mod tests {
                 .and_then(|provider| rank.get(provider).copied())
                 .unwrap_or(usize::MAX)
         };
-        let weight = |index: usize| weights.get(&rows[index].domain).copied().unwrap_or_default();
+        let weight = |index: usize| {
+            weights
+                .get(&rows[index].domain)
+                .copied()
+                .unwrap_or_default()
+        };
         visible.sort_by(|&a, &b| {
             let order = match sort.column {
                 SortColumn::Weight => weight(a).cmp(&weight(b)),
                 column => old_compare(&rows[a], &rows[b], column),
             };
-            let order = if sort.ascending { order } else { order.reverse() };
+            let order = if sort.ascending {
+                order
+            } else {
+                order.reverse()
+            };
             let order = order.then_with(|| a.cmp(&b));
             if group_by_provider {
                 group(a).cmp(&group(b)).then(order)
@@ -1578,7 +1592,12 @@ mod tests {
         let none = HashMap::new();
         let mut checked = 0;
         for needle in ["", "GOOGLE", "b.ex", "Bücher", "xn--bch", "7", "zzz"] {
-            for grade in [None, Some(Grade::Secure), Some(Grade::AtRisk), Some(Grade::NotProbed)] {
+            for grade in [
+                None,
+                Some(Grade::Secure),
+                Some(Grade::AtRisk),
+                Some(Grade::NotProbed),
+            ] {
                 for days in [None, Some(0), Some(30)] {
                     for provider in [None, Some("google.com"), Some("nobody.example")] {
                         for (dane, mta_sts) in [
@@ -1657,7 +1676,10 @@ mod tests {
         let wait = |table: &mut TableModel| {
             let started = std::time::Instant::now();
             while table.is_rebuilding() {
-                assert!(started.elapsed() < std::time::Duration::from_secs(120), "never ended");
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(120),
+                    "never ended"
+                );
                 std::thread::sleep(std::time::Duration::from_millis(5));
                 table.poll();
             }
@@ -1684,9 +1706,13 @@ mod tests {
         // d000000 .. d000009, of which every third but d000000 (now no STARTTLS) was.
         assert_eq!(
             shown(&table),
-            ["d000000.example", "d000001.example", "d000004.example", "d000007.example"]
+            [
+                "d000000.example",
+                "d000001.example",
+                "d000004.example",
+                "d000007.example"
+            ]
         );
         assert_eq!(table.provider_counts(), [("x.example".to_string(), 1)]);
     }
 }
-

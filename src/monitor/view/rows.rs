@@ -93,7 +93,11 @@ impl Words {
     }
 
     fn heap_bytes(&self) -> usize {
-        let texts: usize = self.texts.iter().map(|text| heap_block(text.len() + 16)).sum();
+        let texts: usize = self
+            .texts
+            .iter()
+            .map(|text| heap_block(text.len() + 16))
+            .sum();
         texts
             + self.texts.capacity() * size_of::<Arc<str>>()
             + self.ids.capacity() * (size_of::<(Arc<str>, WordId)>() + 1)
@@ -196,7 +200,10 @@ impl TableRows {
         let end = self.name_ends.get(index).map_or(0, |&end| end as usize);
         let start = match index {
             0 => 0,
-            _ => self.name_ends.get(index - 1).map_or(end, |&end| end as usize),
+            _ => self
+                .name_ends
+                .get(index - 1)
+                .map_or(end, |&end| end as usize),
         };
         self.names.get(start..end).unwrap_or("")
     }
@@ -324,7 +331,10 @@ fn facts_of(words: &mut Words, row: &LatestRow) -> Facts {
         state_since: seconds_of(row.state_since),
         mx_count: u32::try_from(row.mx_count).unwrap_or(u32::MAX),
         provider: row.provider.as_deref().and_then(|text| words.intern(text)),
-        tls_version: row.tls_version.as_deref().and_then(|text| words.intern(text)),
+        tls_version: row
+            .tls_version
+            .as_deref()
+            .and_then(|text| words.intern(text)),
         verdict: row.verdict,
         tls_grade: row.tls_grade,
         flags: flag_bits(row.starttls)
@@ -344,6 +354,14 @@ pub struct RowsBuilder {
 }
 
 impl RowsBuilder {
+    /// A builder with room for `rows` rows (names grow as they come).
+    pub fn with_capacity(rows: usize) -> Self {
+        let mut builder = Self::default();
+        builder.rows.name_ends.reserve_exact(rows);
+        builder.rows.facts.reserve_exact(rows);
+        builder
+    }
+
     /// Adds `row`.
     pub fn push(&mut self, row: LatestRow) -> Result<(), TooManyRows> {
         let rows = &mut self.rows;
@@ -639,8 +657,19 @@ pub(crate) mod test_support {
             Some(TlsGrade::PhaseOut),
             Some(TlsGrade::Insufficient),
         ];
-        let versions = [None, Some("TLSv1.3"), Some("TLSv1.2"), Some("SSLv3"), Some("odd")];
-        let providers = [None, Some("google.com"), Some("b.example"), Some("a.example")];
+        let versions = [
+            None,
+            Some("TLSv1.3"),
+            Some("TLSv1.2"),
+            Some("SSLv3"),
+            Some("odd"),
+        ];
+        let providers = [
+            None,
+            Some("google.com"),
+            Some("b.example"),
+            Some("a.example"),
+        ];
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let times = [
             None,
