@@ -799,15 +799,15 @@ impl TableModel {
 
     /// Selected domains in the order shown (a filter that hides a row also unselects it).
     pub fn selected_domains(&self) -> Vec<DomainName> {
-        let mut selected: Vec<(usize, &DomainName)> = self
+        let rows: HashMap<u32, &DomainName> = self
             .selected
             .iter()
-            .filter_map(|domain| Some((self.position_of(domain)?, domain)))
+            .filter_map(|domain| Some((self.rows.index_of(domain.as_str())? as u32, domain)))
             .collect();
-        selected.sort_unstable_by_key(|(position, _)| *position);
-        selected
-            .into_iter()
-            .map(|(_, domain)| domain.clone())
+        self.view
+            .visible
+            .iter()
+            .filter_map(|index| rows.get(index).map(|domain| (*domain).clone()))
             .collect()
     }
 

@@ -436,22 +436,27 @@ impl<'a> RowRef<'a> {
         self.rows.name(self.index)
     }
 
+    /// The verdict shown (None: never probed).
     pub fn verdict(&self) -> Option<Verdict> {
         self.facts.verdict
     }
 
+    /// `starttls` (None: unknown).
     pub fn starttls(&self) -> Option<bool> {
         flag_of(self.facts.flags)
     }
 
+    /// `pfs` (None: unknown).
     pub fn pfs(&self) -> Option<bool> {
         flag_of(self.facts.flags >> 2)
     }
 
+    /// `strict_valid` (None: unknown).
     pub fn strict_valid(&self) -> Option<bool> {
         flag_of(self.facts.flags >> 4)
     }
 
+    /// The domain's `tls_grade`.
     pub fn tls_grade(&self) -> Option<TlsGrade> {
         self.facts.tls_grade
     }
@@ -461,6 +466,7 @@ impl<'a> RowRef<'a> {
         self.facts.tls_version
     }
 
+    /// The TLS version in words (`TLSv1.3`).
     pub fn tls_version(&self) -> Option<&'a str> {
         self.facts.tls_version.map(|id| self.rows.words.text(id))
     }
@@ -470,10 +476,12 @@ impl<'a> RowRef<'a> {
         self.facts.provider
     }
 
+    /// The mail provider (`model::provider_of` of the primary MX).
     pub fn provider(&self) -> Option<&'a str> {
         self.facts.provider.map(|id| self.rows.words.text(id))
     }
 
+    /// How many MX hosts.
     pub fn mx_count(&self) -> usize {
         self.facts.mx_count as usize
     }
@@ -493,10 +501,12 @@ impl<'a> RowRef<'a> {
         (self.facts.state_since != NO_TIME).then_some(self.facts.state_since)
     }
 
+    /// DANE, MTA-STS and the sender view.
     pub fn auth(&self) -> RowAuth {
         self.facts.auth
     }
 
+    /// Why and since when the row shows its last known state.
     pub fn stale(&self) -> Option<&'a Staleness> {
         if self.facts.flags & STALE_BIT == 0 {
             return None;
@@ -699,7 +709,7 @@ pub(crate) mod test_support {
                     last_known_at: at(1_600_000_000),
                     why: format!("why {index}"),
                 });
-                let sender = (index % 3 == 0).then(|| SenderView {
+                let sender = (index % 3 == 0).then_some(SenderView {
                     dane: SenderOutcome::Defers,
                     mta_sts: SenderOutcome::Authenticated,
                     authenticated: index % 2 == 0,
