@@ -96,7 +96,7 @@ fn grade_of(harness: &Harness<'static, App>, name: &str) -> Grade {
         .table()
         .row_of(&domain(name))
         .expect("the row");
-    Grade::of_row(row)
+    Grade::of_row(&row)
 }
 
 fn shown(harness: &Harness<'static, App>) -> Vec<String> {

@@ -161,7 +161,7 @@ fn a_scan_written_by_another_process_shows_within_two_polls_in_row_detail_figure
         written.elapsed(),
         harness.state().status_text()
     );
-    let row = harness.state().table().row_of(&b).cloned().expect("row");
+    let row = harness.state().table().row_of(&b).expect("row");
     assert_eq!(row.verdict, Some(Verdict::TlsOk));
     assert_eq!(row.strict_valid, Some(false));
 
@@ -297,12 +297,7 @@ fn a_refusing_dns_server_gets_a_banner_naming_it_the_likely_cause_and_what_to_do
         },
     );
     for name in DOMAINS {
-        let row = harness
-            .state()
-            .table()
-            .row_of(&domain(name))
-            .cloned()
-            .expect("row");
+        let row = harness.state().table().row_of(&domain(name)).expect("row");
         assert_eq!(row.verdict, Some(Verdict::Untestable), "{name}");
     }
     drop(harness);

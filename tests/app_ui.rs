@@ -85,7 +85,7 @@ fn typed_domains_are_added_and_invalid_lines_are_reported_not_dropped() {
         .table()
         .rows()
         .iter()
-        .map(|row| row.domain.as_str())
+        .map(|row| row.domain())
         .collect();
     assert_eq!(shown, ["example.org", "mail.example.net"]);
     assert!(
@@ -312,7 +312,7 @@ fn a_csv_import_is_previewed_then_applied_and_a_report_exported() {
         .table()
         .rows()
         .iter()
-        .map(|row| row.domain.as_str())
+        .map(|row| row.domain())
         .collect();
     assert_eq!(names, ["acme.example", "xn--bcher-kva.example"]);
 
@@ -491,12 +491,7 @@ fn an_outage_leaves_the_last_known_verdicts_marked_stale() {
         ("c.example", Verdict::NoStarttls),
     ] {
         let domain = DomainName::parse(name).expect("valid");
-        let row = harness
-            .state()
-            .table()
-            .row_of(&domain)
-            .cloned()
-            .expect("a row");
+        let row = harness.state().table().row_of(&domain).expect("a row");
         assert_eq!(row.verdict, Some(verdict), "{name}: the last known verdict");
         let stale = row.stale.expect("marked stale");
         assert!(stale.why.starts_with("DNS"), "{name}: {}", stale.why);

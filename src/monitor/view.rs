@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use std::collections::HashMap;
-
 use crate::model::{DomainName, DomainResult, Weight};
 use crate::settings::Settings;
 pub use crate::store::{
@@ -19,6 +17,10 @@ pub use crate::store::{
     ScanCounts, ScanInfo, Staleness, TrendCounts, TrendPoint, VolumeCounts,
 };
 use crate::store::{LatestFilter, ListId, Store, StoreError};
+
+pub mod rows;
+
+use rows::TableRows;
 
 /// How many recent change events a view carries.
 pub const VIEW_EVENT_LIMIT: usize = 500;
@@ -45,8 +47,10 @@ pub struct ViewSnapshot {
     pub list: Option<String>,
     /// "All domains" first, then every named list by name.
     pub lists: Vec<ListSummary>,
-    /// Latest state of every domain of the list, by name.
-    pub rows: Vec<LatestRow>,
+    /// Latest state of every domain of the list, by name, compact, with each domain's weight
+    /// (mail volume) in the list — for All domains the largest weight it has in any list. The
+    /// app moves them into the table model.
+    pub rows: TableRows,
     pub trends: Vec<TrendPoint>,
     pub providers: Vec<ProviderRow>,
     /// Newest first.
@@ -62,9 +66,6 @@ pub struct ViewSnapshot {
     pub load_time: Duration,
     /// The domain detail asked for with the view, read in the same transaction as the rows.
     pub detail: Option<Box<DomainDetail>>,
-    /// Each domain's weight (mail volume) in the list; for All domains the largest weight it
-    /// has in any list. The app moves it into the table model.
-    pub weights: HashMap<DomainName, Weight>,
     /// The sum of `weights` over the list's domains: the whole of "share of the list's mail".
     pub weight_total: f64,
     /// Whether some domain of the list weighs other than 1 (volume figures say something).
@@ -184,10 +185,28 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
     }
     let weights = store.weights(list_id)?;
     let weight_total = weights.values().map(|weight| weight.get()).sum();
-    let rows = store.latest(&LatestFilter {
+    // Row by row into the compact rows: the whole list is never held as `LatestRow`s.
+    let expected_rows = lists
+        .iter()
+        .find(|summary| summary.name.as_deref() == list)
+        .map_or(0, |summary| summary.domain_count);
+    let mut builder = rows::RowsBuilder::with_capacity(expected_rows);
+    let mut too_many = None;
+    let every_row = LatestFilter {
         list: list_id,
         ..LatestFilter::default()
+    };
+    store.latest_each(&every_row, |row| {
+        if too_many.is_none() {
+            too_many = builder.push(row).err();
+        }
     })?;
+    if let Some(error) = too_many {
+        return Err(StoreError::Invalid(error.to_string()));
+    }
+    let mut rows = builder.finish();
+    rows.set_weights(&weights);
+    drop(weights);
     Ok(ViewSnapshot {
         list: list.map(str::to_string),
         lists,
@@ -202,7 +221,6 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
         load_time: started.elapsed(),
         detail: None,
         weighted: store.is_weighted(list_id)?,
-        weights,
         weight_total,
         webhook_log: store.webhook_deliveries(VIEW_WEBHOOK_LOG_LIMIT)?,
     })
@@ -413,7 +431,8 @@ mod tests {
         let view = load_view(&store, Some("outbound")).expect("view");
         assert!(view.weighted);
         assert_eq!(view.weight_total, 1500.5);
-        assert_eq!(view.weights.get(&name("a.example")), Some(&weigh(1500.0)));
+        let a = view.rows.index_of("a.example").expect("a row");
+        assert_eq!(view.rows.weight(a), weigh(1500.0));
         let message = apply_edit(
             &store,
             &Edit::SetWeight {

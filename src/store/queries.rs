@@ -895,6 +895,18 @@ impl Store {
     /// Latest state of each domain matching `filter`, by domain name: a domain whose latest
     /// probes were untestable shows its last known state, marked stale, while the rule keeps it.
     pub fn latest(&self, filter: &LatestFilter) -> Result<Vec<LatestRow>, StoreError> {
+        let mut latest = Vec::new();
+        self.latest_each(filter, |row| latest.push(row))?;
+        Ok(latest)
+    }
+
+    /// [`Self::latest`] a row at a time, as each is read: a caller that keeps rows its own way
+    /// (the app's compact table) never holds them all twice.
+    pub fn latest_each(
+        &self,
+        filter: &LatestFilter,
+        mut each: impl FnMut(LatestRow),
+    ) -> Result<(), StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);
         let max_days = self.stale_max_days()?;
         let text = filter.text.as_ref().map(|text| {
@@ -928,7 +940,7 @@ impl Store {
                 ))
             })
             .map_err(fail)?;
-        let mut latest = Vec::new();
+        let mut given = 0;
         let mut skipped = 0;
         for row in rows {
             let (name, run, why, known, since) = row.map_err(fail)?;
@@ -972,12 +984,13 @@ impl Store {
                 skipped += 1;
                 continue;
             }
-            if filter.limit.is_some_and(|limit| latest.len() >= limit) {
+            if filter.limit.is_some_and(|limit| given >= limit) {
                 break;
             }
-            latest.push(row);
+            given += 1;
+            each(row);
         }
-        Ok(latest)
+        Ok(())
     }
 
     /// The full latest result of `domain`, with `probed_at` set to when it was last confirmed

@@ -237,8 +237,10 @@ impl UiState {
         });
     }
 
-    /// Re-filters and re-sorts rows updated in place, at most every 250 ms.
+    /// Takes a finished background rebuild of the table; re-filters and re-sorts rows updated
+    /// in place, at most every 250 ms.
     pub fn rebuild_table_if_due(&mut self) {
+        self.table.poll();
         if self.last_table_rebuild.elapsed() >= TABLE_REBUILD_INTERVAL {
             self.table.rebuild_if_stale();
             self.last_table_rebuild = Instant::now();
@@ -254,8 +256,7 @@ impl UiState {
                 self.list = snapshot.list.clone();
                 let rows = std::mem::take(&mut snapshot.rows);
                 self.table.set_rows(rows);
-                let weights = std::mem::take(&mut snapshot.weights);
-                self.table.set_weights(weights, snapshot.weight_total);
+                self.table.set_weight_total(snapshot.weight_total);
                 self.last_table_rebuild = Instant::now();
                 // The detail read with these rows replaces the shown one; a cursor that moved
                 // meanwhile has its own answer coming.
@@ -418,7 +419,7 @@ impl UiState {
                 }
             }
             ScanEvent::DomainProbed(result) => {
-                let previous = self.table.row_of(&result.domain).cloned();
+                let previous = self.table.row_of(&result.domain);
                 let row = view::row_from_result(&result, previous.as_ref());
                 self.table.update_row(row);
                 if self.table.cursor() == Some(&result.domain) {
@@ -548,7 +549,6 @@ mod tests {
 
     fn snapshot(list: Option<&str>, rows: &[&str]) -> Box<ViewSnapshot> {
         Box::new(ViewSnapshot {
-            weights: Default::default(),
             weight_total: 0.0,
             weighted: false,
             webhook_log: Vec::new(),
@@ -559,7 +559,10 @@ mod tests {
                 domain_count: rows.len(),
                 latest: None,
             }],
-            rows: rows.iter().map(|name| row(name)).collect(),
+            rows: crate::monitor::view::rows::TableRows::from_rows(
+                rows.iter().map(|name| row(name)).collect(),
+            )
+            .expect("fits"),
             trends: Vec::new(),
             providers: Vec::new(),
             events: Vec::new(),

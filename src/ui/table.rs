@@ -259,6 +259,11 @@ impl DomainsTab {
             now: time::OffsetDateTime::now_utc(),
         };
         let sort = table.sort();
+        if table.is_rebuilding() {
+            // The new order comes from a background thread: look again soon.
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(15));
+        }
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut heading_clicked = None;
         let mut row_clicked: Option<(usize, egui::Modifiers)> = None;
@@ -342,7 +347,7 @@ impl DomainsTab {
                                 .on_hover_text(format!("{size} domains of {provider} follow"));
                             }
                             (SortColumn::Weight, _) => weight_ui(ui, table, &data.domain),
-                            _ => cells.cell_ui(ui, column, data),
+                            _ => cells.cell_ui(ui, column, &data),
                         });
                     }
                     if row.response().clicked() {

@@ -1,22 +1,26 @@
-//! The domains table's data side: all rows of the selected list, the filtered and sorted view of
-//! them, and the selection. Rebuilt only when rows, filter or sort change — never per frame —
-//! so drawing 100k rows costs only the visible ones.
+//! The domains table's data side: all rows of the selected list (compact, [`TableRows`]), the
+//! filtered and sorted view of them, and the selection. Rebuilt only when rows, filter or sort
+//! change — never per frame — so drawing 1M rows costs only the visible ones; a table larger
+//! than [`INLINE_REBUILD_ROWS`] is rebuilt on a background thread (sort keys computed once per
+//! row, then one integer sort), the previous view shown meanwhile.
 //!
 //! Owns: filtering, sorting, selection (by domain, so it survives re-sorting and reloads),
 //! keyboard cursor movement, and which columns are hidden ([`HiddenColumns`], the rule that the
 //! Domain column always shows). Must not touch: drawing, the monitor.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError};
 
 use serde::{Deserialize, Serialize};
 
 use super::style::Grade;
-use super::style::GradeLook as _;
 use crate::model::auth::{DaneSetStatus, MtaStsOutcome};
 use crate::model::{DomainName, Weight};
 use crate::monitor::view::LatestRow;
+pub use crate::monitor::view::rows::TableRows;
+use crate::monitor::view::rows::{RowRef, WordId};
 
 /// A sortable column of the domains table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -154,18 +158,29 @@ impl From<HiddenColumns> for Vec<SortColumn> {
     }
 }
 
+/// Tables of up to this many rows are filtered and sorted inside the frame that asks; larger
+/// ones on a background thread, the previous view staying on screen until the new one is ready
+/// (a million rows take longer than a frame).
+pub const INLINE_REBUILD_ROWS: usize = 50_000;
+
 /// Rows, their filtered/sorted view, and the selection.
 #[derive(Default)]
 pub struct TableModel {
-    /// Every row of the list, by domain name (the store's order; kept for binary search).
-    rows: Vec<LatestRow>,
-    /// Indexes into `rows`: what the table shows, in order.
-    visible: Vec<usize>,
+    /// Every row of the list, by domain name: what `view` indexes.
+    rows: Arc<TableRows>,
+    /// A new snapshot's rows, while their view is being built (shown once it is).
+    next_rows: Option<Arc<TableRows>>,
+    /// What the table shows, and the counts for the filter menus.
+    view: Built,
+    /// The background rebuild, when one runs.
+    job: Option<Receiver<Built>>,
+    /// Filters, sort or rows changed while the job ran: it is out of date.
+    job_outdated: bool,
+    /// Results that arrived while a job was reading the rows, applied when it ends.
+    pending_updates: Vec<LatestRow>,
     filter_text: String,
     grade_filter: Option<Grade>,
     sort: SortOrder,
-    /// Rows per grade over all rows (for the filter menu).
-    grade_counts: BTreeMap<Grade, usize>,
     selected: HashSet<DomainName>,
     /// The row the keyboard and the detail panel follow.
     cursor: Option<DomainName>,
@@ -173,8 +188,6 @@ pub struct TableModel {
     anchor: Option<DomainName>,
     /// Rows changed since the last rebuild (updated in place while a scan runs).
     stale: bool,
-    /// Each domain's weight in the list (mail volume; absent: 1).
-    weights: HashMap<DomainName, Weight>,
     /// The sum of the weights of the list's domains.
     weight_total: f64,
     /// Only rows whose certificate ends within this many days (or has ended).
@@ -183,12 +196,21 @@ pub struct TableModel {
     provider_filter: Option<String>,
     /// Rows grouped by provider, largest group first, the sort order within each group.
     group_by_provider: bool,
-    /// Rows per provider over all rows, largest first (then by name), for the filter menu.
-    provider_counts: Vec<(String, usize)>,
     /// Only rows with this `dane` (`Some(None)`: not looked up); None: all.
     dane_filter: Option<Option<DaneSetStatus>>,
     /// Only rows with this MTA-STS outcome (`Some(None)`: not looked up); None: all.
     mta_sts_filter: Option<Option<MtaStsOutcome>>,
+}
+
+/// A view of the rows: which are shown in which order, and the counts over all rows.
+#[derive(Debug, Default)]
+struct Built {
+    /// Indexes into the rows: what the table shows, in order.
+    visible: Vec<u32>,
+    /// Rows per grade over all rows (for the filter menu).
+    grade_counts: BTreeMap<Grade, usize>,
+    /// Rows per provider over all rows, largest first (then by name), for the filter menu.
+    provider_counts: Vec<(String, usize)>,
     /// Rows per [`DANE_VALUES`] entry over all rows, for the filter menu.
     dane_counts: [usize; DANE_VALUES.len()],
     /// Rows per [`MTA_STS_VALUES`] entry over all rows, for the filter menu.
@@ -228,43 +250,286 @@ fn rank_of<T: PartialEq>(values: &[T], value: &T) -> usize {
         .unwrap_or(values.len())
 }
 
-/// A row's certificate ends by `cutoff` (a row without a certificate never does).
-fn expires_by(row: &LatestRow, cutoff: time::OffsetDateTime) -> bool {
-    row.cert_not_after
-        .is_some_and(|not_after| not_after <= cutoff)
+/// The filters and the sort a view is built with.
+#[derive(Clone, Debug)]
+struct ViewParams {
+    /// The text filter, trimmed and lower case ("": none).
+    needle: String,
+    grade: Option<Grade>,
+    /// Only certificates ending by then (Unix seconds).
+    expiry_cutoff: Option<i64>,
+    provider: Option<String>,
+    dane: Option<Option<DaneSetStatus>>,
+    mta_sts: Option<Option<MtaStsOutcome>>,
+    sort: SortOrder,
+    group_by_provider: bool,
+}
+
+/// [`ViewParams`] resolved against one set of rows (texts to interned ids).
+struct Filter<'a> {
+    params: &'a ViewParams,
+    /// None: no provider filter; `Some(None)`: a provider no row has.
+    provider: Option<Option<WordId>>,
+    /// Per interned text: whether it contains the needle.
+    word_matches: Vec<bool>,
+}
+
+impl<'a> Filter<'a> {
+    fn new(rows: &TableRows, params: &'a ViewParams) -> Self {
+        let words = rows.words();
+        Self {
+            params,
+            provider: params
+                .provider
+                .as_deref()
+                .map(|provider| words.id_of(provider)),
+            word_matches: match params.needle.is_empty() {
+                true => Vec::new(),
+                false => (0..words.len())
+                    .map(|index| words.text_at(index).contains(&params.needle))
+                    .collect(),
+            },
+        }
+    }
+
+    /// Whether `row` passes every filter.
+    fn keeps(&self, row: &RowRef<'_>) -> bool {
+        let params = self.params;
+        params.grade.is_none_or(|grade| row.grade() == grade)
+            && params.expiry_cutoff.is_none_or(|cutoff| {
+                row.cert_not_after_seconds()
+                    .is_some_and(|not_after| not_after <= cutoff)
+            })
+            && params.dane.is_none_or(|dane| row.auth().dane == dane)
+            && params
+                .mta_sts
+                .is_none_or(|outcome| row.auth().mta_sts == outcome)
+            && self
+                .provider
+                .is_none_or(|provider| provider.is_some() && row.provider_id() == provider)
+            && (params.needle.is_empty() || self.matches_text(row))
+    }
+
+    /// The text filter: the domain in its ASCII or its Unicode form, or the provider.
+    fn matches_text(&self, row: &RowRef<'_>) -> bool {
+        let needle = self.params.needle.as_str();
+        let name = row.domain();
+        name.contains(needle)
+            // The Unicode form only where it may differ (a punycode label): no string per row
+            // else.
+            || (name.contains("xn--")
+                && DomainName::parse(name).is_ok_and(|domain| {
+                    matches!(domain.display_name(),
+                        Cow::Owned(unicode) if unicode.to_lowercase().contains(needle))
+                }))
+            || row
+                .provider_id()
+                .is_some_and(|id| self.word_matches.get(id.index()) == Some(&true))
+    }
+}
+
+/// Builds the view of `rows`: the counts over all rows, and the rows that pass the filters in
+/// the sort order (ties by name).
+fn build(rows: &TableRows, params: &ViewParams) -> Built {
+    let mut built = Built::default();
+    let mut grades = [0usize; Grade::ALL.len()];
+    let mut providers = vec![0usize; rows.words().len()];
+    for row in rows.iter() {
+        if let Some(count) = grades.get_mut(row.grade() as usize) {
+            *count += 1;
+        }
+        if let Some(count) = built
+            .dane_counts
+            .get_mut(rank_of(&DANE_VALUES, &row.auth().dane))
+        {
+            *count += 1;
+        }
+        if let Some(count) = built
+            .mta_sts_counts
+            .get_mut(rank_of(&MTA_STS_VALUES, &row.auth().mta_sts))
+        {
+            *count += 1;
+        }
+        if let Some(count) = row
+            .provider_id()
+            .and_then(|id| providers.get_mut(id.index()))
+        {
+            *count += 1;
+        }
+    }
+    built.grade_counts = Grade::ALL
+        .into_iter()
+        .filter_map(|grade| {
+            let count = grades.get(grade as usize).copied().unwrap_or(0);
+            (count > 0).then_some((grade, count))
+        })
+        .collect();
+    let mut provider_ids: Vec<usize> = (0..providers.len())
+        .filter(|&index| providers[index] > 0)
+        .collect();
+    let words = rows.words();
+    provider_ids.sort_by(|&a, &b| {
+        providers[b]
+            .cmp(&providers[a])
+            .then_with(|| words.text_at(a).cmp(words.text_at(b)))
+    });
+    built.provider_counts = provider_ids
+        .iter()
+        .map(|&index| (words.text_at(index).to_string(), providers[index]))
+        .collect();
+
+    let filter = Filter::new(rows, params);
+    let visible = rows
+        .iter()
+        .filter(|row| filter.keeps(row))
+        .map(|row| row.index() as u32);
+    let sort = params.sort;
+    if !params.group_by_provider && sort.column == SortColumn::Domain {
+        // Rows are kept in name order: the filtered indexes already are.
+        built.visible = visible.collect();
+        if !sort.ascending {
+            built.visible.reverse();
+        }
+        return built;
+    }
+    let keys = SortKeys::new(rows);
+    // The column's key (reversed when descending) above the index: ties go by name, which is
+    // index order, whatever the direction.
+    let ordered = |index: u32| -> u128 {
+        let key = rows
+            .get(index as usize)
+            .map_or(MISSING, |row| keys.of(&row, sort.column));
+        let key = if sort.ascending { key } else { KEY_MASK - key };
+        key << 32 | u128::from(index)
+    };
+    if params.group_by_provider {
+        // Largest provider first; rows without one last; the sort order within.
+        let mut group_of = vec![u32::MAX; words.len()];
+        for (rank, &index) in provider_ids.iter().enumerate() {
+            if let Some(slot) = group_of.get_mut(index) {
+                *slot = rank as u32;
+            }
+        }
+        let mut keyed: Vec<(u32, u128)> = visible
+            .map(|index| {
+                let group = rows
+                    .get(index as usize)
+                    .and_then(|row| row.provider_id())
+                    .and_then(|id| group_of.get(id.index()).copied())
+                    .unwrap_or(u32::MAX);
+                (group, ordered(index))
+            })
+            .collect();
+        keyed.sort_unstable();
+        built.visible = keyed.into_iter().map(|(_, key)| key as u32).collect();
+    } else {
+        let mut keyed: Vec<u128> = visible.map(ordered).collect();
+        keyed.sort_unstable();
+        built.visible = keyed.into_iter().map(|key| key as u32).collect();
+    }
+    built
+}
+
+/// A missing value's key: after every present one (ascending).
+const MISSING: u128 = 1 << 64;
+/// Every key is at most this (present values below [`MISSING`]).
+const KEY_MASK: u128 = (1 << 65) - 1;
+
+/// What sort keys need besides a row: the interned texts' order, the weights.
+struct SortKeys<'a> {
+    rows: &'a TableRows,
+    word_ranks: Vec<u32>,
+}
+
+impl<'a> SortKeys<'a> {
+    fn new(rows: &'a TableRows) -> Self {
+        Self {
+            rows,
+            word_ranks: rows.words().ranks(),
+        }
+    }
+
+    /// `row`'s key for `column`: keys order as the column's values do, missing values last
+    /// (ascending), in 65 bits.
+    fn of(&self, row: &RowRef<'_>, column: SortColumn) -> u128 {
+        fn present_or_missing(value: Option<u64>) -> u128 {
+            value.map_or(MISSING, u128::from)
+        }
+        /// Signed seconds in unsigned order.
+        fn seconds(value: Option<i64>) -> u128 {
+            present_or_missing(value.map(|seconds| (seconds as u64) ^ (1 << 63)))
+        }
+        /// Yes before no before unknown.
+        fn yes_first(value: Option<bool>) -> u128 {
+            present_or_missing(value.map(|value| u64::from(!value)))
+        }
+        let word = |id: Option<WordId>| {
+            present_or_missing(
+                id.and_then(|id| self.word_ranks.get(id.index()))
+                    .map(|&rank| u64::from(rank)),
+            )
+        };
+        match column {
+            SortColumn::Domain => row.index() as u128,
+            SortColumn::Verdict => row.grade() as u128,
+            SortColumn::Starttls => yes_first(row.starttls()),
+            SortColumn::Pfs => yes_first(row.pfs()),
+            SortColumn::Strict => yes_first(row.strict_valid()),
+            SortColumn::TlsVersion => word(row.tls_version_id()),
+            SortColumn::CertExpiry => seconds(row.cert_not_after_seconds()),
+            SortColumn::Provider => word(row.provider_id()),
+            SortColumn::MxCount => row.mx_count() as u128,
+            SortColumn::LastProbed => seconds(row.last_probed_seconds()),
+            SortColumn::LastChange => seconds(row.state_since_seconds()),
+            SortColumn::Weight => {
+                // `f64::total_cmp`'s order (a weight is never NaN) in unsigned bits.
+                let bits = self.rows.weight(row.index()).get().to_bits();
+                u128::from(if bits >> 63 == 1 {
+                    !bits
+                } else {
+                    bits | 1 << 63
+                })
+            }
+            SortColumn::Dane => rank_of(&DANE_VALUES, &row.auth().dane) as u128,
+            SortColumn::MtaSts => rank_of(&MTA_STS_VALUES, &row.auth().mta_sts) as u128,
+        }
+    }
 }
 
 impl TableModel {
     /// Replaces all rows (a fresh snapshot); keeps filter, sort and the selection of domains
-    /// that are still there.
-    pub fn set_rows(&mut self, mut rows: Vec<LatestRow>) {
-        rows.sort_by(|a, b| a.domain.cmp(&b.domain));
-        let present: HashSet<&DomainName> = rows.iter().map(|row| &row.domain).collect();
-        self.selected.retain(|domain| present.contains(domain));
-        if self
-            .cursor
-            .as_ref()
-            .is_some_and(|domain| !present.contains(domain))
-        {
-            self.cursor = None;
-        }
-        self.rows = rows;
+    /// that are still there. A large table shows the new rows once their view is built.
+    pub fn set_rows(&mut self, rows: TableRows) {
+        self.next_rows = Some(Arc::new(rows));
         self.rebuild();
     }
 
-    /// Replaces the weights (mail volume) of the list's domains, from a fresh snapshot; a
-    /// domain without one weighs 1.
+    /// Replaces the weights (mail volume) of the list's domains; a domain without one weighs
+    /// 1. (A snapshot's rows carry their weights: [`Self::set_weight_total`] is enough then.)
     pub fn set_weights(&mut self, weights: HashMap<DomainName, Weight>, weight_total: f64) {
-        self.weights = weights;
+        let newest = self.next_rows.as_mut().unwrap_or(&mut self.rows);
+        Arc::make_mut(newest).set_weights(&weights);
         self.weight_total = weight_total;
         if self.sort.column == SortColumn::Weight {
             self.rebuild();
         }
     }
 
+    /// Sets the sum of the list's weights (the whole of "share of the list's mail").
+    pub fn set_weight_total(&mut self, weight_total: f64) {
+        self.weight_total = weight_total;
+    }
+
+    /// The newest rows (a snapshot's whose view is not built yet, else those shown).
+    fn newest(&self) -> &TableRows {
+        self.next_rows.as_deref().unwrap_or(&self.rows)
+    }
+
     /// The weight of `domain` in the list (1 when none was given).
     pub fn weight_of(&self, domain: &DomainName) -> Weight {
-        self.weights.get(domain).copied().unwrap_or_default()
+        let rows = self.newest();
+        rows.index_of(domain.as_str())
+            .map_or(Weight::ONE, |index| rows.weight(index))
     }
 
     /// `domain`'s share of the list's mail in percent (None when the list weighs nothing).
@@ -275,25 +540,34 @@ impl TableModel {
     /// Updates one row in place (a result that just arrived); ignored when the domain is not
     /// in this list. The view is rebuilt by [`Self::rebuild_if_stale`].
     pub fn update_row(&mut self, row: LatestRow) -> bool {
-        match self
-            .rows
-            .binary_search_by(|probe| probe.domain.cmp(&row.domain))
-        {
-            Ok(index) => {
-                self.rows[index] = row;
-                self.stale = true;
-                true
-            }
-            Err(_) => false,
+        if self.newest().index_of(row.domain.as_str()).is_none() {
+            return false;
         }
+        let newest = self.next_rows.as_mut().unwrap_or(&mut self.rows);
+        match Arc::get_mut(newest) {
+            Some(rows) => {
+                rows.update(&row);
+                self.stale = true;
+            }
+            // A rebuild is reading them: after it.
+            None => self.pending_updates.push(row),
+        }
+        true
     }
 
-    /// The stored row of `domain`, if it is in this list.
-    pub fn row_of(&self, domain: &DomainName) -> Option<&LatestRow> {
-        self.rows
-            .binary_search_by(|probe| probe.domain.cmp(domain))
-            .ok()
-            .map(|index| &self.rows[index])
+    /// The latest row of `domain`, if it is in this list.
+    pub fn row_of(&self, domain: &DomainName) -> Option<LatestRow> {
+        if let Some(row) = self
+            .pending_updates
+            .iter()
+            .rev()
+            .find(|row| row.domain == *domain)
+        {
+            return Some(row.clone());
+        }
+        let rows = self.newest();
+        rows.index_of(domain.as_str())
+            .and_then(|index| rows.to_row(index))
     }
 
     /// Rebuilds the view when rows changed in place since the last rebuild.
@@ -301,6 +575,32 @@ impl TableModel {
         if self.stale {
             self.rebuild();
         }
+    }
+
+    /// Takes the background rebuild's view when it is ready (call every frame).
+    pub fn poll(&mut self) {
+        let Some(job) = &self.job else {
+            return;
+        };
+        let built = match job.try_recv() {
+            Ok(built) => Some(built),
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => None,
+        };
+        self.job = None;
+        match built {
+            Some(built) if !self.job_outdated => self.show(built),
+            // Out of date, or the thread died: again, from what is there now.
+            _ => {
+                self.job_outdated = false;
+                self.rebuild();
+            }
+        }
+    }
+
+    /// Whether a background rebuild runs (the table asks for frames until it is done).
+    pub fn is_rebuilding(&self) -> bool {
+        self.job.is_some()
     }
 
     /// Sets the text filter (case-insensitive, matches the domain in its ASCII or its Unicode
@@ -386,17 +686,17 @@ impl TableModel {
 
     /// Rows of the whole list per DANE value, in [`DANE_VALUES`] order.
     pub fn dane_counts(&self) -> impl Iterator<Item = (Option<DaneSetStatus>, usize)> + '_ {
-        DANE_VALUES.into_iter().zip(self.dane_counts)
+        DANE_VALUES.into_iter().zip(self.view.dane_counts)
     }
 
     /// Rows of the whole list per MTA-STS outcome, in [`MTA_STS_VALUES`] order.
     pub fn mta_sts_counts(&self) -> impl Iterator<Item = (Option<MtaStsOutcome>, usize)> + '_ {
-        MTA_STS_VALUES.into_iter().zip(self.mta_sts_counts)
+        MTA_STS_VALUES.into_iter().zip(self.view.mta_sts_counts)
     }
 
     /// Rows per provider over the whole list, largest first (then by name).
     pub fn provider_counts(&self) -> &[(String, usize)] {
-        &self.provider_counts
+        &self.view.provider_counts
     }
 
     /// Groups rows by provider (largest group first; the sort order applies within a group).
@@ -412,28 +712,27 @@ impl TableModel {
         self.group_by_provider
     }
 
+    /// The shown row at `position`, to read.
+    fn shown(&self, position: usize) -> Option<RowRef<'_>> {
+        let index = *self.view.visible.get(position)?;
+        self.rows.get(index as usize)
+    }
+
     /// When grouped: the provider and its row count if the row at `position` starts a group.
     pub fn group_start(&self, position: usize) -> Option<(&str, usize)> {
         if !self.group_by_provider {
             return None;
         }
         let provider = |position: usize| {
-            self.visible_row(position)
-                .map(|row| row.provider.as_deref().unwrap_or("no provider"))
+            self.shown(position)
+                .map(|row| row.provider().unwrap_or("no provider"))
         };
         let this = provider(position)?;
         if position > 0 && provider(position - 1) == Some(this) {
             return None;
         }
-        let size = self.visible[position..]
-            .iter()
-            .take_while(|&&index| {
-                self.rows[index]
-                    .provider
-                    .as_deref()
-                    .unwrap_or("no provider")
-                    == this
-            })
+        let size = (position..self.view.visible.len())
+            .take_while(|&next| provider(next) == Some(this))
             .count();
         Some((this, size))
     }
@@ -464,7 +763,7 @@ impl TableModel {
 
     /// How many rows pass the filters.
     pub fn visible_len(&self) -> usize {
-        self.visible.len()
+        self.view.visible.len()
     }
 
     /// All rows of the list.
@@ -472,28 +771,25 @@ impl TableModel {
         self.rows.len()
     }
 
-    /// Every row of the list, by domain name.
-    pub fn rows(&self) -> &[LatestRow] {
+    /// Every row of the list, by domain name (compact; [`TableRows::to_row`] gives one whole).
+    pub fn rows(&self) -> &TableRows {
         &self.rows
     }
 
     /// The row shown at `position`.
-    pub fn visible_row(&self, position: usize) -> Option<&LatestRow> {
-        self.visible
-            .get(position)
-            .and_then(|&index| self.rows.get(index))
+    pub fn visible_row(&self, position: usize) -> Option<LatestRow> {
+        self.shown(position).and_then(|row| row.to_latest())
     }
 
     /// Where `domain` is shown, if it passes the filters.
     pub fn position_of(&self, domain: &DomainName) -> Option<usize> {
-        self.visible
-            .iter()
-            .position(|&index| &self.rows[index].domain == domain)
+        let index = self.rows.index_of(domain.as_str())? as u32;
+        self.view.visible.iter().position(|&shown| shown == index)
     }
 
     /// Rows per grade over the whole list.
     pub fn grade_counts(&self) -> &BTreeMap<Grade, usize> {
-        &self.grade_counts
+        &self.view.grade_counts
     }
 
     /// Whether `domain` is selected.
@@ -503,11 +799,15 @@ impl TableModel {
 
     /// Selected domains in the order shown (a filter that hides a row also unselects it).
     pub fn selected_domains(&self) -> Vec<DomainName> {
-        self.visible
+        let rows: HashMap<u32, &DomainName> = self
+            .selected
             .iter()
-            .map(|&index| &self.rows[index].domain)
-            .filter(|domain| self.selected.contains(*domain))
-            .cloned()
+            .filter_map(|domain| Some((self.rows.index_of(domain.as_str())? as u32, domain)))
+            .collect();
+        self.view
+            .visible
+            .iter()
+            .filter_map(|index| rows.get(index).map(|domain| (*domain).clone()))
             .collect()
     }
 
@@ -527,10 +827,16 @@ impl TableModel {
         self.cursor = None;
     }
 
+    /// The domain of the row shown at `position`.
+    fn domain_at(&self, position: usize) -> Option<DomainName> {
+        self.shown(position)
+            .and_then(|row| DomainName::parse(row.domain()).ok())
+    }
+
     /// A click on the row at `position`: plain selects only it, `toggle` (Ctrl) adds or removes
     /// it, `extend` (Shift) selects the range from the anchor. Returns the new cursor domain.
     pub fn click(&mut self, position: usize, toggle: bool, extend: bool) -> Option<DomainName> {
-        let domain = self.visible_row(position)?.domain.clone();
+        let domain = self.domain_at(position)?;
         if extend && let Some(start) = self.anchor.as_ref().and_then(|a| self.position_of(a)) {
             let (low, high) = if start <= position {
                 (start, position)
@@ -541,8 +847,8 @@ impl TableModel {
                 self.selected.clear();
             }
             for index in low..=high {
-                if let Some(row) = self.visible_row(index) {
-                    self.selected.insert(row.domain.clone());
+                if let Some(domain) = self.domain_at(index) {
+                    self.selected.insert(domain);
                 }
             }
         } else if toggle {
@@ -572,18 +878,20 @@ impl TableModel {
 
     /// Selects every row shown.
     pub fn select_all_visible(&mut self) {
-        for &index in &self.visible {
-            self.selected.insert(self.rows[index].domain.clone());
+        for position in 0..self.view.visible.len() {
+            if let Some(domain) = self.domain_at(position) {
+                self.selected.insert(domain);
+            }
         }
     }
 
     /// Moves the cursor `delta` rows (arrow keys), selecting only the new row. Returns the new
     /// cursor domain and its position.
     pub fn move_cursor(&mut self, delta: isize) -> Option<(DomainName, usize)> {
-        if self.visible.is_empty() {
+        if self.view.visible.is_empty() {
             return None;
         }
-        let last = self.visible.len() - 1;
+        let last = self.view.visible.len() - 1;
         let position = match self.cursor.as_ref().and_then(|c| self.position_of(c)) {
             Some(current) => current.saturating_add_signed(delta).min(last),
             None => 0,
@@ -592,171 +900,108 @@ impl TableModel {
         Some((domain, position))
     }
 
-    /// Recomputes the view from rows, filters and sort.
+    /// The filters and sort as they are now.
+    fn params(&self) -> ViewParams {
+        ViewParams {
+            needle: self.filter_text.trim().to_lowercase(),
+            grade: self.grade_filter,
+            expiry_cutoff: self.expiry_within_days.map(|days| {
+                (time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)))
+                    .unix_timestamp()
+            }),
+            provider: self.provider_filter.clone(),
+            dane: self.dane_filter,
+            mta_sts: self.mta_sts_filter,
+            sort: self.sort,
+            group_by_provider: self.group_by_provider,
+        }
+    }
+
+    /// Recomputes the view from rows, filters and sort: at once for a small table, on a
+    /// background thread for a large one (until it is done the table shows the previous view).
     pub fn rebuild(&mut self) {
+        if self.job.is_some() {
+            self.stale = false;
+            self.job_outdated = true;
+            return;
+        }
+        // Held-back results go into this rebuild.
+        self.apply_pending_updates();
         self.stale = false;
-        self.grade_counts.clear();
-        self.dane_counts = Default::default();
-        self.mta_sts_counts = Default::default();
-        for row in &self.rows {
-            *self.grade_counts.entry(Grade::of_row(row)).or_default() += 1;
-            if let Some(count) = self
-                .dane_counts
-                .get_mut(rank_of(&DANE_VALUES, &row.auth.dane))
-            {
-                *count += 1;
-            }
-            if let Some(count) = self
-                .mta_sts_counts
-                .get_mut(rank_of(&MTA_STS_VALUES, &row.auth.mta_sts))
-            {
-                *count += 1;
+        let rows = Arc::clone(self.next_rows.as_ref().unwrap_or(&self.rows));
+        let params = self.params();
+        if rows.len() <= INLINE_REBUILD_ROWS {
+            let built = build(&rows, &params);
+            drop(rows);
+            self.show(built);
+            return;
+        }
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("table-rebuild".into())
+            .spawn(move || {
+                let built = build(&rows, &params);
+                // The rows are the model's again before it hears of the view.
+                drop(rows);
+                let _ = sender.send(built);
+            });
+        match spawned {
+            Ok(_) => self.job = Some(receiver),
+            Err(error) => {
+                tracing::warn!("no thread for the table rebuild ({error}): rebuilt in the frame");
+                let rows = Arc::clone(self.next_rows.as_ref().unwrap_or(&self.rows));
+                let built = build(&rows, &self.params());
+                drop(rows);
+                self.show(built);
             }
         }
-        let mut providers: BTreeMap<&str, usize> = BTreeMap::new();
-        for row in &self.rows {
-            if let Some(provider) = row.provider.as_deref() {
-                *providers.entry(provider).or_default() += 1;
+    }
+
+    /// Results that arrived while a rebuild read the rows, into the rows (marks them stale).
+    fn apply_pending_updates(&mut self) {
+        if self.pending_updates.is_empty() {
+            return;
+        }
+        let newest = self.next_rows.as_mut().unwrap_or(&mut self.rows);
+        if let Some(rows) = Arc::get_mut(newest) {
+            for row in self.pending_updates.drain(..) {
+                rows.update(&row);
+            }
+            self.stale = true;
+        }
+    }
+
+    /// Shows `built`, the view of the newest rows (which become the rows shown).
+    fn show(&mut self, built: Built) {
+        if let Some(rows) = self.next_rows.take() {
+            self.rows = rows;
+            let rows = &self.rows;
+            self.selected
+                .retain(|domain| rows.index_of(domain.as_str()).is_some());
+            if self
+                .cursor
+                .as_ref()
+                .is_some_and(|domain| rows.index_of(domain.as_str()).is_none())
+            {
+                self.cursor = None;
             }
         }
-        let mut provider_counts: Vec<(String, usize)> = providers
-            .into_iter()
-            .map(|(provider, count)| (provider.to_string(), count))
-            .collect();
-        provider_counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        self.provider_counts = provider_counts;
-        let needle = self.filter_text.trim().to_lowercase();
-        let grade_filter = self.grade_filter;
-        let expiry_cutoff = self
-            .expiry_within_days
-            .map(|days| time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
-        let provider_filter = self.provider_filter.as_deref();
-        let (dane_filter, mta_sts_filter) = (self.dane_filter, self.mta_sts_filter);
-        self.visible = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, row)| grade_filter.is_none_or(|grade| Grade::of_row(row) == grade))
-            .filter(|(_, row)| expiry_cutoff.is_none_or(|cutoff| expires_by(row, cutoff)))
-            .filter(|(_, row)| dane_filter.is_none_or(|dane| row.auth.dane == dane))
-            .filter(|(_, row)| mta_sts_filter.is_none_or(|outcome| row.auth.mta_sts == outcome))
-            .filter(|(_, row)| {
-                provider_filter.is_none_or(|provider| row.provider.as_deref() == Some(provider))
-            })
-            .filter(|(_, row)| {
-                needle.is_empty()
-                    || row.domain.as_str().contains(&needle)
-                    // The Unicode form only where it differs (IDN): no string per row else.
-                    || matches!(row.domain.display_name(),
-                        Cow::Owned(unicode) if unicode.to_lowercase().contains(&needle))
-                    || row
-                        .provider
-                        .as_deref()
-                        .is_some_and(|provider| provider.contains(&needle))
-            })
-            .map(|(index, _)| index)
-            .collect();
+        self.view = built;
         // A row the filters hide is no longer selected: Rescan and Remove act on what is shown.
         if !self.selected.is_empty() {
-            let shown: HashSet<&DomainName> = self
-                .visible
-                .iter()
-                .map(|&index| &self.rows[index].domain)
-                .collect();
-            self.selected.retain(|domain| shown.contains(domain));
-        }
-        let sort = self.sort;
-        if self.group_by_provider {
-            let rank: std::collections::HashMap<&str, usize> = self
-                .provider_counts
-                .iter()
-                .enumerate()
-                .map(|(rank, (provider, _))| (provider.as_str(), rank))
-                .collect();
+            let params = self.params();
+            let filter = Filter::new(&self.rows, &params);
             let rows = &self.rows;
-            // Largest provider first; rows without one last; the sort order within.
-            let group = |index: usize| {
-                rows[index]
-                    .provider
-                    .as_deref()
-                    .and_then(|provider| rank.get(provider).copied())
-                    .unwrap_or(usize::MAX)
-            };
-            self.visible.sort_by(|&a, &b| {
-                let order = compare(&rows[a], &rows[b], sort.column);
-                let order = if sort.ascending {
-                    order
-                } else {
-                    order.reverse()
-                };
-                group(a).cmp(&group(b)).then(order).then_with(|| a.cmp(&b))
+            self.selected.retain(|domain| {
+                rows.index_of(domain.as_str())
+                    .and_then(|index| rows.get(index))
+                    .is_some_and(|row| filter.keeps(&row))
             });
-            return;
         }
-        if sort.column == SortColumn::Domain {
-            // Rows are kept in name order: the filtered indexes already are.
-            if !sort.ascending {
-                self.visible.reverse();
-            }
-            return;
-        }
-        let rows = &self.rows;
-        let weights = &self.weights;
-        // Ties go by name, which is index order (rows are sorted by name): no string compare.
-        self.visible.sort_unstable_by(|&a, &b| {
-            let order = if sort.column == SortColumn::Weight {
-                let weight = |index: usize| {
-                    weights
-                        .get(&rows[index].domain)
-                        .copied()
-                        .unwrap_or_default()
-                };
-                weight(a).cmp(&weight(b))
-            } else {
-                compare(&rows[a], &rows[b], sort.column)
-            };
-            let order = if sort.ascending {
-                order
-            } else {
-                order.reverse()
-            };
-            order.then_with(|| a.cmp(&b))
-        });
+        // Results held back while the rebuild ran: in now, shown by the next rebuild.
+        self.apply_pending_updates();
     }
 }
-
-/// Orders two rows by one column. Missing values sort after present ones (ascending).
-fn compare(a: &LatestRow, b: &LatestRow, column: SortColumn) -> Ordering {
-    fn missing_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
-        match (a, b) {
-            (Some(a), Some(b)) => a.cmp(&b),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        }
-    }
-    match column {
-        SortColumn::Domain => a.domain.cmp(&b.domain),
-        SortColumn::Verdict => Grade::of_row(a).cmp(&Grade::of_row(b)),
-        SortColumn::Starttls => missing_last(a.starttls.map(|v| !v), b.starttls.map(|v| !v)),
-        SortColumn::Pfs => missing_last(a.pfs.map(|v| !v), b.pfs.map(|v| !v)),
-        SortColumn::Strict => missing_last(a.strict_valid.map(|v| !v), b.strict_valid.map(|v| !v)),
-        SortColumn::TlsVersion => missing_last(a.tls_version.as_ref(), b.tls_version.as_ref()),
-        SortColumn::CertExpiry => missing_last(a.cert_not_after, b.cert_not_after),
-        SortColumn::Provider => missing_last(a.provider.as_ref(), b.provider.as_ref()),
-        SortColumn::MxCount => a.mx_count.cmp(&b.mx_count),
-        SortColumn::LastProbed => missing_last(a.last_probed, b.last_probed),
-        SortColumn::LastChange => missing_last(a.state_since, b.state_since),
-        SortColumn::Dane => {
-            rank_of(&DANE_VALUES, &a.auth.dane).cmp(&rank_of(&DANE_VALUES, &b.auth.dane))
-        }
-        SortColumn::MtaSts => rank_of(&MTA_STS_VALUES, &a.auth.mta_sts)
-            .cmp(&rank_of(&MTA_STS_VALUES, &b.auth.mta_sts)),
-        // Needs the weights: `TableModel::rebuild` orders this column itself.
-        SortColumn::Weight => Ordering::Equal,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -765,11 +1010,11 @@ mod tests {
     #[test]
     fn the_mail_volume_column_sorts_the_heaviest_first_and_gives_shares() {
         let mut model = TableModel::default();
-        model.set_rows(vec![
+        model.set_rows(table_rows(vec![
             row("a.example", None, None),
             row("b.example", None, None),
             row("c.example", None, None),
-        ]);
+        ]));
         let name = |text: &str| DomainName::parse(text).expect("valid");
         let weigh = |value: f64| Weight::new(value).expect("a weight");
         model.set_weights(
@@ -780,9 +1025,9 @@ mod tests {
             1000.0,
         );
         model.click_heading(SortColumn::Weight);
-        let order: Vec<&str> = (0..3)
+        let order: Vec<String> = (0..3)
             .filter_map(|position| model.visible_row(position))
-            .map(|row| row.domain.as_str())
+            .map(|row| row.domain.to_string())
             .collect();
         assert_eq!(
             order,
@@ -793,8 +1038,8 @@ mod tests {
         assert_eq!(model.weight_of(&name("a.example")), Weight::ONE);
         model.click_heading(SortColumn::Weight);
         assert_eq!(
-            model.visible_row(0).map(|row| row.domain.as_str()),
-            Some("a.example")
+            model.visible_row(0).map(|row| row.domain.to_string()),
+            Some("a.example".to_string())
         );
     }
 
@@ -841,15 +1086,19 @@ mod tests {
     #[test]
     fn clearing_the_cursor_keeps_the_selection() {
         let mut table = TableModel::default();
-        table.set_rows(vec![
+        table.set_rows(table_rows(vec![
             row("a.example", None, None),
             row("b.example", None, None),
-        ]);
+        ]));
         table.click(1, false, false);
         table.clear_cursor();
         assert_eq!(table.cursor(), None);
         assert_eq!(table.selected_count(), 1);
         assert_eq!(table.move_cursor(1).map(|(_, position)| position), Some(0));
+    }
+
+    fn table_rows(rows: Vec<LatestRow>) -> TableRows {
+        TableRows::from_rows(rows).expect("fits")
     }
 
     fn row(name: &str, verdict: Option<Verdict>, provider: Option<&str>) -> LatestRow {
@@ -874,12 +1123,12 @@ mod tests {
 
     fn model() -> TableModel {
         let mut model = TableModel::default();
-        model.set_rows(vec![
+        model.set_rows(table_rows(vec![
             row("c.example", Some(Verdict::NoStarttls), Some("mailhost.net")),
             row("a.example", Some(Verdict::TlsOk), Some("google.com")),
             row("b.example", None, None),
             row("d.example", Some(Verdict::Untestable), Some("google.com")),
-        ]);
+        ]));
         model
     }
 
@@ -903,7 +1152,7 @@ mod tests {
         rows[1].cert_not_after = Some(now + time::Duration::days(10));
         rows[2].cert_not_after = Some(now + time::Duration::days(90));
         let mut table = TableModel::default();
-        table.set_rows(rows);
+        table.set_rows(table_rows(rows));
         table.set_expiry_filter(Some(30));
         assert_eq!(shown(&table), ["expired.example", "soon.example"]);
         assert_eq!(table.expiry_filter(), Some(30));
@@ -976,10 +1225,10 @@ mod tests {
     #[test]
     fn the_filter_matches_both_forms_of_an_internationalized_name() {
         let mut model = model();
-        model.set_rows(vec![
+        model.set_rows(table_rows(vec![
             row("xn--bcher-kva.example", Some(Verdict::TlsOk), None),
             row("b.example", None, None),
-        ]);
+        ]));
         model.set_filter_text("Bücher");
         assert_eq!(shown(&model), ["xn--bcher-kva.example"]);
         model.set_filter_text("xn--bch");
@@ -1103,7 +1352,7 @@ mod tests {
             ),
         };
         let mut table = TableModel::default();
-        table.set_rows(rows);
+        table.set_rows(table_rows(rows));
         // broken.example is all three with good TLS, yet at risk: never counted secure.
         assert_eq!(table.grade_counts()[&Grade::AtRisk], 1);
         assert_eq!(table.grade_counts()[&Grade::Secure], 3);
@@ -1146,5 +1395,324 @@ mod tests {
         assert_eq!(shown(&table)[0], "sts.example", "enforce first");
         table.click_heading(SortColumn::Verdict);
         assert_eq!(shown(&table)[0], "broken.example", "at risk sorts first");
+    }
+
+    /// The comparator the table used while it kept whole `LatestRow`s: the compact keys must
+    /// order rows exactly as it did.
+    fn old_compare(a: &LatestRow, b: &LatestRow, column: SortColumn) -> std::cmp::Ordering {
+        use crate::ui::style::GradeLook as _;
+        use std::cmp::Ordering;
+        fn missing_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
+            match (a, b) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            }
+        }
+        match column {
+            SortColumn::Domain => a.domain.cmp(&b.domain),
+            SortColumn::Verdict => Grade::of_row(a).cmp(&Grade::of_row(b)),
+            SortColumn::Starttls => missing_last(a.starttls.map(|v| !v), b.starttls.map(|v| !v)),
+            SortColumn::Pfs => missing_last(a.pfs.map(|v| !v), b.pfs.map(|v| !v)),
+            SortColumn::Strict => {
+                missing_last(a.strict_valid.map(|v| !v), b.strict_valid.map(|v| !v))
+            }
+            SortColumn::TlsVersion => missing_last(a.tls_version.as_ref(), b.tls_version.as_ref()),
+            SortColumn::CertExpiry => missing_last(a.cert_not_after, b.cert_not_after),
+            SortColumn::Provider => missing_last(a.provider.as_ref(), b.provider.as_ref()),
+            SortColumn::MxCount => a.mx_count.cmp(&b.mx_count),
+            SortColumn::LastProbed => missing_last(a.last_probed, b.last_probed),
+            SortColumn::LastChange => missing_last(a.state_since, b.state_since),
+            SortColumn::Dane => {
+                rank_of(&DANE_VALUES, &a.auth.dane).cmp(&rank_of(&DANE_VALUES, &b.auth.dane))
+            }
+            SortColumn::MtaSts => rank_of(&MTA_STS_VALUES, &a.auth.mta_sts)
+                .cmp(&rank_of(&MTA_STS_VALUES, &b.auth.mta_sts)),
+            SortColumn::Weight => Ordering::Equal,
+        }
+    }
+
+    /// The filters as the old table applied them, to whole rows.
+    struct OldFilter {
+        needle: String,
+        grade: Option<Grade>,
+        expiry_cutoff: Option<time::OffsetDateTime>,
+        provider: Option<String>,
+        dane: Option<Option<DaneSetStatus>>,
+        mta_sts: Option<Option<MtaStsOutcome>>,
+    }
+
+    impl OldFilter {
+        fn keeps(&self, row: &LatestRow) -> bool {
+            use crate::ui::style::GradeLook as _;
+            let needle = &self.needle;
+            self.grade.is_none_or(|grade| Grade::of_row(row) == grade)
+                && self.expiry_cutoff.is_none_or(|cutoff| {
+                    row.cert_not_after
+                        .is_some_and(|not_after| not_after <= cutoff)
+                })
+                && self.dane.is_none_or(|dane| row.auth.dane == dane)
+                && self
+                    .mta_sts
+                    .is_none_or(|outcome| row.auth.mta_sts == outcome)
+                && self
+                    .provider
+                    .as_deref()
+                    .is_none_or(|provider| row.provider.as_deref() == Some(provider))
+                && (needle.is_empty()
+                    || row.domain.as_str().contains(needle)
+                    || matches!(row.domain.display_name(),
+                        Cow::Owned(unicode) if unicode.to_lowercase().contains(needle))
+                    || row
+                        .provider
+                        .as_deref()
+                        .is_some_and(|provider| provider.contains(needle)))
+        }
+    }
+
+    /// What the old table showed: filtered, sorted (grouped by provider when asked), ties by
+    /// name.
+    fn old_view(
+        rows: &[LatestRow],
+        weights: &HashMap<DomainName, Weight>,
+        filter: &OldFilter,
+        sort: SortOrder,
+        group_by_provider: bool,
+    ) -> Vec<String> {
+        let mut visible: Vec<usize> = (0..rows.len())
+            .filter(|&index| filter.keeps(&rows[index]))
+            .collect();
+        let mut providers: BTreeMap<&str, usize> = BTreeMap::new();
+        for row in rows {
+            if let Some(provider) = row.provider.as_deref() {
+                *providers.entry(provider).or_default() += 1;
+            }
+        }
+        let mut counts: Vec<(&str, usize)> = providers.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let rank: HashMap<&str, usize> = counts
+            .iter()
+            .enumerate()
+            .map(|(rank, (provider, _))| (*provider, rank))
+            .collect();
+        let group = |index: usize| {
+            rows[index]
+                .provider
+                .as_deref()
+                .and_then(|provider| rank.get(provider).copied())
+                .unwrap_or(usize::MAX)
+        };
+        let weight = |index: usize| {
+            weights
+                .get(&rows[index].domain)
+                .copied()
+                .unwrap_or_default()
+        };
+        visible.sort_by(|&a, &b| {
+            let order = match sort.column {
+                SortColumn::Weight => weight(a).cmp(&weight(b)),
+                column => old_compare(&rows[a], &rows[b], column),
+            };
+            let order = if sort.ascending {
+                order
+            } else {
+                order.reverse()
+            };
+            let order = order.then_with(|| a.cmp(&b));
+            if group_by_provider {
+                group(a).cmp(&group(b)).then(order)
+            } else {
+                order
+            }
+        });
+        visible
+            .into_iter()
+            .map(|index| rows[index].domain.to_string())
+            .collect()
+    }
+
+    /// The varied rows as the old table held them: by name, the last of a name given twice,
+    /// timestamps in whole seconds (as the store keeps them).
+    fn varied_by_name() -> Vec<LatestRow> {
+        let mut rows = crate::monitor::view::rows::test_support::varied_rows();
+        rows.reverse();
+        rows.sort_by(|a, b| a.domain.cmp(&b.domain));
+        rows.dedup_by(|later, earlier| later.domain == earlier.domain);
+        rows
+    }
+
+    #[test]
+    fn every_sort_orders_rows_as_the_old_comparator_did() {
+        let rows = varied_by_name();
+        let weigh = |value: f64| Weight::new(value).expect("a weight");
+        let weights: HashMap<DomainName, Weight> = rows
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| index % 3 != 0)
+            .map(|(index, row)| (row.domain.clone(), weigh((index % 7) as f64 * 0.5)))
+            .collect();
+        let mut table = TableModel::default();
+        table.set_rows(table_rows(rows.clone()));
+        table.set_weights(weights.clone(), 100.0);
+        let everything = OldFilter {
+            needle: String::new(),
+            grade: None,
+            expiry_cutoff: None,
+            provider: None,
+            dane: None,
+            mta_sts: None,
+        };
+        for group_by_provider in [false, true] {
+            table.set_group_by_provider(group_by_provider);
+            for column in SortColumn::ALL {
+                for ascending in [true, false] {
+                    let sort = SortOrder { column, ascending };
+                    table.set_sort(sort);
+                    assert_eq!(
+                        shown(&table),
+                        old_view(&rows, &weights, &everything, sort, group_by_provider),
+                        "{sort:?}, grouped: {group_by_provider}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_filter_keeps_the_rows_the_old_filter_kept() {
+        let rows = varied_by_name();
+        let mut table = TableModel::default();
+        table.set_rows(table_rows(rows.clone()));
+        let sort = SortOrder {
+            column: SortColumn::LastProbed,
+            ascending: false,
+        };
+        table.set_sort(sort);
+        let none = HashMap::new();
+        let mut checked = 0;
+        for needle in ["", "GOOGLE", "b.ex", "Bücher", "xn--bch", "7", "zzz"] {
+            for grade in [
+                None,
+                Some(Grade::Secure),
+                Some(Grade::AtRisk),
+                Some(Grade::NotProbed),
+            ] {
+                for days in [None, Some(0), Some(30)] {
+                    for provider in [None, Some("google.com"), Some("nobody.example")] {
+                        for (dane, mta_sts) in [
+                            (None, None),
+                            (Some(None), None),
+                            (Some(Some(DaneSetStatus::Valid)), None),
+                            (None, Some(Some(MtaStsOutcome::EnforceOk))),
+                        ] {
+                            table.set_filter_text(needle);
+                            table.set_grade_filter(grade);
+                            table.set_expiry_filter(days);
+                            table.set_provider_filter(provider.map(str::to_string));
+                            table.set_dane_filter(dane);
+                            table.set_mta_sts_filter(mta_sts);
+                            let filter = OldFilter {
+                                needle: needle.trim().to_lowercase(),
+                                grade,
+                                expiry_cutoff: days.map(|days: u32| {
+                                    time::OffsetDateTime::now_utc()
+                                        + time::Duration::days(i64::from(days))
+                                }),
+                                provider: provider.map(str::to_string),
+                                dane,
+                                mta_sts,
+                            };
+                            let expected = old_view(&rows, &none, &filter, sort, false);
+                            checked += usize::from(!expected.is_empty());
+                            assert_eq!(
+                                shown(&table),
+                                expected,
+                                "{needle:?} {grade:?} {days:?} {provider:?} {dane:?} {mta_sts:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "most combinations keep some rows: {checked}");
+    }
+
+    #[test]
+    fn the_counts_for_the_filter_menus_are_the_old_ones() {
+        use crate::ui::style::GradeLook as _;
+        let rows = varied_by_name();
+        let mut table = TableModel::default();
+        table.set_rows(table_rows(rows.clone()));
+        let mut grades: BTreeMap<Grade, usize> = BTreeMap::new();
+        for row in &rows {
+            *grades.entry(Grade::of_row(row)).or_default() += 1;
+        }
+        assert_eq!(table.grade_counts(), &grades);
+        let mut providers: BTreeMap<String, usize> = BTreeMap::new();
+        for row in &rows {
+            if let Some(provider) = &row.provider {
+                *providers.entry(provider.clone()).or_default() += 1;
+            }
+        }
+        let mut expected: Vec<(String, usize)> = providers.into_iter().collect();
+        expected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        assert_eq!(table.provider_counts(), expected.as_slice());
+        let danes: usize = table.dane_counts().map(|(_, count)| count).sum();
+        assert_eq!(danes, rows.len());
+    }
+
+    #[test]
+    fn a_large_table_is_rebuilt_in_the_background_and_keeps_results_that_arrive_meanwhile() {
+        let name = |index: usize| format!("d{index:06}.example");
+        let rows: Vec<LatestRow> = (0..INLINE_REBUILD_ROWS + 10)
+            .map(|index| {
+                let verdict = [Some(Verdict::TlsOk), Some(Verdict::NoStarttls), None][index % 3];
+                row(&name(index), verdict, None)
+            })
+            .collect();
+        let mut table = TableModel::default();
+        table.set_rows(table_rows(rows));
+        let wait = |table: &mut TableModel| {
+            let started = std::time::Instant::now();
+            while table.is_rebuilding() {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(120),
+                    "never ended"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                table.poll();
+            }
+        };
+        assert_eq!(table.total_len(), 0, "shown once its view is built");
+        wait(&mut table);
+        assert_eq!(table.total_len(), INLINE_REBUILD_ROWS + 10);
+        assert_eq!(table.visible_len(), INLINE_REBUILD_ROWS + 10);
+
+        table.set_grade_filter(Some(Grade::NoStarttls));
+        assert!(table.is_rebuilding());
+        // A result while the rebuild reads the rows: held, visible to `row_of` at once.
+        let first = DomainName::parse(&name(0)).expect("valid");
+        assert!(table.update_row(row(&name(0), Some(Verdict::NoStarttls), Some("x.example"))));
+        assert_eq!(
+            table.row_of(&first).and_then(|row| row.verdict),
+            Some(Verdict::NoStarttls)
+        );
+        // Asked again meanwhile: the job is out of date and runs again when it ends.
+        table.set_filter_text("d00000");
+        wait(&mut table);
+        table.rebuild_if_stale();
+        wait(&mut table);
+        // d000000 .. d000009, of which every third but d000000 (now no STARTTLS) was.
+        assert_eq!(
+            shown(&table),
+            [
+                "d000000.example",
+                "d000001.example",
+                "d000004.example",
+                "d000007.example"
+            ]
+        );
+        assert_eq!(table.provider_counts(), [("x.example".to_string(), 1)]);
     }
 }

@@ -464,7 +464,6 @@ mod tests {
     fn state(testable_before: Option<usize>, trouble: Option<DnsTrouble>) -> UiState {
         let mut state = UiState::new(None, SortOrder::default());
         state.view = Some(ViewSnapshot {
-            weights: Default::default(),
             weight_total: 0.0,
             weighted: false,
             webhook_log: Vec::new(),
@@ -479,7 +478,7 @@ mod tests {
                     ..TrendCounts::default()
                 }),
             }],
-            rows: Vec::new(),
+            rows: Default::default(),
             trends: Vec::new(),
             providers: Vec::new(),
             events: Vec::new(),
