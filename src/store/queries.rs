@@ -109,6 +109,33 @@ impl RowAuth {
     }
 }
 
+/// The [`RowAuth`] of each shape a query met (a million rows share a few hundred shapes).
+#[derive(Default)]
+struct ShapeAuth(HashMap<i64, RowAuth>);
+
+impl ShapeAuth {
+    /// The authenticated-transport facts of `shape` (none without one).
+    fn of(&mut self, connection: &Connection, shape: Option<i64>) -> rusqlite::Result<RowAuth> {
+        let Some(shape) = shape else {
+            return Ok(RowAuth::default());
+        };
+        if let Some(auth) = self.0.get(&shape) {
+            return Ok(*auth);
+        }
+        let text: Option<String> = connection
+            .prepare_cached(
+                "SELECT json_extract(facts, '$.dane', '$.mta_sts.outcome', '$.sender')
+                 FROM shapes WHERE id = ?1",
+            )?
+            .query_row([shape], |row| row.get(0))
+            .optional()?
+            .flatten();
+        let auth = RowAuth::from_json(text.as_deref());
+        self.0.insert(shape, auth);
+        Ok(auth)
+    }
+}
+
 /// Why, and since when, a row shows its last known state instead of its latest probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Staleness {
@@ -683,8 +710,7 @@ fn shown_columns(run: &str) -> String {
         "{run}.verdict, {run}.starttls, {run}.pfs, {run}.strict_valid, {run}.tls_version,
          {run}.cert_not_after, {run}.provider, {run}.mx_count, {run}.last_at, {run}.first_at,
          {run}.definitive, {run}.tls_grade,
-         (SELECT json_extract(facts, '$.dane', '$.mta_sts.outcome', '$.sender')
-          FROM shapes WHERE id = {run}.shape_id)"
+         {run}.shape_id"
     )
 }
 
@@ -705,7 +731,9 @@ struct Shown {
     first_at: Option<i64>,
     definitive: Option<bool>,
     tls_grade: Option<TlsGrade>,
-    auth: RowAuth,
+    /// The run's shape (`store::parts`): its authenticated-transport facts are read once per
+    /// shape ([`ShapeAuth`]), not once per row.
+    shape: Option<i64>,
 }
 
 impl Shown {
@@ -728,7 +756,7 @@ impl Shown {
             tls_grade: row
                 .get::<_, Option<String>>(start + 11)?
                 .and_then(|text| text.parse().ok()),
-            auth: RowAuth::from_json(row.get::<_, Option<String>>(start + 12)?.as_deref()),
+            shape: row.get(start + 12)?,
         })
     }
 
@@ -942,6 +970,7 @@ impl Store {
             .map_err(fail)?;
         let mut given = 0;
         let mut skipped = 0;
+        let mut auth_of = ShapeAuth::default();
         for row in rows {
             let (name, run, why, known, since) = row.map_err(fail)?;
             let Ok(domain) = DomainName::parse(&name) else {
@@ -972,7 +1001,7 @@ impl Store {
                     last_known_at: timestamp(known.last_at.unwrap_or_default()),
                     why: why.unwrap_or_else(|| Verdict::Untestable.as_str().to_string()),
                 }),
-                auth: shown.auth,
+                auth: auth_of.of(&self.connection, shown.shape).map_err(fail)?,
             };
             if filter
                 .verdict
