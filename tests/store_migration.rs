@@ -4,7 +4,8 @@
 //! outages that keep the last known state, DNS failures, DANE and MTA-STS facts, a list with
 //! mail volumes) is written by this build; every query the app and reports use is asked; then
 //! the file is taken back to how schema 8 stored results — one full result JSON per run, the
-//! result that began the run, as that build wrote it — and opened again, which migrates it.
+//! result that began the run, as that build wrote it, and MX rows per run — and opened again,
+//! which migrates it.
 //! Every answer must be the same, the history must be the results that began each run, and an
 //! unchanged domain probed again must extend its migrated run.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
@@ -105,8 +106,17 @@ fn back_to_schema_8(path: &std::path::Path, began: &[(i64, DomainResult)]) {
     connection
         .execute_batch(
             "ALTER TABLE runs ADD COLUMN result TEXT NOT NULL DEFAULT '';
+             CREATE TABLE run_mx (
+                run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                host TEXT NOT NULL, verdict TEXT NOT NULL, starttls INTEGER, pfs INTEGER,
+                strict_valid INTEGER, tls_grade TEXT, dane TEXT, sts_passes INTEGER,
+                authenticated INTEGER, at_risk INTEGER, PRIMARY KEY (run_id, host)) WITHOUT ROWID;
+             INSERT INTO run_mx SELECT r.id, m.host, m.verdict, m.starttls, m.pfs, m.strict_valid,
+                m.tls_grade, m.dane, m.sts_passes, m.authenticated, m.at_risk
+                FROM runs r JOIN shape_mx m ON m.shape_id = r.shape_id;
              ALTER TABLE runs DROP COLUMN shape_id; ALTER TABLE runs DROP COLUMN probed_at_ns;
-             DROP TABLE host_runs; DROP TABLE shapes; PRAGMA user_version = 8;",
+             DROP TABLE host_runs; DROP TABLE shapes; DROP TABLE shape_mx;
+             PRAGMA user_version = 8;",
         )
         .unwrap();
     for (run, result) in began {

@@ -300,12 +300,13 @@ impl Parts {
     }
 
     /// Stores the parts of `result` not stored yet, in the open transaction, and returns the
-    /// shape its run names.
+    /// shape its run names, and whether it is new (its MX rows, `shape_mx`, are the caller's
+    /// to write then).
     pub(super) fn store(
         &mut self,
         connection: &Connection,
         result: &DomainResult,
-    ) -> Result<i64, rusqlite::Error> {
+    ) -> Result<(i64, bool), rusqlite::Error> {
         let at = result.probed_at.unix_timestamp();
         let mut refs: Vec<MxRef> = Vec::with_capacity(result.mx.len());
         for host in &result.mx {
@@ -375,7 +376,7 @@ impl Parts {
         connection: &Connection,
         result: &DomainResult,
         refs: Vec<MxRef>,
-    ) -> Result<i64, rusqlite::Error> {
+    ) -> Result<(i64, bool), rusqlite::Error> {
         let shape = shape_of(result);
         let known = self
             .shapes
@@ -391,16 +392,16 @@ impl Parts {
                     .map(|(_, _, id)| *id)
             });
         if let Some(id) = known {
-            return Ok(id);
+            return Ok((id, false));
         }
         let text = serde_json::to_string(&ShapeOut {
             result: &shape,
             mx_refs: &refs,
         })
         .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
-        let id = insert_shape(connection, &text)?;
+        let (id, new) = insert_shape(connection, &text)?;
         self.pending_shapes.push((refs, shape, id));
-        Ok(id)
+        Ok((id, new))
     }
 
     /// Remembers what the committed transaction wrote.
@@ -514,20 +515,20 @@ impl Parts {
     }
 }
 
-/// Stores a shape's text, or finds the same text stored already.
-fn insert_shape(connection: &Connection, text: &str) -> Result<i64, rusqlite::Error> {
+/// Stores a shape's text, or finds the same text stored already; says whether it is new.
+fn insert_shape(connection: &Connection, text: &str) -> Result<(i64, bool), rusqlite::Error> {
     let key = digest(text);
     let existing: Option<i64> = connection
         .prepare_cached("SELECT id FROM shapes WHERE digest = ?1 AND facts = ?2 LIMIT 1")?
         .query_row(params![key, text], |row| row.get(0))
         .optional()?;
     if let Some(id) = existing {
-        return Ok(id);
+        return Ok((id, false));
     }
     connection
         .prepare_cached("INSERT INTO shapes (digest, facts) VALUES (?1, ?2)")?
         .execute(params![key, text])?;
-    Ok(connection.last_insert_rowid())
+    Ok((connection.last_insert_rowid(), true))
 }
 
 /// The schema 9 migration of one stored run: its result JSON in parts, exactly (host runs are
@@ -541,7 +542,7 @@ pub(super) fn migrate_run(
     json: &str,
 ) -> Result<(i64, Option<(i64, i64)>), rusqlite::Error> {
     let Ok(result) = serde_json::from_str::<DomainResult>(json) else {
-        return Ok((insert_shape(connection, json)?, None));
+        return Ok((insert_shape(connection, json)?.0, None));
     };
     let at = result.probed_at.unix_timestamp();
     let mut hosts: Vec<(i64, MxRef)> = Vec::with_capacity(result.mx.len());
@@ -580,7 +581,7 @@ pub(super) fn migrate_run(
         mx_refs: &refs,
     })
     .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
-    let shape = insert_shape(connection, &text)?;
+    let (shape, _) = insert_shape(connection, &text)?;
     let probed_at_ns = i64::try_from(result.probed_at.unix_timestamp_nanos()).unwrap_or(i64::MAX);
     Ok((shape, Some((probed_at_ns, fingerprint_of(&result, &hosts)))))
 }

@@ -286,7 +286,7 @@ fn stored_grade(row: &rusqlite::Row<'_>, column: usize) -> Result<Option<TlsGrad
     }
 }
 
-/// The authenticated-transport facts of a stored run (or run_mx row) from its `dane`,
+/// The authenticated-transport facts of a stored run (or shape_mx row) from its `dane`,
 /// `sts_outcome` (the run's, for a host), `authenticated` and `at_risk` columns at the given
 /// indexes; None when `authenticated` is NULL (stored before schema 6's facts existed).
 fn stored_auth(
@@ -353,7 +353,7 @@ pub(super) fn rollup_of(
          FROM domains d
          JOIN runs r ON {run_as_of}
          LEFT JOIN runs k ON k.id = ({known})
-         LEFT JOIN run_mx m ON m.run_id = r.id
+         LEFT JOIN shape_mx m ON m.shape_id = r.shape_id
          WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
            AND ?2 = ?2
          ORDER BY r.id",
@@ -459,7 +459,7 @@ pub(super) fn rollup_of(
     let mut host_rows = connection.prepare_cached(
         "SELECT m.host, m.verdict, m.starttls, m.pfs, m.strict_valid, m.tls_grade,
                 m.dane, r.sts_outcome, m.authenticated, m.at_risk
-         FROM run_mx m JOIN runs r ON r.id = m.run_id WHERE m.run_id = ?1",
+         FROM runs r JOIN shape_mx m ON m.shape_id = r.shape_id WHERE r.id = ?1",
     )?;
     for (run, confirmed) in kept {
         let mut rows = host_rows.query([run])?;

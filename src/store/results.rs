@@ -352,7 +352,7 @@ pub(super) struct AuthColumns {
     pub(super) hosts: Vec<(String, HostAuthColumns)>,
 }
 
-/// The authenticated-transport columns of one `run_mx` row.
+/// The authenticated-transport columns of one `shape_mx` row.
 pub(super) struct HostAuthColumns {
     pub(super) dane: Option<&'static str>,
     pub(super) sts_passes: Option<bool>,
@@ -700,7 +700,7 @@ impl Store {
             outcome.new_run = true;
             // The shared parts (`parts`); the store's own annotations are worked out when
             // read, never stored.
-            let shape = self
+            let (shape, new_shape) = self
                 .parts
                 .borrow_mut()
                 .store(transaction, result)
@@ -749,11 +749,13 @@ impl Store {
                 .map_err(fail)?;
             let run_id = transaction.last_insert_rowid();
             current_run = run_id;
-            {
+            // The per-MX-host columns the roll-ups count belong to the shape: every run of the
+            // shape has the same MX hosts in the same states.
+            if new_shape {
                 let mut insert_mx = transaction
                     .prepare_cached(
-                        "INSERT OR IGNORE INTO run_mx (run_id, host, verdict, starttls, pfs, strict_valid, tls_grade,
-                         dane, sts_passes, authenticated, at_risk)
+                        "INSERT OR IGNORE INTO shape_mx (shape_id, host, verdict, starttls, pfs, strict_valid,
+                         tls_grade, dane, sts_passes, authenticated, at_risk)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     )
                     .map_err(fail)?;
@@ -761,7 +763,7 @@ impl Store {
                     let host_summary = crate::model::aggregate(&host.addresses);
                     insert_mx
                         .execute(params![
-                            run_id,
+                            shape,
                             host.host,
                             host.verdict.as_str(),
                             host_summary.starttls,

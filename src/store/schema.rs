@@ -209,8 +209,10 @@ CREATE INDEX events_not_notified ON events(at) WHERE notified_at IS NULL;
 /// an MX host showed is kept once per host and state (`host_runs`), the rest of a result once
 /// per distinct content (`shapes`, with its MX hosts' references), and a run names its shape
 /// and keeps its own probe time (`probed_at_ns`, Unix nanoseconds) instead of a full copy of
-/// the result. [`shared_parts_code`] moves every stored result into parts, exactly, and drops
-/// `runs.result`.
+/// the result. The per-MX-host columns the roll-ups count move from each run (`run_mx`) to its
+/// shape (`shape_mx`): every run of a shape has the same hosts in the same states.
+/// [`shared_parts_code`] moves every stored result into parts, exactly, and drops `runs.result`
+/// and `run_mx`.
 const SHARED_PARTS: &str = r#"
 CREATE TABLE host_runs (
     id INTEGER PRIMARY KEY,
@@ -227,6 +229,20 @@ CREATE TABLE shapes (
     facts TEXT NOT NULL
 );
 CREATE INDEX shapes_by_digest ON shapes(digest);
+CREATE TABLE shape_mx (
+    shape_id INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    starttls INTEGER,
+    pfs INTEGER,
+    strict_valid INTEGER,
+    tls_grade TEXT,
+    dane TEXT,
+    sts_passes INTEGER,
+    authenticated INTEGER,
+    at_risk INTEGER,
+    PRIMARY KEY (shape_id, host)
+) WITHOUT ROWID;
 ALTER TABLE runs ADD COLUMN shape_id INTEGER;
 ALTER TABLE runs ADD COLUMN probed_at_ns INTEGER;
 "#;
@@ -273,7 +289,16 @@ fn shared_parts_code(transaction: &Transaction<'_>) -> Result<Rollups, SchemaErr
             };
         }
     }
-    transaction.execute_batch("ALTER TABLE runs DROP COLUMN result;")?;
+    // A shape's MX rows are those of its first run (every run of it has the same).
+    transaction.execute_batch(
+        "INSERT OR IGNORE INTO shape_mx (shape_id, host, verdict, starttls, pfs, strict_valid,
+         tls_grade, dane, sts_passes, authenticated, at_risk)
+         SELECT r.shape_id, m.host, m.verdict, m.starttls, m.pfs, m.strict_valid, m.tls_grade,
+                m.dane, m.sts_passes, m.authenticated, m.at_risk
+         FROM runs r JOIN run_mx m ON m.run_id = r.id ORDER BY r.id;
+         DROP TABLE run_mx;
+         ALTER TABLE runs DROP COLUMN result;",
+    )?;
     Ok(Rollups::Keep)
 }
 
@@ -644,11 +669,12 @@ mod tests {
         };
         let connection = Connection::open(path).expect("open");
         connection
-            .execute_batch(
+            .execute_batch(&format!(
                 "ALTER TABLE runs ADD COLUMN result TEXT NOT NULL DEFAULT '';
+                 {RUN_MX_AS_BEFORE}
                  ALTER TABLE runs DROP COLUMN shape_id; ALTER TABLE runs DROP COLUMN probed_at_ns;
-                 DROP TABLE host_runs; DROP TABLE shapes;",
-            )
+                 DROP TABLE host_runs; DROP TABLE shapes; DROP TABLE shape_mx;"
+            ))
             .expect("back to full results");
         for (id, json) in runs {
             connection
@@ -659,6 +685,16 @@ mod tests {
                 .expect("full result");
         }
     }
+
+    /// `run_mx` as schema 8 had it, filled from each run's shape.
+    const RUN_MX_AS_BEFORE: &str = "CREATE TABLE run_mx (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            host TEXT NOT NULL, verdict TEXT NOT NULL, starttls INTEGER, pfs INTEGER,
+            strict_valid INTEGER, tls_grade TEXT, dane TEXT, sts_passes INTEGER,
+            authenticated INTEGER, at_risk INTEGER, PRIMARY KEY (run_id, host)) WITHOUT ROWID;
+        INSERT INTO run_mx SELECT r.id, m.host, m.verdict, m.starttls, m.pfs, m.strict_valid,
+            m.tls_grade, m.dane, m.sts_passes, m.authenticated, m.at_risk
+            FROM runs r JOIN shape_mx m ON m.shape_id = r.shape_id;";
 
     /// A result's JSON as the previous build stored it (without the stale fields).
     fn stored_json(result: &DomainResult) -> String {
@@ -884,7 +920,7 @@ mod tests {
         let (run_grade, host_grade): (Option<String>, Option<String>) = store
             .connection
             .query_row(
-                "SELECT r.tls_grade, m.tls_grade FROM runs r JOIN run_mx m ON m.run_id = r.id
+                "SELECT r.tls_grade, m.tls_grade FROM runs r JOIN shape_mx m ON m.shape_id = r.shape_id
                  WHERE r.id = 1",
                 [],
                 |row| Ok((row.get(0)?, row.get(1)?)),
@@ -1088,7 +1124,7 @@ mod tests {
                 .connection
                 .prepare(
                     "SELECT d.name, r.dane, r.authenticated, m.at_risk FROM runs r
-                     JOIN domains d ON d.id = r.domain_id JOIN run_mx m ON m.run_id = r.id
+                     JOIN domains d ON d.id = r.domain_id JOIN shape_mx m ON m.shape_id = r.shape_id
                      ORDER BY d.name",
                 )
                 .expect("prepare");
