@@ -607,12 +607,16 @@ fn headless_chromium_renders_the_charts() {
         "a page with content, {} bytes",
         png.len()
     );
-    // To look at the page yourself: REPORT_SCREENSHOT=/tmp/report.png (and REPORT_HTML).
+    // To look at the page yourself: REPORT_SCREENSHOT=/tmp/report.png (and REPORT_HTML, and
+    // REPORT_SUMMARY_HTML for the page above the threshold).
     if let Ok(keep) = std::env::var("REPORT_SCREENSHOT") {
         std::fs::copy(&shot, keep).expect("keep the screenshot");
     }
     if let Ok(keep) = std::env::var("REPORT_HTML") {
         std::fs::copy(&page, keep).expect("keep the page");
+    }
+    if let Ok(keep) = std::env::var("REPORT_SUMMARY_HTML") {
+        std::fs::copy(&summary_page, keep).expect("keep the page above the threshold");
     }
 }
 
