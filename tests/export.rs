@@ -118,10 +118,8 @@ fn export_to_string(store: &Store, options: &ExportOptions) -> (String, report::
 
 fn options(format: ExportFormat, list: bool) -> ExportOptions {
     ExportOptions {
-        format,
         list: list.then(|| HOSTILE_LIST.to_string()),
-        since: None,
-        per_address: false,
+        ..ExportOptions::new(format)
     }
 }
 
@@ -366,11 +364,20 @@ fn html_report(store: &Store) -> String {
     export_to_string(store, &options(ExportFormat::Html, true)).0
 }
 
-#[test]
-fn html_report_is_inert_and_self_contained() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = populated_store(&dir.path().join("monitor.sqlite3"));
-    let html = html_report(&store);
+/// The HTML report of the hostile list with the full domain table up to `full_table_up_to`
+/// domains (it has 6).
+fn html_report_up_to(store: &Store, full_table_up_to: usize) -> String {
+    let options = ExportOptions {
+        full_table_up_to,
+        ..options(ExportFormat::Html, true)
+    };
+    export_to_string(store, &options).0
+}
+
+/// No script, no external reference, only our tags without handlers or sources, the policy
+/// in place, and the hostile strings escaped.
+#[track_caller]
+fn assert_inert(html: &str) {
     let lower = html.to_ascii_lowercase();
     assert!(lower.starts_with("<!doctype html>"));
     assert!(!lower.contains("<script"), "no script element at all");
@@ -399,6 +406,14 @@ fn html_report_is_inert_and_self_contained() {
     assert!(html.contains("CN=&lt;script&gt;alert(&#x27;subject&#x27;)&lt;&#x2F;script&gt;"));
     assert!(html.contains("mx.&lt;img src=x onerror=alert(1)&gt;.example"));
     assert!(html.contains("Kunden &lt;script&gt;"));
+}
+
+#[test]
+fn html_report_is_inert_and_self_contained() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = populated_store(&dir.path().join("monitor.sqlite3"));
+    let html = html_report(&store);
+    assert_inert(&html);
     // Sections and figures.
     for section in [
         "Headline figures",
@@ -417,6 +432,111 @@ fn html_report_is_inert_and_self_contained() {
     // 4 testable domains: good (all three), lost (no STARTTLS), hostile (bad cert),
     // soon (no PFS): one in four has all three.
     assert!(html.contains("25.0 %"), "all-three share of domains");
+}
+
+/// Above the threshold the page leaves the full table out, lists the problem domains (no
+/// STARTTLS, certificate not strictly valid, no forward secrecy) and says how to get every
+/// domain; it stays as inert as the full page.
+#[test]
+fn html_report_above_the_threshold_lists_the_problem_domains_instead_of_the_table() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = populated_store(&dir.path().join("monitor.sqlite3"));
+    let html = html_report_up_to(&store, 5);
+    assert_inert(&html);
+    assert!(!html.contains("All domains (6)</h2>"), "no full table");
+    assert!(html.contains("All domains (6): not in this page"));
+    // One row each (a domain-table row has one verdict cell): no secure domain, none never
+    // probed.
+    assert_eq!(html.matches("title=\"verdict ").count(), 3, "{html}");
+    assert!(!html.contains("title=\"verdict not_probed\""));
+    assert!(html.contains("Problem domains (3 of 5 probed)"), "{html}");
+    for problem in ["lost.example", "hostile.example", "soon.example"] {
+        assert!(html.contains(problem), "{problem}");
+    }
+    assert!(html.contains("mx.&lt;img src=x onerror=alert(1)&gt;.example"));
+    assert!(
+        html.contains("starttls-monitor export --format csv --list &#x27;Kunden &lt;script&gt;"),
+        "the command names the list, quoted and escaped"
+    );
+    for section in [
+        "Headline figures",
+        "Trends",
+        "Regressions and recoveries since",
+        "Certificates expiring",
+    ] {
+        assert!(html.contains(section), "section {section}");
+    }
+    assert_eq!(html.matches("<svg").count(), 2, "two trend charts");
+    let at_the_threshold = html_report_up_to(&store, 6);
+    assert!(
+        at_the_threshold.contains("All domains (6)</h2>")
+            && !at_the_threshold.contains("table is left out")
+    );
+}
+
+/// The CLI's `export` uses the default threshold (`report::FULL_TABLE_MAX_DOMAINS`), and
+/// `--full-table` writes the whole table however large the list (HTML only).
+#[test]
+fn the_cli_leaves_the_table_out_above_the_default_threshold_unless_asked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("monitor.sqlite3");
+    let store = Store::open(&db).expect("store");
+    let list = store.create_list("Big").expect("list");
+    let domains: Vec<_> = (0..=report::FULL_TABLE_MAX_DOMAINS)
+        .map(|index| domain(&format!("d{index}.example")))
+        .collect();
+    store.add_domains(Some(list), &domains).expect("add");
+    store
+        .record_result(None, &result("d0.example", Shape::NoStarttls, now()), 14)
+        .expect("record");
+    drop(store);
+    let export = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_starttls-monitor"))
+            .args([
+                "--db",
+                db.to_str().expect("UTF-8 path"),
+                "export",
+                "--list",
+                "Big",
+            ])
+            .args(extra)
+            .args(["-o", "-"])
+            .output()
+            .expect("runs")
+    };
+    let count = report::FULL_TABLE_MAX_DOMAINS + 1;
+    let output = export(&["--format", "html"]);
+    assert!(output.status.success(), "{output:?}");
+    let page = String::from_utf8(output.stdout).expect("UTF-8");
+    assert!(page.contains(&format!("All domains ({count}): not in this page")));
+    assert!(page.contains(&format!(
+        "it carries the table up to {} domains",
+        report::FULL_TABLE_MAX_DOMAINS
+    )));
+    assert!(page.contains("Problem domains (1 of 1 probed)") && page.contains("d0.example"));
+    assert_eq!(
+        page.matches("title=\"verdict ").count(),
+        1,
+        "no row of an unprobed domain"
+    );
+
+    let output = export(&["--format", "html", "--full-table"]);
+    assert!(output.status.success(), "{output:?}");
+    let page = String::from_utf8(output.stdout).expect("UTF-8");
+    assert!(page.contains(&format!("All domains ({count})</h2>")));
+    assert_eq!(
+        page.matches("title=\"verdict ").count(),
+        count,
+        "a row per domain"
+    );
+    assert!(!page.contains("table is left out"));
+
+    let output = export(&["--format", "csv", "--full-table"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("--full-table applies to --format html only")
+    );
 }
 
 /// Renders the report in Debian's headless Chromium when it is installed: the charts must be
@@ -461,6 +581,14 @@ fn headless_chromium_renders_the_charts() {
         "chart lines drawn"
     );
     assert!(!dom.to_ascii_lowercase().contains("<script"));
+    // The page of a list above the threshold renders too, and says what it leaves out.
+    let summary_page = dir.path().join("summary.html");
+    std::fs::write(&summary_page, html_report_up_to(&store, 5)).expect("write page");
+    let summary_url = format!("file://{}", summary_page.display());
+    let dom = run_chromium(chromium, &common, &["--dump-dom".to_string(), summary_url]);
+    let dom = String::from_utf8_lossy(&dom);
+    assert!(dom.contains("The full domain table is left out of this page"));
+    assert!(dom.contains("<svg") && dom.contains("Problem domains (3 of 5 probed)"));
 
     let shot = dir.path().join("report.png");
     run_chromium(
@@ -479,12 +607,16 @@ fn headless_chromium_renders_the_charts() {
         "a page with content, {} bytes",
         png.len()
     );
-    // To look at the page yourself: REPORT_SCREENSHOT=/tmp/report.png (and REPORT_HTML).
+    // To look at the page yourself: REPORT_SCREENSHOT=/tmp/report.png (and REPORT_HTML, and
+    // REPORT_SUMMARY_HTML for the page above the threshold).
     if let Ok(keep) = std::env::var("REPORT_SCREENSHOT") {
         std::fs::copy(&shot, keep).expect("keep the screenshot");
     }
     if let Ok(keep) = std::env::var("REPORT_HTML") {
         std::fs::copy(&page, keep).expect("keep the page");
+    }
+    if let Ok(keep) = std::env::var("REPORT_SUMMARY_HTML") {
+        std::fs::copy(&summary_page, keep).expect("keep the page above the threshold");
     }
 }
 

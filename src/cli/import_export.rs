@@ -44,7 +44,8 @@ pub struct ImportArgs {
     pub dry_run: bool,
 }
 
-/// `export --format csv|json|html [--list NAME] [--since YYYY-MM-DD] [--per-address] -o FILE|-`
+/// `export --format csv|json|html [--list NAME] [--since YYYY-MM-DD] [--per-address]
+/// [--full-table] -o FILE|-`
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// csv (one row per domain, or per MX address with --per-address), json, or html (one
@@ -61,6 +62,13 @@ pub struct ExportArgs {
     /// CSV only: one row per MX address.
     #[arg(long)]
     pub per_address: bool,
+    // HTML only: the full domain table however many domains (the help names the threshold).
+    #[arg(long, help = format!(
+        "HTML only: the full domain table however many domains (by default left out above {} \
+         domains)",
+        report::FULL_TABLE_MAX_DOMAINS
+    ))]
+    pub full_table: bool,
     /// Output file; '-' writes to standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
     pub output: PathBuf,
@@ -352,12 +360,20 @@ pub fn run_export(global: &GlobalOptions, args: &ExportArgs) -> Result<(), CliEr
             "--per-address applies to --format csv only (JSON and HTML always carry every address)",
         ));
     }
-    let options = ExportOptions {
-        format: args.format,
+    if args.full_table && args.format != ExportFormat::Html {
+        return Err(CliError::usage(
+            "--full-table applies to --format html only (CSV and JSON always carry every domain)",
+        ));
+    }
+    let mut options = ExportOptions {
         list: args.list.clone(),
         since: args.since,
         per_address: args.per_address,
+        ..ExportOptions::new(args.format)
     };
+    if args.full_table {
+        options.full_table_up_to = usize::MAX;
+    }
     let store = global.open_existing_store()?;
     let to_stdout = args.output.as_os_str() == "-";
     let report_error = |error: ReportError, place: &str| match error {

@@ -39,6 +39,20 @@ const MAX_DETAIL_ROWS: usize = 1_000;
 const DEFAULT_PERIOD_DAYS: i64 = 30;
 /// Providers shown in the breakdown.
 const MAX_PROVIDERS: usize = 25;
+/// The labels that make a domain a problem domain, worst first (the order of the problem
+/// section, above [`super::FULL_TABLE_MAX_DOMAINS`]). A domain's label is the one the domain
+/// table and the app give it ([`TableRow::grade`], `Grade::of_domain`); encrypted is the one
+/// of a certificate that is not strictly valid or of no forward secrecy.
+const PROBLEM_GRADES: [Grade; 5] = [
+    Grade::AtRisk,
+    Grade::NoStarttls,
+    Grade::TlsFailed,
+    Grade::Encrypted,
+    Grade::WeakTls,
+];
+/// Problem domains listed at most per label (so at most 1,000 rows, about 0.5 MB of page,
+/// whatever the size of the list); the counts are always whole.
+const MAX_PROBLEM_ROWS_PER_GRADE: usize = 200;
 /// The page's policy: nothing may be loaded or run; only its own inline styles and `data:`
 /// images apply.
 const CONTENT_SECURITY_POLICY: &str =
@@ -67,6 +81,62 @@ struct TableRow {
     at_risk: Option<bool>,
 }
 
+impl TableRow {
+    /// The domain's label, as the app gives it (at risk first).
+    fn grade(&self) -> Grade {
+        Grade::of_domain(
+            self.at_risk,
+            self.verdict,
+            self.pfs,
+            self.strict_valid,
+            self.tls_grade,
+        )
+    }
+}
+
+/// Which domains the page lists one by one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Listing {
+    /// Every domain, in the full domain table (scopes up to the threshold).
+    #[default]
+    AllDomains,
+    /// The problem domains only, at most [`MAX_PROBLEM_ROWS_PER_GRADE`] of each label, with
+    /// a pointer to the CSV and JSON exports (scopes above the threshold).
+    Problems,
+}
+
+/// The problem domains of a scope: per label of [`PROBLEM_GRADES`], how many there are and
+/// the first ones in the store's order (by domain name).
+#[derive(Default)]
+struct Problems {
+    counts: [usize; PROBLEM_GRADES.len()],
+    rows: [Vec<TableRow>; PROBLEM_GRADES.len()],
+}
+
+impl Problems {
+    /// Counts `row` when its label is a problem, and keeps it while its label has room.
+    fn add(&mut self, row: TableRow) {
+        let grade = row.grade();
+        let Some(index) = PROBLEM_GRADES.iter().position(|&problem| problem == grade) else {
+            return;
+        };
+        self.counts[index] += 1;
+        if self.rows[index].len() < MAX_PROBLEM_ROWS_PER_GRADE {
+            self.rows[index].push(row);
+        }
+    }
+
+    /// Problem domains in all.
+    fn total(&self) -> usize {
+        self.counts.iter().sum()
+    }
+
+    /// Problem domains listed.
+    fn shown(&self) -> usize {
+        self.rows.iter().map(Vec::len).sum()
+    }
+}
+
 /// A certificate that ends soon (or has ended).
 struct Expiring {
     days_left: i64,
@@ -86,15 +156,35 @@ struct Latest {
     /// Domains in the scope without any result yet (not in `domains`).
     not_probed: usize,
     hosts: HostFold,
+    /// Which rows are kept: every domain's (in `rows`) or the problem domains' (in
+    /// `problems`); the figures count every domain either way.
+    listing: Listing,
     rows: Vec<TableRow>,
+    problems: Problems,
     expiring: Vec<Expiring>,
 }
 
 impl Latest {
+    /// Gathers the rows `listing` asks for.
+    fn new(listing: Listing) -> Self {
+        Self {
+            listing,
+            ..Self::default()
+        }
+    }
+
+    /// Keeps `row` for the page as [`Self::listing`] says.
+    fn keep(&mut self, row: TableRow) {
+        match self.listing {
+            Listing::AllDomains => self.rows.push(row),
+            Listing::Problems => self.problems.add(row),
+        }
+    }
+
     fn add(&mut self, domain: DomainName, latest: Option<DomainResult>, now: OffsetDateTime) {
         let Some(result) = latest else {
             self.not_probed += 1;
-            self.rows.push(TableRow {
+            self.keep(TableRow {
                 domain,
                 verdict: None,
                 starttls: None,
@@ -147,7 +237,7 @@ impl Latest {
                 }
             }
         }
-        self.rows.push(TableRow {
+        self.keep(TableRow {
             facts: DomainFacts::of(&result),
             domain,
             verdict: Some(result.verdict),
@@ -268,17 +358,26 @@ td.yes { color: #1a7f37; } td.no { color: #b3261e; font-weight: 600; } td.na { c
 .note { color: #555; font-size: 0.9em; }
 dl dt { font-weight: 600; margin-top: 0.6em; } dl dd { margin-left: 1.2em; }
 code { background: #f5f5f7; padding: 0 3px; border-radius: 3px; }
+.notice { border-left: 4px solid #8a5a00; background: #fdf8ee; padding: 4px 14px; margin: 1em 0; }
 ";
 
-/// Reads what the page shows from `store`, then writes the page to `out` in one piece.
+/// Reads what the page shows from `store`, then writes the page to `out` in one piece. A
+/// scope of more than `full_table_up_to` domains gets the problem domains instead of the full
+/// domain table (and only those rows are held while the page is made).
 pub(super) fn write(
     store: &Store,
     scope: &Scope,
+    full_table_up_to: usize,
     out: &mut dyn Write,
 ) -> Result<ExportSummary, ReportError> {
     let now = scope.generated_at;
     let stale_max_days = store.settings()?.stale_max_days;
-    let mut latest = Latest::default();
+    let listing = if store.domain_count(scope.list)? > full_table_up_to {
+        Listing::Problems
+    } else {
+        Listing::AllDomains
+    };
+    let mut latest = Latest::new(listing);
     // A list with weights also gets its figures by mail volume, counted like the domains.
     let weights = if store.is_weighted(scope.list)? {
         Some(store.weights(scope.list)?)
@@ -319,13 +418,23 @@ pub(super) fn write(
     let summary = ExportSummary {
         domains: latest.domains.total + latest.not_probed,
         probed: latest.domains.total,
-        rows: latest.rows.len(),
+        rows: match listing {
+            Listing::AllDomains => latest.rows.len(),
+            Listing::Problems => latest.problems.shown(),
+        },
         trend_points: points.len(),
         events: events.len().min(MAX_DETAIL_ROWS),
         bytes: 0,
     };
 
     let scope_name = scope_name(scope.list_name.as_deref());
+    let left_out = (listing == Listing::Problems).then(|| {
+        table_left_out(
+            summary.domains,
+            full_table_up_to,
+            scope.list_name.as_deref(),
+        )
+    });
     let trends = trends_section(&points)?;
     let volume_markup = weights
         .as_ref()
@@ -337,6 +446,9 @@ pub(super) fn write(
             (head(&scope_name))
             body {
                 (masthead(&scope_name, &summary, now, scope.since))
+                @if let Some(note) = &left_out {
+                    (note)
+                }
                 (headline_section(&latest.domains, latest.not_probed, &host_counts))
                 @if let Some(section) = &volume_markup {
                     (section)
@@ -345,7 +457,13 @@ pub(super) fn write(
                 (regressions_section(&points, &events, period_start, scope.since.is_some()))
                 (expiring_section(&latest.expiring))
                 (providers_section(&providers))
-                (domains_section(&latest.rows, now))
+                @if let Some(note) = &left_out {
+                    (problems_section(&latest.problems, summary.probed, now))
+                    h2 id="domains" { "All domains (" (summary.domains) "): not in this page" }
+                    (note)
+                } @else {
+                    (domains_section(&latest.rows, now))
+                }
                 (definitions_section(stale_max_days))
                 (footer())
             }
@@ -926,10 +1044,96 @@ fn providers_section(providers: &[ProviderRow]) -> Markup {
     }
 }
 
+/// Why the page has no full domain table, and the commands that export every domain: said
+/// under the masthead and where the table would be.
+fn table_left_out(domains: usize, full_table_up_to: usize, list_name: Option<&str>) -> Markup {
+    let list = list_name.map(|name| format!(" --list {}", shell_word(name)));
+    let list = list.as_deref().unwrap_or("");
+    html! {
+        div.notice {
+            p {
+                b { "The full domain table is left out of this page: " }
+                "the report covers " (domains) " domains, and it carries the table up to "
+                (full_table_up_to) " domains. The page keeps the headline figures, the charts,                  the events, the expiring certificates and the problem domains. Every domain's                  latest result is in the CSV and JSON exports:"
+            }
+            p {
+                code { "starttls-monitor export --format csv" (Untrusted(list)) " -o domains.csv" }
+                br;
+                code { "starttls-monitor export --format json" (Untrusted(list)) " -o domains.json" }
+            }
+            p.note {
+                "(with the same " code { "--db" } " if you gave one), or the app's “Export                  report…” with the format CSV or JSON. "
+                code { "starttls-monitor export --format html --full-table" (Untrusted(list)) " -o report.html" }
+                " writes this page with the whole table (a large file)."
+            }
+        }
+    }
+}
+
+/// `text` as one word for a POSIX shell: as it is when it holds only characters no shell
+/// reads specially, else in single quotes (a `'` in it written `'\''`).
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:+@%/=".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// The problem domains of a scope too large for the full table: how many have each problem
+/// label, and the first [`MAX_PROBLEM_ROWS_PER_GRADE`] of each, worst label first.
+fn problems_section(problems: &Problems, probed: usize, now: OffsetDateTime) -> Markup {
+    let total = problems.total();
+    let shown = problems.shown();
+    html! {
+        h2 id="problems" { "Problem domains (" (total) " of " (probed) " probed)" }
+        p.note {
+            "Domains whose label (the app's and the domain table's; at risk comes before every              other) is one of these, worst first. Each label lists its first "
+            (MAX_PROBLEM_ROWS_PER_GRADE) " domains by name; the CSV and JSON exports have them all."
+        }
+        div.wide {
+            table {
+                thead {
+                    tr { th { "label" } th { "meaning" } th.num { "domains" } th.num { "listed" } }
+                }
+                tbody {
+                    @for ((grade, count), rows) in PROBLEM_GRADES.iter().zip(&problems.counts).zip(&problems.rows) {
+                        tr {
+                            td class={ "grade-" (grade.key()) } { (grade.label()) }
+                            td { (grade.meaning()) }
+                            td.num { (count) }
+                            td.num { (rows.len()) }
+                        }
+                    }
+                }
+            }
+        }
+        @if total == 0 {
+            p.note { "None." }
+        } @else {
+            @if shown < total {
+                p { (shown) " of " (total) " problem domains listed." }
+            }
+            (domain_table(problems.rows.iter().flatten(), now))
+        }
+    }
+}
+
 /// Every domain in the scope with its latest result.
 fn domains_section(rows: &[TableRow], now: OffsetDateTime) -> Markup {
     html! {
         h2 id="domains" { "All domains (" (rows.len()) ")" }
+        (domain_table(rows, now))
+    }
+}
+
+/// The domain table of `rows`.
+fn domain_table<'a>(rows: impl IntoIterator<Item = &'a TableRow>, now: OffsetDateTime) -> Markup {
+    html! {
         div.wide {
             table {
                 thead {
@@ -967,7 +1171,7 @@ fn domain_row(row: &TableRow, now: OffsetDateTime) -> Markup {
     html! {
         tr {
             td { (domain_name(&row.domain)) }
-            @let grade = Grade::of_domain(row.at_risk, row.verdict, row.pfs, row.strict_valid, row.tls_grade);
+            @let grade = row.grade();
             td class={ "grade-" (grade.key()) } title={ "verdict " (verdict) } {
                 (grade.label())
                 @if let Some((since, why)) = &row.stale {
@@ -1491,7 +1695,7 @@ mod tests {
             generated_at: now,
         };
         let mut out = Vec::new();
-        write(&store, &scope, &mut out).expect("writes");
+        write(&store, &scope, usize::MAX, &mut out).expect("writes");
         let page = String::from_utf8(out).expect("UTF-8");
         assert_eq!(page.matches("id=\"volume\"").count(), 1);
         assert!(
@@ -1519,7 +1723,7 @@ mod tests {
             )
             .expect("unweigh");
         let mut out = Vec::new();
-        write(&store, &scope, &mut out).expect("writes");
+        write(&store, &scope, usize::MAX, &mut out).expect("writes");
         let page = String::from_utf8(out).expect("UTF-8");
         assert!(!page.contains("id=\"volume\""));
     }
@@ -1547,7 +1751,7 @@ mod tests {
             generated_at: now,
         };
         let mut out = Vec::new();
-        let summary = write(&store, &scope, &mut out).expect("writes");
+        let summary = write(&store, &scope, usize::MAX, &mut out).expect("writes");
         assert_eq!((summary.domains, summary.probed, summary.rows), (1, 1, 1));
         let page = String::from_utf8(out).expect("UTF-8");
         assert!(
@@ -1632,6 +1836,167 @@ mod tests {
             domains_section(&old.rows, at(0))
                 .0
                 .contains("<td class=\"na\">–</td></tr>")
+        );
+    }
+
+    /// A list "Big list" of 203 domains without STARTTLS (`ns000`…), one encrypted without
+    /// forward secrecy, one at risk (DANE failed), two secure and one never probed.
+    fn big_list_store(now: OffsetDateTime) -> Store {
+        use crate::model::auth::{DaneSetStatus as Dane, MtaStsOutcome as Sts};
+        use crate::model::test_support::with_auth;
+        let store = Store::open_in_memory().expect("store");
+        let list = store.create_list("Big list").expect("list");
+        let result = |name: &str, outcome: Outcome, pfs: bool| {
+            // One provider for all, so that no domain's name shows outside its own row.
+            let host = mx_host(
+                &format!("{}.mx.example", name.replace('.', "-")),
+                vec![address(outcome, pfs, true)],
+            );
+            let domain = DomainName::parse(name).expect("valid");
+            DomainResult::new(domain, false, None, now, vec![host])
+        };
+        let mut results: Vec<DomainResult> = (0..203)
+            .map(|index| result(&format!("ns{index:03}.example"), Outcome::NoStarttls, true))
+            .collect();
+        results.push(result("nopfs.example", Outcome::TlsOk, false));
+        results.push(with_auth(
+            result("risky.example", Outcome::TlsOk, true),
+            &[Dane::Failed],
+            Sts::None,
+        ));
+        results.push(result("good1.example", Outcome::TlsOk, true));
+        results.push(result("good2.example", Outcome::TlsOk, true));
+        let mut names: Vec<DomainName> = results.iter().map(|r| r.domain.clone()).collect();
+        names.push(DomainName::parse("never.example").expect("valid"));
+        store.add_domains(Some(list), &names).expect("add");
+        for result in &results {
+            store.record_result(None, result, 14).expect("record");
+        }
+        store.refresh_rollup(Some(list), now).expect("roll-up");
+        store
+    }
+
+    /// The page of "Big list" with the full table up to `full_table_up_to` domains.
+    fn big_list_page(
+        store: &Store,
+        full_table_up_to: usize,
+        now: OffsetDateTime,
+    ) -> (String, ExportSummary) {
+        let scope = Scope {
+            list: store.require_list("Big list").ok(),
+            list_name: Some("Big list".to_string()),
+            since: None,
+            generated_at: now,
+        };
+        let mut out = Vec::new();
+        let summary = write(store, &scope, full_table_up_to, &mut out).expect("writes");
+        (String::from_utf8(out).expect("UTF-8"), summary)
+    }
+
+    #[test]
+    fn above_the_threshold_the_page_lists_the_problem_domains_and_points_to_the_exports() {
+        let now = at(1_800_000_000);
+        let store = big_list_store(now);
+        let (page, summary) = big_list_page(&store, 207, now);
+        assert_eq!((summary.domains, summary.probed), (208, 207));
+        // The full table is left out: no secure domain and no unprobed one has a row.
+        assert!(
+            page.contains("All domains (208): not in this page"),
+            "{page}"
+        );
+        assert!(!page.contains("good1.example") && !page.contains("never.example"));
+        assert_eq!(
+            page.matches("title=\"verdict ").count(),
+            202,
+            "the listed rows only"
+        );
+        // Figures, charts, events and expiring certificates stay.
+        for section in [
+            "id=\"headline\"",
+            "id=\"trends\"",
+            "id=\"regressions\"",
+            "id=\"expiring\"",
+        ] {
+            assert_eq!(page.matches(section).count(), 1, "{section}");
+        }
+        assert!(page.contains("<svg"), "the charts");
+        // The problem domains: counted whole, listed up to the cap per label, worst first.
+        assert!(
+            page.contains("Problem domains (205 of 207 probed)"),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!(
+                "<td class=\"grade-no_starttls\">no STARTTLS</td><td>{}</td>\
+                 <td class=\"num\">203</td><td class=\"num\">200</td>",
+                Grade::NoStarttls.meaning()
+            )),
+            "{page}"
+        );
+        assert!(
+            page.contains("202 of 205 problem domains listed."),
+            "{page}"
+        );
+        assert_eq!(summary.rows, 202, "the rows listed");
+        assert!(page.contains("ns199.example") && !page.contains("ns200.example"));
+        assert!(
+            page.contains("nopfs.example"),
+            "encrypted without forward secrecy"
+        );
+        let risky = page.find("risky.example").expect("the at-risk domain");
+        assert!(
+            risky < page.find("ns000.example").expect("listed"),
+            "at risk first"
+        );
+        // The page says so at the top and where the table would be, with the commands.
+        assert_eq!(
+            page.matches("The full domain table is left out of this page")
+                .count(),
+            2
+        );
+        assert!(page.find("class=\"notice\"") < page.find("id=\"headline\""));
+        for command in [
+            "starttls-monitor export --format csv --list &#x27;Big list&#x27; -o domains.csv",
+            "starttls-monitor export --format json --list &#x27;Big list&#x27; -o domains.json",
+            "starttls-monitor export --format html --full-table --list &#x27;Big list&#x27;",
+        ] {
+            assert_eq!(page.matches(command).count(), 2, "{command}: {page}");
+        }
+        assert!(
+            page.contains("it carries the table up to 207 domains"),
+            "{page}"
+        );
+    }
+
+    #[test]
+    fn up_to_the_threshold_the_page_has_the_full_table_as_before() {
+        let now = at(1_800_000_000);
+        let store = big_list_store(now);
+        for up_to in [208, crate::report::FULL_TABLE_MAX_DOMAINS, usize::MAX] {
+            let (page, summary) = big_list_page(&store, up_to, now);
+            assert_eq!(summary.rows, 208);
+            assert!(page.contains("All domains (208)</h2>"), "{page}");
+            assert!(page.contains("good1.example") && page.contains("never.example"));
+            assert!(page.contains("ns202.example"));
+            assert!(!page.contains("id=\"problems\"") && !page.contains("class=\"notice\""));
+            assert!(!page.contains("table is left out"));
+        }
+    }
+
+    #[test]
+    fn list_names_in_the_commands_are_one_shell_word() {
+        assert_eq!(shell_word("Customers"), "Customers");
+        assert_eq!(shell_word("de-2026_v1.5"), "de-2026_v1.5");
+        assert_eq!(shell_word("Big list"), "'Big list'");
+        assert_eq!(shell_word("it's $HOME"), "'it'\\''s $HOME'");
+        assert_eq!(shell_word(""), "''");
+        let note = table_left_out(3, 2, Some(HOSTILE)).0;
+        assert_escaped(&PreEscaped(note.clone()), 0);
+        assert!(!note.contains("<script"), "{note}");
+        let note = table_left_out(3, 2, None).0;
+        assert!(
+            note.contains("starttls-monitor export --format csv -o domains.csv"),
+            "{note}"
         );
     }
 

@@ -31,6 +31,14 @@ use crate::store::{ListId, Store, StoreError};
 /// Certificates that end within this many days (or have ended) are listed as expiring soon.
 pub const EXPIRING_SOON_DAYS: i64 = 30;
 
+/// The HTML report carries the full domain table up to this many domains in its scope (about
+/// 7 MB of page: a row is about 360 bytes, `benches/export_report.rs`). Above it the page keeps
+/// the headline figures, the charts, the events, the expiring certificates and the problem
+/// domains (capped), and points to the CSV and JSON exports for every domain: the table of a
+/// million domains would be ~350 MB, more than a browser opens. The default of
+/// [`ExportOptions::full_table_up_to`].
+pub const FULL_TABLE_MAX_DOMAINS: usize = 20_000;
+
 /// The file format of an export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoStaticStr, VariantArray)]
 #[strum(serialize_all = "lowercase")]
@@ -83,6 +91,10 @@ pub struct ExportOptions {
     /// CSV only: one row per MX address instead of one per domain (ignored by JSON and HTML,
     /// which always carry the addresses).
     pub per_address: bool,
+    /// HTML only: the page carries the full domain table when the scope has at most this many
+    /// domains (default [`FULL_TABLE_MAX_DOMAINS`]; `usize::MAX` always, as `export
+    /// --full-table`); above, the problem domains instead, and a pointer to CSV and JSON.
+    pub full_table_up_to: usize,
 }
 
 impl ExportOptions {
@@ -93,6 +105,7 @@ impl ExportOptions {
             list: None,
             since: None,
             per_address: false,
+            full_table_up_to: FULL_TABLE_MAX_DOMAINS,
         }
     }
 }
@@ -104,7 +117,8 @@ pub struct ExportSummary {
     pub domains: usize,
     /// Of those, domains with at least one stored result.
     pub probed: usize,
-    /// Data rows (CSV), domain objects (JSON) or domain table rows (HTML).
+    /// Data rows (CSV), domain objects (JSON) or domain table rows (HTML; above
+    /// [`ExportOptions::full_table_up_to`] the problem domains shown).
     pub rows: usize,
     /// Trend points included (JSON, HTML).
     pub trend_points: usize,
@@ -212,7 +226,7 @@ pub fn export(
     let mut summary = match options.format {
         ExportFormat::Csv => csv_export::write(store, &scope, options.per_address, &mut counting)?,
         ExportFormat::Json => json_export::write(store, &scope, &mut counting)?,
-        ExportFormat::Html => html::write(store, &scope, &mut counting)?,
+        ExportFormat::Html => html::write(store, &scope, options.full_table_up_to, &mut counting)?,
     };
     counting.flush()?;
     summary.bytes = counting.bytes;

@@ -127,6 +127,8 @@ impl ExportDialog {
             list: self.list.clone(),
             since,
             per_address: self.per_address && self.format == ExportFormat::Csv,
+            // The full HTML table up to the default threshold, as the CLI without --full-table.
+            ..ExportOptions::new(self.format)
         })
     }
 
