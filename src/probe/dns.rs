@@ -175,14 +175,7 @@ impl RuntimeProvider for PacedRuntime {
         bind_addr: Option<SocketAddr>,
         timeout: Option<Duration>,
     ) -> Pin<Box<dyn Send + Future<Output = Result<Self::Tcp, io::Error>>>> {
-        let connect = self.tokio.connect_tcp(server_addr, bind_addr, timeout);
-        let rate = self.rate.clone();
-        Box::pin(async move {
-            if let Some(rate) = rate {
-                rate.acquire().await;
-            }
-            connect.await
-        })
+        self.paced(self.tokio.connect_tcp(server_addr, bind_addr, timeout))
     }
 
     fn bind_udp(
@@ -190,13 +183,22 @@ impl RuntimeProvider for PacedRuntime {
         local_addr: SocketAddr,
         server_addr: SocketAddr,
     ) -> Pin<Box<dyn Send + Future<Output = Result<Self::Udp, io::Error>>>> {
-        let bind = self.tokio.bind_udp(local_addr, server_addr);
+        self.paced(self.tokio.bind_udp(local_addr, server_addr))
+    }
+}
+
+impl PacedRuntime {
+    /// `open` (a socket bind or a TCP connect), once the cap gives a token (at once without one).
+    fn paced<T: 'static>(
+        &self,
+        open: Pin<Box<dyn Send + Future<Output = T>>>,
+    ) -> Pin<Box<dyn Send + Future<Output = T>>> {
         let rate = self.rate.clone();
         Box::pin(async move {
             if let Some(rate) = rate {
                 rate.acquire().await;
             }
-            bind.await
+            open.await
         })
     }
 }
