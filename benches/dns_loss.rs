@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use starttls_monitor::model::{DomainName, Verdict};
 use starttls_monitor::probe::config::{DEFAULT_DNS_RETRY_INTERVAL, DEFAULT_DNS_TIMEOUT};
 use starttls_monitor::probe::{DnsServer, ProbeConfig, Prober};
-use support::{LossyDns, Scenario, SmtpFleet, TestDns, TestPki, TlsVersions, Validity, soa_header};
+use support::{LossyDns, SmtpFleet, TestDns, TestPki, soa_header};
 use time::OffsetDateTime;
 
 const DOMAINS: usize = 200;
@@ -75,16 +75,10 @@ fn main() {
         let ca_file = pki.write_ca_file(dir.path());
         let ips = support::unique_loopback_ips(DOMAINS);
         let mut zone = soa_header("bench");
-        let mut servers = Vec::new();
-        for (index, ip) in ips.iter().enumerate() {
-            zone.push_str(&format!("mx{index} IN A {ip}\nd{index} IN MX 10 mx{index}\n"));
-            servers.push((
-                *ip,
-                Scenario::Good {
-                    cert: pki.leaf(&[&format!("mx{index}.bench")], Validity::Current),
-                    versions: TlsVersions::Any,
-                },
-            ));
+        let (hosts_zone, servers) = support::good_hosts(&pki, &ips, "bench");
+        zone.push_str(&hosts_zone);
+        for index in 0..ips.len() {
+            zone.push_str(&format!("d{index} IN MX 10 mx{index}\n"));
         }
         let fleet = SmtpFleet::start(servers).await;
         let dns = TestDns::start(&[("bench.", zone.as_str())]).await;

@@ -58,7 +58,7 @@ use hickory_server::{
     store::in_memory::InMemoryZoneHandler,
     zone_handler::{AxfrPolicy, Catalog, MessageResponseBuilder, ZoneType},
 };
-use support::{Scenario, SmtpFleet, TestPki, TlsVersions, Validity, soa_header};
+use support::{SmtpFleet, TestPki, soa_header};
 use tokio::net::{TcpListener, UdpSocket};
 
 /// The CLI binary cargo builds for benches and tests.
@@ -443,17 +443,8 @@ fn serve(domains: usize, hosts: usize, dir: &Path, memory_zone: bool) {
         let ca_file = pki.write_ca_file(dir);
         let ips = support::unique_loopback_ips(hosts);
         let mut zone = soa_header(ORIGIN);
-        let mut servers = Vec::new();
-        for (index, ip) in ips.iter().enumerate() {
-            zone.push_str(&format!("mx{index} IN A {ip}\n"));
-            servers.push((
-                *ip,
-                Scenario::Good {
-                    cert: pki.leaf(&[&format!("mx{index}.bench")], Validity::Current),
-                    versions: TlsVersions::Any,
-                },
-            ));
-        }
+        let (hosts_zone, servers) = support::good_hosts(&pki, &ips, ORIGIN);
+        zone.push_str(&hosts_zone);
         let fleet = SmtpFleet::start(servers).await;
         let handler = if memory_zone {
             let started = Instant::now();

@@ -16,7 +16,7 @@ use starttls_monitor::monitor::scan::run_scan;
 use starttls_monitor::probe::{DnsServer, ProbeConfig, Prober};
 use starttls_monitor::settings::Settings;
 use starttls_monitor::store::{ScanScope, Store};
-use support::{Scenario, SmtpFleet, TestDns, TestPki, TlsVersions, Validity, soa_header};
+use support::{SmtpFleet, TestDns, TestPki, soa_header};
 
 async fn run(domains: usize, hosts: usize, with_store: bool) {
     let pki = TestPki::new();
@@ -24,17 +24,8 @@ async fn run(domains: usize, hosts: usize, with_store: bool) {
     let ca_file = pki.write_ca_file(dir.path());
     let ips = support::unique_loopback_ips(hosts);
     let mut zone = soa_header("bench");
-    let mut servers = Vec::new();
-    for (index, ip) in ips.iter().enumerate() {
-        zone.push_str(&format!("mx{index} IN A {ip}\n"));
-        servers.push((
-            *ip,
-            Scenario::Good {
-                cert: pki.leaf(&[&format!("mx{index}.bench")], Validity::Current),
-                versions: TlsVersions::Any,
-            },
-        ));
-    }
+    let (hosts_zone, servers) = support::good_hosts(&pki, &ips, "bench");
+    zone.push_str(&hosts_zone);
     for index in 0..domains {
         zone.push_str(&format!("d{index} IN MX 10 mx{}\n", index % hosts));
     }

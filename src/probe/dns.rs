@@ -101,6 +101,25 @@ pub fn query_timing(timeout: Duration, retry: Duration) -> (Duration, usize) {
     (per_query, usize::try_from(tries - 1).unwrap_or(usize::MAX))
 }
 
+/// The A and AAAA lookups of `fqdn`, concurrently, each admitted by `pacing` first (the plain
+/// and the validating resolver look up a host's addresses alike).
+async fn a_and_aaaa(
+    resolver: &Resolver<PacedRuntime>,
+    pacing: &QueryPacing,
+    fqdn: &str,
+) -> (Result<Lookup, NetError>, Result<Lookup, NetError>) {
+    tokio::join!(
+        async {
+            let _admitted = pacing.admit().await;
+            resolver.ipv4_lookup(fqdn).await
+        },
+        async {
+            let _admitted = pacing.admit().await;
+            resolver.ipv6_lookup(fqdn).await
+        }
+    )
+}
+
 /// The DNS pacing of one prober, shared by its plain and its validating resolver: the
 /// queries-per-second bucket every datagram takes a token from ([`PacedRuntime`]), and the
 /// admission limit on lookups in flight. Cheap to clone; clones share both.
@@ -309,16 +328,7 @@ impl Dns {
     /// Looks up A and AAAA of `host` (concurrently), following CNAMEs, at most `cap` addresses.
     pub async fn addresses(&self, host: &str, cap: usize) -> HostAddresses {
         let fqdn = format!("{}.", host.trim_end_matches('.'));
-        let (v4, v6) = tokio::join!(
-            async {
-                let _admitted = self.pacing.admit().await;
-                self.resolver.ipv4_lookup(fqdn.as_str()).await
-            },
-            async {
-                let _admitted = self.pacing.admit().await;
-                self.resolver.ipv6_lookup(fqdn.as_str()).await
-            }
-        );
+        let (v4, v6) = a_and_aaaa(&self.resolver, &self.pacing, &fqdn).await;
         let mut cname_target = None;
         let mut v4_addresses = Vec::new();
         let mut v6_addresses = Vec::new();
@@ -627,16 +637,7 @@ impl ValidatingDns {
     /// must be secure, as positive answers or as secure denials, for DANE to apply).
     pub async fn addresses(&self, host: &str) -> Validated<IpAddr> {
         let fqdn = format!("{}.", host.trim_end_matches('.'));
-        let (v4, v6) = tokio::join!(
-            async {
-                let _admitted = self.pacing.admit().await;
-                self.resolver.ipv4_lookup(fqdn.as_str()).await
-            },
-            async {
-                let _admitted = self.pacing.admit().await;
-                self.resolver.ipv6_lookup(fqdn.as_str()).await
-            }
-        );
+        let (v4, v6) = a_and_aaaa(&self.resolver, &self.pacing, &fqdn).await;
         let v4 = validated(v4, RecordType::A, |data| match data {
             RData::A(a) => Some(IpAddr::V4(a.0)),
             _ => None,

@@ -29,3 +29,27 @@ pub use smtp::{
     FAKE_SMTP_HOSTNAME, FakeSmtp, Scenario, SmtpFleet, TlsVersions, unique_loopback_ips,
 };
 pub use webhook::{HookReply, HookRequest, HookServer};
+
+/// A fleet of good MX hosts `mx0.<domain>`, `mx1.<domain>`, … on `ips` (a current certificate
+/// for each name, any TLS version), and the zone lines of their A records, relative to
+/// `domain` (e.g. `bench`): the lab the benchmarks probe.
+pub fn good_hosts(
+    pki: &TestPki,
+    ips: &[std::net::IpAddr],
+    domain: &str,
+) -> (String, Vec<(std::net::IpAddr, Scenario)>) {
+    let domain = domain.trim_end_matches('.');
+    let mut zone = String::new();
+    let mut servers = Vec::new();
+    for (index, ip) in ips.iter().enumerate() {
+        zone.push_str(&format!("mx{index} IN A {ip}\n"));
+        servers.push((
+            *ip,
+            Scenario::Good {
+                cert: pki.leaf(&[&format!("mx{index}.{domain}")], Validity::Current),
+                versions: TlsVersions::Any,
+            },
+        ));
+    }
+    (zone, servers)
+}
