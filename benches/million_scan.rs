@@ -14,6 +14,7 @@
 //! cargo bench --bench million_scan -- 100000 200        # DOMAINS HOSTS
 //! cargo bench --bench million_scan -- 1000000 200 --memory-zone   # hickory's in-memory zone
 //! cargo bench --bench million_scan -- cpu [RUNS]        # CPU per probed domain, 200 on 200
+//! MILLION_DB=/tmp/m.sqlite3 cargo bench --bench million_scan   # keep the scanned database
 //! ```
 //!
 //! DNS: by default the MX answers are synthesized (`dN.bench MX 10 mx(N % M).bench`) by a small
@@ -351,6 +352,17 @@ fn million(domains: usize, hosts: usize, memory_zone: bool) {
             println!("         | {line}");
         }
         print_db_size(&db);
+    }
+    // A real scanned database for other benches (the app's snapshot load: `ui_frames`).
+    if let Some(keep) = std::env::var_os("MILLION_DB") {
+        for suffix in ["", "-wal"] {
+            let from = PathBuf::from(format!("{}{suffix}", db.display()));
+            let to = PathBuf::from(format!("{}{suffix}", PathBuf::from(&keep).display()));
+            if from.exists() {
+                std::fs::copy(&from, &to).expect("keep the database");
+            }
+        }
+        println!("database kept at {}", PathBuf::from(keep).display());
     }
 }
 

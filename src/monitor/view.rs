@@ -5,6 +5,7 @@
 //! described back to the user. Must not touch: drawing, scans, anything that blocks the UI
 //! (these functions run on the monitor's blocking pool, never on the UI thread).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ pub use crate::store::{
     AddReport, ChangeKind, DomainHistoryRun, EventRow, HostTrendCounts, LatestRow, ProviderRow,
     ScanCounts, ScanInfo, Staleness, TrendCounts, TrendPoint, VolumeCounts,
 };
-use crate::store::{LatestFilter, ListId, Store, StoreError};
+use crate::store::{LatestFilter, ListId, ProviderTally, Store, StoreError};
 
 pub mod rows;
 
@@ -183,20 +184,29 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
             domain_count: info.domain_count,
         });
     }
-    let weights = store.weights(list_id)?;
-    let weight_total = weights.values().map(|weight| weight.get()).sum();
-    // Row by row into the compact rows: the whole list is never held as `LatestRow`s.
+    // An unweighted list (every domain weighs 1) needs no map of a million ones.
+    let weighted = store.is_weighted(list_id)?;
+    let weights = if weighted {
+        store.weights(list_id)?
+    } else {
+        HashMap::new()
+    };
+    // Row by row into the compact rows and the providers' counts: the whole list is never
+    // held as `LatestRow`s, and read once.
     let expected_rows = lists
         .iter()
         .find(|summary| summary.name.as_deref() == list)
         .map_or(0, |summary| summary.domain_count);
     let mut builder = rows::RowsBuilder::with_capacity(expected_rows);
+    let mut providers = ProviderTally::default();
     let mut too_many = None;
     let every_row = LatestFilter {
         list: list_id,
         ..LatestFilter::default()
     };
     store.latest_each(&every_row, |row| {
+        let weight = weights.get(&row.domain).copied().unwrap_or(Weight::ONE);
+        providers.add(&row, weight);
         if too_many.is_none() {
             too_many = builder.push(row).err();
         }
@@ -205,6 +215,12 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
         return Err(StoreError::Invalid(error.to_string()));
     }
     let mut rows = builder.finish();
+    let weight_total = if weighted {
+        weights.values().map(|weight| weight.get()).sum()
+    } else {
+        // Every domain of the list weighs 1, those never probed too.
+        expected_rows as f64
+    };
     rows.set_weights(&weights);
     drop(weights);
     Ok(ViewSnapshot {
@@ -212,7 +228,7 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
         lists,
         rows,
         trends: store.trends(list_id, None)?,
-        providers: store.providers(list_id, VIEW_PROVIDER_LIMIT)?,
+        providers: providers.finish(VIEW_PROVIDER_LIMIT),
         events: store.events(list_id, None, None, VIEW_EVENT_LIMIT)?,
         settings: store.settings()?,
         recent_scans: store.scans(5)?,
@@ -220,7 +236,7 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
         db_path: store.path().to_path_buf(),
         load_time: started.elapsed(),
         detail: None,
-        weighted: store.is_weighted(list_id)?,
+        weighted,
         weight_total,
         webhook_log: store.webhook_deliveries(VIEW_WEBHOOK_LOG_LIMIT)?,
     })

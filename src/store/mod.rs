@@ -24,7 +24,8 @@ use time::OffsetDateTime;
 
 pub use alerts::{MAX_WEBHOOK_DELIVERIES, WebhookDelivery};
 pub use queries::{
-    DomainHistoryRun, EventRow, LatestFilter, LatestRow, ProviderRow, RowAuth, Staleness,
+    DomainHistoryRun, EventRow, LatestFilter, LatestRow, ProviderRow, ProviderTally, RowAuth,
+    Staleness,
 };
 pub use results::{
     RecordOutcome, RecordedScope, ScanCounts, ScanInfo, ScanScope, ScanStatus, latest_row_of,

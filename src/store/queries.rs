@@ -182,6 +182,57 @@ pub struct ProviderRow {
     pub volume: VolumeCounts,
 }
 
+/// Counts table rows ([`LatestRow`]) by mail provider: what [`Store::providers`] gives, for a
+/// caller that reads the rows anyway. A row counts by the state it shows (a stale domain by
+/// its last known state, once more as stale); a domain never probed or without a provider
+/// is left out; providers' figures leave the authenticated layer out (as the roll-ups by
+/// provider always have).
+#[derive(Debug, Default)]
+pub struct ProviderTally(HashMap<String, (TrendCounts, VolumeCounts)>);
+
+impl ProviderTally {
+    /// Counts `row`, which weighs `weight` in its list.
+    pub fn add(&mut self, row: &LatestRow, weight: Weight) {
+        let (Some(verdict), Some(provider)) = (row.verdict, row.provider.as_deref()) else {
+            return;
+        };
+        let state = AdoptionState::new(verdict, row.starttls, row.pfs, row.strict_valid)
+            .with_tls_grade(row.tls_grade);
+        let (counts, volume) = match self.0.get_mut(provider) {
+            Some(entry) => entry,
+            None => self.0.entry(provider.to_string()).or_default(),
+        };
+        if row.stale.is_some() {
+            counts.add_stale(state);
+            volume.add_stale(state, weight);
+        } else {
+            counts.add(state);
+            volume.add(state, weight);
+        }
+    }
+
+    /// The providers, largest first (then by name), at most `limit`.
+    pub fn finish(self, limit: usize) -> Vec<ProviderRow> {
+        let mut providers: Vec<ProviderRow> = self
+            .0
+            .into_iter()
+            .map(|(provider, (counts, volume))| ProviderRow {
+                provider,
+                counts,
+                volume,
+            })
+            .collect();
+        providers.sort_by(|a, b| {
+            b.counts
+                .total
+                .cmp(&a.counts.total)
+                .then_with(|| a.provider.cmp(&b.provider))
+        });
+        providers.truncate(limit);
+        providers
+    }
+}
+
 /// A stored change event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRow {
@@ -197,7 +248,7 @@ pub struct EventRow {
     pub scan_id: Option<i64>,
 }
 
-fn list_key(list: Option<ListId>) -> i64 {
+pub(super) fn list_key(list: Option<ListId>) -> i64 {
     list.map_or(0, |id| id.0)
 }
 
@@ -1150,116 +1201,29 @@ impl Store {
     }
 
     /// Domains of `list` grouped by mail provider, largest first (then by name), at most
-    /// `limit` rows; a stale domain by its last known state (and provider).
+    /// `limit` rows; a stale domain by its last known state (and provider). The table rows'
+    /// own pass ([`Self::latest_each`]) counts them: the app's snapshot counts the same rows
+    /// in the pass that builds its table ([`ProviderTally`]), with no second query.
     pub fn providers(
         &self,
         list: Option<ListId>,
         limit: usize,
     ) -> Result<Vec<ProviderRow>, StoreError> {
-        let fail = |error: rusqlite::Error| self.fail(error);
-        let max_days = self.stale_max_days()?;
-        let mut providers: HashMap<String, (TrendCounts, VolumeCounts)> = HashMap::new();
-        // SQLite groups by state, the adoption module counts: a few rows per provider. Runs
-        // that may leave the count to a last known run are read one by one below.
-        let grouped = format!(
-            "SELECT r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, count(*),
-                    sum({weight}), r.tls_grade
-             FROM domains d JOIN runs r ON r.id = d.latest_run_id
-             WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
-               AND r.provider IS NOT NULL
-               AND NOT (r.verdict = '{untestable}' AND r.definitive = 0)
-             GROUP BY r.provider, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_grade",
-            untestable = Verdict::Untestable.as_str(),
-            weight = weight_sql("d"),
-        );
-        let mut statement = self.connection.prepare_cached(&grouped).map_err(fail)?;
-        let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
-        while let Some(row) = rows.next().map_err(fail)? {
-            let provider: String = row.get(0).map_err(fail)?;
-            let state = AdoptionState::new(
-                self.stored_verdict(&row.get::<_, String>(1).map_err(fail)?)?,
-                row.get(2).map_err(fail)?,
-                row.get(3).map_err(fail)?,
-                row.get(4).map_err(fail)?,
-            )
-            .with_tls_grade(stored_grade(row, 7).map_err(|error| self.rollup_error(error))?);
-            let count = row.get::<_, i64>(5).map_err(fail)? as usize;
-            let weight_sum: Option<f64> = row.get(6).map_err(fail)?;
-            let (counts, volume) = providers.entry(provider).or_default();
-            counts.add_many(state, count);
-            volume.add_group(state, weight_sum.unwrap_or(count as f64));
-        }
-        drop(rows);
-        let inconclusive = format!(
-            "SELECT r.provider, r.last_at, k.provider, k.verdict, k.starttls, k.pfs,
-                    k.strict_valid, k.last_at, k.definitive, {weight}, k.tls_grade
-             FROM domains d JOIN runs r ON r.id = d.latest_run_id
-             LEFT JOIN runs k ON k.id = ({known})
-             WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
-               AND r.verdict = '{untestable}' AND r.definitive = 0",
-            known = last_conclusive_sql("r"),
-            untestable = Verdict::Untestable.as_str(),
-            weight = weight_sql("d"),
-        );
-        let mut statement = self
-            .connection
-            .prepare_cached(&inconclusive)
-            .map_err(fail)?;
-        let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
-        while let Some(row) = rows.next().map_err(fail)? {
-            let latest = Seen {
-                verdict: Verdict::Untestable,
-                definitive: false,
-                last_at: row.get(1).map_err(fail)?,
-            };
-            let known = match row.get::<_, Option<String>>(3).map_err(fail)? {
-                Some(verdict) => Some(Seen {
-                    verdict: self.stored_verdict(&verdict)?,
-                    definitive: row.get(8).map_err(fail)?,
-                    last_at: row.get(7).map_err(fail)?,
-                }),
-                None => None,
-            };
-            let weight = weight_of(row.get(9).map_err(fail)?);
-            if let Some(known) =
-                known.filter(|&known| keeps(latest, latest.last_at, Some(known), max_days))
-            {
-                let Some(provider) = row.get::<_, Option<String>>(2).map_err(fail)? else {
-                    continue;
-                };
-                let state = AdoptionState::new(
-                    known.verdict,
-                    row.get(4).map_err(fail)?,
-                    row.get(5).map_err(fail)?,
-                    row.get(6).map_err(fail)?,
-                )
-                .with_tls_grade(stored_grade(row, 10).map_err(|error| self.rollup_error(error))?);
-                let (counts, volume) = providers.entry(provider).or_default();
-                counts.add_stale(state);
-                volume.add_stale(state, weight);
-            } else if let Some(provider) = row.get::<_, Option<String>>(0).map_err(fail)? {
-                let state = AdoptionState::new(Verdict::Untestable, None, None, None);
-                let (counts, volume) = providers.entry(provider).or_default();
-                counts.add(state);
-                volume.add(state, weight);
-            }
-        }
-        let mut providers: Vec<ProviderRow> = providers
-            .into_iter()
-            .map(|(provider, (counts, volume))| ProviderRow {
-                provider,
-                counts,
-                volume,
-            })
-            .collect();
-        providers.sort_by(|a, b| {
-            b.counts
-                .total
-                .cmp(&a.counts.total)
-                .then_with(|| a.provider.cmp(&b.provider))
-        });
-        providers.truncate(limit);
-        Ok(providers)
+        let weights = if self.is_weighted(list)? {
+            self.weights(list)?
+        } else {
+            HashMap::new()
+        };
+        let mut tally = ProviderTally::default();
+        let every_row = LatestFilter {
+            list,
+            ..LatestFilter::default()
+        };
+        self.latest_each(&every_row, |row| {
+            let weight = weights.get(&row.domain).copied().unwrap_or(Weight::ONE);
+            tally.add(&row, weight);
+        })?;
+        Ok(tally.finish(limit))
     }
 
     /// A verdict as stored; anything else means the file was damaged.

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
+use super::queries::{list_key, weight_sql};
 use super::{AddReport, ListId, Store, StoreError};
 use crate::model::{DomainName, Weight};
 
@@ -92,20 +93,15 @@ impl Store {
         domain: Option<&DomainName>,
     ) -> Result<HashMap<DomainName, Weight>, StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);
-        let sql = match list {
-            Some(_) => {
-                "SELECT d.name, l.weight FROM list_domains l JOIN domains d ON d.id = l.domain_id
-                 WHERE l.list_id = ?1 AND (?2 IS NULL OR d.name = ?2)"
-            }
-            None => {
-                "SELECT d.name, coalesce((SELECT max(l.weight) FROM list_domains l
-                   WHERE l.domain_id = d.id), 1.0)
-                 FROM domains d WHERE ?1 IS NULL AND (?2 IS NULL OR d.name = ?2)"
-            }
-        };
-        let mut statement = self.connection.prepare_cached(sql).map_err(fail)?;
+        let sql = format!(
+            "SELECT d.name, {weight} FROM domains d
+             WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
+               AND (?2 IS NULL OR d.name = ?2)",
+            weight = weight_sql("d"),
+        );
+        let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
         let mut rows = statement
-            .query(params![list.map(|id| id.0), domain.map(DomainName::as_str)])
+            .query(params![list_key(list), domain.map(DomainName::as_str)])
             .map_err(fail)?;
         let mut weights = HashMap::new();
         while let Some(row) = rows.next().map_err(fail)? {
