@@ -1,4 +1,5 @@
-//! Results stored in shared parts (schema 9) answer exactly as the full copies of schema 8 did.
+//! Results stored in shared parts (schema 9) answer exactly as the full copies of schema 8 did,
+//! and a run's MX set read from its shape (schema 10) is the set schema 9 stored with the run.
 //!
 //! A varied history (50 domains behind 6 provider hosts over 12 daily scans: state changes,
 //! outages that keep the last known state, DNS failures, DANE and MTA-STS facts, a list with
@@ -105,7 +106,12 @@ fn back_to_schema_8(path: &std::path::Path, began: &[(i64, DomainResult)]) {
     let connection = Connection::open(path).unwrap();
     connection
         .execute_batch(
-            "ALTER TABLE runs ADD COLUMN result TEXT NOT NULL DEFAULT '';
+            "ALTER TABLE runs ADD COLUMN mx_hosts TEXT NOT NULL DEFAULT '';
+             UPDATE runs SET mx_hosts = coalesce(mx_hosts_kept,
+                (SELECT group_concat(m.host, ' ' ORDER BY m.host) FROM shape_mx m
+                 WHERE m.shape_id = runs.shape_id), '');
+             ALTER TABLE runs DROP COLUMN mx_hosts_kept;
+             ALTER TABLE runs ADD COLUMN result TEXT NOT NULL DEFAULT '';
              CREATE TABLE run_mx (
                 run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
                 host TEXT NOT NULL, verdict TEXT NOT NULL, starttls INTEGER, pfs INTEGER,
@@ -256,4 +262,108 @@ fn a_migrated_database_answers_like_the_one_it_migrates_from() {
     assert!(!outcome.new_run, "the same state extends the migrated run");
     assert!(outcome.events.is_empty(), "{:?}", outcome.events);
     assert_eq!(store.history(&again.domain).unwrap().len(), runs_before);
+}
+
+/// Takes the file back to schema 9: each run carries its MX set (`runs.mx_hosts`) again.
+fn back_to_schema_9(connection: &Connection) {
+    connection
+        .execute_batch(
+            "ALTER TABLE runs ADD COLUMN mx_hosts TEXT NOT NULL DEFAULT '';
+             UPDATE runs SET mx_hosts = coalesce(mx_hosts_kept,
+                (SELECT group_concat(m.host, ' ' ORDER BY m.host) FROM shape_mx m
+                 WHERE m.shape_id = runs.shape_id), '');
+             ALTER TABLE runs DROP COLUMN mx_hosts_kept;
+             PRAGMA user_version = 9;",
+        )
+        .unwrap();
+}
+
+#[test]
+fn a_schema_9_database_keeps_the_mx_set_of_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.sqlite3");
+    let at = *NOW - time::Duration::days(2);
+    let expiry = *NOW + time::Duration::days(90);
+    let first = |name: &str| result_with(name, "mx1.provider.example", Shape::Good, at, expiry);
+    {
+        let store = Store::open(&path).unwrap();
+        for name in ["a.example", "b.example"] {
+            store.record_result(None, &first(name), 14).unwrap();
+        }
+    }
+    {
+        let connection = Connection::open(&path).unwrap();
+        back_to_schema_9(&connection);
+        let sets: Vec<String> = connection
+            .prepare("SELECT mx_hosts FROM runs ORDER BY id")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(sets, ["mx1.provider.example", "mx1.provider.example"]);
+        // A run whose stored set is not its shape's (as an unreadable run migrated to schema 9
+        // may be) keeps its own.
+        connection
+            .execute(
+                "UPDATE runs SET mx_hosts = 'legacy.example' WHERE domain_id =
+                 (SELECT id FROM domains WHERE name = 'b.example')",
+                [],
+            )
+            .unwrap();
+    }
+    let store = Store::open(&path).expect("a schema 9 database migrates");
+    store.integrity_check().unwrap();
+    let connection = Connection::open(&path).unwrap();
+    let columns: Vec<String> = connection
+        .prepare("SELECT name FROM pragma_table_info('runs')")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        !columns.iter().any(|column| column == "mx_hosts"),
+        "{columns:?}"
+    );
+    let kept: i64 = connection
+        .query_row(
+            "SELECT count(*) FROM runs WHERE mx_hosts_kept IS NOT NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 1, "only the run whose set differs keeps a copy");
+
+    // The MX change events compare with each run's own set, as before the migration.
+    let moved = |name: &str| {
+        let result = result_with(name, "mx2.provider.example", Shape::Good, *NOW, expiry);
+        let outcome = store.record_result(None, &result, 14).unwrap();
+        assert!(outcome.new_run);
+        outcome
+            .events
+            .iter()
+            .map(|event| event.detail.clone())
+            .find(|detail| detail.starts_with("MX hosts changed"))
+            .unwrap_or_else(|| panic!("{name}: an MX change event in {:?}", outcome.events))
+    };
+    assert_eq!(
+        moved("a.example"),
+        "MX hosts changed from [mx1.provider.example] to [mx2.provider.example]"
+    );
+    assert_eq!(
+        moved("b.example"),
+        "MX hosts changed from [legacy.example] to [mx2.provider.example]"
+    );
+    // An unchanged domain probed again extends its run and raises nothing.
+    let again = result_with(
+        "a.example",
+        "mx2.provider.example",
+        Shape::Good,
+        *NOW + time::Duration::minutes(5),
+        expiry,
+    );
+    let outcome = store.record_result(None, &again, 14).unwrap();
+    assert!(!outcome.new_run);
+    assert!(outcome.events.is_empty(), "{:?}", outcome.events);
 }

@@ -74,41 +74,69 @@ impl DomainName {
     pub fn parse(input: &str) -> Result<Self, DomainNameError> {
         let trimmed = input.trim();
         let without_dot = trimmed.strip_suffix('.').unwrap_or(trimmed);
-        if without_dot.is_empty() {
+        let lower = Self::checked_ascii(without_dot)?.to_ascii_lowercase();
+        Self::check_labels(&lower)?;
+        Ok(Self(lower))
+    }
+
+    /// [`Self::parse`] of an owned name: a name already in normal form (as the store keeps
+    /// them) is validated where it is, without a copy.
+    pub fn parse_owned(input: String) -> Result<Self, DomainNameError> {
+        let normal = !input.ends_with('.')
+            && !input.starts_with(char::is_whitespace)
+            && !input.ends_with(char::is_whitespace)
+            && !input.bytes().any(|byte| byte.is_ascii_uppercase());
+        if !normal {
+            return Self::parse(&input);
+        }
+        Self::checked_ascii(&input)?;
+        Self::check_labels(&input)?;
+        Ok(Self(input))
+    }
+
+    /// `name` (no surrounding spaces, no trailing dot) if it is non-empty ASCII and not an IP
+    /// address.
+    fn checked_ascii(name: &str) -> Result<&str, DomainNameError> {
+        if name.is_empty() {
             return Err(DomainNameError::Empty);
         }
-        if !without_dot.is_ascii() {
-            return Err(DomainNameError::NotAscii(without_dot.to_string()));
+        if !name.is_ascii() {
+            return Err(DomainNameError::NotAscii(name.to_string()));
         }
-        if without_dot.parse::<IpAddr>().is_ok() {
-            return Err(DomainNameError::IpAddress(without_dot.to_string()));
+        if name.parse::<IpAddr>().is_ok() {
+            return Err(DomainNameError::IpAddress(name.to_string()));
         }
-        let lower = without_dot.to_ascii_lowercase();
+        Ok(name)
+    }
+
+    /// The length and label rules, on a lower-case ASCII name.
+    fn check_labels(lower: &str) -> Result<(), DomainNameError> {
         if lower.len() > 253 {
             return Err(DomainNameError::TooLong);
         }
-        let labels: Vec<&str> = lower.split('.').collect();
-        for label in &labels {
+        let mut labels = 0;
+        for label in lower.split('.') {
+            labels += 1;
             if label.is_empty() || label.len() > 63 {
-                return Err(DomainNameError::BadLabelLength((*label).to_string()));
+                return Err(DomainNameError::BadLabelLength(label.to_string()));
             }
             if let Some(character) = label
                 .chars()
                 .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
             {
                 return Err(DomainNameError::BadCharacter {
-                    label: (*label).to_string(),
+                    label: label.to_string(),
                     character,
                 });
             }
             if label.starts_with('-') || label.ends_with('-') {
-                return Err(DomainNameError::HyphenAtEdge((*label).to_string()));
+                return Err(DomainNameError::HyphenAtEdge(label.to_string()));
             }
         }
-        if labels.len() < 2 {
-            return Err(DomainNameError::SingleLabel(lower));
+        if labels < 2 {
+            return Err(DomainNameError::SingleLabel(lower.to_string()));
         }
-        Ok(Self(lower))
+        Ok(())
     }
 
     /// The name as text, e.g. `example.org`.
@@ -914,6 +942,37 @@ mod tests {
             DomainName::parse(&long),
             Err(DomainNameError::BadLabelLength(_))
         ));
+    }
+
+    #[test]
+    fn an_owned_name_is_judged_as_its_text_is() {
+        let long = format!("{}.org", "a".repeat(64));
+        let too_long = format!("{}.org", "abcdefghi.".repeat(26));
+        let inputs = [
+            "example.org",
+            " Example.ORG. ",
+            "mail.example.org.",
+            "",
+            ".",
+            "exa mple.org",
+            "a..b",
+            "-a.org",
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "bücher.de",
+            "xn--bcher-kva.de",
+            "_dmarc.example.org",
+            long.as_str(),
+            too_long.as_str(),
+        ];
+        for input in inputs {
+            assert_eq!(
+                DomainName::parse_owned(input.to_string()),
+                DomainName::parse(input),
+                "{input:?}"
+            );
+        }
     }
 
     #[test]

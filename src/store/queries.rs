@@ -1024,7 +1024,7 @@ impl Store {
         let mut auth_of = ShapeAuth::default();
         for row in rows {
             let (name, run, why, known, since) = row.map_err(fail)?;
-            let Ok(domain) = DomainName::parse(&name) else {
+            let Ok(domain) = DomainName::parse_owned(name) else {
                 continue;
             };
             let stale = match (run.seen(), known.seen()) {
@@ -1033,23 +1033,25 @@ impl Store {
                 }
                 _ => false,
             };
-            let shown = if stale { &known } else { &run };
+            let (last_probed, run_first_at, known_last_at) =
+                (run.last_at, run.first_at, known.last_at);
+            let shown = if stale { known } else { run };
             let row = LatestRow {
                 domain,
                 verdict: shown.verdict,
                 starttls: shown.starttls,
                 pfs: shown.pfs,
                 strict_valid: shown.strict_valid,
-                tls_version: shown.tls_version.clone(),
+                tls_version: shown.tls_version,
                 tls_grade: shown.tls_grade,
                 cert_not_after: shown.cert_not_after.map(timestamp),
-                provider: shown.provider.clone(),
+                provider: shown.provider,
                 mx_count: shown.mx_count.unwrap_or(0) as usize,
-                last_probed: run.last_at.map(timestamp),
+                last_probed: last_probed.map(timestamp),
                 state_since: shown.first_at.map(timestamp),
                 stale: stale.then(|| Staleness {
-                    since: timestamp(since.or(run.first_at).unwrap_or_default()),
-                    last_known_at: timestamp(known.last_at.unwrap_or_default()),
+                    since: timestamp(since.or(run_first_at).unwrap_or_default()),
+                    last_known_at: timestamp(known_last_at.unwrap_or_default()),
                     why: why.unwrap_or_else(|| Verdict::Untestable.as_str().to_string()),
                 }),
                 auth: auth_of.of(&self.connection, shown.shape).map_err(fail)?,
@@ -1111,7 +1113,7 @@ impl Store {
         let mut rows = statement.query(params![list_key(list)]).map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
             let name: String = row.get(0).map_err(fail)?;
-            let Ok(domain) = DomainName::parse(&name) else {
+            let Ok(domain) = DomainName::parse_owned(name) else {
                 continue;
             };
             let result = self.read_latest_result(row, &domain, max_days)?;

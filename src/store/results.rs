@@ -292,6 +292,13 @@ impl RecordOutcome {
     }
 }
 
+/// SQL: the MX set of run `r` (`model::changes::mx_host_set`'s form: sorted, without repeats,
+/// separated by spaces), from its shape's MX hosts (schema 10); a run migrated with a set its
+/// shape does not give keeps its own.
+pub(super) const RUN_MX_HOSTS: &str = "coalesce(r.mx_hosts_kept,
+    (SELECT group_concat(m.host, ' ' ORDER BY m.host) FROM shape_mx m WHERE m.shape_id = r.shape_id),
+    '')";
+
 /// The previous state of a domain, as far as events need it.
 #[derive(Clone)]
 struct PreviousRun {
@@ -306,7 +313,6 @@ struct PreviousRun {
 struct RunSummary {
     tls_version: Option<TlsVersion>,
     cert_not_after: Option<i64>,
-    mx_hosts: String,
     mx_count: usize,
     provider: Option<String>,
 }
@@ -329,7 +335,6 @@ fn summarize(result: &DomainResult) -> RunSummary {
     RunSummary {
         tls_version,
         cert_not_after,
-        mx_hosts: changes::mx_host_set(result),
         mx_count: result.mx.len(),
         provider: result.provider(),
     }
@@ -665,10 +670,12 @@ impl Store {
         };
         let previous: Option<PreviousRun> = transaction
             .query_row(
-                "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, r.mx_hosts,
-                 r.cert_not_after, r.last_at, r.authenticated, r.dane, r.sts_outcome, r.sts_policy,
-                 r.tls_rpt
-                 FROM domains d JOIN runs r ON r.id = d.latest_run_id WHERE d.id = ?1",
+                &format!(
+                    "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, {RUN_MX_HOSTS},
+                     r.cert_not_after, r.last_at, r.authenticated, r.dane, r.sts_outcome, r.sts_policy,
+                     r.tls_rpt
+                     FROM domains d JOIN runs r ON r.id = d.latest_run_id WHERE d.id = ?1"
+                ),
                 params![domain_id],
                 read_run,
             )
@@ -714,11 +721,11 @@ impl Store {
             transaction
                 .execute(
                     "INSERT INTO runs (domain_id, first_scan_id, last_scan_id, first_at, last_at, fingerprint,
-                     verdict, starttls, pfs, strict_valid, tls_version, cert_not_after, mx_hosts, mx_count,
+                     verdict, starttls, pfs, strict_valid, tls_version, cert_not_after, mx_count,
                      provider, shape_id, definitive, untestable_why, tls_grade, dane, sts_outcome,
                      sts_policy, tls_rpt, authenticated, at_risk, probed_at_ns)
-                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                     VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
                     params![
                         domain_id,
                         scan_id,
@@ -730,7 +737,6 @@ impl Store {
                         result.strict_valid,
                         summary.tls_version.map(TlsVersion::as_str),
                         summary.cert_not_after,
-                        summary.mx_hosts,
                         summary.mx_count as i64,
                         summary.provider,
                         shape,
@@ -793,10 +799,11 @@ impl Store {
                 _ => transaction
                     .query_row(
                         &format!(
-                            "SELECT id, fingerprint, verdict, starttls, pfs, strict_valid, mx_hosts, cert_not_after, last_at,
-                             authenticated, dane, sts_outcome, sts_policy, tls_rpt FROM runs
-                             WHERE domain_id = ?1 AND id != ?2 AND verdict IN ({})
-                             ORDER BY first_at DESC, id DESC LIMIT 1",
+                            "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, {RUN_MX_HOSTS},
+                             r.cert_not_after, r.last_at, r.authenticated, r.dane, r.sts_outcome, r.sts_policy,
+                             r.tls_rpt FROM runs r
+                             WHERE r.domain_id = ?1 AND r.id != ?2 AND r.verdict IN ({})
+                             ORDER BY r.first_at DESC, r.id DESC LIMIT 1",
                             testable_verdicts_sql()
                         ),
                         params![domain_id, run_id],

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
     (WEBHOOK_DELIVERIES, None),
     (NOTIFIED_AT, None),
     (SHARED_PARTS, Some(shared_parts_code)),
+    (MX_SET_FROM_SHAPE, None),
 ];
 
 /// A migration step that SQL alone cannot do (it reads stored JSON); it runs in the migration's
@@ -245,6 +246,22 @@ CREATE TABLE shape_mx (
 ) WITHOUT ROWID;
 ALTER TABLE runs ADD COLUMN shape_id INTEGER;
 ALTER TABLE runs ADD COLUMN probed_at_ns INTEGER;
+"#;
+
+/// 9 -> 10, a run's MX set read from its shape (issue "a million domains", the 365-day size):
+/// every run of a shape has the shape's MX hosts (`shape_mx`), so `runs.mx_hosts`, a copy per
+/// run (about a quarter of a run's row), goes. A run whose stored set is not its shape's (a
+/// run left unreadable by the schema 9 migration, whose shape has no MX rows) keeps it in
+/// `mx_hosts_kept`, so every run reads back its MX set exactly
+/// ([`super::results::RUN_MX_HOSTS`]). The migration of a big file rewrites the runs table
+/// once; its freed pages are reused by later writes.
+const MX_SET_FROM_SHAPE: &str = r#"
+ALTER TABLE runs ADD COLUMN mx_hosts_kept TEXT;
+UPDATE runs SET mx_hosts_kept = mx_hosts
+WHERE mx_hosts IS NOT coalesce(
+    (SELECT group_concat(m.host, ' ' ORDER BY m.host) FROM shape_mx m WHERE m.shape_id = runs.shape_id),
+    '');
+ALTER TABLE runs DROP COLUMN mx_hosts;
 "#;
 
 /// The code of [`SHARED_PARTS`]: every run's result JSON split into parts
@@ -670,7 +687,12 @@ mod tests {
         let connection = Connection::open(path).expect("open");
         connection
             .execute_batch(&format!(
-                "ALTER TABLE runs ADD COLUMN result TEXT NOT NULL DEFAULT '';
+                "ALTER TABLE runs ADD COLUMN mx_hosts TEXT NOT NULL DEFAULT '';
+                 UPDATE runs SET mx_hosts = coalesce(mx_hosts_kept,
+                    (SELECT group_concat(m.host, ' ' ORDER BY m.host) FROM shape_mx m
+                     WHERE m.shape_id = runs.shape_id), '');
+                 ALTER TABLE runs DROP COLUMN mx_hosts_kept;
+                 ALTER TABLE runs ADD COLUMN result TEXT NOT NULL DEFAULT '';
                  {RUN_MX_AS_BEFORE}
                  ALTER TABLE runs DROP COLUMN shape_id; ALTER TABLE runs DROP COLUMN probed_at_ns;
                  DROP TABLE host_runs; DROP TABLE shapes; DROP TABLE shape_mx;"
