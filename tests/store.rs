@@ -991,3 +991,77 @@ fn latest_rows_carry_dane_mta_sts_and_the_sender_view_of_the_state_shown() {
     assert!(stale_row.stale.is_some(), "kept as its last known state");
     assert_eq!(stale_row.auth, stored);
 }
+
+#[test]
+fn every_row_at_once_is_the_same_as_page_by_page() {
+    // More rows than the store reads in one batch (the whole table is read on two threads, a
+    // page on one): the same rows either way, in name order, the stale ones marked.
+    let store = Store::open_in_memory().expect("store");
+    let count = 5_000;
+    let names: Vec<_> = (0..count)
+        .map(|index| domain(&format!("d{index:05}.example")))
+        .collect();
+    store.add_domains(None, &names).expect("add");
+    let shapes = [Shape::Good, Shape::BadCert, Shape::NoPfs, Shape::NoStarttls];
+    let expiry = day(120);
+    for (index, name) in names.iter().enumerate() {
+        let host = format!("mx{}.provider{}.example", index % 7, index % 3);
+        let first = result_with(name.as_str(), &host, shapes[index % 4], day(-2), expiry);
+        store.record_result(None, &first, 14).expect("record");
+        if index % 10 == 3 {
+            // Unreachable since: keeps its last known state, marked stale.
+            let outage = result_with(name.as_str(), &host, Shape::Untestable, day(-1), expiry);
+            store.record_result(None, &outage, 14).expect("record");
+        }
+    }
+    let all = store.latest(&LatestFilter::default()).expect("all rows");
+    assert_eq!(all.len(), count);
+    assert!(
+        all.windows(2).all(|pair| pair[0].domain < pair[1].domain),
+        "by name"
+    );
+    let stale: Vec<_> = all.iter().filter(|row| row.stale.is_some()).collect();
+    assert_eq!(stale.len(), count / 10);
+    assert!(
+        stale
+            .iter()
+            .all(|row| row.verdict != Some(Verdict::Untestable))
+    );
+    assert_eq!(
+        all[1].provider.as_deref(),
+        Some("provider1.example"),
+        "{:?}",
+        all[1]
+    );
+
+    let mut paged = Vec::new();
+    loop {
+        let page = store
+            .latest(&LatestFilter {
+                offset: paged.len(),
+                limit: Some(700),
+                ..LatestFilter::default()
+            })
+            .expect("a page");
+        if page.is_empty() {
+            break;
+        }
+        paged.extend(page);
+    }
+    assert_eq!(paged, all);
+
+    // With a verdict filter, the same rows as filtering all of them.
+    let no_starttls = store
+        .latest(&LatestFilter {
+            verdict: Some(Verdict::NoStarttls),
+            ..LatestFilter::default()
+        })
+        .expect("by verdict");
+    let expected: Vec<_> = all
+        .iter()
+        .filter(|row| row.verdict == Some(Verdict::NoStarttls))
+        .cloned()
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(no_starttls, expected);
+}

@@ -115,6 +115,9 @@ pub fn default_path() -> Option<PathBuf> {
         .map(|dirs| dirs.data_dir().join("monitor.sqlite3"))
 }
 
+/// Prepared statements a connection keeps.
+const STATEMENT_CACHE: usize = 64;
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -212,6 +215,9 @@ impl Store {
         connection
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
             .map_err(fail)?;
+        // Room for every statement a scan's write path and the app's snapshot use (rusqlite
+        // keeps 16 by default; the record path alone prepares about 20).
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let store = Self {
             connection,
             path,
