@@ -6,8 +6,8 @@
 //! Clearly synthetic: results come from `tests/fixtures`, not from probes. Run with
 //! `cargo bench --bench store_history` (args: `-- DOMAINS DAYS CHANGE ROLLUP_EVERY`: CHANGE is
 //! the share of domains whose state changes each day, default 0.01; the all-domains roll-up is
-//! refreshed every ROLLUP_EVERY days, default 1). Results are written as a scan writes them, a
-//! batch per transaction. Figures for closing notes and the README; never an assertion on time.
+//! refreshed every ROLLUP_EVERY days, default 1; `STORE_HISTORY_DB=PATH` keeps the database).
+//! Results are written as a scan writes them, a batch per transaction. Figures for closing notes and the README; never an assertion on time.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 #[path = "../tests/fixtures/mod.rs"]
@@ -84,7 +84,20 @@ fn main() {
     let change: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(0.01);
     let rollup_every: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("history.sqlite3");
+    // STORE_HISTORY_DB=PATH: the history is written there (a file already there is replaced)
+    // and kept, to look at its snapshot or queries again.
+    let path = match std::env::var_os("STORE_HISTORY_DB") {
+        Some(path) => {
+            let path = std::path::PathBuf::from(path);
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+            path
+        }
+        None => dir.path().join("history.sqlite3"),
+    };
     let store = Store::open(&path).expect("store");
     let mut rng = fastrand::Rng::with_seed(7);
     let names: Vec<DomainName> = (0..domain_count)
