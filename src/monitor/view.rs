@@ -186,8 +186,10 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
     }
     // An unweighted list (every domain weighs 1) needs no map of a million ones.
     let weighted = store.is_weighted(list_id)?;
+    // The domains that weigh other than 1 (a few thousand with mail volumes, say): every
+    // other one weighs 1, and a million domains need no map of their ones.
     let weights = if weighted {
-        store.weights(list_id)?
+        store.weights_other_than_one(list_id)?
     } else {
         HashMap::new()
     };
@@ -215,12 +217,9 @@ fn read_view(store: &Store, list: Option<&str>) -> Result<ViewSnapshot, StoreErr
         return Err(StoreError::Invalid(error.to_string()));
     }
     let mut rows = builder.finish();
-    let weight_total = if weighted {
-        weights.values().map(|weight| weight.get()).sum()
-    } else {
-        // Every domain of the list weighs 1, those never probed too.
-        expected_rows as f64
-    };
+    // Every domain of the list weighs 1 but those in `weights`, those never probed too.
+    let weight_total = expected_rows.saturating_sub(weights.len()) as f64
+        + weights.values().map(|weight| weight.get()).sum::<f64>();
     rows.set_weights(&weights);
     drop(weights);
     Ok(ViewSnapshot {

@@ -1364,7 +1364,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ProviderRow>, StoreError> {
         let weights = if self.is_weighted(list)? {
-            self.weights(list)?
+            self.weights_other_than_one(list)?
         } else {
             HashMap::new()
         };

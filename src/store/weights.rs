@@ -64,13 +64,23 @@ impl Store {
         list: Option<ListId>,
         domain: &DomainName,
     ) -> Result<Option<Weight>, StoreError> {
-        let weights = self.weights_where(list, Some(domain))?;
+        let weights = self.weights_where(list, Some(domain), false)?;
         Ok(weights.into_values().next())
     }
 
     /// Every domain's weight in `list` (None: every stored domain, see the module doc).
     pub fn weights(&self, list: Option<ListId>) -> Result<HashMap<DomainName, Weight>, StoreError> {
-        self.weights_where(list, None)
+        self.weights_where(list, None, false)
+    }
+
+    /// The domains of `list` (None: every stored domain) that weigh other than 1, with their
+    /// weight: every other domain of it weighs 1. What the app's snapshot needs of a million
+    /// domains in which a few thousand carry mail volumes, without a map of the million.
+    pub fn weights_other_than_one(
+        &self,
+        list: Option<ListId>,
+    ) -> Result<HashMap<DomainName, Weight>, StoreError> {
+        self.weights_where(list, None, true)
     }
 
     /// Whether some domain of `list` (None: any list) weighs other than 1: the list was
@@ -87,21 +97,32 @@ impl Store {
             .map_err(|error| self.fail(error))
     }
 
+    /// The weights of `list`'s domains (only `domain`'s, when given; only those other than 1,
+    /// when `other_than_one`).
     fn weights_where(
         &self,
         list: Option<ListId>,
         domain: Option<&DomainName>,
+        other_than_one: bool,
     ) -> Result<HashMap<DomainName, Weight>, StoreError> {
         let fail = |error: rusqlite::Error| self.fail(error);
+        // A domain weighs other than 1 only with some membership that does (`weight_sql`
+        // falls back to 1): those are the only candidates, when only they are asked for.
         let sql = format!(
-            "SELECT d.name, {weight} FROM domains d
+            "SELECT d.name, {weight} AS weight FROM domains d
              WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
-               AND (?2 IS NULL OR d.name = ?2)",
+               AND (?2 IS NULL OR d.name = ?2)
+               AND (?3 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE weight <> 1))
+               AND (?3 = 0 OR weight <> 1)",
             weight = weight_sql("d"),
         );
         let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
         let mut rows = statement
-            .query(params![list_key(list), domain.map(DomainName::as_str)])
+            .query(params![
+                list_key(list),
+                domain.map(DomainName::as_str),
+                other_than_one
+            ])
             .map_err(fail)?;
         let mut weights = HashMap::new();
         while let Some(row) = rows.next().map_err(fail)? {
@@ -132,6 +153,53 @@ mod tests {
 
     fn weigh(value: f64) -> Weight {
         Weight::new(value).expect("a weight")
+    }
+
+    #[test]
+    fn the_weights_other_than_one_are_every_weight_that_is_not_one() {
+        let store = Store::open_in_memory().expect("store");
+        let mail = store.create_list("mail").expect("list");
+        let other = store.create_list("other").expect("list");
+        store
+            .add_weighted_domains(
+                mail,
+                &[
+                    (name("big.example"), weigh(900.0)),
+                    (name("small.example"), weigh(0.5)),
+                    (name("one.example"), Weight::ONE),
+                ],
+            )
+            .expect("add");
+        store
+            .add_domains(Some(other), &[name("small.example"), name("plain.example")])
+            .expect("add");
+        store
+            .add_domains(None, &[name("outside.example")])
+            .expect("add");
+        for list in [None, Some(mail), Some(other)] {
+            let all = store.weights(list).expect("all");
+            let expected: HashMap<DomainName, Weight> = all
+                .into_iter()
+                .filter(|(_, weight)| *weight != Weight::ONE)
+                .collect();
+            assert_eq!(
+                store.weights_other_than_one(list).expect("other than one"),
+                expected,
+                "{list:?}"
+            );
+        }
+        // small.example weighs 0.5 in one list and 1 in the other: 1 across all domains.
+        let across = store.weights_other_than_one(None).expect("read");
+        assert_eq!(across.len(), 1, "{across:?}");
+        assert_eq!(across.get(&name("big.example")), Some(&weigh(900.0)));
+        let in_mail = store.weights_other_than_one(Some(mail)).expect("read");
+        assert_eq!(in_mail.len(), 2, "{in_mail:?}");
+        assert!(
+            store
+                .weights_other_than_one(Some(other))
+                .expect("read")
+                .is_empty()
+        );
     }
 
     #[test]
