@@ -100,18 +100,21 @@ fn answers(store: &Store, names: &[DomainName], list: ListId) -> Vec<String> {
     answers
 }
 
+/// Takes schema 10's runs back to a copy of the MX set in each (`runs.mx_hosts`, schemas 1–9).
+const MX_SET_PER_RUN: &str = "ALTER TABLE runs ADD COLUMN mx_hosts TEXT NOT NULL DEFAULT '';
+             UPDATE runs SET mx_hosts = coalesce(mx_hosts_kept,
+                (SELECT group_concat(m.host, ' ' ORDER BY m.host) FROM shape_mx m
+                 WHERE m.shape_id = runs.shape_id), '');
+             ALTER TABLE runs DROP COLUMN mx_hosts_kept;";
+
 /// Takes the file back to schema 8: `runs.result` holds the result that began each run (as
 /// that build stored it: without the store's own stale fields), and the parts are gone.
 fn back_to_schema_8(path: &std::path::Path, began: &[(i64, DomainResult)]) {
     let connection = Connection::open(path).unwrap();
+    connection.execute_batch(MX_SET_PER_RUN).unwrap();
     connection
         .execute_batch(
-            "ALTER TABLE runs ADD COLUMN mx_hosts TEXT NOT NULL DEFAULT '';
-             UPDATE runs SET mx_hosts = coalesce(mx_hosts_kept,
-                (SELECT group_concat(m.host, ' ' ORDER BY m.host) FROM shape_mx m
-                 WHERE m.shape_id = runs.shape_id), '');
-             ALTER TABLE runs DROP COLUMN mx_hosts_kept;
-             ALTER TABLE runs ADD COLUMN result TEXT NOT NULL DEFAULT '';
+            "ALTER TABLE runs ADD COLUMN result TEXT NOT NULL DEFAULT '';
              CREATE TABLE run_mx (
                 run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
                 host TEXT NOT NULL, verdict TEXT NOT NULL, starttls INTEGER, pfs INTEGER,
@@ -267,14 +270,7 @@ fn a_migrated_database_answers_like_the_one_it_migrates_from() {
 /// Takes the file back to schema 9: each run carries its MX set (`runs.mx_hosts`) again.
 fn back_to_schema_9(connection: &Connection) {
     connection
-        .execute_batch(
-            "ALTER TABLE runs ADD COLUMN mx_hosts TEXT NOT NULL DEFAULT '';
-             UPDATE runs SET mx_hosts = coalesce(mx_hosts_kept,
-                (SELECT group_concat(m.host, ' ' ORDER BY m.host) FROM shape_mx m
-                 WHERE m.shape_id = runs.shape_id), '');
-             ALTER TABLE runs DROP COLUMN mx_hosts_kept;
-             PRAGMA user_version = 9;",
-        )
+        .execute_batch(&format!("{MX_SET_PER_RUN} PRAGMA user_version = 9;"))
         .unwrap();
 }
 
