@@ -192,7 +192,8 @@ pub(super) fn write(
     writer.write_record(&header).map_err(csv_error)?;
     let mut summary = ExportSummary::default();
     let now = scope.generated_at;
-    let weights = store.weights(scope.list)?;
+    // Only the domains that weigh other than 1: every other one weighs 1.
+    let weights = store.weights_other_than_one(scope.list)?;
     store.each_latest_result(scope.list, |domain, latest| {
         summary.domains += 1;
         summary.probed += usize::from(latest.is_some());

@@ -380,7 +380,7 @@ pub(super) fn write(
     let mut latest = Latest::new(listing);
     // A list with weights also gets its figures by mail volume, counted like the domains.
     let weights = if store.is_weighted(scope.list)? {
-        Some(store.weights(scope.list)?)
+        Some(store.weights_other_than_one(scope.list)?)
     } else {
         None
     };
