@@ -155,21 +155,24 @@ mod tests {
         Weight::new(value).expect("a weight")
     }
 
-    #[test]
-    fn the_weights_other_than_one_are_every_weight_that_is_not_one() {
+    /// A store with two lists: "mail" holds big.example (900),
+    /// small.example (0.5) and `more`; "other" is empty.
+    fn mail_and_other(more: &[(DomainName, Weight)]) -> (Store, ListId, ListId) {
         let store = Store::open_in_memory().expect("store");
         let mail = store.create_list("mail").expect("list");
         let other = store.create_list("other").expect("list");
-        store
-            .add_weighted_domains(
-                mail,
-                &[
-                    (name("big.example"), weigh(900.0)),
-                    (name("small.example"), weigh(0.5)),
-                    (name("one.example"), Weight::ONE),
-                ],
-            )
-            .expect("add");
+        let mut members = vec![
+            (name("big.example"), weigh(900.0)),
+            (name("small.example"), weigh(0.5)),
+        ];
+        members.extend_from_slice(more);
+        store.add_weighted_domains(mail, &members).expect("add");
+        (store, mail, other)
+    }
+
+    #[test]
+    fn the_weights_other_than_one_are_every_weight_that_is_not_one() {
+        let (store, mail, other) = mail_and_other(&[(name("one.example"), Weight::ONE)]);
         store
             .add_domains(Some(other), &[name("small.example"), name("plain.example")])
             .expect("add");
@@ -204,18 +207,7 @@ mod tests {
 
     #[test]
     fn a_weight_belongs_to_a_membership_and_defaults_to_one() {
-        let store = Store::open_in_memory().expect("store");
-        let mail = store.create_list("mail").expect("list");
-        let other = store.create_list("other").expect("list");
-        store
-            .add_weighted_domains(
-                mail,
-                &[
-                    (name("big.example"), weigh(900.0)),
-                    (name("small.example"), weigh(0.5)),
-                ],
-            )
-            .expect("add");
+        let (store, mail, other) = mail_and_other(&[]);
         store
             .add_domains(Some(other), &[name("big.example"), name("plain.example")])
             .expect("add");
