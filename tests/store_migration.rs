@@ -1,5 +1,6 @@
 //! Results stored in shared parts (schema 9) answer exactly as the full copies of schema 8 did,
-//! and a run's MX set read from its shape (schema 10) is the set schema 9 stored with the run.
+//! a run's MX set read from its shape (schema 10) is the set schema 9 stored with the run, and
+//! the last known run kept beside each domain's latest (schema 11) is the one recording keeps.
 //!
 //! A varied history (50 domains behind 6 provider hosts over 12 daily scans: state changes,
 //! outages that keep the last known state, DNS failures, DANE and MTA-STS facts, a list with
@@ -100,6 +101,10 @@ fn answers(store: &Store, names: &[DomainName], list: ListId) -> Vec<String> {
     answers
 }
 
+/// Takes schema 11's domains back to schema 10: no last known run kept beside the latest.
+const WITHOUT_KNOWN_RUN: &str = "ALTER TABLE domains DROP COLUMN known_run_id;
+             ALTER TABLE domains DROP COLUMN stale_since;";
+
 /// Takes schema 10's runs back to a copy of the MX set in each (`runs.mx_hosts`, schemas 1–9).
 const MX_SET_PER_RUN: &str = "ALTER TABLE runs ADD COLUMN mx_hosts TEXT NOT NULL DEFAULT '';
              UPDATE runs SET mx_hosts = coalesce(mx_hosts_kept,
@@ -111,6 +116,7 @@ const MX_SET_PER_RUN: &str = "ALTER TABLE runs ADD COLUMN mx_hosts TEXT NOT NULL
 /// that build stored it: without the store's own stale fields), and the parts are gone.
 fn back_to_schema_8(path: &std::path::Path, began: &[(i64, DomainResult)]) {
     let connection = Connection::open(path).unwrap();
+    connection.execute_batch(WITHOUT_KNOWN_RUN).unwrap();
     connection.execute_batch(MX_SET_PER_RUN).unwrap();
     connection
         .execute_batch(
@@ -149,6 +155,46 @@ fn back_to_schema_8(path: &std::path::Path, began: &[(i64, DomainResult)]) {
     assert_eq!(empty, 0, "every run has its result");
 }
 
+/// Writes the varied history with this build: the list with mail volumes, and the result
+/// that began each run (runs are numbered in the order they begin).
+fn write_history(store: &Store, names: &[DomainName]) -> (ListId, Vec<(i64, DomainResult)>) {
+    let mut began: Vec<(i64, DomainResult)> = Vec::new();
+    store.add_domains(None, names).unwrap();
+    let list = store.create_list("Customers").unwrap();
+    store.add_domains(Some(list), &names[..30]).unwrap();
+    let weights: Vec<(DomainName, Weight)> = names[..30]
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            (
+                name.clone(),
+                Weight::new(1000.0 / (index + 1) as f64).unwrap(),
+            )
+        })
+        .collect();
+    store.set_weights(list, &weights).unwrap();
+    for day_index in 0..DAYS {
+        let scan = store
+            .begin_scan(&ScanScope::All, &Settings::default(), DOMAINS)
+            .unwrap();
+        let mut counts = ScanCounts::default();
+        for index in 0..DOMAINS {
+            let result = probe(index, day_index);
+            let outcome = store.record_result(Some(scan), &result, 30).unwrap();
+            if outcome.new_run {
+                began.push((began.len() as i64 + 1, result.clone()));
+            }
+            counts.add(&result);
+        }
+        store
+            .finish_scan(scan, ScanStatus::Finished, &counts)
+            .unwrap();
+        store.refresh_rollup(None, day(day_index)).unwrap();
+        store.refresh_rollup(Some(list), day(day_index)).unwrap();
+    }
+    (list, began)
+}
+
 #[test]
 fn a_migrated_database_answers_like_the_one_it_migrates_from() {
     let dir = tempfile::tempdir().unwrap();
@@ -156,45 +202,10 @@ fn a_migrated_database_answers_like_the_one_it_migrates_from() {
     let names: Vec<DomainName> = (0..DOMAINS)
         .map(|index| domain(&format!("d{index:02}.example")))
         .collect();
-    // Runs are numbered in the order they begin: the result that began each.
-    let mut began: Vec<(i64, DomainResult)> = Vec::new();
-    let list;
-    let before;
+    let (list, began, before);
     {
         let store = Store::open(&path).unwrap();
-        store.add_domains(None, &names).unwrap();
-        list = store.create_list("Customers").unwrap();
-        store.add_domains(Some(list), &names[..30]).unwrap();
-        let weights: Vec<(DomainName, Weight)> = names[..30]
-            .iter()
-            .enumerate()
-            .map(|(index, name)| {
-                (
-                    name.clone(),
-                    Weight::new(1000.0 / (index + 1) as f64).unwrap(),
-                )
-            })
-            .collect();
-        store.set_weights(list, &weights).unwrap();
-        for day_index in 0..DAYS {
-            let scan = store
-                .begin_scan(&ScanScope::All, &Settings::default(), DOMAINS)
-                .unwrap();
-            let mut counts = ScanCounts::default();
-            for index in 0..DOMAINS {
-                let result = probe(index, day_index);
-                let outcome = store.record_result(Some(scan), &result, 30).unwrap();
-                if outcome.new_run {
-                    began.push((began.len() as i64 + 1, result.clone()));
-                }
-                counts.add(&result);
-            }
-            store
-                .finish_scan(scan, ScanStatus::Finished, &counts)
-                .unwrap();
-            store.refresh_rollup(None, day(day_index)).unwrap();
-            store.refresh_rollup(Some(list), day(day_index)).unwrap();
-        }
+        (list, began) = write_history(&store, &names);
         before = answers(&store, &names, list);
         // The history is the results that began each run.
         for name in &names {
@@ -270,7 +281,9 @@ fn a_migrated_database_answers_like_the_one_it_migrates_from() {
 /// Takes the file back to schema 9: each run carries its MX set (`runs.mx_hosts`) again.
 fn back_to_schema_9(connection: &Connection) {
     connection
-        .execute_batch(&format!("{MX_SET_PER_RUN} PRAGMA user_version = 9;"))
+        .execute_batch(&format!(
+            "{WITHOUT_KNOWN_RUN} {MX_SET_PER_RUN} PRAGMA user_version = 9;"
+        ))
         .unwrap();
 }
 
@@ -362,4 +375,59 @@ fn a_schema_9_database_keeps_the_mx_set_of_every_run() {
     let outcome = store.record_result(None, &again, 14).unwrap();
     assert!(!outcome.new_run);
     assert!(outcome.events.is_empty(), "{:?}", outcome.events);
+}
+
+/// Each domain's name, last known run and when the runs after it began, as the file keeps them.
+fn known_runs(path: &std::path::Path) -> Vec<(String, Option<i64>, Option<i64>)> {
+    Connection::open(path)
+        .unwrap()
+        .prepare("SELECT name, known_run_id, stale_since FROM domains ORDER BY name")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_schema_10_database_gets_the_last_known_run_of_each_domain_beside_its_latest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.sqlite3");
+    let names: Vec<DomainName> = (0..DOMAINS)
+        .map(|index| domain(&format!("d{index:02}.example")))
+        .collect();
+    let (list, before) = {
+        let store = Store::open(&path).unwrap();
+        let (list, _) = write_history(&store, &names);
+        (list, answers(&store, &names, list))
+    };
+    let recorded = known_runs(&path);
+    let stale = recorded
+        .iter()
+        .filter(|(_, known, since)| known.is_some() && since.is_some())
+        .count();
+    assert!(
+        stale > 0,
+        "some domain keeps its last known run: {recorded:?}"
+    );
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(&format!("{WITHOUT_KNOWN_RUN} PRAGMA user_version = 10;"))
+        .unwrap();
+
+    let store = Store::open(&path).expect("a schema 10 database migrates");
+    store.integrity_check().unwrap();
+    assert_eq!(
+        known_runs(&path),
+        recorded,
+        "the migration keeps the runs that recording kept"
+    );
+    let after = answers(&store, &names, list);
+    assert_eq!(after.len(), before.len());
+    for (index, (after, before)) in after.iter().zip(&before).enumerate() {
+        assert_eq!(
+            after, before,
+            "answer {index} is the same after the migration"
+        );
+    }
 }

@@ -307,6 +307,9 @@ fn parse_domains(inputs: &[String]) -> Result<Vec<DomainName>, CliError> {
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
+        // Named like the app's "monitor-worker": a profile tells the scanner's threads from a
+        // lab's on the same machine.
+        .thread_name("cli-worker")
         .enable_all()
         .build()
         .map_err(|error| CliError::error(format!("could not start the async runtime: {error}")))

@@ -287,6 +287,26 @@ pub(super) fn first_after_sql(run: &str) -> String {
     )
 }
 
+/// SQL: the assignments that keep a domain's last known run beside its latest run `{latest}`
+/// (an expression naming the latest run's id): `domains.known_run_id` is
+/// [`last_conclusive_sql`] of the latest run and `domains.stale_since` is [`first_after_sql`]
+/// of that run (both NULL while the latest run is conclusive). Both depend only on the
+/// domain's runs up to its latest one, so the store sets them whenever a domain gets a new
+/// latest run (`record_result`; extending a run changes neither), and reads them instead of
+/// looking the last known run up among all runs (the snapshot of a year-old file). A change
+/// of either rule needs a migration that sets them again.
+pub(super) fn known_run_assignments(latest: &str) -> String {
+    let known = format!(
+        "(SELECT {conclusive} FROM runs r WHERE r.id = {latest})",
+        conclusive = last_conclusive_sql("r")
+    );
+    format!(
+        "known_run_id = {known},
+         stale_since = (SELECT {since} FROM runs k WHERE k.id = {known})",
+        since = first_after_sql("k"),
+    )
+}
+
 /// A stored run as the stale rule sees it.
 #[derive(Clone, Copy, Debug)]
 struct Seen {
@@ -385,11 +405,15 @@ pub(super) fn rollup_of(
     let weighted = has_weights(connection)?;
     // One row per (run, MX host), runs together. A domain's run as of `cutoff` is the latest
     // one that began by then; for "now" that is simply its latest run.
-    let run_as_of = if cutoff + 60 >= now_seconds() {
-        "r.id = d.latest_run_id"
+    // Its last known run: for the latest run the one the store keeps beside it.
+    let (run_as_of, known) = if cutoff + 60 >= now_seconds() {
+        ("r.id = d.latest_run_id", "d.known_run_id".to_string())
     } else {
-        "r.id = (SELECT id FROM runs WHERE domain_id = d.id AND first_at <= ?2
-                 ORDER BY first_at DESC, id DESC LIMIT 1)"
+        (
+            "r.id = (SELECT id FROM runs WHERE domain_id = d.id AND first_at <= ?2
+                 ORDER BY first_at DESC, id DESC LIMIT 1)",
+            format!("({})", last_conclusive_sql("r")),
+        )
     };
     let sql = format!(
         "SELECT r.id, r.verdict, r.starttls, r.pfs, r.strict_valid, r.tls_version, r.last_at,
@@ -403,12 +427,11 @@ pub(super) fn rollup_of(
                 m.dane, m.authenticated, m.at_risk
          FROM domains d
          JOIN runs r ON {run_as_of}
-         LEFT JOIN runs k ON k.id = ({known})
+         LEFT JOIN runs k ON k.id = {known}
          LEFT JOIN shape_mx m ON m.shape_id = r.shape_id
          WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
            AND ?2 = ?2
          ORDER BY r.id",
-        known = last_conclusive_sql("r"),
     );
     // Read once, not per (run, MX host) row: a map lookup per domain.
     let weights = if weighted {
@@ -1133,16 +1156,14 @@ impl Store {
         });
         let sql = format!(
             "SELECT d.name, {latest}, r.untestable_why, k.id, {known},
-                    CASE WHEN k.id IS NOT NULL THEN {since} END
+                    CASE WHEN k.id IS NOT NULL THEN d.stale_since END
              FROM domains d LEFT JOIN runs r ON r.id = d.latest_run_id
-             LEFT JOIN runs k ON k.id = ({last_conclusive})
+             LEFT JOIN runs k ON k.id = d.known_run_id
              WHERE (?1 = 0 OR d.id IN (SELECT domain_id FROM list_domains WHERE list_id = ?1))
                AND (?2 IS NULL OR d.name LIKE ?2)
              ORDER BY d.name",
             latest = shown_columns("r"),
             known = shown_columns("k"),
-            since = first_after_sql("k"),
-            last_conclusive = last_conclusive_sql("r"),
         );
         let mut statement = self.connection.prepare_cached(&sql).map_err(fail)?;
         let mut auth_of = ShapeAuth::default();
@@ -1455,14 +1476,12 @@ impl Store {
 fn latest_results_sql(filter: &str) -> String {
     format!(
         "SELECT d.name, r.shape_id, r.probed_at_ns, r.last_at, k.shape_id, k.probed_at_ns,
-                k.verdict, k.definitive, k.last_at, CASE WHEN k.id IS NOT NULL THEN {since} END
+                k.verdict, k.definitive, k.last_at, CASE WHEN k.id IS NOT NULL THEN d.stale_since END
          FROM domains d
          LEFT JOIN runs r ON r.id = d.latest_run_id
-         LEFT JOIN runs k ON k.id = ({known})
+         LEFT JOIN runs k ON k.id = d.known_run_id
          WHERE {filter}
-         ORDER BY d.name",
-        since = first_after_sql("k"),
-        known = last_conclusive_sql("r"),
+         ORDER BY d.name"
     )
 }
 

@@ -708,9 +708,7 @@ impl Store {
             previous.fingerprint == fingerprint
                 && (previous.state.auth.is_some() || auth.authenticated.is_none())
         });
-        let current_run;
         if let (true, Some(previous)) = (same_state, previous.as_ref()) {
-            current_run = previous.id;
             cached_execute(transaction,
                     "UPDATE runs SET last_at = max(last_at, ?1), last_scan_id = coalesce(?2, last_scan_id),
                      times_seen = times_seen + 1 WHERE id = ?3",
@@ -767,7 +765,6 @@ impl Store {
                 )
                 .map_err(fail)?;
             let run_id = transaction.last_insert_rowid();
-            current_run = run_id;
             // The per-MX-host columns the roll-ups count belong to the shape: every run of the
             // shape has the same MX hosts in the same states.
             if new_shape {
@@ -799,7 +796,10 @@ impl Store {
             }
             cached_execute(
                 transaction,
-                "UPDATE domains SET latest_run_id = ?1 WHERE id = ?2",
+                &format!(
+                    "UPDATE domains SET latest_run_id = ?1, {known} WHERE id = ?2",
+                    known = super::queries::known_run_assignments("?1")
+                ),
                 params![run_id, domain_id],
             )
             .map_err(fail)?;
@@ -897,13 +897,9 @@ impl Store {
             type KnownRun = (String, bool, i64, Option<i64>, i64, Option<i64>);
             let known: Option<KnownRun> = cached_query_row(
                 transaction,
-                &format!(
-                    "SELECT k.verdict, k.definitive, k.last_at, {since}, k.shape_id, k.probed_at_ns
-                         FROM runs r JOIN runs k ON k.id = ({known}) WHERE r.id = ?1",
-                    since = super::queries::first_after_sql("k"),
-                    known = super::queries::last_conclusive_sql("r"),
-                ),
-                params![current_run],
+                "SELECT k.verdict, k.definitive, k.last_at, d.stale_since, k.shape_id, k.probed_at_ns
+                 FROM domains d JOIN runs k ON k.id = d.known_run_id WHERE d.id = ?1",
+                params![domain_id],
                 |row| {
                     Ok((
                         row.get(0)?,
@@ -1158,9 +1154,98 @@ pub(crate) fn timestamp(seconds: i64) -> OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{DnsError, Outcome};
+    use time::Duration;
 
     fn domain(name: &str) -> DomainName {
         DomainName::parse(name).expect("valid")
+    }
+
+    /// What the store keeps beside each domain's latest run, and what the rule finds among
+    /// all of the domain's runs, by domain name.
+    fn kept_and_ruled(store: &Store) -> (Vec<KnownColumns>, Vec<KnownColumns>) {
+        let read = |sql: &str| -> Vec<KnownColumns> {
+            store
+                .connection
+                .prepare(sql)
+                .expect("prepare")
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows")
+        };
+        let kept = read("SELECT name, known_run_id, stale_since FROM domains ORDER BY name");
+        let ruled = read(&format!(
+            "SELECT d.name, k.id, CASE WHEN k.id IS NOT NULL THEN {since} END
+             FROM domains d LEFT JOIN runs r ON r.id = d.latest_run_id
+             LEFT JOIN runs k ON k.id = ({known}) ORDER BY d.name",
+            since = super::super::queries::first_after_sql("k"),
+            known = super::super::queries::last_conclusive_sql("r"),
+        ));
+        (kept, ruled)
+    }
+
+    /// A domain's name, its last known run and when the runs after it began.
+    type KnownColumns = (String, Option<i64>, Option<i64>);
+
+    #[test]
+    fn the_last_known_run_kept_beside_the_latest_is_the_one_the_rule_finds() {
+        use crate::model::test_support::{address, mx_host};
+        let store = Store::open_in_memory().expect("store");
+        let start = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .expect("valid")
+            - Duration::days(20);
+        let at = |hours: i64| start + Duration::hours(hours);
+        let with = |name: &str, outcome: Outcome, hours: i64| {
+            let host = mx_host(&format!("mx.{name}"), vec![address(outcome, true, true)]);
+            DomainResult::new(domain(name), false, None, at(hours), vec![host])
+        };
+        let failing = |name: &str, error: DnsError, hours: i64| {
+            DomainResult::new(domain(name), false, Some(error), at(hours), vec![])
+        };
+        // Good, an outage over two probes (the second extends the first), back, out again,
+        // a late result that began before the outage's run, and a gone domain (definitive).
+        let steps = [
+            with("a.example", Outcome::TlsOk, 0),
+            with("b.example", Outcome::NoStarttls, 0),
+            failing("a.example", DnsError::Timeout, 24),
+            failing("a.example", DnsError::Timeout, 48),
+            with("b.example", Outcome::Untestable, 48),
+            with("a.example", Outcome::TlsOk, 72),
+            failing("a.example", DnsError::Servfail, 96),
+            with("a.example", Outcome::NoStarttls, 90),
+            failing("a.example", DnsError::Timeout, 120),
+            failing("b.example", DnsError::Nxdomain, 120),
+            failing("b.example", DnsError::Timeout, 144),
+            failing("c.example", DnsError::Timeout, 144),
+        ];
+        let mut kept_some = 0;
+        for (step, result) in steps.iter().enumerate() {
+            store.record_result(None, result, 14).expect("recorded");
+            let (kept, ruled) = kept_and_ruled(&store);
+            assert_eq!(
+                kept, ruled,
+                "after step {step} ({} at {})",
+                result.domain, result.probed_at
+            );
+            kept_some += kept.iter().filter(|(_, known, _)| known.is_some()).count();
+        }
+        assert!(
+            kept_some >= 5,
+            "the steps keep a last known run often: {kept_some}"
+        );
+        let latest = store
+            .latest(&super::super::LatestFilter::default())
+            .expect("latest");
+        let a = latest
+            .iter()
+            .find(|row| row.domain.as_str() == "a.example")
+            .expect("a");
+        assert!(
+            a.stale.is_some(),
+            "a.example shows its last known state: {a:?}"
+        );
     }
 
     #[test]

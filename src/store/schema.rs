@@ -39,6 +39,7 @@ const MIGRATIONS: &[(&str, Option<MigrationCode>)] = &[
     (NOTIFIED_AT, None),
     (SHARED_PARTS, Some(shared_parts_code)),
     (MX_SET_FROM_SHAPE, None),
+    (KNOWN_RUN, Some(known_run_code)),
 ];
 
 /// A migration step that SQL alone cannot do (it reads stored JSON); it runs in the migration's
@@ -263,6 +264,31 @@ WHERE mx_hosts IS NOT coalesce(
     '');
 ALTER TABLE runs DROP COLUMN mx_hosts;
 "#;
+
+/// 10 -> 11, each domain's last known run kept beside its latest one (issue "a million
+/// domains", the snapshot of a year-old file): `domains.known_run_id` and
+/// `domains.stale_since`, as `store::queries::known_run_assignments` defines them, so reading
+/// every domain's state does not look the last known run up among all of a year's runs.
+/// [`known_run_code`] sets them for the domains whose latest run is inconclusive (NULL, the
+/// default, is right for every other one).
+const KNOWN_RUN: &str = r#"
+ALTER TABLE domains ADD COLUMN known_run_id INTEGER;
+ALTER TABLE domains ADD COLUMN stale_since INTEGER;
+"#;
+
+/// The code of [`KNOWN_RUN`]: the rule's SQL is the store's own, so it is built, not written
+/// here.
+fn known_run_code(transaction: &Transaction<'_>) -> Result<Rollups, SchemaError> {
+    transaction.execute(
+        &format!(
+            "UPDATE domains SET {known} WHERE latest_run_id IN
+               (SELECT id FROM runs WHERE verdict = ?1 AND definitive = 0)",
+            known = super::queries::known_run_assignments("domains.latest_run_id")
+        ),
+        [Verdict::Untestable.as_str()],
+    )?;
+    Ok(Rollups::Keep)
+}
 
 /// The code of [`SHARED_PARTS`]: every run's result JSON split into parts
 /// (`parts::migrate_run`: host runs shared only where the stored facts are equal, so every
@@ -687,7 +713,9 @@ mod tests {
         let connection = Connection::open(path).expect("open");
         connection
             .execute_batch(&format!(
-                "ALTER TABLE runs ADD COLUMN mx_hosts TEXT NOT NULL DEFAULT '';
+                "ALTER TABLE domains DROP COLUMN known_run_id;
+                 ALTER TABLE domains DROP COLUMN stale_since;
+                 ALTER TABLE runs ADD COLUMN mx_hosts TEXT NOT NULL DEFAULT '';
                  UPDATE runs SET mx_hosts = coalesce(mx_hosts_kept,
                     (SELECT group_concat(m.host, ' ' ORDER BY m.host) FROM shape_mx m
                      WHERE m.shape_id = runs.shape_id), '');
