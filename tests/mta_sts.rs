@@ -307,7 +307,7 @@ async fn every_mta_sts_case_gets_its_outcome() {
     prober
         .start_run()
         .probe_many(
-            labels.iter().map(|label| domain(label)).collect(),
+            labels.iter().map(|label| domain(label)).collect::<Vec<_>>(),
             |_, result| {
                 results.insert(
                     result.domain.as_str().to_string(),
@@ -886,7 +886,7 @@ async fn one_policy_fetch_at_a_time_goes_to_a_shared_policy_host() {
         .unwrap()
         .start_run()
         .probe_many(
-            labels.iter().map(|label| domain(label)).collect(),
+            labels.iter().map(|label| domain(label)).collect::<Vec<_>>(),
             |_, result| {
                 outcomes.push(result.mta_sts.unwrap().outcome.as_str().to_string());
             },

@@ -262,7 +262,7 @@ impl MonitorHandle {
                     notify,
                     clickable: Arc::new(AtomicBool::new(false)),
                     emitter,
-                    active_domains: Arc::new(Mutex::new(HashSet::new())),
+                    active_domains: Arc::new(Mutex::new(ActiveScans::default())),
                 };
                 runtime.block_on(monitor.run(command_receiver));
                 runtime.shutdown_timeout(Duration::from_secs(2));
@@ -340,7 +340,7 @@ struct Monitor {
     clickable: Arc<AtomicBool>,
     emitter: Emitter,
     /// Domains some running scan is responsible for.
-    active_domains: Arc<Mutex<HashSet<DomainName>>>,
+    active_domains: Arc<Mutex<ActiveScans>>,
 }
 
 /// The store id of each running scan task, once it has one.
@@ -727,16 +727,13 @@ impl Monitor {
             }
         };
         // Never two scans of one domain at once: leave domains already being scanned out.
-        let domains: Vec<DomainName> = {
+        let claimed = {
             let Ok(mut active) = self.active_domains.lock() else {
                 return;
             };
-            domains
-                .into_iter()
-                .filter(|domain| active.insert(domain.clone()))
-                .collect()
+            active.claim(domains)
         };
-        if domains.is_empty() {
+        let Some((claim, domains)) = claimed else {
             self.emitter.emit(Event::ScanSkipped {
                 reason: format!(
                     "nothing to scan for {}: no domains, or all are being scanned already",
@@ -744,11 +741,11 @@ impl Monitor {
                 ),
             });
             return;
-        }
+        };
         let config = match settings.probe_config(&self.overrides) {
             Ok(config) => config,
             Err(error) => {
-                self.release(&domains);
+                self.release(claim);
                 self.emitter.emit(Event::Failed(error.to_string()));
                 return;
             }
@@ -756,7 +753,7 @@ impl Monitor {
         let prober = match Prober::new(config) {
             Ok(prober) => prober,
             Err(error) => {
-                self.release(&domains);
+                self.release(claim);
                 self.emitter.emit(Event::Failed(error.to_string()));
                 return;
             }
@@ -769,11 +766,7 @@ impl Monitor {
         let active = self.active_domains.clone();
         let task = scans.spawn(async move {
             let entry = task_entry;
-            let released = domains.clone();
-            let _release = ReleaseOnDrop {
-                active,
-                domains: released,
-            };
+            let _release = ReleaseOnDrop { active, claim };
             let result = scan::run_scan(&store, &prober, scope, domains, &settings, |event| {
                 if let ScanEvent::Started { scan, .. } = &event
                     && let Ok(mut slot) = entry.lock()
@@ -909,11 +902,9 @@ impl Monitor {
         });
     }
 
-    fn release(&self, domains: &[DomainName]) {
+    fn release(&self, claim: u64) {
         if let Ok(mut active) = self.active_domains.lock() {
-            for domain in domains {
-                active.remove(domain);
-            }
+            active.release(claim);
         }
     }
 
@@ -1007,18 +998,55 @@ impl StoreWatch {
     }
 }
 
+/// The domains of the running scans: each scan's list, sorted, shared with the scan itself
+/// (`run_scan` probes from the same list), so a scan of a million domains holds its names
+/// once, not again in a set and a copy to release.
+#[derive(Debug, Default)]
+struct ActiveScans {
+    next_claim: u64,
+    scans: Vec<(u64, Arc<[DomainName]>)>,
+}
+
+impl ActiveScans {
+    fn is_active(&self, domain: &DomainName) -> bool {
+        self.scans
+            .iter()
+            .any(|(_, domains)| domains.binary_search(domain).is_ok())
+    }
+
+    /// Claims the `domains` no running scan has (each once), for a new scan: its claim and
+    /// its list, by name. None when every one is taken (or there are none).
+    fn claim(&mut self, domains: Vec<DomainName>) -> Option<(u64, Arc<[DomainName]>)> {
+        let mut free: Vec<DomainName> = domains
+            .into_iter()
+            .filter(|domain| !self.is_active(domain))
+            .collect();
+        free.sort_unstable();
+        free.dedup();
+        if free.is_empty() {
+            return None;
+        }
+        self.next_claim += 1;
+        let domains: Arc<[DomainName]> = free.into();
+        self.scans.push((self.next_claim, domains.clone()));
+        Some((self.next_claim, domains))
+    }
+
+    fn release(&mut self, claim: u64) {
+        self.scans.retain(|(held, _)| *held != claim);
+    }
+}
+
 /// Frees a scan's domains for other scans when its task ends, however it ends.
 struct ReleaseOnDrop {
-    active: Arc<Mutex<HashSet<DomainName>>>,
-    domains: Vec<DomainName>,
+    active: Arc<Mutex<ActiveScans>>,
+    claim: u64,
 }
 
 impl Drop for ReleaseOnDrop {
     fn drop(&mut self) {
         if let Ok(mut active) = self.active.lock() {
-            for domain in &self.domains {
-                active.remove(domain);
-            }
+            active.release(self.claim);
         }
     }
 }
@@ -1033,6 +1061,38 @@ fn jittered_interval(settings: &Settings) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_domain_is_claimed_by_one_running_scan_at_a_time() {
+        let names = |names: &[&str]| -> Vec<DomainName> {
+            names
+                .iter()
+                .map(|name| DomainName::parse(name).expect("valid"))
+                .collect()
+        };
+        let mut active = ActiveScans::default();
+        let (first, listed) = active
+            .claim(names(&["c.example", "a.example", "c.example"]))
+            .expect("free");
+        assert_eq!(
+            &*listed,
+            names(&["a.example", "c.example"]),
+            "by name, once each"
+        );
+        let (second, listed) = active
+            .claim(names(&["b.example", "c.example"]))
+            .expect("b.example is free");
+        assert_eq!(&*listed, names(&["b.example"]));
+        assert!(active.claim(names(&["a.example", "b.example"])).is_none());
+        active.release(first);
+        let (_, listed) = active
+            .claim(names(&["a.example", "b.example"]))
+            .expect("a.example is free again");
+        assert_eq!(&*listed, names(&["a.example"]));
+        active.release(second);
+        assert!(!active.is_active(&names(&["b.example"])[0]));
+        assert!(active.claim(Vec::new()).is_none());
+    }
 
     #[test]
     fn the_watch_takes_a_baseline_then_reports_each_change_once() {

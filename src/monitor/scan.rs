@@ -382,10 +382,11 @@ pub async fn run_scan(
     store: &SharedStore,
     prober: &Prober,
     scope: ScanScope,
-    domains: Vec<DomainName>,
+    domains: impl Into<Arc<[DomainName]>>,
     settings: &Settings,
     mut emit: impl FnMut(ScanEvent),
 ) -> Result<ScanCounts, ScanError> {
+    let domains: Arc<[DomainName]> = domains.into();
     let total = domains.len();
     prober.check_proxy().await.map_err(ScanError::Proxy)?;
     let path = prober.config().network_path();

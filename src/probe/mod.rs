@@ -306,11 +306,14 @@ impl ProbeRun {
     /// stopped, and their results never come.
     pub async fn probe_many(
         &self,
-        domains: Vec<DomainName>,
+        domains: impl Into<Arc<[DomainName]>>,
         mut on_result: impl FnMut(usize, DomainResult),
     ) {
         let concurrency = self.prober.inner.config.concurrency;
-        let mut pending = domains.into_iter().enumerate();
+        // Shared with whoever handed it over (the monitor keeps a scan's list to know which
+        // domains it holds): each name is copied only while its probe runs.
+        let domains: Arc<[DomainName]> = domains.into();
+        let mut pending = domains.iter().cloned().enumerate();
         let mut running = JoinSet::new();
         let mut started = HashMap::new();
         loop {
