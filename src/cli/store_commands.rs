@@ -277,10 +277,10 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
             let list = store.require_list(name).map_err(store_error)?;
             (
                 ScanScope::List(name.clone()),
-                store.domains(Some(list)).map_err(store_error)?,
+                store.domain_names(Some(list)).map_err(store_error)?,
             )
         }
-        None => (ScanScope::All, store.domains(None).map_err(store_error)?),
+        None => (ScanScope::All, store.domain_names(None).map_err(store_error)?),
     };
     if domains.is_empty() {
         eprintln!("nothing to scan: no domains (add some with 'starttls-monitor domains add')");

@@ -18,6 +18,7 @@ pub(crate) mod vocabulary;
 pub mod adoption;
 pub mod auth;
 pub mod changes;
+pub mod domain_names;
 pub mod format;
 pub mod network_path;
 pub mod stale;
@@ -31,6 +32,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
+pub use domain_names::DomainNames;
 pub use network_path::NetworkPath;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

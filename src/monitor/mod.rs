@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 pub use crate::import::{ColumnChoice, ImportPreview};
-use crate::model::DomainName;
+use crate::model::{DomainName, DomainNames};
 use crate::probe::Prober;
 pub use crate::report::{ExportFormat, ExportOptions, ExportSummary};
 use crate::settings::Settings;
@@ -731,7 +731,7 @@ impl Monitor {
             let Ok(mut active) = self.active_domains.lock() else {
                 return;
             };
-            active.claim(domains)
+            active.claim(&domains)
         };
         let Some((claim, domains)) = claimed else {
             self.emitter.emit(Event::ScanSkipped {
@@ -908,18 +908,21 @@ impl Monitor {
         }
     }
 
-    fn resolve_target(
-        &self,
-        target: &ScanTarget,
-    ) -> Result<(ScanScope, Vec<DomainName>), StoreError> {
+    fn resolve_target(&self, target: &ScanTarget) -> Result<(ScanScope, DomainNames), StoreError> {
         let store = scan::lock(&self.store)?;
         Ok(match target {
-            ScanTarget::All => (ScanScope::All, store.domains(None)?),
+            ScanTarget::All => (ScanScope::All, store.domain_names(None)?),
             ScanTarget::List(name) => {
                 let list = store.require_list(name)?;
-                (ScanScope::List(name.clone()), store.domains(Some(list))?)
+                (
+                    ScanScope::List(name.clone()),
+                    store.domain_names(Some(list))?,
+                )
             }
-            ScanTarget::Domains(domains) => (ScanScope::Domains(domains.clone()), domains.clone()),
+            ScanTarget::Domains(domains) => (
+                ScanScope::Domains(domains.clone()),
+                domains.iter().cloned().collect(),
+            ),
         })
     }
 }
@@ -998,38 +1001,32 @@ impl StoreWatch {
     }
 }
 
-/// The domains of the running scans: each scan's list, sorted, shared with the scan itself
-/// (`run_scan` probes from the same list), so a scan of a million domains holds its names
-/// once, not again in a set and a copy to release.
+/// The domains of the running scans: each scan's list, sorted and compact, shared with the
+/// scan itself (`run_scan` probes from the same list), so a scan of a million domains holds
+/// its names once, not again in a set and a copy to release.
 #[derive(Debug, Default)]
 struct ActiveScans {
     next_claim: u64,
-    scans: Vec<(u64, Arc<[DomainName]>)>,
+    scans: Vec<(u64, DomainNames)>,
 }
 
 impl ActiveScans {
-    fn is_active(&self, domain: &DomainName) -> bool {
+    fn is_active(&self, domain: &str) -> bool {
         self.scans
             .iter()
-            .any(|(_, domains)| domains.binary_search(domain).is_ok())
+            .any(|(_, domains)| domains.sorted_contains(domain))
     }
 
     /// Claims the `domains` no running scan has (each once), for a new scan: its claim and
     /// its list, by name. None when every one is taken (or there are none).
-    fn claim(&mut self, domains: Vec<DomainName>) -> Option<(u64, Arc<[DomainName]>)> {
-        let mut free: Vec<DomainName> = domains
-            .into_iter()
-            .filter(|domain| !self.is_active(domain))
-            .collect();
-        free.sort_unstable();
-        free.dedup();
+    fn claim(&mut self, domains: &DomainNames) -> Option<(u64, DomainNames)> {
+        let free = domains.sorted_unique(|domain| !self.is_active(domain));
         if free.is_empty() {
             return None;
         }
         self.next_claim += 1;
-        let domains: Arc<[DomainName]> = free.into();
-        self.scans.push((self.next_claim, domains.clone()));
-        Some((self.next_claim, domains))
+        self.scans.push((self.next_claim, free.clone()));
+        Some((self.next_claim, free))
     }
 
     fn release(&mut self, claim: u64) {
@@ -1064,7 +1061,7 @@ mod tests {
 
     #[test]
     fn a_domain_is_claimed_by_one_running_scan_at_a_time() {
-        let names = |names: &[&str]| -> Vec<DomainName> {
+        let names = |names: &[&str]| -> DomainNames {
             names
                 .iter()
                 .map(|name| DomainName::parse(name).expect("valid"))
@@ -1072,26 +1069,26 @@ mod tests {
         };
         let mut active = ActiveScans::default();
         let (first, listed) = active
-            .claim(names(&["c.example", "a.example", "c.example"]))
+            .claim(&names(&["c.example", "a.example", "c.example"]))
             .expect("free");
         assert_eq!(
-            &*listed,
+            listed,
             names(&["a.example", "c.example"]),
             "by name, once each"
         );
         let (second, listed) = active
-            .claim(names(&["b.example", "c.example"]))
+            .claim(&names(&["b.example", "c.example"]))
             .expect("b.example is free");
-        assert_eq!(&*listed, names(&["b.example"]));
-        assert!(active.claim(names(&["a.example", "b.example"])).is_none());
+        assert_eq!(listed, names(&["b.example"]));
+        assert!(active.claim(&names(&["a.example", "b.example"])).is_none());
         active.release(first);
         let (_, listed) = active
-            .claim(names(&["a.example", "b.example"]))
+            .claim(&names(&["a.example", "b.example"]))
             .expect("a.example is free again");
-        assert_eq!(&*listed, names(&["a.example"]));
+        assert_eq!(listed, names(&["a.example"]));
         active.release(second);
-        assert!(!active.is_active(&names(&["b.example"])[0]));
-        assert!(active.claim(Vec::new()).is_none());
+        assert!(!active.is_active("b.example"));
+        assert!(active.claim(&DomainNames::default()).is_none());
     }
 
     #[test]

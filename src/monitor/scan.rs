@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::model::auth::KnownPolicy;
-use crate::model::{DnsError, DomainName, DomainResult, Reason};
+use crate::model::{DnsError, DomainName, DomainNames, DomainResult, Reason};
 use crate::probe::{PolicyMemory, Prober, ProxyError};
 use crate::settings::Settings;
 use crate::store::{ChangeEvent, ScanCounts, ScanId, ScanScope, ScanStatus, Store, StoreError};
@@ -382,11 +382,11 @@ pub async fn run_scan(
     store: &SharedStore,
     prober: &Prober,
     scope: ScanScope,
-    domains: impl Into<Arc<[DomainName]>>,
+    domains: impl Into<DomainNames>,
     settings: &Settings,
     mut emit: impl FnMut(ScanEvent),
 ) -> Result<ScanCounts, ScanError> {
-    let domains: Arc<[DomainName]> = domains.into();
+    let domains: DomainNames = domains.into();
     let total = domains.len();
     prober.check_proxy().await.map_err(ScanError::Proxy)?;
     let path = prober.config().network_path();

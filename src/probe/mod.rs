@@ -44,8 +44,8 @@ use crate::model::auth::{
     fold_dane,
 };
 use crate::model::{
-    AddressResult, DnsError, DomainName, DomainResult, MxResult, Outcome, Reason, Verdict,
-    aggregate, auth,
+    AddressResult, DnsError, DomainName, DomainNames, DomainResult, MxResult, Outcome, Reason,
+    Verdict, aggregate, auth,
 };
 use dane::DaneCheck;
 use dns::{Dns, DnssecData, MxAnswer, QueryPacing, Validated, ValidatingDns};
@@ -306,14 +306,15 @@ impl ProbeRun {
     /// stopped, and their results never come.
     pub async fn probe_many(
         &self,
-        domains: impl Into<Arc<[DomainName]>>,
+        domains: impl Into<DomainNames>,
         mut on_result: impl FnMut(usize, DomainResult),
     ) {
         let concurrency = self.prober.inner.config.concurrency;
-        // Shared with whoever handed it over (the monitor keeps a scan's list to know which
-        // domains it holds): each name is copied only while its probe runs.
-        let domains: Arc<[DomainName]> = domains.into();
-        let mut pending = domains.iter().cloned().enumerate();
+        // Compact, and shared with whoever handed it over (the monitor keeps a scan's list to
+        // know which domains it holds): each name is copied only while its probe runs.
+        let domains: DomainNames = domains.into();
+        let mut pending =
+            (0..domains.len()).filter_map(|index| Some((index, domains.name(index)?)));
         let mut running = JoinSet::new();
         let mut started = HashMap::new();
         loop {

@@ -36,7 +36,8 @@ pub use crate::model::Weight;
 pub use crate::model::adoption::{HostTrendCounts, TrendCounts, TrendPoint, VolumeCounts};
 pub use crate::model::changes::{ChangeEvent, ChangeKind};
 
-use crate::model::{DomainName, DomainResult};
+use crate::model::domain_names::DomainNamesBuilder;
+use crate::model::{DomainName, DomainNames, DomainResult};
 use crate::settings::Settings;
 
 /// How long a write waits for another process's lock before giving up.
@@ -505,6 +506,26 @@ impl Store {
 
     /// Domains in `list` (or all), by name.
     pub fn domains(&self, list: Option<ListId>) -> Result<Vec<DomainName>, StoreError> {
+        let mut domains = Vec::new();
+        self.each_domain(list, |domain| domains.push(domain))?;
+        Ok(domains)
+    }
+
+    /// [`Self::domains`] as a compact list (what a scan holds while it runs: a million names
+    /// in about 20 MB).
+    pub fn domain_names(&self, list: Option<ListId>) -> Result<DomainNames, StoreError> {
+        let mut names = DomainNamesBuilder::default();
+        self.each_domain(list, |domain| names.push(&domain))?;
+        Ok(names.build())
+    }
+
+    /// Each domain in `list` (or all), by name; stored names that are not valid (a damaged
+    /// file) are skipped with a warning.
+    fn each_domain(
+        &self,
+        list: Option<ListId>,
+        mut each: impl FnMut(DomainName),
+    ) -> Result<(), StoreError> {
         let mut statement = self
             .connection
             .prepare_cached(
@@ -516,18 +537,17 @@ impl Store {
         let names = statement
             .query_map(params![list.map(|id| id.0)], |row| row.get::<_, String>(0))
             .map_err(|error| self.fail(error))?;
-        let mut domains = Vec::new();
         for name in names {
             let name = name.map_err(|error| self.fail(error))?;
             match DomainName::parse(&name) {
-                Ok(domain) => domains.push(domain),
+                Ok(domain) => each(domain),
                 Err(error) => tracing::warn!(
                     "database {}: skipping stored domain '{name}': {error}",
                     self.path.display()
                 ),
             }
         }
-        Ok(domains)
+        Ok(())
     }
 
     /// How many of `domains` are already stored (each distinct name counted once), without

@@ -77,49 +77,58 @@ impl TopBar {
         actions: &mut Vec<Action>,
     ) {
         egui::Panel::bottom("status_bar").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                let dark_mode = ui.visuals().dark_mode;
-                if let Some(status) = &state.status {
+            // The right side first, so the last event gets only the width that is left and is
+            // cut short (whole on hover) instead of running under it.
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(egui::RichText::new(db_path.display().to_string()).weak())
+                    .on_hover_text("Database file");
+                if let Some(view) = &state.view {
+                    ui.label(
+                        egui::RichText::new(format!(
+                            "{} of {} shown · loaded in {} ms",
+                            state.table.visible_len(),
+                            state.table.total_len(),
+                            view.load_time.as_millis()
+                        ))
+                        .weak(),
+                    );
+                    if let Some(last) = view.recent_scans.first() {
+                        ui.label(
+                            egui::RichText::new(format!(
+                                "last scan {} · {}",
+                                last.status.describe(),
+                                last.path
+                            ))
+                            .weak(),
+                        )
+                        .on_hover_text(
+                            "How the last scan ended, and its network path: direct, or \
+                             through the SOCKS5 proxy (HOST:PORT)",
+                        );
+                    }
+                }
+                let Some(status) = &state.status else {
+                    return;
+                };
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    let dark_mode = ui.visuals().dark_mode;
                     let text = format!("{}  {}", format_time(status.at), status.text);
                     if status.error {
-                        ui.label(
-                            egui::RichText::new(format!("⚠ {text}"))
-                                .color(Grade::NoStarttls.color(dark_mode)),
-                        );
                         if ui.small_button("✖").on_hover_text("Dismiss").clicked() {
                             actions.push(Action::DismissStatus);
                         }
-                    } else {
-                        ui.label(text);
-                    }
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    ui.label(egui::RichText::new(db_path.display().to_string()).weak())
-                        .on_hover_text("Database file");
-                    if let Some(view) = &state.view {
-                        ui.label(
-                            egui::RichText::new(format!(
-                                "{} of {} shown · loaded in {} ms",
-                                state.table.visible_len(),
-                                state.table.total_len(),
-                                view.load_time.as_millis()
-                            ))
-                            .weak(),
-                        );
-                        if let Some(last) = view.recent_scans.first() {
-                            ui.label(
-                                egui::RichText::new(format!(
-                                    "last scan {} · {}",
-                                    last.status.describe(),
-                                    last.path
-                                ))
-                                .weak(),
+                        let warning = format!("⚠ {text}");
+                        ui.add(
+                            egui::Label::new(
+                                egui::RichText::new(&warning)
+                                    .color(Grade::NoStarttls.color(dark_mode)),
                             )
-                            .on_hover_text(
-                                "How the last scan ended, and its network path: direct, or \
-                                 through the SOCKS5 proxy (HOST:PORT)",
-                            );
-                        }
+                            .truncate(),
+                        )
+                        .on_hover_text(warning);
+                    } else {
+                        ui.add(egui::Label::new(&text).truncate())
+                            .on_hover_text(text);
                     }
                 });
             });
