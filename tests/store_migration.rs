@@ -155,6 +155,24 @@ fn back_to_schema_8(path: &std::path::Path, began: &[(i64, DomainResult)]) {
     assert_eq!(empty, 0, "every run has its result");
 }
 
+/// The history's domains.
+fn history_names() -> Vec<DomainName> {
+    (0..DOMAINS)
+        .map(|index| domain(&format!("d{index:02}.example")))
+        .collect()
+}
+
+/// Every answer after the migration is the one before it.
+fn assert_same_answers(after: &[String], before: &[String]) {
+    assert_eq!(after.len(), before.len());
+    for (index, (after, before)) in after.iter().zip(before).enumerate() {
+        assert_eq!(
+            after, before,
+            "answer {index} is the same after the migration"
+        );
+    }
+}
+
 /// Writes the varied history with this build: the list with mail volumes, and the result
 /// that began each run (runs are numbered in the order they begin).
 fn write_history(store: &Store, names: &[DomainName]) -> (ListId, Vec<(i64, DomainResult)>) {
@@ -199,9 +217,7 @@ fn write_history(store: &Store, names: &[DomainName]) -> (ListId, Vec<(i64, Doma
 fn a_migrated_database_answers_like_the_one_it_migrates_from() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("monitor.sqlite3");
-    let names: Vec<DomainName> = (0..DOMAINS)
-        .map(|index| domain(&format!("d{index:02}.example")))
-        .collect();
+    let names = history_names();
     let (list, began, before);
     {
         let store = Store::open(&path).unwrap();
@@ -255,13 +271,7 @@ fn a_migrated_database_answers_like_the_one_it_migrates_from() {
     back_to_schema_8(&path, &began);
     let store = Store::open(&path).expect("a schema 8 database migrates");
     let after = answers(&store, &names, list);
-    assert_eq!(after.len(), before.len());
-    for (index, (after, before)) in after.iter().zip(&before).enumerate() {
-        assert_eq!(
-            after, before,
-            "answer {index} is the same after the migration"
-        );
-    }
+    assert_same_answers(&after, &before);
     store.integrity_check().unwrap();
 
     // An unchanged domain probed again extends its migrated run (the fingerprints were
@@ -393,9 +403,7 @@ fn known_runs(path: &std::path::Path) -> Vec<(String, Option<i64>, Option<i64>)>
 fn a_schema_10_database_gets_the_last_known_run_of_each_domain_beside_its_latest() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("monitor.sqlite3");
-    let names: Vec<DomainName> = (0..DOMAINS)
-        .map(|index| domain(&format!("d{index:02}.example")))
-        .collect();
+    let names = history_names();
     let (list, before) = {
         let store = Store::open(&path).unwrap();
         let (list, _) = write_history(&store, &names);
@@ -423,11 +431,5 @@ fn a_schema_10_database_gets_the_last_known_run_of_each_domain_beside_its_latest
         "the migration keeps the runs that recording kept"
     );
     let after = answers(&store, &names, list);
-    assert_eq!(after.len(), before.len());
-    for (index, (after, before)) in after.iter().zip(&before).enumerate() {
-        assert_eq!(
-            after, before,
-            "answer {index} is the same after the migration"
-        );
-    }
+    assert_same_answers(&after, &before);
 }

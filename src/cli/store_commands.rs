@@ -280,7 +280,10 @@ pub fn run_scan_command(global: &GlobalOptions, args: &ScanArgs) -> Result<(), C
                 store.domain_names(Some(list)).map_err(store_error)?,
             )
         }
-        None => (ScanScope::All, store.domain_names(None).map_err(store_error)?),
+        None => (
+            ScanScope::All,
+            store.domain_names(None).map_err(store_error)?,
+        ),
     };
     if domains.is_empty() {
         eprintln!("nothing to scan: no domains (add some with 'starttls-monitor domains add')");
