@@ -7,6 +7,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use starttls_monitor::cli::{self, Cli, CliError, GlobalOptions};
 
+/// The binary's allocator (the app, every command, and the benches that run them): a scan's
+/// many small short-lived allocations (DNS messages, results, rows) cost a fifth of its CPU in
+/// glibc's malloc at 100k domains; mimalloc takes 12-35 % off the scan's CPU (README performance).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
