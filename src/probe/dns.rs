@@ -13,10 +13,10 @@
 //! fan-out (MX, then A/AAAA of at most `max_mx_hosts` hosts, the TXT and validating lookups);
 //! with a queries-per-second cap also by [`QueryPacing`]'s admission limit.
 //!
-//! The cap (`ProbeConfig::dns_qps`) holds for every datagram the run sends: hickory binds a
-//! fresh UDP socket for each query it sends, first copies, its own resends and our retries
-//! alike, and [`PacedRuntime`] takes a token from the shared bucket (`probe::rate`) before each
-//! bind, for both resolvers. A TCP connection (after a truncated answer) takes one token when
+//! The cap (`ProbeConfig::dns_qps`) holds for every datagram the run sends: hickory asks its
+//! runtime for a UDP socket for each query it sends, first copies, its own resends and our
+//! retries alike, and [`PacedRuntime`] takes a token from the shared bucket (`probe::rate`)
+//! before handing out each (a place on a pooled socket, `probe::dns_udp`), for both resolvers. A TCP connection (after a truncated answer) takes one token when
 //! it opens; the queries it then carries are not counted. Answers from hickory's cache send
 //! nothing and take nothing.
 
@@ -42,6 +42,7 @@ use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::{DEFAULT_DNS_RETRY_INTERVAL, DnsServer, TrustAnchorFile};
+use super::dns_udp::{PooledUdp, UdpPool};
 use super::rate::QueryRate;
 use crate::model::auth::{DnssecStatus, TlsaRecord};
 use crate::model::{DnsError, DomainName};
@@ -169,19 +170,20 @@ impl QueryPacing {
 }
 
 /// hickory's tokio runtime with every UDP query and every TCP connection first taking a token
-/// from the prober's bucket (none without a cap). hickory sends each UDP query, resends
-/// included, from a socket of its own bound just before ([`RuntimeProvider::bind_udp`]), so
-/// the bind is where each datagram can be paced.
+/// from the prober's bucket (none without a cap), and UDP queries carried by pooled sockets
+/// (`probe::dns_udp`). hickory asks for a socket for each UDP query it sends, resends included
+/// ([`RuntimeProvider::bind_udp`]), so that is where each datagram is paced.
 #[derive(Clone, Default)]
 pub struct PacedRuntime {
     tokio: TokioRuntimeProvider,
     rate: Option<Arc<QueryRate>>,
+    udp: UdpPool,
 }
 
 impl RuntimeProvider for PacedRuntime {
     type Handle = <TokioRuntimeProvider as RuntimeProvider>::Handle;
     type Timer = <TokioRuntimeProvider as RuntimeProvider>::Timer;
-    type Udp = <TokioRuntimeProvider as RuntimeProvider>::Udp;
+    type Udp = PooledUdp;
     type Tcp = <TokioRuntimeProvider as RuntimeProvider>::Tcp;
 
     fn create_handle(&self) -> Self::Handle {
@@ -200,9 +202,10 @@ impl RuntimeProvider for PacedRuntime {
     fn bind_udp(
         &self,
         local_addr: SocketAddr,
-        server_addr: SocketAddr,
+        _server_addr: SocketAddr,
     ) -> Pin<Box<dyn Send + Future<Output = Result<Self::Udp, io::Error>>>> {
-        self.paced(self.tokio.bind_udp(local_addr, server_addr))
+        let socket = self.udp.socket(local_addr);
+        self.paced(Box::pin(async move { Ok(socket) }))
     }
 }
 
@@ -230,6 +233,7 @@ fn resolver_builder(
     let runtime = PacedRuntime {
         tokio: TokioRuntimeProvider::default(),
         rate: pacing.rate.clone(),
+        udp: UdpPool::default(),
     };
     match server {
         DnsServer::System => {
@@ -808,8 +812,8 @@ mod tests {
 
         let pacing = QueryPacing::new(100);
         let capped = PacedRuntime {
-            tokio: TokioRuntimeProvider::default(),
             rate: pacing.rate.clone(),
+            ..PacedRuntime::default()
         };
         for _ in 0..30 {
             capped.bind_udp(local, server).await.unwrap();

@@ -16,6 +16,7 @@
 pub mod config;
 pub mod dane;
 pub mod dns;
+pub mod dns_udp;
 pub mod fault;
 pub mod https;
 pub mod legacy;
