@@ -13,6 +13,7 @@
 //! cargo bench --bench million_scan                      # 1,000,000 domains on 200 MX hosts
 //! cargo bench --bench million_scan -- 100000 200        # DOMAINS HOSTS
 //! cargo bench --bench million_scan -- 1000000 200 --memory-zone   # hickory's in-memory zone
+//! cargo bench --bench million_scan -- 1000000 200 --concurrency 256   # the scans' --concurrency
 //! cargo bench --bench million_scan -- cpu [RUNS]        # CPU per probed domain, 200 on 200
 //! MILLION_DB=/tmp/m.sqlite3 cargo bench --bench million_scan   # keep the scanned database
 //! ```
@@ -94,11 +95,21 @@ fn main() {
         Some("cpu") => cpu_per_domain(number(args.get(1), DEFAULT_CPU_RUNS)),
         _ => {
             let memory_zone = args.iter().any(|arg| arg == "--memory-zone");
-            let numbers: Vec<&String> = args.iter().filter(|arg| !arg.starts_with("--")).collect();
+            let concurrency_at = args.iter().position(|arg| arg == "--concurrency");
+            let concurrency = concurrency_at.map(|at| number(args.get(at + 1), 0));
+            let numbers: Vec<&String> = args
+                .iter()
+                .enumerate()
+                .filter(|(at, arg)| {
+                    !arg.starts_with("--") && concurrency_at.is_none_or(|option| *at != option + 1)
+                })
+                .map(|(_, arg)| arg)
+                .collect();
             million(
                 number(numbers.first().copied(), DEFAULT_DOMAINS),
                 number(numbers.get(1).copied(), DEFAULT_HOSTS),
                 memory_zone,
+                concurrency,
             );
         }
     }
@@ -311,7 +322,8 @@ fn write_tranco_csv(path: &Path, domains: usize) {
     out.flush().expect("write CSV");
 }
 
-fn million(domains: usize, hosts: usize, memory_zone: bool) {
+/// `concurrency`: the scans' `--concurrency` (None: the CLI's default).
+fn million(domains: usize, hosts: usize, memory_zone: bool, concurrency: Option<usize>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let lab = Lab::start(domains, hosts, dir.path(), memory_zone);
     let db = dir.path().join("million.sqlite3");
@@ -335,6 +347,9 @@ fn million(domains: usize, hosts: usize, memory_zone: bool) {
     for scan in 1..=2 {
         let mut command = lab.cli(&db);
         command.arg("scan");
+        if let Some(concurrency) = concurrency {
+            command.args(["--concurrency", &concurrency.to_string()]);
+        }
         let log = dir.path().join(format!("scan{scan}.log"));
         let cost = run_measured(command, &log);
         print_cost(&format!("scan {scan}"), &cost);
