@@ -139,10 +139,12 @@ impl UdpPool {
 
         let socket = std::net::UdpSocket::bind(SocketAddr::new(local, 0))?;
         socket.set_nonblocking(true)?;
+        let sender = socket.try_clone()?;
         let socket = UdpSocket::from_std(socket)?;
         let retired = inner.queries_per_socket <= 1;
         let shared = Arc::new(Shared {
             socket,
+            sender,
             server,
             local,
             retire_at: now + inner.lifetime,
@@ -160,7 +162,12 @@ impl UdpPool {
         drop(sockets);
         inner.opened.fetch_add(1, Ordering::Relaxed);
         inner.open.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(read_datagrams(shared.clone(), Arc::downgrade(inner)));
+        // The guard goes in as an argument, so it also runs when the task is dropped before
+        // its first poll (its runtime shutting down).
+        tokio::spawn(read_datagrams(Closing {
+            shared: shared.clone(),
+            pool: Arc::downgrade(inner),
+        }));
         Ok(shared)
     }
 }
@@ -168,6 +175,10 @@ impl UdpPool {
 /// One pooled socket and the queries awaiting answers on it.
 struct Shared {
     socket: UdpSocket,
+    /// The same socket, for sends that do not wait for tokio's readiness: tokio keeps one
+    /// waker per direction for its `poll_` calls, so queries sending at once on a new socket
+    /// (not yet writable to tokio) would all but one wait for hickory's resend, 0.8 s later.
+    sender: std::net::UdpSocket,
     server: SocketAddr,
     local: IpAddr,
     /// From then on it takes no new query.
@@ -239,11 +250,8 @@ impl Shared {
 
 /// Reads `shared`'s datagrams until it is retired and its last query has ended (or it cannot
 /// read any more: its queries then fail, and the next ones go on a new socket).
-async fn read_datagrams(shared: Arc<Shared>, pool: Weak<PoolInner>) {
-    let _closing = Closing {
-        shared: shared.clone(),
-        pool: pool.clone(),
-    };
+async fn read_datagrams(closing: Closing) {
+    let (shared, pool) = (&closing.shared, &closing.pool);
     let mut buffer = vec![0u8; DATAGRAM_MAX];
     let mut retired = shared.state().retired;
     loop {
@@ -264,7 +272,7 @@ async fn read_datagrams(shared: Arc<Shared>, pool: Weak<PoolInner>) {
             () = shared.wake_reader.notified() => {}
             () = tokio::time::sleep_until(shared.retire_at), if !retired => {
                 shared.state().retired = true;
-                leave_pool(&shared, &pool);
+                leave_pool(shared, pool);
             }
         }
         let state = shared.state();
@@ -384,7 +392,13 @@ impl DnsUdpSocket for PooledUdp {
                 }
             }
         };
-        shared.socket.poll_send_to(cx, buf, target)
+        // UDP sends do not block but for a full send buffer; only then wait for tokio.
+        match shared.sender.send_to(buf, target) {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                shared.socket.poll_send_to(cx, buf, target)
+            }
+            sent => Poll::Ready(sent),
+        }
     }
 }
 
@@ -473,6 +487,48 @@ mod tests {
             assert_eq!(from, address);
         }
         assert_eq!(pool.opened(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queries_sending_at_once_on_a_new_socket_all_go_out_at_once() {
+        let (server, address) = server().await;
+        let server = Arc::new(server);
+        let echo = {
+            let server = server.clone();
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 512];
+                loop {
+                    let Ok((length, from)) = server.recv_from(&mut buffer).await else {
+                        return;
+                    };
+                    let _ = server.send_to(&buffer[..length], from).await;
+                }
+            })
+        };
+        let pool = UdpPool::default();
+        let queries: Vec<_> = (0..40u16)
+            .map(|id| {
+                let socket = pool.socket(local());
+                tokio::spawn(async move {
+                    send(&socket, &query(id, b"q"), address).await;
+                    receive(&socket).await.0
+                })
+            })
+            .collect();
+        // No resend here: a query whose send waited for a wake-up that never came would hang.
+        let answers = tokio::time::timeout(Duration::from_secs(3), async {
+            let mut answers = Vec::new();
+            for query in queries {
+                answers.push(query.await.expect("query task"));
+            }
+            answers
+        })
+        .await
+        .expect("every query sent and answered at once");
+        for (id, answer) in answers.iter().enumerate() {
+            assert_eq!(*answer, query(id as u16, b"q"));
+        }
+        echo.abort();
     }
 
     #[tokio::test]
