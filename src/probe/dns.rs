@@ -7,7 +7,7 @@
 //! not touch: SMTP, TLS, storage, the DANE rules (`probe::dane`, `probe`).
 //!
 //! One prober has one [`Dns`] and one [`ValidatingDns`], built once in `Prober::new` and
-//! shared (cloned handles of the same hickory resolver, its cache and connections) by every
+//! shared (cloned handles of the same hickory resolver and its connections) by every
 //! domain task of every run, and by the HTTPS client's host lookups: never one per domain.
 //! Lookups in flight are bounded: at most `concurrency` domains run at once, each with a fixed
 //! fan-out (MX, then A/AAAA of at most `max_mx_hosts` hosts, the TXT and validating lookups);
@@ -17,8 +17,9 @@
 //! runtime for a UDP socket for each query it sends, first copies, its own resends and our
 //! retries alike, and [`PacedRuntime`] takes a token from the shared bucket (`probe::rate`)
 //! before handing out each (a place on a pooled socket, `probe::dns_udp`), for both resolvers. A TCP connection (after a truncated answer) takes one token when
-//! it opens; the queries it then carries are not counted. Answers from hickory's cache send
-//! nothing and take nothing.
+//! it opens; the queries it then carries are not counted. The plain resolver keeps no answer
+//! cache; the validating one does (its DNSKEY and DS chain), and its cached answers send nothing
+//! and take nothing.
 
 use std::future::Future;
 use std::io;
@@ -278,6 +279,11 @@ impl Dns {
         (options.timeout, options.attempts) = query_timing(timeout, retry);
         options.preserve_intermediates = true;
         options.ndots = 0;
+        // No answer cache: a run asks for each name once (a domain's MX and TXT records; an MX
+        // host's addresses once per run, `ProbeRun`'s host cache), so hickory's cache served
+        // nothing but cost a tenth of a large scan's CPU to fill and evict. Caching is the
+        // configured resolver's job; identical queries in flight are still sent once.
+        options.cache_size = 0;
         if matches!(server, DnsServer::Custom(_)) {
             options.use_hosts_file = ResolveHosts::Never;
         }
