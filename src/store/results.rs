@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -321,27 +322,45 @@ pub(super) const RUN_MX_HOSTS: &str = "coalesce(r.mx_hosts_kept,
     '')";
 
 /// SQL: the latest run of domain `?1` with the columns [`PreviousRun`] reads, found by a
-/// subquery on the domain's `latest_run_id`.
-fn previous_run_sql() -> String {
-    format!(
+/// subquery on the domain's `latest_run_id`. The record path's SQL texts are built once: they
+/// are the statement cache's keys, looked up for every result.
+fn previous_run_sql() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
         "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, {RUN_MX_HOSTS},
          r.cert_not_after, r.last_at, r.authenticated, r.dane, r.sts_outcome, r.sts_policy,
          r.tls_rpt
          FROM runs r WHERE r.id = (SELECT latest_run_id FROM domains WHERE id = ?1)"
-    )
+        )
+    });
+    &SQL
 }
 
 /// SQL: the latest run of domain `?1` other than run `?2` whose verdict is testable, with the
 /// columns [`PreviousRun`] reads (TLS events compare with the last testable state).
-fn last_testable_run_sql() -> String {
-    format!(
-        "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, {RUN_MX_HOSTS},
-         r.cert_not_after, r.last_at, r.authenticated, r.dane, r.sts_outcome, r.sts_policy,
-         r.tls_rpt FROM runs r
-         WHERE r.domain_id = ?1 AND r.id != ?2 AND r.verdict IN ({})
-         ORDER BY r.first_at DESC, r.id DESC LIMIT 1",
-        testable_verdicts_sql()
-    )
+fn last_testable_run_sql() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, {RUN_MX_HOSTS},
+             r.cert_not_after, r.last_at, r.authenticated, r.dane, r.sts_outcome, r.sts_policy,
+             r.tls_rpt FROM runs r
+             WHERE r.domain_id = ?1 AND r.id != ?2 AND r.verdict IN ({})
+             ORDER BY r.first_at DESC, r.id DESC LIMIT 1",
+            testable_verdicts_sql()
+        )
+    });
+    &SQL
+}
+
+/// SQL: run `?1` becomes the latest of domain `?2`, with its known run and stale time.
+fn set_latest_run_sql() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE domains SET latest_run_id = ?1, {known} WHERE id = ?2",
+            known = super::queries::known_run_assignments("?1")
+        )
+    });
+    &SQL
 }
 
 /// The previous state of a domain, as far as events need it.
@@ -710,7 +729,7 @@ impl Store {
         };
         let previous: Option<PreviousRun> = cached_query_row(
             transaction,
-            &previous_run_sql(),
+            previous_run_sql(),
             params![domain_id],
             read_run,
         )
@@ -816,10 +835,7 @@ impl Store {
             }
             cached_execute(
                 transaction,
-                &format!(
-                    "UPDATE domains SET latest_run_id = ?1, {known} WHERE id = ?2",
-                    known = super::queries::known_run_assignments("?1")
-                ),
+                set_latest_run_sql(),
                 params![run_id, domain_id],
             )
             .map_err(fail)?;
@@ -831,7 +847,7 @@ impl Store {
                 }
                 _ => cached_query_row(
                     transaction,
-                    &last_testable_run_sql(),
+                    last_testable_run_sql(),
                     params![domain_id, run_id],
                     read_run,
                 )
@@ -1299,7 +1315,7 @@ mod tests {
         ] {
             let reprepared = store
                 .connection
-                .prepare_cached(&sql)
+                .prepare_cached(sql)
                 .expect("the record path's cached statement")
                 .get_status(rusqlite::StatementStatus::RePrepare);
             assert!(
