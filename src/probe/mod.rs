@@ -329,10 +329,12 @@ impl ProbeRun {
                 };
                 let run = self.clone();
                 let task_domain = domain.clone();
-                let task = running.spawn(async move {
+                // Boxed, as the host and address tasks below: the task then holds a pointer,
+                // not a state machine of kilobytes that tokio copies on spawn and on completion.
+                let task = running.spawn(Box::pin(async move {
                     fault::trip(FaultLevel::Domain, task_domain.as_str());
                     run.probe_domain(&task_domain).await
-                });
+                }));
                 started.insert(task.id(), (index, domain));
             }
             let (id, result) = match running.join_next_with_id().await {
@@ -479,11 +481,11 @@ impl ProbeRun {
         for (position, record) in records.into_iter().take(config.max_mx_hosts).enumerate() {
             let run = self.clone();
             let task_record = record.clone();
-            let task = lookups.spawn(async move {
+            let task = lookups.spawn(Box::pin(async move {
                 fault::trip(FaultLevel::MxHost, &task_record.host);
                 let host_probe = run.probe_host(&task_record.host).await;
                 (position, task_record, host_probe)
-            });
+            }));
             started.insert(task.id(), (position, record));
         }
         let mut hosts = Vec::new();
@@ -520,11 +522,13 @@ impl ProbeRun {
     async fn probe_host(&self, host: &str) -> Arc<HostProbe> {
         let cell = {
             let Ok(mut hosts) = self.hosts.lock() else {
-                return Arc::new(self.probe_host_uncached(host).await);
+                return Arc::new(Box::pin(self.probe_host_uncached(host)).await);
             };
             hosts.entry(host.to_string()).or_default().clone()
         };
-        cell.get_or_init(|| async { Arc::new(self.probe_host_uncached(host).await) })
+        // Boxed: most domains of a large run find their hosts probed already, and their
+        // tasks need not carry the state of a probe they never run.
+        cell.get_or_init(|| async { Arc::new(Box::pin(self.probe_host_uncached(host)).await) })
             .await
             .clone()
     }
@@ -563,10 +567,10 @@ impl ProbeRun {
             for (position, ip) in resolved.addresses.iter().copied().enumerate() {
                 let run = self.clone();
                 let host = host.to_string();
-                let task = sessions.spawn(async move {
+                let task = sessions.spawn(Box::pin(async move {
                     fault::trip(FaultLevel::Address, &ip.to_string());
                     (position, run.probe_address(ip, &host).await)
-                });
+                }));
                 started.insert(task.id(), (position, ip));
             }
             let mut addresses = Vec::new();
