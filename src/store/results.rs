@@ -321,16 +321,24 @@ pub(super) const RUN_MX_HOSTS: &str = "coalesce(r.mx_hosts_kept,
     (SELECT group_concat(m.host, ' ' ORDER BY m.host) FROM shape_mx m WHERE m.shape_id = r.shape_id),
     '')";
 
+/// SQL: the columns of run `r` that [`PreviousRun`] reads, in its order.
+fn previous_run_columns() -> String {
+    format!(
+        "r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, {RUN_MX_HOSTS},
+         r.cert_not_after, r.last_at, r.authenticated, r.dane, r.sts_outcome, r.sts_policy,
+         r.tls_rpt"
+    )
+}
+
 /// SQL: the latest run of domain `?1` with the columns [`PreviousRun`] reads, found by a
 /// subquery on the domain's `latest_run_id`. The record path's SQL texts are built once: they
 /// are the statement cache's keys, looked up for every result.
 fn previous_run_sql() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-        "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, {RUN_MX_HOSTS},
-         r.cert_not_after, r.last_at, r.authenticated, r.dane, r.sts_outcome, r.sts_policy,
-         r.tls_rpt
-         FROM runs r WHERE r.id = (SELECT latest_run_id FROM domains WHERE id = ?1)"
+            "SELECT {} FROM runs r
+             WHERE r.id = (SELECT latest_run_id FROM domains WHERE id = ?1)",
+            previous_run_columns()
         )
     });
     &SQL
@@ -341,11 +349,10 @@ fn previous_run_sql() -> &'static str {
 fn last_testable_run_sql() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT r.id, r.fingerprint, r.verdict, r.starttls, r.pfs, r.strict_valid, {RUN_MX_HOSTS},
-             r.cert_not_after, r.last_at, r.authenticated, r.dane, r.sts_outcome, r.sts_policy,
-             r.tls_rpt FROM runs r
+            "SELECT {} FROM runs r
              WHERE r.domain_id = ?1 AND r.id != ?2 AND r.verdict IN ({})
              ORDER BY r.first_at DESC, r.id DESC LIMIT 1",
+            previous_run_columns(),
             testable_verdicts_sql()
         )
     });
